@@ -1,0 +1,232 @@
+//! Calendar arithmetic (proleptic Gregorian, days since 1970-01-01) and the date and money text
+//! formats shared by the parse kernels, `format_date` and violation rendering.
+//!
+//! The conversions are Howard Hinnant's `days_from_civil` / `civil_from_days`: exact for every
+//! `i32` day count, with no table and no floating point.
+
+use etr_ir::DateItem;
+
+pub(crate) fn is_leap_year(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+pub(crate) fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// True when `year-month-day` exists.
+pub(crate) fn is_valid_date(year: i64, month: u32, day: u32) -> bool {
+    (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
+}
+
+/// Days since 1970-01-01 of a valid date; `None` when it does not fit `Date32`.
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i32> {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = month as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    i32::try_from(era * 146_097 + doe - 719_468).ok()
+}
+
+/// The `(year, month, day)` of a day count.
+pub(crate) fn civil_from_days(days: i32) -> (i64, u32, u32) {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    (year, month, day)
+}
+
+/// The fields a date format read, before validation.
+struct DateParts {
+    year: Option<i64>,
+    month: Option<u32>,
+    day: Option<u32>,
+}
+
+#[inline]
+fn digits(text: &[u8], pos: usize, width: usize) -> Option<u32> {
+    let field = text.get(pos..pos + width)?;
+    let mut value = 0u32;
+    for &b in field {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + (b - b'0') as u32;
+    }
+    Some(value)
+}
+
+/// Reads `text` with `items`: every item fixed width, the whole text consumed. A two-digit year
+/// does not parse (it needs a pivot, which v1 does not have).
+fn read_parts(text: &[u8], items: &[DateItem]) -> Option<DateParts> {
+    let mut parts = DateParts { year: None, month: None, day: None };
+    let mut pos = 0;
+    for item in items {
+        match *item {
+            DateItem::Year4 => {
+                parts.year = Some(digits(text, pos, 4)? as i64);
+                pos += 4;
+            }
+            DateItem::Month2 => {
+                parts.month = Some(digits(text, pos, 2)?);
+                pos += 2;
+            }
+            DateItem::Day2 => {
+                parts.day = Some(digits(text, pos, 2)?);
+                pos += 2;
+            }
+            DateItem::Year2 => return None,
+            DateItem::Literal(b) => {
+                if text.get(pos) != Some(&b) {
+                    return None;
+                }
+                pos += 1;
+            }
+        }
+    }
+    (pos == text.len()).then_some(parts)
+}
+
+/// `parse_date`: the day count of `text` read with `items`, when it is a real calendar date.
+pub(crate) fn parse_date(text: &[u8], items: &[DateItem]) -> Option<i32> {
+    let parts = read_parts(text, items)?;
+    let (year, month, day) = (parts.year?, parts.month?, parts.day?);
+    if !is_valid_date(year, month, day) {
+        return None;
+    }
+    days_from_civil(year, month, day)
+}
+
+/// `parse_month`: the first day of the month `text` names. A day in the format must still be a
+/// real day of that month.
+pub(crate) fn parse_month(text: &[u8], items: &[DateItem]) -> Option<i32> {
+    let parts = read_parts(text, items)?;
+    let (year, month) = (parts.year?, parts.month?);
+    if !is_valid_date(year, month, parts.day.unwrap_or(1)) {
+        return None;
+    }
+    days_from_civil(year, month, 1)
+}
+
+/// Appends `days` formatted with `items` to `out`.
+pub(crate) fn format_date(days: i32, items: &[DateItem], out: &mut String) {
+    use std::fmt::Write;
+    let (year, month, day) = civil_from_days(days);
+    for item in items {
+        // Writing into a String cannot fail.
+        let _ = match *item {
+            DateItem::Year4 => write!(out, "{year:04}"),
+            DateItem::Year2 => write!(out, "{:02}", year.rem_euclid(100)),
+            DateItem::Month2 => write!(out, "{month:02}"),
+            DateItem::Day2 => write!(out, "{day:02}"),
+            DateItem::Literal(b) => {
+                out.push(b as char);
+                Ok(())
+            }
+        };
+    }
+}
+
+/// Money in sen as ringgit text with two decimals: `123.45`, `-0.50`.
+pub(crate) fn format_money(sen: i64) -> String {
+    let sign = if sen < 0 { "-" } else { "" };
+    let abs = sen.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DMY: &[DateItem] = &[
+        DateItem::Day2,
+        DateItem::Literal(b'/'),
+        DateItem::Month2,
+        DateItem::Literal(b'/'),
+        DateItem::Year4,
+    ];
+
+    #[test]
+    fn civil_round_trips() {
+        for days in (-800_000..800_000).step_by(97) {
+            let (y, m, d) = civil_from_days(days);
+            assert!(is_valid_date(y, m, d));
+            assert_eq!(days_from_civil(y, m, d), Some(days));
+        }
+        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
+        assert_eq!(days_from_civil(2000, 3, 1), Some(11_017));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn parse_date_cases() {
+        let cases: &[(&str, Option<(i64, u32, u32)>)] = &[
+            ("01/01/1970", Some((1970, 1, 1))),
+            ("29/02/2000", Some((2000, 2, 29))),
+            ("29/02/2024", Some((2024, 2, 29))),
+            ("29/02/1900", None),
+            ("29/02/2025", None),
+            ("31/02/2025", None),
+            ("31/04/2025", None),
+            ("31/12/2025", Some((2025, 12, 31))),
+            ("00/01/2025", None),
+            ("01/13/2025", None),
+            ("01/00/2025", None),
+            ("1/01/2025", None),
+            ("01/01/25", None),
+            ("01/01/20250", None),
+            ("01-01-2025", None),
+            (" 01/01/2025", None),
+            ("01/01/2025 ", None),
+            ("", None),
+            ("０1/01/2025", None),
+        ];
+        for (text, want) in cases {
+            let want = want.and_then(|(y, m, d)| days_from_civil(y, m, d));
+            assert_eq!(parse_date(text.as_bytes(), DMY), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn parse_month_is_first_day() {
+        let ym = &[DateItem::Year4, DateItem::Month2];
+        assert_eq!(parse_month(b"202506", ym), days_from_civil(2025, 6, 1));
+        assert_eq!(parse_month(b"202513", ym), None);
+        assert_eq!(parse_month(b"2025-6", ym), None);
+        assert_eq!(parse_month(b"20250", ym), None);
+    }
+
+    #[test]
+    fn format_date_items() {
+        let mut out = String::new();
+        let days = days_from_civil(2003, 11, 10).unwrap_or_default();
+        format_date(days, &[DateItem::Year2, DateItem::Month2, DateItem::Day2], &mut out);
+        assert_eq!(out, "031110");
+        out.clear();
+        format_date(days, DMY, &mut out);
+        assert_eq!(out, "10/11/2003");
+    }
+
+    #[test]
+    fn money_text() {
+        let cases = [(12345, "123.45"), (-50, "-0.50"), (0, "0.00"), (5, "0.05"), (-5, "-0.05"), (100, "1.00")];
+        for (sen, want) in cases {
+            assert_eq!(format_money(sen), want);
+        }
+        assert_eq!(format_money(i64::MIN), "-92233720368547758.08");
+    }
+}

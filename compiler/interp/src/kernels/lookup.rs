@@ -1,0 +1,211 @@
+//! Code tables compiled to hash maps, and the lookup kernel (`table[key]`, fallible).
+//!
+//! Text keys of up to 12 bytes are found by their Arrow view alone (length and bytes in one
+//! `u128`), so the common lookup of a short code hashes one integer and never touches the data
+//! buffers. Longer keys go through a map keyed by the text.
+
+use arrow::array::{Array, StringViewArray};
+use arrow::buffer::BooleanBuffer;
+use etr_ir::{CodeTable, Literal, Type};
+use hashbrown::HashMap;
+
+use crate::error::InterpError;
+use crate::kernels::select::take;
+use crate::kernels::{Fallible, Prim, failed_rows};
+use crate::value::{Column, Datum, Phys, Scalar};
+use crate::views::{MAX_INLINE, canonical_inline, inline_view, view_len};
+
+/// A code table ready for lookups.
+#[derive(Debug)]
+pub(crate) struct CompiledTable {
+    keys: KeyIndex,
+    /// The table's values, one row per entry, in the value type's layout.
+    values: Column,
+    pub(crate) value_type: Type,
+}
+
+#[derive(Debug)]
+enum KeyIndex {
+    Text { short: HashMap<u128, u32>, long: HashMap<Box<str>, u32> },
+    /// Int, money, date and code keys, widened to `i64`.
+    Number(HashMap<i64, u32>),
+}
+
+fn number_key(literal: &Literal) -> Option<i64> {
+    match literal {
+        Literal::Int(v) | Literal::Money(v) => Some(*v),
+        Literal::Date(d) => Some(*d as i64),
+        Literal::Code(_, idx) => Some(*idx as i64),
+        Literal::Bool(b) => Some(*b as i64),
+        Literal::Null | Literal::Text(_) => None,
+    }
+}
+
+impl CompiledTable {
+    pub(crate) fn new(table: &CodeTable) -> Result<CompiledTable, InterpError> {
+        let bad = |what: &str| InterpError::internal(format!("table {}: {what}", table.name));
+        let mut keys = if matches!(table.key_type.kind, etr_ir::TypeKind::Text) {
+            KeyIndex::Text { short: HashMap::new(), long: HashMap::new() }
+        } else {
+            KeyIndex::Number(HashMap::new())
+        };
+        for (entry, (key, _)) in table.entries.iter().enumerate() {
+            let entry = entry as u32;
+            // A repeated key keeps its first entry, as a reader of the table would expect.
+            match (&mut keys, key) {
+                (KeyIndex::Text { short, .. }, Literal::Text(s)) if s.len() <= MAX_INLINE => {
+                    short.entry(inline_view(s.as_bytes())).or_insert(entry);
+                }
+                (KeyIndex::Text { long, .. }, Literal::Text(s)) => {
+                    long.entry(Box::from(s.as_str())).or_insert(entry);
+                }
+                (KeyIndex::Number(map), key) => {
+                    map.entry(number_key(key).ok_or_else(|| bad("a key of another type"))?).or_insert(entry);
+                }
+                (KeyIndex::Text { .. }, _) => return Err(bad("a non-text key in a text table")),
+            }
+        }
+        let phys = Phys::of(table.value_type.kind);
+        let scalars: Vec<Scalar> = table.entries.iter().map(|(_, v)| Scalar::from_literal(v)).collect();
+        let values = column_of(&scalars, phys)?;
+        Ok(CompiledTable { keys, values, value_type: table.value_type })
+    }
+
+    /// The value of one key (scalar lookups: file checks and header values).
+    fn entry_of_text(&self, key: &str) -> Option<u32> {
+        match &self.keys {
+            KeyIndex::Text { short, long } => {
+                if key.len() <= MAX_INLINE {
+                    short.get(&inline_view(key.as_bytes())).copied()
+                } else {
+                    long.get(key).copied()
+                }
+            }
+            KeyIndex::Number(_) => None,
+        }
+    }
+
+    /// `table[key]` over a column: the values, and the rows whose non-null key is missing.
+    pub(crate) fn lookup(&self, key: &Datum, len: usize) -> Result<Fallible, InterpError> {
+        let mut index = vec![0u32; len];
+        let (ok, failed) = match (&self.keys, key) {
+            (KeyIndex::Text { short, long }, Datum::Array(Column::Text(keys))) => {
+                let ok = lookup_text(keys, short, long, &mut index);
+                let failed = failed_rows(keys.nulls(), &ok);
+                (ok, failed)
+            }
+            (KeyIndex::Text { .. }, Datum::Scalar(Scalar::Text(s))) => match self.entry_of_text(s) {
+                Some(e) => {
+                    index.fill(e);
+                    (BooleanBuffer::new_set(len), BooleanBuffer::new_unset(len))
+                }
+                None => (BooleanBuffer::new_unset(len), BooleanBuffer::new_set(len)),
+            },
+            (KeyIndex::Number(map), key) => {
+                let prim = match key {
+                    Datum::Array(Column::Date(_)) | Datum::Scalar(Scalar::Date(_)) => widen::<i32>(key, len)?,
+                    Datum::Array(Column::Code(_)) | Datum::Scalar(Scalar::Code(_)) => widen::<u32>(key, len)?,
+                    _ => widen::<i64>(key, len)?,
+                };
+                let ok = BooleanBuffer::collect_bool(len, |i| match prim[i].and_then(|k| map.get(&k)) {
+                    Some(&e) => {
+                        index[i] = e;
+                        true
+                    }
+                    None => false,
+                });
+                let present = BooleanBuffer::collect_bool(len, |i| prim[i].is_some());
+                (ok.clone(), &present & &!&ok)
+            }
+            (_, Datum::Scalar(Scalar::Null)) => (BooleanBuffer::new_unset(len), BooleanBuffer::new_unset(len)),
+            (_, other) => return Err(InterpError::internal(format!("lookup: unexpected key {other:?}"))),
+        };
+        Ok(Fallible { values: take(&self.values, &index, ok), failed })
+    }
+}
+
+fn lookup_text(
+    keys: &StringViewArray,
+    short: &HashMap<u128, u32>,
+    long: &HashMap<Box<str>, u32>,
+    index: &mut [u32],
+) -> BooleanBuffer {
+    let views = keys.views();
+    let nulls = keys.nulls();
+    BooleanBuffer::collect_bool(keys.len(), |i| {
+        if nulls.is_some_and(|n| n.is_null(i)) {
+            return false;
+        }
+        let view = views[i];
+        let found = if view_len(view) <= MAX_INLINE {
+            short.get(&canonical_inline(view))
+        } else {
+            long.get(keys.value(i))
+        };
+        match found {
+            Some(&e) => {
+                index[i] = e;
+                true
+            }
+            None => false,
+        }
+    })
+}
+
+/// A numeric key column as optional `i64`s (one small allocation per lookup, not per row).
+fn widen<T: crate::kernels::PrimLayout + Into<i64>>(key: &Datum, len: usize) -> Result<Vec<Option<i64>>, InterpError> {
+    Ok(match Prim::<T>::of(key)? {
+        Prim::Scalar(v) => vec![v.map(Into::into); len],
+        Prim::Array { values, nulls } => (0..len)
+            .map(|i| nulls.is_none_or(|n| n.is_valid(i)).then(|| values[i].into()))
+            .collect(),
+    })
+}
+
+/// A column holding `values` in layout `phys`.
+pub(crate) fn column_of(values: &[Scalar], phys: Phys) -> Result<Column, InterpError> {
+    use arrow::array::{BooleanArray, Date32Array, Int64Array, UInt32Array};
+    let bad = || InterpError::internal(format!("a literal of another type in a {phys:?} column"));
+    Ok(match phys {
+        Phys::Int => Column::Int(Int64Array::from(
+            values.iter().map(|v| i64::scalar_of(v).ok_or_else(bad)).collect::<Result<Vec<_>, _>>()?,
+        )),
+        Phys::Date => Column::Date(Date32Array::from(
+            values.iter().map(|v| i32::scalar_of(v).ok_or_else(bad)).collect::<Result<Vec<_>, _>>()?,
+        )),
+        Phys::Code => Column::Code(UInt32Array::from(
+            values.iter().map(|v| u32::scalar_of(v).ok_or_else(bad)).collect::<Result<Vec<_>, _>>()?,
+        )),
+        Phys::Bool => Column::Bool(BooleanArray::from(
+            values
+                .iter()
+                .map(|v| match v {
+                    Scalar::Bool(b) => Ok(Some(*b)),
+                    Scalar::Null => Ok(None),
+                    _ => Err(bad()),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        )),
+        Phys::Text => Column::Text(StringViewArray::from(
+            values
+                .iter()
+                .map(|v| match v {
+                    Scalar::Text(s) => Ok(Some(s.as_ref())),
+                    Scalar::Null => Ok(None),
+                    _ => Err(bad()),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        )),
+    })
+}
+
+/// `PrimLayout::scalar` flattened for [`column_of`].
+trait ScalarOf: Sized {
+    fn scalar_of(value: &Scalar) -> Option<Option<Self>>;
+}
+
+impl<T: crate::kernels::PrimLayout> ScalarOf for T {
+    fn scalar_of(value: &Scalar) -> Option<Option<T>> {
+        T::scalar(value)
+    }
+}

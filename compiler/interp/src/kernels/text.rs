@@ -1,0 +1,283 @@
+//! The text built-ins and the parses, over `Utf8View` columns.
+//!
+//! Results that are a slice of the input (trim, substring, an `upper` of text that is already
+//! upper case, `remove_chars` with nothing to remove) reuse the input's bytes through their views;
+//! only changed values are copied. ASCII is the fast path everywhere; non-ASCII text takes the
+//! general Unicode path.
+
+use arrow::array::{Array, BooleanArray, Date32Array, PrimitiveArray, StringViewArray, UInt32Array};
+use arrow::buffer::{BooleanBuffer, ScalarBuffer};
+use etr_ir::{DateItem, MoneyUnit};
+use regex::Regex;
+
+use crate::kernels::{Fallible, Prim, PrimLayout, date, failed_rows, nric, nulls_from, parse};
+use crate::value::Column;
+use crate::views::{TextBuilder, view_len};
+
+/// Maps every valid row of `input` through `f`, which appends exactly one value to the builder.
+fn map_text(input: &StringViewArray, mut f: impl FnMut(u128, &str, &mut TextBuilder)) -> StringViewArray {
+    let mut out = TextBuilder::over(input, input.len());
+    let views = input.views();
+    let nulls = input.nulls();
+    for (i, &view) in views.iter().enumerate() {
+        if nulls.is_some_and(|n| n.is_null(i)) {
+            out.push_null();
+        } else {
+            f(view, input.value(i), &mut out);
+        }
+    }
+    out.finish()
+}
+
+/// A predicate over every valid row (null in, null out).
+fn map_bool(input: &StringViewArray, f: impl Fn(&str) -> bool) -> BooleanArray {
+    let nulls = input.nulls();
+    let values = BooleanBuffer::collect_bool(input.len(), |i| nulls.is_none_or(|n| n.is_valid(i)) && f(input.value(i)));
+    BooleanArray::new(values, nulls.cloned())
+}
+
+/// `f` over every valid row into a primitive column; `None` makes the slot null. Also returns
+/// where `f` gave `None` on a valid row (what a fallible function calls a failure).
+fn map_prim<T: PrimLayout>(
+    input: &StringViewArray,
+    f: impl Fn(&str) -> Option<T>,
+) -> (PrimitiveArray<T::Arrow>, BooleanBuffer) {
+    let len = input.len();
+    let nulls = input.nulls();
+    let mut values = vec![T::default(); len];
+    let ok = BooleanBuffer::collect_bool(len, |i| {
+        if nulls.is_some_and(|n| n.is_null(i)) {
+            return false;
+        }
+        match f(input.value(i)) {
+            Some(v) => {
+                values[i] = v;
+                true
+            }
+            None => false,
+        }
+    });
+    let failed = failed_rows(nulls, &ok);
+    (PrimitiveArray::new(ScalarBuffer::from(values), nulls_from(ok)), failed)
+}
+
+fn fallible<T: PrimLayout>((values, failed): (PrimitiveArray<T::Arrow>, BooleanBuffer)) -> Fallible {
+    Fallible { values: T::into_column(values), failed }
+}
+
+#[inline]
+fn is_ascii_space(b: u8) -> bool {
+    // The ASCII members of Unicode White_Space (what `char::is_whitespace` says).
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
+}
+
+/// `trim`: Unicode whitespace off both ends.
+pub(crate) fn trim(input: &StringViewArray) -> StringViewArray {
+    map_text(input, |view, s, out| {
+        let bytes = s.as_bytes();
+        let clean_end = |b: Option<&u8>| b.is_none_or(|&b| b.is_ascii() && !is_ascii_space(b));
+        if clean_end(bytes.first()) && clean_end(bytes.last()) {
+            out.push_view(view);
+        } else {
+            let trimmed = s.trim();
+            let start = trimmed.as_ptr() as usize - s.as_ptr() as usize;
+            out.push_slice(view, s, start, start + trimmed.len());
+        }
+    })
+}
+
+/// `upper`.
+pub(crate) fn upper(input: &StringViewArray) -> StringViewArray {
+    let mut scratch = String::new();
+    map_text(input, |view, s, out| {
+        if s.is_ascii() {
+            if !s.bytes().any(|b| b.is_ascii_lowercase()) {
+                out.push_view(view);
+            } else {
+                scratch.clear();
+                scratch.push_str(s);
+                scratch.make_ascii_uppercase();
+                out.push_str(&scratch);
+            }
+        } else {
+            out.push_str(&s.to_uppercase());
+        }
+    })
+}
+
+/// `lower`.
+pub(crate) fn lower(input: &StringViewArray) -> StringViewArray {
+    let mut scratch = String::new();
+    map_text(input, |view, s, out| {
+        if s.is_ascii() {
+            if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+                out.push_view(view);
+            } else {
+                scratch.clear();
+                scratch.push_str(s);
+                scratch.make_ascii_lowercase();
+                out.push_str(&scratch);
+            }
+        } else {
+            // `str::to_lowercase` knows the context rules (a final sigma), char-wise mapping does not.
+            out.push_str(&s.to_lowercase());
+        }
+    })
+}
+
+/// The set of chars `remove_chars` drops, with a byte table for its ASCII members.
+#[derive(Debug, Clone)]
+pub(crate) struct CharSet {
+    ascii: [bool; 128],
+    other: Vec<char>,
+}
+
+impl CharSet {
+    pub(crate) fn new(chars: &str) -> CharSet {
+        let mut ascii = [false; 128];
+        let mut other = Vec::new();
+        for c in chars.chars() {
+            if c.is_ascii() {
+                ascii[c as usize] = true;
+            } else {
+                other.push(c);
+            }
+        }
+        CharSet { ascii, other }
+    }
+
+    #[inline]
+    fn contains(&self, c: char) -> bool {
+        if c.is_ascii() { self.ascii[c as usize] } else { self.other.contains(&c) }
+    }
+}
+
+/// `remove_chars`: drops every char of the set.
+pub(crate) fn remove_chars(input: &StringViewArray, set: &CharSet) -> StringViewArray {
+    let mut scratch = String::new();
+    map_text(input, |view, s, out| {
+        let hit = if set.other.is_empty() {
+            s.bytes().any(|b| b.is_ascii() && set.ascii[b as usize])
+        } else {
+            s.chars().any(|c| set.contains(c))
+        };
+        if !hit {
+            out.push_view(view);
+        } else {
+            scratch.clear();
+            scratch.extend(s.chars().filter(|&c| !set.contains(c)));
+            out.push_str(&scratch);
+        }
+    })
+}
+
+/// `replace`: every occurrence of `from` (an empty `from` changes nothing).
+pub(crate) fn replace(input: &StringViewArray, from: &str, to: &str) -> StringViewArray {
+    map_text(input, |view, s, out| {
+        if from.is_empty() || !s.contains(from) {
+            out.push_view(view);
+        } else {
+            out.push_str(&s.replace(from, to));
+        }
+    })
+}
+
+/// `null_if_empty`: only the validity changes.
+pub(crate) fn null_if_empty(input: &StringViewArray) -> StringViewArray {
+    let views = input.views();
+    let non_empty = BooleanBuffer::collect_bool(input.len(), |i| view_len(views[i]) != 0);
+    let valid = match input.nulls() {
+        Some(n) => n.inner() & &non_empty,
+        None => non_empty,
+    };
+    crate::views::with_nulls(input.clone(), nulls_from(valid))
+}
+
+/// The byte offset of char `n` of `s` (the length of `s` past its end).
+#[inline]
+fn char_offset(s: &str, n: usize) -> usize {
+    if s.is_ascii() { n.min(s.len()) } else { s.char_indices().nth(n).map_or(s.len(), |(at, _)| at) }
+}
+
+/// `substring(value, start, length)`: by chars, clamped to the text; null if any argument is.
+pub(crate) fn substring(input: &StringViewArray, start: Prim<'_, i64>, length: Prim<'_, i64>) -> StringViewArray {
+    let arg = |p: &Prim<'_, i64>, i: usize| -> Option<i64> {
+        match *p {
+            Prim::Scalar(v) => v,
+            Prim::Array { values, nulls } => nulls.is_none_or(|n| n.is_valid(i)).then(|| values[i]),
+        }
+    };
+    let mut out = TextBuilder::over(input, input.len());
+    for (i, &view) in input.views().iter().enumerate() {
+        let (Some(from), Some(count)) = (arg(&start, i), arg(&length, i)) else {
+            out.push_null();
+            continue;
+        };
+        if input.is_null(i) {
+            out.push_null();
+            continue;
+        }
+        let s = input.value(i);
+        let from = from.max(0) as usize;
+        let count = count.max(0) as usize;
+        let begin = char_offset(s, from);
+        let end = begin + char_offset(&s[begin..], count);
+        out.push_slice(view, s, begin, end);
+    }
+    out.finish()
+}
+
+/// `length`: in chars.
+pub(crate) fn length(input: &StringViewArray) -> Column {
+    Column::Int(map_prim::<i64>(input, |s| Some(if s.is_ascii() { s.len() } else { s.chars().count() } as i64)).0)
+}
+
+/// `matches`: a regex search.
+pub(crate) fn matches(input: &StringViewArray, regex: &Regex) -> BooleanArray {
+    map_bool(input, |s| regex.is_match(s))
+}
+
+pub(crate) fn is_valid_nric(input: &StringViewArray) -> BooleanArray {
+    map_bool(input, nric::is_valid_nric)
+}
+
+pub(crate) fn is_valid_ssm(input: &StringViewArray) -> BooleanArray {
+    map_bool(input, nric::is_valid_ssm)
+}
+
+/// `nric_gender`: the male or female member, null when the 12th char is not a digit.
+pub(crate) fn nric_gender(input: &StringViewArray, male: u32, female: u32) -> UInt32Array {
+    map_prim::<u32>(input, |s| nric::nric_is_male(s).map(|m| if m { male } else { female })).0
+}
+
+/// `format_date`.
+pub(crate) fn format_date(input: &Date32Array, items: &[DateItem]) -> StringViewArray {
+    let mut out = TextBuilder::new(input.len());
+    let mut scratch = String::new();
+    for i in 0..input.len() {
+        if input.is_null(i) {
+            out.push_null();
+        } else {
+            scratch.clear();
+            date::format_date(input.value(i), items, &mut scratch);
+            out.push_str(&scratch);
+        }
+    }
+    out.finish()
+}
+
+pub(crate) fn parse_int(input: &StringViewArray) -> Fallible {
+    fallible::<i64>(map_prim(input, parse::parse_int))
+}
+
+pub(crate) fn parse_money(input: &StringViewArray, unit: MoneyUnit) -> Fallible {
+    fallible::<i64>(map_prim(input, |s| parse::parse_money(s, unit)))
+}
+
+pub(crate) fn parse_date(input: &StringViewArray, items: &[DateItem]) -> Fallible {
+    fallible::<i32>(map_prim(input, |s| date::parse_date(s.as_bytes(), items)))
+}
+
+pub(crate) fn parse_month(input: &StringViewArray, items: &[DateItem]) -> Fallible {
+    fallible::<i32>(map_prim(input, |s| date::parse_month(s.as_bytes(), items)))
+}

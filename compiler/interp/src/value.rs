@@ -1,0 +1,292 @@
+//! Values while evaluating: typed Arrow columns, scalars, and the `Datum` that is either.
+//!
+//! Every language type has one physical Arrow layout ([`Phys`]): text is `Utf8View`, int and money
+//! are `Int64`, date and month are `Date32`, bool is `Boolean` and a code is its member index as
+//! `UInt32`. The logical type (money versus int, month versus date) only matters when a value is
+//! rendered as text, so it stays on the IR's `Expr::ty` and is passed to [`render_scalar`].
+//!
+//! A `Datum` is an operand of a kernel: a whole column or one scalar broadcast over the batch.
+//! Literals stay scalars so that `x ?? RM0` or `x >= RM0` never materialise a constant column.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Int64Array, PrimitiveArray, StringViewArray, UInt32Array,
+};
+use arrow::buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
+use arrow::datatypes::ArrowPrimitiveType;
+use etr_ir::{Literal, Program, TypeKind};
+
+use crate::error::InterpError;
+use crate::kernels::date::{civil_from_days, format_money};
+use crate::views::{self, TextBuilder};
+
+/// One value of any language type, without its logical type (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scalar {
+    Null,
+    Bool(bool),
+    /// An `int` or a `money` amount in sen.
+    Int(i64),
+    Text(Arc<str>),
+    /// A `date` or a `month` (its first day), in days since 1970-01-01.
+    Date(i32),
+    /// A code, as its member index.
+    Code(u32),
+}
+
+impl Scalar {
+    /// The scalar of an IR literal.
+    pub fn from_literal(literal: &Literal) -> Scalar {
+        match literal {
+            Literal::Null => Scalar::Null,
+            Literal::Bool(b) => Scalar::Bool(*b),
+            Literal::Int(v) | Literal::Money(v) => Scalar::Int(*v),
+            Literal::Text(s) => Scalar::Text(Arc::from(s.as_str())),
+            Literal::Date(d) => Scalar::Date(*d),
+            Literal::Code(_, idx) => Scalar::Code(*idx),
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Scalar::Null)
+    }
+}
+
+/// Renders a value as the text shown in a violation: text as is, int in decimal, money as
+/// `123.45` / `-0.50`, date `YYYY-MM-DD`, month `YYYY-MM`, bool `true`/`false`, a code as its
+/// member. `None` for null (and for a code index outside its type, which a well-typed program
+/// never produces).
+pub fn render_scalar(program: &Program, kind: TypeKind, value: &Scalar) -> Option<String> {
+    match (value, kind) {
+        (Scalar::Null, _) => None,
+        (Scalar::Bool(b), _) => Some(b.to_string()),
+        (Scalar::Int(v), TypeKind::Money) => Some(format_money(*v)),
+        (Scalar::Int(v), _) => Some(v.to_string()),
+        (Scalar::Text(s), _) => Some(s.to_string()),
+        (Scalar::Date(d), TypeKind::Month) => {
+            let (y, m, _) = civil_from_days(*d);
+            Some(format!("{y:04}-{m:02}"))
+        }
+        (Scalar::Date(d), _) => {
+            let (y, m, day) = civil_from_days(*d);
+            Some(format!("{y:04}-{m:02}-{day:02}"))
+        }
+        (Scalar::Code(idx), TypeKind::Code(ty)) => {
+            program.code_types.get(ty as usize)?.members.get(*idx as usize).cloned()
+        }
+        (Scalar::Code(idx), _) => Some(idx.to_string()),
+    }
+}
+
+/// The physical layout of a type kind while evaluating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Phys {
+    Text,
+    Int,
+    Date,
+    Bool,
+    Code,
+}
+
+impl Phys {
+    /// The layout of a kind. The null literal's own kind has no layout of its own; it is only ever
+    /// an all-null column, so any layout does (a consumer converts it with the target's kind).
+    pub(crate) fn of(kind: TypeKind) -> Phys {
+        match kind {
+            TypeKind::Text => Phys::Text,
+            TypeKind::Int | TypeKind::Money => Phys::Int,
+            TypeKind::Date | TypeKind::Month => Phys::Date,
+            TypeKind::Bool | TypeKind::Null => Phys::Bool,
+            TypeKind::Code(_) => Phys::Code,
+        }
+    }
+}
+
+/// An evaluated column in its physical layout.
+#[derive(Debug, Clone)]
+pub(crate) enum Column {
+    Text(StringViewArray),
+    Int(Int64Array),
+    Date(Date32Array),
+    Bool(BooleanArray),
+    Code(UInt32Array),
+}
+
+impl Column {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Column::Text(a) => a.len(),
+            Column::Int(a) => a.len(),
+            Column::Date(a) => a.len(),
+            Column::Bool(a) => a.len(),
+            Column::Code(a) => a.len(),
+        }
+    }
+
+    pub(crate) fn phys(&self) -> Phys {
+        match self {
+            Column::Text(_) => Phys::Text,
+            Column::Int(_) => Phys::Int,
+            Column::Date(_) => Phys::Date,
+            Column::Bool(_) => Phys::Bool,
+            Column::Code(_) => Phys::Code,
+        }
+    }
+
+    pub(crate) fn nulls(&self) -> Option<&NullBuffer> {
+        match self {
+            Column::Text(a) => a.nulls(),
+            Column::Int(a) => a.nulls(),
+            Column::Date(a) => a.nulls(),
+            Column::Bool(a) => a.nulls(),
+            Column::Code(a) => a.nulls(),
+        }
+    }
+
+    pub(crate) fn is_valid(&self, row: usize) -> bool {
+        self.nulls().is_none_or(|n| n.is_valid(row))
+    }
+
+    pub(crate) fn into_array_ref(self) -> ArrayRef {
+        match self {
+            Column::Text(a) => Arc::new(a),
+            Column::Int(a) => Arc::new(a),
+            Column::Date(a) => Arc::new(a),
+            Column::Bool(a) => Arc::new(a),
+            Column::Code(a) => Arc::new(a),
+        }
+    }
+
+    /// A column of `len` nulls.
+    pub(crate) fn new_null(phys: Phys, len: usize) -> Column {
+        match phys {
+            Phys::Text => Column::Text(StringViewArray::new_null(len)),
+            Phys::Int => Column::Int(Int64Array::new_null(len)),
+            Phys::Date => Column::Date(Date32Array::new_null(len)),
+            Phys::Bool => Column::Bool(BooleanArray::new_null(len)),
+            Phys::Code => Column::Code(UInt32Array::new_null(len)),
+        }
+    }
+
+    /// The same values with the given validity (the values under new nulls are kept, unseen).
+    pub(crate) fn with_nulls(self, nulls: Option<NullBuffer>) -> Column {
+        fn prim<T: ArrowPrimitiveType>(a: PrimitiveArray<T>, nulls: Option<NullBuffer>) -> PrimitiveArray<T> {
+            let (_, values, _) = a.into_parts();
+            PrimitiveArray::new(values, nulls)
+        }
+        match self {
+            Column::Text(a) => Column::Text(views::with_nulls(a, nulls)),
+            Column::Int(a) => Column::Int(prim(a, nulls)),
+            Column::Date(a) => Column::Date(prim(a, nulls)),
+            Column::Code(a) => Column::Code(prim(a, nulls)),
+            Column::Bool(a) => {
+                let (values, _) = a.into_parts();
+                Column::Bool(BooleanArray::new(values, nulls))
+            }
+        }
+    }
+
+    /// Nulls out every row where `keep` is not valid (used to blank malformed lines).
+    pub(crate) fn mask(self, keep: Option<&NullBuffer>) -> Column {
+        if keep.is_none() {
+            return self;
+        }
+        let nulls = NullBuffer::union(self.nulls(), keep);
+        self.with_nulls(nulls)
+    }
+
+    /// The value at `row` as a scalar (null when the slot is null).
+    pub(crate) fn scalar_at(&self, row: usize) -> Scalar {
+        if row >= self.len() || !self.is_valid(row) {
+            return Scalar::Null;
+        }
+        match self {
+            Column::Text(a) => Scalar::Text(Arc::from(a.value(row))),
+            Column::Int(a) => Scalar::Int(a.value(row)),
+            Column::Date(a) => Scalar::Date(a.value(row)),
+            Column::Bool(a) => Scalar::Bool(a.value(row)),
+            Column::Code(a) => Scalar::Code(a.value(row)),
+        }
+    }
+
+    /// `value` repeated `len` times in layout `phys`; a scalar of another layout is an internal
+    /// error (the program is not well typed).
+    pub(crate) fn broadcast(value: &Scalar, phys: Phys, len: usize) -> Result<Column, InterpError> {
+        fn prim<T: ArrowPrimitiveType>(v: T::Native, len: usize) -> PrimitiveArray<T> {
+            PrimitiveArray::new(ScalarBuffer::from(vec![v; len]), None)
+        }
+        Ok(match (value, phys) {
+            (Scalar::Null, phys) => Column::new_null(phys, len),
+            (Scalar::Text(s), Phys::Text) => {
+                let mut builder = TextBuilder::new(1);
+                builder.push_str(s);
+                let one = builder.finish();
+                let view = one.views()[0];
+                let views = ScalarBuffer::from(vec![view; len]);
+                let (_, buffers, _) = one.into_parts();
+                // SAFETY: every view is a copy of a view of `one`, which is valid against
+                // `buffers`, so the new array is as valid as `one`.
+                Column::Text(unsafe { StringViewArray::new_unchecked(views, buffers, None) })
+            }
+            (Scalar::Int(v), Phys::Int) => Column::Int(prim(*v, len)),
+            (Scalar::Date(v), Phys::Date) => Column::Date(prim(*v, len)),
+            (Scalar::Code(v), Phys::Code) => Column::Code(prim(*v, len)),
+            (Scalar::Bool(v), Phys::Bool) => {
+                let values = if *v { BooleanBuffer::new_set(len) } else { BooleanBuffer::new_unset(len) };
+                Column::Bool(BooleanArray::new(values, None))
+            }
+            (value, phys) => {
+                return Err(InterpError::internal(format!("a {value:?} scalar where a {phys:?} value is expected")));
+            }
+        })
+    }
+}
+
+/// A kernel operand: a column of the batch's length, or one value for every row.
+#[derive(Debug, Clone)]
+pub(crate) enum Datum {
+    Array(Column),
+    Scalar(Scalar),
+}
+
+impl Datum {
+    pub(crate) fn null() -> Datum {
+        Datum::Scalar(Scalar::Null)
+    }
+
+    /// The column of this datum (a scalar is broadcast to `len` rows).
+    pub(crate) fn into_column(self, phys: Phys, len: usize) -> Result<Column, InterpError> {
+        match self {
+            Datum::Array(col) if col.phys() == phys => Ok(col),
+            // A column of the null literal's kind converts to any layout: it holds only nulls.
+            Datum::Array(col) if col.nulls().is_some_and(|n| n.null_count() == col.len()) => {
+                Ok(Column::new_null(phys, col.len()))
+            }
+            Datum::Array(col) => {
+                Err(InterpError::internal(format!("a {:?} column where a {phys:?} value is expected", col.phys())))
+            }
+            Datum::Scalar(s) => Column::broadcast(&s, phys, len),
+        }
+    }
+
+    /// The value at `row`.
+    pub(crate) fn scalar_at(&self, row: usize) -> Scalar {
+        match self {
+            Datum::Array(col) => col.scalar_at(row),
+            Datum::Scalar(s) => s.clone(),
+        }
+    }
+
+    /// The validity of every row as bits (true = not null).
+    pub(crate) fn validity(&self, len: usize) -> BooleanBuffer {
+        match self {
+            Datum::Array(col) => match col.nulls() {
+                Some(n) => n.inner().clone(),
+                None => BooleanBuffer::new_set(len),
+            },
+            Datum::Scalar(Scalar::Null) => BooleanBuffer::new_unset(len),
+            Datum::Scalar(_) => BooleanBuffer::new_set(len),
+        }
+    }
+}

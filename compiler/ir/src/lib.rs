@@ -1,0 +1,484 @@
+//! The typed intermediate representation (IR) of a compiled etr spec.
+//!
+//! The IR is the contract between the front end (`etr-sema` lowers a checked spec into it) and every
+//! back end (the reference interpreter today, the Cranelift JIT later) and the runtime. It is plain
+//! data: everything a back end needs is resolved here (names to indices, formats parsed, code
+//! literals turned into member indices), so a back end never sees source text, spans or names it
+//! would have to look up.
+//!
+//! Architecture invariant: a `Program` that `etr-sema` produced is well typed. Back ends may assume
+//! operand types match what each node documents, and report a violation as an internal error.
+
+mod display;
+pub use display::{builtin_name, format_money};
+pub mod types;
+
+pub use types::{Type, TypeKind};
+
+/// Index of a declared source column (0-based, in declaration order).
+pub type ColumnIdx = u32;
+/// Index of a field of the target record type.
+pub type FieldIdx = u32;
+/// Index of a `let` value.
+pub type LocalIdx = u32;
+/// Index into [`Program::rules`].
+pub type RuleIdx = u32;
+/// Index into [`Program::code_types`].
+pub type CodeTypeIdx = u32;
+/// Index into [`Program::tables`].
+pub type TableIdx = u32;
+/// Index into [`Program::aggregates`].
+pub type AggregateIdx = u32;
+
+/// A compiled contributor spec: everything the runtime and the back ends need to process a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program {
+    pub contributor: Contributor,
+    pub source: Source,
+    pub code_types: Vec<CodeType>,
+    pub tables: Vec<CodeTable>,
+    /// The target record type of the mapping (the canonical eTR+ record for contributor specs).
+    pub record: RecordType,
+    pub locals: Vec<LocalDef>,
+    pub rules: Vec<Rule>,
+    /// Row computations, in evaluation order: each field of the record and each `let`, after
+    /// everything it reads. A field that the mapping does not assign is absent (it stays null).
+    pub bindings: Vec<Binding>,
+    /// Row checks, in the order they are written; evaluated over well-formed lines only.
+    pub row_checks: Vec<RowCheck>,
+    /// The aggregates over all data lines that file checks read.
+    pub aggregates: Vec<Aggregate>,
+    /// File checks, in the order they are written; evaluated once at the end of the file.
+    pub file_checks: Vec<FileCheck>,
+    /// Dataset uniqueness checks, evaluated over the lines that no row rule rejected.
+    pub unique_checks: Vec<UniqueCheck>,
+}
+
+/// Who sends the file, and which version of their layout the spec describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contributor {
+    pub code: String,
+    pub name: String,
+    pub layout: u32,
+}
+
+/// The file's physical format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub format: SourceFormat,
+    pub encoding: Encoding,
+    /// The reject rule for a line whose bytes are not valid in `encoding` (windows-1252 never fails).
+    pub encoding_rule: Option<RuleIdx>,
+    pub header: Option<RecordLine>,
+    pub trailer: Option<RecordLine>,
+    /// The data columns, by position.
+    pub columns: Vec<String>,
+    /// The reject rule for a data line whose field count differs from `columns.len()`.
+    pub field_count_rule: RuleIdx,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// Fields separated by `delimiter` (bytes in the file's encoding); `quote` is the quote byte.
+    Delimited { delimiter: Vec<u8>, quote: Option<u8> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8, with or without a byte order mark.
+    Utf8,
+    /// Windows-1252 (what contributors call "Latin-1" or "ANSI").
+    Windows1252,
+}
+
+/// A header or trailer line: recognised by its first field, with its own typed fields after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLine {
+    pub prefix: String,
+    pub fields: Vec<LineField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineField {
+    pub name: String,
+    pub ty: LineFieldType,
+}
+
+/// How a header or trailer field is read; a field that does not parse is null.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineFieldType {
+    Text,
+    Int,
+    Money(MoneyUnit),
+    Date(DateFormat),
+    Month(DateFormat),
+}
+
+impl LineFieldType {
+    pub fn value_type(&self) -> Type {
+        let kind = match self {
+            LineFieldType::Text => TypeKind::Text,
+            LineFieldType::Int => TypeKind::Int,
+            LineFieldType::Money(_) => TypeKind::Money,
+            LineFieldType::Date(_) => TypeKind::Date,
+            LineFieldType::Month(_) => TypeKind::Month,
+        };
+        Type::nullable(kind)
+    }
+}
+
+/// The unit a money text is written in. Money values are always exact integer sen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MoneyUnit {
+    /// Ringgit with up to two decimals (`-1234.5` is -123450 sen).
+    Ringgit,
+    /// Whole sen (`-123450`).
+    Sen,
+}
+
+/// A date format, parsed and validated at compile time from a strftime-like pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DateFormat {
+    /// The pattern as written in the spec, e.g. `%d/%m/%Y`.
+    pub pattern: String,
+    pub items: Vec<DateItem>,
+}
+
+/// One element of a date format. Numeric items are fixed width: `%d` is exactly two digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateItem {
+    /// `%Y`: four digits.
+    Year4,
+    /// `%y`: two digits (only for formatting; parsing a two-digit year needs a pivot, not in v1).
+    Year2,
+    /// `%m`: two digits, 01-12.
+    Month2,
+    /// `%d`: two digits, 01-31 and valid for the month.
+    Day2,
+    /// A byte that must appear as is.
+    Literal(u8),
+}
+
+/// A closed set of codes (an enumeration) such as `PaymentStatus`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeType {
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+/// A code table: raw contributor code -> canonical value. Lookups of a missing key fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeTable {
+    pub name: String,
+    pub key_type: Type,
+    pub value_type: Type,
+    pub entries: Vec<(Literal, Literal)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordType {
+    pub name: String,
+    pub fields: Vec<FieldDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: Type,
+    pub doc: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalDef {
+    pub name: String,
+    pub ty: Type,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The whole file is refused; nothing is loaded.
+    Fatal,
+    /// The line is quarantined; the file goes on.
+    Reject,
+    /// The line is loaded, flagged and counted.
+    Warn,
+    /// A metric only.
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Fatal => "fatal",
+            Severity::Reject => "reject",
+            Severity::Warn => "warn",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// A rule: a stable id, a severity and a message. Its checks refer to it by index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub id: String,
+    pub severity: Severity,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub target: Slot,
+    pub expr: Expr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    Field(FieldIdx),
+    Local(LocalIdx),
+}
+
+/// A row check: for every well-formed line where `when` holds, `condition` must not be false.
+/// A null condition (an input is null) does not break the rule: the rule about the missing input
+/// fires instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowCheck {
+    pub rule: RuleIdx,
+    /// What the violation is about: a field name or a label (the `field` column of rejects).
+    pub target: String,
+    pub when: Option<Expr>,
+    pub condition: Expr,
+    /// The offending value shown in rejects, rendered as text; `None` shows null.
+    pub value: Option<Expr>,
+}
+
+/// An aggregate over all data lines of the file (well-formed or not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aggregate {
+    pub function: AggregateFunction,
+    /// The per-line expression (columns only); `None` for `count()`.
+    pub argument: Option<Expr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggregateFunction {
+    /// The number of data lines (`Int`).
+    Count,
+    /// The sum of the non-null values (`Int` or `Money`); 0 over no value.
+    Sum,
+}
+
+/// A file check: evaluated once; broken when false **or null** (a file is not accepted on an
+/// unknown control total).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    pub rule: RuleIdx,
+    pub target: String,
+    pub condition: Expr,
+}
+
+/// Every line whose key occurs more than once among the lines no row rule rejected breaks the rule
+/// (all copies). Null key parts compare equal to each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UniqueCheck {
+    pub rule: RuleIdx,
+    pub target: String,
+    pub key: Vec<FieldIdx>,
+}
+
+/// A typed expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExprKind {
+    Literal(Literal),
+    /// The raw text of a source column (null when empty or missing).
+    Column(ColumnIdx),
+    /// A field of the mapped record (assigned by an earlier binding).
+    Field(FieldIdx),
+    /// A `let` value (assigned by an earlier binding).
+    Local(LocalIdx),
+    /// A header field (file checks only).
+    HeaderField(u32),
+    /// A trailer field (file checks only).
+    TrailerField(u32),
+    /// An aggregate's final value (file checks only).
+    Aggregate(AggregateIdx),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `operand is null` (or `is not null` when `negated`); never null.
+    IsNull {
+        operand: Box<Expr>,
+        negated: bool,
+    },
+    /// `operand in [...]`; null when the operand is null.
+    InList {
+        operand: Box<Expr>,
+        list: Vec<Literal>,
+        negated: bool,
+    },
+    /// `value ?? fallback`.
+    Coalesce(Box<Expr>, Box<Expr>),
+    /// `if cond then a else b`; a null condition takes the else branch.
+    If {
+        condition: Box<Expr>,
+        then_branch: Box<Expr>,
+        else_branch: Box<Expr>,
+    },
+    /// The first arm with a matching pattern; `default` (or null) when none matches or the
+    /// scrutinee is null.
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<MatchArm>,
+        default: Option<Box<Expr>>,
+    },
+    /// An infallible built-in function; null in, null out unless the function says otherwise.
+    Call {
+        function: Builtin,
+        args: Vec<Expr>,
+    },
+    /// An operation that can fail on data, with what the spec said to do when it fails.
+    /// It fails only on a non-null input; a null input gives null.
+    Fallible {
+        op: FallibleOp,
+        on_failure: OnFailure,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchArm {
+    pub patterns: Vec<Pattern>,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pattern {
+    Literal(Literal),
+    /// Inclusive range of `Int` or `Money` literals.
+    Range(Literal, Literal),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    /// Arithmetic negation (`Int`, `Money`).
+    Neg,
+    /// Boolean negation (Kleene: not null is null).
+    Not,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    /// Int+Int, Money+Money. Overflow gives null.
+    Add,
+    Sub,
+    /// Int*Int, Money*Int.
+    Mul,
+    /// Int/Int (truncating), division by zero gives null.
+    Div,
+    Rem,
+    /// Comparisons of two operands of the same type (codes compare by member index for `==`/`!=`
+    /// only). Null when either side is null.
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// Kleene logic: `false and null` is false, `true or null` is true.
+    And,
+    Or,
+}
+
+/// A constant. Code constants are member indices of their code type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Literal {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// Exact integer sen.
+    Money(i64),
+    Text(String),
+    /// Days since 1970-01-01.
+    Date(i32),
+    Code(CodeTypeIdx, u32),
+}
+
+/// An operation that can fail on data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FallibleOp {
+    /// A fallible built-in (a parse); its first argument is the text that failed.
+    Call { function: Builtin, args: Vec<Expr> },
+    /// `table[key]`: fails when the key is not in the table.
+    Lookup { table: TableIdx, key: Box<Expr> },
+}
+
+impl FallibleOp {
+    /// The input shown as the offending value when the operation fails.
+    pub fn input(&self) -> &Expr {
+        match self {
+            FallibleOp::Call { args, .. } => &args[0],
+            FallibleOp::Lookup { key, .. } => key,
+        }
+    }
+}
+
+/// What to do when a fallible operation fails on a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Use this value instead (it may be the null literal).
+    Default(Box<Expr>),
+    /// Reject the line under `rule`, naming `target` (the field being mapped) and the failed input;
+    /// the value is null for the rest of the row.
+    Reject { rule: RuleIdx, target: String },
+    /// Refuse the whole file under `rule` (fatal).
+    Fail { rule: RuleIdx, target: String },
+}
+
+/// The built-in functions, with their compile-time constant arguments folded in.
+/// `args` of the enclosing node hold only the data arguments, `value` first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    /// `trim(value: text) -> text`: strips leading and trailing Unicode whitespace.
+    Trim,
+    /// `upper(value: text) -> text`.
+    Upper,
+    /// `lower(value: text) -> text`.
+    Lower,
+    /// `remove_chars(value: text, chars: "...") -> text`: drops every char in the set.
+    RemoveChars(String),
+    /// `replace(value: text, from: "...", to: "...") -> text`: every occurrence.
+    Replace(String, String),
+    /// `null_if_empty(value: text) -> text`.
+    NullIfEmpty,
+    /// `substring(value: text, start: int, length: int) -> text`: by chars, clamped.
+    Substring,
+    /// `length(value: text) -> int`: in chars.
+    Length,
+    /// `matches(value: text, "regex") -> bool`: the regex is compiled once; a search, anchor it
+    /// with `^...$` to match the whole value.
+    Matches(String),
+    /// `parse_int(value: text) -> int`, fallible: optional sign, ASCII digits, fits in 64 bits.
+    ParseInt,
+    /// `parse_money(value: text, unit) -> money`, fallible: optional `-`, digits, and for ringgit
+    /// optionally `.` and one or two digits.
+    ParseMoney(MoneyUnit),
+    /// `parse_date(value: text, "format") -> date`, fallible: the whole text must match and be a
+    /// real calendar date.
+    ParseDate(DateFormat),
+    /// `parse_month(value: text, "format") -> month`, fallible; the first day of the month.
+    ParseMonth(DateFormat),
+    /// `format_date(value: date, "format") -> text`.
+    FormatDate(DateFormat),
+    /// `is_valid_nric(value: text) -> bool`: 12 digits, YYMMDD a real date in either century,
+    /// place-of-birth digits not 00, 17-20, 69, 70, 73, 80, 81, 94-97.
+    IsValidNric,
+    /// `is_valid_ssm(value: text) -> bool`: the 12-digit SSM company number
+    /// `^(19|20)\d{2}0[1-6]\d{6}$`.
+    IsValidSsm,
+    /// `nric_gender(value: text) -> Gender`: `M` when the 12th char is an odd digit, `F` when
+    /// even, null otherwise. Carries the `Gender` code type's index and its two members.
+    NricGender { code_type: CodeTypeIdx, male: u32, female: u32 },
+}

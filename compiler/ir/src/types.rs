@@ -1,0 +1,69 @@
+//! Value types of the language, with nullability.
+//!
+//! Every expression has a kind and a nullability. Nullability is tracked so that the compiler can
+//! say when a value may be missing, and so that back ends can skip validity work for values that
+//! are never null.
+
+use std::fmt;
+
+use crate::CodeTypeIdx;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Type {
+    pub kind: TypeKind,
+    pub nullable: bool,
+}
+
+/// The kinds of values. Each has one Arrow representation, documented per variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TypeKind {
+    /// Unicode text (Arrow `Utf8View`).
+    Text,
+    /// 64-bit signed integer (Arrow `Int64`).
+    Int,
+    /// Exact integer sen, never floating point (Arrow `Int64`).
+    Money,
+    /// A calendar date (Arrow `Date32`).
+    Date,
+    /// A calendar month, held as its first day (Arrow `Date32`).
+    Month,
+    /// Arrow `Boolean`.
+    Bool,
+    /// A member of a code type, held as its index (Arrow `Dictionary(UInt32, Utf8)` on output).
+    Code(CodeTypeIdx),
+    /// The type of the `null` literal alone: it unifies with every other kind.
+    Null,
+}
+
+impl Type {
+    pub fn new(kind: TypeKind, nullable: bool) -> Type {
+        Type { kind, nullable }
+    }
+
+    pub fn non_null(kind: TypeKind) -> Type {
+        Type { kind, nullable: false }
+    }
+
+    pub fn nullable(kind: TypeKind) -> Type {
+        Type { kind, nullable: true }
+    }
+
+    pub fn with_nullable(self, nullable: bool) -> Type {
+        Type { kind: self.kind, nullable }
+    }
+}
+
+impl fmt::Display for TypeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TypeKind::Text => f.write_str("text"),
+            TypeKind::Int => f.write_str("int"),
+            TypeKind::Money => f.write_str("money"),
+            TypeKind::Date => f.write_str("date"),
+            TypeKind::Month => f.write_str("month"),
+            TypeKind::Bool => f.write_str("bool"),
+            TypeKind::Code(idx) => write!(f, "code#{idx}"),
+            TypeKind::Null => f.write_str("null"),
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! Turning pest errors into messages an analyst can act on.
+//!
+//! pest reports the grammar rules it tried at the failure position
+//! (`kw_then`, `mul_expr`, ...). Those names mean nothing to the people who
+//! write contributor specs, so each rule is described in words, rules that
+//! mean the same thing to a reader are merged ("an expression", "an
+//! operator"), and the offending token is quoted. A few failures get their
+//! own message because the rule list would mislead: an unterminated string,
+//! a bad escape, a stray doc comment and a reserved word used as a name.
+
+use pest::error::{ErrorVariant, InputLocation};
+
+use crate::SyntaxError;
+use crate::ast::Span;
+use crate::parser::Rule;
+use crate::split::is_doc_line;
+
+/// What a region parse failed on, in the words of the analyst.
+pub(crate) const EXPECTED_ITEM: &str = "an item: contributor, use, source, table, map, let, rule, record or code";
+
+const EXPECTED_EXPR: &str = "an expression";
+const EXPECTED_OPERATOR: &str = "an operator";
+const EXPECTED_END: &str = "the end of the item";
+
+/// Converts a pest error on a region starting at `offset` in the file.
+pub(crate) fn from_pest(err: &pest::error::Error<Rule>, region: &str, offset: usize) -> SyntaxError {
+    let pos = match err.location {
+        InputLocation::Pos(pos) => pos,
+        InputLocation::Span((start, _)) => start,
+    };
+    let pos = pos.min(region.len());
+    let to_span = |start: usize, end: usize| Span { start: (offset + start) as u32, end: (offset + end) as u32 };
+
+    let positives = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.as_slice(),
+        ErrorVariant::CustomError { .. } => {
+            // The only custom errors pest raises on its own are its call and
+            // stack limits, which only pathological nesting reaches.
+            return SyntaxError {
+                span: to_span(pos, token_end(region, pos)),
+                message: "this item is nested too deeply to be read".to_owned(),
+                expected: Vec::new(),
+            };
+        }
+    };
+
+    let rest = &region[pos..];
+    if is_doc_line(rest) {
+        return SyntaxError {
+            span: to_span(pos, pos + rest.find('\n').unwrap_or(rest.len())),
+            message: "a `///` doc comment must come right before an item, a record field \
+                      or a code member; use `//` for other comments"
+                .to_owned(),
+            expected: Vec::new(),
+        };
+    }
+    if rest.starts_with('"')
+        && let Some(error) = string_error(rest)
+    {
+        let (start, end, message) = error;
+        return SyntaxError { span: to_span(pos + start, pos + end), message, expected: Vec::new() };
+    }
+
+    let mut expected: Vec<String> = Vec::new();
+    for rule in positives {
+        if let Some(words) = describe(*rule)
+            && !expected.iter().any(|it| it == words)
+        {
+            expected.push(words.to_owned());
+        }
+    }
+    // A list that mixes "an expression" with the tokens an expression may
+    // start with is just "an expression".
+    if expected.iter().any(|it| it == EXPECTED_EXPR) {
+        expected.retain(|it| !is_expression_start(it));
+    }
+    // Likewise `(`, `[` and `.` after an operand are postfix operators.
+    if expected.iter().any(|it| it == EXPECTED_OPERATOR) {
+        expected.retain(|it| !matches!(it.as_str(), "`(`" | "`[`" | "`.`"));
+    }
+    // Specific tokens first, then "an operator", then "the end of the item".
+    expected.sort_by_key(|it| match it.as_str() {
+        EXPECTED_OPERATOR => 1,
+        EXPECTED_END => 2,
+        _ => 0,
+    });
+
+    let mut end = token_end(region, pos);
+    let found = if pos >= region.trim_end().len() {
+        "but the item ends here".to_owned()
+    } else {
+        let token = &region[pos..end];
+        let mut found = format!("found `{}`", printable(token));
+        if KEYWORDS.contains(&token) && expected.iter().any(|it| it == "a name") {
+            found.push_str(&format!(" (`{token}` is a reserved word)"));
+        }
+        found
+    };
+    // "Expected an item" means the whole rest of the region is not an item:
+    // mark all of it, since none of it will be understood.
+    if expected.len() == 1 && expected[0] == EXPECTED_ITEM {
+        end = pos.max(region.trim_end().len());
+    }
+    let message = if expected.is_empty() {
+        format!("unexpected text: {found}")
+    } else {
+        format!("expected {}, {found}", join_words(&expected))
+    };
+    SyntaxError { span: to_span(pos, end), message, expected }
+}
+
+/// The reserved words, which cannot be names.
+const KEYWORDS: &[&str] = &[
+    "and", "or", "not", "in", "is", "null", "true", "false", "if", "then", "else", "match", "check", "when", "require",
+    "unique", "on", "reject", "fail",
+];
+
+/// "a", "a or b", "a, b or c".
+fn join_words(words: &[String]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn is_expression_start(words: &str) -> bool {
+    matches!(
+        words,
+        "a name"
+            | "a string"
+            | "an integer"
+            | "a money amount"
+            | "`(`"
+            | "`-`"
+            | "`not`"
+            | "`if`"
+            | "`match`"
+            | "`true`"
+            | "`false`"
+            | "`null`"
+    )
+}
+
+/// Describes a grammar rule, or `None` for rules a reader should not hear
+/// about (doc comments, which are always optional).
+fn describe(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => EXPECTED_END,
+        Rule::doc_line => return None,
+        Rule::item
+        | Rule::item_region
+        | Rule::item_prefix
+        | Rule::kw_contributor
+        | Rule::kw_use
+        | Rule::kw_source
+        | Rule::kw_table
+        | Rule::kw_map
+        | Rule::kw_let
+        | Rule::kw_rule
+        | Rule::kw_record
+        | Rule::kw_code => EXPECTED_ITEM,
+
+        Rule::ident | Rule::keyword => "a name",
+        Rule::path => "a module path such as `etr.record`",
+        Rule::string => "a string",
+        Rule::int => "an integer",
+        Rule::money => "a money amount",
+        Rule::severity => "a rule severity: fatal, reject, warn or info",
+        Rule::literal => "a literal (a string, a number, a money amount, true, false or null)",
+        Rule::literal_list => "a list of literals `[...]`",
+        Rule::type_expr => "a type",
+        Rule::field_decl => "a field `name: type`",
+        Rule::table_entry => "a table entry `key => value`",
+        Rule::assignment => "an assignment `field = expression`",
+        Rule::code_member => "a code member (a string)",
+        Rule::match_arm | Rule::pattern | Rule::range_pattern | Rule::wildcard => {
+            "a pattern (a literal, a range `lo..=hi` or `_`)"
+        }
+        Rule::source_format | Rule::kw_delimited => "a source format: delimited",
+        Rule::quote_setting
+        | Rule::encoding_setting
+        | Rule::header_setting
+        | Rule::trailer_setting
+        | Rule::columns_setting
+        | Rule::kw_quote
+        | Rule::kw_encoding
+        | Rule::kw_header
+        | Rule::kw_trailer
+        | Rule::kw_columns => "a setting: quote, encoding, header, trailer or columns",
+        Rule::rule_body => "`{`",
+        Rule::when_stmt
+        | Rule::check_stmt
+        | Rule::require_stmt
+        | Rule::unique_stmt
+        | Rule::kw_when
+        | Rule::kw_check
+        | Rule::kw_require
+        | Rule::kw_unique => "a statement: when, check, require or unique",
+        Rule::reject_handler | Rule::fail_handler | Rule::handler_value => {
+            "a handler: `reject RULE`, `fail RULE` or a value"
+        }
+
+        Rule::expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::cmp_expr
+        | Rule::add_expr
+        | Rule::mul_expr
+        | Rule::coalesce_expr
+        | Rule::unary_expr
+        | Rule::postfix_expr
+        | Rule::expr_nh
+        | Rule::and_nh
+        | Rule::not_nh
+        | Rule::cmp_nh
+        | Rule::add_nh
+        | Rule::mul_nh
+        | Rule::coalesce_nh
+        | Rule::unary_nh
+        | Rule::postfix_nh
+        | Rule::call
+        | Rule::paren
+        | Rule::if_expr
+        | Rule::if_nh
+        | Rule::match_expr
+        | Rule::args => EXPECTED_EXPR,
+
+        Rule::kw_and
+        | Rule::kw_or
+        | Rule::kw_in
+        | Rule::kw_is
+        | Rule::compare
+        | Rule::compare_nh
+        | Rule::in_test
+        | Rule::is_test
+        | Rule::cmp_op
+        | Rule::add_op
+        | Rule::mul_op
+        | Rule::coalesce_op
+        | Rule::method_call
+        | Rule::field_access
+        | Rule::index
+        | Rule::else_handler
+        | Rule::handler_else => EXPECTED_OPERATOR,
+
+        Rule::neg_op => "`-`",
+        Rule::kw_not => "`not`",
+        Rule::kw_null => "`null`",
+        Rule::kw_true => "`true`",
+        Rule::kw_false => "`false`",
+        Rule::kw_if => "`if`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_match => "`match`",
+        Rule::kw_on => "`on`",
+        Rule::kw_reject => "`reject`",
+        Rule::kw_fail => "`fail`",
+        Rule::kw_layout => "`layout`",
+        Rule::kw_none => "`none`",
+        Rule::kw_to => "`to`",
+
+        Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
+        Rule::lparen => "`(`",
+        Rule::rparen => "`)`",
+        Rule::lbracket => "`[`",
+        Rule::rbracket => "`]`",
+        Rule::comma => "`,`",
+        Rule::colon => "`:`",
+        Rule::dot => "`.`",
+        Rule::pipe => "`|`",
+        Rule::eq => "`=`",
+        Rule::fat_arrow => "`=>`",
+        Rule::thin_arrow => "`->`",
+        Rule::range_op => "`..=`",
+
+        // Trivia, silent helper rules, and whole items (whose keyword is
+        // reported instead).
+        _ => return None,
+    })
+}
+
+/// The end of the token that starts at `pos`: a word, a number, a string up
+/// to the end of the line, or one character.
+fn token_end(region: &str, pos: usize) -> usize {
+    let rest = &region[pos..];
+    let Some(first) = rest.chars().next() else {
+        return pos;
+    };
+    let len = if first.is_ascii_alphanumeric() || first == '_' {
+        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len())
+    } else if first == '"' {
+        string_error(rest).map_or_else(|| string_len(rest).unwrap_or(1), |(_, end, _)| end)
+    } else {
+        first.len_utf8()
+    };
+    pos + len
+}
+
+/// The length of a well-formed string literal at the start of `text`.
+fn string_len(text: &str) -> Option<usize> {
+    let mut chars = text.char_indices().skip(1);
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return Some(at + 1),
+            '\\' => {
+                chars.next();
+            }
+            '\n' => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Why the string literal at the start of `text` is malformed, if it is:
+/// the span (relative to `text`) and the message.
+fn string_error(text: &str) -> Option<(usize, usize, String)> {
+    let line_end = text.find('\n').unwrap_or(text.len());
+    let line = text[..line_end].trim_end_matches('\r');
+    let mut chars = line.char_indices().skip(1).peekable();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => {
+                let rest = &line[at + 1..];
+                let valid = rest.starts_with(['"', '\\', 'n', 't']) || is_unicode_escape(rest);
+                if !valid {
+                    let next_len = rest.chars().next().map_or(0, char::len_utf8);
+                    let escape = &line[at..at + 1 + next_len];
+                    return Some((
+                        at,
+                        at + 1 + next_len,
+                        format!(
+                            "unknown escape `{}` in a string: use \\\", \\\\, \\n, \\t or \\u{{...}}",
+                            printable(escape)
+                        ),
+                    ));
+                }
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    Some((0, line.len(), "this string is not closed: a string ends with `\"` on the same line".to_owned()))
+}
+
+/// `u{` 1 to 6 hex digits `}`, as in the grammar.
+fn is_unicode_escape(rest: &str) -> bool {
+    let Some(body) = rest.strip_prefix("u{") else {
+        return false;
+    };
+    let digits = body.bytes().take_while(u8::is_ascii_hexdigit).count();
+    (1..=6).contains(&digits) && body[digits..].starts_with('}')
+}
+
+/// `text` with control characters escaped, so that a NUL or a tab in the
+/// input shows in the message; quotes and backslashes stay as they are.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect()
+}

@@ -1,0 +1,22 @@
+//! `etr explain`: the typed IR of a spec, as text.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::specs;
+
+pub fn run(path: &Path) -> Result<ExitCode> {
+    let mut db = specs::database();
+    let spec = specs::load(&mut db, path)?;
+    let (program, diagnostics) = specs::compile(&db, spec);
+    specs::print_diagnostics(&db, spec, &diagnostics);
+    match program {
+        Some(program) => {
+            print!("{program}");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Ok(ExitCode::from(1)),
+    }
+}

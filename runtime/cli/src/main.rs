@@ -1,0 +1,78 @@
+//! `etr`: the command line. Checks specs, runs them on contributor files, explains what they mean.
+//!
+//! This binary is the only place besides the runtime that touches the file system and the
+//! terminal: it reads spec files, hands their text to the compiler's database, and renders what
+//! comes back.
+
+mod check;
+mod explain;
+mod run;
+mod specs;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "etr", version, about = "Declarative mapping and quality rules for credit-bureau contributor files")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check specs for errors, like a type checker: every problem, with its location and a hint.
+    Check {
+        /// Spec files to check.
+        #[arg(required = true)]
+        specs: Vec<std::path::PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Run a spec on a contributor file and write accepted.parquet, rejects.parquet,
+    /// warnings.parquet and summary.json into the output folder (atomically).
+    Run {
+        /// The contributor's spec.
+        spec: std::path::PathBuf,
+        /// The contributor's file.
+        input: std::path::PathBuf,
+        /// The output folder (replaced as a whole when the run succeeds).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Print nothing but errors.
+        #[arg(long)]
+        quiet: bool,
+        /// Worker threads (default: the number of cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Print the compiled plan of a spec: the typed IR, with every name resolved.
+    Explain {
+        /// The spec to explain.
+        spec: std::path::PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { specs, format } => check::run(&specs, format == Format::Json),
+        Command::Run { spec, input, out, quiet, threads } => run::run(&spec, &input, &out, quiet, threads),
+        Command::Explain { spec } => explain::run(&spec),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The runtime's error type.
+//!
+//! Bad input data is not an error here: malformed lines, bad encodings and missing trailers are
+//! reported as data (flags on the batch, counters, rule violations) so that one broken line never
+//! stops a file. `RuntimeError` is kept for failures of the environment (the file system, the
+//! Parquet and Arrow writers), for a dialect that cannot work, for the few input shapes the reader
+//! refuses outright (a line longer than the configured limit), and for broken invariants, which
+//! are bugs and say so.
+
+use std::path::PathBuf;
+
+use crate::dialect::DialectError;
+
+/// Everything that can make the runtime give up on a file.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// A file-system operation failed; `path` is the file or folder it was acting on.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What the runtime was doing, as a verb phrase ("read", "create folder", ...).
+        action: &'static str,
+        /// The file or folder involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The Parquet writer failed.
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// Building or checking Arrow data failed.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// The source dialect is not usable (see [`DialectError`]).
+    #[error("invalid source dialect: {0}")]
+    Dialect(#[from] DialectError),
+    /// The reader configuration is not usable.
+    #[error("invalid reader configuration: {0}")]
+    Config(String),
+    /// A line is longer than the reader accepts; the file is refused rather than buffered whole.
+    #[error("line {line_no} of {} is longer than {limit} bytes", path.display())]
+    LineTooLong {
+        /// The file being read.
+        path: PathBuf,
+        /// The 1-based physical line number of the offending line.
+        line_no: u64,
+        /// The configured limit, in bytes.
+        limit: usize,
+    },
+    /// A broken invariant: this is a bug in the runtime, not a problem with the input.
+    #[error("internal error (this is a bug in etr): {0}")]
+    Internal(String),
+}
+
+impl RuntimeError {
+    /// Wraps an I/O error with the action and the path it concerns.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        RuntimeError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The runtime's result type.
+pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;

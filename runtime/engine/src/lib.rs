@@ -1,0 +1,28 @@
+//! The etr runtime: streams a contributor file through a compiled spec and writes the outputs.
+//!
+//! This crate is the only place that touches data files. The stages, each in its own module:
+//! - [`dialect`]: how a contributor writes its files (delimiter, quoting, encoding, header and
+//!   trailer markers);
+//! - [`reader`]: raw bytes to [`reader::RawChunk`]s of whole data lines, in bounded memory, with
+//!   the header, the trailer, the input hash and the line counters;
+//! - [`split`]: a chunk to an [`etr_interp::RawBatch`] of zero-copy string-view columns, pure so
+//!   that it can run on worker threads;
+//! - [`output`]: the atomically published output folder (Parquet files and `summary.json`).
+//!
+//! The pipeline that ties them to the evaluators lives in its own module.
+
+pub mod dialect;
+pub mod error;
+pub mod output;
+pub mod reader;
+pub mod split;
+
+pub use dialect::{DialectError, Encoding, SourceDialect};
+pub use error::{Result, RuntimeError};
+pub use etr_interp::{RawBatch, RawRecordLine};
+pub use output::{
+    OutputDir, ParquetOptions, ParquetSink, Severity, Summary, ViolationRow, ViolationRowsBuilder,
+    violation_schema,
+};
+pub use reader::{ChunkReader, InputFacts, RawChunk, ReaderConfig, open};
+pub use split::{split_chunk, split_record_line};

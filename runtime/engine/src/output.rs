@@ -1,0 +1,510 @@
+//! The output folder of one run: Parquet files and `summary.json`, published atomically.
+//!
+//! Downstream loaders pick up whatever folder they find, so a run must never leave a half-written
+//! one behind. Everything is written into a hidden sibling staging folder
+//! (`.<name>.tmp-<pid>-<n>`) and renamed to the final name only by [`OutputDir::commit`]; an
+//! existing folder of that name is renamed away first and deleted after, so readers see either
+//! the old complete folder or the new complete one. Dropping an [`OutputDir`] without committing
+//! (an error, a panic, a fatal file the caller chose not to publish) deletes the staging folder.
+//! Atomicity here is about what other processes can observe; the files are not fsynced, so a
+//! power loss right after a commit may still lose data on some file systems.
+//!
+//! The Parquet writers are tuned after `shared/bench/FLOOR.md`, where encoding the output costs
+//! more than everything else: zstd level 1, statistics per column chunk only (page statistics
+//! are expensive and useless for whole-file loads), dictionary encoding only for the columns the
+//! caller knows to be low-cardinality (code tables), and row groups of a million rows.
+//!
+//! `accepted.parquet` has the schema the caller gives; `rejects.parquet` and `warnings.parquet`
+//! share the fixed violation schema ([`violation_schema`]), filled with
+//! [`ViolationRowsBuilder`]; `summary.json` is a [`Summary`].
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use arrow::array::{ArrayBuilder, ArrayRef, RecordBatch, StringBuilder, UInt64Builder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, RuntimeError};
+
+/// The accepted records.
+pub const ACCEPTED_FILE: &str = "accepted.parquet";
+/// One row per broken REJECT rule.
+pub const REJECTS_FILE: &str = "rejects.parquet";
+/// One row per WARN rule that fired.
+pub const WARNINGS_FILE: &str = "warnings.parquet";
+/// The run summary.
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// The run summary written as `summary.json`. The key names are a contract with the checkers
+/// (`lines_read`, `accepted`, `rejected`, `fatal`, `per_rule` and `warnings` are compared).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The contributor code the spec was written for.
+    pub contributor: String,
+    /// The layout (spec) name and version.
+    pub layout: String,
+    /// Data lines read (header, trailer and ignored trailing lines excluded).
+    pub lines_read: u64,
+    /// Lines written to the accepted output (0 when the file is fatal).
+    pub accepted: u64,
+    /// Distinct line numbers with at least one REJECT.
+    pub rejected: u64,
+    /// The FATAL file checks that failed, such as `"F2 count"`; empty when none did.
+    pub fatal: Vec<String>,
+    /// Reject rows per rule id.
+    pub per_rule: BTreeMap<String, u64>,
+    /// Warnings per rule id, counted over accepted lines.
+    pub warnings: BTreeMap<String, u64>,
+    /// The hash of the compiled spec.
+    pub spec_hash: String,
+    /// The blake3 hash of the raw input bytes, lowercase hex.
+    pub input_hash: String,
+    /// Raw input bytes read.
+    pub input_bytes: u64,
+    /// Blank and Ctrl-Z lines after the last non-empty line (not data, not counted as read).
+    pub ignored_trailing_lines: u64,
+    /// The engine that evaluated the rules (`"interp"`, `"jit"`) and its version.
+    pub engine: String,
+    /// Wall time per phase, in milliseconds.
+    pub timings_ms: BTreeMap<String, f64>,
+}
+
+/// How the Parquet files are encoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParquetOptions {
+    /// The zstd level. Level 1 is as small as 3 on this data and much faster (FLOOR.md).
+    pub zstd_level: i32,
+    /// Rows per row group. Small row groups cost size and time; readers load whole files anyway.
+    pub max_row_group_rows: usize,
+    /// Top-level columns to dictionary-encode: those with a handful of distinct values. All
+    /// others are written plain, which is faster and, for high-cardinality data, no larger.
+    pub dictionary_columns: Vec<String>,
+}
+
+impl Default for ParquetOptions {
+    fn default() -> Self {
+        ParquetOptions {
+            zstd_level: 1,
+            max_row_group_rows: 1 << 20,
+            dictionary_columns: Vec::new(),
+        }
+    }
+}
+
+/// How serious a violation is, as written in the `severity` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Severity {
+    /// The whole file is refused.
+    Fatal,
+    /// The line is rejected.
+    Reject,
+    /// The line is loaded; the finding is kept.
+    Warn,
+}
+
+impl Severity {
+    /// The text stored in the `severity` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Fatal => "FATAL",
+            Severity::Reject => "REJECT",
+            Severity::Warn => "WARN",
+        }
+    }
+}
+
+/// One row of `rejects.parquet` or `warnings.parquet`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViolationRow<'a> {
+    /// The physical line number.
+    pub line_no: u64,
+    /// The rule id (`"R2"`).
+    pub rule: &'a str,
+    /// How serious it is.
+    pub severity: Severity,
+    /// The canonical field concerned, or a pseudo-field such as `line` or `record_key`.
+    pub field: &'a str,
+    /// The raw text of the offending source field, when there is one.
+    pub value: Option<&'a str>,
+    /// A human-readable explanation.
+    pub message: &'a str,
+    /// The whole decoded line.
+    pub raw_line: &'a str,
+}
+
+/// The schema of `rejects.parquet` and `warnings.parquet`.
+pub fn violation_schema() -> SchemaRef {
+    let text = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
+    Arc::new(Schema::new(vec![
+        Field::new("line_no", DataType::UInt64, false),
+        text("rule", false),
+        text("severity", false),
+        text("field", false),
+        text("value", true),
+        text("message", false),
+        text("raw_line", false),
+    ]))
+}
+
+/// Accumulates violation rows and turns them into record batches of [`violation_schema`].
+#[derive(Debug)]
+pub struct ViolationRowsBuilder {
+    schema: SchemaRef,
+    line_no: UInt64Builder,
+    rule: StringBuilder,
+    severity: StringBuilder,
+    field: StringBuilder,
+    value: StringBuilder,
+    message: StringBuilder,
+    raw_line: StringBuilder,
+}
+
+impl Default for ViolationRowsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ViolationRowsBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        ViolationRowsBuilder {
+            schema: violation_schema(),
+            line_no: UInt64Builder::new(),
+            rule: StringBuilder::new(),
+            severity: StringBuilder::new(),
+            field: StringBuilder::new(),
+            value: StringBuilder::new(),
+            message: StringBuilder::new(),
+            raw_line: StringBuilder::new(),
+        }
+    }
+
+    /// Adds one row.
+    pub fn append(&mut self, row: ViolationRow<'_>) {
+        self.line_no.append_value(row.line_no);
+        self.rule.append_value(row.rule);
+        self.severity.append_value(row.severity.as_str());
+        self.field.append_value(row.field);
+        self.value.append_option(row.value);
+        self.message.append_value(row.message);
+        self.raw_line.append_value(row.raw_line);
+    }
+
+    /// Rows added since the last [`Self::finish`].
+    pub fn len(&self) -> usize {
+        self.line_no.len()
+    }
+
+    /// True when no row was added since the last [`Self::finish`].
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Returns the rows added so far as one batch and empties the builder.
+    pub fn finish(&mut self) -> Result<RecordBatch> {
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.line_no.finish()),
+            Arc::new(self.rule.finish()),
+            Arc::new(self.severity.finish()),
+            Arc::new(self.field.finish()),
+            Arc::new(self.value.finish()),
+            Arc::new(self.message.finish()),
+            Arc::new(self.raw_line.finish()),
+        ];
+        Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+    }
+}
+
+/// Distinguishes staging folders made by one process.
+static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A run's output folder, staged until [`OutputDir::commit`]; see the module docs.
+#[derive(Debug)]
+pub struct OutputDir {
+    final_path: PathBuf,
+    staging: PathBuf,
+    writers: Arc<WriterLedger>,
+    committed: bool,
+}
+
+/// What [`OutputDir::commit`] must know about the writers it handed out.
+#[derive(Debug, Default)]
+struct WriterLedger {
+    open: AtomicUsize,
+    abandoned: AtomicUsize,
+}
+
+impl OutputDir {
+    /// Creates the staging folder for `final_path` (creating `final_path`'s parent if needed).
+    /// Nothing at `final_path` is touched until [`OutputDir::commit`].
+    pub fn create(final_path: impl Into<PathBuf>) -> Result<Self> {
+        let final_path = final_path.into();
+        let name = final_path
+            .file_name()
+            .ok_or_else(|| {
+                RuntimeError::io(
+                    "use as an output folder",
+                    &final_path,
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path has no name"),
+                )
+            })?
+            .to_string_lossy()
+            .into_owned();
+        let parent = match final_path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(|e| RuntimeError::io("create folder", &parent, e))?;
+        let staging = loop {
+            let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
+            let candidate = parent.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
+            match fs::create_dir(&candidate) {
+                Ok(()) => break candidate,
+                // Left over by a crashed run that had our pid: take the next number.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(RuntimeError::io("create folder", &candidate, e)),
+            }
+        };
+        Ok(OutputDir {
+            final_path,
+            staging,
+            writers: Arc::default(),
+            committed: false,
+        })
+    }
+
+    /// Where the folder will be once committed.
+    pub fn final_path(&self) -> &Path {
+        &self.final_path
+    }
+
+    /// The staging folder everything is written to until the commit.
+    pub fn staging_path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// A writer for `accepted.parquet` with the caller's schema.
+    pub fn accepted_writer(
+        &self,
+        schema: SchemaRef,
+        options: &ParquetOptions,
+    ) -> Result<ParquetSink> {
+        self.parquet_writer(ACCEPTED_FILE, schema, options)
+    }
+
+    /// A writer for `rejects.parquet`.
+    pub fn rejects_writer(&self, options: &ParquetOptions) -> Result<ParquetSink> {
+        self.parquet_writer(REJECTS_FILE, violation_schema(), &violation_options(options))
+    }
+
+    /// A writer for `warnings.parquet`.
+    pub fn warnings_writer(&self, options: &ParquetOptions) -> Result<ParquetSink> {
+        self.parquet_writer(WARNINGS_FILE, violation_schema(), &violation_options(options))
+    }
+
+    /// A Parquet writer for any file of the folder (`name` is a plain file name).
+    pub fn parquet_writer(
+        &self,
+        name: &str,
+        schema: SchemaRef,
+        options: &ParquetOptions,
+    ) -> Result<ParquetSink> {
+        let props = writer_properties(&schema, options)?;
+        let path = self.staging.join(name);
+        let file = File::create(&path).map_err(|e| RuntimeError::io("create", &path, e))?;
+        let writer = ArrowWriter::try_new(file, schema, Some(props))?;
+        self.writers.open.fetch_add(1, Ordering::SeqCst);
+        Ok(ParquetSink {
+            writer: Some(writer),
+            path,
+            rows: 0,
+            ledger: Arc::clone(&self.writers),
+        })
+    }
+
+    /// Writes `summary.json`.
+    pub fn write_summary(&self, summary: &Summary) -> Result<()> {
+        let path = self.staging.join(SUMMARY_FILE);
+        let mut json = serde_json::to_vec_pretty(summary)
+            .map_err(|e| RuntimeError::Internal(format!("cannot serialise the summary: {e}")))?;
+        json.push(b'\n');
+        fs::write(&path, json).map_err(|e| RuntimeError::io("write", &path, e))
+    }
+
+    /// Publishes the folder under its final name, replacing any folder already there, and
+    /// returns the final path. Every writer must have been finished or discarded.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        let open = self.writers.open.load(Ordering::SeqCst);
+        let abandoned = self.writers.abandoned.load(Ordering::SeqCst);
+        if open > 0 || abandoned > 0 {
+            return Err(RuntimeError::Internal(format!(
+                "output {} committed with {open} unfinished and {abandoned} abandoned writers",
+                self.final_path.display()
+            )));
+        }
+        let old = match fs::symlink_metadata(&self.final_path) {
+            Ok(meta) if meta.is_dir() => {
+                let old = self.sibling("old");
+                fs::rename(&self.final_path, &old)
+                    .map_err(|e| RuntimeError::io("move away", &self.final_path, e))?;
+                Some(old)
+            }
+            Ok(_) => {
+                return Err(RuntimeError::io(
+                    "replace",
+                    &self.final_path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        "it exists and is not a folder",
+                    ),
+                ));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(RuntimeError::io("inspect", &self.final_path, e)),
+        };
+        if let Err(e) = fs::rename(&self.staging, &self.final_path) {
+            if let Some(old) = &old {
+                // Put the previous output back so a failed commit changes nothing.
+                let _ = fs::rename(old, &self.final_path);
+            }
+            return Err(RuntimeError::io("publish", &self.final_path, e));
+        }
+        self.committed = true;
+        if let Some(old) = old {
+            fs::remove_dir_all(&old).map_err(|e| RuntimeError::io("remove", &old, e))?;
+        }
+        Ok(self.final_path.clone())
+    }
+
+    fn sibling(&self, tag: &str) -> PathBuf {
+        let name = self.final_path.file_name().unwrap_or_default().to_string_lossy();
+        let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
+        self.final_path.with_file_name(format!(
+            ".{name}.{tag}-{}-{n}",
+            std::process::id()
+        ))
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: a failed run must not leave a partial folder, but there is no one to
+            // report a failure to from a destructor.
+            let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// An open Parquet file in an [`OutputDir`]. Finish it (or discard it) before the commit.
+pub struct ParquetSink {
+    writer: Option<ArrowWriter<File>>,
+    path: PathBuf,
+    rows: u64,
+    ledger: Arc<WriterLedger>,
+}
+
+impl std::fmt::Debug for ParquetSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParquetSink")
+            .field("path", &self.path)
+            .field("rows", &self.rows)
+            .field("open", &self.writer.is_some())
+            .finish()
+    }
+}
+
+impl ParquetSink {
+    /// Appends a batch (of the writer's schema).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let writer = self.writer.as_mut().ok_or_else(|| {
+            RuntimeError::Internal(format!("write to closed {}", self.path.display()))
+        })?;
+        writer.write(batch)?;
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Writes the footer and closes the file; returns the number of rows written.
+    pub fn finish(mut self) -> Result<u64> {
+        let res = match self.writer.take() {
+            Some(writer) => writer.close().map(|_| ()),
+            None => Ok(()),
+        };
+        match res {
+            Ok(()) => {
+                self.ledger.open.fetch_sub(1, Ordering::SeqCst);
+                Ok(self.rows)
+            }
+            Err(e) => {
+                self.ledger.open.fetch_sub(1, Ordering::SeqCst);
+                self.ledger.abandoned.fetch_add(1, Ordering::SeqCst);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Closes and deletes the file: for an output that turned out not to be wanted (the accepted
+    /// records of a file found fatal at its trailer, say).
+    pub fn discard(mut self) -> Result<()> {
+        drop(self.writer.take());
+        self.ledger.open.fetch_sub(1, Ordering::SeqCst);
+        fs::remove_file(&self.path).map_err(|e| RuntimeError::io("remove", &self.path, e))
+    }
+}
+
+impl Drop for ParquetSink {
+    fn drop(&mut self) {
+        if self.writer.take().is_some() {
+            // Dropped unfinished: the file has no footer, so the folder must not be published.
+            self.ledger.open.fetch_sub(1, Ordering::SeqCst);
+            self.ledger.abandoned.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+fn violation_options(options: &ParquetOptions) -> ParquetOptions {
+    ParquetOptions {
+        dictionary_columns: ["rule", "severity", "field"]
+            .map(String::from)
+            .to_vec(),
+        ..options.clone()
+    }
+}
+
+fn writer_properties(schema: &Schema, options: &ParquetOptions) -> Result<WriterProperties> {
+    let level = ZstdLevel::try_new(options.zstd_level)?;
+    if options.max_row_group_rows == 0 {
+        return Err(RuntimeError::Config(
+            "max_row_group_rows must be at least 1".into(),
+        ));
+    }
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_dictionary_enabled(false)
+        .set_max_row_group_row_count(Some(options.max_row_group_rows));
+    for name in &options.dictionary_columns {
+        if schema.field_with_name(name).is_err() {
+            return Err(RuntimeError::Config(format!(
+                "dictionary column {name:?} is not in the output schema"
+            )));
+        }
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), true);
+    }
+    Ok(builder.build())
+}

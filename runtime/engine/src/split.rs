@@ -1,0 +1,546 @@
+//! Decoding and field splitting: a [`RawChunk`] in, a [`RawBatch`] of string-view columns out.
+//!
+//! This is the hottest code before evaluation (tens of millions of fields per file), so it is
+//! built to copy no field bytes: every field is an Arrow string view pointing into the chunk's
+//! buffer (or inlined in the view when at most 12 bytes long, as the view format requires).
+//! [`split_chunk`] is pure and takes shared references only, so several chunks can be split on
+//! worker threads while the reader goes on.
+//!
+//! Decoding rules:
+//! - UTF-8: the lines of a chunk are validated in one pass; only when that fails is each line
+//!   checked on its own. A line with invalid UTF-8 gets `bad_encoding = true`, its text is decoded
+//!   lossily (U+FFFD per bad sequence, stored in a side buffer) and all its columns are null; its
+//!   field count is that of the lossy text.
+//! - windows-1252: a chunk that is pure ASCII is used as is (the two encodings agree on ASCII);
+//!   otherwise each line is transcoded into a new UTF-8 buffer, which never fails. The delimiter,
+//!   given as cp1252 bytes, is transcoded too and the UTF-8 text is split on its UTF-8 form. This
+//!   is exact because cp1252 maps each byte to exactly one character and UTF-8 is
+//!   self-synchronising: the decoded delimiter occurs exactly where the raw one did.
+//!
+//! Splitting rules:
+//! - Without a quote byte, a field is the text between two delimiters. With one, a field that
+//!   *starts* with the quote is quoted: it runs to the next quote that is not doubled, `""` inside
+//!   stands for one quote, and delimiters inside are data. A quote anywhere else is ordinary data.
+//!   Text between a closing quote and the next delimiter is appended to the field (lenient, as
+//!   Python's csv module does). An opening quote that is never closed makes the rest of the line
+//!   the field, delimiters included (with `""` still unescaped): the line is damaged and later
+//!   rules will see a short line, which is the most useful signal; it never panics.
+//! - Quoted fields that need no unescaping stay views into the chunk buffer; the others are
+//!   copied, unescaped, into a side buffer, the second data buffer of every array in the batch.
+//! - Lines are cut before fields are split, so a line terminator inside quotes ends the line:
+//!   embedded newlines are not supported in this version.
+//! - `field_counts` is the number of fields found (an empty line has one, empty, field). An empty
+//!   field is null; a line shorter than `column_count` has nulls for the missing columns; extra
+//!   fields are counted but not kept. NUL bytes are ordinary data.
+
+use std::sync::Arc;
+
+use arrow::array::StringViewArray;
+use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
+use etr_interp::{RawBatch, RawRecordLine};
+
+use crate::dialect::{Encoding, PreparedDialect, SourceDialect, decode_lossy};
+use crate::reader::RawChunk;
+
+/// Splits a chunk's lines into the dialect's columns (see the module docs for the rules).
+pub fn split_chunk(chunk: &RawChunk, dialect: &SourceDialect) -> RawBatch {
+    let dialect = PreparedDialect::new(dialect);
+    let decoded = decode_chunk(chunk, dialect.encoding);
+    let mut builder = BatchBuilder::new(&decoded, &dialect, chunk.len());
+    builder.split_all(&decoded);
+    builder.finish(chunk.first_line_no(), decoded.data.clone())
+}
+
+/// Splits one line (a header or a trailer) into owned fields, with the same rules as
+/// [`split_chunk`]; invalid bytes are decoded lossily.
+pub fn split_record_line(line: &[u8], line_no: u64, dialect: &SourceDialect) -> RawRecordLine {
+    split_record_line_prepared(line, line_no, &PreparedDialect::new(dialect))
+}
+
+pub(crate) fn split_record_line_prepared(
+    line: &[u8],
+    line_no: u64,
+    dialect: &PreparedDialect,
+) -> RawRecordLine {
+    let text = decode_lossy(line, dialect.encoding).into_owned();
+    let mut side = Vec::new();
+    let mut pieces = Vec::new();
+    split_general(
+        text.as_bytes(),
+        0,
+        text.len(),
+        &dialect.delimiter,
+        dialect.quote,
+        &mut side,
+        &mut pieces,
+    );
+    let fields = pieces
+        .iter()
+        .map(|piece| {
+            let bytes = match *piece {
+                Piece::Main(s, e) => &text.as_bytes()[s..e],
+                Piece::Side(s, e) => &side[s..e],
+            };
+            (!bytes.is_empty()).then(|| String::from_utf8_lossy(bytes).into_owned())
+        })
+        .collect();
+    RawRecordLine {
+        line_no,
+        text,
+        fields,
+    }
+}
+
+/// A chunk's lines as UTF-8, with which of them are valid.
+struct Decoded {
+    data: Buffer,
+    starts: Vec<u32>,
+    ends: Vec<u32>,
+    /// `None` when every line is valid UTF-8 (the common case, so no per-line flags are kept).
+    invalid: Option<Vec<bool>>,
+}
+
+fn decode_chunk(chunk: &RawChunk, encoding: Encoding) -> Decoded {
+    let raw = chunk.data().as_slice();
+    let (starts, ends) = (chunk.starts(), chunk.ends());
+    // The lines of a chunk are (nearly) contiguous in its buffer, so one pass over the span they
+    // cover validates all of them at once; the bytes between lines are terminators, blank or
+    // Ctrl-Z lines, all ASCII, so they cannot make a valid span invalid.
+    let lo = starts.iter().copied().min().unwrap_or(0) as usize;
+    let hi = ends.iter().copied().max().unwrap_or(0) as usize;
+    let span = raw.get(lo..hi).unwrap_or_default();
+    let plain = || Decoded {
+        data: chunk.data().clone(),
+        starts: starts.to_vec(),
+        ends: ends.to_vec(),
+        invalid: None,
+    };
+    if span.is_ascii() {
+        return plain();
+    }
+    match encoding {
+        Encoding::Utf8 => {
+            if std::str::from_utf8(span).is_ok() {
+                return plain();
+            }
+            let invalid = chunk
+                .lines()
+                .map(|line| std::str::from_utf8(line).is_err())
+                .collect();
+            Decoded {
+                invalid: Some(invalid),
+                ..plain()
+            }
+        }
+        Encoding::Windows1252 => transcode_windows_1252(chunk),
+    }
+}
+
+fn transcode_windows_1252(chunk: &RawChunk) -> Decoded {
+    let mut out = String::with_capacity(chunk.data().len() + chunk.data().len() / 4);
+    let mut starts = Vec::with_capacity(chunk.len());
+    let mut ends = Vec::with_capacity(chunk.len());
+    let mut invalid: Option<Vec<bool>> = None;
+    for (i, line) in chunk.lines().enumerate() {
+        let text = encoding_rs::WINDOWS_1252.decode_without_bom_handling(line).0;
+        let start = out.len();
+        if u32::try_from(start + text.len()).is_ok() {
+            out.push_str(&text);
+        } else {
+            // Only a chunk of well over a gigabyte of non-ASCII text gets here: the line cannot
+            // be addressed by a view, so it is handed on as an empty, unusable line.
+            invalid.get_or_insert_with(|| vec![false; chunk.len()])[i] = true;
+        }
+        // Lossless: `out` stays within u32 offsets (checked just above).
+        starts.push(start as u32);
+        ends.push(out.len() as u32);
+    }
+    Decoded {
+        data: Buffer::from_vec(out.into_bytes()),
+        starts,
+        ends,
+        invalid,
+    }
+}
+
+/// A field's bytes: a range of the chunk buffer (zero-copy) or of the side buffer (unescaped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Piece {
+    Main(usize, usize),
+    Side(usize, usize),
+}
+
+/// Arrow buffer indexes of the two data buffers every array of a batch shares.
+const MAIN: u32 = 0;
+const SIDE: u32 = 1;
+
+struct BatchBuilder<'a> {
+    dialect: &'a PreparedDialect,
+    data: &'a [u8],
+    columns: Vec<Vec<u128>>,
+    line_views: Vec<u128>,
+    field_counts: Vec<u32>,
+    bad_encoding: Vec<bool>,
+    side: Vec<u8>,
+    pieces: Vec<Piece>,
+}
+
+impl<'a> BatchBuilder<'a> {
+    fn new(decoded: &'a Decoded, dialect: &'a PreparedDialect, lines: usize) -> Self {
+        BatchBuilder {
+            dialect,
+            data: decoded.data.as_slice(),
+            columns: (0..dialect.column_count)
+                .map(|_| Vec::with_capacity(lines))
+                .collect(),
+            line_views: Vec::with_capacity(lines),
+            field_counts: Vec::with_capacity(lines),
+            bad_encoding: Vec::with_capacity(lines),
+            side: Vec::new(),
+            pieces: Vec::new(),
+        }
+    }
+
+    fn split_all(&mut self, decoded: &Decoded) {
+        let fast = if self.dialect.sound {
+            self.dialect.single_byte_delimiter()
+        } else {
+            None
+        };
+        let quote = self.dialect.quote;
+        for (i, (&s, &e)) in decoded.starts.iter().zip(&decoded.ends).enumerate() {
+            let (s, e) = (s as usize, e as usize);
+            let invalid = decoded.invalid.as_ref().is_some_and(|v| v[i]);
+            if invalid {
+                self.push_bad_line(s, e);
+                continue;
+            }
+            self.line_views.push(make_view(self.data, MAIN, s, e));
+            let quoted = quote.is_some_and(|q| memchr::memchr(q, &self.data[s..e]).is_some());
+            let count = match fast {
+                Some(d) if !quoted => self.split_fast(s, e, d),
+                _ => match self.split_checked(s, e) {
+                    Some(count) => count,
+                    None => {
+                        self.line_views.pop();
+                        self.push_bad_line(s, e);
+                        continue;
+                    }
+                },
+            };
+            self.field_counts.push(count);
+            self.bad_encoding.push(false);
+        }
+    }
+
+    /// The hot path: one ASCII delimiter byte and no quote on the line.
+    fn split_fast(&mut self, s: usize, e: usize, delimiter: u8) -> u32 {
+        let data = self.data;
+        let columns = &mut self.columns;
+        let ncols = columns.len();
+        let mut field = 0usize;
+        let mut field_start = s;
+        for_each_byte(data, s, e, delimiter, |pos| {
+            if let Some(column) = columns.get_mut(field) {
+                column.push(make_view(data, MAIN, field_start, pos));
+            }
+            field += 1;
+            field_start = pos + 1;
+        });
+        if let Some(column) = columns.get_mut(field) {
+            column.push(make_view(data, MAIN, field_start, e));
+        }
+        field += 1;
+        for column in columns.iter_mut().skip(field.min(ncols)) {
+            column.push(0);
+        }
+        // Lossless: a line is at most 512 MiB, so it has fewer than 2^32 fields.
+        field as u32
+    }
+
+    /// Quoting, multi-byte delimiters and unvalidated dialects. Returns `None` when a field is not
+    /// valid UTF-8, which only an unvalidated dialect can cause (a cut inside a character).
+    fn split_checked(&mut self, s: usize, e: usize) -> Option<u32> {
+        let mut pieces = std::mem::take(&mut self.pieces);
+        pieces.clear();
+        split_general(
+            self.data,
+            s,
+            e,
+            &self.dialect.delimiter,
+            self.dialect.quote,
+            &mut self.side,
+            &mut pieces,
+        );
+        let sound = self.dialect.sound
+            || pieces.iter().all(|piece| {
+                let bytes = match *piece {
+                    Piece::Main(s, e) => &self.data[s..e],
+                    Piece::Side(s, e) => &self.side[s..e],
+                };
+                std::str::from_utf8(bytes).is_ok()
+            });
+        if sound {
+            let ncols = self.columns.len();
+            for (column, piece) in self.columns.iter_mut().zip(&pieces) {
+                column.push(match *piece {
+                    Piece::Main(s, e) => make_view(self.data, MAIN, s, e),
+                    Piece::Side(s, e) => make_view(&self.side, SIDE, s, e),
+                });
+            }
+            for column in self.columns.iter_mut().skip(pieces.len().min(ncols)) {
+                column.push(0);
+            }
+        }
+        let count = pieces.len() as u32;
+        self.pieces = pieces;
+        sound.then_some(count)
+    }
+
+    /// A line that is not valid text: lossy text in the side buffer, every column null.
+    fn push_bad_line(&mut self, s: usize, e: usize) {
+        let text = String::from_utf8_lossy(&self.data[s..e]);
+        let start = self.side.len();
+        let view = if u32::try_from(start + text.len()).is_ok() {
+            self.side.extend_from_slice(text.as_bytes());
+            make_view(&self.side, SIDE, start, self.side.len())
+        } else {
+            // Past 4 GiB of side buffer the text cannot be addressed; the line stays flagged.
+            0
+        };
+        let mut side = Vec::new();
+        let mut pieces = std::mem::take(&mut self.pieces);
+        pieces.clear();
+        split_general(
+            text.as_bytes(),
+            0,
+            text.len(),
+            &self.dialect.delimiter,
+            self.dialect.quote,
+            &mut side,
+            &mut pieces,
+        );
+        self.field_counts.push(pieces.len() as u32);
+        self.pieces = pieces;
+        self.line_views.push(view);
+        self.bad_encoding.push(true);
+        for column in &mut self.columns {
+            column.push(0);
+        }
+    }
+
+    fn finish(self, first_line_no: u64, data: Buffer) -> RawBatch {
+        let n = self.line_views.len();
+        let buffers: Arc<[Buffer]> = if self.side.is_empty() {
+            Arc::new([data])
+        } else {
+            Arc::new([data, Buffer::from_vec(self.side)])
+        };
+        let lines = views_to_array(self.line_views, &buffers, false);
+        let columns = self
+            .columns
+            .into_iter()
+            .map(|views| views_to_array(views, &buffers, true))
+            .collect();
+        RawBatch {
+            line_nos: (first_line_no..first_line_no + n as u64).collect(),
+            lines,
+            field_counts: self.field_counts,
+            bad_encoding: self.bad_encoding,
+            columns,
+        }
+    }
+}
+
+fn views_to_array(views: Vec<u128>, buffers: &Arc<[Buffer]>, nullable: bool) -> StringViewArray {
+    // An empty field is null and nothing else is, so the validity is exactly "length is not 0";
+    // deriving it afterwards keeps bit twiddling out of the splitting loop.
+    let nulls = if nullable {
+        let valid = BooleanBuffer::collect_bool(views.len(), |i| views[i] as u32 != 0);
+        Some(NullBuffer::new(valid)).filter(|nulls| nulls.null_count() > 0)
+    } else {
+        None
+    };
+    // SAFETY: `new_unchecked` skips a validation pass that would cost as much as splitting
+    // itself. What that pass checks holds by construction: every view comes from `make_view`
+    // over a range of the buffer it names (index 0 is the chunk data, 1 the side buffer, present
+    // whenever a view points into it), so offsets and prefixes are right and inline views are
+    // zero-padded; null slots hold the empty view 0; `nulls` has one bit per view; and each
+    // viewed range is valid UTF-8, because the lines were validated (or produced by a decoder),
+    // and a validated dialect only cuts lines at ASCII bytes or at whole UTF-8 delimiter
+    // matches, which are character boundaries (with an unvalidated dialect every field is
+    // checked in `split_checked`).
+    unsafe { StringViewArray::new_unchecked(ScalarBuffer::from(views), Arc::clone(buffers), nulls) }
+}
+
+/// The Arrow view of `buf[start..end]`, stored in the array's data buffer `buffer_index`.
+#[inline(always)]
+fn make_view(buf: &[u8], buffer_index: u32, start: usize, end: usize) -> u128 {
+    let len = end - start;
+    if len > 12 {
+        let prefix = buf[start..]
+            .first_chunk::<4>()
+            .map_or(0, |p| u32::from_le_bytes(*p));
+        (len as u128)
+            | (u128::from(prefix) << 32)
+            | (u128::from(buffer_index) << 64)
+            | ((start as u128) << 96)
+    } else if let Some(word) = buf[start..].first_chunk::<16>() {
+        // One unaligned 16-byte load, masked to the field, instead of a variable-length copy.
+        let bytes = u128::from_le_bytes(*word) & ((1u128 << (len * 8)) - 1);
+        (len as u128) | (bytes << 32)
+    } else {
+        let mut view = [0u8; 16];
+        view[4..4 + len].copy_from_slice(&buf[start..end]);
+        u128::from_le_bytes(view) | len as u128
+    }
+}
+
+/// Calls `f` with the position of every `needle` byte in `data[s..e]`, in order.
+///
+/// Works on 64-byte blocks turned into bit masks (the comparison loop compiles to vector
+/// compares), which beats `memchr_iter` when the needle is as dense as a delimiter is.
+#[inline(always)]
+fn for_each_byte(data: &[u8], s: usize, e: usize, needle: u8, mut f: impl FnMut(usize)) {
+    let mut base = s;
+    while base < e {
+        let mut mask = match data[base..].first_chunk::<64>() {
+            Some(block) => eq_mask64(block, needle),
+            None => {
+                let mut mask = 0u64;
+                for (i, &b) in data[base..e].iter().enumerate() {
+                    mask |= u64::from(b == needle) << i;
+                }
+                mask
+            }
+        };
+        let remaining = e - base;
+        if remaining < 64 {
+            mask &= (1u64 << remaining) - 1;
+        }
+        while mask != 0 {
+            f(base + mask.trailing_zeros() as usize);
+            mask &= mask - 1;
+        }
+        base += 64;
+    }
+}
+
+#[inline(always)]
+fn eq_mask64(block: &[u8; 64], needle: u8) -> u64 {
+    let mut mask = 0u64;
+    for (i, &b) in block.iter().enumerate() {
+        mask |= u64::from(b == needle) << i;
+    }
+    mask
+}
+
+/// The general splitter over `data[s..e]`: any delimiter length, optional quoting. Appends one
+/// piece per field to `out`; unescaped quoted text goes to `side`.
+fn split_general(
+    data: &[u8],
+    s: usize,
+    e: usize,
+    delimiter: &[u8],
+    quote: Option<u8>,
+    side: &mut Vec<u8>,
+    out: &mut Vec<Piece>,
+) {
+    if delimiter.is_empty() {
+        // Only an unvalidated dialect gets here: without a delimiter the line is one field.
+        out.push(Piece::Main(s, e));
+        return;
+    }
+    let finder = memchr::memmem::Finder::new(delimiter);
+    let find_delimiter = |from: usize| finder.find(&data[from..e]).map(|i| from + i);
+    let mut pos = s;
+    loop {
+        match quote {
+            Some(q) if pos < e && data[pos] == q => {
+                let (piece, next) = split_quoted(data, pos, e, delimiter, q, side);
+                out.push(piece);
+                match next {
+                    Some(next) => pos = next,
+                    None => return,
+                }
+            }
+            _ => match find_delimiter(pos) {
+                Some(d) => {
+                    out.push(Piece::Main(pos, d));
+                    pos = d + delimiter.len();
+                }
+                None => {
+                    out.push(Piece::Main(pos, e));
+                    return;
+                }
+            },
+        }
+    }
+}
+
+/// Reads the quoted field opening at `data[open]`. Returns the field and where the next field
+/// starts (`None` when the field ends the line).
+fn split_quoted(
+    data: &[u8],
+    open: usize,
+    e: usize,
+    delimiter: &[u8],
+    q: u8,
+    side: &mut Vec<u8>,
+) -> (Piece, Option<usize>) {
+    let content = open + 1;
+    // Where the unescaped text started in `side`, once the field needed copying.
+    let mut copied: Option<usize> = None;
+    let mut segment = content;
+    let mut search = content;
+    let close = loop {
+        match memchr::memchr(q, &data[search..e]).map(|i| search + i) {
+            Some(j) if j + 1 < e && data[j + 1] == q => {
+                copied.get_or_insert(side.len());
+                side.extend_from_slice(&data[segment..=j]);
+                segment = j + 2;
+                search = j + 2;
+            }
+            Some(j) => break Some(j),
+            None => break None,
+        }
+    };
+    let Some(close) = close else {
+        // Unbalanced quote: the rest of the line is the field.
+        return (finish_piece(data, segment, e, copied, side), None);
+    };
+    let after = close + 1;
+    if after == e {
+        return (finish_piece(data, segment, close, copied, side), None);
+    }
+    if data[after..e].starts_with(delimiter) {
+        let piece = finish_piece(data, segment, close, copied, side);
+        return (piece, Some(after + delimiter.len()));
+    }
+    // Text after the closing quote: appended to the field up to the next delimiter.
+    let next = memchr::memmem::find(&data[after..e], delimiter).map(|i| after + i);
+    let junk_end = next.unwrap_or(e);
+    let start = *copied.get_or_insert(side.len());
+    side.extend_from_slice(&data[segment..close]);
+    side.extend_from_slice(&data[after..junk_end]);
+    (
+        Piece::Side(start, side.len()),
+        next.map(|d| d + delimiter.len()),
+    )
+}
+
+fn finish_piece(
+    data: &[u8],
+    segment: usize,
+    end: usize,
+    copied: Option<usize>,
+    side: &mut Vec<u8>,
+) -> Piece {
+    match copied {
+        None => Piece::Main(segment, end),
+        Some(start) => {
+            side.extend_from_slice(&data[segment..end]);
+            Piece::Side(start, side.len())
+        }
+    }
+}
