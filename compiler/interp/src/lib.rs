@@ -1,5 +1,435 @@
-//! Reference interpreter for etr IR (work in progress).
+//! The reference interpreter for etr IR: evaluates a compiled [`Program`] over Arrow batches.
+//!
+//! It is the oracle the JIT is checked against (STYLE point 15), so it is written to be read: one
+//! evaluator ([`eval`]) walks the IR and calls column kernels ([`kernels`]), vectorised over a
+//! batch with no per-row allocation on the hot path.
+//!
+//! The flow for one batch ([`Interpreter::eval_batch`]):
+//! 1. Lines with the wrong field count or a bad encoding are malformed: each gets its one
+//!    violation and is excluded (by a row selection) from everything else.
+//! 2. The bindings run in order, filling the record's fields and the `let` locals.
+//! 3. The row checks run in order; a broken check records a violation with its rendered value.
+//! 4. The unique checks' key hashes and the aggregates' partial states are computed.
+//!
+//! At the end of a file the runtime merges the batches' [`AggregateStates`] and calls
+//! [`Interpreter::finish_file`], which evaluates the file checks with the same evaluator over a
+//! one-row context.
+//!
+//! API Boundary: the runtime sees `Interpreter`, `BatchResult`, `Violation`, `FileViolation`,
+//! `AggregateStates`, `LineValues` and `Scalar`; kernels and the evaluator stay private.
+//! Architecture Invariant: no IO, no clock, no environment; a well-typed program never makes the
+//! interpreter fail on data (only `InterpError::Internal` for broken IR invariants).
 
+#![deny(clippy::disallowed_methods)]
+
+pub mod aggregate;
 pub mod batch;
+mod error;
+mod eval;
+mod keyhash;
+mod kernels;
+mod lines;
+mod output;
+pub mod test_support;
+mod value;
+mod views;
 
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef};
+use arrow::buffer::{BooleanBuffer, NullBuffer};
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use etr_ir::{Builtin, Expr, ExprKind, FallibleOp, OnFailure, Program, RuleIdx, Severity, Slot};
+use hashbrown::HashMap;
+use regex::Regex;
+
+pub use aggregate::{AggregateState, AggregateStates};
 pub use batch::{RawBatch, RawRecordLine};
+pub use error::InterpError;
+pub use lines::LineValues;
+pub use value::{Scalar, render_scalar};
+
+use eval::{Env, Frame, Report, Sel, truth};
+use kernels::lookup::CompiledTable;
+use value::{Column, Datum, Phys};
+
+/// A program prepared for evaluation: regexes compiled, code tables hashed, output schema built.
+/// Immutable and `Sync`: one interpreter serves every worker thread.
+#[derive(Debug)]
+pub struct Interpreter {
+    program: Arc<Program>,
+    regexes: HashMap<String, Regex>,
+    tables: Vec<CompiledTable>,
+    /// Violation targets, shared by every violation that names them.
+    targets: HashMap<String, Arc<str>>,
+    schema: SchemaRef,
+    dictionaries: Vec<ArrayRef>,
+}
+
+/// What one batch produced.
+#[derive(Debug, Clone)]
+pub struct BatchResult {
+    /// One array per record field (codes as `UInt32` member indices), one slot per line; null on
+    /// malformed lines and where unassigned.
+    pub fields: Vec<ArrayRef>,
+    /// Every violation of a row-level rule (any severity), ordered by row, then in the order the
+    /// spec raises them (bindings in binding order, then row checks in order).
+    pub violations: Vec<Violation>,
+    /// Per row: some violation has `Severity::Reject`, or the line is malformed.
+    pub rejected: Vec<bool>,
+    /// Row-level `else fail` failures (and broken row checks of fatal rules): the file must be refused.
+    pub fatal: Vec<Violation>,
+    /// Per unique check, the 128-bit hash of each row's key.
+    pub key_hashes: Vec<Vec<u128>>,
+    /// This batch's partial aggregate states.
+    pub aggregates: AggregateStates,
+}
+
+/// A row-level rule broken on one line of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The row in the batch (not the line number: see `RawBatch::line_nos`).
+    pub row: u32,
+    pub rule: RuleIdx,
+    /// The field or label the violation is about (`line` for a malformed line).
+    pub target: Arc<str>,
+    /// The offending value rendered as text, or null.
+    pub value: Option<String>,
+}
+
+/// A broken file check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileViolation {
+    pub rule: RuleIdx,
+    pub target: String,
+}
+
+/// Every sub-expression of `expr`, `expr` included.
+fn walk<'e>(expr: &'e Expr, visit: &mut impl FnMut(&'e Expr)) {
+    visit(expr);
+    let mut each = |e: &'e Expr| walk(e, visit);
+    match &expr.kind {
+        ExprKind::Literal(_)
+        | ExprKind::Column(_)
+        | ExprKind::Field(_)
+        | ExprKind::Local(_)
+        | ExprKind::HeaderField(_)
+        | ExprKind::TrailerField(_)
+        | ExprKind::Aggregate(_) => {}
+        ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } | ExprKind::InList { operand: e, .. } => each(e),
+        ExprKind::Binary(_, a, b) | ExprKind::Coalesce(a, b) => {
+            each(a);
+            each(b);
+        }
+        ExprKind::If { condition, then_branch, else_branch } => {
+            each(condition);
+            each(then_branch);
+            each(else_branch);
+        }
+        ExprKind::Match { scrutinee, arms, default } => {
+            each(scrutinee);
+            for arm in arms {
+                each(&arm.value);
+            }
+            if let Some(d) = default {
+                each(d);
+            }
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(each),
+        ExprKind::Fallible { op, on_failure } => {
+            match op {
+                FallibleOp::Call { args, .. } => args.iter().for_each(&mut each),
+                FallibleOp::Lookup { key, .. } => each(key),
+            }
+            if let OnFailure::Default(e) = on_failure {
+                each(e);
+            }
+        }
+    }
+}
+
+impl Interpreter {
+    /// Prepares `program`: compiles its regexes (an invalid one is an error) and hashes its tables.
+    pub fn new(program: Arc<Program>) -> Result<Interpreter, InterpError> {
+        let mut exprs: Vec<&Expr> = Vec::new();
+        exprs.extend(program.bindings.iter().map(|b| &b.expr));
+        for check in &program.row_checks {
+            exprs.extend(check.when.iter());
+            exprs.push(&check.condition);
+            exprs.extend(check.value.iter());
+        }
+        exprs.extend(program.aggregates.iter().filter_map(|a| a.argument.as_ref()));
+        exprs.extend(program.file_checks.iter().map(|c| &c.condition));
+
+        let mut regexes = HashMap::new();
+        let mut targets: HashMap<String, Arc<str>> = HashMap::new();
+        let mut error = None;
+        for expr in exprs {
+            walk(expr, &mut |e| match &e.kind {
+                ExprKind::Call { function: Builtin::Matches(pattern), .. } if !regexes.contains_key(pattern) => {
+                    match Regex::new(pattern) {
+                        Ok(re) => {
+                            regexes.insert(pattern.clone(), re);
+                        }
+                        Err(err) => {
+                            error.get_or_insert(InterpError::InvalidRegex {
+                                pattern: pattern.clone(),
+                                message: err.to_string(),
+                            });
+                        }
+                    }
+                }
+                ExprKind::Fallible {
+                    on_failure: OnFailure::Reject { target, .. } | OnFailure::Fail { target, .. }, ..
+                } => {
+                    targets.entry(target.clone()).or_insert_with(|| Arc::from(target.as_str()));
+                }
+                _ => {}
+            });
+        }
+        if let Some(error) = error {
+            return Err(error);
+        }
+        for name in program.row_checks.iter().map(|c| &c.target).chain([&"line".to_owned()]) {
+            targets.entry(name.clone()).or_insert_with(|| Arc::from(name.as_str()));
+        }
+        let tables = program.tables.iter().map(CompiledTable::new).collect::<Result<Vec<_>, _>>()?;
+        let schema = output::schema(&program);
+        let dictionaries = output::dictionaries(&program);
+        Ok(Interpreter { program, regexes, tables, targets, schema, dictionaries })
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub(crate) fn regex(&self, pattern: &str) -> Result<&Regex, InterpError> {
+        self.regexes.get(pattern).ok_or_else(|| InterpError::internal(format!("regex {pattern:?} was not compiled")))
+    }
+
+    /// The shared `Arc<str>` of a violation target (allocated here only for a name `new` missed).
+    pub(crate) fn target(&self, name: &str) -> Arc<str> {
+        self.targets.get(name).cloned().unwrap_or_else(|| Arc::from(name))
+    }
+
+    fn severity(&self, rule: RuleIdx) -> Result<Severity, InterpError> {
+        self.program
+            .rules
+            .get(rule as usize)
+            .map(|r| r.severity)
+            .ok_or_else(|| InterpError::internal(format!("rule {rule} does not exist")))
+    }
+
+    fn check_shape(&self, batch: &RawBatch) -> Result<(), InterpError> {
+        let len = batch.len();
+        let columns = self.program.source.columns.len();
+        let bad = |what: String| Err(InterpError::InvalidBatch(what));
+        if batch.columns.len() != columns {
+            return bad(format!("{} columns, the program declares {columns}", batch.columns.len()));
+        }
+        if batch.field_counts.len() != len || batch.bad_encoding.len() != len || batch.lines.len() != len {
+            return bad(format!("per-line vectors of different lengths (batch of {len} lines)"));
+        }
+        if let Some(c) = batch.columns.iter().position(|c| c.len() != len) {
+            return bad(format!("column {c} has {} rows, the batch {len}", batch.columns[c].len()));
+        }
+        Ok(())
+    }
+
+    /// Evaluates the mapping, the row checks, the unique-key hashes and the aggregates' partial
+    /// states for one batch.
+    pub fn eval_batch(&self, batch: &RawBatch) -> Result<BatchResult, InterpError> {
+        self.check_shape(batch)?;
+        let len = batch.len();
+        let program = &*self.program;
+        let columns = program.source.columns.len() as u32;
+
+        // 1. Malformed lines: one violation each, and excluded from everything else.
+        let well_formed =
+            BooleanBuffer::collect_bool(len, |i| batch.field_counts[i] == columns && !batch.bad_encoding[i]);
+        let line_target = self.target("line");
+        let mut malformed = Vec::new();
+        for row in (!&well_formed).set_indices() {
+            let rule = match (batch.bad_encoding[row], program.source.encoding_rule) {
+                (true, Some(rule)) => rule,
+                _ => program.source.field_count_rule,
+            };
+            malformed.push(Violation { row: row as u32, rule, target: line_target.clone(), value: None });
+        }
+        let all_well_formed = malformed.is_empty();
+        let sel = if all_well_formed { Sel::All } else { Sel::Rows(well_formed.clone()) };
+
+        let mut frame = Frame {
+            interp: self,
+            len,
+            env: Env::Rows(batch),
+            fields: vec![None; program.record.fields.len()],
+            locals: vec![None; program.locals.len()],
+            report: Report::All,
+            violations: malformed,
+            fatal: Vec::new(),
+        };
+
+        // 2. The mapping.
+        for binding in &program.bindings {
+            let value = frame.eval(&binding.expr, &sel)?;
+            let slot = match binding.target {
+                Slot::Field(i) => frame.fields.get_mut(i as usize),
+                Slot::Local(i) => frame.locals.get_mut(i as usize),
+            };
+            *slot.ok_or_else(|| InterpError::internal(format!("binding target {:?} does not exist", binding.target)))? =
+                Some(value);
+        }
+
+        // 3. The row checks: broken where `when` holds and the condition is false (not null).
+        for check in &program.row_checks {
+            let check_sel = match &check.when {
+                Some(when) => {
+                    let holds = frame.eval(when, &sel)?;
+                    sel.and(&truth(&holds, len)?.0)
+                }
+                None => sel.clone(),
+            };
+            let condition = frame.eval(&check.condition, &check_sel)?;
+            let broken = check_sel.restrict(&truth(&condition, len)?.1);
+            if broken.count_set_bits() == 0 {
+                continue;
+            }
+            let (value, kind) = match &check.value {
+                Some(expr) => (frame.eval(expr, &Sel::Rows(broken.clone()))?, expr.ty.kind),
+                None => (Datum::null(), etr_ir::TypeKind::Null),
+            };
+            frame.record(&broken, check.rule, &check.target, &value, kind, false);
+            if self.severity(check.rule)? == Severity::Fatal {
+                frame.record(&broken, check.rule, &check.target, &value, kind, true);
+            }
+        }
+
+        let Frame { fields, mut violations, mut fatal, .. } = frame;
+        // Stable: within a row, the order the violations were raised in is kept.
+        violations.sort_by_key(|v| v.row);
+        fatal.sort_by_key(|v| v.row);
+
+        let mut rejected = vec![false; len];
+        for v in &violations {
+            let malformed_line = !well_formed.value(v.row as usize);
+            if malformed_line || self.severity(v.rule)? == Severity::Reject {
+                rejected[v.row as usize] = true;
+            }
+        }
+
+        // The record's fields in their layouts, blanked on malformed lines.
+        let keep = (!all_well_formed).then(|| NullBuffer::new(well_formed.clone()));
+        let mut out_fields = Vec::with_capacity(fields.len());
+        for (def, value) in program.record.fields.iter().zip(fields) {
+            let phys = Phys::of(def.ty.kind);
+            let column = match value {
+                Some(value) => value.into_column(phys, len)?,
+                None => Column::new_null(phys, len),
+            };
+            out_fields.push(column.mask(keep.as_ref()).into_array_ref());
+        }
+
+        // 4. Key hashes and aggregates.
+        let mut key_hashes = Vec::with_capacity(program.unique_checks.len());
+        for check in &program.unique_checks {
+            let parts = check
+                .key
+                .iter()
+                .map(|&f| out_fields.get(f as usize).ok_or_else(|| InterpError::internal(format!("key field {f}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            key_hashes.push(keyhash::key_hashes(&parts, len)?);
+        }
+        let (aggregates, aggregate_fatal) = self.aggregate(batch)?;
+        fatal.extend(aggregate_fatal);
+
+        Ok(BatchResult { fields: out_fields, violations, rejected, fatal, key_hashes, aggregates })
+    }
+
+    /// The aggregates' partial states over every line of the batch, malformed or not.
+    fn aggregate(&self, batch: &RawBatch) -> Result<(AggregateStates, Vec<Violation>), InterpError> {
+        let len = batch.len();
+        let mut states = AggregateStates::new(&self.program);
+        let mut frame = Frame {
+            interp: self,
+            len,
+            env: Env::Rows(batch),
+            fields: Vec::new(),
+            locals: Vec::new(),
+            report: Report::FatalOnly,
+            violations: Vec::new(),
+            fatal: Vec::new(),
+        };
+        for (state, aggregate) in states.states.iter_mut().zip(&self.program.aggregates) {
+            match state {
+                AggregateState::Count(n) => *n = len as u64,
+                AggregateState::Sum { sum, overflow } => {
+                    let Some(argument) = &aggregate.argument else {
+                        return Err(InterpError::internal("sum() without an argument"));
+                    };
+                    match frame.eval(argument, &Sel::All)? {
+                        Datum::Scalar(Scalar::Int(v)) => match (v as i128).checked_mul(len as i128) {
+                            Some(total) => *sum = total,
+                            None => *overflow = true,
+                        },
+                        Datum::Scalar(Scalar::Null) => {}
+                        Datum::Array(Column::Int(values)) => {
+                            // `len` values of at most 2^63 each cannot overflow an i128.
+                            *sum = match values.nulls() {
+                                None => values.values().iter().map(|&v| v as i128).sum(),
+                                Some(nulls) => nulls.valid_indices().map(|i| values.values()[i] as i128).sum(),
+                            };
+                        }
+                        other => return Err(InterpError::internal(format!("sum of {other:?}"))),
+                    }
+                }
+            }
+        }
+        Ok((states, frame.fatal))
+    }
+
+    /// Parses header and trailer fields per their declared types (missing or unparsable: null).
+    pub fn line_values(&self, header: Option<&RawRecordLine>, trailer: Option<&RawRecordLine>) -> LineValues {
+        let source = &self.program.source;
+        LineValues {
+            header: lines::values(source.header.as_ref(), header),
+            trailer: lines::values(source.trailer.as_ref(), trailer),
+        }
+    }
+
+    /// Evaluates the file checks on the merged aggregates; returns the broken ones (a check that
+    /// is false or null is broken). A check that cannot be evaluated (broken IR) is reported as
+    /// broken too: a file is never accepted on a check that did not run.
+    pub fn finish_file(&self, aggregates: &AggregateStates, lines: &LineValues) -> Vec<FileViolation> {
+        let values = aggregates.values();
+        let mut frame = Frame {
+            interp: self,
+            len: 1,
+            env: Env::File { header: &lines.header, trailer: &lines.trailer, aggregates: &values },
+            fields: Vec::new(),
+            locals: Vec::new(),
+            report: Report::Nothing,
+            violations: Vec::new(),
+            fatal: Vec::new(),
+        };
+        let mut broken = Vec::new();
+        for check in &self.program.file_checks {
+            let holds = matches!(frame.eval(&check.condition, &Sel::All).map(|d| d.scalar_at(0)), Ok(Scalar::Bool(true)));
+            if !holds {
+                broken.push(FileViolation { rule: check.rule, target: check.target.clone() });
+            }
+        }
+        broken
+    }
+
+    /// The Arrow schema of the accepted output: every record field, then `line_no: UInt64`.
+    pub fn output_schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Builds the accepted output batch from a `BatchResult`, keeping the rows where `keep[row]`.
+    pub fn output_batch(&self, batch: &RawBatch, result: &BatchResult, keep: &[bool]) -> Result<RecordBatch, InterpError> {
+        output::batch(&self.program, &self.schema, &self.dictionaries, &result.fields, &batch.line_nos, keep)
+    }
+}

@@ -277,16 +277,4 @@ impl Datum {
             Datum::Scalar(s) => s.clone(),
         }
     }
-
-    /// The validity of every row as bits (true = not null).
-    pub(crate) fn validity(&self, len: usize) -> BooleanBuffer {
-        match self {
-            Datum::Array(col) => match col.nulls() {
-                Some(n) => n.inner().clone(),
-                None => BooleanBuffer::new_set(len),
-            },
-            Datum::Scalar(Scalar::Null) => BooleanBuffer::new_unset(len),
-            Datum::Scalar(_) => BooleanBuffer::new_set(len),
-        }
-    }
 }

@@ -6,7 +6,7 @@
 //! slice of the input (trim, substring, an unchanged `upper`) emit a view into the input's buffers
 //! instead of copying bytes; the rest copy into one buffer owned by the builder.
 
-use arrow::array::{Array, BooleanBufferBuilder, StringViewArray};
+use arrow::array::{BooleanBufferBuilder, StringViewArray};
 use arrow::buffer::{Buffer, NullBuffer, ScalarBuffer};
 
 /// The largest own buffer before the builder starts another one (offsets in views are `u32`).

@@ -104,6 +104,7 @@ struct Checker<'a> {
     rule_index: HashMap<String, ir::RuleIdx>,
     rule_spans: Vec<(&'a str, Span)>,
     rule_raised: Vec<bool>,
+    rule_has_body: Vec<bool>,
     lets: HashMap<String, LetState<'a>>,
     locals: Vec<ir::LocalDef>,
     /// Bindings with the span that reports a cycle through them.
@@ -132,6 +133,7 @@ impl<'a> Checker<'a> {
             rule_index: HashMap::new(),
             rule_spans: Vec::new(),
             rule_raised: Vec::new(),
+            rule_has_body: Vec::new(),
             lets: HashMap::new(),
             locals: Vec::new(),
             bindings: Vec::new(),
@@ -256,7 +258,7 @@ impl<'a> Checker<'a> {
             let has_checks = row_checks.iter().any(|c: &ir::RowCheck| c.rule as usize == i)
                 || file_checks.iter().any(|c: &ir::FileCheck| c.rule as usize == i)
                 || unique_checks.iter().any(|c: &ir::UniqueCheck| c.rule as usize == i);
-            if !raised && !has_checks {
+            if !raised && !has_checks && !self.rule_has_body[i] {
                 let (file, span) = self.rule_spans[i];
                 let id = self.rules[i].id.clone();
                 self.diagnostics.push(
@@ -437,6 +439,7 @@ impl<'a> Checker<'a> {
         self.rule_index.insert(rule.id.text.clone(), idx);
         self.rule_spans.push((self.file, rule.id.span));
         self.rule_raised.push(false);
+        self.rule_has_body.push(rule.body.is_some());
     }
 
     fn declare_table(&mut self, table: &'a ast::Table) {
@@ -1407,6 +1410,14 @@ impl<'a> Checker<'a> {
                     rhs_ir = self.code_to_text(rhs_ir, c);
                 }
                 let (l, r) = (lhs_ir.ty.kind, rhs_ir.ty.kind);
+                if let (TypeKind::Money, TypeKind::Int) | (TypeKind::Int, TypeKind::Money) = (l, r) {
+                    let int_side = if l == TypeKind::Int { lhs } else { rhs };
+                    if let ast::ExprKind::Literal(ast::LitValue::Int(n)) = strip_parens(int_side).kind {
+                        self.error(codes::MONEY_UNIT, "money compared with an integer", int_side.span, "is this ringgit or sen?")
+                            .help = Some(format!("money is exact sen: write the amount in ringgit, `RM{n}`"));
+                        return None;
+                    }
+                }
                 let kind = self.unify(l, r, op_span, "the two sides of a comparison")?;
                 let ordered = !matches!(ir_op, ir::BinaryOp::Eq | ir::BinaryOp::Ne);
                 if ordered && matches!(kind, TypeKind::Code(_) | TypeKind::Bool) {

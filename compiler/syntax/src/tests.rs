@@ -551,16 +551,11 @@ table t: text -> Code { "a" => "b" "c" => "d" }
 fn expected_lists_are_words() {
     let expected = |text: &str| {
         let file = parse_file(text);
-        file.errors
-            .iter()
-            .map(|it| format!("{:?}", it.expected))
-            .collect::<Vec<_>>()
-            .join("\n")
+        file.errors.iter().map(|it| format!("{:?}", it.expected)).collect::<Vec<_>>().join("\n")
     };
     expect![[r#"["an expression"]"#]].assert_eq(&expected("let x ="));
     expect![[r#"["`=`"]"#]].assert_eq(&expected("map to R {\n  a b\n}"));
-    expect![[r#"["a rule severity: fatal, reject, warn or info"]"#]]
-        .assert_eq(&expected("rule R1 bogus \"x\""));
+    expect![[r#"["a rule severity: fatal, reject, warn or info"]"#]].assert_eq(&expected("rule R1 bogus \"x\""));
     expect![[r#"["`then`", "an operator"]"#]].assert_eq(&expected("let x = if a b"));
     expect![[r#"["an item: contributor, use, source, table, map, let, rule, record or code"]"#]]
         .assert_eq(&expected("  indented junk"));

@@ -1,17 +1,64 @@
-//! `etr run`: compile a spec and run it on a contributor file (placeholder until the pipeline lands).
+//! `etr run`: compile a spec and run it on a contributor file, with a progress bar on a terminal.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result};
+use etr_runtime::pipeline::{self, Progress, RunConfig};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::specs;
 
-pub fn run(spec_path: &Path, _input: &Path, _out: &Path, _quiet: bool, _threads: Option<usize>) -> Result<ExitCode> {
+pub fn run(spec_path: &Path, input: &Path, out: &Path, quiet: bool, threads: Option<usize>) -> Result<ExitCode> {
     let mut db = specs::database();
     let spec = specs::load(&mut db, spec_path)?;
     let (program, diagnostics) = specs::compile(&db, spec);
-    specs::print_diagnostics(&db, spec, &diagnostics);
-    let Some(_program) = program else { return Ok(ExitCode::from(1)) };
-    bail!("etr run is not wired yet")
+    if !quiet || program.is_none() {
+        specs::print_diagnostics(&db, spec, &diagnostics.iter().filter(|d| d.is_error()).cloned().collect::<Vec<_>>());
+    }
+    let Some(program) = program else {
+        eprintln!("{}: the spec has errors; nothing was run", spec_path.display());
+        return Ok(ExitCode::from(1));
+    };
+    let mut texts: Vec<&str> = vec![spec.text(&db).as_str()];
+    texts.extend(etr_stdlib::MODULES.iter().map(|m| m.text));
+    let mut config = RunConfig { spec_hash: pipeline::spec_hash(texts), ..RunConfig::default() };
+    if let Some(threads) = threads {
+        config.threads = threads.max(1);
+    }
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    if let Some(bar) = &bar {
+        let bar = bar.clone();
+        config.progress = Some(Arc::new(move |p: Progress| {
+            bar.set_message(format!("pass {}/{}: {} lines", p.pass, p.passes, p.lines));
+            bar.tick();
+        }));
+    }
+    let summary = pipeline::run(program, input, out, &config)
+        .with_context(|| format!("running {} on {}", spec_path.display(), input.display()));
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let summary = summary?;
+    if !quiet {
+        eprintln!(
+            "{}: {} lines read, {} accepted, {} rejected{}{} -> {}",
+            input.display(),
+            summary.lines_read,
+            summary.accepted,
+            summary.rejected,
+            if summary.refused > 0 { format!(", {} refused", summary.refused) } else { String::new() },
+            if summary.fatal.is_empty() { String::new() } else { format!(", FATAL: {}", summary.fatal.join("; ")) },
+            out.display()
+        );
+    }
+    Ok(if summary.fatal.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }

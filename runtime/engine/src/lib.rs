@@ -14,6 +14,7 @@
 pub mod dialect;
 pub mod error;
 pub mod output;
+pub mod pipeline;
 pub mod reader;
 pub mod split;
 

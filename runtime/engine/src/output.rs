@@ -57,12 +57,17 @@ pub struct Summary {
     pub accepted: u64,
     /// Distinct line numbers with at least one REJECT.
     pub rejected: u64,
+    /// Lines that broke no row rule but were not loaded because the file is fatal (0 otherwise):
+    /// `lines_read = accepted + rejected + refused`.
+    pub refused: u64,
     /// The FATAL file checks that failed, such as `"F2 count"`; empty when none did.
     pub fatal: Vec<String>,
     /// Reject rows per rule id.
     pub per_rule: BTreeMap<String, u64>,
     /// Warnings per rule id, counted over accepted lines.
     pub warnings: BTreeMap<String, u64>,
+    /// Info findings per rule id, counted over accepted lines.
+    pub info: BTreeMap<String, u64>,
     /// The hash of the compiled spec.
     pub spec_hash: String,
     /// The blake3 hash of the raw input bytes, lowercase hex.

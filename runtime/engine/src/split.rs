@@ -426,11 +426,42 @@ fn for_each_byte(data: &[u8], s: usize, e: usize, needle: u8, mut f: impl FnMut(
     }
 }
 
+/// Bit `i` of the result is set when `block[i] == needle`.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn eq_mask64(block: &[u8; 64], needle: u8) -> u64 {
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    // SAFETY: benefit: the compiler does not turn the portable loop into vector compares (it
+    // shuffles two bytes at a time), and this is the innermost loop of splitting. Soundness: SSE2
+    // is part of the x86_64 baseline, so these instructions always exist; the four unaligned
+    // 16-byte loads start at offsets 0, 16, 32 and 48 of the 64-byte `block`, so they stay
+    // inside it.
+    unsafe {
+        let needles = _mm_set1_epi8(needle as i8);
+        let lane = |i: usize| -> u64 {
+            let bytes = _mm_loadu_si128(block.as_ptr().add(i).cast::<__m128i>());
+            u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, needles)) as u16)
+        };
+        lane(0) | (lane(16) << 16) | (lane(32) << 32) | (lane(48) << 48)
+    }
+}
+
+/// Bit `i` of the result is set when `block[i] == needle` (portable SWAR version).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn eq_mask64(block: &[u8; 64], needle: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let splat = u64::from(needle) * 0x0101_0101_0101_0101;
     let mut mask = 0u64;
-    for (i, &b) in block.iter().enumerate() {
-        mask |= u64::from(b == needle) << i;
+    for (i, word) in block.chunks_exact(8).enumerate() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w) ^ splat;
+        // High bit of each byte set exactly when that byte of `x` is zero (no borrow across bytes).
+        let zero = !(((x & LOW7) + LOW7) | x | LOW7);
+        // Gathers the eight high bits into one byte.
+        let bits = (zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        mask |= bits << (i * 8);
     }
     mask
 }

@@ -66,7 +66,7 @@ impl<'a> Text<'a> {
     }
 
     fn nulls(&self) -> Option<&'a NullBuffer> {
-        match self {
+        match *self {
             Text::Array(a) => a.nulls(),
             Text::Scalar(_) => None,
         }

@@ -6,7 +6,7 @@
 
 use arrow::array::{Array, StringViewArray};
 use arrow::buffer::BooleanBuffer;
-use etr_ir::{CodeTable, Literal, Type};
+use etr_ir::{CodeTable, Literal};
 use hashbrown::HashMap;
 
 use crate::error::InterpError;
@@ -21,7 +21,6 @@ pub(crate) struct CompiledTable {
     keys: KeyIndex,
     /// The table's values, one row per entry, in the value type's layout.
     values: Column,
-    pub(crate) value_type: Type,
 }
 
 #[derive(Debug)]
@@ -68,7 +67,7 @@ impl CompiledTable {
         let phys = Phys::of(table.value_type.kind);
         let scalars: Vec<Scalar> = table.entries.iter().map(|(_, v)| Scalar::from_literal(v)).collect();
         let values = column_of(&scalars, phys)?;
-        Ok(CompiledTable { keys, values, value_type: table.value_type })
+        Ok(CompiledTable { keys, values })
     }
 
     /// The value of one key (scalar lookups: file checks and header values).

@@ -49,7 +49,7 @@ pub(crate) fn nulls_from(bits: BooleanBuffer) -> Option<NullBuffer> {
 }
 
 /// The physical primitive layouts: `Int64` (int, money), `Date32` (date, month), `UInt32` (code).
-pub(crate) trait PrimLayout: Copy + Default + PartialOrd + Send + Sync + 'static {
+pub(crate) trait PrimLayout: arrow::datatypes::ArrowNativeType + Default + PartialOrd {
     type Arrow: ArrowPrimitiveType<Native = Self>;
     fn array(column: &Column) -> Option<&PrimitiveArray<Self::Arrow>>;
     /// The value of a scalar of this layout (`Some(None)` for null; `None` for another layout).

@@ -1,0 +1,264 @@
+//! Small constructors for hand-built programs and batches, for this crate's tests and benchmarks
+//! and for other crates' tests until the front end lowers specs (`etr-sema`).
+
+use arrow::array::StringViewArray;
+use etr_ir::*;
+
+use crate::batch::RawBatch;
+
+/// An expression of type `ty`.
+pub fn expr(kind: ExprKind, ty: Type) -> Expr {
+    Expr { kind, ty }
+}
+
+pub fn text_lit(s: &str) -> Expr {
+    expr(ExprKind::Literal(Literal::Text(s.to_owned())), Type::non_null(TypeKind::Text))
+}
+
+pub fn int_lit(v: i64) -> Expr {
+    expr(ExprKind::Literal(Literal::Int(v)), Type::non_null(TypeKind::Int))
+}
+
+pub fn money_lit(sen: i64) -> Expr {
+    expr(ExprKind::Literal(Literal::Money(sen)), Type::non_null(TypeKind::Money))
+}
+
+pub fn bool_lit(b: bool) -> Expr {
+    expr(ExprKind::Literal(Literal::Bool(b)), Type::non_null(TypeKind::Bool))
+}
+
+pub fn date_lit(days: i32) -> Expr {
+    expr(ExprKind::Literal(Literal::Date(days)), Type::non_null(TypeKind::Date))
+}
+
+pub fn code_lit(ty: CodeTypeIdx, idx: u32) -> Expr {
+    expr(ExprKind::Literal(Literal::Code(ty, idx)), Type::non_null(TypeKind::Code(ty)))
+}
+
+/// The `null` literal, typed as `kind` (as the front end types it after unification).
+pub fn null_lit(kind: TypeKind) -> Expr {
+    expr(ExprKind::Literal(Literal::Null), Type::nullable(kind))
+}
+
+pub fn column(idx: ColumnIdx) -> Expr {
+    expr(ExprKind::Column(idx), Type::nullable(TypeKind::Text))
+}
+
+pub fn field(idx: FieldIdx, kind: TypeKind) -> Expr {
+    expr(ExprKind::Field(idx), Type::nullable(kind))
+}
+
+pub fn local(idx: LocalIdx, kind: TypeKind) -> Expr {
+    expr(ExprKind::Local(idx), Type::nullable(kind))
+}
+
+pub fn binary(op: BinaryOp, a: Expr, b: Expr) -> Expr {
+    let kind = match op {
+        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
+            if a.ty.kind == TypeKind::Null { b.ty.kind } else { a.ty.kind }
+        }
+        _ => TypeKind::Bool,
+    };
+    expr(ExprKind::Binary(op, Box::new(a), Box::new(b)), Type::nullable(kind))
+}
+
+pub fn not(a: Expr) -> Expr {
+    expr(ExprKind::Unary(UnaryOp::Not, Box::new(a)), Type::nullable(TypeKind::Bool))
+}
+
+pub fn neg(a: Expr) -> Expr {
+    let ty = a.ty;
+    expr(ExprKind::Unary(UnaryOp::Neg, Box::new(a)), ty)
+}
+
+pub fn is_null(a: Expr, negated: bool) -> Expr {
+    expr(ExprKind::IsNull { operand: Box::new(a), negated }, Type::non_null(TypeKind::Bool))
+}
+
+pub fn in_list(a: Expr, list: Vec<Literal>, negated: bool) -> Expr {
+    expr(ExprKind::InList { operand: Box::new(a), list, negated }, Type::nullable(TypeKind::Bool))
+}
+
+pub fn coalesce(a: Expr, b: Expr) -> Expr {
+    let kind = if a.ty.kind == TypeKind::Null { b.ty.kind } else { a.ty.kind };
+    let ty = Type::new(kind, b.ty.nullable);
+    expr(ExprKind::Coalesce(Box::new(a), Box::new(b)), ty)
+}
+
+pub fn if_else(condition: Expr, then_branch: Expr, else_branch: Expr) -> Expr {
+    let kind = if then_branch.ty.kind == TypeKind::Null { else_branch.ty.kind } else { then_branch.ty.kind };
+    expr(
+        ExprKind::If {
+            condition: Box::new(condition),
+            then_branch: Box::new(then_branch),
+            else_branch: Box::new(else_branch),
+        },
+        Type::nullable(kind),
+    )
+}
+
+pub fn match_expr(scrutinee: Expr, arms: Vec<(Vec<Pattern>, Expr)>, default: Option<Expr>, kind: TypeKind) -> Expr {
+    let arms = arms.into_iter().map(|(patterns, value)| MatchArm { patterns, value }).collect();
+    expr(
+        ExprKind::Match { scrutinee: Box::new(scrutinee), arms, default: default.map(Box::new) },
+        Type::nullable(kind),
+    )
+}
+
+/// A call of an infallible built-in returning `kind`.
+pub fn call(function: Builtin, args: Vec<Expr>, kind: TypeKind) -> Expr {
+    expr(ExprKind::Call { function, args }, Type::nullable(kind))
+}
+
+/// A fallible built-in call (a parse) with its failure handler.
+pub fn fallible(function: Builtin, arg: Expr, kind: TypeKind, on_failure: OnFailure) -> Expr {
+    expr(
+        ExprKind::Fallible { op: FallibleOp::Call { function, args: vec![arg] }, on_failure },
+        Type::nullable(kind),
+    )
+}
+
+/// `table[key]` with its failure handler.
+pub fn lookup(table: TableIdx, key: Expr, kind: TypeKind, on_failure: OnFailure) -> Expr {
+    expr(ExprKind::Fallible { op: FallibleOp::Lookup { table, key: Box::new(key) }, on_failure }, Type::nullable(kind))
+}
+
+pub fn reject(rule: RuleIdx, target: &str) -> OnFailure {
+    OnFailure::Reject { rule, target: target.to_owned() }
+}
+
+pub fn fail(rule: RuleIdx, target: &str) -> OnFailure {
+    OnFailure::Fail { rule, target: target.to_owned() }
+}
+
+pub fn or_default(value: Expr) -> OnFailure {
+    OnFailure::Default(Box::new(value))
+}
+
+/// A date format from its strftime-like pattern (`%d`, `%m`, `%Y`, `%y`, literal bytes).
+pub fn date_format(pattern: &str) -> DateFormat {
+    let mut items = Vec::new();
+    let mut bytes = pattern.bytes();
+    while let Some(b) = bytes.next() {
+        match (b, b == b'%') {
+            (_, true) => match bytes.next() {
+                Some(b'd') => items.push(DateItem::Day2),
+                Some(b'm') => items.push(DateItem::Month2),
+                Some(b'Y') => items.push(DateItem::Year4),
+                Some(b'y') => items.push(DateItem::Year2),
+                Some(other) => items.push(DateItem::Literal(other)),
+                None => items.push(DateItem::Literal(b'%')),
+            },
+            (b, false) => items.push(DateItem::Literal(b)),
+        }
+    }
+    DateFormat { pattern: pattern.to_owned(), items }
+}
+
+pub fn rule(id: &str, severity: Severity) -> Rule {
+    Rule { id: id.to_owned(), severity, message: format!("rule {id}") }
+}
+
+pub fn field_def(name: &str, kind: TypeKind) -> FieldDef {
+    FieldDef { name: name.to_owned(), ty: Type::nullable(kind), doc: String::new() }
+}
+
+pub fn code_type(name: &str, members: &[&str]) -> CodeType {
+    CodeType { name: name.to_owned(), members: members.iter().map(|m| (*m).to_owned()).collect() }
+}
+
+/// A text-keyed table onto code type `ty`, whose values are given as member names.
+pub fn code_table(name: &str, ty: CodeTypeIdx, types: &[CodeType], entries: &[(&str, &str)]) -> CodeTable {
+    let members = &types[ty as usize].members;
+    CodeTable {
+        name: name.to_owned(),
+        key_type: Type::non_null(TypeKind::Text),
+        value_type: Type::non_null(TypeKind::Code(ty)),
+        entries: entries
+            .iter()
+            .map(|(k, v)| {
+                let idx = members.iter().position(|m| m == v).unwrap_or(u32::MAX as usize) as u32;
+                (Literal::Text((*k).to_owned()), Literal::Code(ty, idx))
+            })
+            .collect(),
+    }
+}
+
+/// An empty program over `columns` (rule 0 is `R0`, the field-count and encoding rule).
+pub fn program(columns: &[&str]) -> Program {
+    Program {
+        contributor: Contributor { code: "TST".to_owned(), name: "Test".to_owned(), layout: 1 },
+        source: Source {
+            format: SourceFormat::Delimited { delimiter: b"|".to_vec(), quote: None },
+            encoding: Encoding::Utf8,
+            encoding_rule: Some(0),
+            header: None,
+            trailer: None,
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            field_count_rule: 0,
+        },
+        code_types: Vec::new(),
+        tables: Vec::new(),
+        record: RecordType { name: "Record".to_owned(), fields: Vec::new() },
+        locals: Vec::new(),
+        rules: vec![rule("R0", Severity::Reject)],
+        bindings: Vec::new(),
+        row_checks: Vec::new(),
+        aggregates: Vec::new(),
+        file_checks: Vec::new(),
+        unique_checks: Vec::new(),
+    }
+}
+
+/// A batch of well-formed lines from rows of optional field texts (`None` = empty field).
+pub fn batch(rows: &[Vec<Option<&str>>], columns: usize) -> RawBatch {
+    let len = rows.len();
+    let cols = (0..columns)
+        .map(|c| StringViewArray::from(rows.iter().map(|r| r.get(c).copied().flatten()).collect::<Vec<_>>()))
+        .collect();
+    let lines = StringViewArray::from(
+        rows.iter().map(|r| r.iter().map(|f| f.unwrap_or("")).collect::<Vec<_>>().join("|")).collect::<Vec<_>>(),
+    );
+    RawBatch {
+        line_nos: (2..2 + len as u64).collect(),
+        lines,
+        field_counts: rows.iter().map(|r| r.len() as u32).collect(),
+        bad_encoding: vec![false; len],
+        columns: cols,
+    }
+}
+
+/// A batch with one column, from optional texts.
+pub fn one_column(values: &[Option<&str>]) -> RawBatch {
+    batch(&values.iter().map(|v| vec![*v]).collect::<Vec<_>>(), 1)
+}
+
+/// Splits `|`-delimited data lines into a batch of `columns` columns (empty fields are null), the
+/// way the runtime's splitter does; lines numbered from `first_line_no`.
+pub fn split_batch(lines: &[&str], first_line_no: u64, columns: usize) -> RawBatch {
+    let mut cols: Vec<Vec<Option<&str>>> = vec![Vec::with_capacity(lines.len()); columns];
+    let mut field_counts = Vec::with_capacity(lines.len());
+    for line in lines {
+        let mut count = 0u32;
+        for (k, part) in line.split('|').enumerate() {
+            count += 1;
+            if let Some(col) = cols.get_mut(k) {
+                col.push((!part.is_empty()).then_some(part));
+            }
+        }
+        for col in cols.iter_mut().skip(count as usize) {
+            col.push(None);
+        }
+        field_counts.push(count);
+    }
+    RawBatch {
+        line_nos: (first_line_no..first_line_no + lines.len() as u64).collect(),
+        lines: StringViewArray::from(lines.to_vec()),
+        field_counts,
+        bad_encoding: vec![false; lines.len()],
+        columns: cols.into_iter().map(StringViewArray::from).collect(),
+    }
+}
+
+mod jcl;
+pub use jcl::jcl_program;

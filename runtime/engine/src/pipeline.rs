@@ -1,0 +1,556 @@
+//! The pipeline: a contributor file through a compiled spec into the output folder.
+//!
+//! Shape: one reader thread cuts the file into chunks of whole lines; worker threads split and
+//! evaluate chunks in parallel; the calling thread receives the results **in file order** and
+//! writes them. Memory is bounded by a fixed number of chunks in flight (a token channel: the
+//! reader takes a token per chunk, the writer returns it once the chunk is written), so it does not
+//! grow with the file.
+//!
+//! Passes: a spec with a `unique` check reads the file twice. The first pass evaluates every line
+//! and keeps only the key hashes of the lines that passed the row rules (the key index, the one
+//! structure that grows with the file) and the file aggregates; the second pass evaluates again
+//! and writes, now knowing which keys are duplicated and whether the file is fatal. Re-reading a
+//! file from the page cache costs less than spilling candidate rows and rewriting them, and it
+//! keeps memory flat. A spec without `unique` checks reads the file once.
+//!
+//! Conservation: every data line ends accepted, rejected (with at least one reason in
+//! `rejects.parquet`), or, when the file is fatal, refused. `lines_read = accepted + rejected +
+//! refused` is checked before the summary is written, and `refused` is 0 unless the file is fatal.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use arrow::record_batch::RecordBatch;
+use etr_interp::{AggregateStates, BatchResult, Interpreter, RawBatch};
+use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
+use hashbrown::HashMap;
+
+use crate::dialect::{Encoding, SourceDialect};
+use crate::error::{Result, RuntimeError};
+use crate::output::{OutputDir, ParquetOptions, Severity, Summary, ViolationRow, ViolationRowsBuilder};
+use crate::reader::{ChunkReader, RawChunk, ReaderConfig};
+use crate::split::split_chunk;
+
+/// How a run is carried out. Nothing here changes the outputs.
+#[derive(Clone)]
+pub struct RunConfig {
+    /// Worker threads evaluating chunks (at least 1).
+    pub threads: usize,
+    pub reader: ReaderConfig,
+    /// Shown in the summary: the hash of the spec and stdlib texts the program came from.
+    pub spec_hash: String,
+    /// Called from the writing thread as the file is read.
+    pub progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            reader: ReaderConfig::default(),
+            spec_hash: String::new(),
+            progress: None,
+        }
+    }
+}
+
+/// Progress of a run, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// 1-based pass number, and how many passes this run makes.
+    pub pass: u8,
+    pub passes: u8,
+    /// Data lines done in this pass.
+    pub lines: u64,
+}
+
+/// Runs `program` on the file at `input` and publishes the outputs at `out`.
+///
+/// On error nothing is published: the staging folder is removed and `out` is left as it was.
+pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) -> Result<Summary> {
+    let started = Instant::now();
+    let interpreter =
+        Arc::new(Interpreter::new(Arc::clone(&program)).map_err(|e| RuntimeError::Internal(e.to_string()))?);
+    let dialect = dialect_of(&program)?;
+    dialect.validate()?;
+    let output = OutputDir::create(out)?;
+    let passes: u8 = if program.unique_checks.is_empty() { 1 } else { 2 };
+    let mut timings = BTreeMap::new();
+
+    // Pass 1 (only with unique checks): the key index and the file verdict.
+    let mut key_counts: Vec<HashMap<u128, u32>> = vec![HashMap::new(); program.unique_checks.len()];
+    let mut verdict: Option<FileVerdict> = None;
+    if passes == 2 {
+        let pass_start = Instant::now();
+        let mut aggregates = AggregateStates::new(&program);
+        let mut row_fatal = BTreeSet::new();
+        let facts = stream(input, &dialect, config, &interpreter, 1, passes, |_, batch, result| {
+            aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
+            collect_row_fatal(&program, &result, &mut row_fatal);
+            for (check, counts) in key_counts.iter_mut().enumerate() {
+                let hashes = &result.key_hashes[check];
+                for row in 0..batch.len() {
+                    if !result.rejected[row] {
+                        *counts.entry(hashes[row]).or_insert(0) += 1;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
+        verdict = Some(FileVerdict::new(&program, &interpreter, &aggregates, &lines, row_fatal));
+        timings.insert("pass1".to_string(), ms(pass_start));
+    }
+    // Keys seen more than once; everything else is dropped so the second pass probes a small set.
+    let duplicates: Arc<Vec<hashbrown::HashSet<u128>>> = Arc::new(
+        key_counts.into_iter().map(|counts| counts.into_iter().filter(|(_, n)| *n > 1).map(|(k, _)| k).collect()).collect(),
+    );
+
+    // The last pass: evaluate again and write.
+    let pass_start = Instant::now();
+    let known_fatal = verdict.as_ref().is_some_and(|v| !v.fatal.is_empty());
+    let options = parquet_options(&program);
+    let mut accepted_sink =
+        if known_fatal { None } else { Some(output.accepted_writer(interpreter.output_schema(), &options)?) };
+    let mut rejects_sink = output.rejects_writer(&options)?;
+    let mut warnings_sink = output.warnings_writer(&options)?;
+    let mut counts = Counts::default();
+    let mut aggregates = AggregateStates::new(&program);
+    let mut row_fatal = BTreeSet::new();
+    let facts = {
+        let duplicates = Arc::clone(&duplicates);
+        let interp = Arc::clone(&interpreter);
+        let program = Arc::clone(&program);
+        stream(input, &dialect, config, &interpreter, passes, passes, |_, batch, result| {
+            aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
+            collect_row_fatal(&program, &result, &mut row_fatal);
+            let written = write_batch(&program, &interp, &duplicates, batch, &result, &mut counts)?;
+            if let (Some(sink), Some(accepted)) = (accepted_sink.as_mut(), written.accepted.as_ref())
+                && accepted.num_rows() > 0
+            {
+                sink.write(accepted)?;
+            }
+            if written.rejects.num_rows() > 0 {
+                rejects_sink.write(&written.rejects)?;
+            }
+            if written.warnings.num_rows() > 0 {
+                warnings_sink.write(&written.warnings)?;
+            }
+            Ok(())
+        })?
+    };
+    timings.insert(format!("pass{passes}"), ms(pass_start));
+    let verdict = match verdict {
+        Some(v) => v,
+        None => {
+            let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
+            FileVerdict::new(&program, &interpreter, &aggregates, &lines, row_fatal)
+        }
+    };
+    let fatal = !verdict.fatal.is_empty();
+    match accepted_sink {
+        Some(sink) if fatal => sink.discard()?,
+        Some(sink) => {
+            sink.finish()?;
+        }
+        None => {}
+    }
+    rejects_sink.finish()?;
+    warnings_sink.finish()?;
+
+    let accepted = if fatal { 0 } else { counts.accepted };
+    let refused = if fatal { counts.accepted } else { 0 };
+    if facts.data_lines != accepted + counts.rejected_lines + refused {
+        return Err(RuntimeError::Internal(format!(
+            "conservation broken: {} lines read, {accepted} accepted + {} rejected + {refused} refused",
+            facts.data_lines, counts.rejected_lines
+        )));
+    }
+    let mut warnings = BTreeMap::new();
+    for rule in &program.rules {
+        if rule.severity == RuleSeverity::Warn {
+            warnings.insert(rule.id.clone(), counts.warnings.get(&rule.id).copied().unwrap_or(0));
+        }
+    }
+    timings.insert("total".to_string(), ms(started));
+    let summary = Summary {
+        contributor: program.contributor.code.clone(),
+        layout: format!("{} layout {}", program.contributor.name, program.contributor.layout),
+        lines_read: facts.data_lines,
+        accepted,
+        rejected: counts.rejected_lines,
+        refused,
+        fatal: verdict.fatal,
+        per_rule: counts.per_rule,
+        warnings,
+        info: counts.info,
+        spec_hash: config.spec_hash.clone(),
+        input_hash: facts.input_hash.clone(),
+        input_bytes: facts.bytes,
+        ignored_trailing_lines: facts.ignored_trailing_lines,
+        engine: format!("interp {}", env!("CARGO_PKG_VERSION")),
+        timings_ms: timings,
+    };
+    output.write_summary(&summary)?;
+    output.commit()?;
+    Ok(summary)
+}
+
+/// The dialect the reader needs, from the spec's source declaration.
+pub fn dialect_of(program: &Program) -> Result<SourceDialect> {
+    let source = &program.source;
+    let encoding = match source.encoding {
+        etr_ir::Encoding::Utf8 => Encoding::Utf8,
+        etr_ir::Encoding::Windows1252 => Encoding::Windows1252,
+    };
+    // The spec writes the delimiter and prefixes as text; the reader wants them in the file's bytes.
+    let in_file_bytes = |text: &str| -> Result<Vec<u8>> {
+        match encoding {
+            Encoding::Utf8 => Ok(text.as_bytes().to_vec()),
+            Encoding::Windows1252 => {
+                let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
+                if unmappable {
+                    return Err(RuntimeError::Config(format!("`{text}` cannot be written in windows-1252")));
+                }
+                Ok(bytes.into_owned())
+            }
+        }
+    };
+    let etr_ir::SourceFormat::Delimited { delimiter, quote } = &source.format;
+    let delimiter = in_file_bytes(std::str::from_utf8(delimiter).map_err(|e| RuntimeError::Config(e.to_string()))?)?;
+    Ok(SourceDialect {
+        delimiter,
+        quote: *quote,
+        encoding,
+        header_prefix: source.header.as_ref().map(|h| in_file_bytes(&h.prefix)).transpose()?,
+        trailer_prefix: source.trailer.as_ref().map(|t| in_file_bytes(&t.prefix)).transpose()?,
+        column_count: source.columns.len(),
+    })
+}
+
+/// Columns worth dictionary-encoding: the codes (a handful of values, known from the spec).
+fn parquet_options(program: &Program) -> ParquetOptions {
+    let dictionary_columns = program
+        .record
+        .fields
+        .iter()
+        .filter(|f| matches!(f.ty.kind, TypeKind::Code(_)))
+        .map(|f| f.name.clone())
+        .collect();
+    ParquetOptions { dictionary_columns, ..ParquetOptions::default() }
+}
+
+fn ms(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0
+}
+
+/// What the reader learnt about the file.
+struct StreamFacts {
+    header: Option<etr_interp::RawRecordLine>,
+    trailer: Option<etr_interp::RawRecordLine>,
+    data_lines: u64,
+    ignored_trailing_lines: u64,
+    bytes: u64,
+    input_hash: String,
+}
+
+type WorkItem = (u64, RawChunk);
+type WorkResult = (u64, std::result::Result<(RawBatch, BatchResult), RuntimeError>);
+
+/// Reads the file, evaluates its chunks on worker threads, and hands each result to `on_result`
+/// in file order on the calling thread.
+fn stream(
+    input: &Path,
+    dialect: &SourceDialect,
+    config: &RunConfig,
+    interpreter: &Arc<Interpreter>,
+    pass: u8,
+    passes: u8,
+    mut on_result: impl FnMut(u64, &RawBatch, BatchResult) -> Result<()>,
+) -> Result<StreamFacts> {
+    let threads = config.threads.max(1);
+    // Chunks in flight: enough to keep every worker busy while the writer catches up.
+    let in_flight = threads * 2 + 2;
+    let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        token_tx.send(()).map_err(|_| RuntimeError::Internal("token channel closed".into()))?;
+    }
+    let (work_tx, work_rx) = sync_channel::<WorkItem>(in_flight);
+    let work_rx = Arc::new(Mutex::new(work_rx));
+    let (result_tx, result_rx) = sync_channel::<WorkResult>(in_flight);
+
+    std::thread::scope(|scope| -> Result<StreamFacts> {
+        let reader = {
+            let input = input.to_path_buf();
+            let dialect = dialect.clone();
+            let reader_config = config.reader.clone();
+            scope.spawn(move || read_chunks(&input, &dialect, reader_config, token_rx, work_tx))
+        };
+        for _ in 0..threads {
+            let work_rx = Arc::clone(&work_rx);
+            let result_tx: SyncSender<WorkResult> = result_tx.clone();
+            let dialect = dialect.clone();
+            let interpreter = Arc::clone(interpreter);
+            scope.spawn(move || evaluate_chunks(&work_rx, &result_tx, &dialect, &interpreter));
+        }
+        drop(result_tx);
+
+        // Receive in any order, hand over in file order.
+        let mut pending: BTreeMap<u64, (RawBatch, BatchResult)> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut lines_done = 0u64;
+        let mut failure: Option<RuntimeError> = None;
+        for (seq, result) in result_rx.iter() {
+            if failure.is_some() {
+                let _ = token_tx.send(());
+                continue;
+            }
+            match result {
+                Ok(done) => {
+                    pending.insert(seq, done);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    let _ = token_tx.send(());
+                    continue;
+                }
+            }
+            while let Some((batch, result)) = pending.remove(&next) {
+                lines_done += batch.len() as u64;
+                if let Err(e) = on_result(next, &batch, result) {
+                    failure = Some(e);
+                }
+                next += 1;
+                // Returning the token lets the reader read one more chunk.
+                let _ = token_tx.send(());
+                if let Some(progress) = &config.progress {
+                    progress(Progress { pass, passes, lines: lines_done });
+                }
+                if failure.is_some() {
+                    break;
+                }
+            }
+        }
+        drop(token_tx);
+        let facts = reader.join().map_err(|_| RuntimeError::Internal("the reader thread panicked".into()))?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let facts = facts?;
+        if !pending.is_empty() {
+            return Err(RuntimeError::Internal("chunks were left unwritten".into()));
+        }
+        Ok(facts)
+    })
+}
+
+fn read_chunks(
+    input: &Path,
+    dialect: &SourceDialect,
+    config: ReaderConfig,
+    tokens: Receiver<()>,
+    work: SyncSender<WorkItem>,
+) -> Result<StreamFacts> {
+    let file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
+    let mut reader = ChunkReader::new(file, dialect, config)?.with_source_name(input);
+    let mut seq = 0u64;
+    loop {
+        // Wait for room before reading: this is what bounds memory.
+        if tokens.recv().is_err() {
+            // The writer stopped (it failed): stop reading.
+            return Err(RuntimeError::Internal("the writer stopped".into()));
+        }
+        match reader.next_chunk()? {
+            Some(chunk) => {
+                if work.send((seq, chunk)).is_err() {
+                    return Err(RuntimeError::Internal("the workers stopped".into()));
+                }
+                seq += 1;
+            }
+            None => break,
+        }
+    }
+    drop(work);
+    let facts = reader.finish()?;
+    Ok(StreamFacts {
+        header: facts.header,
+        trailer: facts.trailer,
+        data_lines: facts.data_lines,
+        ignored_trailing_lines: facts.ignored_trailing_lines,
+        bytes: facts.bytes,
+        input_hash: facts.input_hash,
+    })
+}
+
+fn evaluate_chunks(
+    work: &Mutex<Receiver<WorkItem>>,
+    results: &SyncSender<WorkResult>,
+    dialect: &SourceDialect,
+    interpreter: &Interpreter,
+) {
+    loop {
+        let item = match work.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok((seq, chunk)) = item else { return };
+        let batch = split_chunk(&chunk, dialect);
+        let result = interpreter
+            .eval_batch(&batch)
+            .map(|result| (batch, result))
+            .map_err(|e| RuntimeError::Internal(format!("evaluation failed: {e}")));
+        if results.send((seq, result)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Row-level fatal violations (`else fail`, fatal row checks), as summary entries.
+fn collect_row_fatal(program: &Program, result: &BatchResult, into: &mut BTreeSet<(u32, String)>) {
+    for violation in &result.fatal {
+        into.insert((violation.rule, violation.target.to_string()));
+    }
+    let _ = program;
+}
+
+/// The file-level outcome: the fatal reasons, in rule order.
+struct FileVerdict {
+    fatal: Vec<String>,
+}
+
+impl FileVerdict {
+    fn new(
+        program: &Program,
+        interpreter: &Interpreter,
+        aggregates: &AggregateStates,
+        lines: &etr_interp::LineValues,
+        row_fatal: BTreeSet<(u32, String)>,
+    ) -> FileVerdict {
+        let mut fatal = Vec::new();
+        for violation in interpreter.finish_file(aggregates, lines) {
+            if program.rules[violation.rule as usize].severity == RuleSeverity::Fatal {
+                fatal.push(format!("{} {}", program.rule_id(violation.rule), violation.target));
+            }
+        }
+        for (rule, target) in row_fatal {
+            let entry = format!("{} {}", program.rule_id(rule), target);
+            if !fatal.contains(&entry) {
+                fatal.push(entry);
+            }
+        }
+        FileVerdict { fatal }
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    accepted: u64,
+    rejected_lines: u64,
+    per_rule: BTreeMap<String, u64>,
+    warnings: BTreeMap<String, u64>,
+    info: BTreeMap<String, u64>,
+}
+
+struct WrittenBatch {
+    accepted: Option<RecordBatch>,
+    rejects: RecordBatch,
+    warnings: RecordBatch,
+}
+
+/// Decides every line of a batch (accepted, rejected, duplicate) and builds its output rows.
+fn write_batch(
+    program: &Program,
+    interpreter: &Interpreter,
+    duplicates: &[hashbrown::HashSet<u128>],
+    batch: &RawBatch,
+    result: &BatchResult,
+    counts: &mut Counts,
+) -> Result<WrittenBatch> {
+    let rows = batch.len();
+    let mut keep = vec![false; rows];
+    let mut duplicate_of: Vec<Option<usize>> = vec![None; rows];
+    for row in 0..rows {
+        if result.rejected[row] {
+            continue;
+        }
+        duplicate_of[row] = (0..program.unique_checks.len()).find(|&c| duplicates[c].contains(&result.key_hashes[c][row]));
+        keep[row] = duplicate_of[row].is_none();
+    }
+    let mut rejects = ViolationRowsBuilder::new();
+    let mut warnings = ViolationRowsBuilder::new();
+    let raw_line = |row: usize| batch.lines.value(row);
+    let mut violations = result.violations.iter().peekable();
+    for row in 0..rows {
+        let line_no = batch.line_nos[row];
+        let mut rejected_here = false;
+        while let Some(v) = violations.next_if(|v| v.row as usize == row) {
+            let rule = &program.rules[v.rule as usize];
+            let (severity, builder) = match rule.severity {
+                RuleSeverity::Reject => (Severity::Reject, &mut rejects),
+                RuleSeverity::Warn if keep[row] => (Severity::Warn, &mut warnings),
+                RuleSeverity::Info if keep[row] => {
+                    *counts.info.entry(rule.id.clone()).or_insert(0) += 1;
+                    continue;
+                }
+                // Fatal row violations are reported in the summary; warnings on lines that are
+                // not loaded are not counted (they are about accepted data).
+                _ => continue,
+            };
+            if severity == Severity::Reject {
+                rejected_here = true;
+                *counts.per_rule.entry(rule.id.clone()).or_insert(0) += 1;
+            } else {
+                *counts.warnings.entry(rule.id.clone()).or_insert(0) += 1;
+            }
+            builder.append(ViolationRow {
+                line_no,
+                rule: &rule.id,
+                severity,
+                field: &v.target,
+                value: v.value.as_deref(),
+                message: &rule.message,
+                raw_line: raw_line(row),
+            });
+        }
+        if let Some(check) = duplicate_of[row] {
+            let check = &program.unique_checks[check];
+            let rule = &program.rules[check.rule as usize];
+            rejected_here = true;
+            *counts.per_rule.entry(rule.id.clone()).or_insert(0) += 1;
+            rejects.append(ViolationRow {
+                line_no,
+                rule: &rule.id,
+                severity: Severity::Reject,
+                field: &check.target,
+                value: None,
+                message: &rule.message,
+                raw_line: raw_line(row),
+            });
+        }
+        if rejected_here {
+            counts.rejected_lines += 1;
+        } else if result.rejected[row] {
+            return Err(RuntimeError::Internal(format!("line {line_no} is rejected without a reason")));
+        } else {
+            counts.accepted += 1;
+        }
+    }
+    let accepted = interpreter
+        .output_batch(batch, result, &keep)
+        .map_err(|e| RuntimeError::Internal(format!("building the accepted batch: {e}")))?;
+    Ok(WrittenBatch { accepted: Some(accepted), rejects: rejects.finish()?, warnings: warnings.finish()? })
+}
+
+/// The hash that identifies a spec in summaries: blake3 over the texts it was compiled from.
+pub fn spec_hash<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for text in texts {
+        // Length-prefixed, so that moving text from one file to the next changes the hash.
+        hasher.update(&(text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+    }
+    hasher.finalize().to_hex().to_string()
+}

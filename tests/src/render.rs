@@ -1,0 +1,1 @@
+//! Rendering of run outputs as text (filled in with the pipeline).
