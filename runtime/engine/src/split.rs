@@ -174,30 +174,55 @@ enum Piece {
 const MAIN: u32 = 0;
 const SIDE: u32 = 1;
 
+/// Lines are split a tile at a time: first every field boundary of the tile's lines is found
+/// (into a small scratch table), then each column's views for those lines are written in one
+/// sequential run. Writing a line's fields straight into their columns would scatter stores over
+/// `column_count` streams, which the cache handles badly; a tile of 64 lines also makes each
+/// column's validity bits for the tile exactly one `u64` word.
+const TILE: usize = 64;
+
 struct BatchBuilder<'a> {
     dialect: &'a PreparedDialect,
     data: &'a [u8],
+    ncols: usize,
     columns: Vec<Vec<u128>>,
+    /// Per column, one validity word per tile (bit set = non-empty field).
+    validity: Vec<Vec<u64>>,
+    null_counts: Vec<usize>,
     line_views: Vec<u128>,
     field_counts: Vec<u32>,
     bad_encoding: Vec<bool>,
     side: Vec<u8>,
     pieces: Vec<Piece>,
+    /// The tile's field boundaries, column-major: field `k` of the tile's line `r` is at
+    /// `k * TILE + r`. A missing field is the empty range `0..0`.
+    starts: Vec<u32>,
+    ends: Vec<u32>,
+    /// Which buffer each field lies in; only filled for tiles with a field in the side buffer.
+    in_side: Vec<bool>,
+    tile_uses_side: bool,
 }
 
 impl<'a> BatchBuilder<'a> {
     fn new(decoded: &'a Decoded, dialect: &'a PreparedDialect, lines: usize) -> Self {
+        let ncols = dialect.column_count;
+        let words = lines.div_ceil(TILE);
         BatchBuilder {
             dialect,
             data: decoded.data.as_slice(),
-            columns: (0..dialect.column_count)
-                .map(|_| Vec::with_capacity(lines))
-                .collect(),
+            ncols,
+            columns: (0..ncols).map(|_| Vec::with_capacity(lines)).collect(),
+            validity: (0..ncols).map(|_| Vec::with_capacity(words)).collect(),
+            null_counts: vec![0; ncols],
             line_views: Vec::with_capacity(lines),
             field_counts: Vec::with_capacity(lines),
             bad_encoding: Vec::with_capacity(lines),
             side: Vec::new(),
             pieces: Vec::new(),
+            starts: vec![0; ncols * TILE],
+            ends: vec![0; ncols * TILE],
+            in_side: vec![false; ncols * TILE],
+            tile_uses_side: false,
         }
     }
 
@@ -208,59 +233,68 @@ impl<'a> BatchBuilder<'a> {
             None
         };
         let quote = self.dialect.quote;
-        for (i, (&s, &e)) in decoded.starts.iter().zip(&decoded.ends).enumerate() {
-            let (s, e) = (s as usize, e as usize);
-            let invalid = decoded.invalid.as_ref().is_some_and(|v| v[i]);
-            if invalid {
-                self.push_bad_line(s, e);
-                continue;
+        let n = decoded.starts.len();
+        for tile in (0..n).step_by(TILE) {
+            let rows = TILE.min(n - tile);
+            self.tile_uses_side = false;
+            for r in 0..rows {
+                let i = tile + r;
+                let (s, e) = (decoded.starts[i] as usize, decoded.ends[i] as usize);
+                if decoded.invalid.as_ref().is_some_and(|v| v[i]) {
+                    self.scan_bad_line(r, s, e);
+                    continue;
+                }
+                let quoted = quote.is_some_and(|q| memchr::memchr(q, &self.data[s..e]).is_some());
+                let count = match fast {
+                    Some(d) if !quoted => self.scan_fast(r, s, e, d),
+                    _ => match self.scan_checked(r, s, e) {
+                        Some(count) => count,
+                        None => {
+                            self.scan_bad_line(r, s, e);
+                            continue;
+                        }
+                    },
+                };
+                self.line_views.push(make_view(self.data, MAIN, s, e));
+                self.field_counts.push(count);
+                self.bad_encoding.push(false);
             }
-            self.line_views.push(make_view(self.data, MAIN, s, e));
-            let quoted = quote.is_some_and(|q| memchr::memchr(q, &self.data[s..e]).is_some());
-            let count = match fast {
-                Some(d) if !quoted => self.split_fast(s, e, d),
-                _ => match self.split_checked(s, e) {
-                    Some(count) => count,
-                    None => {
-                        self.line_views.pop();
-                        self.push_bad_line(s, e);
-                        continue;
-                    }
-                },
-            };
-            self.field_counts.push(count);
-            self.bad_encoding.push(false);
+            self.build_tile(rows);
         }
     }
 
     /// The hot path: one ASCII delimiter byte and no quote on the line.
-    fn split_fast(&mut self, s: usize, e: usize, delimiter: u8) -> u32 {
-        let data = self.data;
-        let columns = &mut self.columns;
-        let ncols = columns.len();
+    fn scan_fast(&mut self, r: usize, s: usize, e: usize, delimiter: u8) -> u32 {
+        let ncols = self.ncols;
+        let (starts, ends) = (&mut self.starts, &mut self.ends);
         let mut field = 0usize;
         let mut field_start = s;
-        for_each_byte(data, s, e, delimiter, |pos| {
-            if let Some(column) = columns.get_mut(field) {
-                column.push(make_view(data, MAIN, field_start, pos));
+        for_each_byte(self.data, s, e, delimiter, |pos| {
+            if field < ncols {
+                // Lossless: chunk buffers stay within u32 offsets.
+                starts[field * TILE + r] = field_start as u32;
+                ends[field * TILE + r] = pos as u32;
             }
             field += 1;
             field_start = pos + 1;
         });
-        if let Some(column) = columns.get_mut(field) {
-            column.push(make_view(data, MAIN, field_start, e));
+        if field < ncols {
+            starts[field * TILE + r] = field_start as u32;
+            ends[field * TILE + r] = e as u32;
         }
         field += 1;
-        for column in columns.iter_mut().skip(field.min(ncols)) {
-            column.push(0);
+        for k in field.min(ncols)..ncols {
+            starts[k * TILE + r] = 0;
+            ends[k * TILE + r] = 0;
         }
         // Lossless: a line is at most 512 MiB, so it has fewer than 2^32 fields.
         field as u32
     }
 
     /// Quoting, multi-byte delimiters and unvalidated dialects. Returns `None` when a field is not
-    /// valid UTF-8, which only an unvalidated dialect can cause (a cut inside a character).
-    fn split_checked(&mut self, s: usize, e: usize) -> Option<u32> {
+    /// valid UTF-8, which only an unvalidated dialect can cause (a cut inside a character), or
+    /// when the side buffer would outgrow 32-bit offsets.
+    fn scan_checked(&mut self, r: usize, s: usize, e: usize) -> Option<u32> {
         let mut pieces = std::mem::take(&mut self.pieces);
         pieces.clear();
         split_general(
@@ -272,24 +306,28 @@ impl<'a> BatchBuilder<'a> {
             &mut self.side,
             &mut pieces,
         );
-        let sound = self.dialect.sound
-            || pieces.iter().all(|piece| {
-                let bytes = match *piece {
-                    Piece::Main(s, e) => &self.data[s..e],
-                    Piece::Side(s, e) => &self.side[s..e],
-                };
-                std::str::from_utf8(bytes).is_ok()
-            });
+        let addressable = u32::try_from(self.side.len()).is_ok();
+        let sound = addressable
+            && (self.dialect.sound
+                || pieces.iter().all(|piece| {
+                    let bytes = match *piece {
+                        Piece::Main(s, e) => &self.data[s..e],
+                        Piece::Side(s, e) => &self.side[s..e],
+                    };
+                    std::str::from_utf8(bytes).is_ok()
+                }));
         if sound {
-            let ncols = self.columns.len();
-            for (column, piece) in self.columns.iter_mut().zip(&pieces) {
-                column.push(match *piece {
-                    Piece::Main(s, e) => make_view(self.data, MAIN, s, e),
-                    Piece::Side(s, e) => make_view(&self.side, SIDE, s, e),
-                });
-            }
-            for column in self.columns.iter_mut().skip(pieces.len().min(ncols)) {
-                column.push(0);
+            self.tile_uses_side = true;
+            for k in 0..self.ncols {
+                let at = k * TILE + r;
+                let (start, end, side) = match pieces.get(k) {
+                    Some(Piece::Main(s, e)) => (*s, *e, false),
+                    Some(Piece::Side(s, e)) => (*s, *e, true),
+                    None => (0, 0, false),
+                };
+                self.starts[at] = start as u32;
+                self.ends[at] = end as u32;
+                self.in_side[at] = side;
             }
         }
         let count = pieces.len() as u32;
@@ -298,7 +336,7 @@ impl<'a> BatchBuilder<'a> {
     }
 
     /// A line that is not valid text: lossy text in the side buffer, every column null.
-    fn push_bad_line(&mut self, s: usize, e: usize) {
+    fn scan_bad_line(&mut self, r: usize, s: usize, e: usize) {
         let text = String::from_utf8_lossy(&self.data[s..e]);
         let start = self.side.len();
         let view = if u32::try_from(start + text.len()).is_ok() {
@@ -324,8 +362,43 @@ impl<'a> BatchBuilder<'a> {
         self.pieces = pieces;
         self.line_views.push(view);
         self.bad_encoding.push(true);
-        for column in &mut self.columns {
-            column.push(0);
+        for k in 0..self.ncols {
+            self.starts[k * TILE + r] = 0;
+            self.ends[k * TILE + r] = 0;
+            self.in_side[k * TILE + r] = false;
+        }
+    }
+
+    /// Writes the views and the validity word of every column for the tile's `rows` lines.
+    fn build_tile(&mut self, rows: usize) {
+        let data = self.data;
+        for k in 0..self.ncols {
+            let starts = &self.starts[k * TILE..k * TILE + rows];
+            let ends = &self.ends[k * TILE..k * TILE + rows];
+            let mut valid = 0u64;
+            let column = &mut self.columns[k];
+            if self.tile_uses_side {
+                let in_side = &self.in_side[k * TILE..k * TILE + rows];
+                let side = self.side.as_slice();
+                column.extend((0..rows).map(|r| {
+                    let (s, e) = (starts[r] as usize, ends[r] as usize);
+                    valid |= u64::from(e != s) << r;
+                    if in_side[r] {
+                        make_view(side, SIDE, s, e)
+                    } else {
+                        make_view(data, MAIN, s, e)
+                    }
+                }));
+            } else {
+                column.extend((0..rows).map(|r| {
+                    let (s, e) = (starts[r] as usize, ends[r] as usize);
+                    valid |= u64::from(e != s) << r;
+                    make_view(data, MAIN, s, e)
+                }));
+            }
+            self.null_counts[k] += rows - valid.count_ones() as usize;
+            // Arrow bitmaps are little-endian bit order within little-endian bytes.
+            self.validity[k].push(valid.to_le());
         }
     }
 
@@ -336,11 +409,21 @@ impl<'a> BatchBuilder<'a> {
         } else {
             Arc::new([data, Buffer::from_vec(self.side)])
         };
-        let lines = views_to_array(self.line_views, &buffers, false);
+        let lines = views_to_array(self.line_views, &buffers, None);
         let columns = self
             .columns
             .into_iter()
-            .map(|views| views_to_array(views, &buffers, true))
+            .zip(self.validity)
+            .zip(self.null_counts)
+            .map(|((views, validity), null_count)| {
+                let nulls = (null_count > 0).then(|| {
+                    let bits = BooleanBuffer::new(Buffer::from_vec(validity), 0, n);
+                    // SAFETY: `null_count` counted the zero bits of exactly these `n` bits as
+                    // they were set; recounting would be another pass over every column.
+                    unsafe { NullBuffer::new_unchecked(bits, null_count) }
+                });
+                views_to_array(views, &buffers, nulls)
+            })
             .collect();
         RawBatch {
             line_nos: (first_line_no..first_line_no + n as u64).collect(),
@@ -352,15 +435,11 @@ impl<'a> BatchBuilder<'a> {
     }
 }
 
-fn views_to_array(views: Vec<u128>, buffers: &Arc<[Buffer]>, nullable: bool) -> StringViewArray {
-    // An empty field is null and nothing else is, so the validity is exactly "length is not 0";
-    // deriving it afterwards keeps bit twiddling out of the splitting loop.
-    let nulls = if nullable {
-        let valid = BooleanBuffer::collect_bool(views.len(), |i| views[i] as u32 != 0);
-        Some(NullBuffer::new(valid)).filter(|nulls| nulls.null_count() > 0)
-    } else {
-        None
-    };
+fn views_to_array(
+    views: Vec<u128>,
+    buffers: &Arc<[Buffer]>,
+    nulls: Option<NullBuffer>,
+) -> StringViewArray {
     // SAFETY: `new_unchecked` skips a validation pass that would cost as much as splitting
     // itself. What that pass checks holds by construction: every view comes from `make_view`
     // over a range of the buffer it names (index 0 is the chunk data, 1 the side buffer, present
@@ -369,31 +448,33 @@ fn views_to_array(views: Vec<u128>, buffers: &Arc<[Buffer]>, nullable: bool) -> 
     // viewed range is valid UTF-8, because the lines were validated (or produced by a decoder),
     // and a validated dialect only cuts lines at ASCII bytes or at whole UTF-8 delimiter
     // matches, which are character boundaries (with an unvalidated dialect every field is
-    // checked in `split_checked`).
+    // checked in `scan_checked`).
     unsafe { StringViewArray::new_unchecked(ScalarBuffer::from(views), Arc::clone(buffers), nulls) }
 }
 
 /// The Arrow view of `buf[start..end]`, stored in the array's data buffer `buffer_index`.
+///
+/// One unaligned 16-byte load serves both view kinds (the inline bytes, masked to the field, or
+/// the 4-byte prefix), and the choice between them is a select rather than a branch, since
+/// field lengths on either side of 12 bytes alternate unpredictably.
 #[inline(always)]
 fn make_view(buf: &[u8], buffer_index: u32, start: usize, end: usize) -> u128 {
     let len = end - start;
-    if len > 12 {
-        let prefix = buf[start..]
-            .first_chunk::<4>()
-            .map_or(0, |p| u32::from_le_bytes(*p));
-        (len as u128)
-            | (u128::from(prefix) << 32)
-            | (u128::from(buffer_index) << 64)
-            | ((start as u128) << 96)
-    } else if let Some(word) = buf[start..].first_chunk::<16>() {
-        // One unaligned 16-byte load, masked to the field, instead of a variable-length copy.
-        let bytes = u128::from_le_bytes(*word) & ((1u128 << (len * 8)) - 1);
-        (len as u128) | (bytes << 32)
-    } else {
-        let mut view = [0u8; 16];
-        view[4..4 + len].copy_from_slice(&buf[start..end]);
-        u128::from_le_bytes(view) | len as u128
-    }
+    let word = match buf.get(start..).and_then(|b| b.first_chunk::<16>()) {
+        Some(word) => u128::from_le_bytes(*word),
+        None => {
+            let mut word = [0u8; 16];
+            let available = buf.len().saturating_sub(start).min(16);
+            word[..available].copy_from_slice(&buf[start..start + available]);
+            u128::from_le_bytes(word)
+        }
+    };
+    let inline = (len as u128) | ((word & ((1u128 << (len.min(12) * 8)) - 1)) << 32);
+    let by_ref = (len as u128)
+        | ((word & 0xFFFF_FFFF) << 32)
+        | (u128::from(buffer_index) << 64)
+        | ((start as u128) << 96);
+    if len <= 12 { inline } else { by_ref }
 }
 
 /// Calls `f` with the position of every `needle` byte in `data[s..e]`, in order.
