@@ -70,13 +70,18 @@ fn line(rng: &mut Rng, n: u64) -> String {
     let bal = rng.below(5_000_000);
     let due = bal / 3;
     let od = if dpd > 0 { due / 2 } else { 0 };
-    let open = if kind == 2 { "31/02/2021".to_string() } else { format!("{:02}/{:02}/20{:02}", dd, mm, 10 + rng.below(14)) };
-    let name = if kind == 3 { String::new() } else { format!("{} BIN {}", rng.pick(&["SITI", "TAN", "NURUL", "AHMAD"]), rng.pick(&["ISMAIL", "KAUR", "WEI MING"])) };
+    let open =
+        if kind == 2 { "31/02/2021".to_string() } else { format!("{:02}/{:02}/20{:02}", dd, mm, 10 + rng.below(14)) };
+    let name = if kind == 3 {
+        String::new()
+    } else {
+        format!("{} BIN {}", rng.pick(&["SITI", "TAN", "NURUL", "AHMAD"]), rng.pick(&["ISMAIL", "KAUR", "WEI MING"]))
+    };
     let fields = [
         format!("JCL{n:010}"),
         name,
         "IC".into(),
-        if n % 3 == 0 { format!("{}-{}-{}", &nric[..6], &nric[6..8], &nric[8..]) } else { nric.clone() },
+        if n.is_multiple_of(3) { format!("{}-{}-{}", &nric[..6], &nric[6..8], &nric[8..]) } else { nric.clone() },
         String::new(),
         format!("{dd:02}/{mm:02}/{yy}"),
         rng.pick(&["L", "P", ""]).into(),

@@ -276,7 +276,8 @@ impl<'a> Frame<'a> {
                     let (x, y) = (as_bool(x)?, as_bool(y)?);
                     return Ok(bool_scalar(if op == BinaryOp::And { kleene_and(x, y) } else { kleene_or(x, y) }));
                 }
-                let (Column::Bool(x), Column::Bool(y)) = (a.into_column(Phys::Bool, len)?, b.into_column(Phys::Bool, len)?)
+                let (Column::Bool(x), Column::Bool(y)) =
+                    (a.into_column(Phys::Bool, len)?, b.into_column(Phys::Bool, len)?)
                 else {
                     return Err(InterpError::internal("and/or of non-bool columns"));
                 };
@@ -538,7 +539,8 @@ fn in_list(value: &Datum, list: &[Literal], negated: bool, phys: Phys) -> Result
     let len = col.len();
     let hits = match (col, phys) {
         (Column::Int(a), _) => {
-            let set: Vec<i64> = members.iter().filter_map(|m| if let Scalar::Int(v) = m { Some(*v) } else { None }).collect();
+            let set: Vec<i64> =
+                members.iter().filter_map(|m| if let Scalar::Int(v) = m { Some(*v) } else { None }).collect();
             BooleanBuffer::collect_bool(len, |i| set.contains(&a.values()[i]))
         }
         (Column::Date(a), _) => {

@@ -26,8 +26,8 @@ pub mod aggregate;
 pub mod batch;
 mod error;
 mod eval;
-mod keyhash;
 mod kernels;
+mod keyhash;
 mod lines;
 mod output;
 pub mod test_support;
@@ -181,7 +181,8 @@ impl Interpreter {
                     }
                 }
                 ExprKind::Fallible {
-                    on_failure: OnFailure::Reject { target, .. } | OnFailure::Fail { target, .. }, ..
+                    on_failure: OnFailure::Reject { target, .. } | OnFailure::Fail { target, .. },
+                    ..
                 } => {
                     targets.entry(target.clone()).or_insert_with(|| Arc::from(target.as_str()));
                 }
@@ -278,8 +279,9 @@ impl Interpreter {
                 Slot::Field(i) => frame.fields.get_mut(i as usize),
                 Slot::Local(i) => frame.locals.get_mut(i as usize),
             };
-            *slot.ok_or_else(|| InterpError::internal(format!("binding target {:?} does not exist", binding.target)))? =
-                Some(value);
+            *slot.ok_or_else(|| {
+                InterpError::internal(format!("binding target {:?} does not exist", binding.target))
+            })? = Some(value);
         }
 
         // 3. The row checks: broken where `when` holds and the condition is false (not null).
@@ -415,7 +417,8 @@ impl Interpreter {
         };
         let mut broken = Vec::new();
         for check in &self.program.file_checks {
-            let holds = matches!(frame.eval(&check.condition, &Sel::All).map(|d| d.scalar_at(0)), Ok(Scalar::Bool(true)));
+            let holds =
+                matches!(frame.eval(&check.condition, &Sel::All).map(|d| d.scalar_at(0)), Ok(Scalar::Bool(true)));
             if !holds {
                 broken.push(FileViolation { rule: check.rule, target: check.target.clone() });
             }
@@ -429,7 +432,12 @@ impl Interpreter {
     }
 
     /// Builds the accepted output batch from a `BatchResult`, keeping the rows where `keep[row]`.
-    pub fn output_batch(&self, batch: &RawBatch, result: &BatchResult, keep: &[bool]) -> Result<RecordBatch, InterpError> {
+    pub fn output_batch(
+        &self,
+        batch: &RawBatch,
+        result: &BatchResult,
+        keep: &[bool],
+    ) -> Result<RecordBatch, InterpError> {
         output::batch(&self.program, &self.schema, &self.dictionaries, &result.fields, &batch.line_nos, keep)
     }
 }

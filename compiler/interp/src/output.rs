@@ -35,11 +35,7 @@ pub(crate) fn schema(program: &Program) -> SchemaRef {
 
 /// The members of each code type as a string array (the dictionaries of code columns).
 pub(crate) fn dictionaries(program: &Program) -> Vec<ArrayRef> {
-    program
-        .code_types
-        .iter()
-        .map(|c| Arc::new(StringArray::from_iter_values(c.members.iter())) as ArrayRef)
-        .collect()
+    program.code_types.iter().map(|c| Arc::new(StringArray::from_iter_values(c.members.iter())) as ArrayRef).collect()
 }
 
 /// Builds the output batch from evaluated fields, keeping the rows where `keep` is true.

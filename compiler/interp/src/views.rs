@@ -184,7 +184,10 @@ mod tests {
         builder.push_str("a string longer than twelve bytes");
         let out = builder.finish();
         let got: Vec<Option<&str>> = out.iter().collect();
-        assert_eq!(got, vec![Some("a long value with spaces"), None, Some("short"), Some("a string longer than twelve bytes")]);
+        assert_eq!(
+            got,
+            vec![Some("a long value with spaces"), None, Some("short"), Some("a string longer than twelve bytes")]
+        );
     }
 
     #[test]

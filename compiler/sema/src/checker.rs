@@ -38,7 +38,12 @@ pub(crate) fn check_file(db: &dyn Db, file: SourceFile) -> CheckResult {
         .errors
         .iter()
         .map(|e| {
-            let help = if e.expected.is_empty() { None } else { Some(format!("expected {}", e.expected.join(", "))) };
+            // The parser's message already names what was expected; repeat it only when it does not.
+            let help = if e.expected.is_empty() || e.message.starts_with("expected") {
+                None
+            } else {
+                Some(format!("expected {}", e.expected.join(", ")))
+            };
             Diagnostic::error(codes::SYNTAX, e.message.clone(), &path, e.span, "here").with_help_opt(help)
         })
         .collect();
@@ -51,6 +56,8 @@ pub(crate) fn check_file(db: &dyn Db, file: SourceFile) -> CheckResult {
     items.extend(parsed.items.iter().map(|i| (path.as_str(), i)));
 
     let mut checker = Checker::new(path.clone());
+    // A missing `map` or `source` may be the item that failed to parse: say nothing about it then.
+    checker.syntax_errors = !parsed.errors.is_empty();
     let program = checker.check(&items, &parsed.items);
     diagnostics.extend(checker.diagnostics);
     // Diagnostics of this file first, in source order; then those located in imported modules.
@@ -110,6 +117,7 @@ struct Checker<'a> {
     /// Bindings with the span that reports a cycle through them.
     bindings: Vec<(ir::Binding, &'a str, Span)>,
     aggregates: Vec<ir::Aggregate>,
+    syntax_errors: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -138,6 +146,7 @@ impl<'a> Checker<'a> {
             locals: Vec::new(),
             bindings: Vec::new(),
             aggregates: Vec::new(),
+            syntax_errors: false,
         }
     }
 
@@ -222,12 +231,18 @@ impl<'a> Checker<'a> {
         };
         let file_start = Span { start: 0, end: 0 };
         let Some(source) = sources.first() else {
+            if self.syntax_errors {
+                return None;
+            }
             self.error(codes::MISSING_ITEM, "the spec has no `source` item", contributor.span, "this spec").help =
                 Some("describe the file with `source delimited \"|\" { ... }`".into());
             return None;
         };
         let source = self.lower_source(source);
         let Some(map) = maps.first() else {
+            if self.syntax_errors {
+                return None;
+            }
             self.error(
                 codes::MISSING_ITEM,
                 "the spec has no `map to RECORD { ... }` item",

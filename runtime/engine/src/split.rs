@@ -185,7 +185,13 @@ struct BatchBuilder<'a> {
     dialect: &'a PreparedDialect,
     data: &'a [u8],
     ncols: usize,
-    columns: Vec<Vec<u128>>,
+    /// The number of lines in the chunk.
+    lines: usize,
+    /// The views of every column in one allocation, column-major (column `k` is
+    /// `k * lines..(k + 1) * lines`), written tile by tile into the spare capacity. One allocation
+    /// per chunk instead of one per column keeps the allocator from handing each chunk fresh
+    /// pages, whose faults cost more than the splitting.
+    views: Vec<u128>,
     /// Per column, one validity word per tile (bit set = non-empty field).
     validity: Vec<Vec<u64>>,
     null_counts: Vec<usize>,
@@ -201,6 +207,8 @@ struct BatchBuilder<'a> {
     /// Which buffer each field lies in; only filled for tiles with a field in the side buffer.
     in_side: Vec<bool>,
     tile_uses_side: bool,
+    /// Lines whose views are written (a prefix of the chunk).
+    tiles_done: usize,
 }
 
 impl<'a> BatchBuilder<'a> {
@@ -211,7 +219,8 @@ impl<'a> BatchBuilder<'a> {
             dialect,
             data: decoded.data.as_slice(),
             ncols,
-            columns: (0..ncols).map(|_| Vec::with_capacity(lines)).collect(),
+            lines,
+            views: Vec::with_capacity(ncols * lines),
             validity: (0..ncols).map(|_| Vec::with_capacity(words)).collect(),
             null_counts: vec![0; ncols],
             line_views: Vec::with_capacity(lines),
@@ -223,6 +232,7 @@ impl<'a> BatchBuilder<'a> {
             ends: vec![0; ncols * TILE],
             in_side: vec![false; ncols * TILE],
             tile_uses_side: false,
+            tiles_done: 0,
         }
     }
 
@@ -259,7 +269,7 @@ impl<'a> BatchBuilder<'a> {
                 self.field_counts.push(count);
                 self.bad_encoding.push(false);
             }
-            self.build_tile(rows);
+            self.build_tile(tile, rows);
         }
     }
 
@@ -369,40 +379,43 @@ impl<'a> BatchBuilder<'a> {
         }
     }
 
-    /// Writes the views and the validity word of every column for the tile's `rows` lines.
-    fn build_tile(&mut self, rows: usize) {
+    /// Writes the views and the validity word of every column for the tile's `rows` lines, which
+    /// start at line `tile`.
+    fn build_tile(&mut self, tile: usize, rows: usize) {
         let data = self.data;
+        let side = self.side.as_slice();
+        let spare = self.views.spare_capacity_mut();
         for k in 0..self.ncols {
             let starts = &self.starts[k * TILE..k * TILE + rows];
             let ends = &self.ends[k * TILE..k * TILE + rows];
+            let in_side = &self.in_side[k * TILE..k * TILE + rows];
+            let out = &mut spare[k * self.lines + tile..k * self.lines + tile + rows];
             let mut valid = 0u64;
-            let column = &mut self.columns[k];
             if self.tile_uses_side {
-                let in_side = &self.in_side[k * TILE..k * TILE + rows];
-                let side = self.side.as_slice();
-                column.extend((0..rows).map(|r| {
+                for r in 0..rows {
                     let (s, e) = (starts[r] as usize, ends[r] as usize);
                     valid |= u64::from(e != s) << r;
-                    if in_side[r] {
+                    out[r].write(if in_side[r] {
                         make_view(side, SIDE, s, e)
                     } else {
                         make_view(data, MAIN, s, e)
-                    }
-                }));
+                    });
+                }
             } else {
-                column.extend((0..rows).map(|r| {
+                for r in 0..rows {
                     let (s, e) = (starts[r] as usize, ends[r] as usize);
                     valid |= u64::from(e != s) << r;
-                    make_view(data, MAIN, s, e)
-                }));
+                    out[r].write(make_view(data, MAIN, s, e));
+                }
             }
             self.null_counts[k] += rows - valid.count_ones() as usize;
             // Arrow bitmaps are little-endian bit order within little-endian bytes.
             self.validity[k].push(valid.to_le());
         }
+        self.tiles_done = tile + rows;
     }
 
-    fn finish(self, first_line_no: u64, data: Buffer) -> RawBatch {
+    fn finish(mut self, first_line_no: u64, data: Buffer) -> RawBatch {
         let n = self.line_views.len();
         let buffers: Arc<[Buffer]> = if self.side.is_empty() {
             Arc::new([data])
@@ -410,21 +423,33 @@ impl<'a> BatchBuilder<'a> {
             Arc::new([data, Buffer::from_vec(self.side)])
         };
         let lines = views_to_array(self.line_views, &buffers, None);
-        let columns = self
-            .columns
-            .into_iter()
-            .zip(self.validity)
-            .zip(self.null_counts)
-            .map(|((views, validity), null_count)| {
-                let nulls = (null_count > 0).then(|| {
-                    let bits = BooleanBuffer::new(Buffer::from_vec(validity), 0, n);
-                    // SAFETY: `null_count` counted the zero bits of exactly these `n` bits as
-                    // they were set; recounting would be another pass over every column.
-                    unsafe { NullBuffer::new_unchecked(bits, null_count) }
-                });
-                views_to_array(views, &buffers, nulls)
-            })
-            .collect();
+        let total = self.ncols * self.lines;
+        let columns = if n == self.lines && self.tiles_done == self.lines {
+            // SAFETY: `build_tile` ran for consecutive tiles covering lines `0..self.lines` and
+            // wrote, for every column `k`, the slots `k * lines + tile..k * lines + tile + rows`,
+            // so all `ncols * lines` slots of the capacity reserved in `new` are initialised.
+            unsafe { self.views.set_len(total) };
+            let all = Buffer::from_vec(self.views);
+            self.validity
+                .into_iter()
+                .zip(self.null_counts)
+                .enumerate()
+                .map(|(k, (validity, null_count))| {
+                    let nulls = (null_count > 0).then(|| {
+                        let bits = BooleanBuffer::new(Buffer::from_vec(validity), 0, n);
+                        // SAFETY: `null_count` counted the zero bits among exactly these `n` bits
+                        // as they were set; recounting would be another pass over every column.
+                        unsafe { NullBuffer::new_unchecked(bits, null_count) }
+                    });
+                    let views = ScalarBuffer::new(all.clone(), k * n, n);
+                    views_to_array(views, &buffers, nulls)
+                })
+                .collect()
+        } else {
+            // Unreachable: every line gets exactly one line view and every tile is built. Should
+            // it happen, all-null columns are wrong but safe, where a partial table would not be.
+            (0..self.ncols).map(|_| StringViewArray::new_null(n)).collect()
+        };
         RawBatch {
             line_nos: (first_line_no..first_line_no + n as u64).collect(),
             lines,
@@ -436,7 +461,7 @@ impl<'a> BatchBuilder<'a> {
 }
 
 fn views_to_array(
-    views: Vec<u128>,
+    views: impl Into<ScalarBuffer<u128>>,
     buffers: &Arc<[Buffer]>,
     nulls: Option<NullBuffer>,
 ) -> StringViewArray {
@@ -449,7 +474,7 @@ fn views_to_array(
     // and a validated dialect only cuts lines at ASCII bytes or at whole UTF-8 delimiter
     // matches, which are character boundaries (with an unvalidated dialect every field is
     // checked in `scan_checked`).
-    unsafe { StringViewArray::new_unchecked(ScalarBuffer::from(views), Arc::clone(buffers), nulls) }
+    unsafe { StringViewArray::new_unchecked(views.into(), Arc::clone(buffers), nulls) }
 }
 
 /// The Arrow view of `buf[start..end]`, stored in the array's data buffer `buffer_index`.

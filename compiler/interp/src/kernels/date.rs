@@ -152,13 +152,8 @@ pub(crate) fn format_money(sen: i64) -> String {
 mod tests {
     use super::*;
 
-    const DMY: &[DateItem] = &[
-        DateItem::Day2,
-        DateItem::Literal(b'/'),
-        DateItem::Month2,
-        DateItem::Literal(b'/'),
-        DateItem::Year4,
-    ];
+    const DMY: &[DateItem] =
+        &[DateItem::Day2, DateItem::Literal(b'/'), DateItem::Month2, DateItem::Literal(b'/'), DateItem::Year4];
 
     #[test]
     fn civil_round_trips() {
@@ -174,7 +169,8 @@ mod tests {
 
     #[test]
     fn parse_date_cases() {
-        let cases: &[(&str, Option<(i64, u32, u32)>)] = &[
+        type Ymd = (i64, u32, u32);
+        let cases: &[(&str, Option<Ymd>)] = &[
             ("01/01/1970", Some((1970, 1, 1))),
             ("29/02/2000", Some((2000, 2, 29))),
             ("29/02/2024", Some((2024, 2, 29))),

@@ -25,7 +25,10 @@ pub(crate) struct CompiledTable {
 
 #[derive(Debug)]
 enum KeyIndex {
-    Text { short: HashMap<u128, u32>, long: HashMap<Box<str>, u32> },
+    Text {
+        short: HashMap<u128, u32>,
+        long: HashMap<Box<str>, u32>,
+    },
     /// Int, money, date and code keys, widened to `i64`.
     Number(HashMap<i64, u32>),
 }
@@ -136,11 +139,8 @@ fn lookup_text(
             return false;
         }
         let view = views[i];
-        let found = if view_len(view) <= MAX_INLINE {
-            short.get(&canonical_inline(view))
-        } else {
-            long.get(keys.value(i))
-        };
+        let found =
+            if view_len(view) <= MAX_INLINE { short.get(&canonical_inline(view)) } else { long.get(keys.value(i)) };
         match found {
             Some(&e) => {
                 index[i] = e;
@@ -155,9 +155,9 @@ fn lookup_text(
 fn widen<T: crate::kernels::PrimLayout + Into<i64>>(key: &Datum, len: usize) -> Result<Vec<Option<i64>>, InterpError> {
     Ok(match Prim::<T>::of(key)? {
         Prim::Scalar(v) => vec![v.map(Into::into); len],
-        Prim::Array { values, nulls } => (0..len)
-            .map(|i| nulls.is_none_or(|n| n.is_valid(i)).then(|| values[i].into()))
-            .collect(),
+        Prim::Array { values, nulls } => {
+            (0..len).map(|i| nulls.is_none_or(|n| n.is_valid(i)).then(|| values[i].into())).collect()
+        }
     })
 }
 

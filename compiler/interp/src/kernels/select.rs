@@ -43,7 +43,12 @@ pub(crate) fn select(
 }
 
 /// The validity of a per-row choice: `a`'s where `mask` is set, else `b`'s.
-fn pick_validity(mask: &BooleanBuffer, a: Option<&NullBuffer>, b: Option<&NullBuffer>, len: usize) -> Option<NullBuffer> {
+fn pick_validity(
+    mask: &BooleanBuffer,
+    a: Option<&NullBuffer>,
+    b: Option<&NullBuffer>,
+    len: usize,
+) -> Option<NullBuffer> {
     if a.is_none() && b.is_none() {
         return None;
     }

@@ -6,11 +6,47 @@ use etr_ir::*;
 use super::*;
 
 const COLUMNS: [&str; 41] = [
-    "ACCT_NO", "CUST_NAME", "ID_TYPE", "ID_NO", "OLD_ID", "DOB", "SEX", "NATIONALITY", "ADDR", "POSTCODE", "STATE",
-    "CUST_TYPE", "SEGMENT", "PRODUCT", "CAPACITY", "OPEN_DT", "LIMIT_RM", "TERM_DAYS", "INSTAL_RM", "TENURE", "FREQ",
-    "COLLATERAL", "ASAT_DT", "OS_BAL_RM", "AMT_DUE_RM", "OD_1_30", "OD_31_60", "OD_61_90", "OD_91_120", "OD_120P",
-    "DPD", "PAY_STATUS", "ACCT_STATUS", "STATUS_DT", "LAST_PAY_DT", "LAST_PAY_RM", "WO_RM", "FLAG", "REPORT_MTH",
-    "ACTION", "CONTRIB",
+    "ACCT_NO",
+    "CUST_NAME",
+    "ID_TYPE",
+    "ID_NO",
+    "OLD_ID",
+    "DOB",
+    "SEX",
+    "NATIONALITY",
+    "ADDR",
+    "POSTCODE",
+    "STATE",
+    "CUST_TYPE",
+    "SEGMENT",
+    "PRODUCT",
+    "CAPACITY",
+    "OPEN_DT",
+    "LIMIT_RM",
+    "TERM_DAYS",
+    "INSTAL_RM",
+    "TENURE",
+    "FREQ",
+    "COLLATERAL",
+    "ASAT_DT",
+    "OS_BAL_RM",
+    "AMT_DUE_RM",
+    "OD_1_30",
+    "OD_31_60",
+    "OD_61_90",
+    "OD_91_120",
+    "OD_120P",
+    "DPD",
+    "PAY_STATUS",
+    "ACCT_STATUS",
+    "STATUS_DT",
+    "LAST_PAY_DT",
+    "LAST_PAY_RM",
+    "WO_RM",
+    "FLAG",
+    "REPORT_MTH",
+    "ACTION",
+    "CONTRIB",
 ];
 
 fn col(name: &str) -> Expr {
@@ -131,7 +167,18 @@ pub fn jcl_program() -> Program {
         code_type(
             "IndustrySegment",
             &[
-                "TELCO", "UTIL", "BNPL", "LEASE", "P2P", "COOP", "MONEYLEND", "PAWN", "FACTOR", "INSUR", "RENTAL", "TRADE",
+                "TELCO",
+                "UTIL",
+                "BNPL",
+                "LEASE",
+                "P2P",
+                "COOP",
+                "MONEYLEND",
+                "PAWN",
+                "FACTOR",
+                "INSUR",
+                "RENTAL",
+                "TRADE",
                 "OTHER",
             ],
         ),
@@ -255,11 +302,15 @@ pub fn jcl_program() -> Program {
     let fidx = |name: &str| fields.iter().position(|f| f.name == name).unwrap_or(usize::MAX) as u32;
     let f = |name: &str| field(fidx(name), fields[fidx(name) as usize].ty.kind);
     let dmy = date_format("%d/%m/%Y");
-    let date = |c: &str, target: &str| {
-        fallible(Builtin::ParseDate(dmy.clone()), col(c), TypeKind::Date, reject(R2, target))
-    };
+    let date =
+        |c: &str, target: &str| fallible(Builtin::ParseDate(dmy.clone()), col(c), TypeKind::Date, reject(R2, target));
     let ringgit = |c: &str| {
-        fallible(Builtin::ParseMoney(MoneyUnit::Ringgit), col(c), TypeKind::Money, or_default(null_lit(TypeKind::Money)))
+        fallible(
+            Builtin::ParseMoney(MoneyUnit::Ringgit),
+            col(c),
+            TypeKind::Money,
+            or_default(null_lit(TypeKind::Money)),
+        )
     };
     let int = |c: &str| fallible(Builtin::ParseInt, col(c), TypeKind::Int, or_default(null_lit(TypeKind::Int)));
     let code = |table: u32, c: &str, target: &str| {
@@ -404,11 +455,7 @@ pub fn jcl_program() -> Program {
         R8,
         "overdue",
         None,
-        binary(
-            BinaryOp::Le,
-            local(0, TypeKind::Money),
-            binary(BinaryOp::Add, f("amount_due"), money_lit(100)),
-        ),
+        binary(BinaryOp::Le, local(0, TypeKind::Money), binary(BinaryOp::Add, f("amount_due"), money_lit(100))),
         None,
     ));
     checks.push(check(

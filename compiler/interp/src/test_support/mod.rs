@@ -99,10 +99,7 @@ pub fn if_else(condition: Expr, then_branch: Expr, else_branch: Expr) -> Expr {
 
 pub fn match_expr(scrutinee: Expr, arms: Vec<(Vec<Pattern>, Expr)>, default: Option<Expr>, kind: TypeKind) -> Expr {
     let arms = arms.into_iter().map(|(patterns, value)| MatchArm { patterns, value }).collect();
-    expr(
-        ExprKind::Match { scrutinee: Box::new(scrutinee), arms, default: default.map(Box::new) },
-        Type::nullable(kind),
-    )
+    expr(ExprKind::Match { scrutinee: Box::new(scrutinee), arms, default: default.map(Box::new) }, Type::nullable(kind))
 }
 
 /// A call of an infallible built-in returning `kind`.
@@ -112,10 +109,7 @@ pub fn call(function: Builtin, args: Vec<Expr>, kind: TypeKind) -> Expr {
 
 /// A fallible built-in call (a parse) with its failure handler.
 pub fn fallible(function: Builtin, arg: Expr, kind: TypeKind, on_failure: OnFailure) -> Expr {
-    expr(
-        ExprKind::Fallible { op: FallibleOp::Call { function, args: vec![arg] }, on_failure },
-        Type::nullable(kind),
-    )
+    expr(ExprKind::Fallible { op: FallibleOp::Call { function, args: vec![arg] }, on_failure }, Type::nullable(kind))
 }
 
 /// `table[key]` with its failure handler.
