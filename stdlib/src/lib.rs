@@ -17,6 +17,11 @@ pub struct StdlibModule {
 pub const MODULES: &[StdlibModule] = &[
     StdlibModule { name: "etr.record", path: "stdlib/etr/record.etr", text: include_str!("../etr/record.etr") },
     StdlibModule { name: "etr.codes", path: "stdlib/etr/codes.etr", text: include_str!("../etr/codes.etr") },
+    StdlibModule {
+        name: "etr.rules.standard",
+        path: "stdlib/etr/rules/standard.etr",
+        text: include_str!("../etr/rules/standard.etr"),
+    },
 ];
 
 /// The module with this dotted name.

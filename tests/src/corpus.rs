@@ -14,7 +14,8 @@ pub fn spec_of(case: &Path) -> Result<(String, String), CaseError> {
         return Ok((relative(&local), text));
     }
     let reference = case.join("spec.ref");
-    let target = std::fs::read_to_string(&reference).map_err(|e| format!("{}: no spec.etr or spec.ref ({e})", case.display()))?;
+    let target = std::fs::read_to_string(&reference)
+        .map_err(|e| format!("{}: no spec.etr or spec.ref ({e})", case.display()))?;
     let path = crate::workspace_root().join(target.trim());
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((target.trim().to_string(), text))

@@ -7,6 +7,7 @@
 //! - `repeat N TEXT`: N lines, `{i}` replaced by the 0-based index;
 //! - `fields N TEXT`: one line of N copies of TEXT joined by `|`;
 //! - `long N TEXT`: one line made of TEXT repeated until it is N bytes long.
+//!
 //! Escapes: `\n`, `\r`, `\t`, `\\`, `\xNN` (any byte, so invalid UTF-8 can be written).
 
 use crate::corpus::CaseError;

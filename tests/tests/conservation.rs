@@ -105,7 +105,13 @@ fn run(program: &Arc<etr_ir::Program>, input: &std::path::Path, threads: usize, 
     if accepted_path.exists() {
         files.push(("accepted".into(), etr_tests::render::parquet_as_tsv(&accepted_path).expect("accepted")));
     }
-    files.push(("counts".into(), format!("{} {} {} {:?} {:?}", summary.lines_read, summary.accepted, summary.rejected, summary.fatal, summary.per_rule)));
+    files.push((
+        "counts".into(),
+        format!(
+            "{} {} {} {:?} {:?}",
+            summary.lines_read, summary.accepted, summary.rejected, summary.fatal, summary.per_rule
+        ),
+    ));
     files
 }
 

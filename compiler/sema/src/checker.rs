@@ -118,6 +118,7 @@ struct Checker<'a> {
     bindings: Vec<(ir::Binding, &'a str, Span)>,
     aggregates: Vec<ir::Aggregate>,
     syntax_errors: bool,
+    let_order: Vec<String>,
 }
 
 impl<'a> Checker<'a> {
@@ -147,6 +148,7 @@ impl<'a> Checker<'a> {
             bindings: Vec::new(),
             aggregates: Vec::new(),
             syntax_errors: false,
+            let_order: Vec::new(),
         }
     }
 
@@ -254,7 +256,8 @@ impl<'a> Checker<'a> {
         };
         self.check_map(map);
         // Lets that nothing used are still checked, so their errors show.
-        let pending: Vec<String> = self.lets.keys().cloned().collect();
+        // Declaration order, so the IR does not depend on hash order.
+        let pending: Vec<String> = self.let_order.clone();
         for name in pending {
             self.let_local(&name);
         }
@@ -361,7 +364,8 @@ impl<'a> Checker<'a> {
             }
         }
         // Record field types are checked once every code type is known.
-        let records: Vec<(&'a str, &'a ast::Record)> = self.records.values().copied().collect();
+        let mut records: Vec<(&'a str, &'a ast::Record)> = self.records.values().copied().collect();
+        records.sort_by_key(|(path, record)| (*path, record.span.start));
         for (path, record) in records {
             self.file = path;
             self.record_type(record);
@@ -507,6 +511,7 @@ impl<'a> Checker<'a> {
             return;
         }
         self.lets.insert(item.name.text.clone(), LetState::Pending { path, item });
+        self.let_order.push(item.name.text.clone());
     }
 
     /// A literal in a table, list or pattern, as a value of `kind`.
@@ -1428,8 +1433,13 @@ impl<'a> Checker<'a> {
                 if let (TypeKind::Money, TypeKind::Int) | (TypeKind::Int, TypeKind::Money) = (l, r) {
                     let int_side = if l == TypeKind::Int { lhs } else { rhs };
                     if let ast::ExprKind::Literal(ast::LitValue::Int(n)) = strip_parens(int_side).kind {
-                        self.error(codes::MONEY_UNIT, "money compared with an integer", int_side.span, "is this ringgit or sen?")
-                            .help = Some(format!("money is exact sen: write the amount in ringgit, `RM{n}`"));
+                        self.error(
+                            codes::MONEY_UNIT,
+                            "money compared with an integer",
+                            int_side.span,
+                            "is this ringgit or sen?",
+                        )
+                        .help = Some(format!("money is exact sen: write the amount in ringgit, `RM{n}`"));
                         return None;
                     }
                 }

@@ -8,7 +8,8 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {
         let distance = edit_distance(&lowered, &candidate.to_lowercase());
-        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+        // Ties go to the alphabetically first name, so suggestions never depend on hash order.
+        if distance <= limit && best.is_none_or(|(d, c)| distance < d || (distance == d && candidate < c)) {
             best = Some((distance, candidate));
         }
     }

@@ -96,28 +96,16 @@ impl SourceDialect {
         {
             return Err(DialectError::BadQuote(q));
         }
-        for (which, prefix) in [
-            ("header", &self.header_prefix),
-            ("trailer", &self.trailer_prefix),
-        ] {
+        for (which, prefix) in [("header", &self.header_prefix), ("trailer", &self.trailer_prefix)] {
             let Some(prefix) = prefix else { continue };
             if prefix.iter().any(|&b| b == b'\n' || b == b'\r') {
-                return Err(DialectError::BadPrefix {
-                    which,
-                    why: "it contains a line terminator",
-                });
+                return Err(DialectError::BadPrefix { which, why: "it contains a line terminator" });
             }
             if memchr::memmem::find(prefix, delim).is_some() {
-                return Err(DialectError::BadPrefix {
-                    which,
-                    why: "it contains the delimiter",
-                });
+                return Err(DialectError::BadPrefix { which, why: "it contains the delimiter" });
             }
             if self.encoding == Encoding::Utf8 && std::str::from_utf8(prefix).is_err() {
-                return Err(DialectError::BadPrefix {
-                    which,
-                    why: "it is not valid UTF-8",
-                });
+                return Err(DialectError::BadPrefix { which, why: "it is not valid UTF-8" });
             }
         }
         Ok(())
@@ -191,26 +179,11 @@ mod tests {
             f(&mut d);
             d.validate()
         };
-        assert_eq!(
-            with(&|d| d.delimiter.clear()),
-            Err(DialectError::EmptyDelimiter)
-        );
-        assert_eq!(
-            with(&|d| d.delimiter = b"|\n".to_vec()),
-            Err(DialectError::DelimiterHasTerminator)
-        );
-        assert_eq!(
-            with(&|d| d.delimiter = vec![0xA6]),
-            Err(DialectError::DelimiterNotUtf8)
-        );
-        assert_eq!(
-            with(&|d| d.quote = Some(b'|')),
-            Err(DialectError::BadQuote(b'|'))
-        );
-        assert_eq!(
-            with(&|d| d.quote = Some(0x93)),
-            Err(DialectError::BadQuote(0x93))
-        );
+        assert_eq!(with(&|d| d.delimiter.clear()), Err(DialectError::EmptyDelimiter));
+        assert_eq!(with(&|d| d.delimiter = b"|\n".to_vec()), Err(DialectError::DelimiterHasTerminator));
+        assert_eq!(with(&|d| d.delimiter = vec![0xA6]), Err(DialectError::DelimiterNotUtf8));
+        assert_eq!(with(&|d| d.quote = Some(b'|')), Err(DialectError::BadQuote(b'|')));
+        assert_eq!(with(&|d| d.quote = Some(0x93)), Err(DialectError::BadQuote(0x93)));
         assert!(matches!(
             with(&|d| d.header_prefix = Some(b"H|X".to_vec())),
             Err(DialectError::BadPrefix { which: "header", .. })
@@ -219,11 +192,8 @@ mod tests {
 
     #[test]
     fn windows_1252_delimiter_is_translated() {
-        let dialect = SourceDialect {
-            delimiter: vec![0xA6],
-            encoding: Encoding::Windows1252,
-            ..SourceDialect::pipe(2)
-        };
+        let dialect =
+            SourceDialect { delimiter: vec![0xA6], encoding: Encoding::Windows1252, ..SourceDialect::pipe(2) };
         assert_eq!(dialect.validate(), Ok(()));
         let prepared = PreparedDialect::new(&dialect);
         assert_eq!(prepared.delimiter, "¦".as_bytes());

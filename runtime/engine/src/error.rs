@@ -55,11 +55,7 @@ pub enum RuntimeError {
 impl RuntimeError {
     /// Wraps an I/O error with the action and the path it concerns.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        RuntimeError::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+        RuntimeError::Io { action, path: path.into(), source }
     }
 }
 

@@ -96,11 +96,7 @@ pub struct ParquetOptions {
 
 impl Default for ParquetOptions {
     fn default() -> Self {
-        ParquetOptions {
-            zstd_level: 1,
-            max_row_group_rows: 1 << 20,
-            dictionary_columns: Vec::new(),
-        }
+        ParquetOptions { zstd_level: 1, max_row_group_rows: 1 << 20, dictionary_columns: Vec::new() }
     }
 }
 
@@ -279,12 +275,7 @@ impl OutputDir {
                 Err(e) => return Err(RuntimeError::io("create folder", &candidate, e)),
             }
         };
-        Ok(OutputDir {
-            final_path,
-            staging,
-            writers: Arc::default(),
-            committed: false,
-        })
+        Ok(OutputDir { final_path, staging, writers: Arc::default(), committed: false })
     }
 
     /// Where the folder will be once committed.
@@ -298,11 +289,7 @@ impl OutputDir {
     }
 
     /// A writer for `accepted.parquet` with the caller's schema.
-    pub fn accepted_writer(
-        &self,
-        schema: SchemaRef,
-        options: &ParquetOptions,
-    ) -> Result<ParquetSink> {
+    pub fn accepted_writer(&self, schema: SchemaRef, options: &ParquetOptions) -> Result<ParquetSink> {
         self.parquet_writer(ACCEPTED_FILE, schema, options)
     }
 
@@ -317,23 +304,13 @@ impl OutputDir {
     }
 
     /// A Parquet writer for any file of the folder (`name` is a plain file name).
-    pub fn parquet_writer(
-        &self,
-        name: &str,
-        schema: SchemaRef,
-        options: &ParquetOptions,
-    ) -> Result<ParquetSink> {
+    pub fn parquet_writer(&self, name: &str, schema: SchemaRef, options: &ParquetOptions) -> Result<ParquetSink> {
         let props = writer_properties(&schema, options)?;
         let path = self.staging.join(name);
         let file = File::create(&path).map_err(|e| RuntimeError::io("create", &path, e))?;
         let writer = ArrowWriter::try_new(file, schema, Some(props))?;
         self.writers.open.fetch_add(1, Ordering::SeqCst);
-        Ok(ParquetSink {
-            writer: Some(writer),
-            path,
-            rows: 0,
-            ledger: Arc::clone(&self.writers),
-        })
+        Ok(ParquetSink { writer: Some(writer), path, rows: 0, ledger: Arc::clone(&self.writers) })
     }
 
     /// Writes `summary.json`.
@@ -359,18 +336,14 @@ impl OutputDir {
         let old = match fs::symlink_metadata(&self.final_path) {
             Ok(meta) if meta.is_dir() => {
                 let old = self.sibling("old");
-                fs::rename(&self.final_path, &old)
-                    .map_err(|e| RuntimeError::io("move away", &self.final_path, e))?;
+                fs::rename(&self.final_path, &old).map_err(|e| RuntimeError::io("move away", &self.final_path, e))?;
                 Some(old)
             }
             Ok(_) => {
                 return Err(RuntimeError::io(
                     "replace",
                     &self.final_path,
-                    std::io::Error::new(
-                        std::io::ErrorKind::AlreadyExists,
-                        "it exists and is not a folder",
-                    ),
+                    std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it exists and is not a folder"),
                 ));
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -393,10 +366,7 @@ impl OutputDir {
     fn sibling(&self, tag: &str) -> PathBuf {
         let name = self.final_path.file_name().unwrap_or_default().to_string_lossy();
         let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
-        self.final_path.with_file_name(format!(
-            ".{name}.{tag}-{}-{n}",
-            std::process::id()
-        ))
+        self.final_path.with_file_name(format!(".{name}.{tag}-{}-{n}", std::process::id()))
     }
 }
 
@@ -431,9 +401,10 @@ impl std::fmt::Debug for ParquetSink {
 impl ParquetSink {
     /// Appends a batch (of the writer's schema).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let writer = self.writer.as_mut().ok_or_else(|| {
-            RuntimeError::Internal(format!("write to closed {}", self.path.display()))
-        })?;
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| RuntimeError::Internal(format!("write to closed {}", self.path.display())))?;
         writer.write(batch)?;
         self.rows += batch.num_rows() as u64;
         Ok(())
@@ -483,20 +454,13 @@ impl Drop for ParquetSink {
 }
 
 fn violation_options(options: &ParquetOptions) -> ParquetOptions {
-    ParquetOptions {
-        dictionary_columns: ["rule", "severity", "field"]
-            .map(String::from)
-            .to_vec(),
-        ..options.clone()
-    }
+    ParquetOptions { dictionary_columns: ["rule", "severity", "field"].map(String::from).to_vec(), ..options.clone() }
 }
 
 fn writer_properties(schema: &Schema, options: &ParquetOptions) -> Result<WriterProperties> {
     let level = ZstdLevel::try_new(options.zstd_level)?;
     if options.max_row_group_rows == 0 {
-        return Err(RuntimeError::Config(
-            "max_row_group_rows must be at least 1".into(),
-        ));
+        return Err(RuntimeError::Config("max_row_group_rows must be at least 1".into()));
     }
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
@@ -505,9 +469,7 @@ fn writer_properties(schema: &Schema, options: &ParquetOptions) -> Result<Writer
         .set_max_row_group_row_count(Some(options.max_row_group_rows));
     for name in &options.dictionary_columns {
         if schema.field_with_name(name).is_err() {
-            return Err(RuntimeError::Config(format!(
-                "dictionary column {name:?} is not in the output schema"
-            )));
+            return Err(RuntimeError::Config(format!("dictionary column {name:?} is not in the output schema")));
         }
         builder = builder.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), true);
     }

@@ -91,10 +91,10 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
             collect_row_fatal(&program, &result, &mut row_fatal);
             for (check, counts) in key_counts.iter_mut().enumerate() {
-                let hashes = &result.key_hashes[check];
-                for row in 0..batch.len() {
-                    if !result.rejected[row] {
-                        *counts.entry(hashes[row]).or_insert(0) += 1;
+                let hashes = &result.key_hashes[check][..batch.len()];
+                for (hash, rejected) in hashes.iter().zip(&result.rejected) {
+                    if !rejected {
+                        *counts.entry(*hash).or_insert(0) += 1;
                     }
                 }
             }
@@ -106,7 +106,10 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     }
     // Keys seen more than once; everything else is dropped so the second pass probes a small set.
     let duplicates: Arc<Vec<hashbrown::HashSet<u128>>> = Arc::new(
-        key_counts.into_iter().map(|counts| counts.into_iter().filter(|(_, n)| *n > 1).map(|(k, _)| k).collect()).collect(),
+        key_counts
+            .into_iter()
+            .map(|counts| counts.into_iter().filter(|(_, n)| *n > 1).map(|(k, _)| k).collect())
+            .collect(),
     );
 
     // The last pass: evaluate again and write.
@@ -476,7 +479,8 @@ fn write_batch(
         if result.rejected[row] {
             continue;
         }
-        duplicate_of[row] = (0..program.unique_checks.len()).find(|&c| duplicates[c].contains(&result.key_hashes[c][row]));
+        duplicate_of[row] =
+            (0..program.unique_checks.len()).find(|&c| duplicates[c].contains(&result.key_hashes[c][row]));
         keep[row] = duplicate_of[row].is_none();
     }
     let mut rejects = ViolationRowsBuilder::new();

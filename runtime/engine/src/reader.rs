@@ -58,21 +58,14 @@ pub struct ReaderConfig {
 
 impl Default for ReaderConfig {
     fn default() -> Self {
-        ReaderConfig {
-            block_size: 4 << 20,
-            max_line_bytes: 256 << 20,
-            max_lines_per_chunk: 1 << 16,
-        }
+        ReaderConfig { block_size: 4 << 20, max_line_bytes: 256 << 20, max_lines_per_chunk: 1 << 16 }
     }
 }
 
 impl ReaderConfig {
     /// The default configuration with another block size (tests use tiny ones).
     pub fn with_block_size(block_size: usize) -> Self {
-        ReaderConfig {
-            block_size,
-            ..ReaderConfig::default()
-        }
+        ReaderConfig { block_size, ..ReaderConfig::default() }
     }
 
     fn validate(&self) -> Result<()> {
@@ -113,10 +106,7 @@ impl RawChunk {
                 data.len()
             )));
         }
-        if let Some(&(s, e)) = ranges
-            .iter()
-            .find(|&&(s, e)| s > e || e as usize > data.len())
-        {
+        if let Some(&(s, e)) = ranges.iter().find(|&&(s, e)| s > e || e as usize > data.len()) {
             return Err(RuntimeError::Internal(format!(
                 "line range {s}..{e} lies outside a chunk buffer of {} bytes",
                 data.len()
@@ -163,10 +153,7 @@ impl RawChunk {
     /// The raw bytes of every line, in order.
     pub fn lines(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
         let data = self.data.as_slice();
-        self.starts
-            .iter()
-            .zip(&self.ends)
-            .map(move |(&s, &e)| data.get(s as usize..e as usize).unwrap_or_default())
+        self.starts.iter().zip(&self.ends).map(move |(&s, &e)| data.get(s as usize..e as usize).unwrap_or_default())
     }
 
     pub(crate) fn starts(&self) -> &[u32] {
@@ -203,11 +190,7 @@ pub struct InputFacts {
 }
 
 /// Opens a file and reads it with [`ChunkReader`].
-pub fn open(
-    path: impl AsRef<Path>,
-    dialect: &SourceDialect,
-    config: ReaderConfig,
-) -> Result<ChunkReader<File>> {
+pub fn open(path: impl AsRef<Path>, dialect: &SourceDialect, config: ReaderConfig) -> Result<ChunkReader<File>> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| RuntimeError::io("open", path, e))?;
     Ok(ChunkReader::new(file, dialect, config)?.with_source_name(path))
@@ -481,11 +464,7 @@ impl<R: Read> ChunkReader<R> {
             pending_done: 0,
             next_ctrl_z: 0,
         };
-        self.held = Some(Held {
-            start,
-            end,
-            line_no,
-        });
+        self.held = Some(Held { start, end, line_no });
     }
 
     fn drain_backlog(&mut self) {
@@ -536,12 +515,7 @@ impl<R: Read> ChunkReader<R> {
     fn cut(&mut self) -> RawChunk {
         let emit = std::mem::take(&mut self.emit);
         self.data_lines += emit.starts.len() as u64;
-        RawChunk {
-            data: self.cur.clone(),
-            starts: emit.starts,
-            ends: emit.ends,
-            first_line_no: emit.first_line_no,
-        }
+        RawChunk { data: self.cur.clone(), starts: emit.starts, ends: emit.ends, first_line_no: emit.first_line_no }
     }
 
     /// Starts a new block: the held line, a Ctrl-Z marker and the unfinished line are carried over
@@ -563,9 +537,7 @@ impl<R: Read> ChunkReader<R> {
         let read_size = self.config.block_size.max(carried);
         let capacity = carried + read_size;
         if u32::try_from(capacity).is_err() {
-            return Err(RuntimeError::Internal(format!(
-                "a block of {capacity} bytes would not fit 32-bit offsets"
-            )));
+            return Err(RuntimeError::Internal(format!("a block of {capacity} bytes would not fit 32-bit offsets")));
         }
 
         let mut block = Vec::with_capacity(capacity);

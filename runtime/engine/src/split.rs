@@ -57,23 +57,11 @@ pub fn split_record_line(line: &[u8], line_no: u64, dialect: &SourceDialect) -> 
     split_record_line_prepared(line, line_no, &PreparedDialect::new(dialect))
 }
 
-pub(crate) fn split_record_line_prepared(
-    line: &[u8],
-    line_no: u64,
-    dialect: &PreparedDialect,
-) -> RawRecordLine {
+pub(crate) fn split_record_line_prepared(line: &[u8], line_no: u64, dialect: &PreparedDialect) -> RawRecordLine {
     let text = decode_lossy(line, dialect.encoding).into_owned();
     let mut side = Vec::new();
     let mut pieces = Vec::new();
-    split_general(
-        text.as_bytes(),
-        0,
-        text.len(),
-        &dialect.delimiter,
-        dialect.quote,
-        &mut side,
-        &mut pieces,
-    );
+    split_general(text.as_bytes(), 0, text.len(), &dialect.delimiter, dialect.quote, &mut side, &mut pieces);
     let fields = pieces
         .iter()
         .map(|piece| {
@@ -84,11 +72,7 @@ pub(crate) fn split_record_line_prepared(
             (!bytes.is_empty()).then(|| String::from_utf8_lossy(bytes).into_owned())
         })
         .collect();
-    RawRecordLine {
-        line_no,
-        text,
-        fields,
-    }
+    RawRecordLine { line_no, text, fields }
 }
 
 /// A chunk's lines as UTF-8, with which of them are valid.
@@ -109,12 +93,7 @@ fn decode_chunk(chunk: &RawChunk, encoding: Encoding) -> Decoded {
     let lo = starts.iter().copied().min().unwrap_or(0) as usize;
     let hi = ends.iter().copied().max().unwrap_or(0) as usize;
     let span = raw.get(lo..hi).unwrap_or_default();
-    let plain = || Decoded {
-        data: chunk.data().clone(),
-        starts: starts.to_vec(),
-        ends: ends.to_vec(),
-        invalid: None,
-    };
+    let plain = || Decoded { data: chunk.data().clone(), starts: starts.to_vec(), ends: ends.to_vec(), invalid: None };
     if span.is_ascii() {
         return plain();
     }
@@ -123,14 +102,8 @@ fn decode_chunk(chunk: &RawChunk, encoding: Encoding) -> Decoded {
             if std::str::from_utf8(span).is_ok() {
                 return plain();
             }
-            let invalid = chunk
-                .lines()
-                .map(|line| std::str::from_utf8(line).is_err())
-                .collect();
-            Decoded {
-                invalid: Some(invalid),
-                ..plain()
-            }
+            let invalid = chunk.lines().map(|line| std::str::from_utf8(line).is_err()).collect();
+            Decoded { invalid: Some(invalid), ..plain() }
         }
         Encoding::Windows1252 => transcode_windows_1252(chunk),
     }
@@ -155,12 +128,7 @@ fn transcode_windows_1252(chunk: &RawChunk) -> Decoded {
         starts.push(start as u32);
         ends.push(out.len() as u32);
     }
-    Decoded {
-        data: Buffer::from_vec(out.into_bytes()),
-        starts,
-        ends,
-        invalid,
-    }
+    Decoded { data: Buffer::from_vec(out.into_bytes()), starts, ends, invalid }
 }
 
 /// A field's bytes: a range of the chunk buffer (zero-copy) or of the side buffer (unescaped).
@@ -174,7 +142,7 @@ enum Piece {
 const MAIN: u32 = 0;
 const SIDE: u32 = 1;
 
-/// Lines are split a tile at a time: first every field boundary of the tile's lines is found
+/// Lines are split a tile at a time: first the field boundaries of the tile's lines are found
 /// (into a small scratch table), then each column's views for those lines are written in one
 /// sequential run. Writing a line's fields straight into their columns would scatter stores over
 /// `column_count` streams, which the cache handles badly; a tile of 64 lines also makes each
@@ -200,39 +168,54 @@ struct BatchBuilder<'a> {
     bad_encoding: Vec<bool>,
     side: Vec<u8>,
     pieces: Vec<Piece>,
-    /// The tile's field boundaries, column-major: field `k` of the tile's line `r` is at
-    /// `k * TILE + r`. A missing field is the empty range `0..0`.
-    starts: Vec<u32>,
-    ends: Vec<u32>,
-    /// Which buffer each field lies in; only filled for tiles with a field in the side buffer.
-    in_side: Vec<bool>,
-    tile_uses_side: bool,
+    scratch: Scratch,
     /// Lines whose views are written (a prefix of the chunk).
-    tiles_done: usize,
+    built: usize,
+}
+
+/// Field boundaries of the lines of one tile.
+struct Scratch {
+    /// Entries per line in `bounds`: `column_count + 1` boundaries, plus room for the fast
+    /// scanner to write a whole 64-byte block's worth of positions past them unconditionally.
+    height: usize,
+    /// Row-major, one row per line of the tile: `bounds[r * height + k]` is where field `k` of
+    /// line `r` starts, and the field ends one byte before the next field starts (the delimiter
+    /// is one byte in the fast path). Missing fields get consecutive empty ranges past the line.
+    bounds: Vec<u32>,
+    /// Lines of the tile split by the general splitter, whose fields are explicit
+    /// `(start, end, in_side_buffer)` triples in `pieces` (row-major, `column_count` per line).
+    general: [bool; TILE],
+    any_general: bool,
+    pieces: Vec<(u32, u32, bool)>,
 }
 
 impl<'a> BatchBuilder<'a> {
     fn new(decoded: &'a Decoded, dialect: &'a PreparedDialect, lines: usize) -> Self {
         let ncols = dialect.column_count;
-        let words = lines.div_ceil(TILE);
+        let height = ncols + 2 + 64;
         BatchBuilder {
             dialect,
             data: decoded.data.as_slice(),
             ncols,
             lines,
             views: Vec::with_capacity(ncols * lines),
-            validity: (0..ncols).map(|_| Vec::with_capacity(words)).collect(),
+            validity: (0..ncols)
+                .map(|_| Vec::with_capacity(lines.div_ceil(TILE)))
+                .collect(),
             null_counts: vec![0; ncols],
             line_views: Vec::with_capacity(lines),
             field_counts: Vec::with_capacity(lines),
             bad_encoding: Vec::with_capacity(lines),
             side: Vec::new(),
             pieces: Vec::new(),
-            starts: vec![0; ncols * TILE],
-            ends: vec![0; ncols * TILE],
-            in_side: vec![false; ncols * TILE],
-            tile_uses_side: false,
-            tiles_done: 0,
+            scratch: Scratch {
+                height,
+                bounds: vec![0; TILE * height],
+                general: [false; TILE],
+                any_general: false,
+                pieces: vec![(0, 0, false); TILE * ncols],
+            },
+            built: 0,
         }
     }
 
@@ -246,10 +229,11 @@ impl<'a> BatchBuilder<'a> {
         let n = decoded.starts.len();
         for tile in (0..n).step_by(TILE) {
             let rows = TILE.min(n - tile);
-            self.tile_uses_side = false;
+            self.scratch.any_general = false;
             for r in 0..rows {
                 let i = tile + r;
                 let (s, e) = (decoded.starts[i] as usize, decoded.ends[i] as usize);
+                self.scratch.general[r] = false;
                 if decoded.invalid.as_ref().is_some_and(|v| v[i]) {
                     self.scan_bad_line(r, s, e);
                     continue;
@@ -273,32 +257,53 @@ impl<'a> BatchBuilder<'a> {
         }
     }
 
-    /// The hot path: one ASCII delimiter byte and no quote on the line.
+    /// The hot path: one ASCII delimiter byte and no quote on the line. Fills the line's row of
+    /// boundaries and returns its field count.
     fn scan_fast(&mut self, r: usize, s: usize, e: usize, delimiter: u8) -> u32 {
         let ncols = self.ncols;
-        let (starts, ends) = (&mut self.starts, &mut self.ends);
-        let mut field = 0usize;
-        let mut field_start = s;
-        for_each_byte(self.data, s, e, delimiter, |pos| {
-            if field < ncols {
-                // Lossless: chunk buffers stay within u32 offsets.
-                starts[field * TILE + r] = field_start as u32;
-                ends[field * TILE + r] = pos as u32;
+        let height = self.scratch.height;
+        let row = &mut self.scratch.bounds[r * height..(r + 1) * height];
+        // Lossless casts to u32 here and below: chunk buffers stay within u32 offsets.
+        row[0] = s as u32;
+        // Delimiters found so far; field `k + 1` starts after delimiter `k`.
+        let mut found = 0usize;
+        let mut base = s;
+        while base < e {
+            let mut mask = block_mask(self.data, base, e, delimiter);
+            let count = mask.count_ones() as usize;
+            if found <= ncols {
+                // Positions are written in batches of eight without looking at how many bits
+                // are left (a spent mask writes harmless garbage into slots that later
+                // positions or the padding below overwrite, or that lie past the columns): a
+                // branch per delimiter would mispredict at every block.
+                let after = base as u32 + 1;
+                let slots = &mut row[found + 1..found + 1 + 64];
+                let mut write = |slots: &mut [u32]| {
+                    for slot in slots {
+                        *slot = after.wrapping_add(mask.trailing_zeros());
+                        mask &= mask.wrapping_sub(1);
+                    }
+                };
+                write(&mut slots[..8]);
+                if count > 8 {
+                    write(&mut slots[8..16]);
+                    if count > 16 {
+                        write(&mut slots[16..count]);
+                    }
+                }
             }
-            field += 1;
-            field_start = pos + 1;
-        });
-        if field < ncols {
-            starts[field * TILE + r] = field_start as u32;
-            ends[field * TILE + r] = e as u32;
+            found += count;
+            base += 64;
         }
-        field += 1;
-        for k in field.min(ncols)..ncols {
-            starts[k * TILE + r] = 0;
-            ends[k * TILE + r] = 0;
+        if found < ncols {
+            // The line is short: the last field ends at the line's end, and every missing field
+            // is an empty range just past it.
+            for (j, slot) in row[found + 1..=ncols].iter_mut().enumerate() {
+                *slot = (e + 1 + j) as u32;
+            }
         }
         // Lossless: a line is at most 512 MiB, so it has fewer than 2^32 fields.
-        field as u32
+        found as u32 + 1
     }
 
     /// Quoting, multi-byte delimiters and unvalidated dialects. Returns `None` when a field is not
@@ -327,18 +332,17 @@ impl<'a> BatchBuilder<'a> {
                     std::str::from_utf8(bytes).is_ok()
                 }));
         if sound {
-            self.tile_uses_side = true;
-            for k in 0..self.ncols {
-                let at = k * TILE + r;
-                let (start, end, side) = match pieces.get(k) {
-                    Some(Piece::Main(s, e)) => (*s, *e, false),
-                    Some(Piece::Side(s, e)) => (*s, *e, true),
+            let ncols = self.ncols;
+            let row = &mut self.scratch.pieces[r * ncols..(r + 1) * ncols];
+            for (k, slot) in row.iter_mut().enumerate() {
+                *slot = match pieces.get(k) {
+                    Some(Piece::Main(s, e)) => (*s as u32, *e as u32, false),
+                    Some(Piece::Side(s, e)) => (*s as u32, *e as u32, true),
                     None => (0, 0, false),
                 };
-                self.starts[at] = start as u32;
-                self.ends[at] = end as u32;
-                self.in_side[at] = side;
             }
+            self.scratch.general[r] = true;
+            self.scratch.any_general = true;
         }
         let count = pieces.len() as u32;
         self.pieces = pieces;
@@ -372,10 +376,13 @@ impl<'a> BatchBuilder<'a> {
         self.pieces = pieces;
         self.line_views.push(view);
         self.bad_encoding.push(true);
-        for k in 0..self.ncols {
-            self.starts[k * TILE + r] = 0;
-            self.ends[k * TILE + r] = 0;
-            self.in_side[k * TILE + r] = false;
+        let height = self.scratch.height;
+        // Consecutive boundaries make every field an empty range, hence null.
+        for (k, slot) in self.scratch.bounds[r * height..][..=self.ncols]
+            .iter_mut()
+            .enumerate()
+        {
+            *slot = k as u32;
         }
     }
 
@@ -384,35 +391,45 @@ impl<'a> BatchBuilder<'a> {
     fn build_tile(&mut self, tile: usize, rows: usize) {
         let data = self.data;
         let side = self.side.as_slice();
+        let scratch = &self.scratch;
+        let height = scratch.height;
         let spare = self.views.spare_capacity_mut();
         for k in 0..self.ncols {
-            let starts = &self.starts[k * TILE..k * TILE + rows];
-            let ends = &self.ends[k * TILE..k * TILE + rows];
-            let in_side = &self.in_side[k * TILE..k * TILE + rows];
-            let out = &mut spare[k * self.lines + tile..k * self.lines + tile + rows];
+            let out = &mut spare[k * self.lines + tile..][..rows];
+            let bounds = |r: usize| {
+                let start = scratch.bounds[r * height + k] as usize;
+                let next = scratch.bounds[r * height + k + 1] as usize;
+                (start, next.saturating_sub(1))
+            };
             let mut valid = 0u64;
-            if self.tile_uses_side {
-                for r in 0..rows {
-                    let (s, e) = (starts[r] as usize, ends[r] as usize);
-                    valid |= u64::from(e != s) << r;
-                    out[r].write(if in_side[r] {
-                        make_view(side, SIDE, s, e)
+            if scratch.any_general {
+                for (r, slot) in out.iter_mut().enumerate() {
+                    let view = if scratch.general[r] {
+                        let (s, e, in_side) = scratch.pieces[r * self.ncols + k];
+                        if in_side {
+                            make_view(side, SIDE, s as usize, e as usize)
+                        } else {
+                            make_view(data, MAIN, s as usize, e as usize)
+                        }
                     } else {
+                        let (s, e) = bounds(r);
                         make_view(data, MAIN, s, e)
-                    });
+                    };
+                    valid |= u64::from(view as u32 != 0) << r;
+                    slot.write(view);
                 }
             } else {
-                for r in 0..rows {
-                    let (s, e) = (starts[r] as usize, ends[r] as usize);
-                    valid |= u64::from(e != s) << r;
-                    out[r].write(make_view(data, MAIN, s, e));
+                for (r, slot) in out.iter_mut().enumerate() {
+                    let (s, e) = bounds(r);
+                    valid |= u64::from(e > s) << r;
+                    slot.write(make_view(data, MAIN, s, e));
                 }
             }
             self.null_counts[k] += rows - valid.count_ones() as usize;
             // Arrow bitmaps are little-endian bit order within little-endian bytes.
             self.validity[k].push(valid.to_le());
         }
-        self.tiles_done = tile + rows;
+        self.built = tile + rows;
     }
 
     fn finish(mut self, first_line_no: u64, data: Buffer) -> RawBatch {
@@ -423,12 +440,11 @@ impl<'a> BatchBuilder<'a> {
             Arc::new([data, Buffer::from_vec(self.side)])
         };
         let lines = views_to_array(self.line_views, &buffers, None);
-        let total = self.ncols * self.lines;
-        let columns = if n == self.lines && self.tiles_done == self.lines {
+        let columns = if n == self.lines && self.built == self.lines {
             // SAFETY: `build_tile` ran for consecutive tiles covering lines `0..self.lines` and
             // wrote, for every column `k`, the slots `k * lines + tile..k * lines + tile + rows`,
             // so all `ncols * lines` slots of the capacity reserved in `new` are initialised.
-            unsafe { self.views.set_len(total) };
+            unsafe { self.views.set_len(self.ncols * self.lines) };
             let all = Buffer::from_vec(self.views);
             self.validity
                 .into_iter()
@@ -469,67 +485,96 @@ fn views_to_array(
     // itself. What that pass checks holds by construction: every view comes from `make_view`
     // over a range of the buffer it names (index 0 is the chunk data, 1 the side buffer, present
     // whenever a view points into it), so offsets and prefixes are right and inline views are
-    // zero-padded; null slots hold the empty view 0; `nulls` has one bit per view; and each
-    // viewed range is valid UTF-8, because the lines were validated (or produced by a decoder),
-    // and a validated dialect only cuts lines at ASCII bytes or at whole UTF-8 delimiter
-    // matches, which are character boundaries (with an unvalidated dialect every field is
-    // checked in `scan_checked`).
+    // zero-padded; null slots hold the empty view 0; `nulls` has one bit per view, cleared
+    // exactly for the empty views; and each viewed range is valid UTF-8, because the lines were
+    // validated (or produced by a decoder), and a validated dialect only cuts lines at ASCII
+    // bytes or at whole UTF-8 delimiter matches, which are character boundaries (with an
+    // unvalidated dialect every field is checked in `scan_checked`).
     unsafe { StringViewArray::new_unchecked(views.into(), Arc::clone(buffers), nulls) }
 }
 
+/// Masks for [`make_view`], by field length (13 stands for every longer field): the bits of the
+/// view's low word that hold data bytes (the first four), and of its high word (bytes 5 to 12,
+/// inline views only).
+const VIEW_MASKS: [(u64, u64); 14] = {
+    let mut masks = [(0u64, 0u64); 14];
+    let mut len = 0;
+    while len < 14 {
+        let low_bytes = if len > 4 { 4 } else { len };
+        let high_bytes = if len > 12 { 0 } else if len > 4 { len - 4 } else { 0 };
+        let low = if low_bytes == 0 {
+            0
+        } else {
+            (u64::MAX >> (64 - 8 * low_bytes)) << 32
+        };
+        let high = if high_bytes == 0 {
+            0
+        } else {
+            u64::MAX >> (64 - 8 * high_bytes)
+        };
+        masks[len] = (low, high);
+        len += 1;
+    }
+    masks
+};
+
 /// The Arrow view of `buf[start..end]`, stored in the array's data buffer `buffer_index`.
 ///
-/// One unaligned 16-byte load serves both view kinds (the inline bytes, masked to the field, or
-/// the 4-byte prefix), and the choice between them is a select rather than a branch, since
-/// field lengths on either side of 12 bytes alternate unpredictably.
+/// An empty (or inverted) range gives the empty view 0. One unaligned 16-byte load serves both
+/// view kinds (the inline bytes, masked to the field, or the 4-byte prefix); the arithmetic is
+/// on 64-bit halves with table masks, and the choice of kind is a select rather than a branch,
+/// since field lengths on either side of 12 bytes alternate unpredictably.
 #[inline(always)]
 fn make_view(buf: &[u8], buffer_index: u32, start: usize, end: usize) -> u128 {
-    let len = end - start;
-    let word = match buf.get(start..).and_then(|b| b.first_chunk::<16>()) {
-        Some(word) => u128::from_le_bytes(*word),
+    let len = end.saturating_sub(start);
+    let (w0, w1) = match buf.get(start..).and_then(|b| b.first_chunk::<16>()) {
+        Some(word) => {
+            let (a, b) = word.split_at(8);
+            let half = |h: &[u8]| {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(h);
+                u64::from_le_bytes(bytes)
+            };
+            (half(a), half(b))
+        }
         None => {
             let mut word = [0u8; 16];
             let available = buf.len().saturating_sub(start).min(16);
-            word[..available].copy_from_slice(&buf[start..start + available]);
-            u128::from_le_bytes(word)
+            if let Some(tail) = buf.get(start..start + available) {
+                word[..available].copy_from_slice(tail);
+            }
+            let wide = u128::from_le_bytes(word);
+            (wide as u64, (wide >> 64) as u64)
         }
     };
-    let inline = (len as u128) | ((word & ((1u128 << (len.min(12) * 8)) - 1)) << 32);
-    let by_ref = (len as u128)
-        | ((word & 0xFFFF_FFFF) << 32)
-        | (u128::from(buffer_index) << 64)
-        | ((start as u128) << 96);
-    if len <= 12 { inline } else { by_ref }
+    let (low_mask, high_mask) = VIEW_MASKS[len.min(13)];
+    let low = (len as u64) | ((w0 << 32) & low_mask);
+    let high = if len > 12 {
+        u64::from(buffer_index) | ((start as u64) << 32)
+    } else {
+        ((w0 >> 32) | (w1 << 32)) & high_mask
+    };
+    (u128::from(high) << 64) | u128::from(low)
 }
 
-/// Calls `f` with the position of every `needle` byte in `data[s..e]`, in order.
-///
-/// Works on 64-byte blocks turned into bit masks (the comparison loop compiles to vector
-/// compares), which beats `memchr_iter` when the needle is as dense as a delimiter is.
+/// The delimiter mask of the 64-byte block at `base`, limited to the line (which ends at `end`).
 #[inline(always)]
-fn for_each_byte(data: &[u8], s: usize, e: usize, needle: u8, mut f: impl FnMut(usize)) {
-    let mut base = s;
-    while base < e {
-        let mut mask = match data[base..].first_chunk::<64>() {
-            Some(block) => eq_mask64(block, needle),
-            None => {
-                let mut mask = 0u64;
-                for (i, &b) in data[base..e].iter().enumerate() {
-                    mask |= u64::from(b == needle) << i;
-                }
-                mask
+fn block_mask(data: &[u8], base: usize, end: usize, needle: u8) -> u64 {
+    let mut mask = match data[base..].first_chunk::<64>() {
+        Some(block) => eq_mask64(block, needle),
+        None => {
+            let mut mask = 0u64;
+            for (i, &b) in data[base..end].iter().enumerate() {
+                mask |= u64::from(b == needle) << i;
             }
-        };
-        let remaining = e - base;
-        if remaining < 64 {
-            mask &= (1u64 << remaining) - 1;
+            mask
         }
-        while mask != 0 {
-            f(base + mask.trailing_zeros() as usize);
-            mask &= mask - 1;
-        }
-        base += 64;
+    };
+    let remaining = end - base;
+    if remaining < 64 {
+        mask &= (1u64 << remaining) - 1;
     }
+    mask
 }
 
 /// Bit `i` of the result is set when `block[i] == needle`.
@@ -660,19 +705,10 @@ fn split_quoted(
     let start = *copied.get_or_insert(side.len());
     side.extend_from_slice(&data[segment..close]);
     side.extend_from_slice(&data[after..junk_end]);
-    (
-        Piece::Side(start, side.len()),
-        next.map(|d| d + delimiter.len()),
-    )
+    (Piece::Side(start, side.len()), next.map(|d| d + delimiter.len()))
 }
 
-fn finish_piece(
-    data: &[u8],
-    segment: usize,
-    end: usize,
-    copied: Option<usize>,
-    side: &mut Vec<u8>,
-) -> Piece {
+fn finish_piece(data: &[u8], segment: usize, end: usize, copied: Option<usize>, side: &mut Vec<u8>) -> Piece {
     match copied {
         None => Piece::Main(segment, end),
         Some(start) => {
