@@ -127,15 +127,8 @@ for impl in "${impls[@]}"; do
   [ -x "$etr_bin" ] || die "the build succeeded but there is no $etr_bin"
 done
 
-cpu_busy() { # percent of all cores busy over the next half second (other processes: the bench is idle)
-  local a b
-  a="$(head -n 1 /proc/stat)"; sleep 0.5; b="$(head -n 1 /proc/stat)"
-  awk -v a="$a" -v b="$b" 'BEGIN {
-    split(a, x, " "); split(b, y, " "); t = 0
-    for (i = 2; i <= 9; i++) t += y[i] - x[i]   # user nice system idle iowait irq softirq steal
-    idle = (y[5] - x[5]) + (y[6] - x[6])
-    busy = (t > 0) ? 100 * (t - idle) / t : 0
-    printf "%.0f\n", busy }'
+cpu_jiffies() { # busy and total clock ticks of all cores so far, from /proc/stat
+  awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit}' /proc/stat
 }
 
 is_failed() { case " ${failed[*]-} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -150,7 +143,7 @@ command_for() { # impl outdir -> fills the array cmd
 
 # ---- the runs -------------------------------------------------------------------------------------
 tsv="$run_dir/runs.tsv"
-header=$'run_id\trows\tseed\timpl\tround\twall_s\tmax_rss_kb\tcpu_percent\texit\tload1_before\tload1_after\tbusy_before_pct\tcommit\tetr_args'
+header=$'run_id\trows\tseed\timpl\tround\twall_s\tmax_rss_kb\tcpu_percent\texit\tload1_before\tload1_after\tother_cpu_pct\tcommit\tetr_args'
 if [ -f "$tsv" ] && [ "$(head -n 1 "$tsv")" != "$header" ]; then
   say "runs.tsv has another layout: moving it to runs.tsv.old"
   mv "$tsv" "$tsv.old"
@@ -158,6 +151,7 @@ fi
 [ -f "$tsv" ] || printf '%s\n' "$header" > "$tsv"
 run_id="$(date -u +%Y%m%dT%H%M%SZ)"
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+cores="$(nproc)"
 
 cat "$input" > /dev/null   # warm the page cache so that the first run is not the only cold one
 say "run $run_id: ${#impls[@]} implementation(s) x $rounds round(s) on $input"
@@ -172,23 +166,31 @@ for ((r = 1; r <= rounds; r++)); do
     command_for "$impl" "$out"
     timef="$logs/time_${impl}_$r.txt"
     logf="$logs/output_${impl}_$r.txt"
-    busy="$(cpu_busy)"
     l0="$(cut -d' ' -f1 /proc/loadavg)"
+    j0="$(cpu_jiffies)"
     rc=0
     t0="$EPOCHREALTIME"
     /usr/bin/time -v -o "$timef" "${cmd[@]}" > "$logf" 2>&1 || rc=$?
     t1="$EPOCHREALTIME"
+    j1="$(cpu_jiffies)"
     l1="$(cut -d' ' -f1 /proc/loadavg)"
     # wall from bash's clock (microseconds; /usr/bin/time's own figure is rounded to 10 ms)
     wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')"
     rss="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$timef")"
     cpu="$(awk -F': ' '/Percent of CPU/ {sub(/%/, "", $2); print $2}' "$timef")"
+    own="$(awk -F': ' '/User time \(seconds\)|System time \(seconds\)/ {s += $2} END {print s + 0}' "$timef")"
+    # CPU that other processes used while this one ran, in % of all cores: every busy tick of the
+    # machine minus this process's own user + system time (ticks are 10 ms, so +-10 % on 0.1 s runs)
+    other="$(awk -v a="$j0" -v b="$j1" -v own="$own" -v w="$wall" -v hz="$(getconf CLK_TCK)" -v cores="$cores" 'BEGIN {
+      split(a, x, " "); split(b, y, " "); o = (y[1] - x[1]) / hz - own
+      if (o < 0) o = 0
+      printf "%.0f", (w > 0) ? 100 * o / (w * cores) : 0 }')"
     if [ "$rc" -eq 0 ] && [ ! -f "$out/summary.json" ]; then
       say "$impl exited 0 but wrote no $out/summary.json"
       rc=99
     fi
     printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n' "$run_id" "$rows" "$seed" "$impl" "$r" \
-      "${wall:-NA}" "${rss:-NA}" "${cpu:-NA}" "$rc" "$l0" "$l1" "$busy" "$etr_commit" \
+      "${wall:-NA}" "${rss:-NA}" "${cpu:-NA}" "$rc" "$l0" "$l1" "$other" "$etr_commit" \
       "$(if [ "$impl" = etr ]; then echo "$etr_args"; fi)" >> "$tsv"
     printf 'w1.sh: round %d/%d  %-8s wall %6ss  peak RSS %8s kB  exit %d\n' "$r" "$rounds" "$impl" \
       "${wall:-?}" "${rss:-?}" "$rc" >&2
@@ -203,7 +205,7 @@ load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- the table ------------------------------------------------------------------------------------
 echo
-"$py" - "$tsv" "$run_id" "$load_start" "$load_end" "$(nproc)" "$input" "$rounds" "${impls[@]}" <<'PY'
+"$py" - "$tsv" "$run_id" "$load_start" "$load_end" "$cores" "$input" "$rounds" "${impls[@]}" <<'PY'
 import csv, os, statistics, sys
 
 tsv, run_id, load_start, load_end, cores, input_path, rounds, *impls = sys.argv[1:]
@@ -217,7 +219,7 @@ def stats(impl):
     wall = [float(r["wall_s"]) for r in ok]
     rss = [int(r["max_rss_kb"]) / 1024 for r in ok]
     cpu = [float(r["cpu_percent"]) for r in ok if r["cpu_percent"] not in ("", "NA", "?")]
-    load = [float(r["load1_before"]) for r in ok]
+    load = [float(r["other_cpu_pct"]) for r in ok]
     return dict(n=len(ok), wall=statistics.median(wall), wmin=min(wall), wmax=max(wall),
                 rss=statistics.median(rss), cpu=statistics.median(cpu) if cpu else float("nan"),
                 load=statistics.median(load))
@@ -225,7 +227,7 @@ def stats(impl):
 size_mb = os.path.getsize(input_path) / 1e6
 print(f"### W1, {int(rows):,} data lines (seed {seed}, {size_mb:.0f} MB), {rounds} round(s), run {run_id}, {cores} cores")
 print()
-print("| implementation | ok runs | median wall (s) | min wall (s) | max wall (s) | median peak RSS (MiB) | median CPU % | median load1 before |")
+print("| implementation | ok runs | median wall (s) | min wall (s) | max wall (s) | median peak RSS (MiB) | median CPU % | median other CPU % |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 st = {}
 for impl in impls:
@@ -234,7 +236,7 @@ for impl in impls:
         print(f"| {impl} | 0 | failed | | | | | |")
     else:
         print(f"| {impl} | {s['n']} | {s['wall']:.2f} | {s['wmin']:.2f} | {s['wmax']:.2f} | {s['rss']:.0f} "
-              f"| {s['cpu']:.0f} | {s['load']:.2f} |")
+              f"| {s['cpu']:.0f} | {s['load']:.0f} |")
 print()
 if "etr" in impls:
     print("| ratio (median) | wall | peak RSS |")
@@ -252,8 +254,8 @@ else:
     print("(etr was not run: no etr/polars, etr/duckdb ratios)")
     print()
 print(f"load average (1, 5, 15 min): {load_start} at the start, {load_end} at the end")
-busy = sorted(int(r["busy_before_pct"]) for r in runs)
-print(f"other CPU use in the half second before each run (% of all {cores} cores): median {statistics.median(busy):.0f}, "
+busy = sorted(int(r["other_cpu_pct"]) for r in runs)
+print(f"CPU used by other processes during the runs (% of all {cores} cores): median {statistics.median(busy):.0f}, "
       f"max {busy[-1]}")
 if statistics.median(busy) >= 10:
     print("note: something else was using the CPU during this bench, so these figures are noisy; "

@@ -2,7 +2,7 @@
 //! generated in memory, evaluated with the hand-lowered `jcl.etr` program in batches of 65,536
 //! lines, single-threaded.
 //!
-//! `cargo run --release -p etr-interp --example w1_bench [lines]`
+//! `cargo run --release -p etr-interp --example w1_bench [lines] [rounds]`
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -130,6 +130,7 @@ fn line(rng: &mut Rng, n: u64) -> String {
 
 fn main() {
     let total: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let rounds: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(3);
     let interp = match Interpreter::new(Arc::new(jcl_program())) {
         Ok(i) => i,
         Err(e) => {
@@ -148,7 +149,7 @@ fn main() {
             split_batch(&refs, 2 + (k * batch_size) as u64, 41)
         })
         .collect();
-    for round in 0..3 {
+    for round in 0..rounds {
         let start = Instant::now();
         let mut violations = 0;
         let mut rejected = 0;

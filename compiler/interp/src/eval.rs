@@ -84,6 +84,10 @@ pub(crate) struct Frame<'a> {
     pub(crate) report: Report,
     pub(crate) violations: Vec<Violation>,
     pub(crate) fatal: Vec<Violation>,
+    /// Parses of a column with `else null`, by function and column: their value does not depend on
+    /// the selection, so the aggregates reuse what the mapping computed (jcl.etr re-reads six money
+    /// columns in its control totals). A handful of entries: a linear search is the fastest map.
+    pub(crate) memo: Vec<(Builtin, u32, Column)>,
 }
 
 /// The rows where a bool datum is true, and where it is false (neither where it is null).
@@ -378,7 +382,7 @@ impl<'a> Frame<'a> {
             Builtin::Lower => Column::Text(text::lower(&text_arg(0)?)),
             Builtin::RemoveChars(chars) => Column::Text(text::remove_chars(&text_arg(0)?, &CharSet::new(chars))),
             Builtin::Replace(from, to) => Column::Text(text::replace(&text_arg(0)?, from, to)),
-            Builtin::NullIfEmpty => Column::Text(text::null_if_empty(&text_arg(0)?)),
+            Builtin::NullIfEmpty => Column::Text(text::null_if_empty(&text_arg(0)?)?),
             Builtin::Substring => {
                 let (start, length) = match args {
                     [_, start, length] => (Prim::<i64>::of(start)?, Prim::<i64>::of(length)?),
@@ -416,12 +420,29 @@ impl<'a> Frame<'a> {
 
     fn eval_fallible(&mut self, op: &FallibleOp, on_failure: &OnFailure, sel: &Sel) -> Result<Datum, InterpError> {
         let len = self.len;
+        let null_default =
+            matches!(on_failure, OnFailure::Default(d) if matches!(d.kind, ExprKind::Literal(Literal::Null)));
+        let memo_key = match op {
+            FallibleOp::Call { function, args } if null_default => match args.as_slice() {
+                [Expr { kind: ExprKind::Column(c), .. }] => Some((function, *c)),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some((function, c)) = memo_key
+            && let Some((_, _, column)) = self.memo.iter().find(|(f, k, _)| f == function && *k == c)
+        {
+            return Ok(Datum::Array(column.clone()));
+        }
+        // `FallibleOp::input` indexes the arguments: check there is exactly one before calling it.
+        if let FallibleOp::Call { function, args } = op
+            && args.len() != 1
+        {
+            return Err(InterpError::internal(format!("{function:?} takes one data argument")));
+        }
         let input = self.eval(op.input(), sel)?;
         let outcome = match op {
-            FallibleOp::Call { function, args } => {
-                if args.len() != 1 {
-                    return Err(InterpError::internal(format!("{function:?} takes one data argument")));
-                }
+            FallibleOp::Call { function, .. } => {
                 let Column::Text(text) = input.clone().into_column(Phys::Text, len)? else {
                     return Err(InterpError::internal("a parse of a non-text value"));
                 };
@@ -432,6 +453,13 @@ impl<'a> Frame<'a> {
                 table.lookup(&input, len)?
             }
         };
+        if let Some((function, c)) = memo_key {
+            self.memo.push((function.clone(), c, outcome.values.clone()));
+        }
+        // A failed row is already null: `else null` needs no further work.
+        if null_default {
+            return Ok(Datum::Array(outcome.values));
+        }
         let failed = sel.restrict(&outcome.failed);
         if failed.count_set_bits() == 0 {
             return Ok(Datum::Array(outcome.values));

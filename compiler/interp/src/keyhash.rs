@@ -7,42 +7,74 @@
 //! differently, and only a 128-bit hash collision can merge two distinct keys. The runtime
 //! compares the hashes to find duplicates.
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, StringViewArray, UInt32Array};
 use arrow::datatypes::{DataType, Date32Type, Int64Type, UInt32Type};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::InterpError;
 
-/// Appends the encoding of row `row` of `column` to `out`.
-fn encode(column: &ArrayRef, row: usize, out: &mut Vec<u8>) -> Result<(), InterpError> {
-    if column.is_null(row) {
-        out.push(0);
-        return Ok(());
+/// A key part, downcast once per batch.
+enum Part<'a> {
+    Text(&'a StringViewArray),
+    Int(&'a Int64Array),
+    Date(&'a Date32Array),
+    Code(&'a UInt32Array),
+    Bool(&'a BooleanArray),
+}
+
+impl<'a> Part<'a> {
+    fn of(column: &'a ArrayRef) -> Result<Part<'a>, InterpError> {
+        Ok(match column.data_type() {
+            DataType::Utf8View => Part::Text(column.as_string_view()),
+            DataType::Int64 => Part::Int(column.as_primitive::<Int64Type>()),
+            DataType::Date32 => Part::Date(column.as_primitive::<Date32Type>()),
+            DataType::UInt32 => Part::Code(column.as_primitive::<UInt32Type>()),
+            DataType::Boolean => Part::Bool(column.as_boolean()),
+            other => return Err(InterpError::internal(format!("a key part of type {other}"))),
+        })
     }
-    out.push(1);
-    match column.data_type() {
-        DataType::Utf8View => {
-            let value = column.as_string_view().value(row).as_bytes();
-            out.extend_from_slice(&(value.len() as u64).to_le_bytes());
-            out.extend_from_slice(value);
+
+    fn is_null(&self, row: usize) -> bool {
+        match self {
+            Part::Text(a) => a.is_null(row),
+            Part::Int(a) => a.is_null(row),
+            Part::Date(a) => a.is_null(row),
+            Part::Code(a) => a.is_null(row),
+            Part::Bool(a) => a.is_null(row),
         }
-        DataType::Int64 => out.extend_from_slice(&column.as_primitive::<Int64Type>().value(row).to_le_bytes()),
-        DataType::Date32 => out.extend_from_slice(&column.as_primitive::<Date32Type>().value(row).to_le_bytes()),
-        DataType::UInt32 => out.extend_from_slice(&column.as_primitive::<UInt32Type>().value(row).to_le_bytes()),
-        DataType::Boolean => out.push(column.as_boolean().value(row) as u8),
-        other => return Err(InterpError::internal(format!("a key part of type {other}"))),
     }
-    Ok(())
+
+    /// Appends the encoding of row `row` to `out`.
+    #[inline]
+    fn encode(&self, row: usize, out: &mut Vec<u8>) {
+        if self.is_null(row) {
+            out.push(0);
+            return;
+        }
+        out.push(1);
+        match self {
+            Part::Text(a) => {
+                let value = a.value(row).as_bytes();
+                out.extend_from_slice(&(value.len() as u64).to_le_bytes());
+                out.extend_from_slice(value);
+            }
+            Part::Int(a) => out.extend_from_slice(&a.value(row).to_le_bytes()),
+            Part::Date(a) => out.extend_from_slice(&a.value(row).to_le_bytes()),
+            Part::Code(a) => out.extend_from_slice(&a.value(row).to_le_bytes()),
+            Part::Bool(a) => out.push(a.value(row) as u8),
+        }
+    }
 }
 
 /// The hash of every row's key, over the key parts' columns (one buffer reused for all rows).
 pub(crate) fn key_hashes(parts: &[&ArrayRef], len: usize) -> Result<Vec<u128>, InterpError> {
+    let parts = parts.iter().map(|p| Part::of(p)).collect::<Result<Vec<_>, _>>()?;
     let mut buffer = Vec::with_capacity(64);
     let mut hashes = Vec::with_capacity(len);
     for row in 0..len {
         buffer.clear();
-        for part in parts {
-            encode(part, row, &mut buffer)?;
+        for part in &parts {
+            part.encode(row, &mut buffer);
         }
         hashes.push(xxh3_128(&buffer));
     }

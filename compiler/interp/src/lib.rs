@@ -270,6 +270,7 @@ impl Interpreter {
             report: Report::All,
             violations: malformed,
             fatal: Vec::new(),
+            memo: Vec::new(),
         };
 
         // 2. The mapping.
@@ -308,6 +309,11 @@ impl Interpreter {
             }
         }
 
+        // The aggregates, over every line (malformed ones too), in the same frame so that they reuse
+        // the mapping's parses.
+        frame.report = Report::FatalOnly;
+        let aggregates = self.aggregate(&mut frame)?;
+
         let Frame { fields, mut violations, mut fatal, .. } = frame;
         // Stable: within a row, the order the violations were raised in is kept.
         violations.sort_by_key(|v| v.row);
@@ -330,7 +336,7 @@ impl Interpreter {
                 Some(value) => value.into_column(phys, len)?,
                 None => Column::new_null(phys, len),
             };
-            out_fields.push(column.mask(keep.as_ref()).into_array_ref());
+            out_fields.push(column.mask(keep.as_ref())?.into_array_ref());
         }
 
         // 4. Key hashes and aggregates.
@@ -343,26 +349,15 @@ impl Interpreter {
                 .collect::<Result<Vec<_>, _>>()?;
             key_hashes.push(keyhash::key_hashes(&parts, len)?);
         }
-        let (aggregates, aggregate_fatal) = self.aggregate(batch)?;
-        fatal.extend(aggregate_fatal);
 
         Ok(BatchResult { fields: out_fields, violations, rejected, fatal, key_hashes, aggregates })
     }
 
-    /// The aggregates' partial states over every line of the batch, malformed or not.
-    fn aggregate(&self, batch: &RawBatch) -> Result<(AggregateStates, Vec<Violation>), InterpError> {
-        let len = batch.len();
+    /// The aggregates' partial states over every line of the batch, malformed or not. Their
+    /// arguments read columns only, so the frame's fields and locals are not used.
+    fn aggregate(&self, frame: &mut Frame<'_>) -> Result<AggregateStates, InterpError> {
+        let len = frame.len;
         let mut states = AggregateStates::new(&self.program);
-        let mut frame = Frame {
-            interp: self,
-            len,
-            env: Env::Rows(batch),
-            fields: Vec::new(),
-            locals: Vec::new(),
-            report: Report::FatalOnly,
-            violations: Vec::new(),
-            fatal: Vec::new(),
-        };
         for (state, aggregate) in states.states.iter_mut().zip(&self.program.aggregates) {
             match state {
                 AggregateState::Count(n) => *n = len as u64,
@@ -388,7 +383,7 @@ impl Interpreter {
                 }
             }
         }
-        Ok((states, frame.fatal))
+        Ok(states)
     }
 
     /// Parses header and trailer fields per their declared types (missing or unparsable: null).
@@ -414,6 +409,7 @@ impl Interpreter {
             report: Report::Nothing,
             violations: Vec::new(),
             fatal: Vec::new(),
+            memo: Vec::new(),
         };
         let mut broken = Vec::new();
         for check in &self.program.file_checks {

@@ -170,13 +170,16 @@ impl Column {
     }
 
     /// The same values with the given validity (the values under new nulls are kept, unseen).
-    pub(crate) fn with_nulls(self, nulls: Option<NullBuffer>) -> Column {
+    pub(crate) fn with_nulls(self, nulls: Option<NullBuffer>) -> Result<Column, InterpError> {
+        if nulls.as_ref().is_some_and(|n| n.len() != self.len()) {
+            return Err(InterpError::internal("a validity of another length than its column"));
+        }
         fn prim<T: ArrowPrimitiveType>(a: PrimitiveArray<T>, nulls: Option<NullBuffer>) -> PrimitiveArray<T> {
             let (_, values, _) = a.into_parts();
             PrimitiveArray::new(values, nulls)
         }
-        match self {
-            Column::Text(a) => Column::Text(views::with_nulls(a, nulls)),
+        Ok(match self {
+            Column::Text(a) => Column::Text(views::with_nulls(a, nulls)?),
             Column::Int(a) => Column::Int(prim(a, nulls)),
             Column::Date(a) => Column::Date(prim(a, nulls)),
             Column::Code(a) => Column::Code(prim(a, nulls)),
@@ -184,13 +187,13 @@ impl Column {
                 let (values, _) = a.into_parts();
                 Column::Bool(BooleanArray::new(values, nulls))
             }
-        }
+        })
     }
 
     /// Nulls out every row where `keep` is not valid (used to blank malformed lines).
-    pub(crate) fn mask(self, keep: Option<&NullBuffer>) -> Column {
+    pub(crate) fn mask(self, keep: Option<&NullBuffer>) -> Result<Column, InterpError> {
         if keep.is_none() {
-            return self;
+            return Ok(self);
         }
         let nulls = NullBuffer::union(self.nulls(), keep);
         self.with_nulls(nulls)

@@ -6,8 +6,10 @@
 //! slice of the input (trim, substring, an unchanged `upper`) emit a view into the input's buffers
 //! instead of copying bytes; the rest copy into one buffer owned by the builder.
 
-use arrow::array::{BooleanBufferBuilder, StringViewArray};
+use arrow::array::{Array, BooleanBufferBuilder, StringViewArray};
 use arrow::buffer::{Buffer, NullBuffer, ScalarBuffer};
+
+use crate::error::InterpError;
 
 /// The largest own buffer before the builder starts another one (offsets in views are `u32`).
 const MAX_BLOCK: usize = i32::MAX as usize;
@@ -15,13 +17,16 @@ const MAX_BLOCK: usize = i32::MAX as usize;
 /// The longest string stored inline in its view.
 pub(crate) const MAX_INLINE: usize = 12;
 
-/// The same array with another validity. No bytes are copied.
-pub(crate) fn with_nulls(array: StringViewArray, nulls: Option<NullBuffer>) -> StringViewArray {
+/// The same array with another validity. No bytes are copied (this is why it exists: the safe
+/// constructor would validate every string's UTF-8 again).
+pub(crate) fn with_nulls(array: StringViewArray, nulls: Option<NullBuffer>) -> Result<StringViewArray, InterpError> {
+    if nulls.as_ref().is_some_and(|n| n.len() != array.len()) {
+        return Err(InterpError::internal("a validity of another length than its text column"));
+    }
     let (views, buffers, _) = array.into_parts();
     // SAFETY: the views and buffers come unchanged from a valid array, so each view still points at
-    // valid UTF-8 inside its buffer; only the null buffer changes, and it has the same length
-    // because every caller derives it from a column of the batch's length.
-    unsafe { StringViewArray::new_unchecked(views, buffers, nulls) }
+    // valid UTF-8 inside its buffer; only the null buffer changes, and its length was checked.
+    Ok(unsafe { StringViewArray::new_unchecked(views, buffers, nulls) })
 }
 
 /// The length stored in a view.

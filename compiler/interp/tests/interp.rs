@@ -596,6 +596,10 @@ fn row_check_values_render_by_type() {
 
 fn sum_program() -> Program {
     let mut p = program(&["A"]);
+    // The mapping parses the same column the same way: the aggregate reuses that parse, which must
+    // still cover the malformed lines the mapping skips.
+    p.record.fields = vec![field_def("m", TypeKind::Money)];
+    p.bindings = vec![Binding { target: Slot::Field(0), expr: money_col(0) }];
     p.aggregates = vec![
         Aggregate { function: AggregateFunction::Count, argument: None },
         Aggregate { function: AggregateFunction::Sum, argument: Some(money_col(0)) },

@@ -8,6 +8,7 @@
 //!
 //! Architecture invariant: a `Program` that `etr-sema` produced is well typed. Back ends may assume
 //! operand types match what each node documents, and report a violation as an internal error.
+#![deny(clippy::disallowed_methods)]
 
 mod display;
 pub use display::{builtin_name, format_money};

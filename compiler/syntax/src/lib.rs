@@ -20,6 +20,7 @@
 //!
 //! API Boundary: [`parse_file`], [`ParsedFile`], [`SyntaxError`] and the
 //! [`ast`] module. pest types never leave the crate.
+#![deny(clippy::disallowed_methods)]
 
 pub mod ast;
 mod errors;

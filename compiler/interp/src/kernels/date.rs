@@ -122,22 +122,24 @@ pub(crate) fn parse_month(text: &[u8], items: &[DateItem]) -> Option<i32> {
     days_from_civil(year, month, 1)
 }
 
-/// Appends `days` formatted with `items` to `out`.
-pub(crate) fn format_date(days: i32, items: &[DateItem], out: &mut String) {
-    use std::fmt::Write;
+/// Appends `days` formatted with `items` to `out`, as bytes: a literal of the pattern is one byte
+/// of its UTF-8, so a pattern's non-ASCII char comes out whole once all its bytes are written.
+pub(crate) fn format_date(days: i32, items: &[DateItem], out: &mut Vec<u8>) {
     let (year, month, day) = civil_from_days(days);
+    let two = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]);
     for item in items {
-        // Writing into a String cannot fail.
-        let _ = match *item {
-            DateItem::Year4 => write!(out, "{year:04}"),
-            DateItem::Year2 => write!(out, "{:02}", year.rem_euclid(100)),
-            DateItem::Month2 => write!(out, "{month:02}"),
-            DateItem::Day2 => write!(out, "{day:02}"),
-            DateItem::Literal(b) => {
-                out.push(b as char);
-                Ok(())
+        match *item {
+            DateItem::Year4 if (0..=9999).contains(&year) => {
+                two(out, (year / 100) as u32);
+                two(out, (year % 100) as u32);
             }
-        };
+            // Years outside 0..=9999 do not fit four digits: written in full (Date32 allows them).
+            DateItem::Year4 => out.extend_from_slice(year.to_string().as_bytes()),
+            DateItem::Year2 => two(out, year.rem_euclid(100) as u32),
+            DateItem::Month2 => two(out, month),
+            DateItem::Day2 => two(out, day),
+            DateItem::Literal(b) => out.push(b),
+        }
     }
 }
 
@@ -208,13 +210,16 @@ mod tests {
 
     #[test]
     fn format_date_items() {
-        let mut out = String::new();
+        let mut out = Vec::new();
         let days = days_from_civil(2003, 11, 10).unwrap_or_default();
         format_date(days, &[DateItem::Year2, DateItem::Month2, DateItem::Day2], &mut out);
-        assert_eq!(out, "031110");
+        assert_eq!(out, b"031110");
         out.clear();
         format_date(days, DMY, &mut out);
-        assert_eq!(out, "10/11/2003");
+        assert_eq!(out, b"10/11/2003");
+        out.clear();
+        format_date(days_from_civil(-5, 1, 2).unwrap_or_default(), DMY, &mut out);
+        assert_eq!(out, b"02/01/-5");
     }
 
     #[test]

@@ -54,18 +54,16 @@ pub(crate) fn parse_money(text: &str, unit: MoneyUnit) -> Option<i64> {
     match unit {
         MoneyUnit::Sen => signed(negative, magnitude(rest)?),
         MoneyUnit::Ringgit => {
-            let (whole, cents) = match rest.iter().position(|&b| b == b'.') {
-                None => (magnitude(rest)?, 0),
-                Some(dot) => {
-                    let cents = match &rest[dot + 1..] {
-                        [d] if d.is_ascii_digit() => (d - b'0') as u64 * 10,
-                        [d1, d2] if d1.is_ascii_digit() && d2.is_ascii_digit() => {
-                            (d1 - b'0') as u64 * 10 + (d2 - b'0') as u64
-                        }
-                        _ => return None,
-                    };
-                    (magnitude(&rest[..dot])?, cents)
+            // One pass: the whole ringgit, then nothing, or `.` and one or two digits.
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            let whole = magnitude(&rest[..digits])?;
+            let cents = match rest[digits..] {
+                [] => 0,
+                [b'.', d] if d.is_ascii_digit() => (d - b'0') as u64 * 10,
+                [b'.', d1, d2] if d1.is_ascii_digit() && d2.is_ascii_digit() => {
+                    (d1 - b'0') as u64 * 10 + (d2 - b'0') as u64
                 }
+                _ => return None,
             };
             signed(negative, whole.checked_mul(100)?.checked_add(cents)?)
         }

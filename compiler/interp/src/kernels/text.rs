@@ -11,6 +11,7 @@ use etr_ir::{DateItem, MoneyUnit};
 use regex::Regex;
 
 use crate::kernels::{Fallible, Prim, PrimLayout, date, failed_rows, nric, nulls_from, parse};
+use crate::error::InterpError;
 use crate::value::Column;
 use crate::views::{TextBuilder, view_len};
 
@@ -183,7 +184,7 @@ pub(crate) fn replace(input: &StringViewArray, from: &str, to: &str) -> StringVi
 }
 
 /// `null_if_empty`: only the validity changes.
-pub(crate) fn null_if_empty(input: &StringViewArray) -> StringViewArray {
+pub(crate) fn null_if_empty(input: &StringViewArray) -> Result<StringViewArray, InterpError> {
     let views = input.views();
     let non_empty = BooleanBuffer::collect_bool(input.len(), |i| view_len(views[i]) != 0);
     let valid = match input.nulls() {
@@ -253,14 +254,17 @@ pub(crate) fn nric_gender(input: &StringViewArray, male: u32, female: u32) -> UI
 /// `format_date`.
 pub(crate) fn format_date(input: &Date32Array, items: &[DateItem]) -> StringViewArray {
     let mut out = TextBuilder::new(input.len());
-    let mut scratch = String::new();
+    let mut scratch = Vec::new();
     for i in 0..input.len() {
         if input.is_null(i) {
             out.push_null();
         } else {
             scratch.clear();
             date::format_date(input.value(i), items, &mut scratch);
-            out.push_str(&scratch);
+            match std::str::from_utf8(&scratch) {
+                Ok(text) => out.push_str(text),
+                Err(_) => out.push_str(&String::from_utf8_lossy(&scratch)),
+            }
         }
     }
     out.finish()
