@@ -21,7 +21,7 @@ pub enum AggregateState {
 impl AggregateState {
     fn empty(function: AggregateFunction) -> AggregateState {
         match function {
-            AggregateFunction::Count => AggregateState::Count(0),
+            AggregateFunction::Count | AggregateFunction::LinesBroken(_) => AggregateState::Count(0),
             AggregateFunction::Sum => AggregateState::Sum { sum: 0, overflow: false },
         }
     }

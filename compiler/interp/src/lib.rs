@@ -40,7 +40,7 @@ use arrow::array::{Array, ArrayRef};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use etr_ir::{Builtin, Expr, ExprKind, FallibleOp, OnFailure, Program, RuleIdx, Severity, Slot};
+use etr_ir::{AggregateFunction, Builtin, Expr, ExprKind, FallibleOp, OnFailure, Program, RuleIdx, Severity, Slot};
 use hashbrown::HashMap;
 use regex::Regex;
 
@@ -312,12 +312,24 @@ impl Interpreter {
         // The aggregates, over every line (malformed ones too), in the same frame so that they reuse
         // the mapping's parses.
         frame.report = Report::FatalOnly;
-        let aggregates = self.aggregate(&mut frame)?;
+        let mut aggregates = self.aggregate(&mut frame)?;
 
         let Frame { fields, mut violations, mut fatal, .. } = frame;
         // Stable: within a row, the order the violations were raised in is kept.
         violations.sort_by_key(|v| v.row);
         fatal.sort_by_key(|v| v.row);
+        for (state, aggregate) in aggregates.states.iter_mut().zip(&program.aggregates) {
+            if let (AggregateFunction::LinesBroken(rule), AggregateState::Count(n)) = (aggregate.function, state) {
+                // Distinct rows: violations are sorted by row.
+                let mut last_row = None;
+                for v in violations.iter().filter(|v| v.rule == rule) {
+                    if last_row != Some(v.row) {
+                        *n += 1;
+                        last_row = Some(v.row);
+                    }
+                }
+            }
+        }
 
         let mut rejected = vec![false; len];
         for v in &violations {
@@ -359,6 +371,10 @@ impl Interpreter {
         let len = frame.len;
         let mut states = AggregateStates::new(&self.program);
         for (state, aggregate) in states.states.iter_mut().zip(&self.program.aggregates) {
+            if let AggregateFunction::LinesBroken(_) = aggregate.function {
+                // Counted from the batch's violations once they are all known (`count_broken`).
+                continue;
+            }
             match state {
                 AggregateState::Count(n) => *n = len as u64,
                 AggregateState::Sum { sum, overflow } => {

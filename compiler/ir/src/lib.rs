@@ -266,6 +266,9 @@ pub enum AggregateFunction {
     Count,
     /// The sum of the non-null values (`Int` or `Money`); 0 over no value.
     Sum,
+    /// The number of data lines that broke the rule (row rules, and rules raised by handlers and
+    /// by the source's structural checks such as the field count); `Int`.
+    LinesBroken(RuleIdx),
 }
 
 /// A file check: evaluated once; broken when false **or null** (a file is not accepted on an

@@ -58,6 +58,8 @@ pub enum Param {
     ConstText(&'static str),
     /// `ringgit` or `sen`.
     MoneyUnit,
+    /// A rule id, written as is (`R0`).
+    Rule,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,6 +255,16 @@ pub const ALL: &[Signature] = &[
             &[],
             TypeKind::Int,
             "The number of data lines in the file (file checks only).",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        ..pure(
+            "count_broken",
+            "count_broken(RULE) -> int",
+            &[Param::Rule],
+            TypeKind::Int,
+            "The number of data lines that broke the rule, e.g. `count_broken(R0)` for malformed lines (file checks only).",
         )
     },
     Signature {

@@ -112,6 +112,7 @@ struct Checker<'a> {
     rule_spans: Vec<(&'a str, Span)>,
     rule_raised: Vec<bool>,
     rule_has_body: Vec<bool>,
+    rule_is_unique: Vec<bool>,
     lets: HashMap<String, LetState<'a>>,
     locals: Vec<ir::LocalDef>,
     /// Bindings with the span that reports a cycle through them.
@@ -143,6 +144,7 @@ impl<'a> Checker<'a> {
             rule_spans: Vec::new(),
             rule_raised: Vec::new(),
             rule_has_body: Vec::new(),
+            rule_is_unique: Vec::new(),
             lets: HashMap::new(),
             locals: Vec::new(),
             bindings: Vec::new(),
@@ -459,6 +461,9 @@ impl<'a> Checker<'a> {
         self.rule_spans.push((self.file, rule.id.span));
         self.rule_raised.push(false);
         self.rule_has_body.push(rule.body.is_some());
+        let unique =
+            rule.body.as_ref().is_some_and(|b| b.stmts.iter().any(|s| matches!(s, ast::RuleStmt::Unique { .. })));
+        self.rule_is_unique.push(unique);
     }
 
     fn declare_table(&mut self, table: &'a ast::Table) {
@@ -1907,6 +1912,8 @@ impl<'a> Checker<'a> {
                         ok = false;
                     }
                 },
+                // Only aggregates take rule ids, and they were handled above.
+                builtins::Param::Rule => ok = false,
                 builtins::Param::MoneyUnit => match &strip_parens(arg).kind {
                     ast::ExprKind::Name(unit) if unit.text == "ringgit" => {
                         constants.push(Constant::Unit(ir::MoneyUnit::Ringgit))
@@ -2052,6 +2059,33 @@ impl<'a> Checker<'a> {
         }
         let (function, argument, kind) = match name {
             "count" => (ir::AggregateFunction::Count, None, TypeKind::Int),
+            "count_broken" => {
+                let ast::ExprKind::Name(rule) = &strip_parens(&args[0]).kind else {
+                    self.error(
+                        codes::NOT_CONSTANT,
+                        "`count_broken` takes a rule id, such as `count_broken(R0)`",
+                        args[0].span,
+                        "not a rule id",
+                    );
+                    return None;
+                };
+                let Some(&idx) = self.rule_index.get(&rule.text) else {
+                    let help = did_you_mean(&rule.text, self.rule_index.keys().map(|s| s.as_str()));
+                    self.error(
+                        codes::UNKNOWN_RULE,
+                        format!("there is no rule {}", rule.text),
+                        rule.span,
+                        "unknown rule",
+                    )
+                    .help = help;
+                    return None;
+                };
+                if self.rule_is_unique[idx as usize] {
+                    self.error(codes::SCOPE, format!("rule {} is a uniqueness rule, decided after the row rules; its lines cannot be counted here (yet)", rule.text), rule.span, "uniqueness rule");
+                    return None;
+                }
+                (ir::AggregateFunction::LinesBroken(idx), None, TypeKind::Int)
+            }
             _ => {
                 let arg = self.infer(&args[0], Ctx { scope: Scope::Aggregate, target: ctx.target })?;
                 if !matches!(arg.ty.kind, TypeKind::Int | TypeKind::Money) {

@@ -105,16 +105,16 @@ fn jcl_parses_without_errors() {
             rule R1 reject 6248..6417
             rule R2 reject 6418..6485
             rule R3 reject 6486..6538
-            rule R4 reject 6539..6715
-            rule R5 reject 6716..6896
-            rule R6 reject 6897..7105
-            rule R7 reject 7106..7232
-            rule R8 reject 7233..7413
-            rule R9 reject 7414..7625
-            rule R10 reject 7626..7879
-            rule W1 warn 7949..8114
-            rule W2 warn 8115..8329
-            rule D1 reject 8396..8572
+            rule R4 reject 6539..6741
+            rule R5 reject 6742..6948
+            rule R6 reject 6949..7157
+            rule R7 reject 7158..7284
+            rule R8 reject 7285..7465
+            rule R9 reject 7466..7677
+            rule R10 reject 7678..7931
+            rule W1 warn 8001..8166
+            rule W2 warn 8167..8381
+            rule D1 reject 8448..8624
         "#]],
     );
 }

@@ -99,7 +99,7 @@ fn decode_chunk(chunk: &RawChunk, encoding: Encoding) -> Decoded {
     }
     match encoding {
         Encoding::Utf8 => {
-            if std::str::from_utf8(span).is_ok() {
+            if std::str::from_utf8(span).is_ok() && lines_on_char_boundaries(raw, chunk, lo, hi) {
                 return plain();
             }
             let invalid = chunk.lines().map(|line| std::str::from_utf8(line).is_err()).collect();
@@ -107,6 +107,18 @@ fn decode_chunk(chunk: &RawChunk, encoding: Encoding) -> Decoded {
         }
         Encoding::Windows1252 => transcode_windows_1252(chunk),
     }
+}
+
+/// In a valid UTF-8 span, a line is valid when both its ends are character boundaries, which an
+/// ASCII byte next to them (a terminator, as the reader leaves between lines) proves. Checking
+/// keeps the one-pass validation sound for chunks built by hand, where lines may be adjacent.
+fn lines_on_char_boundaries(raw: &[u8], chunk: &RawChunk, lo: usize, hi: usize) -> bool {
+    chunk.starts().iter().zip(chunk.ends()).all(|(&s, &e)| {
+        let (s, e) = (s as usize, e as usize);
+        s == e
+            || ((s == lo || raw.get(s - 1).is_some_and(u8::is_ascii))
+                && (e == hi || raw.get(e).is_some_and(u8::is_ascii)))
+    })
 }
 
 fn transcode_windows_1252(chunk: &RawChunk) -> Decoded {
@@ -199,9 +211,7 @@ impl<'a> BatchBuilder<'a> {
             ncols,
             lines,
             views: Vec::with_capacity(ncols * lines),
-            validity: (0..ncols)
-                .map(|_| Vec::with_capacity(lines.div_ceil(TILE)))
-                .collect(),
+            validity: (0..ncols).map(|_| Vec::with_capacity(lines.div_ceil(TILE))).collect(),
             null_counts: vec![0; ncols],
             line_views: Vec::with_capacity(lines),
             field_counts: Vec::with_capacity(lines),
@@ -220,11 +230,7 @@ impl<'a> BatchBuilder<'a> {
     }
 
     fn split_all(&mut self, decoded: &Decoded) {
-        let fast = if self.dialect.sound {
-            self.dialect.single_byte_delimiter()
-        } else {
-            None
-        };
+        let fast = if self.dialect.sound { self.dialect.single_byte_delimiter() } else { None };
         let quote = self.dialect.quote;
         let n = decoded.starts.len();
         for tile in (0..n).step_by(TILE) {
@@ -312,15 +318,7 @@ impl<'a> BatchBuilder<'a> {
     fn scan_checked(&mut self, r: usize, s: usize, e: usize) -> Option<u32> {
         let mut pieces = std::mem::take(&mut self.pieces);
         pieces.clear();
-        split_general(
-            self.data,
-            s,
-            e,
-            &self.dialect.delimiter,
-            self.dialect.quote,
-            &mut self.side,
-            &mut pieces,
-        );
+        split_general(self.data, s, e, &self.dialect.delimiter, self.dialect.quote, &mut self.side, &mut pieces);
         let addressable = u32::try_from(self.side.len()).is_ok();
         let sound = addressable
             && (self.dialect.sound
@@ -378,10 +376,7 @@ impl<'a> BatchBuilder<'a> {
         self.bad_encoding.push(true);
         let height = self.scratch.height;
         // Consecutive boundaries make every field an empty range, hence null.
-        for (k, slot) in self.scratch.bounds[r * height..][..=self.ncols]
-            .iter_mut()
-            .enumerate()
-        {
+        for (k, slot) in self.scratch.bounds[r * height..][..=self.ncols].iter_mut().enumerate() {
             *slot = k as u32;
         }
     }
@@ -434,11 +429,8 @@ impl<'a> BatchBuilder<'a> {
 
     fn finish(mut self, first_line_no: u64, data: Buffer) -> RawBatch {
         let n = self.line_views.len();
-        let buffers: Arc<[Buffer]> = if self.side.is_empty() {
-            Arc::new([data])
-        } else {
-            Arc::new([data, Buffer::from_vec(self.side)])
-        };
+        let buffers: Arc<[Buffer]> =
+            if self.side.is_empty() { Arc::new([data]) } else { Arc::new([data, Buffer::from_vec(self.side)]) };
         let lines = views_to_array(self.line_views, &buffers, None);
         let columns = if n == self.lines && self.built == self.lines {
             // SAFETY: `build_tile` ran for consecutive tiles covering lines `0..self.lines` and
@@ -498,20 +490,12 @@ fn views_to_array(
 /// inline views only).
 const VIEW_MASKS: [(u64, u64); 14] = {
     let mut masks = [(0u64, 0u64); 14];
-    let mut len = 0;
+    let mut len: usize = 0;
     while len < 14 {
         let low_bytes = if len > 4 { 4 } else { len };
-        let high_bytes = if len > 12 { 0 } else if len > 4 { len - 4 } else { 0 };
-        let low = if low_bytes == 0 {
-            0
-        } else {
-            (u64::MAX >> (64 - 8 * low_bytes)) << 32
-        };
-        let high = if high_bytes == 0 {
-            0
-        } else {
-            u64::MAX >> (64 - 8 * high_bytes)
-        };
+        let high_bytes = if len > 12 { 0 } else { len.saturating_sub(4) };
+        let low = if low_bytes == 0 { 0 } else { (u64::MAX >> (64 - 8 * low_bytes)) << 32 };
+        let high = if high_bytes == 0 { 0 } else { u64::MAX >> (64 - 8 * high_bytes) };
         masks[len] = (low, high);
         len += 1;
     }
@@ -549,11 +533,8 @@ fn make_view(buf: &[u8], buffer_index: u32, start: usize, end: usize) -> u128 {
     };
     let (low_mask, high_mask) = VIEW_MASKS[len.min(13)];
     let low = (len as u64) | ((w0 << 32) & low_mask);
-    let high = if len > 12 {
-        u64::from(buffer_index) | ((start as u64) << 32)
-    } else {
-        ((w0 >> 32) | (w1 << 32)) & high_mask
-    };
+    let high =
+        if len > 12 { u64::from(buffer_index) | ((start as u64) << 32) } else { ((w0 >> 32) | (w1 << 32)) & high_mask };
     (u128::from(high) << 64) | u128::from(low)
 }
 

@@ -10,8 +10,8 @@ use arrow::buffer::{BooleanBuffer, ScalarBuffer};
 use etr_ir::{DateItem, MoneyUnit};
 use regex::Regex;
 
-use crate::kernels::{Fallible, Prim, PrimLayout, date, failed_rows, nric, nulls_from, parse};
 use crate::error::InterpError;
+use crate::kernels::{Fallible, Prim, PrimLayout, date, failed_rows, nric, nulls_from, parse};
 use crate::value::Column;
 use crate::views::{TextBuilder, view_len};
 

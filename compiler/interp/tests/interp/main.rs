@@ -1,6 +1,11 @@
 //! The interpreter's behaviour through its public API, on hand-built programs (the front end that
 //! lowers specs is not there yet): built-ins with their result types, three-valued logic, failure
-//! handlers, malformed lines, aggregates, file checks, key hashes and the output batch.
+//! handlers, malformed lines, aggregates, file checks, key hashes and the output batch. One test
+//! binary: `jcl` runs the W1 spec, `props` holds the property tests, `tidy` the house-style checks.
+
+mod jcl;
+mod props;
+mod tidy;
 
 use std::sync::Arc;
 
@@ -38,15 +43,13 @@ fn eval_over(expr: Expr, program: Program, input: &[Option<&str>]) -> (DataType,
     (out.data_type().clone(), shown, result)
 }
 
-fn eval_col(expr: Expr, input: &[Option<&str>]) -> (DataType, Vec<String>) {
+pub(crate) fn eval_col(expr: Expr, input: &[Option<&str>]) -> (DataType, Vec<String>) {
     let (ty, values, _) = eval_over(expr, program(&["A"]), input);
     (ty, values)
 }
 
-fn days(y: i64, m: u32, d: u32) -> i32 {
-    // 1970-01-01 based, via the same arithmetic a reader would do by hand for these test dates.
-    let date = std::iter::successors(Some((1970i64, 1u32, 1u32)), |_| None).next();
-    let _ = date;
+pub(crate) fn days(y: i64, m: u32, d: u32) -> i32 {
+    // Days since 1970-01-01 counted the slow, obvious way: an oracle for the calendar code.
     let mut n = 0i64;
     let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let dim = |y: i64, m: u32| match m {
@@ -307,7 +310,7 @@ check_fn!(
 );
 
 /// A bool column from text: `t` true, `f` false, empty null.
-fn bool_col(c: u32) -> Expr {
+pub(crate) fn bool_col(c: u32) -> Expr {
     binary(BinaryOp::Eq, column(c), text_lit("t"))
 }
 
@@ -817,4 +820,11 @@ fn empty_batch() {
     assert!(r.violations.is_empty());
     assert_eq!(r.fields.len(), 41);
     assert_eq!(r.aggregates.values()[0], Scalar::Int(0));
+}
+
+#[test]
+fn the_interpreter_is_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Interpreter>();
+    send_sync::<BatchResult>();
 }

@@ -1,0 +1,247 @@
+//! The output folder: staged, published atomically, never left half-written.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use etr_runtime::output::{ACCEPTED_FILE, REJECTS_FILE, SUMMARY_FILE, WARNINGS_FILE};
+use etr_runtime::{
+    OutputDir, ParquetOptions, RuntimeError, Severity, Summary, ViolationRow, ViolationRowsBuilder, violation_schema,
+};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("readable folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn accepted_batch() -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("line_no", DataType::UInt64, false),
+        Field::new("state_code", DataType::Utf8, true),
+        Field::new("balance", DataType::Int64, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt64Array::from(vec![2, 3, 5])),
+        Arc::new(StringArray::from(vec![Some("01"), None, Some("14")])),
+        Arc::new(Int64Array::from(vec![Some(12_345), Some(0), None])),
+    ];
+    RecordBatch::try_new(schema, columns).expect("valid batch")
+}
+
+fn read_parquet(path: &Path) -> Vec<RecordBatch> {
+    let file = std::fs::File::open(path).expect("parquet file");
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet footer")
+        .build()
+        .expect("reader")
+        .collect::<Result<_, _>>()
+        .expect("batches")
+}
+
+fn violation(line_no: u64, value: Option<&'static str>) -> ViolationRow<'static> {
+    ViolationRow {
+        line_no,
+        rule: "R2",
+        severity: Severity::Reject,
+        field: "open_date",
+        value,
+        message: "not a calendar date",
+        raw_line: "a|b|31/02/2025",
+    }
+}
+
+#[test]
+fn committed_output_has_every_file() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let final_path = root.path().join("run");
+    let out = OutputDir::create(&final_path).expect("staging");
+    assert!(!final_path.exists(), "nothing is visible before the commit");
+    assert!(out.staging_path().starts_with(root.path()));
+
+    let batch = accepted_batch();
+    let options = ParquetOptions { dictionary_columns: vec!["state_code".into()], ..ParquetOptions::default() };
+    let mut accepted = out.accepted_writer(batch.schema(), &options).expect("accepted writer");
+    accepted.write(&batch).expect("write");
+    accepted.write(&batch).expect("write");
+    assert_eq!(accepted.finish().expect("close"), 6);
+
+    let mut rows = ViolationRowsBuilder::new();
+    rows.append(violation(4, Some("31/02/2025")));
+    rows.append(violation(6, None));
+    assert_eq!(rows.len(), 2);
+    let mut rejects = out.rejects_writer(&ParquetOptions::default()).expect("rejects writer");
+    rejects.write(&rows.finish().expect("batch")).expect("write");
+    assert!(rows.is_empty(), "finish empties the builder");
+    rejects.finish().expect("close");
+    let warnings = out.warnings_writer(&ParquetOptions::default()).expect("warnings writer");
+    warnings.finish().expect("close");
+
+    let summary = Summary {
+        lines_read: 5,
+        accepted: 3,
+        rejected: 2,
+        per_rule: [("R2".to_string(), 2)].into(),
+        warnings: [("W1".to_string(), 0)].into(),
+        ..Summary::default()
+    };
+    out.write_summary(&summary).expect("summary");
+    let published = out.commit().expect("commit");
+    assert_eq!(published, final_path);
+
+    assert_eq!(entries(&final_path), [ACCEPTED_FILE, REJECTS_FILE, SUMMARY_FILE, WARNINGS_FILE]);
+    assert_eq!(entries(root.path()), ["run"], "no staging folder is left");
+
+    let back = read_parquet(&final_path.join(ACCEPTED_FILE));
+    let total: usize = back.iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(total, 6);
+    assert_eq!(back[0].schema(), batch.schema());
+
+    let rejects = read_parquet(&final_path.join(REJECTS_FILE));
+    assert_eq!(rejects[0].schema(), violation_schema());
+    let values =
+        rejects[0].column_by_name("value").expect("value column").as_any().downcast_ref::<StringArray>().expect("utf8");
+    assert_eq!(values.value(0), "31/02/2025");
+    assert!(values.is_null(1));
+    let severity = rejects[0]
+        .column_by_name("severity")
+        .expect("severity column")
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .expect("utf8");
+    assert_eq!(severity.value(0), "REJECT");
+    assert!(read_parquet(&final_path.join(WARNINGS_FILE)).is_empty());
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(final_path.join(SUMMARY_FILE)).expect("summary file")).expect("json");
+    for key in [
+        "lines_read",
+        "accepted",
+        "rejected",
+        "fatal",
+        "per_rule",
+        "warnings",
+        "spec_hash",
+        "input_hash",
+        "input_bytes",
+        "ignored_trailing_lines",
+        "engine",
+        "timings_ms",
+        "contributor",
+        "layout",
+    ] {
+        assert!(json.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(json["per_rule"]["R2"], 2);
+    assert_eq!(json["fatal"], serde_json::json!([]));
+    let parsed: Summary = serde_json::from_value(json).expect("round trip");
+    assert_eq!(parsed, summary);
+}
+
+#[test]
+fn dropping_without_commit_leaves_nothing() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let final_path = root.path().join("run");
+    {
+        let out = OutputDir::create(&final_path).expect("staging");
+        let mut accepted = out.accepted_writer(accepted_batch().schema(), &ParquetOptions::default()).expect("writer");
+        accepted.write(&accepted_batch()).expect("write");
+        out.write_summary(&Summary::default()).expect("summary");
+        assert_eq!(entries(root.path()).len(), 1, "only the staging folder");
+        // A failed run: the writer and the folder are dropped.
+    }
+    assert!(entries(root.path()).is_empty());
+    assert!(!final_path.exists());
+}
+
+#[test]
+fn commit_replaces_an_existing_folder() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let final_path = root.path().join("run");
+    std::fs::create_dir(&final_path).expect("old output");
+    std::fs::write(final_path.join("stale.parquet"), b"old").expect("old file");
+
+    let out = OutputDir::create(&final_path).expect("staging");
+    out.write_summary(&Summary { lines_read: 7, ..Summary::default() }).expect("summary");
+    // The old output stays in place until the commit.
+    assert!(final_path.join("stale.parquet").exists());
+    out.commit().expect("commit");
+
+    assert_eq!(entries(&final_path), [SUMMARY_FILE]);
+    assert_eq!(entries(root.path()), ["run"], "the old folder is gone");
+    let summary: Summary =
+        serde_json::from_slice(&std::fs::read(final_path.join(SUMMARY_FILE)).expect("read")).expect("json");
+    assert_eq!(summary.lines_read, 7);
+}
+
+#[test]
+fn commit_refuses_to_replace_a_file() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let final_path = root.path().join("run");
+    std::fs::write(&final_path, b"not a folder").expect("file");
+    let out = OutputDir::create(&final_path).expect("staging");
+    let err = out.commit().unwrap_err();
+    assert!(matches!(err, RuntimeError::Io { .. }), "{err}");
+    assert_eq!(std::fs::read(&final_path).expect("file"), b"not a folder");
+    assert_eq!(entries(root.path()), ["run"], "the staging folder is cleaned up");
+}
+
+#[test]
+fn unfinished_writers_block_the_commit() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let final_path = root.path().join("run");
+
+    let out = OutputDir::create(&final_path).expect("staging");
+    let writer = out.rejects_writer(&ParquetOptions::default()).expect("writer");
+    let out = {
+        let err = out.commit().unwrap_err();
+        assert!(matches!(err, RuntimeError::Internal(_)), "{err}");
+        drop(writer);
+        OutputDir::create(&final_path).expect("staging")
+    };
+    // A writer dropped without finish leaves a file without footer: still refused.
+    drop(out.rejects_writer(&ParquetOptions::default()).expect("writer"));
+    assert!(matches!(out.commit(), Err(RuntimeError::Internal(_))));
+    assert!(!final_path.exists());
+    assert!(entries(root.path()).is_empty());
+}
+
+#[test]
+fn discarded_accepted_output_is_absent() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let final_path = root.path().join("run");
+    let out = OutputDir::create(&final_path).expect("staging");
+    let mut accepted = out.accepted_writer(accepted_batch().schema(), &ParquetOptions::default()).expect("writer");
+    accepted.write(&accepted_batch()).expect("write");
+    // The trailer said the file is fatal: nothing is accepted.
+    accepted.discard().expect("discard");
+    out.write_summary(&Summary { fatal: vec!["F2 count".into()], ..Summary::default() }).expect("summary");
+    out.commit().expect("commit");
+    assert_eq!(entries(&final_path), [SUMMARY_FILE]);
+}
+
+#[test]
+fn unknown_dictionary_column_is_a_configuration_error() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let out = OutputDir::create(root.path().join("run")).expect("staging");
+    let options = ParquetOptions { dictionary_columns: vec!["no_such_column".into()], ..ParquetOptions::default() };
+    let err = out.accepted_writer(accepted_batch().schema(), &options).unwrap_err();
+    assert!(matches!(err, RuntimeError::Config(_)), "{err}");
+    let options = ParquetOptions { zstd_level: 99, ..ParquetOptions::default() };
+    assert!(out.accepted_writer(accepted_batch().schema(), &options).is_err());
+}
+
+#[test]
+fn output_folders_in_the_current_directory_and_nested() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let nested = root.path().join("a/b/run");
+    let out = OutputDir::create(&nested).expect("parents are created");
+    out.commit().expect("commit");
+    assert!(nested.is_dir());
+    assert!(OutputDir::create("").is_err(), "a path needs a name");
+}
