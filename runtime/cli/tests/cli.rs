@@ -1,0 +1,110 @@
+//! The `etr` binary end to end: exit codes, diagnostics on stderr, JSON output, atomic outputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn etr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_etr")).args(args).current_dir(root()).output().expect("etr runs")
+}
+
+fn broken_spec(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("contributors/jcl.etr")).expect("jcl.etr");
+    let text = text
+        .replace("account_no          = ACCT_NO", "account_no          = ACCT_NUM")
+        .replace("parse_int(TENURE) else null", "parse_money(TENURE, ringgit) else null")
+        .replace("parse_date(ASAT_DT, \"%d/%m/%Y\") else reject R2", "parse_date(ASAT_DT, \"%d/%m/%Y\")");
+    let path = dir.join("broken.etr");
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[test]
+fn check_passes_the_jcl_spec() {
+    let out = etr(&["check", "contributors/jcl.etr"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ok"));
+}
+
+#[test]
+fn check_reports_three_unrelated_mistakes_with_codes_spans_and_help() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = broken_spec(dir.path());
+    let out = etr(&["check", spec.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in ["E200", "did you mean `ACCT_NO`?", "E300", "E400", "else reject RULE", "3 errors"] {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
+
+    let out = etr(&["check", "--format", "json", spec.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let errors: Vec<&serde_json::Value> =
+        report.as_array().expect("array").iter().filter(|d| d["severity"] == "error").collect();
+    let codes: Vec<&str> = errors.iter().map(|d| d["code"].as_str().expect("code")).collect();
+    assert_eq!(codes, ["E200", "E300", "E400"]);
+    for d in errors {
+        assert!(d["line"].as_u64().expect("line") > 50, "{d}");
+        assert!(d["end"].as_u64() > d["start"].as_u64(), "{d}");
+        assert!(d["help"].is_string(), "{d}");
+    }
+}
+
+#[test]
+fn explain_prints_the_typed_plan() {
+    let out = etr(&["explain", "contributors/jcl.etr"]);
+    assert!(out.status.success());
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(plan.contains("payment_status: PaymentStatus? = payment_statuses[$PAY_STATUS] else reject R3"), "{plan}");
+    assert!(plan.contains("unique check D1 on record_key"));
+}
+
+#[test]
+fn run_writes_the_outputs_and_a_failed_run_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("out");
+    let out = etr(&[
+        "run",
+        "contributors/jcl.etr",
+        "tests/corpus/w1/jcl_1k/input.psv",
+        "--out",
+        out_dir.to_str().expect("utf-8 path"),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "--quiet prints nothing: {}", String::from_utf8_lossy(&out.stderr));
+    for file in ["accepted.parquet", "rejects.parquet", "warnings.parquet", "summary.json"] {
+        assert!(out_dir.join(file).exists(), "{file}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).expect("summary")).expect("json");
+    assert_eq!(summary["lines_read"], 1000);
+    assert_eq!(summary["accepted"].as_u64().unwrap() + summary["rejected"].as_u64().unwrap(), 1000);
+
+    let missing = dir.path().join("missing");
+    let out = etr(&["run", "contributors/jcl.etr", "no/such/file.psv", "--out", missing.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.psv"));
+    assert!(!missing.exists(), "a failed run publishes nothing");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no staging folder left behind: {leftovers:?}");
+}
+
+#[test]
+fn a_fatal_file_exits_3_and_writes_no_accepted_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("no_trailer.psv");
+    let text = std::fs::read_to_string(root().join("tests/corpus/w1/jcl_1k/input.psv")).expect("fixture");
+    let without_trailer: Vec<&str> = text.lines().filter(|l| !l.starts_with("T|")).collect();
+    std::fs::write(&input, without_trailer.join("\n")).expect("write");
+    let out_dir = dir.path().join("out");
+    let out = etr(&["run", "contributors/jcl.etr", input.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FATAL"));
+    assert!(!out_dir.join("accepted.parquet").exists());
+    assert!(out_dir.join("summary.json").exists());
+}
