@@ -533,11 +533,7 @@ impl<R: Read> ChunkReader<R> {
         }
         let held_len = self.held.map_or(0, |h| h.end - h.start);
         let needs_marker = !self.pending.ctrl_z.is_empty();
-        // The held line is followed by a '\n', so that, as everywhere else in a block, lines are
-        // separated by an ASCII byte: the splitter validates a chunk's whole span at once, and
-        // a line ending in a partial UTF-8 sequence glued to one starting with its continuation
-        // would pass as valid.
-        let carried = held_len + usize::from(self.held.is_some()) + usize::from(needs_marker) + tail.len();
+        let carried = held_len + usize::from(needs_marker) + tail.len();
         let read_size = self.config.block_size.max(carried);
         let capacity = carried + read_size;
         if u32::try_from(capacity).is_err() {
@@ -547,7 +543,6 @@ impl<R: Read> ChunkReader<R> {
         let mut block = Vec::with_capacity(capacity);
         if let Some(held) = &mut self.held {
             block.extend_from_slice(&old[held.start..held.end]);
-            block.push(b'\n');
             held.start = 0;
             held.end = held_len;
         }

@@ -514,6 +514,42 @@ fn reads_a_file_from_disk() {
     assert!(err.to_string().contains("nope"), "{err}");
 }
 
+#[test]
+fn chunks_split_on_worker_threads_while_the_reader_goes_on() {
+    let input: String = (0..5_000).map(|i| format!("{i}|x{i}|{}\n", "é".repeat(i % 7))).collect();
+    let dialect = SourceDialect::pipe(3);
+    let expected = run_default(input.as_bytes(), &dialect).rows;
+    let config = ReaderConfig { block_size: 4096, ..ReaderConfig::default() };
+    let mut reader = ChunkReader::new(input.as_bytes(), &dialect, config).expect("valid setup");
+    let (to_workers, from_reader) = std::sync::mpsc::sync_channel::<(usize, RawChunk)>(4);
+    let from_reader = std::sync::Mutex::new(from_reader);
+    let mut batches: Vec<(usize, Vec<Row>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..3)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let next = from_reader.lock().expect("unpoisoned").recv();
+                        let Ok((index, chunk)) = next else { break done };
+                        done.push((index, rows_of(&chunk, &dialect)));
+                    }
+                })
+            })
+            .collect();
+        let mut index = 0;
+        while let Some(chunk) = reader.next_chunk().expect("reads") {
+            to_workers.send((index, chunk)).expect("workers alive");
+            index += 1;
+        }
+        drop(to_workers);
+        workers.into_iter().flat_map(|w| w.join().expect("worker")).collect()
+    });
+    assert!(batches.len() > 10, "the input spans many chunks");
+    batches.sort_by_key(|(index, _)| *index);
+    let rows: Vec<Row> = batches.into_iter().flat_map(|(_, rows)| rows).collect();
+    assert_eq!(rows, expected);
+}
+
 /// Counts physical lines the obvious way: LF, CRLF and lone CR end a line; a final segment
 /// without terminator is a line if it is not empty; a leading UTF-8 BOM is not part of any line.
 fn reference_line_count(input: &[u8]) -> u64 {
