@@ -12,7 +12,8 @@
 //!   with non-ASCII bytes is checked with `str::from_utf8` (which is as fast as a whole-chunk pass
 //!   on such text, and avoids a second pass over the chunk for ASCII text). A line with invalid
 //!   UTF-8 gets `bad_encoding = true`, its text is decoded lossily (U+FFFD per bad sequence, stored
-//!   in a side buffer) and all its columns are null; its field count is that of the lossy text.
+//!   in a side buffer) and split over that text, so aggregates still read its fields; its field
+//!   count is that of the lossy text.
 //! - windows-1252: a chunk that is pure ASCII is used as is (the two encodings agree on ASCII);
 //!   otherwise each line is transcoded into a new UTF-8 buffer, which never fails. The delimiter,
 //!   given as cp1252 bytes, is transcoded too and the UTF-8 text is split on its UTF-8 form. This
@@ -384,18 +385,21 @@ impl<'a> BatchBuilder<'a> {
         sound.then_some(count)
     }
 
-    /// A line that is not valid text: lossy text in the side buffer, every column null.
+    /// A line that is not valid text: its lossy text goes to the side buffer, and it is split
+    /// over that text, so that file aggregates (control totals) still see its fields; the
+    /// evaluator rejects the line under the encoding rule and maps nothing from it.
     fn scan_bad_line(&mut self, r: usize, s: usize, e: usize) {
-        let text = String::from_utf8_lossy(&self.data[s..e]);
+        let text = String::from_utf8_lossy(&self.data[s..e]).into_owned();
         let start = self.side.len();
-        let view = if u32::try_from(start + text.len()).is_ok() {
+        let addressable = u32::try_from(start + 2 * text.len()).is_ok();
+        let view = if addressable {
             self.side.extend_from_slice(text.as_bytes());
             make_view(&self.side, SIDE, start, self.side.len())
         } else {
             // Past 4 GiB of side buffer the text cannot be addressed; the line stays flagged.
             0
         };
-        let mut side = Vec::new();
+        let mut unquoted = Vec::new();
         let mut pieces = std::mem::take(&mut self.pieces);
         pieces.clear();
         split_general(
@@ -404,17 +408,43 @@ impl<'a> BatchBuilder<'a> {
             text.len(),
             &self.dialect.delimiter,
             self.dialect.quote,
-            &mut side,
+            &mut unquoted,
             &mut pieces,
         );
         self.field_counts.push(pieces.len() as u32);
-        self.pieces = pieces;
         self.line_views.push(view);
         self.bad_encoding.push(true);
-        // Consecutive boundaries make every field an empty range, hence null.
-        for k in 0..=self.ncols {
-            self.scratch.bounds[k * TILE + r] = k as u32;
+        // Only an unvalidated dialect (a delimiter cutting a character) can make a piece invalid.
+        let sound = self.dialect.sound
+            || pieces.iter().all(|piece| {
+                let bytes = match *piece {
+                    Piece::Main(a, b) => &text.as_bytes()[a..b],
+                    Piece::Side(a, b) => &unquoted[a..b],
+                };
+                std::str::from_utf8(bytes).is_ok()
+            });
+        if addressable && sound {
+            // Every field is copied into the side buffer: the lossy text is not in the chunk.
+            let ncols = self.ncols;
+            for k in 0..ncols {
+                let bytes = match pieces.get(k) {
+                    Some(Piece::Main(a, b)) => &text.as_bytes()[*a..*b],
+                    Some(Piece::Side(a, b)) => &unquoted[*a..*b],
+                    None => &[][..],
+                };
+                let from = self.side.len();
+                self.side.extend_from_slice(bytes);
+                self.scratch.pieces[r * ncols + k] = (from as u32, self.side.len() as u32, true);
+            }
+            self.scratch.general[r] = true;
+            self.scratch.any_general = true;
+        } else {
+            // Consecutive boundaries make every field an empty range, hence null.
+            for k in 0..=self.ncols {
+                self.scratch.bounds[k * TILE + r] = k as u32;
+            }
         }
+        self.pieces = pieces;
     }
 
     /// Writes the views and the validity word of every column for the tile's `rows` lines, which

@@ -321,7 +321,8 @@ fn invalid_utf8_flags_only_its_line() {
     let flags: Vec<bool> = run.rows.iter().map(|r| r.bad_encoding).collect();
     assert_eq!(flags, [false, true, false]);
     assert_eq!(run.rows[1].text, "bad\u{FFFD}|2\u{FFFD}");
-    assert_eq!(run.rows[1].fields, [None, None]);
+    // Split over the lossy text, so that file aggregates still see the line's fields.
+    assert_eq!(run.rows[1].fields, fields(&["bad\u{FFFD}", "2\u{FFFD}"]));
     assert_eq!(run.rows[1].field_count, 2);
     assert_eq!(run.rows[2].fields, fields(&["ok", "é"]));
 }
@@ -687,17 +688,16 @@ proptest! {
         for (row, (_, raw)) in reference.rows.iter().zip(&reference.raw_lines) {
             let valid = std::str::from_utf8(raw).is_ok();
             prop_assert_eq!(row.bad_encoding, !valid);
-            if valid {
-                let (count, expected) = if quote {
-                    reference_quoted_fields(&row.text, columns)
-                } else {
-                    reference_fields(&row.text, columns)
-                };
-                prop_assert_eq!(row.field_count, count);
-                prop_assert_eq!(&row.fields, &expected);
+            // A badly encoded line is split over its lossy text, like any other line.
+            let (count, expected) = if quote {
+                reference_quoted_fields(&row.text, columns)
             } else {
+                reference_fields(&row.text, columns)
+            };
+            prop_assert_eq!(row.field_count, count);
+            prop_assert_eq!(&row.fields, &expected);
+            if !valid {
                 prop_assert_eq!(&row.text, &String::from_utf8_lossy(raw));
-                prop_assert!(row.fields.iter().all(Option::is_none));
             }
         }
     }
