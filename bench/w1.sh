@@ -10,6 +10,7 @@
 #   --impls LIST   which implementations, space-separated (default "etr polars duckdb"); any other
 #                  name X runs ../shared/bench/w1_X.py (pandas works too; gx needs great-expectations)
 #   --etr-args S   extra arguments for `etr run`, split on blanks
+#   --no-build     do not run cargo: bench the etr binary already in target/release as it is
 #
 # The input is generated once per (rows, seed) and cached as bench/out/jcl-<rows>-s<seed>.psv.
 # Each run's outputs go to bench/out/w1-<rows>/<impl>/ (the last round's are kept), its /usr/bin/time
@@ -20,7 +21,7 @@
 set -euo pipefail
 
 die() { echo "w1.sh: error: $*" >&2; exit 1; }
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 bad_usage() { echo "w1.sh: $*" >&2; echo >&2; usage >&2; exit 2; }
 say() { echo "w1.sh: $*" >&2; }
 
@@ -29,6 +30,7 @@ rounds=5
 seed=7
 impls_arg="etr polars duckdb"
 etr_args=""
+build=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows|--rounds|--seed|--impls|--etr-args)
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
     --seed=*) seed="${1#*=}"; shift ;;
     --impls=*) impls_arg="${1#*=}"; shift ;;
     --etr-args=*) etr_args="${1#*=}"; shift ;;
+    --no-build) build=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) bad_usage "unknown argument '$1'" ;;
   esac
@@ -119,12 +122,18 @@ for impl in "${impls[@]}"; do
   [ "$impl" = etr ] || continue
   spec="$root/contributors/jcl.etr"
   [ -f "$spec" ] || die "no spec at $spec (run without etr: --impls \"polars duckdb\")"
-  say "building etr: cargo build --release -p etr-cli"
-  (cd "$root" && cargo build --release -p etr-cli >&2) \
-    || die "cargo build --release -p etr-cli failed (run without etr: --impls \"polars duckdb\")"
   etr_bin="${CARGO_TARGET_DIR:-$root/target}/release/etr"
   case "$etr_bin" in /*) ;; *) etr_bin="$root/$etr_bin" ;; esac
-  [ -x "$etr_bin" ] || die "the build succeeded but there is no $etr_bin"
+  if [ "$build" -eq 1 ]; then
+    say "building etr: cargo build --release -p etr-cli"
+    (cd "$root" && cargo build --release -p etr-cli >&2) \
+      || die "cargo build --release -p etr-cli failed (bench the last binary with --no-build, or the baselines alone with --impls \"polars duckdb\")"
+    [ -x "$etr_bin" ] || die "the build succeeded but there is no $etr_bin"
+  else
+    [ -x "$etr_bin" ] || die "--no-build, but there is no $etr_bin"
+    say "--no-build: using $etr_bin as it is (built $(date -r "$etr_bin" '+%F %T'))"
+    etr_commit+="-nobuild"
+  fi
 done
 
 cpu_jiffies() { # busy and total clock ticks of all cores so far, from /proc/stat
