@@ -66,6 +66,14 @@ impl Sel {
         }
     }
 
+    /// The number of selected rows of a batch of `len`.
+    pub(crate) fn count(&self, len: usize) -> usize {
+        match self {
+            Sel::All => len,
+            Sel::Rows(rows) => rows.count_set_bits(),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         match self {
             Sel::All => false,
@@ -179,7 +187,10 @@ impl<'a> Frame<'a> {
             ExprKind::Aggregate(idx) => Datum::Scalar(self.file_value(|_, _, a| a, "aggregate", *idx)?),
             ExprKind::Unary(UnaryOp::Neg, operand) => {
                 let value = self.eval(operand, sel)?;
-                arith::unary::<i64, i64>(Prim::of(&value)?, len, i64::checked_neg)
+                match Phys::of(operand.ty.kind) {
+                    Phys::Number => arith::unary::<f64, f64>(Prim::of(&value)?, len, |x| Some(-x)),
+                    _ => arith::unary::<i64, i64>(Prim::of(&value)?, len, i64::checked_neg),
+                }
             }
             ExprKind::Unary(UnaryOp::Not, operand) => match self.eval(operand, sel)? {
                 Datum::Scalar(s) => bool_scalar(as_bool(&s)?.map(|b| !b)),
@@ -256,6 +267,8 @@ impl<'a> Frame<'a> {
             let Some(phys) = operand_phys(l, r) else { return Ok(Datum::null()) };
             return Ok(match phys {
                 Phys::Int => arith::compare::<i64>(Prim::of(&a)?, Prim::of(&b)?, len, |x, y| cmp.apply(x, y)),
+                // Plain `f64` comparison: there is no NaN to order, and `-0.0 == 0.0`.
+                Phys::Number => arith::compare::<f64>(Prim::of(&a)?, Prim::of(&b)?, len, |x, y| cmp.apply(x, y)),
                 Phys::Date => arith::compare::<i32>(Prim::of(&a)?, Prim::of(&b)?, len, |x, y| cmp.apply(x, y)),
                 Phys::Code => arith::compare::<u32>(Prim::of(&a)?, Prim::of(&b)?, len, |x, y| cmp.apply(x, y)),
                 Phys::Text => compare_text(&a, &b, len, cmp)?,
@@ -287,6 +300,18 @@ impl<'a> Frame<'a> {
                 };
                 let out = if op == BinaryOp::And { boolean::and(&x, &y) } else { boolean::or(&x, &y) };
                 Datum::Array(Column::Bool(out))
+            }
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem
+                if operand_phys(l, r) == Some(Phys::Number) =>
+            {
+                let f: fn(f64, f64) -> f64 = match op {
+                    BinaryOp::Add => |x, y| x + y,
+                    BinaryOp::Sub => |x, y| x - y,
+                    BinaryOp::Mul => |x, y| x * y,
+                    BinaryOp::Div => |x, y| x / y,
+                    _ => |x, y| x % y,
+                };
+                arith::binary::<f64, f64>(Prim::of(&a)?, Prim::of(&b)?, len, |x, y| arith::finite(f(x, y)))
             }
             BinaryOp::Add => arith::binary::<i64, i64>(Prim::of(&a)?, Prim::of(&b)?, len, i64::checked_add),
             BinaryOp::Sub => arith::binary::<i64, i64>(Prim::of(&a)?, Prim::of(&b)?, len, i64::checked_sub),
@@ -368,6 +393,11 @@ impl<'a> Frame<'a> {
     /// An infallible built-in. When every argument is a scalar, the kernel runs over one row and
     /// the result is a scalar again.
     fn call(&mut self, function: &Builtin, args: &[Datum]) -> Result<Datum, InterpError> {
+        if let Builtin::IntToNumber = function {
+            // Exact up to 2^53, rounded to nearest above: always finite.
+            let value = args.first().ok_or_else(|| missing("argument", 0))?;
+            return Ok(arith::unary::<i64, f64>(Prim::of(value)?, self.len, |x| Some(x as f64)));
+        }
         let scalar = args.iter().all(|a| matches!(a, Datum::Scalar(_)));
         let n = if scalar { 1 } else { self.len };
         let text_arg = |k: usize| -> Result<StringViewArray, InterpError> {
@@ -400,7 +430,12 @@ impl<'a> Frame<'a> {
                 let Column::Date(date) = date else { return Err(InterpError::internal("a date argument expected")) };
                 Column::Text(text::format_date(&date, &format.items))
             }
-            Builtin::ParseInt | Builtin::ParseMoney(_) | Builtin::ParseDate(_) | Builtin::ParseMonth(_) => {
+            Builtin::IntToNumber => return Err(InterpError::internal("int_to_number was not dispatched")),
+            Builtin::ParseInt
+            | Builtin::ParseNumber
+            | Builtin::ParseMoney(_)
+            | Builtin::ParseDate(_)
+            | Builtin::ParseMonth(_) => {
                 // A parse can fail, so it only appears under `Fallible`; alone, failures are nulls.
                 self.parse(function, &text_arg(0)?)?.values
             }
@@ -411,6 +446,7 @@ impl<'a> Frame<'a> {
     fn parse(&self, function: &Builtin, input: &StringViewArray) -> Result<Fallible, InterpError> {
         Ok(match function {
             Builtin::ParseInt => text::parse_int(input),
+            Builtin::ParseNumber => text::parse_number(input),
             Builtin::ParseMoney(unit) => text::parse_money(input, *unit),
             Builtin::ParseDate(format) => text::parse_date(input, &format.items),
             Builtin::ParseMonth(format) => text::parse_month(input, &format.items),
@@ -512,6 +548,7 @@ fn pattern_matches_scalar(value: &Scalar, pattern: &Pattern) -> Result<bool, Int
         Pattern::Literal(literal) => *value == Scalar::from_literal(literal),
         Pattern::Range(lo, hi) => match (value, Scalar::from_literal(lo), Scalar::from_literal(hi)) {
             (Scalar::Int(v), Scalar::Int(lo), Scalar::Int(hi)) => lo <= *v && *v <= hi,
+            (Scalar::Number(v), Scalar::Number(lo), Scalar::Number(hi)) => lo <= *v && *v <= hi,
             (Scalar::Date(v), Scalar::Date(lo), Scalar::Date(hi)) => lo <= *v && *v <= hi,
             _ => return Err(InterpError::internal("a range pattern of a non-numeric type")),
         },
@@ -524,6 +561,7 @@ fn pattern_rows(value: &Datum, pattern: &Pattern, phys: Phys, len: usize) -> Res
         let lit = Datum::Scalar(Scalar::from_literal(literal));
         let out = match phys {
             Phys::Int => arith::compare::<i64>(Prim::of(value)?, Prim::of(&lit)?, len, |x, y| x == y),
+            Phys::Number => arith::compare::<f64>(Prim::of(value)?, Prim::of(&lit)?, len, |x, y| x == y),
             Phys::Date => arith::compare::<i32>(Prim::of(value)?, Prim::of(&lit)?, len, |x, y| x == y),
             Phys::Code => arith::compare::<u32>(Prim::of(value)?, Prim::of(&lit)?, len, |x, y| x == y),
             Phys::Text => compare_text(value, &lit, len, CmpOp::Eq)?,
@@ -545,6 +583,9 @@ fn pattern_rows(value: &Datum, pattern: &Pattern, phys: Phys, len: usize) -> Res
             let out = match (phys, Scalar::from_literal(lo), Scalar::from_literal(hi)) {
                 (Phys::Int, Scalar::Int(lo), Scalar::Int(hi)) => {
                     arith::compare::<i64>(Prim::of(value)?, Prim::Scalar(Some(0)), len, |x, _| lo <= x && x <= hi)
+                }
+                (Phys::Number, Scalar::Number(lo), Scalar::Number(hi)) => {
+                    arith::compare::<f64>(Prim::of(value)?, Prim::Scalar(Some(0.0)), len, |x, _| lo <= x && x <= hi)
                 }
                 (Phys::Date, Scalar::Date(lo), Scalar::Date(hi)) => {
                     arith::compare::<i32>(Prim::of(value)?, Prim::Scalar(Some(0)), len, |x, _| lo <= x && x <= hi)
@@ -569,6 +610,12 @@ fn in_list(value: &Datum, list: &[Literal], negated: bool, phys: Phys) -> Result
         (Column::Int(a), _) => {
             let set: Vec<i64> =
                 members.iter().filter_map(|m| if let Scalar::Int(v) = m { Some(*v) } else { None }).collect();
+            BooleanBuffer::collect_bool(len, |i| set.contains(&a.values()[i]))
+        }
+        (Column::Number(a), _) => {
+            // `f64` equality, so `-0.0` is in a list holding `0.0`.
+            let set: Vec<f64> =
+                members.iter().filter_map(|m| if let Scalar::Number(v) = m { Some(*v) } else { None }).collect();
             BooleanBuffer::collect_bool(len, |i| set.contains(&a.values()[i]))
         }
         (Column::Date(a), _) => {

@@ -2,21 +2,26 @@
 //!
 //! A key's parts are encoded one after the other, each as a presence byte (0 for null, 1 for a
 //! value) followed, for a value, by its bytes: text as its length (8 bytes) then its UTF-8, int and
-//! money as 8 bytes, date and month as 4, a code as its 4-byte member index, a bool as 1. Each part
+//! money as 8 bytes, a number as the 8 bytes of its bits (`-0.0` as `0.0`, so equal numbers hash
+//! equally), date and month as 4, a code as its 4-byte member index, a bool as 1. Each part
 //! has a fixed type, so the encoding is injective: `("ab", "c")` and `("a", "bc")` encode
 //! differently, and only a 128-bit hash collision can merge two distinct keys. The runtime
 //! compares the hashes to find duplicates.
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, StringViewArray, UInt32Array};
-use arrow::datatypes::{DataType, Date32Type, Int64Type, UInt32Type};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, StringViewArray, UInt32Array,
+};
+use arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, UInt32Type};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::InterpError;
+use crate::value::number_bits;
 
 /// A key part, downcast once per batch.
 enum Part<'a> {
     Text(&'a StringViewArray),
     Int(&'a Int64Array),
+    Number(&'a Float64Array),
     Date(&'a Date32Array),
     Code(&'a UInt32Array),
     Bool(&'a BooleanArray),
@@ -27,6 +32,7 @@ impl<'a> Part<'a> {
         Ok(match column.data_type() {
             DataType::Utf8View => Part::Text(column.as_string_view()),
             DataType::Int64 => Part::Int(column.as_primitive::<Int64Type>()),
+            DataType::Float64 => Part::Number(column.as_primitive::<Float64Type>()),
             DataType::Date32 => Part::Date(column.as_primitive::<Date32Type>()),
             DataType::UInt32 => Part::Code(column.as_primitive::<UInt32Type>()),
             DataType::Boolean => Part::Bool(column.as_boolean()),
@@ -38,6 +44,7 @@ impl<'a> Part<'a> {
         match self {
             Part::Text(a) => a.is_null(row),
             Part::Int(a) => a.is_null(row),
+            Part::Number(a) => a.is_null(row),
             Part::Date(a) => a.is_null(row),
             Part::Code(a) => a.is_null(row),
             Part::Bool(a) => a.is_null(row),
@@ -59,6 +66,7 @@ impl<'a> Part<'a> {
                 out.extend_from_slice(value);
             }
             Part::Int(a) => out.extend_from_slice(&a.value(row).to_le_bytes()),
+            Part::Number(a) => out.extend_from_slice(&number_bits(a.value(row)).to_le_bytes()),
             Part::Date(a) => out.extend_from_slice(&a.value(row).to_le_bytes()),
             Part::Code(a) => out.extend_from_slice(&a.value(row).to_le_bytes()),
             Part::Bool(a) => out.push(a.value(row) as u8),

@@ -8,15 +8,17 @@
 //! 1. Lines with the wrong field count or a bad encoding are malformed: each gets its one
 //!    violation and is excluded (by a row selection) from everything else.
 //! 2. The bindings run in order, filling the record's fields and the `let` locals.
-//! 3. The row checks run in order; a broken check records a violation with its rendered value.
+//! 3. The row checks run in order; a broken check records a violation with its rendered value,
+//!    and every check counts the rows it considered, broke and could not decide ([`CheckStats`]).
 //! 4. The unique checks' key hashes and the aggregates' partial states are computed.
 //!
-//! At the end of a file the runtime merges the batches' [`AggregateStates`] and calls
-//! [`Interpreter::finish_file`], which evaluates the file checks with the same evaluator over a
-//! one-row context.
+//! At the end of a file the runtime merges the batches' [`AggregateStates`] and [`CheckStats`] and
+//! calls [`Interpreter::file_check_outcomes`] (or [`Interpreter::finish_file`] for the broken checks
+//! alone), which evaluates the file checks with the same evaluator over a one-row context.
 //!
-//! API Boundary: the runtime sees `Interpreter`, `BatchResult`, `Violation`, `FileViolation`,
-//! `AggregateStates`, `LineValues` and `Scalar`; kernels and the evaluator stay private.
+//! API Boundary: the runtime sees `Interpreter`, `BatchResult`, `Violation`, `CheckStats`,
+//! `FileViolation`, `FileCheckOutcome`, `AggregateStates`, `LineValues` and `Scalar`; kernels and
+//! the evaluator stay private.
 //! Architecture Invariant: no IO, no clock, no environment; a well-typed program never makes the
 //! interpreter fail on data (only `InterpError::Internal` for broken IR invariants).
 
@@ -40,11 +42,13 @@ use arrow::array::{Array, ArrayRef};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use etr_ir::{AggregateFunction, Builtin, Expr, ExprKind, FallibleOp, OnFailure, Program, RuleIdx, Severity, Slot};
+use etr_ir::{
+    AggregateFunction, AggregateIdx, Builtin, Expr, ExprKind, FallibleOp, OnFailure, Program, RuleIdx, Severity, Slot,
+};
 use hashbrown::HashMap;
 use regex::Regex;
 
-pub use aggregate::{AggregateState, AggregateStates};
+pub use aggregate::{AggregateState, AggregateStates, NumberSum};
 pub use batch::{RawBatch, RawRecordLine};
 pub use error::InterpError;
 pub use lines::LineValues;
@@ -84,6 +88,30 @@ pub struct BatchResult {
     pub key_hashes: Vec<Vec<u128>>,
     /// This batch's partial aggregate states.
     pub aggregates: AggregateStates,
+    /// Per row check (in `Program::row_checks` order), how its rows went in this batch.
+    pub check_stats: Vec<CheckStats>,
+}
+
+/// How one row check went over a set of well-formed lines (what a rule's `mostly` is judged on).
+/// A line where the check's `when` is false or null is not counted at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckStats {
+    /// Lines where the condition was true or false.
+    pub considered: u64,
+    /// Of the considered lines, those where the condition was false (the rule is broken there).
+    pub unexpected: u64,
+    /// Lines where the condition was null: an input was missing, and the rule about it fires
+    /// instead; not considered.
+    pub missing: u64,
+}
+
+impl CheckStats {
+    /// Adds `other`'s lines (another batch of the same file) to these.
+    pub fn merge(&mut self, other: &CheckStats) {
+        self.considered += other.considered;
+        self.unexpected += other.unexpected;
+        self.missing += other.missing;
+    }
 }
 
 /// A row-level rule broken on one line of a batch.
@@ -103,6 +131,19 @@ pub struct Violation {
 pub struct FileViolation {
     pub rule: RuleIdx,
     pub target: String,
+}
+
+/// How one file check went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheckOutcome {
+    pub rule: RuleIdx,
+    pub target: String,
+    /// The condition was true (false, null or not evaluable breaks the check).
+    pub passed: bool,
+    /// The final value of the aggregate the condition reads, when it reads exactly one aggregate
+    /// (however many times); `None` when it reads none or several. `Some(Scalar::Null)` is an
+    /// aggregate whose value is null (a sum past `i64`).
+    pub observed: Option<Scalar>,
 }
 
 /// Every sub-expression of `expr`, `expr` included.
@@ -286,6 +327,7 @@ impl Interpreter {
         }
 
         // 3. The row checks: broken where `when` holds and the condition is false (not null).
+        let mut check_stats = Vec::with_capacity(program.row_checks.len());
         for check in &program.row_checks {
             let check_sel = match &check.when {
                 Some(when) => {
@@ -295,8 +337,16 @@ impl Interpreter {
                 None => sel.clone(),
             };
             let condition = frame.eval(&check.condition, &check_sel)?;
-            let broken = check_sel.restrict(&truth(&condition, len)?.1);
-            if broken.count_set_bits() == 0 {
+            let (holds, fails) = truth(&condition, len)?;
+            let broken = check_sel.restrict(&fails);
+            let unexpected = broken.count_set_bits();
+            let passed = check_sel.restrict(&holds).count_set_bits();
+            check_stats.push(CheckStats {
+                considered: (passed + unexpected) as u64,
+                unexpected: unexpected as u64,
+                missing: (check_sel.count(len) - passed - unexpected) as u64,
+            });
+            if unexpected == 0 {
                 continue;
             }
             let (value, kind) = match &check.value {
@@ -362,7 +412,7 @@ impl Interpreter {
             key_hashes.push(keyhash::key_hashes(&parts, len)?);
         }
 
-        Ok(BatchResult { fields: out_fields, violations, rejected, fatal, key_hashes, aggregates })
+        Ok(BatchResult { fields: out_fields, violations, rejected, fatal, key_hashes, aggregates, check_stats })
     }
 
     /// The aggregates' partial states over every line of the batch, malformed or not. Their
@@ -397,6 +447,22 @@ impl Interpreter {
                         other => return Err(InterpError::internal(format!("sum of {other:?}"))),
                     }
                 }
+                AggregateState::NumberSum(sum) => {
+                    let Some(argument) = &aggregate.argument else {
+                        return Err(InterpError::internal("sum() without an argument"));
+                    };
+                    match frame.eval(argument, &Sel::All)? {
+                        Datum::Scalar(Scalar::Number(v)) => (0..len).for_each(|_| sum.add(v)),
+                        Datum::Scalar(Scalar::Null) => {}
+                        Datum::Array(Column::Number(values)) => match values.nulls() {
+                            None => values.values().iter().for_each(|&v| sum.add(v)),
+                            Some(nulls) => nulls.valid_indices().for_each(|i| sum.add(values.values()[i])),
+                        },
+                        // The null literal's column: nothing to add.
+                        Datum::Array(col) if col.nulls().is_some_and(|n| n.null_count() == col.len()) => {}
+                        other => return Err(InterpError::internal(format!("sum of {other:?}"))),
+                    }
+                }
             }
         }
         Ok(states)
@@ -415,6 +481,17 @@ impl Interpreter {
     /// is false or null is broken). A check that cannot be evaluated (broken IR) is reported as
     /// broken too: a file is never accepted on a check that did not run.
     pub fn finish_file(&self, aggregates: &AggregateStates, lines: &LineValues) -> Vec<FileViolation> {
+        self.file_check_outcomes(aggregates, lines)
+            .into_iter()
+            .filter(|outcome| !outcome.passed)
+            .map(|outcome| FileViolation { rule: outcome.rule, target: outcome.target })
+            .collect()
+    }
+
+    /// Evaluates every file check on the merged aggregates, in `Program::file_checks` order, with
+    /// the value it was judged on (see [`FileCheckOutcome`]); `passed` is what
+    /// [`Interpreter::finish_file`] decides.
+    pub fn file_check_outcomes(&self, aggregates: &AggregateStates, lines: &LineValues) -> Vec<FileCheckOutcome> {
         let values = aggregates.values();
         let mut frame = Frame {
             interp: self,
@@ -427,15 +504,26 @@ impl Interpreter {
             fatal: Vec::new(),
             memo: Vec::new(),
         };
-        let mut broken = Vec::new();
+        let mut outcomes = Vec::with_capacity(self.program.file_checks.len());
         for check in &self.program.file_checks {
-            let holds =
+            let passed =
                 matches!(frame.eval(&check.condition, &Sel::All).map(|d| d.scalar_at(0)), Ok(Scalar::Bool(true)));
-            if !holds {
-                broken.push(FileViolation { rule: check.rule, target: check.target.clone() });
-            }
+            let mut read: Option<AggregateIdx> = None;
+            let mut several = false;
+            walk(&check.condition, &mut |e| {
+                if let ExprKind::Aggregate(idx) = e.kind {
+                    several |= read.is_some_and(|first| first != idx);
+                    read.get_or_insert(idx);
+                }
+            });
+            // An aggregate that does not exist (broken IR) is observed as null: the check broke.
+            let observed = match (read, several) {
+                (Some(idx), false) => Some(values.get(idx as usize).cloned().unwrap_or(Scalar::Null)),
+                _ => None,
+            };
+            outcomes.push(FileCheckOutcome { rule: check.rule, target: check.target.clone(), passed, observed });
         }
-        broken
+        outcomes
     }
 
     /// The Arrow schema of the accepted output: every record field, then `line_no: UInt64`.

@@ -18,6 +18,7 @@ pub(crate) fn output_type(kind: TypeKind) -> DataType {
     match kind {
         TypeKind::Text => DataType::Utf8View,
         TypeKind::Int | TypeKind::Money => DataType::Int64,
+        TypeKind::Number => DataType::Float64,
         TypeKind::Date | TypeKind::Month => DataType::Date32,
         TypeKind::Bool | TypeKind::Null => DataType::Boolean,
         TypeKind::Code(_) => DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)),

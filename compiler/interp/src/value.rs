@@ -1,8 +1,8 @@
 //! Values while evaluating: typed Arrow columns, scalars, and the `Datum` that is either.
 //!
 //! Every language type has one physical Arrow layout ([`Phys`]): text is `Utf8View`, int and money
-//! are `Int64`, date and month are `Date32`, bool is `Boolean` and a code is its member index as
-//! `UInt32`. The logical type (money versus int, month versus date) only matters when a value is
+//! are `Int64`, number is `Float64`, date and month are `Date32`, bool is `Boolean` and a code is
+//! its member index as `UInt32`. The logical type (money versus int, month versus date) only matters when a value is
 //! rendered as text, so it stays on the IR's `Expr::ty` and is passed to [`render_scalar`].
 //!
 //! A `Datum` is an operand of a kernel: a whole column or one scalar broadcast over the batch.
@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Int64Array, PrimitiveArray, StringViewArray, UInt32Array,
+    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, PrimitiveArray, StringViewArray, UInt32Array,
 };
 use arrow::buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow::datatypes::ArrowPrimitiveType;
@@ -22,12 +22,18 @@ use crate::kernels::date::{civil_from_days, format_money};
 use crate::views::{self, TextBuilder};
 
 /// One value of any language type, without its logical type (see the module docs).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Equality and hashing compare numbers by their bits with `-0.0` taken as `0.0`: for every number
+/// the evaluator can produce (never a NaN) that is exactly `f64` equality, and it is still a lawful
+/// `Eq` for any bits.
+#[derive(Debug, Clone)]
 pub enum Scalar {
     Null,
     Bool(bool),
     /// An `int` or a `money` amount in sen.
     Int(i64),
+    /// A `number`: always finite (a non-finite result is null).
+    Number(f64),
     Text(Arc<str>),
     /// A `date` or a `month` (its first day), in days since 1970-01-01.
     Date(i32),
@@ -42,6 +48,7 @@ impl Scalar {
             Literal::Null => Scalar::Null,
             Literal::Bool(b) => Scalar::Bool(*b),
             Literal::Int(v) | Literal::Money(v) => Scalar::Int(*v),
+            Literal::Number(v) => Scalar::Number(v.0),
             Literal::Text(s) => Scalar::Text(Arc::from(s.as_str())),
             Literal::Date(d) => Scalar::Date(*d),
             Literal::Code(_, idx) => Scalar::Code(*idx),
@@ -53,8 +60,45 @@ impl Scalar {
     }
 }
 
+/// The bits a number is compared and hashed by: `-0.0` is `0.0`.
+pub(crate) fn number_bits(value: f64) -> u64 {
+    if value == 0.0 { 0 } else { value.to_bits() }
+}
+
+impl PartialEq for Scalar {
+    fn eq(&self, other: &Scalar) -> bool {
+        match (self, other) {
+            (Scalar::Null, Scalar::Null) => true,
+            (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
+            (Scalar::Int(a), Scalar::Int(b)) => a == b,
+            (Scalar::Number(a), Scalar::Number(b)) => number_bits(*a) == number_bits(*b),
+            (Scalar::Text(a), Scalar::Text(b)) => a == b,
+            (Scalar::Date(a), Scalar::Date(b)) => a == b,
+            (Scalar::Code(a), Scalar::Code(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Scalar {}
+
+impl std::hash::Hash for Scalar {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Scalar::Null => {}
+            Scalar::Bool(b) => b.hash(state),
+            Scalar::Int(v) => v.hash(state),
+            Scalar::Number(v) => number_bits(*v).hash(state),
+            Scalar::Text(s) => s.hash(state),
+            Scalar::Date(d) => d.hash(state),
+            Scalar::Code(c) => c.hash(state),
+        }
+    }
+}
+
 /// Renders a value as the text shown in a violation: text as is, int in decimal, money as
-/// `123.45` / `-0.50`, date `YYYY-MM-DD`, month `YYYY-MM`, bool `true`/`false`, a code as its
+/// `123.45` / `-0.50`, a number as Rust's `{}` formats an `f64` (`1.5`, `2`, `0.0000001`), date `YYYY-MM-DD`, month `YYYY-MM`, bool `true`/`false`, a code as its
 /// member. `None` for null (and for a code index outside its type, which a well-typed program
 /// never produces).
 pub fn render_scalar(program: &Program, kind: TypeKind, value: &Scalar) -> Option<String> {
@@ -63,6 +107,7 @@ pub fn render_scalar(program: &Program, kind: TypeKind, value: &Scalar) -> Optio
         (Scalar::Bool(b), _) => Some(b.to_string()),
         (Scalar::Int(v), TypeKind::Money) => Some(format_money(*v)),
         (Scalar::Int(v), _) => Some(v.to_string()),
+        (Scalar::Number(v), _) => Some(format!("{v}")),
         (Scalar::Text(s), _) => Some(s.to_string()),
         (Scalar::Date(d), TypeKind::Month) => {
             let (y, m, _) = civil_from_days(*d);
@@ -84,6 +129,7 @@ pub fn render_scalar(program: &Program, kind: TypeKind, value: &Scalar) -> Optio
 pub(crate) enum Phys {
     Text,
     Int,
+    Number,
     Date,
     Bool,
     Code,
@@ -96,6 +142,7 @@ impl Phys {
         match kind {
             TypeKind::Text => Phys::Text,
             TypeKind::Int | TypeKind::Money => Phys::Int,
+            TypeKind::Number => Phys::Number,
             TypeKind::Date | TypeKind::Month => Phys::Date,
             TypeKind::Bool | TypeKind::Null => Phys::Bool,
             TypeKind::Code(_) => Phys::Code,
@@ -108,6 +155,7 @@ impl Phys {
 pub(crate) enum Column {
     Text(StringViewArray),
     Int(Int64Array),
+    Number(Float64Array),
     Date(Date32Array),
     Bool(BooleanArray),
     Code(UInt32Array),
@@ -118,6 +166,7 @@ impl Column {
         match self {
             Column::Text(a) => a.len(),
             Column::Int(a) => a.len(),
+            Column::Number(a) => a.len(),
             Column::Date(a) => a.len(),
             Column::Bool(a) => a.len(),
             Column::Code(a) => a.len(),
@@ -128,6 +177,7 @@ impl Column {
         match self {
             Column::Text(_) => Phys::Text,
             Column::Int(_) => Phys::Int,
+            Column::Number(_) => Phys::Number,
             Column::Date(_) => Phys::Date,
             Column::Bool(_) => Phys::Bool,
             Column::Code(_) => Phys::Code,
@@ -138,6 +188,7 @@ impl Column {
         match self {
             Column::Text(a) => a.nulls(),
             Column::Int(a) => a.nulls(),
+            Column::Number(a) => a.nulls(),
             Column::Date(a) => a.nulls(),
             Column::Bool(a) => a.nulls(),
             Column::Code(a) => a.nulls(),
@@ -152,6 +203,7 @@ impl Column {
         match self {
             Column::Text(a) => Arc::new(a),
             Column::Int(a) => Arc::new(a),
+            Column::Number(a) => Arc::new(a),
             Column::Date(a) => Arc::new(a),
             Column::Bool(a) => Arc::new(a),
             Column::Code(a) => Arc::new(a),
@@ -163,6 +215,7 @@ impl Column {
         match phys {
             Phys::Text => Column::Text(StringViewArray::new_null(len)),
             Phys::Int => Column::Int(Int64Array::new_null(len)),
+            Phys::Number => Column::Number(Float64Array::new_null(len)),
             Phys::Date => Column::Date(Date32Array::new_null(len)),
             Phys::Bool => Column::Bool(BooleanArray::new_null(len)),
             Phys::Code => Column::Code(UInt32Array::new_null(len)),
@@ -181,6 +234,7 @@ impl Column {
         Ok(match self {
             Column::Text(a) => Column::Text(views::with_nulls(a, nulls)?),
             Column::Int(a) => Column::Int(prim(a, nulls)),
+            Column::Number(a) => Column::Number(prim(a, nulls)),
             Column::Date(a) => Column::Date(prim(a, nulls)),
             Column::Code(a) => Column::Code(prim(a, nulls)),
             Column::Bool(a) => {
@@ -207,6 +261,7 @@ impl Column {
         match self {
             Column::Text(a) => Scalar::Text(Arc::from(a.value(row))),
             Column::Int(a) => Scalar::Int(a.value(row)),
+            Column::Number(a) => Scalar::Number(a.value(row)),
             Column::Date(a) => Scalar::Date(a.value(row)),
             Column::Bool(a) => Scalar::Bool(a.value(row)),
             Column::Code(a) => Scalar::Code(a.value(row)),
@@ -233,6 +288,7 @@ impl Column {
                 Column::Text(unsafe { StringViewArray::new_unchecked(views, buffers, None) })
             }
             (Scalar::Int(v), Phys::Int) => Column::Int(prim(*v, len)),
+            (Scalar::Number(v), Phys::Number) => Column::Number(prim(*v, len)),
             (Scalar::Date(v), Phys::Date) => Column::Date(prim(*v, len)),
             (Scalar::Code(v), Phys::Code) => Column::Code(prim(*v, len)),
             (Scalar::Bool(v), Phys::Bool) => {

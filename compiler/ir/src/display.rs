@@ -43,7 +43,11 @@ impl Display for Program {
             writeln!(f)?;
         }
         for rule in &self.rules {
-            writeln!(f, "rule {} {} {:?}", rule.id, rule.severity.as_str(), rule.message)?;
+            write!(f, "rule {} {} {:?}", rule.id, rule.severity.as_str(), rule.message)?;
+            if let Some(mostly) = rule.mostly {
+                write!(f, " mostly {:?}", mostly.0)?;
+            }
+            writeln!(f)?;
         }
         writeln!(f, "map to {}", self.record.name)?;
         for binding in &self.bindings {
@@ -114,6 +118,7 @@ impl Program {
             Literal::Bool(b) => b.to_string(),
             Literal::Int(i) => i.to_string(),
             Literal::Money(sen) => format_money(*sen),
+            Literal::Number(n) => format!("{:?}", n.0),
             Literal::Text(t) => format!("{t:?}"),
             Literal::Date(days) => format!("date({days})"),
             Literal::Code(ty, member) => {
@@ -276,6 +281,8 @@ pub fn builtin_name(function: &Builtin) -> String {
         Builtin::Length => "length".into(),
         Builtin::Matches(re) => format!("matches[{re:?}]"),
         Builtin::ParseInt => "parse_int".into(),
+        Builtin::ParseNumber => "parse_number".into(),
+        Builtin::IntToNumber => "number".into(),
         Builtin::ParseMoney(unit) => format!("parse_money[{unit:?}]"),
         Builtin::ParseDate(fmt) => format!("parse_date[{:?}]", fmt.pattern),
         Builtin::ParseMonth(fmt) => format!("parse_month[{:?}]", fmt.pattern),

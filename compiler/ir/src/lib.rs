@@ -224,6 +224,27 @@ pub struct Rule {
     pub id: String,
     pub severity: Severity,
     pub message: String,
+    /// The share of considered rows that must pass for the rule to succeed over the file (GX's
+    /// `mostly`); `None` means 1.0. Broken rows are reported whatever this is.
+    pub mostly: Option<F64>,
+}
+
+/// An `f64` with bitwise equality and hashing, so that IR values holding numbers stay `Eq`.
+#[derive(Debug, Clone, Copy)]
+pub struct F64(pub f64);
+
+impl PartialEq for F64 {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for F64 {}
+
+impl std::hash::Hash for F64 {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,7 +285,9 @@ pub struct Aggregate {
 pub enum AggregateFunction {
     /// The number of data lines (`Int`).
     Count,
-    /// The sum of the non-null values (`Int` or `Money`); 0 over no value.
+    /// The sum of the non-null values (`Int`, `Money` or `Number`); 0 over no value. Int and money
+    /// sums are exact and null beyond 64 bits; a number sum is computed exactly, rounded once at the
+    /// end (so it does not depend on batch order), and null when not finite.
     Sum,
     /// The number of data lines that broke the rule (row rules, and rules raised by handlers and
     /// by the source's structural checks such as the field count); `Int`.
@@ -361,13 +384,13 @@ pub struct MatchArm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pattern {
     Literal(Literal),
-    /// Inclusive range of `Int` or `Money` literals.
+    /// Inclusive range of `Int`, `Money` or `Number` literals.
     Range(Literal, Literal),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UnaryOp {
-    /// Arithmetic negation (`Int`, `Money`).
+    /// Arithmetic negation (`Int`, `Money`, `Number`).
     Neg,
     /// Boolean negation (Kleene: not null is null).
     Not,
@@ -375,7 +398,8 @@ pub enum UnaryOp {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BinaryOp {
-    /// Int+Int, Money+Money. Overflow gives null.
+    /// Int+Int, Money+Money, Number+Number (an int meeting a number is converted by an explicit
+    /// `IntToNumber`). Overflow, and a number result that is not finite, give null.
     Add,
     Sub,
     /// Int*Int, Money*Int.
@@ -404,6 +428,8 @@ pub enum Literal {
     Int(i64),
     /// Exact integer sen.
     Money(i64),
+    /// A 64-bit float (`number`).
+    Number(F64),
     Text(String),
     /// Days since 1970-01-01.
     Date(i32),
@@ -464,6 +490,11 @@ pub enum Builtin {
     /// `matches(value: text, "regex") -> bool`: the regex is compiled once; a search, anchor it
     /// with `^...$` to match the whole value.
     Matches(String),
+    /// `parse_number(value: text) -> number`, fallible: optional sign, digits with an optional
+    /// fraction and exponent (`-1.5`, `2e3`, `.5`); not `nan` or `inf`.
+    ParseNumber,
+    /// `int -> number`: inserted by the compiler where an int meets a number (never written).
+    IntToNumber,
     /// `parse_int(value: text) -> int`, fallible: optional sign, ASCII digits, fits in 64 bits.
     ParseInt,
     /// `parse_money(value: text, unit) -> money`, fallible: optional `-`, digits, and for ringgit

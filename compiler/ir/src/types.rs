@@ -23,6 +23,8 @@ pub enum TypeKind {
     Int,
     /// Exact integer sen, never floating point (Arrow `Int64`).
     Money,
+    /// A 64-bit floating-point number, for measures that are not money (Arrow `Float64`).
+    Number,
     /// A calendar date (Arrow `Date32`).
     Date,
     /// A calendar month, held as its first day (Arrow `Date32`).
@@ -59,6 +61,7 @@ impl fmt::Display for TypeKind {
             TypeKind::Text => f.write_str("text"),
             TypeKind::Int => f.write_str("int"),
             TypeKind::Money => f.write_str("money"),
+            TypeKind::Number => f.write_str("number"),
             TypeKind::Date => f.write_str("date"),
             TypeKind::Month => f.write_str("month"),
             TypeKind::Bool => f.write_str("bool"),

@@ -35,7 +35,7 @@ impl ArgKind {
                 ArgKind::Int => kind == TypeKind::Int,
                 ArgKind::Date => kind == TypeKind::Date,
                 ArgKind::Month => kind == TypeKind::Month,
-                ArgKind::Number => matches!(kind, TypeKind::Int | TypeKind::Money),
+                ArgKind::Number => matches!(kind, TypeKind::Int | TypeKind::Money | TypeKind::Number),
             }
     }
 
@@ -45,7 +45,7 @@ impl ArgKind {
             ArgKind::Int => "an int",
             ArgKind::Date => "a date",
             ArgKind::Month => "a month",
-            ArgKind::Number => "an int or money",
+            ArgKind::Number => "an int, a number or money",
         }
     }
 }
@@ -205,6 +205,17 @@ pub const ALL: &[Signature] = &[
             &[Param::Data(TEXT)],
             TypeKind::Int,
             "Reads a whole number, with an optional sign.",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Fallible,
+        failure: "a text that is not a number fails",
+        ..pure(
+            "parse_number",
+            "parse_number(value: text) -> number",
+            &[Param::Data(TEXT)],
+            TypeKind::Number,
+            "Reads a decimal number such as `-1.5` or `2e3` (a 64-bit float: not for money).",
         )
     },
     Signature {

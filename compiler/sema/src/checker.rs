@@ -402,13 +402,14 @@ impl<'a> Checker<'a> {
             "text" => TypeKind::Text,
             "int" => TypeKind::Int,
             "money" => TypeKind::Money,
+            "number" => TypeKind::Number,
             "date" => TypeKind::Date,
             "month" => TypeKind::Month,
             "bool" => TypeKind::Bool,
             other => match self.code_index.get(other) {
                 Some(idx) => TypeKind::Code(*idx),
                 None => {
-                    let mut names: Vec<&str> = vec!["text", "int", "money", "date", "month", "bool"];
+                    let mut names: Vec<&str> = vec!["text", "int", "money", "number", "date", "month", "bool"];
                     names.extend(self.code_types.iter().map(|c| c.name.as_str()));
                     let help = did_you_mean(other, names.iter().copied());
                     let help = help.or_else(|| Some("declare it with `code NAME { ... }` or `use etr.codes`".into()));
@@ -456,7 +457,22 @@ impl<'a> Checker<'a> {
             ast::Severity::Info => ir::Severity::Info,
         };
         let idx = self.rules.len() as ir::RuleIdx;
-        self.rules.push(ir::Rule { id: rule.id.text.clone(), severity, message: rule.message.value.clone() });
+        let mostly = rule.mostly.and_then(|(bits, span)| {
+            let value = f64::from_bits(bits);
+            if (0.0..=1.0).contains(&value) {
+                Some(ir::F64(value))
+            } else {
+                self.error(
+                    codes::BAD_THRESHOLD,
+                    format!("`mostly` is a share between 0 and 1, not {value}"),
+                    span,
+                    "out of range",
+                )
+                .help = Some("write e.g. `mostly 0.95` for \"at least 95% of the rows pass\"".into());
+                None
+            }
+        });
+        self.rules.push(ir::Rule { id: rule.id.text.clone(), severity, message: rule.message.value.clone(), mostly });
         self.rule_index.insert(rule.id.text.clone(), idx);
         self.rule_spans.push((self.file, rule.id.span));
         self.rule_raised.push(false);
@@ -526,6 +542,9 @@ impl<'a> Checker<'a> {
             (ast::LitValue::String(s), TypeKind::Code(idx)) => return self.code_member(idx, s, lit.span),
             (ast::LitValue::Int(i), TypeKind::Int) => ir::Literal::Int(*i),
             (ast::LitValue::Money(m), TypeKind::Money) => ir::Literal::Money(*m),
+            (ast::LitValue::Number(bits), TypeKind::Number) => ir::Literal::Number(ir::F64(f64::from_bits(*bits))),
+            // An integer written where a number is expected is that number.
+            (ast::LitValue::Int(i), TypeKind::Number) => ir::Literal::Number(ir::F64(*i as f64)),
             (ast::LitValue::Int(i), TypeKind::Money) => {
                 self.error(
                     codes::MONEY_UNIT,
@@ -581,6 +600,7 @@ impl<'a> Checker<'a> {
             ir::Literal::Text(s) => format!("\"{s}\""),
             ir::Literal::Int(i) => i.to_string(),
             ir::Literal::Money(m) => ir::format_money(*m),
+            ir::Literal::Number(n) => format!("{:?}", n.0),
             ir::Literal::Bool(b) => b.to_string(),
             ir::Literal::Null => "null".into(),
             ir::Literal::Date(d) => format!("date {d}"),
@@ -1175,6 +1195,7 @@ impl<'a> Checker<'a> {
                     (ast::LitValue::String(_), _) => TypeKind::Text,
                     (ast::LitValue::Int(_), _) => TypeKind::Int,
                     (ast::LitValue::Money(_), _) => TypeKind::Money,
+                    (ast::LitValue::Number(_), _) => TypeKind::Number,
                     (ast::LitValue::Bool(_), _) => TypeKind::Bool,
                     (ast::LitValue::Null, _) => TypeKind::Null,
                 };
@@ -1195,7 +1216,10 @@ impl<'a> Checker<'a> {
             K::Unary { op, operand, .. } => {
                 let operand = self.infer(operand, ctx)?;
                 let (op, ok) = match op {
-                    ast::UnaryOp::Neg => (ir::UnaryOp::Neg, matches!(operand.ty.kind, TypeKind::Int | TypeKind::Money)),
+                    ast::UnaryOp::Neg => (
+                        ir::UnaryOp::Neg,
+                        matches!(operand.ty.kind, TypeKind::Int | TypeKind::Money | TypeKind::Number),
+                    ),
                     ast::UnaryOp::Not => (ir::UnaryOp::Not, matches!(operand.ty.kind, TypeKind::Bool)),
                 };
                 if !ok {
@@ -1384,7 +1408,12 @@ impl<'a> Checker<'a> {
         if op == B::Coalesce {
             let lhs_ir = self.infer_expecting(lhs, ctx, expected);
             let rhs_ir = self.infer_expecting(rhs, ctx, expected.or(lhs_ir.as_ref().map(|e| e.ty.kind)));
-            let (lhs_ir, rhs_ir) = (lhs_ir?, rhs_ir?);
+            let (mut lhs_ir, mut rhs_ir) = (lhs_ir?, rhs_ir?);
+            match (lhs_ir.ty.kind, rhs_ir.ty.kind) {
+                (TypeKind::Int, TypeKind::Number) => lhs_ir = int_to_number(lhs_ir),
+                (TypeKind::Number, TypeKind::Int) => rhs_ir = int_to_number(rhs_ir),
+                _ => {}
+            }
             let kind = self.unify(lhs_ir.ty.kind, rhs_ir.ty.kind, rhs.span, "the fallback")?;
             let ty = Type::new(kind, lhs_ir.ty.nullable && rhs_ir.ty.nullable);
             return Some(ir::Expr { kind: ir::ExprKind::Coalesce(Box::new(lhs_ir), Box::new(rhs_ir)), ty });
@@ -1398,6 +1427,12 @@ impl<'a> Checker<'a> {
             && let ast::ExprKind::Literal(ast::LitValue::String(_)) = strip_parens(lhs).kind
         {
             lhs_ir = self.infer_expecting(lhs, ctx, Some(TypeKind::Code(c)))?;
+        }
+        // An int meeting a number becomes a number (explicitly, in the IR).
+        match (lhs_ir.ty.kind, rhs_ir.ty.kind) {
+            (TypeKind::Int, TypeKind::Number) => lhs_ir = int_to_number(lhs_ir),
+            (TypeKind::Number, TypeKind::Int) => rhs_ir = int_to_number(rhs_ir),
+            _ => {}
         }
         let nullable = lhs_ir.ty.nullable || rhs_ir.ty.nullable;
         let (l, r) = (lhs_ir.ty.kind, rhs_ir.ty.kind);
@@ -1470,9 +1505,10 @@ impl<'a> Checker<'a> {
                     B::Div => ir::BinaryOp::Div,
                     _ => ir::BinaryOp::Rem,
                 };
-                use TypeKind::{Int, Money, Null};
+                use TypeKind::{Int, Money, Null, Number};
                 let result = match (ir_op, l, r) {
                     (_, Int, Int) | (_, Int, Null) | (_, Null, Int) => Some(Int),
+                    (_, Number, Number) | (_, Number, Null) | (_, Null, Number) => Some(Number),
                     (ir::BinaryOp::Add | ir::BinaryOp::Sub, Money, Money | Null) => Some(Money),
                     (ir::BinaryOp::Add | ir::BinaryOp::Sub, Null, Money) => Some(Money),
                     (ir::BinaryOp::Mul, Money, Int) | (ir::BinaryOp::Mul, Int, Money) => Some(Money),
@@ -1631,7 +1667,7 @@ impl<'a> Checker<'a> {
                 }
             }
             ast::PatternKind::Range { lo, hi } => {
-                if !matches!(kind, TypeKind::Int | TypeKind::Money) {
+                if !matches!(kind, TypeKind::Int | TypeKind::Money | TypeKind::Number) {
                     let found = self.kind_name(kind);
                     self.error(
                         codes::TYPE_MISMATCH,
@@ -1993,6 +2029,7 @@ impl<'a> Checker<'a> {
                 ir::Builtin::NricGender { code_type, male: male as u32, female: female as u32 }
             }
             "parse_int" => ir::Builtin::ParseInt,
+            "parse_number" => ir::Builtin::ParseNumber,
             "parse_money" => match constants.first() {
                 Some(Constant::Unit(unit)) => ir::Builtin::ParseMoney(*unit),
                 _ => return None,
@@ -2088,7 +2125,7 @@ impl<'a> Checker<'a> {
             }
             _ => {
                 let arg = self.infer(&args[0], Ctx { scope: Scope::Aggregate, target: ctx.target })?;
-                if !matches!(arg.ty.kind, TypeKind::Int | TypeKind::Money) {
+                if !matches!(arg.ty.kind, TypeKind::Int | TypeKind::Money | TypeKind::Number) {
                     let found = self.kind_name(arg.ty.kind);
                     self.error(
                         codes::TYPE_MISMATCH,
@@ -2121,6 +2158,15 @@ impl<'a> Checker<'a> {
 enum Constant {
     Text(String, Span),
     Unit(ir::MoneyUnit),
+}
+
+/// An int expression as a number (the compiler's only implicit conversion, made explicit).
+fn int_to_number(expr: ir::Expr) -> ir::Expr {
+    let ty = Type::new(TypeKind::Number, expr.ty.nullable);
+    if let ir::ExprKind::Literal(ir::Literal::Int(i)) = expr.kind {
+        return ir::Expr { kind: ir::ExprKind::Literal(ir::Literal::Number(ir::F64(i as f64))), ty };
+    }
+    ir::Expr { kind: ir::ExprKind::Call { function: ir::Builtin::IntToNumber, args: vec![expr] }, ty }
 }
 
 fn literal_expr(literal: ir::Literal, kind: TypeKind) -> ir::Expr {
@@ -2229,6 +2275,7 @@ fn describe_ast_literal(value: &ast::LitValue) -> String {
         ast::LitValue::String(s) => format!("the text \"{s}\""),
         ast::LitValue::Int(i) => format!("the integer {i}"),
         ast::LitValue::Money(m) => format!("the amount {}", ir::format_money(*m)),
+        ast::LitValue::Number(bits) => format!("the number {:?}", f64::from_bits(*bits)),
         ast::LitValue::Bool(b) => format!("`{b}`"),
         ast::LitValue::Null => "null".into(),
     }
@@ -2255,6 +2302,10 @@ fn conversion_help(want: TypeKind, found: TypeKind) -> Option<String> {
         (TypeKind::Month, TypeKind::Text) => Some("parse it: `parse_month(COLUMN, \"%Y%m\") else reject RULE`".into()),
         (TypeKind::Money, TypeKind::Text) => Some("parse it: `parse_money(COLUMN, ringgit) else reject RULE`".into()),
         (TypeKind::Int, TypeKind::Text) => Some("parse it: `parse_int(COLUMN) else reject RULE`".into()),
+        (TypeKind::Number, TypeKind::Text) => Some("parse it: `parse_number(COLUMN) else reject RULE`".into()),
+        (TypeKind::Money, TypeKind::Number) | (TypeKind::Number, TypeKind::Money) => {
+            Some("money is exact sen and never mixes with floating-point numbers".into())
+        }
         (TypeKind::Code(_), TypeKind::Text) => {
             Some("map the raw code through a table: `my_table[COLUMN] else reject RULE`".into())
         }

@@ -47,6 +47,7 @@ codes! {
     BAD_SOURCE = "E504", "an invalid source setting (delimiter, quote, encoding, field type)";
     DUPLICATE_RULE = "E600", "two rules have the same id";
     RULE_SEVERITY = "E601", "a check cannot be evaluated at this rule's severity";
+    BAD_THRESHOLD = "E602", "a rule threshold (`mostly`) out of range";
     UNUSED_RULE = "W600", "a rule without checks that nothing raises";
     UNMAPPED_FIELD = "W601", "a field of the target record that the mapping leaves null";
 }

@@ -224,6 +224,8 @@ pub struct Rule {
     pub severity: Severity,
     pub severity_span: Span,
     pub message: StringLit,
+    /// `mostly 0.95`: the share of considered rows that must pass, as `f64` bits, and its span.
+    pub mostly: Option<(u64, Span)>,
     /// `None` for a rule without braces, which only names a failure that
     /// handlers (`else reject R3`) refer to.
     pub body: Option<RuleBody>,
@@ -309,6 +311,8 @@ pub enum LitValue {
     Int(i64),
     /// A money amount in sen (hundredths of a ringgit): `RM12.50` is 1250.
     Money(i64),
+    /// A decimal number, as the bits of its `f64` (so that the tree stays `Eq`).
+    Number(u64),
     Bool(bool),
     Null,
 }
@@ -642,6 +646,7 @@ impl LitValue {
                 let abs = sen.unsigned_abs();
                 format!("{sign}RM{}.{:02}", abs / 100, abs % 100)
             }
+            LitValue::Number(bits) => format!("{:?}", f64::from_bits(*bits)),
             LitValue::Bool(it) => it.to_string(),
             LitValue::Null => "null".to_owned(),
         }

@@ -166,6 +166,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::string => "a string",
         Rule::int => "an integer",
         Rule::money => "a money amount",
+        Rule::number => "a number",
+        Rule::rule_mostly | Rule::kw_mostly => "`mostly`",
         Rule::severity => "a rule severity: fatal, reject, warn or info",
         Rule::literal => "a literal (a string, a number, a money amount, true, false or null)",
         Rule::literal_list => "a list of literals `[...]`",

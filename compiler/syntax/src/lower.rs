@@ -302,11 +302,22 @@ impl Lowerer {
         };
         let severity_span = self.span(&severity_pair);
         let message = self.string(it.pop());
+        let mostly = it.next_if(Rule::rule_mostly).map(|pair| {
+            let mut inner = Children::new(pair);
+            inner.skip_keyword(Rule::kw_mostly);
+            let value = inner.pop();
+            let span = self.span(&value);
+            let number = match value.as_rule() {
+                Rule::int => self.int(value).value as f64,
+                _ => self.number(value),
+            };
+            (number.to_bits(), span)
+        });
         let body = match it.next_if(Rule::rule_body) {
             Some(body) => Some(self.rule_body(body)?),
             None => None,
         };
-        Ok(crate::ast::Rule { doc, id, severity, severity_span, message, body, span })
+        Ok(crate::ast::Rule { doc, id, severity, severity_span, message, mostly, body, span })
     }
 
     fn rule_body(&mut self, pair: Pair<'_, Rule>) -> Result<RuleBody, Fatal> {
@@ -453,6 +464,19 @@ impl Lowerer {
         })
     }
 
+    /// A decimal number; one too large for an `f64` is an error.
+    fn number(&mut self, pair: Pair<'_, Rule>) -> f64 {
+        debug_assert_eq!(pair.as_rule(), Rule::number);
+        let span = self.span(&pair);
+        match pair.as_str().parse::<f64>() {
+            Ok(value) if value.is_finite() => value,
+            _ => {
+                self.soft_error(span, "this number is too large");
+                0.0
+            }
+        }
+    }
+
     fn literal(&mut self, pair: Pair<'_, Rule>) -> Literal {
         debug_assert_eq!(pair.as_rule(), Rule::literal);
         let span = self.span(&pair);
@@ -466,6 +490,7 @@ impl Lowerer {
                 }
                 Rule::int => LitValue::Int(self.int(child).value),
                 Rule::money => LitValue::Money(self.money(child)),
+                Rule::number => LitValue::Number(self.number(child).to_bits()),
                 Rule::string => LitValue::String(self.string(child).value),
                 Rule::kw_true => LitValue::Bool(true),
                 Rule::kw_false => LitValue::Bool(false),
@@ -476,6 +501,7 @@ impl Lowerer {
             value = match value {
                 LitValue::Int(it) => LitValue::Int(-it),
                 LitValue::Money(it) => LitValue::Money(-it),
+                LitValue::Number(bits) => LitValue::Number((-f64::from_bits(bits)).to_bits()),
                 other => other,
             };
         }
@@ -695,6 +721,10 @@ impl Lowerer {
             Rule::int => {
                 let value = self.int(pair).value;
                 self.node(ExprKind::Literal(LitValue::Int(value)), span, 1)
+            }
+            Rule::number => {
+                let value = self.number(pair);
+                self.node(ExprKind::Literal(LitValue::Number(value.to_bits())), span, 1)
             }
             Rule::string => {
                 let value = self.string(pair).value;

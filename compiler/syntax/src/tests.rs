@@ -451,6 +451,26 @@ fn literals() {
 }
 
 #[test]
+fn numbers_and_thresholds() {
+    check_expr(
+        "1.5 + 2e3 - -0.25 * 12",
+        expect![[r#"
+        (- (+ 1.5 2000.0) (* (- 0.25) 12))
+    "#]],
+    );
+    check_file(
+        "rule X reject \"m\" mostly 0.95 { check a > 1.5 on a }\nrule Y warn \"n\" mostly 1\n",
+        expect![[r#"
+            rule X reject 0..52
+            rule Y warn 53..77
+        "#]],
+    );
+    let parsed = crate::parse_file("rule X reject \"m\" mostly 0.95 { check a > 1 on a }\n");
+    let Some(crate::ast::Item::Rule(rule)) = parsed.items.first() else { panic!("a rule: {parsed:?}") };
+    assert_eq!(rule.mostly.map(|(bits, _)| f64::from_bits(bits)), Some(0.95));
+}
+
+#[test]
 fn if_then_else() {
     check_expr(
         "if a then b else c",

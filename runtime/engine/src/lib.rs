@@ -22,7 +22,8 @@ pub use dialect::{DialectError, Encoding, SourceDialect};
 pub use error::{Result, RuntimeError};
 pub use etr_interp::{RawBatch, RawRecordLine};
 pub use output::{
-    OutputDir, ParquetOptions, ParquetSink, Severity, Summary, ViolationRow, ViolationRowsBuilder, violation_schema,
+    OutputDir, ParquetOptions, ParquetSink, RuleStats, Severity, Summary, ViolationRow, ViolationRowsBuilder,
+    violation_schema,
 };
 pub use reader::{ChunkReader, InputFacts, RawChunk, ReaderConfig, open};
 pub use split::{split_chunk, split_record_line};

@@ -80,6 +80,33 @@ pub struct Summary {
     pub engine: String,
     /// Wall time per phase, in milliseconds.
     pub timings_ms: BTreeMap<String, f64>,
+    /// Per rule: how many rows it considered, how many broke it, and whether it succeeded over the
+    /// file (its `mostly` threshold met, its file checks passed).
+    pub rules: BTreeMap<String, RuleStats>,
+}
+
+/// The quality statistics of one rule over the whole file, uncapped.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleStats {
+    /// `fatal`, `reject`, `warn` or `info`.
+    pub severity: String,
+    /// `row`, `file`, `dataset` (uniqueness) or `raised` (by handlers and the source's checks).
+    pub scope: String,
+    /// Rows (or file checks) the rule was evaluated on with a definite result.
+    pub considered: u64,
+    /// Rows (or file checks) that broke it.
+    pub unexpected_count: u64,
+    /// `unexpected_count / considered * 100` (0 when nothing was considered).
+    pub unexpected_percent: f64,
+    /// Rows where the rule could not be decided because an input was null.
+    pub missing_count: u64,
+    /// The rule's threshold (1.0 unless it says `mostly`).
+    pub mostly: f64,
+    /// Whether the rule held over the file: no file check broken, and the share of considered
+    /// rows that passed at least `mostly` (vacuously true when nothing was considered).
+    pub success: bool,
+    /// For a file check reading one aggregate: the aggregate's value.
+    pub observed_value: serde_json::Value,
 }
 
 /// How the Parquet files are encoded.

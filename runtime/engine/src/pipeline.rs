@@ -24,13 +24,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use arrow::record_batch::RecordBatch;
-use etr_interp::{AggregateStates, BatchResult, Interpreter, RawBatch};
+use etr_interp::{AggregateStates, BatchResult, CheckStats, FileCheckOutcome, Interpreter, RawBatch, Scalar};
 use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
 use hashbrown::HashMap;
 
 use crate::dialect::{Encoding, SourceDialect};
 use crate::error::{Result, RuntimeError};
-use crate::output::{OutputDir, ParquetOptions, Severity, Summary, ViolationRow, ViolationRowsBuilder};
+use crate::output::{OutputDir, ParquetOptions, RuleStats, Severity, Summary, ViolationRow, ViolationRowsBuilder};
 use crate::reader::{ChunkReader, RawChunk, ReaderConfig};
 use crate::split::split_chunk;
 
@@ -123,6 +123,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let mut counts = Counts::default();
     let mut aggregates = AggregateStates::new(&program);
     let mut row_fatal = BTreeSet::new();
+    let mut check_stats = vec![CheckStats::default(); program.row_checks.len()];
     let facts = {
         let duplicates = Arc::clone(&duplicates);
         let interp = Arc::clone(&interpreter);
@@ -130,6 +131,9 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         stream(input, &dialect, config, &interpreter, passes, passes, |_, batch, result| {
             aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
             collect_row_fatal(&program, &result, &mut row_fatal);
+            for (total, batch_stats) in check_stats.iter_mut().zip(&result.check_stats) {
+                total.merge(batch_stats);
+            }
             let written = write_batch(&program, &interp, &duplicates, batch, &result, &mut counts)?;
             if let (Some(sink), Some(accepted)) = (accepted_sink.as_mut(), written.accepted.as_ref())
                 && accepted.num_rows() > 0
@@ -146,12 +150,11 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         })?
     };
     timings.insert(format!("pass{passes}"), ms(pass_start));
+    let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
+    let outcomes = interpreter.file_check_outcomes(&aggregates, &lines);
     let verdict = match verdict {
         Some(v) => v,
-        None => {
-            let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
-            FileVerdict::new(&program, &interpreter, &aggregates, &lines, row_fatal)
-        }
+        None => FileVerdict::new(&program, &interpreter, &aggregates, &lines, row_fatal),
     };
     let fatal = !verdict.fatal.is_empty();
     match accepted_sink {
@@ -179,6 +182,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         }
     }
     timings.insert("total".to_string(), ms(started));
+    let rules = rule_stats(&program, &check_stats, &outcomes, &counts, facts.data_lines);
     let summary = Summary {
         contributor: program.contributor.code.clone(),
         layout: format!("{} layout {}", program.contributor.name, program.contributor.layout),
@@ -196,6 +200,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         ignored_trailing_lines: facts.ignored_trailing_lines,
         engine: format!("interp {}", env!("CARGO_PKG_VERSION")),
         timings_ms: timings,
+        rules,
     };
     output.write_summary(&summary)?;
     output.commit()?;
@@ -448,8 +453,92 @@ impl FileVerdict {
     }
 }
 
+/// Every rule's statistics over the file, for the summary.
+fn rule_stats(
+    program: &Program,
+    check_stats: &[CheckStats],
+    outcomes: &[FileCheckOutcome],
+    counts: &Counts,
+    lines_read: u64,
+) -> BTreeMap<String, RuleStats> {
+    let mut stats = BTreeMap::new();
+    for (idx, rule) in program.rules.iter().enumerate() {
+        let idx = idx as u32;
+        let mostly = rule.mostly.map_or(1.0, |m| m.0);
+        let mut considered = 0;
+        let mut unexpected = 0;
+        let mut missing = 0;
+        let mut file_checks_pass = true;
+        let mut observed = serde_json::Value::Null;
+        let mut scope = "raised";
+        for (check, stat) in program.row_checks.iter().zip(check_stats) {
+            if check.rule == idx {
+                scope = "row";
+                considered += stat.considered;
+                unexpected += stat.unexpected;
+                missing += stat.missing;
+            }
+        }
+        for outcome in outcomes.iter().filter(|o| o.rule == idx) {
+            scope = "file";
+            considered += 1;
+            if !outcome.passed {
+                unexpected += 1;
+                file_checks_pass = false;
+            }
+            if observed.is_null() {
+                observed = outcome.observed.as_ref().map_or(serde_json::Value::Null, scalar_json);
+            }
+        }
+        if program.unique_checks.iter().any(|c| c.rule == idx) {
+            scope = "dataset";
+            considered += counts.unique_candidates;
+            unexpected += counts.per_rule.get(&rule.id).copied().unwrap_or(0);
+        }
+        if scope == "raised" {
+            // Raised by handlers or the source's structural checks: every line could raise it.
+            considered = lines_read;
+            unexpected = counts.per_rule.get(&rule.id).copied().unwrap_or(0)
+                + counts.warnings.get(&rule.id).copied().unwrap_or(0);
+        }
+        let passing_share_ok =
+            considered == 0 || (considered - unexpected.min(considered)) as f64 / considered as f64 >= mostly;
+        let unexpected_percent = if considered == 0 { 0.0 } else { unexpected as f64 / considered as f64 * 100.0 };
+        stats.insert(
+            rule.id.clone(),
+            RuleStats {
+                severity: rule.severity.as_str().to_string(),
+                scope: scope.to_string(),
+                considered,
+                unexpected_count: unexpected,
+                unexpected_percent,
+                missing_count: missing,
+                mostly,
+                success: file_checks_pass && passing_share_ok,
+                observed_value: observed,
+            },
+        );
+    }
+    stats
+}
+
+fn scalar_json(value: &Scalar) -> serde_json::Value {
+    match value {
+        Scalar::Null => serde_json::Value::Null,
+        Scalar::Bool(b) => serde_json::Value::Bool(*b),
+        Scalar::Int(i) => serde_json::Value::from(*i),
+        Scalar::Number(n) => {
+            serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
+        // Aggregates are counts and sums; anything else is shown for what it is.
+        other => serde_json::Value::String(format!("{other:?}")),
+    }
+}
+
 #[derive(Default)]
 struct Counts {
+    /// Lines that reached the uniqueness checks (no row rule rejected them).
+    unique_candidates: u64,
     accepted: u64,
     rejected_lines: u64,
     per_rule: BTreeMap<String, u64>,
@@ -479,6 +568,7 @@ fn write_batch(
         if result.rejected[row] {
             continue;
         }
+        counts.unique_candidates += 1;
         duplicate_of[row] =
             (0..program.unique_checks.len()).find(|&c| duplicates[c].contains(&result.key_hashes[c][row]));
         keep[row] = duplicate_of[row].is_none();

@@ -1,13 +1,21 @@
 //! Arithmetic and comparisons of the primitive layouts, with array-array, array-scalar and
 //! scalar-array variants (scalar-scalar folds to a scalar).
 //!
-//! Arithmetic is checked: overflow and division by zero give null, never a wrapped value.
+//! Arithmetic is checked: overflow and division by zero give null, never a wrapped value. Number
+//! arithmetic is IEEE, but a result that is not finite (an overflow, `x / 0`, `0 / 0`) is null
+//! too, so no NaN or infinity ever reaches data ([`finite`]).
 
 use arrow::array::{BooleanArray, PrimitiveArray};
 use arrow::buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 
 use crate::kernels::{Prim, PrimLayout, nulls_from};
 use crate::value::{Datum, Scalar};
+
+/// An `f64` result as a checked one: `None` unless finite.
+#[inline]
+pub(crate) fn finite(value: f64) -> Option<f64> {
+    value.is_finite().then_some(value)
+}
 
 /// `f` over two primitive operands; `None` from `f` makes the slot null.
 pub(crate) fn binary<A: PrimLayout, O: PrimLayout>(

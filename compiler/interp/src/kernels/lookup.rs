@@ -12,7 +12,7 @@ use hashbrown::HashMap;
 use crate::error::InterpError;
 use crate::kernels::select::take;
 use crate::kernels::{Fallible, Prim, failed_rows};
-use crate::value::{Column, Datum, Phys, Scalar};
+use crate::value::{Column, Datum, Phys, Scalar, number_bits};
 use crate::views::{MAX_INLINE, canonical_inline, inline_view, view_len};
 
 /// A code table ready for lookups.
@@ -29,7 +29,8 @@ enum KeyIndex {
         short: HashMap<u128, u32>,
         long: HashMap<Box<str>, u32>,
     },
-    /// Int, money, date and code keys, widened to `i64`.
+    /// Int, money, date, code and bool keys, widened to `i64`; number keys as their bits
+    /// ([`number_bits`], so `-0.0` finds `0.0`).
     Number(HashMap<i64, u32>),
 }
 
@@ -39,6 +40,7 @@ fn number_key(literal: &Literal) -> Option<i64> {
         Literal::Date(d) => Some(*d as i64),
         Literal::Code(_, idx) => Some(*idx as i64),
         Literal::Bool(b) => Some(*b as i64),
+        Literal::Number(v) => Some(number_bits(v.0) as i64),
         Literal::Null | Literal::Text(_) => None,
     }
 }
@@ -107,6 +109,7 @@ impl CompiledTable {
                 let prim = match key {
                     Datum::Array(Column::Date(_)) | Datum::Scalar(Scalar::Date(_)) => widen::<i32>(key, len)?,
                     Datum::Array(Column::Code(_)) | Datum::Scalar(Scalar::Code(_)) => widen::<u32>(key, len)?,
+                    Datum::Array(Column::Number(_)) | Datum::Scalar(Scalar::Number(_)) => widen_number(key, len)?,
                     _ => widen::<i64>(key, len)?,
                 };
                 let ok = BooleanBuffer::collect_bool(len, |i| match prim[i].and_then(|k| map.get(&k)) {
@@ -161,13 +164,27 @@ fn widen<T: crate::kernels::PrimLayout + Into<i64>>(key: &Datum, len: usize) -> 
     })
 }
 
+/// A number key column as the `i64` of its bits (see [`KeyIndex::Number`]).
+fn widen_number(key: &Datum, len: usize) -> Result<Vec<Option<i64>>, InterpError> {
+    let bits = |v: f64| number_bits(v) as i64;
+    Ok(match Prim::<f64>::of(key)? {
+        Prim::Scalar(v) => vec![v.map(bits); len],
+        Prim::Array { values, nulls } => {
+            (0..len).map(|i| nulls.is_none_or(|n| n.is_valid(i)).then(|| bits(values[i]))).collect()
+        }
+    })
+}
+
 /// A column holding `values` in layout `phys`.
 pub(crate) fn column_of(values: &[Scalar], phys: Phys) -> Result<Column, InterpError> {
-    use arrow::array::{BooleanArray, Date32Array, Int64Array, UInt32Array};
+    use arrow::array::{BooleanArray, Date32Array, Float64Array, Int64Array, UInt32Array};
     let bad = || InterpError::internal(format!("a literal of another type in a {phys:?} column"));
     Ok(match phys {
         Phys::Int => Column::Int(Int64Array::from(
             values.iter().map(|v| i64::scalar_of(v).ok_or_else(bad)).collect::<Result<Vec<_>, _>>()?,
+        )),
+        Phys::Number => Column::Number(Float64Array::from(
+            values.iter().map(|v| f64::scalar_of(v).ok_or_else(bad)).collect::<Result<Vec<_>, _>>()?,
         )),
         Phys::Date => Column::Date(Date32Array::from(
             values.iter().map(|v| i32::scalar_of(v).ok_or_else(bad)).collect::<Result<Vec<_>, _>>()?,

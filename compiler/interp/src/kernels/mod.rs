@@ -23,7 +23,7 @@ pub(crate) mod text;
 
 use arrow::array::{Array, ArrowPrimitiveType, PrimitiveArray};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
-use arrow::datatypes::{Date32Type, Int64Type, UInt32Type};
+use arrow::datatypes::{Date32Type, Float64Type, Int64Type, UInt32Type};
 
 use crate::error::InterpError;
 use crate::value::{Column, Datum, Scalar};
@@ -48,7 +48,8 @@ pub(crate) fn nulls_from(bits: BooleanBuffer) -> Option<NullBuffer> {
     (nulls.null_count() > 0).then_some(nulls)
 }
 
-/// The physical primitive layouts: `Int64` (int, money), `Date32` (date, month), `UInt32` (code).
+/// The physical primitive layouts: `Int64` (int, money), `Float64` (number), `Date32` (date,
+/// month), `UInt32` (code).
 pub(crate) trait PrimLayout: arrow::datatypes::ArrowNativeType + Default + PartialOrd {
     type Arrow: ArrowPrimitiveType<Native = Self>;
     fn array(column: &Column) -> Option<&PrimitiveArray<Self::Arrow>>;
@@ -75,6 +76,26 @@ impl PrimLayout for i64 {
     }
     fn into_scalar(self) -> Scalar {
         Scalar::Int(self)
+    }
+}
+
+impl PrimLayout for f64 {
+    type Arrow = Float64Type;
+    fn array(column: &Column) -> Option<&PrimitiveArray<Float64Type>> {
+        if let Column::Number(a) = column { Some(a) } else { None }
+    }
+    fn scalar(value: &Scalar) -> Option<Option<f64>> {
+        match value {
+            Scalar::Null => Some(None),
+            Scalar::Number(v) => Some(Some(*v)),
+            _ => None,
+        }
+    }
+    fn into_column(array: PrimitiveArray<Float64Type>) -> Column {
+        Column::Number(array)
+    }
+    fn into_scalar(self) -> Scalar {
+        Scalar::Number(self)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The text parsers behind `parse_int` and `parse_money`, one value at a time.
+//! The text parsers behind `parse_int`, `parse_money` and `parse_number`, one value at a time.
 //!
 //! They are the only definition of what these functions accept: the column kernels, the header
 //! and trailer fields, and (later) the JIT's reference tests all call these.
@@ -70,6 +70,43 @@ pub(crate) fn parse_money(text: &str, unit: MoneyUnit) -> Option<i64> {
     }
 }
 
+/// `parse_number`: `^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$` (so `.5` and `5.`, not
+/// `nan`, `inf`, hex, `_` or whitespace), rounded to the nearest `f64`; a value too large to be
+/// finite (`1e400`) fails, a value too small for one rounds to zero.
+pub(crate) fn parse_number(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let digits_from =
+        |at: usize| bytes.get(at..).map_or(0, |rest| rest.iter().take_while(|b| b.is_ascii_digit()).count());
+    let mut at = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    let whole = digits_from(at);
+    at += whole;
+    let mut fraction = 0;
+    if bytes.get(at) == Some(&b'.') {
+        fraction = digits_from(at + 1);
+        at += 1 + fraction;
+    }
+    if whole + fraction == 0 {
+        return None;
+    }
+    if matches!(bytes.get(at), Some(b'e' | b'E')) {
+        at += 1;
+        if matches!(bytes.get(at), Some(b'+' | b'-')) {
+            at += 1;
+        }
+        let exponent = digits_from(at);
+        if exponent == 0 {
+            return None;
+        }
+        at += exponent;
+    }
+    if at != bytes.len() {
+        return None;
+    }
+    // The syntax checked above is a subset of what `f64::from_str` accepts, so it decides only the
+    // (correctly rounded) value.
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +176,57 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(parse_money(text, MoneyUnit::Ringgit), *want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn parse_number_cases() {
+        let cases: &[(&str, Option<f64>)] = &[
+            ("1", Some(1.0)),
+            ("-1.5", Some(-1.5)),
+            ("+2", Some(2.0)),
+            (".5", Some(0.5)),
+            ("-.5", Some(-0.5)),
+            ("5.", Some(5.0)),
+            ("1e3", Some(1000.0)),
+            ("1E-2", Some(0.01)),
+            ("2.5e+2", Some(250.0)),
+            ("0.1", Some(0.1)),
+            ("007", Some(7.0)),
+            ("1e-400", Some(0.0)),
+            ("1.7976931348623157e308", Some(f64::MAX)),
+            ("1e400", None),
+            ("-1e400", None),
+            ("", None),
+            ("-", None),
+            ("+", None),
+            (".", None),
+            ("-.", None),
+            ("1e", None),
+            ("1e+", None),
+            ("e3", None),
+            (".e3", None),
+            ("nan", None),
+            ("NaN", None),
+            ("inf", None),
+            ("-inf", None),
+            ("infinity", None),
+            ("0x10", None),
+            (" 1", None),
+            ("1 ", None),
+            ("1_000", None),
+            ("1,5", None),
+            ("1.2.3", None),
+            ("--1", None),
+            ("+-1", None),
+            ("1e3.5", None),
+            ("١", None),
+        ];
+        for (text, want) in cases {
+            let got = parse_number(text);
+            assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{text:?} gave {got:?}");
+        }
+        // The sign of zero is kept; equality and hashing treat it as zero.
+        assert_eq!(parse_number("-0").map(f64::to_bits), Some((-0.0f64).to_bits()));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub(crate) fn select(
 ) -> Result<Column, InterpError> {
     match phys {
         Phys::Int => select_prim::<i64>(mask, &then, &otherwise, len),
+        Phys::Number => select_prim::<f64>(mask, &then, &otherwise, len),
         Phys::Date => select_prim::<i32>(mask, &then, &otherwise, len),
         Phys::Code => select_prim::<u32>(mask, &then, &otherwise, len),
         Phys::Bool => {
@@ -130,6 +131,7 @@ pub(crate) fn take(values: &Column, index: &[u32], ok: BooleanBuffer) -> Column 
     // An index out of range (a bug in the caller) reads the layout's default, never out of bounds.
     match values {
         Column::Int(a) => prim::<i64>(a, index, ok),
+        Column::Number(a) => prim::<f64>(a, index, ok),
         Column::Date(a) => prim::<i32>(a, index, ok),
         Column::Code(a) => prim::<u32>(a, index, ok),
         Column::Bool(a) => {

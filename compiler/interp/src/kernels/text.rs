@@ -274,6 +274,10 @@ pub(crate) fn parse_int(input: &StringViewArray) -> Fallible {
     fallible::<i64>(map_prim(input, parse::parse_int))
 }
 
+pub(crate) fn parse_number(input: &StringViewArray) -> Fallible {
+    fallible::<f64>(map_prim(input, parse::parse_number))
+}
+
 pub(crate) fn parse_money(input: &StringViewArray, unit: MoneyUnit) -> Fallible {
     fallible::<i64>(map_prim(input, |s| parse::parse_money(s, unit)))
 }

@@ -23,6 +23,10 @@ pub fn money_lit(sen: i64) -> Expr {
     expr(ExprKind::Literal(Literal::Money(sen)), Type::non_null(TypeKind::Money))
 }
 
+pub fn number_lit(v: f64) -> Expr {
+    expr(ExprKind::Literal(Literal::Number(F64(v))), Type::non_null(TypeKind::Number))
+}
+
 pub fn bool_lit(b: bool) -> Expr {
     expr(ExprKind::Literal(Literal::Bool(b)), Type::non_null(TypeKind::Bool))
 }
@@ -150,7 +154,7 @@ pub fn date_format(pattern: &str) -> DateFormat {
 }
 
 pub fn rule(id: &str, severity: Severity) -> Rule {
-    Rule { id: id.to_owned(), severity, message: format!("rule {id}") }
+    Rule { id: id.to_owned(), severity, message: format!("rule {id}"), mostly: None }
 }
 
 pub fn field_def(name: &str, kind: TypeKind) -> FieldDef {

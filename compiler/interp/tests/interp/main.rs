@@ -4,25 +4,27 @@
 //! binary: `jcl` runs the W1 spec, `props` holds the property tests, `tidy` the house-style checks.
 
 mod jcl;
+mod number;
 mod props;
 mod tidy;
 
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{DataType, Date32Type, Int64Type, UInt32Type};
+use arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, UInt32Type};
 use etr_interp::test_support::*;
 use etr_interp::{AggregateStates, BatchResult, InterpError, Interpreter, RawBatch, RawRecordLine, Scalar};
 use etr_ir::*;
 
 /// Renders slot `row` of an evaluated field for comparison: `null`, or the value with its layout.
-fn show(array: &ArrayRef, row: usize) -> String {
+pub(crate) fn show(array: &ArrayRef, row: usize) -> String {
     if array.is_null(row) {
         return "null".to_owned();
     }
     match array.data_type() {
         DataType::Utf8View => format!("{:?}", array.as_string_view().value(row)),
         DataType::Int64 => array.as_primitive::<Int64Type>().value(row).to_string(),
+        DataType::Float64 => format!("{:?}", array.as_primitive::<Float64Type>().value(row)),
         DataType::Date32 => format!("d{}", array.as_primitive::<Date32Type>().value(row)),
         DataType::UInt32 => format!("#{}", array.as_primitive::<UInt32Type>().value(row)),
         DataType::Boolean => array.as_boolean().value(row).to_string(),
@@ -32,7 +34,7 @@ fn show(array: &ArrayRef, row: usize) -> String {
 
 /// Evaluates `expr` as the only binding (field 0, of the expression's kind) over a one-column
 /// batch, and returns the field's Arrow type and its rendered values.
-fn eval_over(expr: Expr, program: Program, input: &[Option<&str>]) -> (DataType, Vec<String>, BatchResult) {
+pub(crate) fn eval_over(expr: Expr, program: Program, input: &[Option<&str>]) -> (DataType, Vec<String>, BatchResult) {
     let mut program = program;
     program.record.fields = vec![field_def("out", expr.ty.kind)];
     program.bindings = vec![Binding { target: Slot::Field(0), expr }];
@@ -359,7 +361,7 @@ fn money_col(c: u32) -> Expr {
     parse_col(c, Builtin::ParseMoney(MoneyUnit::Ringgit), TypeKind::Money)
 }
 
-fn parse_col(c: u32, f: Builtin, kind: TypeKind) -> Expr {
+pub(crate) fn parse_col(c: u32, f: Builtin, kind: TypeKind) -> Expr {
     fallible(f, column(c), kind, or_default(null_lit(kind)))
 }
 
@@ -827,4 +829,95 @@ fn the_interpreter_is_shared_across_threads() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Interpreter>();
     send_sync::<BatchResult>();
+}
+
+#[test]
+fn check_stats_count_considered_unexpected_and_missing() {
+    // Columns: A an int, B a flag for `when` (t, f or empty for null).
+    let mut p = program(&["A", "B"]);
+    p.rules.push(rule("C1", Severity::Warn));
+    p.rules.push(rule("C2", Severity::Reject));
+    p.record.fields = vec![field_def("n", TypeKind::Int)];
+    p.bindings = vec![Binding { target: Slot::Field(0), expr: parse_col(0, Builtin::ParseInt, TypeKind::Int) }];
+    let positive = binary(BinaryOp::Gt, field(0, TypeKind::Int), int_lit(0));
+    p.row_checks = vec![
+        RowCheck { rule: 1, target: "n".into(), when: None, condition: positive.clone(), value: None },
+        RowCheck { rule: 2, target: "n".into(), when: Some(bool_col(1)), condition: positive, value: None },
+        RowCheck { rule: 1, target: "n".into(), when: Some(bool_lit(false)), condition: bool_lit(false), value: None },
+        RowCheck { rule: 1, target: "n".into(), when: None, condition: null_lit(TypeKind::Bool), value: None },
+    ];
+    let interp = Interpreter::new(Arc::new(p)).expect("prepares");
+    let lines = ["5|t", "-1|t", "x|t", "7|f", "-2|", "3|t|extra", "-4|f", "0|t"];
+    let r = interp.eval_batch(&split_batch(&lines, 2, 2)).expect("evaluates");
+    let stats = |considered, unexpected, missing| etr_interp::CheckStats { considered, unexpected, missing };
+    // The malformed line (`3|t|extra`) is not counted anywhere.
+    assert_eq!(r.check_stats, [stats(6, 4, 1), stats(3, 2, 1), stats(0, 0, 0), stats(0, 0, 7)]);
+    // The broken rows are exactly the counted unexpected ones.
+    let broken = |rule: u32| r.violations.iter().filter(|v| v.rule == rule).count() as u64;
+    assert_eq!(broken(2), r.check_stats[1].unexpected);
+
+    let mut total = etr_interp::CheckStats::default();
+    total.merge(&r.check_stats[0]);
+    total.merge(&r.check_stats[1]);
+    assert_eq!(total, stats(9, 6, 2));
+    let none = interp.eval_batch(&split_batch(&[], 2, 2)).expect("evaluates");
+    assert_eq!(none.check_stats, [stats(0, 0, 0); 4]);
+}
+
+#[test]
+fn file_check_outcomes_report_the_observed_aggregate() {
+    let mut p = sum_program();
+    p.rules.push(rule("F", Severity::Fatal));
+    p.source.trailer = Some(RecordLine {
+        prefix: "T".into(),
+        fields: vec![LineField { name: "count".into(), ty: LineFieldType::Int }],
+    });
+    let agg = |i: u32| expr(ExprKind::Aggregate(i), Type::nullable(TypeKind::Int));
+    let trailer = expr(ExprKind::TrailerField(0), Type::nullable(TypeKind::Int));
+    let check = |target: &str, condition: Expr| FileCheck { rule: 1, target: target.into(), condition };
+    p.file_checks = vec![
+        check("count", binary(BinaryOp::Eq, trailer.clone(), agg(0))),
+        check("sum", binary(BinaryOp::Ge, agg(1), money_lit(0))),
+        // The same aggregate twice is still one aggregate.
+        check(
+            "twice",
+            binary(
+                BinaryOp::And,
+                binary(BinaryOp::Ge, agg(1), money_lit(0)),
+                binary(BinaryOp::Lt, agg(1), money_lit(100)),
+            ),
+        ),
+        check("both", binary(BinaryOp::Lt, agg(0), agg(1))),
+        check("none", binary(BinaryOp::Eq, trailer, int_lit(2))),
+    ];
+    let interp = Interpreter::new(Arc::new(p)).expect("prepares");
+    let r = interp.eval_batch(&split_batch(&["1.00", "2.00", "bad"], 2, 1)).expect("ok");
+    let trailer_line = |text: &str| RawRecordLine {
+        line_no: 5,
+        text: text.into(),
+        fields: text.split('|').map(|f| (!f.is_empty()).then(|| f.to_owned())).collect(),
+    };
+    let lines = interp.line_values(None, Some(&trailer_line("T|2")));
+    let outcomes = interp.file_check_outcomes(&r.aggregates, &lines);
+    let got: Vec<(&str, bool, Option<Scalar>)> =
+        outcomes.iter().map(|o| (o.target.as_str(), o.passed, o.observed.clone())).collect();
+    assert_eq!(
+        got,
+        [
+            ("count", false, Some(Scalar::Int(3))),
+            ("sum", true, Some(Scalar::Int(300))),
+            ("twice", false, Some(Scalar::Int(300))),
+            ("both", true, None),
+            ("none", true, None),
+        ]
+    );
+    assert!(outcomes.iter().all(|o| o.rule == 1));
+    // `finish_file` reports exactly the checks that did not pass.
+    let broken: Vec<String> = interp.finish_file(&r.aggregates, &lines).into_iter().map(|v| v.target).collect();
+    assert_eq!(broken, ["count", "twice"]);
+    // A null aggregate is observed as null (and breaks the check).
+    let mut overflow = r.aggregates.clone();
+    overflow.states[1] = etr_interp::AggregateState::Sum { sum: i128::from(i64::MAX) + 1, overflow: false };
+    let outcomes = interp.file_check_outcomes(&overflow, &lines);
+    assert_eq!((outcomes[1].passed, outcomes[1].observed.clone()), (false, Some(Scalar::Null)));
 }

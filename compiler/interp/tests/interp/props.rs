@@ -32,6 +32,19 @@ proptest! {
     }
 
     #[test]
+    fn number_text_round_trips(values in prop::collection::vec(prop::num::f64::NORMAL | prop::num::f64::SUBNORMAL | prop::num::f64::ZERO, 1..40)) {
+        // Rust's shortest round-trip forms, plain and scientific, parse back to the same bits.
+        let texts: Vec<String> = values.iter().flat_map(|v| [format!("{v}"), format!("{v:e}"), format!("{v:E}")]).collect();
+        let input: Vec<Option<&str>> = texts.iter().map(|t| Some(t.as_str())).collect();
+        let expr = fallible(Builtin::ParseNumber, column(0), TypeKind::Number, or_default(null_lit(TypeKind::Number)));
+        let (_, got) = eval_col(expr, &input);
+        for (text, got) in texts.iter().zip(&got) {
+            let want: f64 = text.parse().expect("Rust parses its own output");
+            prop_assert_eq!(got, &format!("{want:?}"), "{}", text);
+        }
+    }
+
+    #[test]
     fn dmy_dates_parse_to_the_day_count(dates in prop::collection::vec((1900i64..2100, 1u32..13, 1u32..32), 1..40)) {
         let texts: Vec<String> = dates.iter().map(|(y, m, d)| format!("{d:02}/{m:02}/{y}")).collect();
         let input: Vec<Option<&str>> = texts.iter().map(|t| Some(t.as_str())).collect();
