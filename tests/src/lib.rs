@@ -4,6 +4,7 @@
 //! The corpus harness (`tests/corpus.rs`) and the other integration tests use these helpers so that
 //! every test goes through the same public entry points as the `etr` binary.
 
+pub mod conformance;
 pub mod corpus;
 pub mod generate;
 pub mod render;

@@ -43,12 +43,13 @@ use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use etr_ir::{
-    AggregateFunction, AggregateIdx, Builtin, Expr, ExprKind, FallibleOp, OnFailure, Program, RuleIdx, Severity, Slot,
+    Aggregate, AggregateFunction, AggregateIdx, Builtin, Expr, ExprKind, FallibleOp, OnFailure, Program, RuleIdx,
+    Severity, Slot,
 };
 use hashbrown::HashMap;
 use regex::Regex;
 
-pub use aggregate::{AggregateState, AggregateStates, NumberSum};
+pub use aggregate::{AggregateState, AggregateStates, NumberSum, ValueList};
 pub use batch::{RawBatch, RawRecordLine};
 pub use error::InterpError;
 pub use lines::LineValues;
@@ -144,6 +145,14 @@ pub struct FileCheckOutcome {
     /// (however many times); `None` when it reads none or several. `Some(Scalar::Null)` is an
     /// aggregate whose value is null (a sum past `i64`).
     pub observed: Option<Scalar>,
+}
+
+/// The argument of an aggregate other than `count()` and `lines_broken()`.
+fn argument_of(aggregate: &Aggregate) -> Result<&Expr, InterpError> {
+    aggregate
+        .argument
+        .as_ref()
+        .ok_or_else(|| InterpError::internal(format!("{:?} without an argument", aggregate.function)))
 }
 
 /// Every sub-expression of `expr`, `expr` included.
@@ -421,17 +430,12 @@ impl Interpreter {
         let len = frame.len;
         let mut states = AggregateStates::new(&self.program);
         for (state, aggregate) in states.states.iter_mut().zip(&self.program.aggregates) {
-            if let AggregateFunction::LinesBroken(_) = aggregate.function {
-                // Counted from the batch's violations once they are all known (`count_broken`).
-                continue;
-            }
-            match state {
-                AggregateState::Count(n) => *n = len as u64,
-                AggregateState::Sum { sum, overflow } => {
-                    let Some(argument) = &aggregate.argument else {
-                        return Err(InterpError::internal("sum() without an argument"));
-                    };
-                    match frame.eval(argument, &Sel::All)? {
+            match (aggregate.function, state) {
+                // Counted from the batch's violations once they are all known (`eval_batch`).
+                (AggregateFunction::LinesBroken(_), _) => {}
+                (AggregateFunction::Count, AggregateState::Count(n)) => *n = len as u64,
+                (_, AggregateState::Sum { sum, overflow }) => {
+                    match frame.eval(argument_of(aggregate)?, &Sel::All)? {
                         Datum::Scalar(Scalar::Int(v)) => match (v as i128).checked_mul(len as i128) {
                             Some(total) => *sum = total,
                             None => *overflow = true,
@@ -447,21 +451,21 @@ impl Interpreter {
                         other => return Err(InterpError::internal(format!("sum of {other:?}"))),
                     }
                 }
-                AggregateState::NumberSum(sum) => {
-                    let Some(argument) = &aggregate.argument else {
-                        return Err(InterpError::internal("sum() without an argument"));
-                    };
-                    match frame.eval(argument, &Sel::All)? {
-                        Datum::Scalar(Scalar::Number(v)) => (0..len).for_each(|_| sum.add(v)),
-                        Datum::Scalar(Scalar::Null) => {}
-                        Datum::Array(Column::Number(values)) => match values.nulls() {
-                            None => values.values().iter().for_each(|&v| sum.add(v)),
-                            Some(nulls) => nulls.valid_indices().for_each(|i| sum.add(values.values()[i])),
-                        },
-                        // The null literal's column: nothing to add.
-                        Datum::Array(col) if col.nulls().is_some_and(|n| n.null_count() == col.len()) => {}
-                        other => return Err(InterpError::internal(format!("sum of {other:?}"))),
-                    }
+                (_, AggregateState::NumberSum(sum)) => match frame.eval(argument_of(aggregate)?, &Sel::All)? {
+                    Datum::Scalar(Scalar::Number(v)) => (0..len).for_each(|_| sum.add(v)),
+                    Datum::Scalar(Scalar::Null) => {}
+                    Datum::Array(Column::Number(values)) => match values.nulls() {
+                        None => values.values().iter().for_each(|&v| sum.add(v)),
+                        Some(nulls) => nulls.valid_indices().for_each(|i| sum.add(values.values()[i])),
+                    },
+                    // The null literal's column: nothing to add.
+                    Datum::Array(col) if col.nulls().is_some_and(|n| n.null_count() == col.len()) => {}
+                    other => return Err(InterpError::internal(format!("sum of {other:?}"))),
+                },
+                (_, state) => {
+                    let argument = argument_of(aggregate)?;
+                    let column = frame.eval(argument, &Sel::All)?.into_column(Phys::of(argument.ty.kind), len)?;
+                    state.add_column(&column)?;
                 }
             }
         }

@@ -86,6 +86,16 @@ impl Display for Program {
                 self.expr(&check.condition)
             )?;
         }
+        for check in &self.order_checks {
+            let name = self.record.fields.get(check.field as usize).map_or("?", |f| f.name.as_str());
+            let order = match (check.descending, check.strict) {
+                (false, false) => "increasing",
+                (false, true) => "strictly increasing",
+                (true, false) => "decreasing",
+                (true, true) => "strictly decreasing",
+            };
+            writeln!(f, "order check {} on {}: {name} {order}", self.rule_id(check.rule), check.target)?;
+        }
         for check in &self.unique_checks {
             let names: Vec<&str> = check.key.iter().map(|&i| self.record.fields[i as usize].name.as_str()).collect();
             writeln!(f, "unique check {} on {}: ({})", self.rule_id(check.rule), check.target, names.join(", "))?;

@@ -53,6 +53,9 @@ pub struct Program {
     pub file_checks: Vec<FileCheck>,
     /// Dataset uniqueness checks, evaluated over the lines that no row rule rejected.
     pub unique_checks: Vec<UniqueCheck>,
+    /// Dataset ordering checks (`increasing x`), evaluated in file order over the lines that no
+    /// row rule rejected.
+    pub order_checks: Vec<OrderCheck>,
 }
 
 /// Who sends the file, and which version of their layout the spec describes.
@@ -292,6 +295,28 @@ pub enum AggregateFunction {
     /// The number of data lines that broke the rule (row rules, and rules raised by handlers and
     /// by the source's structural checks such as the field count); `Int`.
     LinesBroken(RuleIdx),
+    /// The number of lines where the (bool) argument is true; `Int`.
+    CountWhere,
+    /// The number of distinct non-null values; `Int`. Keeps the distinct values (memory grows
+    /// with their number, not with the file).
+    CountDistinct,
+    /// The smallest / largest non-null value, of the argument's type (`Int`, `Money`, `Number`,
+    /// `Date`, `Month`, `Text` by code point); null over no value.
+    Min,
+    Max,
+    /// The mean of the non-null values as a `Number` (`Int`, `Money` in sen, `Number`, or `Bool` as
+    /// the share of `true`); null over no value.
+    Mean,
+    /// The sample standard deviation (n - 1 in the denominator) as a `Number`; null with fewer
+    /// than two values.
+    Stdev,
+    /// The median as a `Number` (the mean of the two middle values for an even count); null over
+    /// no value. Keeps every non-null value (8 bytes each).
+    Median,
+    /// The quantile q in [0, 1] by the nearest rank (pandas `interpolation="nearest"`: the value
+    /// at position round(q * (n - 1)), halves to even), of the argument's type; null over no value.
+    /// Keeps every non-null value.
+    Quantile(F64),
 }
 
 /// A file check: evaluated once; broken when false **or null** (a file is not accepted on an
@@ -310,6 +335,18 @@ pub struct UniqueCheck {
     pub rule: RuleIdx,
     pub target: String,
     pub key: Vec<FieldIdx>,
+}
+
+/// Each non-null value of `field` must not be smaller (`descending`: larger) than the previous
+/// non-null value in file order, or must differ from it too when `strict`. A line that breaks it
+/// is reported under `rule`; the first value always passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderCheck {
+    pub rule: RuleIdx,
+    pub target: String,
+    pub field: FieldIdx,
+    pub descending: bool,
+    pub strict: bool,
 }
 
 /// A typed expression.

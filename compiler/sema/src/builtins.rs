@@ -101,6 +101,8 @@ const TEXT: &[ArgKind] = &[ArgKind::Text];
 const INT: &[ArgKind] = &[ArgKind::Int];
 const DATE_OR_MONTH: &[ArgKind] = &[ArgKind::Date, ArgKind::Month];
 const NUMBER: &[ArgKind] = &[ArgKind::Number];
+/// Aggregates check their own argument types.
+const ANY: &[ArgKind] = &[];
 
 const fn pure(
     name: &'static str,
@@ -276,6 +278,89 @@ pub const ALL: &[Signature] = &[
             &[Param::Rule],
             TypeKind::Int,
             "The number of data lines that broke the rule, e.g. `count_broken(R0)` for malformed lines (file checks only).",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        ..pure(
+            "count_where",
+            "count_where(condition: bool) -> int",
+            &[Param::Data(ANY)],
+            TypeKind::Int,
+            "The number of data lines where the condition is true (file checks only).",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        ..pure(
+            "count_distinct",
+            "count_distinct(value) -> int",
+            &[Param::Data(ANY)],
+            TypeKind::Int,
+            "The number of distinct non-null values (file checks only).",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        result: ResultType::SameAsArg,
+        ..pure(
+            "min",
+            "min(value) -> same type",
+            &[Param::Data(ANY)],
+            TypeKind::Int,
+            "The smallest non-null value: of ints, money, numbers, dates, months or text (file checks only).",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        result: ResultType::SameAsArg,
+        ..pure(
+            "max",
+            "max(value) -> same type",
+            &[Param::Data(ANY)],
+            TypeKind::Int,
+            "The largest non-null value (file checks only).",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        ..pure(
+            "mean",
+            "mean(value: int | money | number | bool) -> number",
+            &[Param::Data(ANY)],
+            TypeKind::Number,
+            "The mean of the non-null values; of a bool, the share of `true` (file checks only).",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        ..pure(
+            "stdev",
+            "stdev(value: int | money | number) -> number",
+            &[Param::Data(ANY)],
+            TypeKind::Number,
+            "The sample standard deviation of the non-null values (file checks only).",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        ..pure(
+            "median",
+            "median(value: int | money | number) -> number",
+            &[Param::Data(ANY)],
+            TypeKind::Number,
+            "The median of the non-null values (file checks only).",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        result: ResultType::SameAsArg,
+        ..pure(
+            "quantile",
+            "quantile(value, q: 0..1) -> same type",
+            &[Param::Data(ANY), Param::Data(ANY)],
+            TypeKind::Int,
+            "The value at quantile q by nearest rank (file checks only).",
         )
     },
     Signature {

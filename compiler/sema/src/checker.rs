@@ -266,10 +266,11 @@ impl<'a> Checker<'a> {
         let mut row_checks = Vec::new();
         let mut file_checks = Vec::new();
         let mut unique_checks = Vec::new();
+        let mut order_checks = Vec::new();
         for (path, item) in items {
             if let Item::Rule(rule) = item {
                 self.file = path;
-                self.check_rule(rule, &mut row_checks, &mut file_checks, &mut unique_checks);
+                self.check_rule(rule, &mut row_checks, &mut file_checks, &mut unique_checks, &mut order_checks);
             }
         }
         self.file = own_path;
@@ -277,7 +278,8 @@ impl<'a> Checker<'a> {
         for (i, raised) in self.rule_raised.clone().into_iter().enumerate() {
             let has_checks = row_checks.iter().any(|c: &ir::RowCheck| c.rule as usize == i)
                 || file_checks.iter().any(|c: &ir::FileCheck| c.rule as usize == i)
-                || unique_checks.iter().any(|c: &ir::UniqueCheck| c.rule as usize == i);
+                || unique_checks.iter().any(|c: &ir::UniqueCheck| c.rule as usize == i)
+                || order_checks.iter().any(|c: &ir::OrderCheck| c.rule as usize == i);
             if !raised && !has_checks && !self.rule_has_body[i] {
                 let (file, span) = self.rule_spans[i];
                 let id = self.rules[i].id.clone();
@@ -313,6 +315,7 @@ impl<'a> Checker<'a> {
             aggregates: self.aggregates.clone(),
             file_checks,
             unique_checks,
+            order_checks,
         })
     }
 
@@ -1009,6 +1012,7 @@ impl<'a> Checker<'a> {
         row_checks: &mut Vec<ir::RowCheck>,
         file_checks: &mut Vec<ir::FileCheck>,
         unique_checks: &mut Vec<ir::UniqueCheck>,
+        order_checks: &mut Vec<ir::OrderCheck>,
     ) {
         let Some(&rule_idx) = self.rule_index.get(&rule.id.text) else { return };
         if self.rule_spans[rule_idx as usize] != (self.file, rule.id.span) {
@@ -1111,6 +1115,70 @@ impl<'a> Checker<'a> {
                             value: None,
                         });
                     }
+                }
+                ast::RuleStmt::Order { field, descending, strict, target, span } => {
+                    if !matches!(severity, ir::Severity::Reject | ir::Severity::Warn) {
+                        self.error(
+                            codes::RULE_SEVERITY,
+                            format!(
+                                "an ordering check reports lines, so rule {} must be `reject` or `warn`",
+                                rule.id.text
+                            ),
+                            rule.severity_span,
+                            "not reject or warn",
+                        );
+                        continue;
+                    }
+                    if when_ast.is_some() {
+                        self.error(
+                            codes::SCOPE,
+                            "an ordering check cannot have a `when` condition (yet)",
+                            *span,
+                            "ordering",
+                        );
+                    }
+                    let Some(&idx) = self.field_index.get(&field.text) else {
+                        let names: Vec<String> = self
+                            .record
+                            .as_ref()
+                            .map(|r| r.fields.iter().map(|f| f.name.clone()).collect())
+                            .unwrap_or_default();
+                        let help = did_you_mean(&field.text, names.iter().map(|s| s.as_str()));
+                        self.error(
+                            codes::UNKNOWN_NAME,
+                            format!("`{}` is not a field of the record", field.text),
+                            field.span,
+                            "unknown field",
+                        )
+                        .help = help;
+                        continue;
+                    };
+                    let kind = self.record.as_ref().map(|r| r.fields[idx as usize].ty.kind).unwrap_or(TypeKind::Null);
+                    if !matches!(
+                        kind,
+                        TypeKind::Int
+                            | TypeKind::Money
+                            | TypeKind::Number
+                            | TypeKind::Date
+                            | TypeKind::Month
+                            | TypeKind::Text
+                    ) {
+                        let found = self.kind_name(kind);
+                        self.error(
+                            codes::TYPE_MISMATCH,
+                            format!("{found} values have no order"),
+                            field.span,
+                            format!("this is {found}"),
+                        );
+                        continue;
+                    }
+                    order_checks.push(ir::OrderCheck {
+                        rule: rule_idx,
+                        target: target_text(target),
+                        field: idx,
+                        descending: *descending,
+                        strict: *strict,
+                    });
                 }
                 ast::RuleStmt::Unique { fields, target, span } => {
                     if severity != ir::Severity::Reject {
@@ -2124,19 +2192,59 @@ impl<'a> Checker<'a> {
                 (ir::AggregateFunction::LinesBroken(idx), None, TypeKind::Int)
             }
             _ => {
+                use TypeKind::{Bool, Date, Int, Money, Month, Number, Text};
                 let arg = self.infer(&args[0], Ctx { scope: Scope::Aggregate, target: ctx.target })?;
-                if !matches!(arg.ty.kind, TypeKind::Int | TypeKind::Money | TypeKind::Number) {
-                    let found = self.kind_name(arg.ty.kind);
+                let k = arg.ty.kind;
+                let (function, accepted, result): (ir::AggregateFunction, &[TypeKind], TypeKind) = match name {
+                    "sum" => (ir::AggregateFunction::Sum, &[Int, Money, Number], k),
+                    "count_where" => (ir::AggregateFunction::CountWhere, &[Bool], Int),
+                    "count_distinct" => (ir::AggregateFunction::CountDistinct, &[], Int),
+                    "min" => (ir::AggregateFunction::Min, &[Int, Money, Number, Date, Month, Text], k),
+                    "max" => (ir::AggregateFunction::Max, &[Int, Money, Number, Date, Month, Text], k),
+                    "mean" => (ir::AggregateFunction::Mean, &[Int, Money, Number, Bool], Number),
+                    "stdev" => (ir::AggregateFunction::Stdev, &[Int, Money, Number], Number),
+                    "median" => (ir::AggregateFunction::Median, &[Int, Money, Number], Number),
+                    "quantile" => {
+                        let q = match &strip_parens(&args[1]).kind {
+                            ast::ExprKind::Literal(ast::LitValue::Number(bits)) => Some(f64::from_bits(*bits)),
+                            ast::ExprKind::Literal(ast::LitValue::Int(i)) => Some(*i as f64),
+                            _ => None,
+                        };
+                        let Some(q) = q.filter(|q| (0.0..=1.0).contains(q)) else {
+                            self.error(
+                                codes::NOT_CONSTANT,
+                                "the quantile must be written as a number between 0 and 1",
+                                args[1].span,
+                                "not a quantile",
+                            )
+                            .help = Some("e.g. `quantile(x, 0.5)` for the median, `quantile(x, 0.95)`".into());
+                            return None;
+                        };
+                        (ir::AggregateFunction::Quantile(ir::F64(q)), &[Int, Money, Number, Date, Month], k)
+                    }
+                    other => {
+                        self.error(
+                            codes::UNKNOWN_FUNCTION,
+                            format!("`{other}` is declared but not implemented"),
+                            span,
+                            "internal",
+                        );
+                        return None;
+                    }
+                };
+                let any_kind = accepted.is_empty() && k != TypeKind::Null;
+                if !any_kind && !accepted.contains(&k) {
+                    let found = self.kind_name(k);
+                    let want: Vec<String> = accepted.iter().map(|a| a.to_string()).collect();
                     self.error(
                         codes::TYPE_MISMATCH,
-                        format!("`sum` adds numbers or money, but this is {found}"),
+                        format!("`{name}` takes {}, but this is {found}", want.join(" or ")),
                         args[0].span,
                         format!("this is {found}"),
                     );
                     return None;
                 }
-                let kind = arg.ty.kind;
-                (ir::AggregateFunction::Sum, Some(arg), kind)
+                (function, Some(arg), result)
             }
         };
         let aggregate = ir::Aggregate { function, argument };
@@ -2147,11 +2255,15 @@ impl<'a> Checker<'a> {
                 self.aggregates.len() - 1
             }
         };
-        // A sum can overflow (null); a count cannot.
-        Some(ir::Expr {
-            kind: ir::ExprKind::Aggregate(idx as u32),
-            ty: Type::new(kind, function == ir::AggregateFunction::Sum),
-        })
+        // Counts are never null; the others are null over no value (or on overflow).
+        let nullable = !matches!(
+            function,
+            ir::AggregateFunction::Count
+                | ir::AggregateFunction::LinesBroken(_)
+                | ir::AggregateFunction::CountWhere
+                | ir::AggregateFunction::CountDistinct
+        );
+        Some(ir::Expr { kind: ir::ExprKind::Aggregate(idx as u32), ty: Type::new(kind, nullable) })
     }
 }
 

@@ -261,6 +261,8 @@ pub enum RuleStmt {
     Require { fields: Vec<Ident>, span: Span },
     /// `unique a, b on target`: the fields together form a key that occurs once.
     Unique { fields: Vec<Ident>, target: Target, span: Span },
+    /// `[strictly] increasing FIELD on TARGET` (or `decreasing`).
+    Order { field: Ident, descending: bool, strict: bool, target: Target, span: Span },
 }
 
 /// Where a finding is reported: a field name or a free label.

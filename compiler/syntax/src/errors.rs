@@ -167,6 +167,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::int => "an integer",
         Rule::money => "a money amount",
         Rule::number => "a number",
+        Rule::order_stmt | Rule::order_kw => "`increasing` or `decreasing`",
         Rule::rule_mostly | Rule::kw_mostly => "`mostly`",
         Rule::severity => "a rule severity: fatal, reject, warn or info",
         Rule::literal => "a literal (a string, a number, a money amount, true, false or null)",

@@ -328,8 +328,20 @@ impl Lowerer {
             let stmt_span = self.span(&stmt);
             let rule = stmt.as_rule();
             let mut it = Children::new(stmt);
-            it.pop(); // The statement keyword.
+            let keyword = it.pop().as_str().to_string(); // The statement keyword.
             let stmt = match rule {
+                Rule::order_stmt => {
+                    let field = self.ident(it.pop());
+                    it.skip_keyword(Rule::kw_on);
+                    let target = self.target(it.pop());
+                    RuleStmt::Order {
+                        field,
+                        descending: keyword.ends_with("decreasing"),
+                        strict: keyword.starts_with("strictly"),
+                        target,
+                        span: stmt_span,
+                    }
+                }
                 Rule::when_stmt => {
                     if seen_when {
                         self.soft_error(stmt_span, "a rule has at most one `when`: combine the conditions with `and`");

@@ -101,20 +101,22 @@ fn jcl_parses_without_errors() {
             rule F2 fatal 5269..5385
             rule F3 fatal 5386..5989
             rule F4 fatal 5990..6110
-            rule R0 reject 6176..6247
-            rule R1 reject 6248..6417
-            rule R2 reject 6418..6485
-            rule R3 reject 6486..6538
-            rule R4 reject 6539..6741
-            rule R5 reject 6742..6948
-            rule R6 reject 6949..7157
-            rule R7 reject 7158..7284
-            rule R8 reject 7285..7465
-            rule R9 reject 7466..7677
-            rule R10 reject 7678..7931
-            rule W1 warn 8001..8166
-            rule W2 warn 8167..8381
-            rule D1 reject 8448..8624
+            rule F5 fatal 6358..6489
+            rule F6 warn 6490..6616
+            rule R0 reject 6682..6753
+            rule R1 reject 6754..6923
+            rule R2 reject 6924..6991
+            rule R3 reject 6992..7044
+            rule R4 reject 7045..7247
+            rule R5 reject 7248..7454
+            rule R6 reject 7455..7663
+            rule R7 reject 7664..7790
+            rule R8 reject 7791..7971
+            rule R9 reject 7972..8183
+            rule R10 reject 8184..8437
+            rule W1 warn 8507..8672
+            rule W2 warn 8673..8887
+            rule D1 reject 8954..9130
         "#]],
     );
 }
@@ -601,7 +603,7 @@ fn unclosed_brace_costs_one_item() {
         "rule R1 reject \"x\" {\n  check a on a\nrule R2 reject \"y\"\n",
         expect![[r#"
             rule R2 reject 36..54
-            error 36..36 "": expected a statement: when, check, require or unique, `}` or `=`, but the item ends here
+            error 36..36 "": expected a statement: when, check, require or unique, `}`, `=` or `increasing` or `decreasing`, but the item ends here
         "#]],
     );
 }

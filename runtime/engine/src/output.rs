@@ -68,6 +68,8 @@ pub struct Summary {
     pub warnings: BTreeMap<String, u64>,
     /// Info findings per rule id, counted over accepted lines.
     pub info: BTreeMap<String, u64>,
+    /// The `warn` file checks that failed, such as `"F6 malformed lines"` (the file is loaded).
+    pub file_warnings: Vec<String>,
     /// The hash of the compiled spec.
     pub spec_hash: String,
     /// The blake3 hash of the raw input bytes, lowercase hex.

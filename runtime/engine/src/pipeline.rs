@@ -92,8 +92,9 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             collect_row_fatal(&program, &result, &mut row_fatal);
             for (check, counts) in key_counts.iter_mut().enumerate() {
                 let hashes = &result.key_hashes[check][..batch.len()];
-                for (hash, rejected) in hashes.iter().zip(&result.rejected) {
-                    if !rejected {
+                let unique_check = &program.unique_checks[check];
+                for (row, (hash, rejected)) in hashes.iter().zip(&result.rejected).enumerate() {
+                    if !rejected && !key_is_null(unique_check, &result, row) {
                         *counts.entry(*hash).or_insert(0) += 1;
                     }
                 }
@@ -119,6 +120,16 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let mut accepted_sink =
         if known_fatal { None } else { Some(output.accepted_writer(interpreter.output_schema(), &options)?) };
     let mut rejects_sink = output.rejects_writer(&options)?;
+    let feedback_path = output.staging_path().join(FEEDBACK_FILE);
+    let mut feedback_file = std::io::BufWriter::new(
+        std::fs::File::create(&feedback_path).map_err(|e| RuntimeError::io("create", &feedback_path, e))?,
+    );
+    {
+        use std::io::Write as _;
+        feedback_file
+            .write_all(FEEDBACK_HEADER.as_bytes())
+            .map_err(|e| RuntimeError::io("write", &feedback_path, e))?;
+    }
     let mut warnings_sink = output.warnings_writer(&options)?;
     let mut counts = Counts::default();
     let mut aggregates = AggregateStates::new(&program);
@@ -146,6 +157,12 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             if written.warnings.num_rows() > 0 {
                 warnings_sink.write(&written.warnings)?;
             }
+            if !written.feedback.is_empty() {
+                use std::io::Write as _;
+                feedback_file
+                    .write_all(written.feedback.as_bytes())
+                    .map_err(|e| RuntimeError::io("write", &feedback_path, e))?;
+            }
             Ok(())
         })?
     };
@@ -166,6 +183,10 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     }
     rejects_sink.finish()?;
     warnings_sink.finish()?;
+    {
+        use std::io::Write as _;
+        feedback_file.flush().map_err(|e| RuntimeError::io("write", &feedback_path, e))?;
+    }
 
     let accepted = if fatal { 0 } else { counts.accepted };
     let refused = if fatal { counts.accepted } else { 0 };
@@ -175,12 +196,20 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             facts.data_lines, counts.rejected_lines
         )));
     }
+    // Line warnings per rule (every warn rule that can flag a line, even when it flagged none);
+    // warn-level file checks are reported apart, as `file_warnings`.
     let mut warnings = BTreeMap::new();
-    for rule in &program.rules {
-        if rule.severity == RuleSeverity::Warn {
+    for (idx, rule) in program.rules.iter().enumerate() {
+        let file_level = program.file_checks.iter().any(|c| c.rule as usize == idx);
+        if rule.severity == RuleSeverity::Warn && !file_level {
             warnings.insert(rule.id.clone(), counts.warnings.get(&rule.id).copied().unwrap_or(0));
         }
     }
+    let file_warnings: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.passed && program.rules[o.rule as usize].severity == RuleSeverity::Warn)
+        .map(|o| format!("{} {}", program.rule_id(o.rule), o.target))
+        .collect();
     timings.insert("total".to_string(), ms(started));
     let rules = rule_stats(&program, &check_stats, &outcomes, &counts, facts.data_lines);
     let summary = Summary {
@@ -194,6 +223,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         per_rule: counts.per_rule,
         warnings,
         info: counts.info,
+        file_warnings,
         spec_hash: config.spec_hash.clone(),
         input_hash: facts.input_hash.clone(),
         input_bytes: facts.bytes,
@@ -405,11 +435,27 @@ fn evaluate_chunks(
             Err(_) => return,
         };
         let Ok((seq, chunk)) = item else { return };
-        let batch = split_chunk(&chunk, dialect);
-        let result = interpreter
-            .eval_batch(&batch)
-            .map(|result| (batch, result))
-            .map_err(|e| RuntimeError::Internal(format!("evaluation failed: {e}")));
+        let first_line = chunk.first_line_no();
+        // A panic here is a bug, but it must end in a clear error and no output, not an abort of
+        // the whole process with a partial folder: catch it and report it as an internal error.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let batch = split_chunk(&chunk, dialect);
+            interpreter.eval_batch(&batch).map(|result| (batch, result))
+        }));
+        let result = match outcome {
+            Ok(Ok(done)) => Ok(done),
+            Ok(Err(e)) => Err(RuntimeError::Internal(format!("evaluation failed: {e}"))),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                Err(RuntimeError::Internal(format!(
+                    "the evaluator panicked on the chunk starting at line {first_line}: {what}"
+                )))
+            }
+        };
         if results.send((seq, result)).is_err() {
             return;
         }
@@ -490,6 +536,13 @@ fn rule_stats(
                 observed = outcome.observed.as_ref().map_or(serde_json::Value::Null, scalar_json);
             }
         }
+        for (check, (seen, broken)) in program.order_checks.iter().zip(&counts.order_stats) {
+            if check.rule == idx {
+                scope = "dataset";
+                considered += seen;
+                unexpected += broken;
+            }
+        }
         if program.unique_checks.iter().any(|c| c.rule == idx) {
             scope = "dataset";
             considered += counts.unique_candidates;
@@ -535,8 +588,74 @@ fn scalar_json(value: &Scalar) -> serde_json::Value {
     }
 }
 
+/// A key whose parts are all null takes no part in uniqueness (GX's default, and what an analyst
+/// expects: missing keys are the `require` rules' business).
+fn key_is_null(check: &etr_ir::UniqueCheck, result: &BatchResult, row: usize) -> bool {
+    check.key.iter().all(|&f| result.fields.get(f as usize).is_none_or(|a| a.is_null(row)))
+}
+
+/// A value of an ordering check, from a field's internal array.
+#[derive(Debug, Clone, PartialEq)]
+enum OrderValue {
+    Int(i64),
+    Number(f64),
+    Date(i32),
+    Text(String),
+}
+
+impl OrderValue {
+    fn of(array: &dyn arrow::array::Array, row: usize) -> Option<OrderValue> {
+        use arrow::array::{AsArray, Date32Array, Float64Array, Int64Array};
+        if row >= array.len() || array.is_null(row) {
+            return None;
+        }
+        let any = array.as_any();
+        if let Some(a) = any.downcast_ref::<Int64Array>() {
+            return Some(OrderValue::Int(a.value(row)));
+        }
+        if let Some(a) = any.downcast_ref::<Float64Array>() {
+            return Some(OrderValue::Number(a.value(row)));
+        }
+        if let Some(a) = any.downcast_ref::<Date32Array>() {
+            return Some(OrderValue::Date(a.value(row)));
+        }
+        if let Some(a) = array.as_string_view_opt() {
+            return Some(OrderValue::Text(a.value(row).to_string()));
+        }
+        array.as_string_opt::<i32>().map(|a| OrderValue::Text(a.value(row).to_string()))
+    }
+
+    fn cmp_to(&self, other: &OrderValue) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (OrderValue::Int(a), OrderValue::Int(b)) => a.cmp(b),
+            (OrderValue::Number(a), OrderValue::Number(b)) => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+            (OrderValue::Date(a), OrderValue::Date(b)) => a.cmp(b),
+            (OrderValue::Text(a), OrderValue::Text(b)) => a.cmp(b),
+            _ => Ordering::Equal,
+        }
+    }
+}
+
+impl OrderValue {
+    /// The value as the rejects show it, rendered like every other value of its type.
+    fn render(&self, program: &Program, kind: TypeKind) -> String {
+        let scalar = match self {
+            OrderValue::Int(v) => Scalar::Int(*v),
+            OrderValue::Number(v) => Scalar::Number(*v),
+            OrderValue::Date(days) => Scalar::Date(*days),
+            OrderValue::Text(v) => Scalar::Text(v.as_str().into()),
+        };
+        etr_interp::render_scalar(program, kind, &scalar).unwrap_or_default()
+    }
+}
+
 #[derive(Default)]
 struct Counts {
+    /// Per ordering check: the previous non-null value in file order.
+    order_prev: Vec<Option<OrderValue>>,
+    /// Per ordering check: values considered, and values that broke it.
+    order_stats: Vec<(u64, u64)>,
     /// Lines that reached the uniqueness checks (no row rule rejected them).
     unique_candidates: u64,
     accepted: u64,
@@ -550,6 +669,36 @@ struct WrittenBatch {
     accepted: Option<RecordBatch>,
     rejects: RecordBatch,
     warnings: RecordBatch,
+    /// The batch's rows of the contributor feedback file (CSV, file order).
+    feedback: String,
+}
+
+/// The contributor feedback file's name in the output folder.
+pub const FEEDBACK_FILE: &str = "feedback.csv";
+
+/// The header of `feedback.csv`: what a contributor needs to fix a line, in their own terms.
+const FEEDBACK_HEADER: &str = "line,rule,severity,field,value,message,raw_line\n";
+
+/// Appends one CSV record (RFC 4180: fields quoted when they hold a comma, quote or line break).
+fn feedback_row(out: &mut String, row: &ViolationRow<'_>) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{},", row.line_no);
+    for (i, field) in [row.rule, row.severity.as_str(), row.field, row.value.unwrap_or(""), row.message, row.raw_line]
+        .iter()
+        .enumerate()
+    {
+        if i > 0 {
+            out.push(',');
+        }
+        if field.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&field.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(field);
+        }
+    }
+    out.push('\n');
 }
 
 /// Decides every line of a batch (accepted, rejected, duplicate) and builds its output rows.
@@ -564,17 +713,49 @@ fn write_batch(
     let rows = batch.len();
     let mut keep = vec![false; rows];
     let mut duplicate_of: Vec<Option<usize>> = vec![None; rows];
+    // Per row, the ordering checks it broke, with the offending value.
+    let mut order_broken: Vec<Vec<(usize, String)>> = vec![Vec::new(); rows];
+    if counts.order_prev.len() != program.order_checks.len() {
+        counts.order_prev = vec![None; program.order_checks.len()];
+        counts.order_stats = vec![(0, 0); program.order_checks.len()];
+    }
     for row in 0..rows {
         if result.rejected[row] {
             continue;
         }
         counts.unique_candidates += 1;
-        duplicate_of[row] =
-            (0..program.unique_checks.len()).find(|&c| duplicates[c].contains(&result.key_hashes[c][row]));
-        keep[row] = duplicate_of[row].is_none();
+        duplicate_of[row] = (0..program.unique_checks.len()).find(|&c| {
+            !key_is_null(&program.unique_checks[c], result, row) && duplicates[c].contains(&result.key_hashes[c][row])
+        });
+        let mut reject_order = false;
+        for (c, check) in program.order_checks.iter().enumerate() {
+            let Some(value) = result.fields.get(check.field as usize).and_then(|a| OrderValue::of(a.as_ref(), row))
+            else {
+                continue;
+            };
+            counts.order_stats[c].0 += 1;
+            if let Some(previous) = &counts.order_prev[c] {
+                let ordering = value.cmp_to(previous);
+                let broken = match (check.descending, check.strict) {
+                    (false, false) => ordering == std::cmp::Ordering::Less,
+                    (false, true) => ordering != std::cmp::Ordering::Greater,
+                    (true, false) => ordering == std::cmp::Ordering::Greater,
+                    (true, true) => ordering != std::cmp::Ordering::Less,
+                };
+                if broken {
+                    counts.order_stats[c].1 += 1;
+                    let kind = program.record.fields.get(check.field as usize).map_or(TypeKind::Null, |f| f.ty.kind);
+                    order_broken[row].push((c, value.render(program, kind)));
+                    reject_order |= program.rules[check.rule as usize].severity == RuleSeverity::Reject;
+                }
+            }
+            counts.order_prev[c] = Some(value);
+        }
+        keep[row] = duplicate_of[row].is_none() && !reject_order;
     }
     let mut rejects = ViolationRowsBuilder::new();
     let mut warnings = ViolationRowsBuilder::new();
+    let mut feedback = String::new();
     let raw_line = |row: usize| batch.lines.value(row);
     let mut violations = result.violations.iter().peekable();
     for row in 0..rows {
@@ -599,7 +780,7 @@ fn write_batch(
             } else {
                 *counts.warnings.entry(rule.id.clone()).or_insert(0) += 1;
             }
-            builder.append(ViolationRow {
+            let violation = ViolationRow {
                 line_no,
                 rule: &rule.id,
                 severity,
@@ -607,14 +788,16 @@ fn write_batch(
                 value: v.value.as_deref(),
                 message: &rule.message,
                 raw_line: raw_line(row),
-            });
+            };
+            feedback_row(&mut feedback, &violation);
+            builder.append(violation);
         }
         if let Some(check) = duplicate_of[row] {
             let check = &program.unique_checks[check];
             let rule = &program.rules[check.rule as usize];
             rejected_here = true;
             *counts.per_rule.entry(rule.id.clone()).or_insert(0) += 1;
-            rejects.append(ViolationRow {
+            let violation = ViolationRow {
                 line_no,
                 rule: &rule.id,
                 severity: Severity::Reject,
@@ -622,7 +805,35 @@ fn write_batch(
                 value: None,
                 message: &rule.message,
                 raw_line: raw_line(row),
-            });
+            };
+            feedback_row(&mut feedback, &violation);
+            rejects.append(violation);
+        }
+        for (c, value) in &order_broken[row] {
+            let check = &program.order_checks[*c];
+            let rule = &program.rules[check.rule as usize];
+            let (severity, builder) = match rule.severity {
+                RuleSeverity::Reject => (Severity::Reject, &mut rejects),
+                RuleSeverity::Warn if keep[row] => (Severity::Warn, &mut warnings),
+                _ => continue,
+            };
+            if severity == Severity::Reject {
+                rejected_here = true;
+                *counts.per_rule.entry(rule.id.clone()).or_insert(0) += 1;
+            } else {
+                *counts.warnings.entry(rule.id.clone()).or_insert(0) += 1;
+            }
+            let violation = ViolationRow {
+                line_no,
+                rule: &rule.id,
+                severity,
+                field: &check.target,
+                value: Some(value),
+                message: &rule.message,
+                raw_line: raw_line(row),
+            };
+            feedback_row(&mut feedback, &violation);
+            builder.append(violation);
         }
         if rejected_here {
             counts.rejected_lines += 1;
@@ -635,7 +846,7 @@ fn write_batch(
     let accepted = interpreter
         .output_batch(batch, result, &keep)
         .map_err(|e| RuntimeError::Internal(format!("building the accepted batch: {e}")))?;
-    Ok(WrittenBatch { accepted: Some(accepted), rejects: rejects.finish()?, warnings: warnings.finish()? })
+    Ok(WrittenBatch { accepted: Some(accepted), rejects: rejects.finish()?, warnings: warnings.finish()?, feedback })
 }
 
 /// The hash that identifies a spec in summaries: blake3 over the texts it was compiled from.

@@ -140,8 +140,12 @@ fn compare_key(key: &str, expected: &Value, actual: &Value, tolerance: Option<f6
                 return Ok(());
             }
             let pks = |v: &Value| {
-                let mut pks: Vec<i64> =
-                    v.as_array().into_iter().flatten().filter_map(|e| e.get("pk_index").and_then(Value::as_i64)).collect();
+                let mut pks: Vec<i64> = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.get("pk_index").and_then(Value::as_i64))
+                    .collect();
                 pks.sort_unstable();
                 pks
             };

@@ -39,13 +39,14 @@ pub struct Table {
 
 /// Words the grammar reserves: a field cannot be named after one.
 const RESERVED: &[&str] = &[
-    "and", "or", "not", "in", "is", "null", "true", "false", "if", "then", "else", "match", "check", "when",
-    "require", "unique", "on", "reject", "fail", "mostly",
+    "and", "or", "not", "in", "is", "null", "true", "false", "if", "then", "else", "match", "check", "when", "require",
+    "unique", "on", "reject", "fail", "mostly",
 ];
 
 impl Table {
-    /// The table of a dataset object (`data`, optional `schemas`).
-    pub fn from_dataset(dataset: &Value) -> Result<Table, String> {
+    /// The table of a dataset object (`data`, optional `schemas`), its columns in `order` (the
+    /// file's key order; `serde_json` sorts keys), then any others.
+    pub fn from_dataset(dataset: &Value, order: &[String]) -> Result<Table, String> {
         let data = dataset.get("data").and_then(Value::as_object).ok_or("the dataset has no `data` object")?;
         let schemas = dataset.get("schemas");
         let schema_of = |backend: &str, column: &str| {
@@ -53,7 +54,10 @@ impl Table {
         };
         let mut columns: Vec<Column> = Vec::new();
         let mut rows = None;
-        for (i, (name, values)) in data.iter().enumerate() {
+        let mut names: Vec<&String> = order.iter().filter(|n| data.contains_key(*n)).collect();
+        names.extend(data.keys().filter(|k| !order.contains(k)));
+        for (i, name) in names.into_iter().enumerate() {
+            let values = &data[name];
             let values = values.as_array().ok_or_else(|| format!("column {name} is not a list"))?.clone();
             if *rows.get_or_insert(values.len()) != values.len() {
                 return Err(format!("column {name} has another length"));

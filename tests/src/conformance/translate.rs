@@ -92,11 +92,10 @@ fn literal(value: &Value) -> Option<String> {
 /// it (pandas compares `"1"` and `1` as different; an int never equals 1.5).
 fn member_literal(column: &Column, value: &Value) -> Option<String> {
     match (column.kind, value) {
-        (Kind::Int, Value::Number(n)) => {
-            n.as_i64().map(|i| i.to_string()).or_else(|| {
-                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| format!("{}", f as i64))
-            })
-        }
+        (Kind::Int, Value::Number(n)) => n
+            .as_i64()
+            .map(|i| i.to_string())
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| format!("{}", f as i64))),
         (Kind::Number, Value::Number(n)) => {
             let f = n.as_f64()?;
             let text = format!("{f}");
@@ -135,12 +134,16 @@ impl<'a> Args<'a> {
     }
 
     fn column(&mut self, key: &'static str) -> Result<usize, Translation> {
-        let name = self.get(key).and_then(Value::as_str).ok_or_else(|| Translation::Refused(format!("`{key}` is missing")))?;
+        let name =
+            self.get(key).and_then(Value::as_str).ok_or_else(|| Translation::Refused(format!("`{key}` is missing")))?;
         self.table.index_of(name).ok_or_else(|| Translation::Refused(format!("no column {name}")))
     }
 
     fn columns(&mut self, key: &'static str) -> Result<Vec<usize>, Translation> {
-        let list = self.get(key).and_then(Value::as_array).ok_or_else(|| Translation::Refused(format!("`{key}` is missing")))?;
+        let list = self
+            .get(key)
+            .and_then(Value::as_array)
+            .ok_or_else(|| Translation::Refused(format!("`{key}` is missing")))?;
         list.iter()
             .map(|v| {
                 let name = v.as_str().unwrap_or_default();
@@ -180,12 +183,8 @@ impl<'a> Args<'a> {
 
     fn unknown(&self) -> Option<String> {
         const IGNORED: &[&str] = &["result_format", "catch_exceptions", "include_config", "meta"];
-        let unknown: Vec<&str> = self
-            .kwargs
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !self.used.contains(k) && !IGNORED.contains(k))
-            .collect();
+        let unknown: Vec<&str> =
+            self.kwargs.keys().map(String::as_str).filter(|k| !self.used.contains(k) && !IGNORED.contains(k)).collect();
         if unknown.is_empty() { None } else { Some(unknown.join(", ")) }
     }
 }
@@ -222,7 +221,8 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             let column = &table.columns[c];
             let negate = expectation.contains("not_be");
             let condition = match args.get("value_set") {
-                None => "true".to_string(),
+                // GX raises a TypeError for a null set.
+                None => return Err(Translation::Refused("value_set is null".into())),
                 Some(set) => {
                     let set = set.as_array().ok_or_else(|| Translation::Refused("value_set is not a list".into()))?;
                     let members: Vec<String> = set.iter().filter_map(|v| member_literal(column, v)).collect();
@@ -235,42 +235,51 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
         "expect_column_values_to_be_between" | "expect_column_values_to_be_between_tz_naive" => {
             let c = args.column("column")?;
             let field = table.columns[c].field.clone();
-            let condition = bounds(args, &field, true)?;
+            let condition = bounds(args, &field, true, BothNull::Refuse)?;
             row_rule(args, c, None, &condition, true)
         }
         "expect_column_value_lengths_to_be_between" => {
             let c = args.column("column")?;
             for key in ["min_value", "max_value"] {
-                if let Some(v) = args.get(key) {
-                    if v.as_i64().is_none() {
-                        return Err(Translation::Refused(format!("{key} must be an integer")));
-                    }
+                if args.get(key).is_some_and(|v| v.as_i64().is_none()) {
+                    return Err(Translation::Refused(format!("{key} must be an integer")));
                 }
             }
             let length = format!("length({})", table.columns[c].field);
             // Lengths: min above max is no error, it makes every value unexpected.
-            let condition = bounds(args, &length, false)?;
+            let condition = bounds(args, &length, false, BothNull::Refuse)?;
             row_rule(args, c, None, &condition, true)
         }
         "expect_column_value_lengths_to_equal" => {
             let c = args.column("column")?;
-            let value = args.get("value").and_then(Value::as_i64).ok_or_else(|| Translation::Refused("value must be an integer".into()))?;
+            let value = args
+                .get("value")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| Translation::Refused("value must be an integer".into()))?;
             let condition = format!("length({}) == {value}", table.columns[c].field);
             row_rule(args, c, None, &condition, true)
         }
         "expect_column_values_to_match_regex" | "expect_column_values_to_not_match_regex" => {
             let c = args.column("column")?;
-            let regex = args.get("regex").and_then(Value::as_str).ok_or_else(|| Translation::Refused("regex is missing".into()))?;
+            let regex = args
+                .get("regex")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Translation::Refused("regex is missing".into()))?;
             let matches = format!("{}.matches({})", table.columns[c].field, text_literal(regex));
             let condition = if expectation.contains("not_match") { format!("not {matches}") } else { matches };
             row_rule(args, c, None, &condition, true)
         }
         "expect_column_values_to_match_regex_list" | "expect_column_values_to_not_match_regex_list" => {
             let c = args.column("column")?;
-            let list = args.get("regex_list").and_then(Value::as_array).ok_or_else(|| Translation::Refused("regex_list is missing".into()))?;
+            let list = args
+                .get("regex_list")
+                .and_then(Value::as_array)
+                .ok_or_else(|| Translation::Refused("regex_list is missing".into()))?;
             let field = &table.columns[c].field;
-            let each: Vec<String> =
-                list.iter().map(|r| format!("{field}.matches({})", text_literal(r.as_str().unwrap_or_default()))).collect();
+            let each: Vec<String> = list
+                .iter()
+                .map(|r| format!("{field}.matches({})", text_literal(r.as_str().unwrap_or_default())))
+                .collect();
             let condition = if expectation.contains("not_match") {
                 // Unexpected when any regex matches.
                 format!("not ({})", each.join(" or "))
@@ -286,7 +295,10 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
         }
         "expect_column_values_to_match_strftime_format" => {
             let c = args.column("column")?;
-            let format = args.get("strftime_format").and_then(Value::as_str).ok_or_else(|| Translation::Refused("strftime_format is missing".into()))?;
+            let format = args
+                .get("strftime_format")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Translation::Refused("strftime_format is missing".into()))?;
             let condition =
                 format!("(parse_date({}, {}) else null) is not null", table.columns[c].field, text_literal(format));
             row_rule(args, c, None, &condition, true)
@@ -298,7 +310,10 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             if args.row_condition(&mut uses)?.is_some() {
                 return unsupported("a unique check cannot have a when condition");
             }
-            let rule = format!("rule X reject \"the value is not unique\"{mostly} {{\n  unique {} on {}\n}}\n", table.columns[c].field, table.columns[c].field);
+            let rule = format!(
+                "rule X reject \"the value is not unique\"{mostly} {{\n  unique {} on {}\n}}\n",
+                table.columns[c].field, table.columns[c].field
+            );
             Ok(Plan { rule, uses, header_fields: None, shape: Shape::Column(c) })
         }
         "expect_compound_columns_to_be_unique" => {
@@ -313,7 +328,10 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
                 other => return Err(Translation::Refused(format!("ignore_row_if {other}"))),
             }
             let fields: Vec<&str> = cs.iter().map(|&i| table.columns[i].field.as_str()).collect();
-            let rule = format!("rule X reject \"the key is not unique\"{mostly} {{\n  unique {} on key\n}}\n", fields.join(", "));
+            let rule = format!(
+                "rule X reject \"the key is not unique\"{mostly} {{\n  unique {} on key\n}}\n",
+                fields.join(", ")
+            );
             Ok(Plan { rule, uses, header_fields: None, shape: Shape::Multi(cs) })
         }
         "expect_column_pair_values_a_to_be_greater_than_b"
@@ -335,11 +353,19 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
                 }
                 "expect_column_pair_values_to_be_equal" => format!("{fa} == {fb}"),
                 _ => {
-                    let pairs = args.get("value_pairs_set").and_then(Value::as_array).ok_or_else(|| Translation::Refused("value_pairs_set is missing".into()))?;
+                    let pairs = args
+                        .get("value_pairs_set")
+                        .and_then(Value::as_array)
+                        .ok_or_else(|| Translation::Refused("value_pairs_set is missing".into()))?;
                     let mut alternatives = Vec::new();
                     for pair in pairs {
-                        let pair = pair.as_array().filter(|p| p.len() == 2).ok_or_else(|| Translation::Refused("a pair is not [a, b]".into()))?;
-                        if let (Some(x), Some(y)) = (member_literal(&table.columns[a], &pair[0]), member_literal(&table.columns[b], &pair[1])) {
+                        let pair = pair
+                            .as_array()
+                            .filter(|p| p.len() == 2)
+                            .ok_or_else(|| Translation::Refused("a pair is not [a, b]".into()))?;
+                        if let (Some(x), Some(y)) =
+                            (member_literal(&table.columns[a], &pair[0]), member_literal(&table.columns[b], &pair[1]))
+                        {
                             alternatives.push(format!("({fa} == {x} and {fb} == {y})"));
                         }
                     }
@@ -359,13 +385,20 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             let cs = args.columns("column_list")?;
             let fields: Vec<String> = cs.iter().map(|&i| table.columns[i].field.clone()).collect();
             let guard = match args.get("ignore_row_if").and_then(Value::as_str).unwrap_or("all_values_are_missing") {
-                "all_values_are_missing" => Some(fields.iter().map(|f| format!("{f} is not null")).collect::<Vec<_>>().join(" or ")),
-                "any_value_is_missing" => Some(fields.iter().map(|f| format!("{f} is not null")).collect::<Vec<_>>().join(" and ")),
+                "all_values_are_missing" => {
+                    Some(fields.iter().map(|f| format!("{f} is not null")).collect::<Vec<_>>().join(" or "))
+                }
+                "any_value_is_missing" => {
+                    Some(fields.iter().map(|f| format!("{f} is not null")).collect::<Vec<_>>().join(" and "))
+                }
                 "never" => None,
                 other => return Err(Translation::Refused(format!("ignore_row_if {other}"))),
             };
             let condition = if expectation == "expect_multicolumn_sum_to_equal" {
-                let total = args.get("sum_total").and_then(literal).ok_or_else(|| Translation::Refused("sum_total is missing".into()))?;
+                let total = args
+                    .get("sum_total")
+                    .and_then(literal)
+                    .ok_or_else(|| Translation::Refused("sum_total is missing".into()))?;
                 format!("({} == {total}) ?? false", fields.join(" + "))
             } else {
                 let mut pairs = Vec::new();
@@ -403,7 +436,7 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
                 "expect_column_stdev_to_be_between" => format!("stdev({value})"),
                 "expect_column_sum_to_be_between" => format!("sum({value})"),
                 "expect_column_unique_value_count_to_be_between" => format!("count_distinct({value})"),
-                _ => format!("count_distinct({value}) * 1.0 / sum(if {value} is null then 0 else 1)"),
+                _ => format!("count_distinct({value}) * 1.0 / count_where({value} is not null)"),
             };
             let both_null = args.get("min_value").is_none() && args.get("max_value").is_none();
             let condition = if both_null {
@@ -412,13 +445,16 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
                 }
                 format!("{aggregate} is not null")
             } else {
-                bounds(args, &aggregate, true)?
+                bounds(args, &aggregate, true, BothNull::Refuse)?
             };
             Ok(file_rule(&condition, "aggregate", None))
         }
         "expect_table_row_count_to_be_between" | "expect_table_row_count_to_equal" => {
             let condition = if expectation.ends_with("equal") {
-                let value = args.get("value").and_then(Value::as_i64).ok_or_else(|| Translation::Refused("value must be an integer".into()))?;
+                let value = args
+                    .get("value")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| Translation::Refused("value must be an integer".into()))?;
                 format!("count() == {value}")
             } else {
                 for key in ["min_value", "max_value"] {
@@ -426,7 +462,7 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
                         return Err(Translation::Refused(format!("{key} must be an integer")));
                     }
                 }
-                bounds(args, "count()", true)?
+                bounds(args, "count()", true, BothNull::Vacuous)?
             };
             Ok(file_rule(&condition, "count", None))
         }
@@ -436,7 +472,10 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             let count: Vec<String> = (0..fields).map(|i| format!("(if header.h{i} is null then 0 else 1)")).collect();
             let count = format!("({})", count.join(" + "));
             let condition = if expectation.ends_with("equal") {
-                let value = args.get("value").and_then(Value::as_i64).ok_or_else(|| Translation::Refused("value must be an integer".into()))?;
+                let value = args
+                    .get("value")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| Translation::Refused("value must be an integer".into()))?;
                 format!("{count} == {value}")
             } else {
                 for key in ["min_value", "max_value"] {
@@ -444,16 +483,21 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
                         return Err(Translation::Refused(format!("{key} must be an integer")));
                     }
                 }
-                bounds(args, &count, true)?
+                bounds(args, &count, true, BothNull::Vacuous)?
             };
             Ok(file_rule(&condition, "columns", Some(fields)))
         }
         "expect_column_to_exist" => {
-            let name = args.get("column").and_then(Value::as_str).ok_or_else(|| Translation::Refused("column is missing".into()))?;
+            let name = args
+                .get("column")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Translation::Refused("column is missing".into()))?;
             let name = text_literal(name);
             let (condition, fields) = match args.get("column_index") {
                 Some(index) => {
-                    let i = index.as_u64().ok_or_else(|| Translation::Refused("column_index must be an integer".into()))? as usize;
+                    let i =
+                        index.as_u64().ok_or_else(|| Translation::Refused("column_index must be an integer".into()))?
+                            as usize;
                     (format!("header.h{i} == {name}"), table.columns.len().max(i + 1))
                 }
                 None => {
@@ -480,12 +524,16 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
         }
         "expect_table_columns_to_match_set" => {
             let n = table.columns.len();
-            let set = args.get("column_set").and_then(Value::as_array).ok_or_else(|| Translation::Refused("column_set is missing".into()))?;
+            // A null set is an empty one: vacuously true unless the match is exact.
+            let empty = Vec::new();
+            let set = args.get("column_set").and_then(Value::as_array).unwrap_or(&empty);
             let exact = args.get("exact_match").and_then(Value::as_bool).unwrap_or(true);
             let names: Vec<String> = set.iter().map(|v| text_literal(v.as_str().unwrap_or_default())).collect();
             let mut each: Vec<String> = names
                 .iter()
-                .map(|name| format!("({})", (0..n).map(|i| format!("header.h{i} == {name}")).collect::<Vec<_>>().join(" or ")))
+                .map(|name| {
+                    format!("({})", (0..n).map(|i| format!("header.h{i} == {name}")).collect::<Vec<_>>().join(" or "))
+                })
                 .collect();
             if exact {
                 each.extend((0..n).map(|i| format!("header.h{i} in [{}]", names.join(", "))));
@@ -496,9 +544,60 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             Ok(file_rule(&format!("({}) ?? false", each.join(" and ")), "columns", Some(n)))
         }
         "expect_column_values_to_be_increasing" | "expect_column_values_to_be_decreasing" => {
-            unsupported("no access to the previous row's value")
+            let c = args.column("column")?;
+            let mostly = args.mostly()?;
+            let mut uses = vec![c];
+            if args.row_condition(&mut uses)?.is_some() {
+                return unsupported("an order check cannot have a when condition");
+            }
+            let strictly =
+                if args.get("strictly").and_then(Value::as_bool).unwrap_or(false) { "strictly " } else { "" };
+            let direction = if expectation.ends_with("increasing") { "increasing" } else { "decreasing" };
+            let field = &table.columns[c].field;
+            let rule = format!(
+                "rule X reject \"the values are out of order\"{mostly} {{\n  {strictly}{direction} {field} on {field}\n}}\n"
+            );
+            Ok(Plan { rule, uses, header_fields: None, shape: Shape::Column(c) })
         }
-        "expect_column_value_z_scores_to_be_less_than" => unsupported("aggregates (mean, stdev) cannot be used in row checks"),
+        "expect_column_quantile_values_to_be_between" => {
+            let c = args.column("column")?;
+            let ranges =
+                args.get("quantile_ranges").ok_or_else(|| Translation::Refused("quantile_ranges is missing".into()))?;
+            let quantiles = ranges["quantiles"].as_array().cloned().unwrap_or_default();
+            let bounds = ranges["value_ranges"].as_array().cloned().unwrap_or_default();
+            if quantiles.len() != bounds.len() {
+                return Err(Translation::Refused("quantiles and value_ranges differ in length".into()));
+            }
+            let value = source_value(&table.columns[c]);
+            let mut parts = Vec::new();
+            for (q, range) in quantiles.iter().zip(&bounds) {
+                let q = number_literal(q).ok_or_else(|| Translation::Refused("a quantile is not a number".into()))?;
+                let q = if q.contains('.') { q } else { format!("{q}.0") };
+                let (lo, hi) = (&range[0], &range[1]);
+                if let (Some(l), Some(h)) = (lo.as_f64(), hi.as_f64())
+                    && l > h
+                {
+                    return Err(Translation::Refused("quantile_ranges must consist of ordered pairs".into()));
+                }
+                let quantile = format!("quantile({value}, {q})");
+                if let Some(l) = literal(lo) {
+                    parts.push(format!("{quantile} >= {l}"));
+                }
+                if let Some(h) = literal(hi) {
+                    parts.push(format!("{quantile} <= {h}"));
+                }
+                if lo.is_null() && hi.is_null() {
+                    parts.push(format!("{quantile} is not null"));
+                }
+            }
+            if parts.is_empty() {
+                return Err(Translation::Refused("no quantiles".into()));
+            }
+            Ok(file_rule(&parts.join(" and "), "quantiles", None))
+        }
+        "expect_column_value_z_scores_to_be_less_than" => {
+            unsupported("aggregates (mean, stdev) cannot be used in row checks")
+        }
         "expect_column_values_to_be_json_parseable" | "expect_column_values_to_match_json_schema" => {
             unsupported("no JSON functions")
         }
@@ -510,27 +609,35 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
         | "expect_column_distinct_values_to_contain_set"
         | "expect_column_distinct_values_to_equal_set" => unsupported("no distinct-value-set aggregate"),
         "expect_column_most_common_value_to_be_in_set" => unsupported("no mode aggregate"),
-        "expect_column_quantile_values_to_be_between" => unsupported("no quantile aggregate"),
         other => unsupported(&format!("no translation for {other}")),
     }
 }
 
+/// What GX does when both bounds are null.
+#[derive(Clone, Copy, PartialEq)]
+enum BothNull {
+    Refuse,
+    /// Vacuously true: the check only reads the value (so that it is still observed).
+    Vacuous,
+}
+
 /// A bounds condition over `value` from `min_value`, `max_value`, `strict_min`, `strict_max`.
-/// With `check_order`, min above max and both bounds null are refused, as GX refuses them.
-fn bounds(args: &mut Args, value: &str, check_order: bool) -> Result<String, Translation> {
+/// With `check_order`, min above max is refused, as GX refuses it.
+fn bounds(args: &mut Args, value: &str, check_order: bool, both_null: BothNull) -> Result<String, Translation> {
     let min = args.get("min_value");
     let max = args.get("max_value");
     let strict_min = args.get("strict_min").and_then(Value::as_bool).unwrap_or(false);
     let strict_max = args.get("strict_max").and_then(Value::as_bool).unwrap_or(false);
-    if check_order {
-        if min.is_none() && max.is_none() {
-            return Err(Translation::Refused("min_value and max_value cannot both be null".into()));
-        }
-        if let (Some(lo), Some(hi)) = (min.and_then(Value::as_f64), max.and_then(Value::as_f64)) {
-            if lo > hi {
-                return Err(Translation::Refused("min_value cannot be greater than max_value".into()));
-            }
-        }
+    if min.is_none() && max.is_none() {
+        return match both_null {
+            BothNull::Refuse => Err(Translation::Refused("min_value and max_value cannot both be null".into())),
+            BothNull::Vacuous => Ok(format!("{value} is not null")),
+        };
+    }
+    if let (true, Some(lo), Some(hi)) = (check_order, min.and_then(Value::as_f64), max.and_then(Value::as_f64))
+        && lo > hi
+    {
+        return Err(Translation::Refused("min_value cannot be greater than max_value".into()));
     }
     let mut parts = Vec::new();
     if let Some(lo) = min {
@@ -549,7 +656,13 @@ fn bounds(args: &mut Args, value: &str, check_order: bool) -> Result<String, Tra
 
 /// A row rule: `when` the row condition, the extra guard and (with `skip_nulls`) a non-null value,
 /// `check` the condition, showing column `c`'s raw value.
-fn row_rule(args: &mut Args, c: usize, guard: Option<&str>, condition: &str, skip_nulls: bool) -> Result<Plan, Translation> {
+fn row_rule(
+    args: &mut Args,
+    c: usize,
+    guard: Option<&str>,
+    condition: &str,
+    skip_nulls: bool,
+) -> Result<Plan, Translation> {
     let column = &args.table.columns[c];
     let mostly = args.mostly()?;
     let mut uses = vec![c];

@@ -41,7 +41,8 @@ pub(crate) fn is_valid_ssm(text: &str) -> bool {
 /// `None` otherwise (shorter text, or not a digit).
 pub(crate) fn nric_is_male(text: &str) -> Option<bool> {
     let b = *text.as_bytes().get(11)?;
-    b.is_ascii_digit().then_some((b - b'0') % 2 == 1)
+    // ASCII '0' is even, so a digit's parity is its byte's (no subtraction that could underflow).
+    b.is_ascii_digit().then_some(b % 2 == 1)
 }
 
 #[cfg(test)]
@@ -98,5 +99,8 @@ mod tests {
         assert_eq!(nric_is_male("850818145868"), Some(false));
         assert_eq!(nric_is_male("85081814586X"), None);
         assert_eq!(nric_is_male("8508"), None);
+        // Bytes below `0` (found by the conservation property test: this once underflowed).
+        assert_eq!(nric_is_male("85081814586-"), None);
+        assert_eq!(nric_is_male("85081814586 "), None);
     }
 }

@@ -205,6 +205,7 @@ pub fn program(columns: &[&str]) -> Program {
         aggregates: Vec::new(),
         file_checks: Vec::new(),
         unique_checks: Vec::new(),
+        order_checks: Vec::new(),
     }
 }
 

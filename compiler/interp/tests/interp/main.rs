@@ -3,6 +3,7 @@
 //! handlers, malformed lines, aggregates, file checks, key hashes and the output batch. One test
 //! binary: `jcl` runs the W1 spec, `props` holds the property tests, `tidy` the house-style checks.
 
+mod aggregates;
 mod jcl;
 mod number;
 mod props;
