@@ -80,8 +80,9 @@ impl Display for Program {
         for check in &self.file_checks {
             writeln!(
                 f,
-                "file check {} on {}: {}",
+                "file check {} {} on {}: {}",
                 self.rule_id(check.rule),
+                check.severity.as_str(),
                 check.target,
                 self.expr(&check.condition)
             )?;

@@ -326,6 +326,11 @@ pub struct FileCheck {
     pub rule: RuleIdx,
     pub target: String,
     pub condition: Expr,
+    /// What a broken check does: the rule's severity, or a zone's (`warn above 1%` of a reject
+    /// rule is a `Warn` file check of that rule).
+    pub severity: Severity,
+    /// For a check made from a rule's zone (`fatal above 2%`), the percentage.
+    pub zone: Option<F64>,
 }
 
 /// Every line whose key occurs more than once among the lines no row rule rejected breaks the rule

@@ -113,6 +113,8 @@ struct Checker<'a> {
     rule_raised: Vec<bool>,
     rule_has_body: Vec<bool>,
     rule_is_unique: Vec<bool>,
+    /// Each rule's zones (`fatal above 2%`) and the file they are written in.
+    rule_zones: Vec<(&'a str, Vec<ast::Zone>)>,
     lets: HashMap<String, LetState<'a>>,
     locals: Vec<ir::LocalDef>,
     /// Bindings with the span that reports a cycle through them.
@@ -145,6 +147,7 @@ impl<'a> Checker<'a> {
             rule_raised: Vec::new(),
             rule_has_body: Vec::new(),
             rule_is_unique: Vec::new(),
+            rule_zones: Vec::new(),
             lets: HashMap::new(),
             locals: Vec::new(),
             bindings: Vec::new(),
@@ -208,6 +211,14 @@ impl<'a> Checker<'a> {
                 Item::Table(table) => self.declare_table(table),
                 Item::Let(let_item) => self.declare_let(path, let_item),
                 _ => {}
+            }
+        }
+        // Overrides change shared rules before anything reads their severity.
+        let mut overridden: HashMap<String, Span> = HashMap::new();
+        for (path, item) in items {
+            if let Item::Override(over) = item {
+                self.file = path;
+                self.apply_override(over, &mut overridden);
             }
         }
         self.file = own_path;
@@ -274,6 +285,7 @@ impl<'a> Checker<'a> {
             }
         }
         self.file = own_path;
+        self.zone_checks(&row_checks, &mut file_checks, &unique_checks);
         let bindings = self.order_bindings();
         for (i, raised) in self.rule_raised.clone().into_iter().enumerate() {
             let has_checks = row_checks.iter().any(|c: &ir::RowCheck| c.rule as usize == i)
@@ -453,12 +465,7 @@ impl<'a> Checker<'a> {
             self.diagnostics.push(d);
             return;
         }
-        let severity = match rule.severity {
-            ast::Severity::Fatal => ir::Severity::Fatal,
-            ast::Severity::Reject => ir::Severity::Reject,
-            ast::Severity::Warn => ir::Severity::Warn,
-            ast::Severity::Info => ir::Severity::Info,
-        };
+        let severity = ir_severity(rule.severity);
         let idx = self.rules.len() as ir::RuleIdx;
         let mostly = rule.mostly.and_then(|(bits, span)| {
             let value = f64::from_bits(bits);
@@ -483,6 +490,7 @@ impl<'a> Checker<'a> {
         let unique =
             rule.body.as_ref().is_some_and(|b| b.stmts.iter().any(|s| matches!(s, ast::RuleStmt::Unique { .. })));
         self.rule_is_unique.push(unique);
+        self.rule_zones.push((self.file, rule.zones.clone()));
     }
 
     fn declare_table(&mut self, table: &'a ast::Table) {
@@ -1075,7 +1083,13 @@ impl<'a> Checker<'a> {
                         let ctx = Ctx { scope: Scope::File, target: &target_name };
                         let Some(expr) = self.infer(condition, ctx) else { continue };
                         let Some(expr) = self.expect_bool(expr, condition.span, "a check") else { continue };
-                        file_checks.push(ir::FileCheck { rule: rule_idx, target: target_name, condition: expr });
+                        file_checks.push(ir::FileCheck {
+                            rule: rule_idx,
+                            target: target_name,
+                            condition: expr,
+                            severity,
+                            zone: None,
+                        });
                     } else {
                         let Some(when) = row_when(self, &target_name) else { continue };
                         let ctx = Ctx { scope: Scope::Row, target: &target_name };
@@ -1225,6 +1239,144 @@ impl<'a> Checker<'a> {
                         unique_checks.push(ir::UniqueCheck { rule: rule_idx, target: target_text(target), key });
                     }
                 }
+            }
+        }
+    }
+
+    /// `override RULE ...`: a contributor's own severity, threshold or zones for a shared rule.
+    fn apply_override(&mut self, over: &ast::Override, seen: &mut HashMap<String, Span>) {
+        let Some(&idx) = self.rule_index.get(&over.rule.text) else {
+            let help = did_you_mean(&over.rule.text, self.rule_index.keys().map(|s| s.as_str())).or_else(|| {
+                Some("an override changes a rule declared elsewhere, such as a stdlib rule you `use`".into())
+            });
+            self.error(
+                codes::UNKNOWN_RULE,
+                format!("there is no rule {} to override", over.rule.text),
+                over.rule.span,
+                "unknown rule",
+            )
+            .help = help;
+            return;
+        };
+        if let Some(first) = seen.get(&over.rule.text) {
+            let d = Diagnostic::error(
+                codes::DUPLICATE_ITEM,
+                format!("rule {} is overridden twice", over.rule.text),
+                self.file,
+                over.rule.span,
+                "second override",
+            )
+            .with_secondary(self.file, *first, "first override")
+            .with_help("put every setting of the rule in one `override`");
+            self.diagnostics.push(d);
+            return;
+        }
+        seen.insert(over.rule.text.clone(), over.rule.span);
+        if let Some((severity, _)) = over.severity {
+            self.rules[idx as usize].severity = ir_severity(severity);
+        }
+        if let Some((bits, span)) = over.mostly {
+            let value = f64::from_bits(bits);
+            if (0.0..=1.0).contains(&value) {
+                self.rules[idx as usize].mostly = Some(ir::F64(value));
+            } else {
+                self.error(
+                    codes::BAD_THRESHOLD,
+                    format!("`mostly` is a share between 0 and 1, not {value}"),
+                    span,
+                    "out of range",
+                );
+            }
+        }
+        if !over.zones.is_empty() {
+            self.rule_zones[idx as usize] = (self.file, over.zones.clone());
+        }
+    }
+
+    /// File checks made from rules' zones: `SEVERITY above P%` breaks when more than P% of the
+    /// data lines broke the rule.
+    fn zone_checks(
+        &mut self,
+        row_checks: &[ir::RowCheck],
+        file_checks: &mut Vec<ir::FileCheck>,
+        unique_checks: &[ir::UniqueCheck],
+    ) {
+        for idx in 0..self.rules.len() {
+            let (file, zones) = self.rule_zones[idx].clone();
+            if zones.is_empty() {
+                continue;
+            }
+            self.file = file;
+            let rule_idx = idx as ir::RuleIdx;
+            let rule = self.rules[idx].clone();
+            let is_file_rule = file_checks.iter().any(|c| c.rule == rule_idx && c.zone.is_none());
+            let is_unique_rule = unique_checks.iter().any(|c| c.rule == rule_idx);
+            let _ = row_checks;
+            for zone in zones {
+                let percent = f64::from_bits(zone.percent);
+                let severity = ir_severity(zone.severity);
+                let problem = if rule.severity == ir::Severity::Fatal {
+                    Some(format!("rule {} is fatal: its first broken line already refuses the file", rule.id))
+                } else if is_file_rule {
+                    Some(format!("rule {} checks the whole file; zones count the lines that break a row rule", rule.id))
+                } else if is_unique_rule {
+                    Some(format!("rule {} is a uniqueness rule; its lines cannot be counted for a zone (yet)", rule.id))
+                } else if severity == ir::Severity::Reject {
+                    Some("a zone decides about the whole file: `fatal`, `warn` or `info`, not `reject`".to_string())
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    self.error(codes::RULE_SEVERITY, problem, zone.span, "zone not allowed here");
+                    continue;
+                }
+                if !(0.0..=100.0).contains(&percent) {
+                    self.error(
+                        codes::BAD_THRESHOLD,
+                        format!("a zone is a percentage between 0 and 100, not {percent}"),
+                        zone.span,
+                        "out of range",
+                    );
+                    continue;
+                }
+                let broken = self.aggregate_index(ir::Aggregate {
+                    function: ir::AggregateFunction::LinesBroken(rule_idx),
+                    argument: None,
+                });
+                let lines =
+                    self.aggregate_index(ir::Aggregate { function: ir::AggregateFunction::Count, argument: None });
+                let int_aggregate =
+                    |i: u32| ir::Expr { kind: ir::ExprKind::Aggregate(i), ty: Type::non_null(TypeKind::Int) };
+                let number = |v: f64| literal_expr(ir::Literal::Number(ir::F64(v)), TypeKind::Number);
+                let times = |a: ir::Expr, b: ir::Expr| ir::Expr {
+                    kind: ir::ExprKind::Binary(ir::BinaryOp::Mul, Box::new(a), Box::new(b)),
+                    ty: Type::nullable(TypeKind::Number),
+                };
+                let condition = ir::Expr {
+                    kind: ir::ExprKind::Binary(
+                        ir::BinaryOp::Le,
+                        Box::new(times(int_to_number(int_aggregate(broken)), number(100.0))),
+                        Box::new(times(int_to_number(int_aggregate(lines)), number(percent))),
+                    ),
+                    ty: Type::nullable(TypeKind::Bool),
+                };
+                file_checks.push(ir::FileCheck {
+                    rule: rule_idx,
+                    target: format!("above {percent}%"),
+                    condition,
+                    severity,
+                    zone: Some(ir::F64(percent)),
+                });
+            }
+        }
+    }
+
+    fn aggregate_index(&mut self, aggregate: ir::Aggregate) -> u32 {
+        match self.aggregates.iter().position(|a| *a == aggregate) {
+            Some(i) => i as u32,
+            None => {
+                self.aggregates.push(aggregate);
+                (self.aggregates.len() - 1) as u32
             }
         }
     }
@@ -2270,6 +2422,15 @@ impl<'a> Checker<'a> {
 enum Constant {
     Text(String, Span),
     Unit(ir::MoneyUnit),
+}
+
+fn ir_severity(severity: ast::Severity) -> ir::Severity {
+    match severity {
+        ast::Severity::Fatal => ir::Severity::Fatal,
+        ast::Severity::Reject => ir::Severity::Reject,
+        ast::Severity::Warn => ir::Severity::Warn,
+        ast::Severity::Info => ir::Severity::Info,
+    }
 }
 
 /// An int expression as a number (the compiler's only implicit conversion, made explicit).

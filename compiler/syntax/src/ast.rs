@@ -67,6 +67,7 @@ pub enum Item {
     Map(Map),
     Let(Let),
     Rule(Rule),
+    Override(Override),
     Record(Record),
     Code(Code),
 }
@@ -226,9 +227,32 @@ pub struct Rule {
     pub message: StringLit,
     /// `mostly 0.95`: the share of considered rows that must pass, as `f64` bits, and its span.
     pub mostly: Option<(u64, Span)>,
+    /// `fatal above 2%`, `warn above 0.5%`: file-level zones on the share of lines that break it.
+    pub zones: Vec<Zone>,
     /// `None` for a rule without braces, which only names a failure that
     /// handlers (`else reject R3`) refer to.
     pub body: Option<RuleBody>,
+    pub span: Span,
+}
+
+/// `SEVERITY above P%`: when more than P% of the data lines break the rule, the file gets that
+/// severity (`fatal`: refused; `warn`: loaded with a file warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    pub severity: Severity,
+    /// The percentage, as `f64` bits.
+    pub percent: u64,
+    pub span: Span,
+}
+
+/// `override RULE [SEVERITY] [mostly X] [zones]`: changes a rule declared elsewhere (a stdlib rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    pub doc: Option<Doc>,
+    pub rule: Ident,
+    pub severity: Option<(Severity, Span)>,
+    pub mostly: Option<(u64, Span)>,
+    pub zones: Vec<Zone>,
     pub span: Span,
 }
 
@@ -474,6 +498,7 @@ impl Item {
             Item::Map(it) => it.span,
             Item::Let(it) => it.span,
             Item::Rule(it) => it.span,
+            Item::Override(it) => it.span,
             Item::Record(it) => it.span,
             Item::Code(it) => it.span,
         }
@@ -488,6 +513,7 @@ impl Item {
             Item::Map(it) => it.doc.as_ref(),
             Item::Let(it) => it.doc.as_ref(),
             Item::Rule(it) => it.doc.as_ref(),
+            Item::Override(it) => it.doc.as_ref(),
             Item::Record(it) => it.doc.as_ref(),
             Item::Code(it) => it.doc.as_ref(),
         }
@@ -503,6 +529,7 @@ impl Item {
             Item::Map(_) => "map",
             Item::Let(_) => "let",
             Item::Rule(_) => "rule",
+            Item::Override(_) => "override",
             Item::Record(_) => "record",
             Item::Code(_) => "code",
         }

@@ -169,6 +169,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::number => "a number",
         Rule::order_stmt | Rule::order_kw => "`increasing` or `decreasing`",
         Rule::rule_mostly | Rule::kw_mostly => "`mostly`",
+        Rule::rule_zone | Rule::kw_above | Rule::percent => "a zone such as `fatal above 2%`",
+        Rule::override_item | Rule::kw_override => "`override`",
         Rule::severity => "a rule severity: fatal, reject, warn or info",
         Rule::literal => "a literal (a string, a number, a money amount, true, false or null)",
         Rule::literal_list => "a list of literals `[...]`",

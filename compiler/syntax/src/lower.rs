@@ -173,6 +173,22 @@ impl Lowerer {
                 Item::Let(Let { doc, name: self.ident(it.pop()), value: self.expr(it.pop())?.0, span })
             }
             Rule::rule_item => Item::Rule(self.rule(doc, span, it)?),
+            Rule::override_item => {
+                it.skip_keyword(Rule::kw_override);
+                let rule = self.ident(it.pop());
+                let (mut severity, mut mostly, mut zones) = (None, None, Vec::new());
+                for option in it {
+                    match option.as_rule() {
+                        Rule::severity => {
+                            let span = self.span(&option);
+                            severity = Some((severity_of(option.as_str()), span));
+                        }
+                        Rule::rule_mostly => mostly = Some(self.mostly(option)),
+                        _ => zones.push(self.zone(option)),
+                    }
+                }
+                Item::Override(crate::ast::Override { doc, rule, severity, mostly, zones, span })
+            }
             Rule::record_item => {
                 it.skip_keyword(Rule::kw_record);
                 Item::Record(Record {
@@ -294,30 +310,27 @@ impl Lowerer {
         it.skip_keyword(Rule::kw_rule);
         let id = self.ident(it.pop());
         let severity_pair = it.pop();
-        let severity = match severity_pair.as_str() {
-            "fatal" => Severity::Fatal,
-            "reject" => Severity::Reject,
-            "warn" => Severity::Warn,
-            _ => Severity::Info,
-        };
+        let severity = severity_of(severity_pair.as_str());
         let severity_span = self.span(&severity_pair);
         let message = self.string(it.pop());
-        let mostly = it.next_if(Rule::rule_mostly).map(|pair| {
-            let mut inner = Children::new(pair);
-            inner.skip_keyword(Rule::kw_mostly);
-            let value = inner.pop();
-            let span = self.span(&value);
-            let number = match value.as_rule() {
-                Rule::int => self.int(value).value as f64,
-                _ => self.number(value),
-            };
-            (number.to_bits(), span)
-        });
+        let mut mostly = None;
+        let mut zones = Vec::new();
+        while let Some(option) = it.next_if(Rule::rule_mostly).or_else(|| it.next_if(Rule::rule_zone)) {
+            if option.as_rule() == Rule::rule_mostly {
+                if mostly.is_some() {
+                    let span = self.span(&option);
+                    self.soft_error(span, "a rule has at most one `mostly`");
+                }
+                mostly = Some(self.mostly(option));
+            } else {
+                zones.push(self.zone(option));
+            }
+        }
         let body = match it.next_if(Rule::rule_body) {
             Some(body) => Some(self.rule_body(body)?),
             None => None,
         };
-        Ok(crate::ast::Rule { doc, id, severity, severity_span, message, mostly, body, span })
+        Ok(crate::ast::Rule { doc, id, severity, severity_span, message, mostly, zones, body, span })
     }
 
     fn rule_body(&mut self, pair: Pair<'_, Rule>) -> Result<RuleBody, Fatal> {
@@ -474,6 +487,33 @@ impl Lowerer {
             self.soft_error(span, "this money amount is too large");
             0
         })
+    }
+
+    /// `mostly X`: the value's `f64` bits and span.
+    fn mostly(&mut self, pair: Pair<'_, Rule>) -> (u64, Span) {
+        let mut inner = Children::new(pair);
+        inner.skip_keyword(Rule::kw_mostly);
+        let value = inner.pop();
+        let span = self.span(&value);
+        let number = match value.as_rule() {
+            Rule::int => self.int(value).value as f64,
+            _ => self.number(value),
+        };
+        (number.to_bits(), span)
+    }
+
+    /// `SEVERITY above P%`.
+    fn zone(&mut self, pair: Pair<'_, Rule>) -> crate::ast::Zone {
+        let span = self.span(&pair);
+        let mut inner = Children::new(pair);
+        let severity = severity_of(inner.pop().as_str());
+        inner.skip_keyword(Rule::kw_above);
+        let value = inner.pop();
+        let percent = match value.as_rule() {
+            Rule::int => self.int(value).value as f64,
+            _ => self.number(value),
+        };
+        crate::ast::Zone { severity, percent: percent.to_bits(), span }
     }
 
     /// A decimal number; one too large for an `f64` is an error.
@@ -902,5 +942,15 @@ impl<'i> Iterator for Children<'i> {
 
     fn next(&mut self) -> Option<Pair<'i, Rule>> {
         self.next_opt()
+    }
+}
+
+/// A severity keyword (the grammar only lets the four through).
+fn severity_of(word: &str) -> Severity {
+    match word {
+        "fatal" => Severity::Fatal,
+        "reject" => Severity::Reject,
+        "warn" => Severity::Warn,
+        _ => Severity::Info,
     }
 }

@@ -16,7 +16,7 @@
 
 /// The item keywords, which start a region at column 0.
 pub(crate) const ITEM_KEYWORDS: &[&str] =
-    &["contributor", "use", "source", "table", "map", "let", "rule", "record", "code"];
+    &["contributor", "use", "source", "table", "map", "let", "rule", "override", "record", "code"];
 
 /// A byte range of the file holding at most one item, plus trivia.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,6 +25,7 @@ fn outline(text: &str, file: &ParsedFile) -> String {
             Item::Map(it) => it.target.text.clone(),
             Item::Let(it) => it.name.text.clone(),
             Item::Rule(it) => format!("{} {}", it.id.text, it.severity.as_str()),
+            Item::Override(it) => it.rule.text.clone(),
             Item::Record(it) => it.name.text.clone(),
             Item::Code(it) => it.name.text.clone(),
         };
@@ -101,22 +102,20 @@ fn jcl_parses_without_errors() {
             rule F2 fatal 5269..5385
             rule F3 fatal 5386..5989
             rule F4 fatal 5990..6110
-            rule F5 fatal 6358..6489
-            rule F6 warn 6490..6616
-            rule R0 reject 6682..6753
-            rule R1 reject 6754..6923
-            rule R2 reject 6924..6991
-            rule R3 reject 6992..7044
-            rule R4 reject 7045..7247
-            rule R5 reject 7248..7454
-            rule R6 reject 7455..7663
-            rule R7 reject 7664..7790
-            rule R8 reject 7791..7971
-            rule R9 reject 7972..8183
-            rule R10 reject 8184..8437
-            rule W1 warn 8507..8672
-            rule W2 warn 8673..8887
-            rule D1 reject 8954..9130
+            rule R0 reject 6477..6577
+            rule R1 reject 6578..6747
+            rule R2 reject 6748..6815
+            rule R3 reject 6816..6882
+            rule R4 reject 6883..7085
+            rule R5 reject 7086..7292
+            rule R6 reject 7293..7501
+            rule R7 reject 7502..7628
+            rule R8 reject 7629..7809
+            rule R9 reject 7810..8021
+            rule R10 reject 8022..8275
+            rule W1 warn 8345..8510
+            rule W2 warn 8511..8725
+            rule D1 reject 8792..8968
         "#]],
     );
 }

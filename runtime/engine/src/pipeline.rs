@@ -200,15 +200,17 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     // warn-level file checks are reported apart, as `file_warnings`.
     let mut warnings = BTreeMap::new();
     for (idx, rule) in program.rules.iter().enumerate() {
-        let file_level = program.file_checks.iter().any(|c| c.rule as usize == idx);
+        let file_level = program.file_checks.iter().any(|c| c.rule as usize == idx && c.zone.is_none());
         if rule.severity == RuleSeverity::Warn && !file_level {
             warnings.insert(rule.id.clone(), counts.warnings.get(&rule.id).copied().unwrap_or(0));
         }
     }
-    let file_warnings: Vec<String> = outcomes
+    let file_warnings: Vec<String> = program
+        .file_checks
         .iter()
-        .filter(|o| !o.passed && program.rules[o.rule as usize].severity == RuleSeverity::Warn)
-        .map(|o| format!("{} {}", program.rule_id(o.rule), o.target))
+        .zip(&outcomes)
+        .filter(|(check, o)| !o.passed && check.severity == RuleSeverity::Warn)
+        .map(|(_, o)| format!("{} {}", program.rule_id(o.rule), o.target))
         .collect();
     timings.insert("total".to_string(), ms(started));
     let rules = rule_stats(&program, &check_stats, &outcomes, &counts, facts.data_lines);
@@ -484,9 +486,10 @@ impl FileVerdict {
         row_fatal: BTreeSet<(u32, String)>,
     ) -> FileVerdict {
         let mut fatal = Vec::new();
-        for violation in interpreter.finish_file(aggregates, lines) {
-            if program.rules[violation.rule as usize].severity == RuleSeverity::Fatal {
-                fatal.push(format!("{} {}", program.rule_id(violation.rule), violation.target));
+        // A check's own severity decides (a zone `fatal above 5%` of a reject rule is fatal).
+        for (check, outcome) in program.file_checks.iter().zip(interpreter.file_check_outcomes(aggregates, lines)) {
+            if !outcome.passed && check.severity == RuleSeverity::Fatal {
+                fatal.push(format!("{} {}", program.rule_id(outcome.rule), outcome.target));
             }
         }
         for (rule, target) in row_fatal {
@@ -525,7 +528,9 @@ fn rule_stats(
                 missing += stat.missing;
             }
         }
-        for outcome in outcomes.iter().filter(|o| o.rule == idx) {
+        // Zones are about the file, not the rule's own rows: they do not count here.
+        for (_, outcome) in program.file_checks.iter().zip(outcomes).filter(|(c, o)| o.rule == idx && c.zone.is_none())
+        {
             scope = "file";
             considered += 1;
             if !outcome.passed {

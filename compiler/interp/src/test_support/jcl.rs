@@ -536,7 +536,13 @@ pub fn jcl_program() -> Program {
     let header = |i: u32, kind: TypeKind| expr(ExprKind::HeaderField(i), Type::nullable(kind));
     let trailer = |i: u32, kind: TypeKind| expr(ExprKind::TrailerField(i), Type::nullable(kind));
     let agg = |i: u32, kind: TypeKind| expr(ExprKind::Aggregate(i), Type::nullable(kind));
-    let file = |rule: u32, target: &str, condition: Expr| FileCheck { rule, target: target.into(), condition };
+    let file = |rule: u32, target: &str, condition: Expr| FileCheck {
+        rule,
+        target: target.into(),
+        condition,
+        severity: etr_ir::Severity::Fatal,
+        zone: None,
+    };
     p.file_checks = vec![
         file(F1, "header", binary(BinaryOp::Eq, header(0, TypeKind::Text), text_lit("JCL"))),
         file(F1, "trailer", is_null(trailer(0, TypeKind::Int), true)),

@@ -220,7 +220,13 @@ fn file_checks_observe_the_statistical_aggregates() {
         Aggregate { function: AggregateFunction::CountDistinct, argument: Some(argument(TypeKind::Text)) },
     ];
     let agg = |i: u32, kind: TypeKind| expr(ExprKind::Aggregate(i), Type::nullable(kind));
-    let check = |target: &str, condition: Expr| FileCheck { rule: 1, target: target.into(), condition };
+    let check = |target: &str, condition: Expr| FileCheck {
+        rule: 1,
+        target: target.into(),
+        condition,
+        severity: etr_ir::Severity::Fatal,
+        zone: None,
+    };
     p.file_checks = vec![
         check("mean", binary(BinaryOp::Ge, agg(0, TypeKind::Number), number_lit(1.0))),
         check("stdev", binary(BinaryOp::Lt, agg(1, TypeKind::Number), number_lit(1.0))),

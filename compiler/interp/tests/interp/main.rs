@@ -657,7 +657,13 @@ fn file_checks_break_on_false_or_null() {
     });
     let agg = |i: u32| expr(ExprKind::Aggregate(i), Type::nullable(TypeKind::Int));
     let trailer = |i: u32| expr(ExprKind::TrailerField(i), Type::nullable(TypeKind::Int));
-    let check = |target: &str, condition: Expr| FileCheck { rule: 1, target: target.into(), condition };
+    let check = |target: &str, condition: Expr| FileCheck {
+        rule: 1,
+        target: target.into(),
+        condition,
+        severity: etr_ir::Severity::Fatal,
+        zone: None,
+    };
     p.file_checks = vec![
         check(
             "who",
@@ -875,7 +881,13 @@ fn file_check_outcomes_report_the_observed_aggregate() {
     });
     let agg = |i: u32| expr(ExprKind::Aggregate(i), Type::nullable(TypeKind::Int));
     let trailer = expr(ExprKind::TrailerField(0), Type::nullable(TypeKind::Int));
-    let check = |target: &str, condition: Expr| FileCheck { rule: 1, target: target.into(), condition };
+    let check = |target: &str, condition: Expr| FileCheck {
+        rule: 1,
+        target: target.into(),
+        condition,
+        severity: etr_ir::Severity::Fatal,
+        zone: None,
+    };
     p.file_checks = vec![
         check("count", binary(BinaryOp::Eq, trailer.clone(), agg(0))),
         check("sum", binary(BinaryOp::Ge, agg(1), money_lit(0))),
