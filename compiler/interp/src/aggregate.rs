@@ -54,6 +54,10 @@ pub enum AggregateState {
     Median(ValueList),
     /// Every non-null value seen, and the quantile to read.
     Quantile { q: F64, values: ValueList },
+    /// The distinct non-null values seen (read as a sorted list).
+    DistinctList(HashSet<Scalar>),
+    /// How often each non-null value was seen (read as the sorted list of the most common).
+    Modes(hashbrown::HashMap<Scalar, u64>),
 }
 
 impl AggregateState {
@@ -74,6 +78,8 @@ impl AggregateState {
             }
             AggregateFunction::Median => AggregateState::Median(ValueList::new(kind)),
             AggregateFunction::Quantile(q) => AggregateState::Quantile { q, values: ValueList::new(kind) },
+            AggregateFunction::DistinctValues => AggregateState::DistinctList(HashSet::new()),
+            AggregateFunction::Modes => AggregateState::Modes(hashbrown::HashMap::new()),
         }
     }
 
@@ -87,6 +93,17 @@ impl AggregateState {
         match (self, column) {
             (AggregateState::Count(n), Column::Bool(values)) => *n += values.true_count() as u64,
             (AggregateState::Distinct(set), column) => add_distinct(set, column),
+            (AggregateState::DistinctList(set), column) => add_distinct(set, column),
+            (AggregateState::Modes(counts), column) => {
+                let mut values = HashSet::new();
+                // One pass per batch: count this batch's values, then add them up.
+                let mut batch: hashbrown::HashMap<Scalar, u64> = hashbrown::HashMap::new();
+                for_each_scalar(column, |value| *batch.entry(value).or_insert(0) += 1);
+                values.extend(batch.keys().cloned());
+                for (value, n) in batch {
+                    *counts.entry(value).or_insert(0) += n;
+                }
+            }
             (AggregateState::Min(value), column) => {
                 if let Some(candidate) = extreme(column, Ordering::Less) {
                     keep_extreme(value, &candidate, Ordering::Less)?;
@@ -136,6 +153,12 @@ impl AggregateState {
             (AggregateState::Min(a), AggregateState::Min(b)) => keep_extreme(a, b, Ordering::Less)?,
             (AggregateState::Max(a), AggregateState::Max(b)) => keep_extreme(a, b, Ordering::Greater)?,
             (AggregateState::Distinct(a), AggregateState::Distinct(b)) => a.extend(b.iter().cloned()),
+            (AggregateState::DistinctList(a), AggregateState::DistinctList(b)) => a.extend(b.iter().cloned()),
+            (AggregateState::Modes(a), AggregateState::Modes(b)) => {
+                for (value, n) in b {
+                    *a.entry(value.clone()).or_insert(0) += n;
+                }
+            }
             (AggregateState::Mean { count, sum }, AggregateState::Mean { count: other_count, sum: other_sum }) => {
                 *count += other_count;
                 sum.merge(other_sum);
@@ -177,6 +200,11 @@ impl AggregateState {
             }
             AggregateState::Median(values) => values.median().map_or(Scalar::Null, Scalar::Number),
             AggregateState::Quantile { q, values } => values.quantile(q.0),
+            AggregateState::DistinctList(set) => crate::value::sorted_list(set.iter().cloned().collect()),
+            AggregateState::Modes(counts) => {
+                let top = counts.values().copied().max().unwrap_or(0);
+                crate::value::sorted_list(counts.iter().filter(|(_, n)| **n == top).map(|(v, _)| v.clone()).collect())
+            }
         }
     }
 }
@@ -416,6 +444,18 @@ fn add_distinct(set: &mut HashSet<Scalar>, column: &Column) {
             let batch: HashSet<&str> = a.iter().flatten().collect();
             set.extend(batch.into_iter().map(|s| Scalar::Text(Arc::from(s))));
         }
+    }
+}
+
+/// Calls `f` with every non-null value of a column as a scalar.
+fn for_each_scalar(column: &Column, mut f: impl FnMut(Scalar)) {
+    match column {
+        Column::Int(a) => a.iter().flatten().for_each(|v| f(Scalar::Int(v))),
+        Column::Number(a) => a.iter().flatten().for_each(|v| f(Scalar::Number(v))),
+        Column::Date(a) => a.iter().flatten().for_each(|v| f(Scalar::Date(v))),
+        Column::Bool(a) => a.iter().flatten().for_each(|v| f(Scalar::Bool(v))),
+        Column::Code(a) => a.iter().flatten().for_each(|v| f(Scalar::Code(v))),
+        Column::Text(a) => a.iter().flatten().for_each(|v| f(Scalar::Text(Arc::from(v)))),
     }
 }
 

@@ -169,6 +169,9 @@ impl<'a> Frame<'a> {
         let len = self.len;
         Ok(match &expr.kind {
             ExprKind::Literal(literal) => Datum::Scalar(Scalar::from_literal(literal)),
+            ExprKind::List(items) => {
+                Datum::Scalar(crate::value::sorted_list(items.iter().map(Scalar::from_literal).collect()))
+            }
             ExprKind::Column(idx) => match self.env {
                 Env::Rows(batch) => {
                     let column = batch.columns.get(*idx as usize).ok_or_else(|| missing("column", *idx))?;
@@ -393,6 +396,9 @@ impl<'a> Frame<'a> {
     /// An infallible built-in. When every argument is a scalar, the kernel runs over one row and
     /// the result is a scalar again.
     fn call(&mut self, function: &Builtin, args: &[Datum]) -> Result<Datum, InterpError> {
+        if let Builtin::ListIsSubset | Builtin::ListSameSet | Builtin::ListOverlaps | Builtin::ListSize = function {
+            return list_call(function, args);
+        }
         if let Builtin::IntToNumber = function {
             // Exact up to 2^53, rounded to nearest above: always finite.
             let value = args.first().ok_or_else(|| missing("argument", 0))?;
@@ -431,6 +437,9 @@ impl<'a> Frame<'a> {
                 Column::Text(text::format_date(&date, &format.items))
             }
             Builtin::IntToNumber => return Err(InterpError::internal("int_to_number was not dispatched")),
+            Builtin::ListIsSubset | Builtin::ListSameSet | Builtin::ListOverlaps | Builtin::ListSize => {
+                return Err(InterpError::internal("a list function was not dispatched"));
+            }
             Builtin::ParseInt
             | Builtin::ParseNumber
             | Builtin::ParseMoney(_)
@@ -641,4 +650,31 @@ fn in_list(value: &Datum, list: &[Literal], negated: bool, phys: Phys) -> Result
     };
     let values = if negated { !&hits } else { hits };
     Ok(Datum::Array(Column::Bool(BooleanArray::new(values, col.nulls().cloned()))))
+}
+
+/// The list functions: lists are scalars (file checks), so these work on one value.
+fn list_call(function: &Builtin, args: &[Datum]) -> Result<Datum, InterpError> {
+    let list = |k: usize| -> Result<&[Scalar], InterpError> {
+        match args.get(k) {
+            Some(Datum::Scalar(Scalar::List(items))) => Ok(items),
+            other => Err(InterpError::internal(format!("a list argument expected, got {other:?}"))),
+        }
+    };
+    let contains = |items: &[Scalar], value: &Scalar| {
+        items.binary_search_by(|probe| crate::value::compare_scalars(probe, value)).is_ok()
+    };
+    let value = match function {
+        Builtin::ListSize => Scalar::Int(list(0)?.len() as i64),
+        Builtin::ListIsSubset => {
+            let (a, b) = (list(0)?, list(1)?);
+            Scalar::Bool(a.iter().all(|x| contains(b, x)))
+        }
+        Builtin::ListSameSet => Scalar::Bool(list(0)? == list(1)?),
+        Builtin::ListOverlaps => {
+            let (a, b) = (list(0)?, list(1)?);
+            Scalar::Bool(a.iter().any(|x| contains(b, x)))
+        }
+        other => return Err(InterpError::internal(format!("{other:?} is not a list function"))),
+    };
+    Ok(Datum::Scalar(value))
 }

@@ -155,12 +155,47 @@ fn argument_of(aggregate: &Aggregate) -> Result<&Expr, InterpError> {
         .ok_or_else(|| InterpError::internal(format!("{:?} without an argument", aggregate.function)))
 }
 
+/// The side of the first comparison (in evaluation order) that reads an aggregate: what a file
+/// check measures, as in `count_distinct(x) * 1.0 / count() >= 0.5`.
+fn observed_side(expr: &Expr) -> Option<&Expr> {
+    let reads_aggregate = |e: &Expr| {
+        let mut found = false;
+        walk(e, &mut |x| found |= matches!(x.kind, ExprKind::Aggregate(_)));
+        found
+    };
+    match &expr.kind {
+        ExprKind::Binary(op, a, b) => {
+            let comparison = matches!(
+                op,
+                etr_ir::BinaryOp::Eq
+                    | etr_ir::BinaryOp::Ne
+                    | etr_ir::BinaryOp::Lt
+                    | etr_ir::BinaryOp::Le
+                    | etr_ir::BinaryOp::Gt
+                    | etr_ir::BinaryOp::Ge
+            );
+            if comparison {
+                if reads_aggregate(a) {
+                    return Some(a);
+                }
+                if reads_aggregate(b) {
+                    return Some(b);
+                }
+            }
+            observed_side(a).or_else(|| observed_side(b))
+        }
+        ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } => observed_side(e),
+        _ => None,
+    }
+}
+
 /// Every sub-expression of `expr`, `expr` included.
 fn walk<'e>(expr: &'e Expr, visit: &mut impl FnMut(&'e Expr)) {
     visit(expr);
     let mut each = |e: &'e Expr| walk(e, visit);
     match &expr.kind {
         ExprKind::Literal(_)
+        | ExprKind::List(_)
         | ExprKind::Column(_)
         | ExprKind::Field(_)
         | ExprKind::Local(_)
@@ -523,6 +558,11 @@ impl Interpreter {
             // An aggregate that does not exist (broken IR) is observed as null: the check broke.
             let observed = match (read, several) {
                 (Some(idx), false) => Some(values.get(idx as usize).cloned().unwrap_or(Scalar::Null)),
+                // Several aggregates (`count_distinct(x) / count()`): the measured side of the
+                // first comparison that reads them, evaluated.
+                (Some(_), true) => observed_side(&check.condition)
+                    .and_then(|side| frame.eval(side, &Sel::All).ok())
+                    .map(|d| d.scalar_at(0)),
                 _ => None,
             };
             outcomes.push(FileCheckOutcome { rule: check.rule, target: check.target.clone(), passed, observed });

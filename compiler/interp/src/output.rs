@@ -20,7 +20,8 @@ pub(crate) fn output_type(kind: TypeKind) -> DataType {
         TypeKind::Int | TypeKind::Money => DataType::Int64,
         TypeKind::Number => DataType::Float64,
         TypeKind::Date | TypeKind::Month => DataType::Date32,
-        TypeKind::Bool | TypeKind::Null => DataType::Boolean,
+        // A record field is never a list (the compiler refuses it); `Boolean` keeps this total.
+        TypeKind::Bool | TypeKind::Null | TypeKind::List(_) => DataType::Boolean,
         TypeKind::Code(_) => DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)),
     }
 }

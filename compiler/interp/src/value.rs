@@ -39,6 +39,49 @@ pub enum Scalar {
     Date(i32),
     /// A code, as its member index.
     Code(u32),
+    /// A list (file checks only), sorted by [`compare_scalars`] and without duplicates.
+    List(Arc<[Scalar]>),
+}
+
+/// The order of list elements: numbers numerically, text by code point, codes by member index;
+/// values of different kinds (never in one well-typed list) by their kind.
+pub fn compare_scalars(a: &Scalar, b: &Scalar) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a, b) {
+        (Scalar::Int(x), Scalar::Int(y)) => x.cmp(y),
+        (Scalar::Number(x), Scalar::Number(y)) => x.total_cmp(y),
+        (Scalar::Text(x), Scalar::Text(y)) => x.cmp(y),
+        (Scalar::Date(x), Scalar::Date(y)) => x.cmp(y),
+        (Scalar::Bool(x), Scalar::Bool(y)) => x.cmp(y),
+        (Scalar::Code(x), Scalar::Code(y)) => x.cmp(y),
+        (Scalar::List(x), Scalar::List(y)) => x
+            .iter()
+            .zip(y.iter())
+            .map(|(a, b)| compare_scalars(a, b))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(x.len().cmp(&y.len())),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+fn rank(value: &Scalar) -> u8 {
+    match value {
+        Scalar::Null => 0,
+        Scalar::Bool(_) => 1,
+        Scalar::Int(_) => 2,
+        Scalar::Number(_) => 3,
+        Scalar::Text(_) => 4,
+        Scalar::Date(_) => 5,
+        Scalar::Code(_) => 6,
+        Scalar::List(_) => 7,
+    }
+}
+
+/// A sorted list without duplicates.
+pub(crate) fn sorted_list(mut items: Vec<Scalar>) -> Scalar {
+    items.sort_by(compare_scalars);
+    items.dedup();
+    Scalar::List(items.into())
 }
 
 impl Scalar {
@@ -75,6 +118,7 @@ impl PartialEq for Scalar {
             (Scalar::Text(a), Scalar::Text(b)) => a == b,
             (Scalar::Date(a), Scalar::Date(b)) => a == b,
             (Scalar::Code(a), Scalar::Code(b)) => a == b,
+            (Scalar::List(a), Scalar::List(b)) => a == b,
             _ => false,
         }
     }
@@ -93,6 +137,7 @@ impl std::hash::Hash for Scalar {
             Scalar::Text(s) => s.hash(state),
             Scalar::Date(d) => d.hash(state),
             Scalar::Code(c) => c.hash(state),
+            Scalar::List(items) => items.iter().for_each(|item| item.hash(state)),
         }
     }
 }
@@ -121,6 +166,11 @@ pub fn render_scalar(program: &Program, kind: TypeKind, value: &Scalar) -> Optio
             program.code_types.get(ty as usize)?.members.get(*idx as usize).cloned()
         }
         (Scalar::Code(idx), _) => Some(idx.to_string()),
+        (Scalar::List(items), TypeKind::List(of)) => {
+            let items: Vec<String> = items.iter().filter_map(|i| render_scalar(program, of.kind(), i)).collect();
+            Some(format!("[{}]", items.join(", ")))
+        }
+        (Scalar::List(items), _) => Some(format!("[{} values]", items.len())),
     }
 }
 
@@ -146,6 +196,8 @@ impl Phys {
             TypeKind::Date | TypeKind::Month => Phys::Date,
             TypeKind::Bool | TypeKind::Null => Phys::Bool,
             TypeKind::Code(_) => Phys::Code,
+            // Lists live only as scalars in file checks; they are never laid out in a column.
+            TypeKind::List(_) => Phys::Bool,
         }
     }
 }

@@ -195,6 +195,10 @@ impl<'a> Display for ExprDisplay<'a> {
                 f.write_str("])")
             }
             ExprKind::Coalesce(a, b) => write!(f, "({} ?? {})", sub(a), sub(b)),
+            ExprKind::List(items) => {
+                let items: Vec<String> = items.iter().map(|l| p.literal(l)).collect();
+                write!(f, "[{}]", items.join(", "))
+            }
             ExprKind::If { condition, then_branch, else_branch } => {
                 write!(f, "(if {} then {} else {})", sub(condition), sub(then_branch), sub(else_branch))
             }
@@ -294,6 +298,10 @@ pub fn builtin_name(function: &Builtin) -> String {
         Builtin::ParseInt => "parse_int".into(),
         Builtin::ParseNumber => "parse_number".into(),
         Builtin::IntToNumber => "number".into(),
+        Builtin::ListIsSubset => "is_subset".into(),
+        Builtin::ListSameSet => "same_set".into(),
+        Builtin::ListOverlaps => "overlaps".into(),
+        Builtin::ListSize => "size".into(),
         Builtin::ParseMoney(unit) => format!("parse_money[{unit:?}]"),
         Builtin::ParseDate(fmt) => format!("parse_date[{:?}]", fmt.pattern),
         Builtin::ParseMonth(fmt) => format!("parse_month[{:?}]", fmt.pattern),

@@ -14,7 +14,7 @@ mod display;
 pub use display::{builtin_name, format_money};
 pub mod types;
 
-pub use types::{Type, TypeKind};
+pub use types::{ListOf, Type, TypeKind};
 
 /// Index of a declared source column (0-based, in declaration order).
 pub type ColumnIdx = u32;
@@ -317,6 +317,11 @@ pub enum AggregateFunction {
     /// at position round(q * (n - 1)), halves to even), of the argument's type; null over no value.
     /// Keeps every non-null value.
     Quantile(F64),
+    /// The distinct non-null values, sorted; `List`. Keeps the distinct values.
+    DistinctValues,
+    /// The most common non-null values (all of them when tied), sorted; `List`; empty over no
+    /// value. Keeps a count per distinct value.
+    Modes,
 }
 
 /// A file check: evaluated once; broken when false **or null** (a file is not accepted on an
@@ -383,6 +388,8 @@ pub enum ExprKind {
         operand: Box<Expr>,
         negated: bool,
     },
+    /// A list of constants, sorted and without duplicates (`List`).
+    List(Vec<Literal>),
     /// `operand in [...]`; null when the operand is null.
     InList {
         operand: Box<Expr>,
@@ -535,6 +542,15 @@ pub enum Builtin {
     /// `parse_number(value: text) -> number`, fallible: optional sign, digits with an optional
     /// fraction and exponent (`-1.5`, `2e3`, `.5`); not `nan` or `inf`.
     ParseNumber,
+    /// `is_subset(a: list, b: list) -> bool`: every element of a is in b (`contains_all(a, b)` is
+    /// `is_subset(b, a)`).
+    ListIsSubset,
+    /// `same_set(a: list, b: list) -> bool`: the same elements.
+    ListSameSet,
+    /// `overlaps(a: list, b: list) -> bool`: some element in both.
+    ListOverlaps,
+    /// `size(a: list) -> int`.
+    ListSize,
     /// `int -> number`: inserted by the compiler where an int meets a number (never written).
     IntToNumber,
     /// `parse_int(value: text) -> int`, fallible: optional sign, ASCII digits, fits in 64 bits.

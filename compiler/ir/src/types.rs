@@ -35,6 +35,52 @@ pub enum TypeKind {
     Code(CodeTypeIdx),
     /// The type of the `null` literal alone: it unifies with every other kind.
     Null,
+    /// A list of values of one kind, sorted: the distinct values or the modes of a column, or a
+    /// list written in the spec. Only file checks compute with lists (no Arrow representation).
+    List(ListOf),
+}
+
+/// The element kind of a list (lists do not nest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListOf {
+    Text,
+    Int,
+    Money,
+    Number,
+    Date,
+    Month,
+    Bool,
+    Code(CodeTypeIdx),
+}
+
+impl ListOf {
+    /// The element kind as a value kind, or `None` for kinds that cannot be listed.
+    pub fn of(kind: TypeKind) -> Option<ListOf> {
+        Some(match kind {
+            TypeKind::Text => ListOf::Text,
+            TypeKind::Int => ListOf::Int,
+            TypeKind::Money => ListOf::Money,
+            TypeKind::Number => ListOf::Number,
+            TypeKind::Date => ListOf::Date,
+            TypeKind::Month => ListOf::Month,
+            TypeKind::Bool => ListOf::Bool,
+            TypeKind::Code(c) => ListOf::Code(c),
+            TypeKind::Null | TypeKind::List(_) => return None,
+        })
+    }
+
+    pub fn kind(self) -> TypeKind {
+        match self {
+            ListOf::Text => TypeKind::Text,
+            ListOf::Int => TypeKind::Int,
+            ListOf::Money => TypeKind::Money,
+            ListOf::Number => TypeKind::Number,
+            ListOf::Date => TypeKind::Date,
+            ListOf::Month => TypeKind::Month,
+            ListOf::Bool => TypeKind::Bool,
+            ListOf::Code(c) => TypeKind::Code(c),
+        }
+    }
 }
 
 impl Type {
@@ -67,6 +113,7 @@ impl fmt::Display for TypeKind {
             TypeKind::Bool => f.write_str("bool"),
             TypeKind::Code(idx) => write!(f, "code#{idx}"),
             TypeKind::Null => f.write_str("null"),
+            TypeKind::List(of) => write!(f, "list of {}", of.kind()),
         }
     }
 }

@@ -125,6 +125,55 @@ const fn pure(
 
 /// Every built-in function, in documentation order.
 pub const ALL: &[Signature] = &[
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        ..pure(
+            "distinct_values",
+            "distinct_values(value) -> list",
+            &[Param::Data(ANY)],
+            TypeKind::Null,
+            "The distinct non-null values, sorted (file checks only).",
+        )
+    },
+    Signature {
+        kind: BuiltinKind::Aggregate,
+        ..pure(
+            "modes",
+            "modes(value) -> list",
+            &[Param::Data(ANY)],
+            TypeKind::Null,
+            "The most common non-null values (all of them when tied), sorted (file checks only).",
+        )
+    },
+    pure(
+        "is_subset",
+        "is_subset(a: list, b: list) -> bool",
+        &[Param::Data(ANY), Param::Data(ANY)],
+        TypeKind::Bool,
+        "Every element of a is in b.",
+    ),
+    pure(
+        "contains_all",
+        "contains_all(a: list, b: list) -> bool",
+        &[Param::Data(ANY), Param::Data(ANY)],
+        TypeKind::Bool,
+        "Every element of b is in a.",
+    ),
+    pure(
+        "same_set",
+        "same_set(a: list, b: list) -> bool",
+        &[Param::Data(ANY), Param::Data(ANY)],
+        TypeKind::Bool,
+        "a and b hold the same elements.",
+    ),
+    pure(
+        "overlaps",
+        "overlaps(a: list, b: list) -> bool",
+        &[Param::Data(ANY), Param::Data(ANY)],
+        TypeKind::Bool,
+        "Some element is in both a and b.",
+    ),
+    pure("size", "size(a: list) -> int", &[Param::Data(ANY)], TypeKind::Int, "The number of elements of a list."),
     pure(
         "trim",
         "trim(value: text) -> text",

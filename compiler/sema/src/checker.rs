@@ -1371,6 +1371,139 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// `[a, b, ...]`: constants of one kind (the expected list's, else the first item's), sorted
+    /// and without duplicates, so that list functions compare sets.
+    fn list_literal(&mut self, items: &[ast::Literal], expected: Option<TypeKind>, span: Span) -> Option<ir::Expr> {
+        let kind = match expected {
+            Some(TypeKind::List(of)) => of.kind(),
+            _ => {
+                let mut kind = None;
+                for item in items {
+                    let k = match item.value {
+                        ast::LitValue::String(_) => TypeKind::Text,
+                        ast::LitValue::Int(_) => TypeKind::Int,
+                        ast::LitValue::Number(_) => TypeKind::Number,
+                        ast::LitValue::Money(_) => TypeKind::Money,
+                        ast::LitValue::Bool(_) => TypeKind::Bool,
+                        ast::LitValue::Null => continue,
+                    };
+                    kind = Some(match (kind, k) {
+                        (Some(TypeKind::Int), TypeKind::Number) | (Some(TypeKind::Number), TypeKind::Int) => {
+                            TypeKind::Number
+                        }
+                        (Some(prev), _) => prev,
+                        (None, k) => k,
+                    });
+                }
+                kind.unwrap_or(TypeKind::Text)
+            }
+        };
+        let Some(of) = ir::ListOf::of(kind) else {
+            self.error(
+                codes::TYPE_MISMATCH,
+                "a list holds text, numbers, money, dates, months, booleans or codes",
+                span,
+                "not a list of values",
+            );
+            return None;
+        };
+        let mut literals = Vec::with_capacity(items.len());
+        for item in items {
+            if item.value == ast::LitValue::Null {
+                self.error(codes::TYPE_MISMATCH, "a list cannot hold null", item.span, "null");
+                return None;
+            }
+            literals.push(self.literal_as(item, kind)?);
+        }
+        literals.sort_by(compare_literals);
+        literals.dedup();
+        Some(ir::Expr { kind: ir::ExprKind::List(literals), ty: Type::non_null(TypeKind::List(of)) })
+    }
+
+    /// The list functions of file checks: `is_subset`, `contains_all`, `same_set`, `overlaps`,
+    /// `size`. A list literal argument takes the other argument's element kind.
+    fn list_call(
+        &mut self,
+        callee: &ast::Ident,
+        args: &[ast::Expr],
+        ctx: Ctx<'_>,
+        span: Span,
+        handler: Option<(&ast::Handler, Option<TypeKind>)>,
+    ) -> Option<ir::Expr> {
+        let name = callee.text.as_str();
+        if let Some((handler, _)) = handler {
+            self.error(
+                codes::NEEDLESS_HANDLER,
+                format!("`{name}` cannot fail, so it needs no `else`"),
+                handler_span(handler),
+                "never used",
+            );
+        }
+        let arity = if name == "size" { 1 } else { 2 };
+        if args.len() != arity {
+            self.error(
+                codes::ARGUMENT_COUNT,
+                format!("`{name}` takes {} but is given {}", plural(arity, "list"), args.len()),
+                span,
+                "wrong number of arguments",
+            );
+            return None;
+        }
+        let is_literal = |e: &ast::Expr| matches!(strip_parens(e).kind, ast::ExprKind::List(_));
+        let mut lowered = Vec::with_capacity(arity);
+        // Non-literal arguments first: they decide the element kind of literal ones.
+        let mut element: Option<TypeKind> = None;
+        for arg in args.iter().filter(|a| !is_literal(a)) {
+            let expr = self.infer(arg, ctx)?;
+            if element.is_none() {
+                element = Some(expr.ty.kind);
+            }
+            lowered.push((arg.span, expr));
+        }
+        for arg in args.iter().filter(|a| is_literal(a)) {
+            let expr = self.infer_expecting(arg, ctx, element)?;
+            lowered.push((arg.span, expr));
+        }
+        // Back in argument order.
+        lowered.sort_by_key(|(s, _)| s.start);
+        for (arg_span, expr) in &lowered {
+            if !matches!(expr.ty.kind, TypeKind::List(_)) {
+                let found = self.kind_name(expr.ty.kind);
+                self.error(
+                    codes::TYPE_MISMATCH,
+                    format!("`{name}` takes lists, but this is {found}"),
+                    *arg_span,
+                    format!("this is {found}"),
+                )
+                .help =
+                    Some("lists come from `distinct_values(...)`, `modes(...)` or are written `[\"A\", \"B\"]`".into());
+                return None;
+            }
+        }
+        if arity == 2 && lowered[0].1.ty.kind != lowered[1].1.ty.kind {
+            let (a, b) = (self.kind_name(lowered[0].1.ty.kind), self.kind_name(lowered[1].1.ty.kind));
+            self.error(
+                codes::TYPE_MISMATCH,
+                format!("`{name}` compares lists of one kind, but these are {a} and {b}"),
+                span,
+                "different kinds",
+            );
+            return None;
+        }
+        let mut args_ir: Vec<ir::Expr> = lowered.into_iter().map(|(_, e)| e).collect();
+        let (function, result) = match name {
+            "is_subset" => (ir::Builtin::ListIsSubset, TypeKind::Bool),
+            "contains_all" => {
+                args_ir.reverse();
+                (ir::Builtin::ListIsSubset, TypeKind::Bool)
+            }
+            "same_set" => (ir::Builtin::ListSameSet, TypeKind::Bool),
+            "overlaps" => (ir::Builtin::ListOverlaps, TypeKind::Bool),
+            _ => (ir::Builtin::ListSize, TypeKind::Int),
+        };
+        Some(ir::Expr { kind: ir::ExprKind::Call { function, args: args_ir }, ty: Type::non_null(result) })
+    }
+
     fn aggregate_index(&mut self, aggregate: ir::Aggregate) -> u32 {
         match self.aggregates.iter().position(|a| *a == aggregate) {
             Some(i) => i as u32,
@@ -1408,6 +1541,7 @@ impl<'a> Checker<'a> {
         use ast::ExprKind as K;
         match &expr.kind {
             K::Paren(inner) => self.infer_expecting(inner, ctx, expected),
+            K::List(items) => self.list_literal(items, expected, expr.span),
             K::Literal(value) => {
                 let lit = ast::Literal { value: value.clone(), span: expr.span };
                 let kind = match (value, expected) {
@@ -2102,6 +2236,9 @@ impl<'a> Checker<'a> {
         handler: Option<(&ast::Handler, Option<TypeKind>)>,
     ) -> Option<ir::Expr> {
         let name = callee.text.as_str();
+        if matches!(name, "is_subset" | "contains_all" | "same_set" | "overlaps" | "size") {
+            return self.list_call(callee, args, ctx, span, handler);
+        }
         let Some(signature) = builtins::lookup(name) else {
             let help = did_you_mean(name, builtins::ALL.iter().map(|b| b.name));
             self.error(
@@ -2351,6 +2488,24 @@ impl<'a> Checker<'a> {
                     "sum" => (ir::AggregateFunction::Sum, &[Int, Money, Number], k),
                     "count_where" => (ir::AggregateFunction::CountWhere, &[Bool], Int),
                     "count_distinct" => (ir::AggregateFunction::CountDistinct, &[], Int),
+                    "distinct_values" | "modes" => {
+                        let Some(of) = ir::ListOf::of(k) else {
+                            let found = self.kind_name(k);
+                            self.error(
+                                codes::TYPE_MISMATCH,
+                                format!("`{name}` cannot list {found} values"),
+                                args[0].span,
+                                format!("this is {found}"),
+                            );
+                            return None;
+                        };
+                        let function = if name == "modes" {
+                            ir::AggregateFunction::Modes
+                        } else {
+                            ir::AggregateFunction::DistinctValues
+                        };
+                        (function, &[], TypeKind::List(of))
+                    }
                     "min" => (ir::AggregateFunction::Min, &[Int, Money, Number, Date, Month, Text], k),
                     "max" => (ir::AggregateFunction::Max, &[Int, Money, Number, Date, Month, Text], k),
                     "mean" => (ir::AggregateFunction::Mean, &[Int, Money, Number, Bool], Number),
@@ -2414,6 +2569,8 @@ impl<'a> Checker<'a> {
                 | ir::AggregateFunction::LinesBroken(_)
                 | ir::AggregateFunction::CountWhere
                 | ir::AggregateFunction::CountDistinct
+                | ir::AggregateFunction::DistinctValues
+                | ir::AggregateFunction::Modes
         );
         Some(ir::Expr { kind: ir::ExprKind::Aggregate(idx as u32), ty: Type::new(kind, nullable) })
     }
@@ -2422,6 +2579,20 @@ impl<'a> Checker<'a> {
 enum Constant {
     Text(String, Span),
     Unit(ir::MoneyUnit),
+}
+
+/// The order of list elements: numbers numerically, text by code point, codes by member order.
+fn compare_literals(a: &ir::Literal, b: &ir::Literal) -> std::cmp::Ordering {
+    use ir::Literal as L;
+    match (a, b) {
+        (L::Int(x), L::Int(y)) | (L::Money(x), L::Money(y)) => x.cmp(y),
+        (L::Number(x), L::Number(y)) => x.0.total_cmp(&y.0),
+        (L::Text(x), L::Text(y)) => x.cmp(y),
+        (L::Date(x), L::Date(y)) => x.cmp(y),
+        (L::Bool(x), L::Bool(y)) => x.cmp(y),
+        (L::Code(_, x), L::Code(_, y)) => x.cmp(y),
+        _ => std::cmp::Ordering::Equal,
+    }
 }
 
 fn ir_severity(severity: ast::Severity) -> ir::Severity {
@@ -2509,7 +2680,7 @@ fn collect_slots(expr: &ir::Expr, out: &mut Vec<ir::Slot>) {
     match &expr.kind {
         K::Field(f) => out.push(ir::Slot::Field(*f)),
         K::Local(l) => out.push(ir::Slot::Local(*l)),
-        K::Literal(_) | K::Column(_) | K::HeaderField(_) | K::TrailerField(_) | K::Aggregate(_) => {}
+        K::Literal(_) | K::Column(_) | K::HeaderField(_) | K::TrailerField(_) | K::Aggregate(_) | K::List(_) => {}
         K::Unary(_, e) => collect_slots(e, out),
         K::Binary(_, a, b) | K::Coalesce(a, b) => {
             collect_slots(a, out);

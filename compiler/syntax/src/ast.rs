@@ -418,6 +418,8 @@ pub enum ExprKind {
     },
     /// `(expr)`
     Paren(Box<Expr>),
+    /// A list of constants, `["A", "B"]` (for list functions in file checks).
+    List(Vec<Literal>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -594,7 +596,7 @@ impl Expr {
     /// `in` lists and patterns are not (they are [`Literal`]s).
     pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
         match &self.kind {
-            ExprKind::Literal(_) | ExprKind::Name(_) => {}
+            ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::List(_) => {}
             ExprKind::Call { args, .. } => args.iter().for_each(f),
             ExprKind::MethodCall { receiver, args, .. } => {
                 f(receiver);
@@ -705,6 +707,10 @@ fn dump_expr(expr: &Expr, acc: &mut String) {
     };
     match &expr.kind {
         ExprKind::Literal(it) => acc.push_str(&it.dump()),
+        ExprKind::List(items) => {
+            let items: Vec<String> = items.iter().map(|l| l.value.dump()).collect();
+            let _ = write!(acc, "[{}]", items.join(" "));
+        }
         ExprKind::Name(it) => acc.push_str(&it.text),
         ExprKind::Call { callee, args } => {
             let _ = write!(acc, "(call {}", callee.text);

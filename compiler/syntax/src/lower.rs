@@ -778,6 +778,10 @@ impl Lowerer {
                 let value = self.number(pair);
                 self.node(ExprKind::Literal(LitValue::Number(value.to_bits())), span, 1)
             }
+            Rule::literal_list => {
+                let items = Children::new(pair).map(|lit| self.literal(lit)).collect();
+                self.node(ExprKind::List(items), span, 1)
+            }
             Rule::string => {
                 let value = self.string(pair).value;
                 self.node(ExprKind::Literal(LitValue::String(value)), span, 1)

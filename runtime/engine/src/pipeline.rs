@@ -529,7 +529,8 @@ fn rule_stats(
             }
         }
         // Zones are about the file, not the rule's own rows: they do not count here.
-        for (_, outcome) in program.file_checks.iter().zip(outcomes).filter(|(c, o)| o.rule == idx && c.zone.is_none())
+        for (check, outcome) in
+            program.file_checks.iter().zip(outcomes).filter(|(c, o)| o.rule == idx && c.zone.is_none())
         {
             scope = "file";
             considered += 1;
@@ -538,7 +539,8 @@ fn rule_stats(
                 file_checks_pass = false;
             }
             if observed.is_null() {
-                observed = outcome.observed.as_ref().map_or(serde_json::Value::Null, scalar_json);
+                let kind = observed_kind(&check.condition).unwrap_or(TypeKind::Null);
+                observed = outcome.observed.as_ref().map_or(serde_json::Value::Null, |v| scalar_json(program, kind, v));
             }
         }
         for (check, (seen, broken)) in program.order_checks.iter().zip(&counts.order_stats) {
@@ -580,16 +582,35 @@ fn rule_stats(
     stats
 }
 
-fn scalar_json(value: &Scalar) -> serde_json::Value {
-    match value {
-        Scalar::Null => serde_json::Value::Null,
-        Scalar::Bool(b) => serde_json::Value::Bool(*b),
-        Scalar::Int(i) => serde_json::Value::from(*i),
-        Scalar::Number(n) => {
-            serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+fn scalar_json(program: &Program, kind: TypeKind, value: &Scalar) -> serde_json::Value {
+    use serde_json::Value;
+    match (value, kind) {
+        (Scalar::Null, _) => Value::Null,
+        (Scalar::Bool(b), _) => Value::Bool(*b),
+        // Money is shown in sen, as it is held: exact.
+        (Scalar::Int(i), _) => Value::from(*i),
+        (Scalar::Number(n), _) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+        (Scalar::List(items), TypeKind::List(of)) => {
+            Value::Array(items.iter().map(|item| scalar_json(program, of.kind(), item)).collect())
         }
-        // Aggregates are counts and sums; anything else is shown for what it is.
-        other => serde_json::Value::String(format!("{other:?}")),
+        (other, kind) => etr_interp::render_scalar(program, kind, other).map_or(Value::Null, Value::String),
+    }
+}
+
+/// The type of the first aggregate a file check reads (what its observed value is).
+fn observed_kind(expr: &etr_ir::Expr) -> Option<TypeKind> {
+    use etr_ir::ExprKind as K;
+    match &expr.kind {
+        K::Aggregate(_) => Some(expr.ty.kind),
+        K::Unary(_, e) | K::IsNull { operand: e, .. } | K::InList { operand: e, .. } => observed_kind(e),
+        K::Binary(_, a, b) | K::Coalesce(a, b) => observed_kind(a).or_else(|| observed_kind(b)),
+        K::If { condition, then_branch, else_branch } => {
+            observed_kind(condition).or_else(|| observed_kind(then_branch)).or_else(|| observed_kind(else_branch))
+        }
+        K::Call { args, .. } => args.iter().find_map(observed_kind),
+        K::Fallible { op: etr_ir::FallibleOp::Call { args, .. }, .. } => args.iter().find_map(observed_kind),
+        K::Match { scrutinee, .. } => observed_kind(scrutinee),
+        _ => None,
     }
 }
 

@@ -418,6 +418,41 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             plan.shape = Shape::Multi(cs);
             Ok(plan)
         }
+        "expect_column_distinct_values_to_be_in_set"
+        | "expect_column_distinct_values_to_contain_set"
+        | "expect_column_distinct_values_to_equal_set"
+        | "expect_column_most_common_value_to_be_in_set" => {
+            let c = args.column("column")?;
+            let column = &table.columns[c];
+            let value = source_value(column);
+            let set = match args.get("value_set") {
+                // A null set is the universal set for `be_in_set` (vacuously true); elsewhere an error.
+                None if expectation == "expect_column_distinct_values_to_be_in_set" => {
+                    let condition = format!("is_subset(distinct_values({value}), distinct_values({value}))");
+                    return Ok(file_rule(&condition, "aggregate", None));
+                }
+                None => return Err(Translation::Refused("value_set is null".into())),
+                Some(set) => set.as_array().ok_or_else(|| Translation::Refused("value_set is not a list".into()))?,
+            };
+            let members: Vec<String> = set.iter().filter_map(|v| member_literal(column, v)).collect();
+            let list = format!("[{}]", members.join(", "));
+            let condition = match expectation {
+                "expect_column_distinct_values_to_be_in_set" => format!("is_subset(distinct_values({value}), {list})"),
+                "expect_column_distinct_values_to_contain_set" => {
+                    format!("contains_all(distinct_values({value}), {list})")
+                }
+                "expect_column_distinct_values_to_equal_set" => format!("same_set(distinct_values({value}), {list})"),
+                _ => {
+                    let ties_okay = args.get("ties_okay").and_then(Value::as_bool).unwrap_or(false);
+                    if ties_okay {
+                        format!("overlaps(modes({value}), {list})")
+                    } else {
+                        format!("overlaps(modes({value}), {list}) and size(modes({value})) == 1")
+                    }
+                }
+            };
+            Ok(file_rule(&condition, "aggregate", None))
+        }
         "expect_column_min_to_be_between"
         | "expect_column_max_to_be_between"
         | "expect_column_mean_to_be_between"
@@ -605,10 +640,7 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
         "expect_column_values_to_be_of_type" | "expect_column_values_to_be_in_type_list" => {
             unsupported("column dtype checks have no etr equivalent (types are declared by the spec)")
         }
-        "expect_column_distinct_values_to_be_in_set"
-        | "expect_column_distinct_values_to_contain_set"
-        | "expect_column_distinct_values_to_equal_set" => unsupported("no distinct-value-set aggregate"),
-        "expect_column_most_common_value_to_be_in_set" => unsupported("no mode aggregate"),
+
         other => unsupported(&format!("no translation for {other}")),
     }
 }
