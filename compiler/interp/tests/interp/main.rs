@@ -920,7 +920,8 @@ fn file_check_outcomes_report_the_observed_aggregate() {
             ("count", false, Some(Scalar::Int(3))),
             ("sum", true, Some(Scalar::Int(300))),
             ("twice", false, Some(Scalar::Int(300))),
-            ("both", true, None),
+            // Two aggregates: the measured side of the comparison (its left side here).
+            ("both", true, Some(Scalar::Int(3))),
             ("none", true, None),
         ]
     );
