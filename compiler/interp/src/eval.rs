@@ -399,6 +399,13 @@ impl<'a> Frame<'a> {
         if let Builtin::ListIsSubset | Builtin::ListSameSet | Builtin::ListOverlaps | Builtin::ListSize = function {
             return list_call(function, args);
         }
+        if let Builtin::HeaderValues = function {
+            let Env::File { header, .. } = self.env else {
+                return Err(InterpError::internal("header_values() read per line"));
+            };
+            let texts = header.iter().filter(|v| matches!(v, Scalar::Text(_))).cloned().collect();
+            return Ok(Datum::Scalar(crate::value::sorted_list(texts)));
+        }
         if let Builtin::IntToNumber = function {
             // Exact up to 2^53, rounded to nearest above: always finite.
             let value = args.first().ok_or_else(|| missing("argument", 0))?;
@@ -430,6 +437,7 @@ impl<'a> Frame<'a> {
             Builtin::Matches(pattern) => Column::Bool(text::matches(&text_arg(0)?, self.interp.regex(pattern)?)),
             Builtin::IsValidNric => Column::Bool(text::is_valid_nric(&text_arg(0)?)),
             Builtin::IsValidSsm => Column::Bool(text::is_valid_ssm(&text_arg(0)?)),
+            Builtin::IsJson => Column::Bool(text::is_json(&text_arg(0)?)),
             Builtin::NricGender { male, female, .. } => Column::Code(text::nric_gender(&text_arg(0)?, *male, *female)),
             Builtin::FormatDate(format) => {
                 let date = args.first().cloned().ok_or_else(|| missing("argument", 0))?.into_column(Phys::Date, n)?;
@@ -437,7 +445,11 @@ impl<'a> Frame<'a> {
                 Column::Text(text::format_date(&date, &format.items))
             }
             Builtin::IntToNumber => return Err(InterpError::internal("int_to_number was not dispatched")),
-            Builtin::ListIsSubset | Builtin::ListSameSet | Builtin::ListOverlaps | Builtin::ListSize => {
+            Builtin::ListIsSubset
+            | Builtin::ListSameSet
+            | Builtin::ListOverlaps
+            | Builtin::ListSize
+            | Builtin::HeaderValues => {
                 return Err(InterpError::internal("a list function was not dispatched"));
             }
             Builtin::ParseInt

@@ -160,7 +160,7 @@ fn argument_of(aggregate: &Aggregate) -> Result<&Expr, InterpError> {
 fn observed_side(expr: &Expr) -> Option<&Expr> {
     let reads_aggregate = |e: &Expr| {
         let mut found = false;
-        walk(e, &mut |x| found |= matches!(x.kind, ExprKind::Aggregate(_)));
+        walk(e, &mut |x| found |= is_measured(x));
         found
     };
     match &expr.kind {
@@ -187,6 +187,11 @@ fn observed_side(expr: &Expr) -> Option<&Expr> {
         ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } => observed_side(e),
         _ => None,
     }
+}
+
+/// What a file check measures: an aggregate, or the header's values.
+fn is_measured(expr: &Expr) -> bool {
+    matches!(expr.kind, ExprKind::Aggregate(_) | ExprKind::Call { function: Builtin::HeaderValues, .. })
 }
 
 /// Every sub-expression of `expr`, `expr` included.
@@ -563,7 +568,19 @@ impl Interpreter {
                 (Some(_), true) => observed_side(&check.condition)
                     .and_then(|side| frame.eval(side, &Sel::All).ok())
                     .map(|d| d.scalar_at(0)),
-                _ => None,
+                // No aggregate: the header's values, or the comparison side that reads them.
+                (None, _) => {
+                    let mut header_values: Option<&Expr> = None;
+                    walk(&check.condition, &mut |e| {
+                        if header_values.is_none() && is_measured(e) {
+                            header_values = Some(e);
+                        }
+                    });
+                    observed_side(&check.condition)
+                        .or(header_values)
+                        .and_then(|side| frame.eval(side, &Sel::All).ok())
+                        .map(|d| d.scalar_at(0))
+                }
             };
             outcomes.push(FileCheckOutcome { rule: check.rule, target: check.target.clone(), passed, observed });
         }

@@ -302,6 +302,8 @@ pub fn builtin_name(function: &Builtin) -> String {
         Builtin::ListSameSet => "same_set".into(),
         Builtin::ListOverlaps => "overlaps".into(),
         Builtin::ListSize => "size".into(),
+        Builtin::HeaderValues => "header_values".into(),
+        Builtin::IsJson => "is_json".into(),
         Builtin::ParseMoney(unit) => format!("parse_money[{unit:?}]"),
         Builtin::ParseDate(fmt) => format!("parse_date[{:?}]", fmt.pattern),
         Builtin::ParseMonth(fmt) => format!("parse_month[{:?}]", fmt.pattern),

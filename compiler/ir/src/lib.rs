@@ -551,6 +551,11 @@ pub enum Builtin {
     ListOverlaps,
     /// `size(a: list) -> int`.
     ListSize,
+    /// `header_values() -> list of text`: the header's text fields (file checks only), as a list;
+    /// e.g. the column names of a contributor whose header line lists them.
+    HeaderValues,
+    /// `is_json(value: text) -> bool`: the text is one JSON value.
+    IsJson,
     /// `int -> number`: inserted by the compiler where an int meets a number (never written).
     IntToNumber,
     /// `parse_int(value: text) -> int`, fallible: optional sign, ASCII digits, fits in 64 bits.

@@ -125,6 +125,20 @@ const fn pure(
 
 /// Every built-in function, in documentation order.
 pub const ALL: &[Signature] = &[
+    pure(
+        "header_values",
+        "header_values() -> list of text",
+        &[],
+        TypeKind::Null,
+        "The header's text fields as a list, e.g. the column names a header line lists (file checks only).",
+    ),
+    pure(
+        "is_json",
+        "is_json(value: text) -> bool",
+        &[Param::Data(TEXT)],
+        TypeKind::Bool,
+        "True when the text is one JSON value.",
+    ),
     Signature {
         kind: BuiltinKind::Aggregate,
         ..pure(

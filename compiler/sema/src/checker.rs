@@ -2236,6 +2236,30 @@ impl<'a> Checker<'a> {
         handler: Option<(&ast::Handler, Option<TypeKind>)>,
     ) -> Option<ir::Expr> {
         let name = callee.text.as_str();
+        if name == "header_values" {
+            if !args.is_empty() {
+                self.error(
+                    codes::ARGUMENT_COUNT,
+                    "`header_values` takes no argument",
+                    span,
+                    "wrong number of arguments",
+                );
+                return None;
+            }
+            if ctx.scope != Scope::File {
+                self.error(
+                    codes::SCOPE,
+                    "`header_values()` is about the file's header, so it can only be used in a file check",
+                    span,
+                    "file value in a row expression",
+                );
+                return None;
+            }
+            return Some(ir::Expr {
+                kind: ir::ExprKind::Call { function: ir::Builtin::HeaderValues, args: Vec::new() },
+                ty: Type::non_null(TypeKind::List(ir::ListOf::Text)),
+            });
+        }
         if matches!(name, "is_subset" | "contains_all" | "same_set" | "overlaps" | "size") {
             return self.list_call(callee, args, ctx, span, handler);
         }
@@ -2359,6 +2383,7 @@ impl<'a> Checker<'a> {
                 ir::Builtin::Matches(pattern)
             }
             "is_valid_nric" => ir::Builtin::IsValidNric,
+            "is_json" => ir::Builtin::IsJson,
             "is_valid_ssm" => ir::Builtin::IsValidSsm,
             "nric_gender" => {
                 let Some(&code_type) = self.code_index.get("Gender") else {
@@ -2666,7 +2691,8 @@ fn uses_file_values(expr: &ast::Expr) -> bool {
             }
         }
         ast::ExprKind::Call { callee, .. }
-            if builtins::lookup(&callee.text).is_some_and(|b| b.kind == BuiltinKind::Aggregate) =>
+            if callee.text == "header_values"
+                || builtins::lookup(&callee.text).is_some_and(|b| b.kind == BuiltinKind::Aggregate) =>
         {
             found = true;
         }

@@ -601,7 +601,7 @@ fn scalar_json(program: &Program, kind: TypeKind, value: &Scalar) -> serde_json:
 fn observed_kind(expr: &etr_ir::Expr) -> Option<TypeKind> {
     use etr_ir::ExprKind as K;
     match &expr.kind {
-        K::Aggregate(_) => Some(expr.ty.kind),
+        K::Aggregate(_) | K::Call { function: etr_ir::Builtin::HeaderValues, .. } => Some(expr.ty.kind),
         K::Unary(_, e) | K::IsNull { operand: e, .. } | K::InList { operand: e, .. } => observed_kind(e),
         K::Binary(_, a, b) | K::Coalesce(a, b) => observed_kind(a).or_else(|| observed_kind(b)),
         K::If { condition, then_branch, else_branch } => {

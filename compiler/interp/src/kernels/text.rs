@@ -246,6 +246,11 @@ pub(crate) fn is_valid_ssm(input: &StringViewArray) -> BooleanArray {
     map_bool(input, nric::is_valid_ssm)
 }
 
+/// `is_json`: the text is exactly one JSON value (surrounding whitespace allowed).
+pub(crate) fn is_json(input: &StringViewArray) -> BooleanArray {
+    map_bool(input, |s| serde_json::from_str::<serde_json::Value>(s).is_ok())
+}
+
 /// `nric_gender`: the male or female member, null when the 12th char is not a digit.
 pub(crate) fn nric_gender(input: &StringViewArray, male: u32, female: u32) -> UInt32Array {
     map_prim::<u32>(input, |s| nric::nric_is_male(s).map(|m| if m { male } else { female })).0
