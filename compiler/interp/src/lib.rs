@@ -185,6 +185,7 @@ fn observed_side(expr: &Expr) -> Option<&Expr> {
             observed_side(a).or_else(|| observed_side(b))
         }
         ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } => observed_side(e),
+        ExprKind::Coalesce(a, b) => observed_side(a).or_else(|| observed_side(b)),
         _ => None,
     }
 }

@@ -126,6 +126,13 @@ const fn pure(
 /// Every built-in function, in documentation order.
 pub const ALL: &[Signature] = &[
     pure(
+        "type_of",
+        "type_of(value) -> text",
+        &[Param::Data(ANY)],
+        TypeKind::Text,
+        "The declared type of a value, known when the spec compiles: `int`, `number`, `text`, a code type's name...",
+    ),
+    pure(
         "header_values",
         "header_values() -> list of text",
         &[],

@@ -2236,6 +2236,20 @@ impl<'a> Checker<'a> {
         handler: Option<(&ast::Handler, Option<TypeKind>)>,
     ) -> Option<ir::Expr> {
         let name = callee.text.as_str();
+        if name == "type_of" {
+            // Types are declared by the spec, so a value's type is known when the spec compiles:
+            // `type_of` is that name as a constant (`int`, `number`, `text`, `PaymentStatus`...).
+            if args.len() != 1 {
+                self.error(codes::ARGUMENT_COUNT, "`type_of` takes one argument", span, "wrong number of arguments");
+                return None;
+            }
+            let value = self.infer(&args[0], ctx)?;
+            let name = match value.ty.kind {
+                TypeKind::Code(c) => self.code_types[c as usize].name.clone(),
+                other => other.to_string(),
+            };
+            return Some(literal_expr(ir::Literal::Text(name), TypeKind::Text));
+        }
         if name == "header_values" {
             if !args.is_empty() {
                 self.error(

@@ -544,7 +544,8 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
         "expect_table_columns_to_match_ordered_list" => {
             let n = table.columns.len();
             let Some(list) = args.get("column_list") else {
-                return Ok(file_rule("count() >= 0", "columns", Some(n)));
+                // Vacuously true; the header's values stay the observed value.
+                return Ok(file_rule("is_subset(header_values(), header_values())", "columns", Some(n)));
             };
             let list = list.as_array().ok_or_else(|| Translation::Refused("column_list is not a list".into()))?;
             let fields = n.max(list.len());
@@ -634,7 +635,32 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
         "expect_column_values_to_match_json_schema" => unsupported("no JSON schema validation"),
         "expect_column_values_to_be_dateutil_parseable" => unsupported("no free-form date parsing (dateutil)"),
         "expect_column_values_to_be_of_type" | "expect_column_values_to_be_in_type_list" => {
-            unsupported("column dtype checks have no etr equivalent (types are declared by the spec)")
+            // etr types are declared, so the check is decided at compile time by `type_of`; GX's
+            // pandas type names are mapped to etr's.
+            let c = args.column("column")?;
+            let names: Vec<Value> = if expectation.ends_with("of_type") {
+                vec![args.get("type_").cloned().unwrap_or(Value::Null)]
+            } else {
+                match args.get("type_list") {
+                    None => return Ok(file_rule("count() >= 0", "types", None)),
+                    Some(list) => list.as_array().cloned().unwrap_or_default(),
+                }
+            };
+            let mut ours: Vec<String> = Vec::new();
+            for name in &names {
+                let name = name.as_str().unwrap_or_default();
+                let etr = match name {
+                    "int" | "int64" | "int32" | "Int64Dtype" | "long" => "int",
+                    "float" | "float64" | "float32" | "double" => "number",
+                    "str" | "string" | "object" | "object_" | "O" => "text",
+                    "bool" | "boolean" | "bool_" => "bool",
+                    "datetime64" | "datetime" | "Timestamp" | "date" => "date",
+                    _ => return Err(Translation::Refused(format!("unknown type name {name}"))),
+                };
+                ours.push(text_literal(etr));
+            }
+            let condition = format!("type_of({}) in [{}]", table.columns[c].field, ours.join(", "));
+            row_rule(args, c, None, &condition, true)
         }
 
         other => unsupported(&format!("no translation for {other}")),
@@ -659,7 +685,8 @@ fn bounds(args: &mut Args, value: &str, check_order: bool, both_null: BothNull) 
     if min.is_none() && max.is_none() {
         return match both_null {
             BothNull::Refuse => Err(Translation::Refused("min_value and max_value cannot both be null".into())),
-            BothNull::Vacuous => Ok(format!("{value} is not null")),
+            // `x >= x` holds for every non-null x and keeps `x` the check's measured side.
+            BothNull::Vacuous => Ok(format!("({value} >= {value}) ?? true")),
         };
     }
     if let (true, Some(lo), Some(hi)) = (check_order, min.and_then(Value::as_f64), max.and_then(Value::as_f64))
