@@ -258,6 +258,14 @@ impl<'a> Frame<'a> {
             Env::File { header, trailer, aggregates } => {
                 pick(header, trailer, aggregates).get(idx as usize).cloned().ok_or_else(|| missing(what, idx))
             }
+            // A row expression may read the file's aggregates once a first pass computed them;
+            // before that (the first pass itself) the value is unknown: null.
+            Env::Rows(_) if what == "aggregate" => Ok(self
+                .interp
+                .file_aggregates
+                .as_ref()
+                .and_then(|values| values.get(idx as usize).cloned())
+                .unwrap_or(Scalar::Null)),
             Env::Rows(_) => Err(InterpError::internal(format!("a {what} read outside a file check"))),
         }
     }

@@ -70,6 +70,9 @@ pub struct Interpreter {
     targets: HashMap<String, Arc<str>>,
     schema: SchemaRef,
     dictionaries: Vec<ArrayRef>,
+    /// The file's aggregate values, for row expressions that read them (`x > 3 * median(X)`):
+    /// known only after a first pass over the file; until then such a read is null.
+    file_aggregates: Option<Arc<Vec<Scalar>>>,
 }
 
 /// What one batch produced.
@@ -289,7 +292,38 @@ impl Interpreter {
         let tables = program.tables.iter().map(CompiledTable::new).collect::<Result<Vec<_>, _>>()?;
         let schema = output::schema(&program);
         let dictionaries = output::dictionaries(&program);
-        Ok(Interpreter { program, regexes, tables, targets, schema, dictionaries })
+        Ok(Interpreter { program, regexes, tables, targets, schema, dictionaries, file_aggregates: None })
+    }
+
+    /// The same interpreter, with the file's aggregate values for row expressions that read them.
+    pub fn with_file_aggregates(&self, aggregates: &AggregateStates) -> Interpreter {
+        Interpreter {
+            program: Arc::clone(&self.program),
+            regexes: self.regexes.clone(),
+            tables: self.tables.clone(),
+            targets: self.targets.clone(),
+            schema: Arc::clone(&self.schema),
+            dictionaries: self.dictionaries.clone(),
+            file_aggregates: Some(Arc::new(aggregates.values())),
+        }
+    }
+
+    /// Whether a row expression (a mapping, a `let`, a row check) reads an aggregate of the file,
+    /// so that a run needs the aggregates before it evaluates lines.
+    pub fn rows_read_aggregates(&self) -> bool {
+        let program = &self.program;
+        let mut found = false;
+        let mut visit = |e: &Expr| found |= matches!(e.kind, ExprKind::Aggregate(_));
+        for binding in &program.bindings {
+            walk(&binding.expr, &mut visit);
+        }
+        for check in &program.row_checks {
+            walk(&check.condition, &mut visit);
+            if let Some(when) = &check.when {
+                walk(when, &mut visit);
+            }
+        }
+        found
     }
 
     pub fn program(&self) -> &Program {

@@ -1052,7 +1052,7 @@ impl<'a> Checker<'a> {
                 ast::RuleStmt::When { .. } => {}
                 ast::RuleStmt::Check { condition, target, value, span } => {
                     let target_name = target_text(target);
-                    if uses_file_values(condition) {
+                    if uses_file_values(condition) && !reads_row_values(condition) {
                         if when_ast.is_some() {
                             self.error(
                                 codes::SCOPE,
@@ -2480,10 +2480,12 @@ impl<'a> Checker<'a> {
     }
 
     fn aggregate(&mut self, name: &str, args: &[ast::Expr], ctx: Ctx<'_>, span: Span) -> Option<ir::Expr> {
-        if ctx.scope != Scope::File {
+        // A row expression may read a file aggregate (`x > 3 * median(X)`): the run computes the
+        // aggregates in a first pass. An aggregate inside an aggregate has no meaning.
+        if ctx.scope == Scope::Aggregate {
             self.error(
                 codes::SCOPE,
-                format!("`{name}()` aggregates the whole file, so it can only be used in a file check"),
+                format!("`{name}()` aggregates the whole file, so it cannot be used inside another aggregate"),
                 span,
                 "aggregate in a per-line expression",
             )
@@ -2713,6 +2715,29 @@ fn uses_file_values(expr: &ast::Expr) -> bool {
         _ => {}
     });
     found
+}
+
+/// True when an expression reads per-line values (names) outside aggregate arguments: a check
+/// that does is a row check, even if it also reads file aggregates.
+fn reads_row_values(expr: &ast::Expr) -> bool {
+    match &expr.kind {
+        ast::ExprKind::Name(_) => true,
+        ast::ExprKind::Field { base, .. } => match &base.kind {
+            ast::ExprKind::Name(n) if n.text == "header" || n.text == "trailer" => false,
+            _ => reads_row_values(base),
+        },
+        ast::ExprKind::Call { callee, args }
+            if builtins::lookup(&callee.text).is_some_and(|b| b.kind == BuiltinKind::Aggregate) =>
+        {
+            let _ = args;
+            false
+        }
+        _ => {
+            let mut found = false;
+            expr.for_each_child(|child| found |= reads_row_values(child));
+            found
+        }
+    }
 }
 
 fn collect_slots(expr: &ir::Expr, out: &mut Vec<ir::Slot>) {

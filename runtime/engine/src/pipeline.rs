@@ -72,22 +72,39 @@ pub struct Progress {
 /// On error nothing is published: the staging folder is removed and `out` is left as it was.
 pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) -> Result<Summary> {
     let started = Instant::now();
-    let interpreter =
+    let mut interpreter =
         Arc::new(Interpreter::new(Arc::clone(&program)).map_err(|e| RuntimeError::Internal(e.to_string()))?);
     let dialect = dialect_of(&program)?;
     dialect.validate()?;
     let output = OutputDir::create(out)?;
-    let passes: u8 = if program.unique_checks.is_empty() { 1 } else { 2 };
+    // Passes: the file's aggregates first when lines are judged against them (`x > 3 *
+    // median(X)`), then the key index when a `unique` check needs it, then the pass that writes.
+    let aggregates_pass = interpreter.rows_read_aggregates();
+    let keys_pass = !program.unique_checks.is_empty();
+    let passes: u8 = 1 + u8::from(aggregates_pass) + u8::from(keys_pass);
+    let mut pass: u8 = 0;
     let mut timings = BTreeMap::new();
 
-    // Pass 1 (only with unique checks): the key index and the file verdict.
+    if aggregates_pass {
+        pass += 1;
+        let pass_start = Instant::now();
+        let mut aggregates = AggregateStates::new(&program);
+        stream(input, &dialect, config, &interpreter, pass, passes, |_, _, result| {
+            aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))
+        })?;
+        interpreter = Arc::new(interpreter.with_file_aggregates(&aggregates));
+        timings.insert(format!("pass{pass}"), ms(pass_start));
+    }
+
+    // The key index and the file verdict (only with unique checks).
     let mut key_counts: Vec<HashMap<u128, u32>> = vec![HashMap::new(); program.unique_checks.len()];
     let mut verdict: Option<FileVerdict> = None;
-    if passes == 2 {
+    if keys_pass {
+        pass += 1;
         let pass_start = Instant::now();
         let mut aggregates = AggregateStates::new(&program);
         let mut row_fatal = BTreeSet::new();
-        let facts = stream(input, &dialect, config, &interpreter, 1, passes, |_, batch, result| {
+        let facts = stream(input, &dialect, config, &interpreter, pass, passes, |_, batch, result| {
             aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
             collect_row_fatal(&program, &result, &mut row_fatal);
             for (check, counts) in key_counts.iter_mut().enumerate() {
@@ -103,7 +120,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         })?;
         let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
         verdict = Some(FileVerdict::new(&program, &interpreter, &aggregates, &lines, row_fatal));
-        timings.insert("pass1".to_string(), ms(pass_start));
+        timings.insert(format!("pass{pass}"), ms(pass_start));
     }
     // Keys seen more than once; everything else is dropped so the second pass probes a small set.
     let duplicates: Arc<Vec<hashbrown::HashSet<u128>>> = Arc::new(

@@ -625,7 +625,19 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             Ok(file_rule(&parts.join(" and "), "quantiles", None))
         }
         "expect_column_value_z_scores_to_be_less_than" => {
-            unsupported("aggregates (mean, stdev) cannot be used in row checks")
+            let c = args.column("column")?;
+            let column = &table.columns[c];
+            let threshold = args
+                .get("threshold")
+                .and_then(Value::as_f64)
+                .ok_or_else(|| Translation::Refused("threshold must be a number".into()))?;
+            let double_sided = args.get("double_sided").and_then(Value::as_bool).unwrap_or(false);
+            let value = source_value(column);
+            // The row check reads the file's mean and standard deviation (a first pass computes them).
+            let z = format!("(({} - mean({value})) / stdev({value}))", column.field);
+            let t = format!("{threshold:?}");
+            let condition = if double_sided { format!("{z} < {t} and {z} > -{t}") } else { format!("{z} < {t}") };
+            row_rule(args, c, None, &condition, true)
         }
         "expect_column_values_to_be_json_parseable" => {
             let c = args.column("column")?;

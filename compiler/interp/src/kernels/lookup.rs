@@ -16,14 +16,14 @@ use crate::value::{Column, Datum, Phys, Scalar, number_bits};
 use crate::views::{MAX_INLINE, canonical_inline, inline_view, view_len};
 
 /// A code table ready for lookups.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct CompiledTable {
     keys: KeyIndex,
     /// The table's values, one row per entry, in the value type's layout.
     values: Column,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum KeyIndex {
     Text {
         short: HashMap<u128, u32>,
