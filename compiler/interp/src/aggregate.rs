@@ -54,8 +54,9 @@ pub enum AggregateState {
     Median(ValueList),
     /// Every non-null value seen, and the quantile to read.
     Quantile { q: F64, values: ValueList },
-    /// The distinct non-null values seen (read as a sorted list).
-    DistinctList(HashSet<Scalar>),
+    /// How often each distinct non-null value was seen (read as the sorted list of the values;
+    /// the counts are the check's value counts).
+    DistinctList(hashbrown::HashMap<Scalar, u64>),
     /// How often each non-null value was seen (read as the sorted list of the most common).
     Modes(hashbrown::HashMap<Scalar, u64>),
 }
@@ -78,7 +79,7 @@ impl AggregateState {
             }
             AggregateFunction::Median => AggregateState::Median(ValueList::new(kind)),
             AggregateFunction::Quantile(q) => AggregateState::Quantile { q, values: ValueList::new(kind) },
-            AggregateFunction::DistinctValues => AggregateState::DistinctList(HashSet::new()),
+            AggregateFunction::DistinctValues => AggregateState::DistinctList(hashbrown::HashMap::new()),
             AggregateFunction::Modes => AggregateState::Modes(hashbrown::HashMap::new()),
         }
     }
@@ -93,7 +94,9 @@ impl AggregateState {
         match (self, column) {
             (AggregateState::Count(n), Column::Bool(values)) => *n += values.true_count() as u64,
             (AggregateState::Distinct(set), column) => add_distinct(set, column),
-            (AggregateState::DistinctList(set), column) => add_distinct(set, column),
+            (AggregateState::DistinctList(counts), column) => {
+                for_each_scalar(column, |value| *counts.entry(value).or_insert(0) += 1);
+            }
             (AggregateState::Modes(counts), column) => {
                 let mut values = HashSet::new();
                 // One pass per batch: count this batch's values, then add them up.
@@ -153,7 +156,11 @@ impl AggregateState {
             (AggregateState::Min(a), AggregateState::Min(b)) => keep_extreme(a, b, Ordering::Less)?,
             (AggregateState::Max(a), AggregateState::Max(b)) => keep_extreme(a, b, Ordering::Greater)?,
             (AggregateState::Distinct(a), AggregateState::Distinct(b)) => a.extend(b.iter().cloned()),
-            (AggregateState::DistinctList(a), AggregateState::DistinctList(b)) => a.extend(b.iter().cloned()),
+            (AggregateState::DistinctList(a), AggregateState::DistinctList(b)) => {
+                for (value, n) in b {
+                    *a.entry(value.clone()).or_insert(0) += n;
+                }
+            }
             (AggregateState::Modes(a), AggregateState::Modes(b)) => {
                 for (value, n) in b {
                     *a.entry(value.clone()).or_insert(0) += n;
@@ -182,6 +189,14 @@ impl AggregateState {
         Ok(())
     }
 
+    /// For `distinct_values`: each distinct value with how often it was seen, sorted by value.
+    pub fn value_counts(&self) -> Option<Vec<(Scalar, u64)>> {
+        let AggregateState::DistinctList(counts) = self else { return None };
+        let mut pairs: Vec<(Scalar, u64)> = counts.iter().map(|(v, n)| (v.clone(), *n)).collect();
+        pairs.sort_by(|a, b| crate::value::compare_scalars(&a.0, &b.0));
+        Some(pairs)
+    }
+
     /// The final value: the count, the sum when it fits `i64` (else null), the number sum rounded
     /// to the nearest `f64` when that is finite (else null), the extreme, the number of distinct
     /// values, the mean, the sample standard deviation, the median or the quantile (see
@@ -200,7 +215,7 @@ impl AggregateState {
             }
             AggregateState::Median(values) => values.median().map_or(Scalar::Null, Scalar::Number),
             AggregateState::Quantile { q, values } => values.quantile(q.0),
-            AggregateState::DistinctList(set) => crate::value::sorted_list(set.iter().cloned().collect()),
+            AggregateState::DistinctList(counts) => crate::value::sorted_list(counts.keys().cloned().collect()),
             AggregateState::Modes(counts) => {
                 let top = counts.values().copied().max().unwrap_or(0);
                 crate::value::sorted_list(counts.iter().filter(|(_, n)| **n == top).map(|(v, _)| v.clone()).collect())

@@ -148,6 +148,8 @@ pub struct FileCheckOutcome {
     /// (however many times); `None` when it reads none or several. `Some(Scalar::Null)` is an
     /// aggregate whose value is null (a sum past `i64`).
     pub observed: Option<Scalar>,
+    /// When the check measures `distinct_values(x)`: each value with its count.
+    pub value_counts: Option<Vec<(Scalar, u64)>>,
 }
 
 /// The argument of an aggregate other than `count()` and `lines_broken()`.
@@ -617,7 +619,17 @@ impl Interpreter {
                         .map(|d| d.scalar_at(0))
                 }
             };
-            outcomes.push(FileCheckOutcome { rule: check.rule, target: check.target.clone(), passed, observed });
+            let value_counts = match (read, several) {
+                (Some(idx), false) => aggregates.states.get(idx as usize).and_then(|state| state.value_counts()),
+                _ => None,
+            };
+            outcomes.push(FileCheckOutcome {
+                rule: check.rule,
+                target: check.target.clone(),
+                passed,
+                observed,
+                value_counts,
+            });
         }
         outcomes
     }

@@ -109,6 +109,9 @@ pub struct RuleStats {
     pub success: bool,
     /// For a file check reading one aggregate: the aggregate's value.
     pub observed_value: serde_json::Value,
+    /// For a check of `distinct_values(x)`: each value with its count (the column's distribution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_counts: Option<Vec<serde_json::Value>>,
 }
 
 /// How the Parquet files are encoded.

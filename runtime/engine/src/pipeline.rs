@@ -536,6 +536,7 @@ fn rule_stats(
         let mut missing = 0;
         let mut file_checks_pass = true;
         let mut observed = serde_json::Value::Null;
+        let mut value_counts = None;
         let mut scope = "raised";
         for (check, stat) in program.row_checks.iter().zip(check_stats) {
             if check.rule == idx {
@@ -558,6 +559,16 @@ fn rule_stats(
             if observed.is_null() {
                 let kind = observed_kind(&check.condition).unwrap_or(TypeKind::Null);
                 observed = outcome.observed.as_ref().map_or(serde_json::Value::Null, |v| scalar_json(program, kind, v));
+                let element = match kind {
+                    TypeKind::List(of) => of.kind(),
+                    other => other,
+                };
+                value_counts = outcome.value_counts.as_ref().map(|pairs| {
+                    pairs
+                        .iter()
+                        .map(|(v, n)| serde_json::json!({ "value": scalar_json(program, element, v), "count": n }))
+                        .collect()
+                });
             }
         }
         for (check, (seen, broken)) in program.order_checks.iter().zip(&counts.order_stats) {
@@ -593,6 +604,7 @@ fn rule_stats(
                 mostly,
                 success: file_checks_pass && passing_share_ok,
                 observed_value: observed,
+                value_counts,
             },
         );
     }

@@ -27,6 +27,9 @@ pub fn result_of(actual: &Actual, plan: &Plan, table: &Table) -> (Option<bool>, 
         if let Some(observed) = stats.and_then(|s| s.get("observed_value")) {
             result.insert("observed_value".into(), observed.clone());
         }
+        if let Some(counts) = stats.and_then(|s| s.get("value_counts")) {
+            result.insert("value_counts".into(), counts.clone());
+        }
         return (success, result);
     }
     let mut rows = actual.rejects.clone();
@@ -112,7 +115,25 @@ pub fn compare(
                     return Err(format!("observed_value {actual} is not one of {expected}"));
                 }
             }
-            "details" | "value_counts" => return Err(format!("`{key}` is not produced")),
+            "value_counts" => {
+                // Each expected {value, count} must be among ours.
+                let actual =
+                    result.get("value_counts").and_then(Value::as_array).ok_or("`value_counts` is not produced")?;
+                for item in expected.as_array().cloned().unwrap_or_default() {
+                    let found = actual.iter().any(|a| {
+                        a.get("count") == item.get("count")
+                            && observed_equal(
+                                item.get("value").unwrap_or(&Value::Null),
+                                a.get("value").unwrap_or(&Value::Null),
+                                None,
+                            )
+                    });
+                    if !found {
+                        return Err(format!("value_counts: {item} is missing from {}", Value::Array(actual.clone())));
+                    }
+                }
+            }
+            "details" => return Err(format!("`{key}` is not produced")),
             _ => {
                 let actual = result.get(key).ok_or_else(|| format!("`{key}` is not produced"))?;
                 compare_key(key, expected, actual, tolerance, map_category)?;
