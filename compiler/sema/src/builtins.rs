@@ -126,6 +126,13 @@ const fn pure(
 /// Every built-in function, in documentation order.
 pub const ALL: &[Signature] = &[
     pure(
+        "looks_like_date",
+        "looks_like_date(value: text) -> bool",
+        &[Param::Data(TEXT)],
+        TypeKind::Bool,
+        "True when the text is a real date in a common layout: yyyy-mm-dd, dd/mm/yyyy, mm/dd/yyyy, yyyy/mm/dd, dd-mm-yyyy, dd.mm.yyyy or yyyymmdd.",
+    ),
+    pure(
         "type_of",
         "type_of(value) -> text",
         &[Param::Data(ANY)],

@@ -2236,6 +2236,67 @@ impl<'a> Checker<'a> {
         handler: Option<(&ast::Handler, Option<TypeKind>)>,
     ) -> Option<ir::Expr> {
         let name = callee.text.as_str();
+        if name == "looks_like_date" {
+            // Sugar, lowered here: the text parses in one of the common layouts.
+            if args.len() != 1 {
+                self.error(
+                    codes::ARGUMENT_COUNT,
+                    "`looks_like_date` takes one argument",
+                    span,
+                    "wrong number of arguments",
+                );
+                return None;
+            }
+            let value = self.infer(&args[0], ctx)?;
+            if !matches!(value.ty.kind, TypeKind::Text | TypeKind::Null) {
+                let found = self.kind_name(value.ty.kind);
+                self.error(
+                    codes::TYPE_MISMATCH,
+                    format!("`looks_like_date` reads text, but this is {found}"),
+                    args[0].span,
+                    format!("this is {found}"),
+                );
+                return None;
+            }
+            let mut parses = Vec::new();
+            for layout in LOOSE_DATE_LAYOUTS {
+                let Ok(format) = parse_date_format(layout, DateFormatUse::ParseDate) else { continue };
+                let attempt = ir::Expr {
+                    kind: ir::ExprKind::Fallible {
+                        op: ir::FallibleOp::Call {
+                            function: ir::Builtin::ParseDate(format),
+                            args: vec![value.clone()],
+                        },
+                        on_failure: ir::OnFailure::Default(Box::new(literal_expr(ir::Literal::Null, TypeKind::Date))),
+                    },
+                    ty: Type::nullable(TypeKind::Date),
+                };
+                parses.push(ir::Expr {
+                    kind: ir::ExprKind::IsNull { operand: Box::new(attempt), negated: true },
+                    ty: Type::non_null(TypeKind::Bool),
+                });
+            }
+            let any = parses
+                .into_iter()
+                .reduce(|a, b| ir::Expr {
+                    kind: ir::ExprKind::Binary(ir::BinaryOp::Or, Box::new(a), Box::new(b)),
+                    ty: Type::non_null(TypeKind::Bool),
+                })
+                .expect("the layouts are valid formats");
+            // Null in, null out, like every other test of a value.
+            let is_null = ir::Expr {
+                kind: ir::ExprKind::IsNull { operand: Box::new(value), negated: false },
+                ty: Type::non_null(TypeKind::Bool),
+            };
+            return Some(ir::Expr {
+                kind: ir::ExprKind::If {
+                    condition: Box::new(is_null),
+                    then_branch: Box::new(literal_expr(ir::Literal::Null, TypeKind::Bool)),
+                    else_branch: Box::new(any),
+                },
+                ty: Type::nullable(TypeKind::Bool),
+            });
+        }
         if name == "type_of" {
             // Types are declared by the spec, so a value's type is known when the spec compiles:
             // `type_of` is that name as a constant (`int`, `number`, `text`, `PaymentStatus`...).
@@ -2644,6 +2705,9 @@ fn ir_severity(severity: ast::Severity) -> ir::Severity {
         ast::Severity::Info => ir::Severity::Info,
     }
 }
+
+/// The layouts `looks_like_date` tries, day-first before month-first (Malaysian usage).
+const LOOSE_DATE_LAYOUTS: &[&str] = &["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d"];
 
 /// An int expression as a number (the compiler's only implicit conversion, made explicit).
 fn int_to_number(expr: ir::Expr) -> ir::Expr {

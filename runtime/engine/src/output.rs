@@ -112,6 +112,9 @@ pub struct RuleStats {
     /// For a check of `distinct_values(x)`: each value with its count (the column's distribution).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_counts: Option<Vec<serde_json::Value>>,
+    /// For a rule with several file checks: each check's observed value, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed_values: Vec<serde_json::Value>,
 }
 
 /// How the Parquet files are encoded.

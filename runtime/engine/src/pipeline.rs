@@ -537,6 +537,7 @@ fn rule_stats(
         let mut file_checks_pass = true;
         let mut observed = serde_json::Value::Null;
         let mut value_counts = None;
+        let mut observed_values = Vec::new();
         let mut scope = "raised";
         for (check, stat) in program.row_checks.iter().zip(check_stats) {
             if check.rule == idx {
@@ -556,8 +557,10 @@ fn rule_stats(
                 unexpected += 1;
                 file_checks_pass = false;
             }
+            let kind = observed_kind(&check.condition).unwrap_or(TypeKind::Null);
+            observed_values
+                .push(outcome.observed.as_ref().map_or(serde_json::Value::Null, |v| scalar_json(program, kind, v)));
             if observed.is_null() {
-                let kind = observed_kind(&check.condition).unwrap_or(TypeKind::Null);
                 observed = outcome.observed.as_ref().map_or(serde_json::Value::Null, |v| scalar_json(program, kind, v));
                 let element = match kind {
                     TypeKind::List(of) => of.kind(),
@@ -605,6 +608,7 @@ fn rule_stats(
                 success: file_checks_pass && passing_share_ok,
                 observed_value: observed,
                 value_counts,
+                observed_values: if observed_values.len() > 1 { observed_values } else { Vec::new() },
             },
         );
     }

@@ -27,6 +27,10 @@ pub fn result_of(actual: &Actual, plan: &Plan, table: &Table) -> (Option<bool>, 
         if let Some(observed) = stats.and_then(|s| s.get("observed_value")) {
             result.insert("observed_value".into(), observed.clone());
         }
+        // Several checks (one per quantile): each one's observed value.
+        if let Some(values) = stats.and_then(|s| s.get("observed_values")) {
+            result.insert("observed_values".into(), values.clone());
+        }
         if let Some(counts) = stats.and_then(|s| s.get("value_counts")) {
             result.insert("value_counts".into(), counts.clone());
         }
@@ -113,6 +117,14 @@ pub fn compare(
                 let options = expected.as_array().cloned().unwrap_or_default();
                 if !options.iter().any(|o| observed_equal(o, actual, tolerance)) {
                     return Err(format!("observed_value {actual} is not one of {expected}"));
+                }
+            }
+            // Quantiles: GX reports the values of the quantiles asked for, together.
+            "observed_value" if expected.get("quantiles").is_some() => {
+                let values = result.get("observed_values").ok_or("no observed values per quantile")?;
+                let want = expected.get("values").cloned().unwrap_or(Value::Null);
+                if !observed_equal(&json!({ "values": want }), &json!({ "values": values }), tolerance) {
+                    return Err(format!("quantile values: expected {want}, got {values}"));
                 }
             }
             "value_counts" => {

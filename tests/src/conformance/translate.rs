@@ -598,8 +598,10 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
                 return Err(Translation::Refused("quantiles and value_ranges differ in length".into()));
             }
             let value = source_value(&table.columns[c]);
-            let mut parts = Vec::new();
-            for (q, range) in quantiles.iter().zip(&bounds) {
+            // One check per quantile, so that each reports its own observed value.
+            let mut checks = Vec::new();
+            for (i, (q, range)) in quantiles.iter().zip(&bounds).enumerate() {
+                let mut parts = Vec::new();
                 let q = number_literal(q).ok_or_else(|| Translation::Refused("a quantile is not a number".into()))?;
                 let q = if q.contains('.') { q } else { format!("{q}.0") };
                 let (lo, hi) = (&range[0], &range[1]);
@@ -616,13 +618,15 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
                     parts.push(format!("{quantile} <= {h}"));
                 }
                 if lo.is_null() && hi.is_null() {
-                    parts.push(format!("{quantile} is not null"));
+                    parts.push(format!("({quantile} >= {quantile}) ?? true"));
                 }
+                checks.push(format!("  check {} on q{i}\n", parts.join(" and ")));
             }
-            if parts.is_empty() {
+            if checks.is_empty() {
                 return Err(Translation::Refused("no quantiles".into()));
             }
-            Ok(file_rule(&parts.join(" and "), "quantiles", None))
+            let rule = format!("rule X fatal \"the expectation is not met\" {{\n{}}}\n", checks.concat());
+            Ok(Plan { rule, uses: Vec::new(), header_fields: None, shape: Shape::File })
         }
         "expect_column_value_z_scores_to_be_less_than" => {
             let c = args.column("column")?;
@@ -645,7 +649,11 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             row_rule(args, c, None, &condition, true)
         }
         "expect_column_values_to_match_json_schema" => unsupported("no JSON schema validation"),
-        "expect_column_values_to_be_dateutil_parseable" => unsupported("no free-form date parsing (dateutil)"),
+        "expect_column_values_to_be_dateutil_parseable" => {
+            let c = args.column("column")?;
+            let condition = format!("looks_like_date({})", table.columns[c].field);
+            row_rule(args, c, None, &condition, true)
+        }
         "expect_column_values_to_be_of_type" | "expect_column_values_to_be_in_type_list" => {
             // etr types are declared, so the check is decided at compile time by `type_of`; GX's
             // pandas type names are mapped to etr's.
