@@ -581,9 +581,14 @@ fn rule_stats(
                 unexpected += broken;
             }
         }
+        for (check, (seen, null_keys)) in program.unique_checks.iter().zip(&counts.unique_stats) {
+            if check.rule == idx {
+                scope = "dataset";
+                considered += seen;
+                missing += null_keys;
+            }
+        }
         if program.unique_checks.iter().any(|c| c.rule == idx) {
-            scope = "dataset";
-            considered += counts.unique_candidates;
             unexpected += counts.per_rule.get(&rule.id).copied().unwrap_or(0);
         }
         if scope == "raised" {
@@ -717,6 +722,8 @@ struct Counts {
     order_stats: Vec<(u64, u64)>,
     /// Lines that reached the uniqueness checks (no row rule rejected them).
     unique_candidates: u64,
+    /// Per unique check: candidate lines with a key, and candidate lines whose key is all null.
+    unique_stats: Vec<(u64, u64)>,
     accepted: u64,
     rejected_lines: u64,
     per_rule: BTreeMap<String, u64>,
@@ -783,6 +790,16 @@ fn write_batch(
             continue;
         }
         counts.unique_candidates += 1;
+        if counts.unique_stats.len() != program.unique_checks.len() {
+            counts.unique_stats = vec![(0, 0); program.unique_checks.len()];
+        }
+        for (c, check) in program.unique_checks.iter().enumerate() {
+            if key_is_null(check, result, row) {
+                counts.unique_stats[c].1 += 1;
+            } else {
+                counts.unique_stats[c].0 += 1;
+            }
+        }
         duplicate_of[row] = (0..program.unique_checks.len()).find(|&c| {
             !key_is_null(&program.unique_checks[c], result, row) && duplicates[c].contains(&result.key_hashes[c][row])
         });

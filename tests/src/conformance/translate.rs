@@ -409,7 +409,13 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
                 }
                 if pairs.is_empty() { "true".into() } else { format!("({}) ?? true", pairs.join(" and ")) }
             };
-            let mut plan = row_rule(args, cs[0], guard.as_deref(), &condition, false)?;
+            // GX counts an ignored row as missing: an ignored row is a null condition here (not a
+            // `when`), so that it lands in `missing_count` rather than nowhere.
+            let condition = match guard {
+                Some(guard) => format!("if {guard} then ({condition}) else null"),
+                None => condition,
+            };
+            let mut plan = row_rule(args, cs[0], None, &condition, false)?;
             for &i in &cs {
                 if !plan.uses.contains(&i) {
                     plan.uses.push(i);
