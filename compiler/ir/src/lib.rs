@@ -159,6 +159,12 @@ pub enum DateItem {
     Month2,
     /// `%d`: two digits, 01-31 and valid for the month.
     Day2,
+    /// `%H`: two digits, 00-23. Parsing checks it and keeps only the date; formatting writes 00.
+    Hour2,
+    /// `%M`: two digits, 00-59 (checked, not kept).
+    Minute2,
+    /// `%S`: two digits, 00-59, or 60 for a leap second (checked, not kept).
+    Second2,
     /// A byte that must appear as is.
     Literal(u8),
 }

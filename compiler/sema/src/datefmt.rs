@@ -31,10 +31,13 @@ pub fn parse_date_format(pattern: &str, usage: DateFormatUse) -> Result<DateForm
                 }
                 b'm' => DateItem::Month2,
                 b'd' => DateItem::Day2,
+                b'H' => DateItem::Hour2,
+                b'M' => DateItem::Minute2,
+                b'S' => DateItem::Second2,
                 b'%' => DateItem::Literal(b'%'),
                 other => {
                     return Err(format!(
-                        "`%{}` is not supported; the directives are %Y, %m, %d (and %y for formatting)",
+                        "`%{}` is not supported; the directives are %Y, %m, %d, %H, %M, %S (and %y for formatting)",
                         other as char
                     ));
                 }
@@ -61,7 +64,15 @@ pub fn parse_date_format(pattern: &str, usage: DateFormatUse) -> Result<DateForm
         }
         _ => {}
     }
-    for item in [DateItem::Year4, DateItem::Year2, DateItem::Month2, DateItem::Day2] {
+    for item in [
+        DateItem::Year4,
+        DateItem::Year2,
+        DateItem::Month2,
+        DateItem::Day2,
+        DateItem::Hour2,
+        DateItem::Minute2,
+        DateItem::Second2,
+    ] {
         if usage != DateFormatUse::Format && items.iter().filter(|i| **i == item).count() > 1 {
             return Err("a directive appears twice".into());
         }
@@ -89,7 +100,8 @@ mod tests {
         assert!(parse_date_format("%y%m%d", DateFormatUse::ParseDate).unwrap_err().contains("%y"));
         assert!(parse_date_format("%d/%m", DateFormatUse::ParseDate).is_err());
         assert!(parse_date_format("%Y%m%d", DateFormatUse::ParseMonth).is_err());
-        assert!(parse_date_format("%H", DateFormatUse::Format).is_err());
+        assert!(parse_date_format("%Y-%m-%dT%H:%M:%S", DateFormatUse::ParseDate).is_ok());
+        assert!(parse_date_format("%Q", DateFormatUse::Format).is_err());
         assert!(parse_date_format("%d%", DateFormatUse::Format).is_err());
     }
 }

@@ -90,6 +90,19 @@ fn read_parts(text: &[u8], items: &[DateItem]) -> Option<DateParts> {
                 pos += 2;
             }
             DateItem::Year2 => return None,
+            // Time parts are checked and dropped: the value is a date.
+            DateItem::Hour2 | DateItem::Minute2 | DateItem::Second2 => {
+                let value = digits(text, pos, 2)?;
+                let limit = match *item {
+                    DateItem::Hour2 => 23,
+                    DateItem::Minute2 => 59,
+                    _ => 60,
+                };
+                if value > limit {
+                    return None;
+                }
+                pos += 2;
+            }
             DateItem::Literal(b) => {
                 if text.get(pos) != Some(&b) {
                     return None;
@@ -138,6 +151,7 @@ pub(crate) fn format_date(days: i32, items: &[DateItem], out: &mut Vec<u8>) {
             DateItem::Year2 => two(out, year.rem_euclid(100) as u32),
             DateItem::Month2 => two(out, month),
             DateItem::Day2 => two(out, day),
+            DateItem::Hour2 | DateItem::Minute2 | DateItem::Second2 => two(out, 0),
             DateItem::Literal(b) => out.push(b),
         }
     }
@@ -152,6 +166,29 @@ pub(crate) fn format_money(sen: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn time_parts_are_checked_and_dropped() {
+        let items = [
+            DateItem::Year4,
+            DateItem::Literal(b'-'),
+            DateItem::Month2,
+            DateItem::Literal(b'-'),
+            DateItem::Day2,
+            DateItem::Literal(b'T'),
+            DateItem::Hour2,
+            DateItem::Literal(b':'),
+            DateItem::Minute2,
+            DateItem::Literal(b':'),
+            DateItem::Second2,
+        ];
+        let day = parse_date(b"2001-01-01T12:00:01", &items);
+        assert_eq!(day, parse_date(b"2001-01-01T00:00:00", &items));
+        assert!(day.is_some());
+        assert_eq!(parse_date(b"2001-01-01T24:00:00", &items), None);
+        assert_eq!(parse_date(b"2001-01-01T23:60:00", &items), None);
+        assert!(parse_date(b"2001-01-01T23:59:60", &items).is_some());
+    }
+
     use super::*;
 
     const DMY: &[DateItem] =
