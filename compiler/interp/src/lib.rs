@@ -90,6 +90,10 @@ pub struct BatchResult {
     pub fatal: Vec<Violation>,
     /// Per unique check, the 128-bit hash of each row's key.
     pub key_hashes: Vec<Vec<u128>>,
+    /// Per unique check with a `when`: the rows where it holds (only they take part).
+    pub unique_when: Vec<Option<BooleanBuffer>>,
+    /// Per ordering check with a `when`: the rows where it holds.
+    pub order_when: Vec<Option<BooleanBuffer>>,
     /// This batch's partial aggregate states.
     pub aggregates: AggregateStates,
     /// Per row check (in `Program::row_checks` order), how its rows went in this batch.
@@ -445,6 +449,22 @@ impl Interpreter {
             }
         }
 
+        // The lines that take part in each dataset check with a `when` (true, not null).
+        let mut dataset_when = |checks: Vec<Option<&Expr>>| -> Result<Vec<Option<BooleanBuffer>>, InterpError> {
+            checks
+                .into_iter()
+                .map(|when| match when {
+                    Some(when) => {
+                        let holds = frame.eval(when, &sel)?;
+                        Ok(Some(sel.restrict(&truth(&holds, len)?.0)))
+                    }
+                    None => Ok(None),
+                })
+                .collect()
+        };
+        let unique_when = dataset_when(program.unique_checks.iter().map(|c| c.when.as_ref()).collect())?;
+        let order_when = dataset_when(program.order_checks.iter().map(|c| c.when.as_ref()).collect())?;
+
         // The aggregates, over every line (malformed ones too), in the same frame so that they reuse
         // the mapping's parses.
         frame.report = Report::FatalOnly;
@@ -498,7 +518,17 @@ impl Interpreter {
             key_hashes.push(keyhash::key_hashes(&parts, len)?);
         }
 
-        Ok(BatchResult { fields: out_fields, violations, rejected, fatal, key_hashes, aggregates, check_stats })
+        Ok(BatchResult {
+            fields: out_fields,
+            violations,
+            rejected,
+            fatal,
+            key_hashes,
+            aggregates,
+            check_stats,
+            unique_when,
+            order_when,
+        })
     }
 
     /// The aggregates' partial states over every line of the batch, malformed or not. Their

@@ -95,11 +95,19 @@ impl Display for Program {
                 (true, false) => "decreasing",
                 (true, true) => "strictly decreasing",
             };
-            writeln!(f, "order check {} on {}: {name} {order}", self.rule_id(check.rule), check.target)?;
+            write!(f, "order check {} on {}: {name} {order}", self.rule_id(check.rule), check.target)?;
+            if let Some(when) = &check.when {
+                write!(f, " when {}", self.expr(when))?;
+            }
+            writeln!(f)?;
         }
         for check in &self.unique_checks {
             let names: Vec<&str> = check.key.iter().map(|&i| self.record.fields[i as usize].name.as_str()).collect();
-            writeln!(f, "unique check {} on {}: ({})", self.rule_id(check.rule), check.target, names.join(", "))?;
+            write!(f, "unique check {} on {}: ({})", self.rule_id(check.rule), check.target, names.join(", "))?;
+            if let Some(when) = &check.when {
+                write!(f, " when {}", self.expr(when))?;
+            }
+            writeln!(f)?;
         }
         Ok(())
     }

@@ -351,6 +351,8 @@ pub struct UniqueCheck {
     pub rule: RuleIdx,
     pub target: String,
     pub key: Vec<FieldIdx>,
+    /// Only the lines where this holds take part (GX's `row_condition`).
+    pub when: Option<Expr>,
 }
 
 /// Each non-null value of `field` must not be smaller (`descending`: larger) than the previous
@@ -363,6 +365,8 @@ pub struct OrderCheck {
     pub field: FieldIdx,
     pub descending: bool,
     pub strict: bool,
+    /// Only the lines where this holds take part.
+    pub when: Option<Expr>,
 }
 
 /// A typed expression.

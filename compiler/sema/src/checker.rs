@@ -1143,14 +1143,8 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    if when_ast.is_some() {
-                        self.error(
-                            codes::SCOPE,
-                            "an ordering check cannot have a `when` condition (yet)",
-                            *span,
-                            "ordering",
-                        );
-                    }
+                    let _ = span;
+                    let Some(when) = row_when(self, &target_text(target)) else { continue };
                     let Some(&idx) = self.field_index.get(&field.text) else {
                         let names: Vec<String> = self
                             .record
@@ -1192,6 +1186,7 @@ impl<'a> Checker<'a> {
                         field: idx,
                         descending: *descending,
                         strict: *strict,
+                        when,
                     });
                 }
                 ast::RuleStmt::Unique { fields, target, span } => {
@@ -1207,14 +1202,8 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    if when_ast.is_some() {
-                        self.error(
-                            codes::SCOPE,
-                            "a `unique` check cannot have a `when` condition (yet)",
-                            *span,
-                            "unique",
-                        );
-                    }
+                    let _ = span;
+                    let Some(when) = row_when(self, &target_text(target)) else { continue };
                     let mut key = Vec::new();
                     for field in fields {
                         match self.field_index.get(&field.text) {
@@ -1236,7 +1225,7 @@ impl<'a> Checker<'a> {
                         }
                     }
                     if key.len() == fields.len() {
-                        unique_checks.push(ir::UniqueCheck { rule: rule_idx, target: target_text(target), key });
+                        unique_checks.push(ir::UniqueCheck { rule: rule_idx, target: target_text(target), key, when });
                     }
                 }
             }

@@ -111,7 +111,10 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
                 let hashes = &result.key_hashes[check][..batch.len()];
                 let unique_check = &program.unique_checks[check];
                 for (row, (hash, rejected)) in hashes.iter().zip(&result.rejected).enumerate() {
-                    if !rejected && !key_is_null(unique_check, &result, row) {
+                    if !rejected
+                        && takes_part(&result.unique_when, check, row)
+                        && !key_is_null(unique_check, &result, row)
+                    {
                         *counts.entry(*hash).or_insert(0) += 1;
                     }
                 }
@@ -652,6 +655,14 @@ fn observed_kind(expr: &etr_ir::Expr) -> Option<TypeKind> {
     }
 }
 
+/// Whether a line takes part in a dataset check: its `when` holds (or it has none).
+fn takes_part(when: &[Option<arrow::buffer::BooleanBuffer>], check: usize, row: usize) -> bool {
+    match when.get(check) {
+        Some(Some(rows)) => row < rows.len() && rows.value(row),
+        _ => true,
+    }
+}
+
 /// A key whose parts are all null takes no part in uniqueness (GX's default, and what an analyst
 /// expects: missing keys are the `require` rules' business).
 fn key_is_null(check: &etr_ir::UniqueCheck, result: &BatchResult, row: usize) -> bool {
@@ -794,6 +805,9 @@ fn write_batch(
             counts.unique_stats = vec![(0, 0); program.unique_checks.len()];
         }
         for (c, check) in program.unique_checks.iter().enumerate() {
+            if !takes_part(&result.unique_when, c, row) {
+                continue;
+            }
             if key_is_null(check, result, row) {
                 counts.unique_stats[c].1 += 1;
             } else {
@@ -801,10 +815,15 @@ fn write_batch(
             }
         }
         duplicate_of[row] = (0..program.unique_checks.len()).find(|&c| {
-            !key_is_null(&program.unique_checks[c], result, row) && duplicates[c].contains(&result.key_hashes[c][row])
+            takes_part(&result.unique_when, c, row)
+                && !key_is_null(&program.unique_checks[c], result, row)
+                && duplicates[c].contains(&result.key_hashes[c][row])
         });
         let mut reject_order = false;
         for (c, check) in program.order_checks.iter().enumerate() {
+            if !takes_part(&result.order_when, c, row) {
+                continue;
+            }
             let Some(value) = result.fields.get(check.field as usize).and_then(|a| OrderValue::of(a.as_ref(), row))
             else {
                 continue;

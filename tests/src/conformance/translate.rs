@@ -307,11 +307,9 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             let c = args.column("column")?;
             let mostly = args.mostly()?;
             let mut uses = vec![c];
-            if args.row_condition(&mut uses)?.is_some() {
-                return unsupported("a unique check cannot have a when condition");
-            }
+            let when = args.row_condition(&mut uses)?.map(|w| format!("  when {w}\n")).unwrap_or_default();
             let rule = format!(
-                "rule X reject \"the value is not unique\"{mostly} {{\n  unique {} on {}\n}}\n",
+                "rule X reject \"the value is not unique\"{mostly} {{\n{when}  unique {} on {}\n}}\n",
                 table.columns[c].field, table.columns[c].field
             );
             Ok(Plan { rule, uses, header_fields: None, shape: Shape::Column(c) })
@@ -320,16 +318,23 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             let cs = args.columns("column_list")?;
             let mostly = args.mostly()?;
             let mut uses = cs.clone();
-            if args.row_condition(&mut uses)?.is_some() {
-                return unsupported("a unique check cannot have a when condition");
-            }
-            match args.get("ignore_row_if").and_then(Value::as_str).unwrap_or("all_values_are_missing") {
-                "all_values_are_missing" | "any_value_is_missing" | "never" => {}
-                other => return Err(Translation::Refused(format!("ignore_row_if {other}"))),
-            }
+            let row_condition = args.row_condition(&mut uses)?;
             let fields: Vec<&str> = cs.iter().map(|&i| table.columns[i].field.as_str()).collect();
+            // All-null keys never take part (etr's rule); `any_value_is_missing` also drops partial ones.
+            let guard = match args.get("ignore_row_if").and_then(Value::as_str).unwrap_or("all_values_are_missing") {
+                "all_values_are_missing" | "never" => None,
+                "any_value_is_missing" => {
+                    Some(fields.iter().map(|f| format!("{f} is not null")).collect::<Vec<_>>().join(" and "))
+                }
+                other => return Err(Translation::Refused(format!("ignore_row_if {other}"))),
+            };
+            let when = match (row_condition, guard) {
+                (Some(rc), Some(g)) => format!("  when ({rc}) and ({g})\n"),
+                (Some(w), None) | (None, Some(w)) => format!("  when {w}\n"),
+                (None, None) => String::new(),
+            };
             let rule = format!(
-                "rule X reject \"the key is not unique\"{mostly} {{\n  unique {} on key\n}}\n",
+                "rule X reject \"the key is not unique\"{mostly} {{\n{when}  unique {} on key\n}}\n",
                 fields.join(", ")
             );
             Ok(Plan { rule, uses, header_fields: None, shape: Shape::Multi(cs) })
@@ -582,15 +587,13 @@ fn translate_with(expectation: &str, args: &mut Args) -> Result<Plan, Translatio
             let c = args.column("column")?;
             let mostly = args.mostly()?;
             let mut uses = vec![c];
-            if args.row_condition(&mut uses)?.is_some() {
-                return unsupported("an order check cannot have a when condition");
-            }
+            let when = args.row_condition(&mut uses)?.map(|w| format!("  when {w}\n")).unwrap_or_default();
             let strictly =
                 if args.get("strictly").and_then(Value::as_bool).unwrap_or(false) { "strictly " } else { "" };
             let direction = if expectation.ends_with("increasing") { "increasing" } else { "decreasing" };
             let field = &table.columns[c].field;
             let rule = format!(
-                "rule X reject \"the values are out of order\"{mostly} {{\n  {strictly}{direction} {field} on {field}\n}}\n"
+                "rule X reject \"the values are out of order\"{mostly} {{\n{when}  {strictly}{direction} {field} on {field}\n}}\n"
             );
             Ok(Plan { rule, uses, header_fields: None, shape: Shape::Column(c) })
         }

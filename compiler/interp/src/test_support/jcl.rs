@@ -520,6 +520,7 @@ pub fn jcl_program() -> Program {
         rule: D1,
         target: "record_key".into(),
         key: ["contributor_code", "account_no", "capacity", "id_type", "id_number"].iter().map(|n| fidx(n)).collect(),
+        when: None,
     }];
 
     let od_cols = ["OD_1_30", "OD_31_60", "OD_61_90", "OD_91_120", "OD_120P"];

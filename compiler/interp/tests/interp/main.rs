@@ -708,8 +708,8 @@ fn key_program() -> Program {
         Binding { target: Slot::Field(2), expr: parse_col(1, Builtin::ParseInt, TypeKind::Int) },
     ];
     p.unique_checks = vec![
-        UniqueCheck { rule: 1, target: "k".into(), key: vec![0, 1] },
-        UniqueCheck { rule: 1, target: "k2".into(), key: vec![0, 2] },
+        UniqueCheck { rule: 1, target: "k".into(), key: vec![0, 1], when: None },
+        UniqueCheck { rule: 1, target: "k2".into(), key: vec![0, 2], when: None },
     ];
     p
 }

@@ -312,7 +312,7 @@ fn number_key_parts_hash_by_value() {
     let mut p = program(&["A"]);
     p.record.fields = vec![field_def("n", TypeKind::Number)];
     p.bindings = vec![Binding { target: Slot::Field(0), expr: number_col(0) }];
-    p.unique_checks = vec![UniqueCheck { rule: 0, target: "n".into(), key: vec![0] }];
+    p.unique_checks = vec![UniqueCheck { rule: 0, target: "n".into(), key: vec![0], when: None }];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let r = interp
         .eval_batch(&one_column(&[

@@ -83,7 +83,7 @@ proptest! {
             Binding { target: Slot::Field(0), expr: column(0) },
             Binding { target: Slot::Field(1), expr: column(1) },
         ];
-        p.unique_checks = vec![UniqueCheck { rule: 0, target: "k".into(), key: vec![0, 1] }];
+        p.unique_checks = vec![UniqueCheck { rule: 0, target: "k".into(), key: vec![0, 1], when: None }];
         let r = Interpreter::new(Arc::new(p)).and_then(|i| i.eval_batch(&batch(&rows_ref, 2))).expect("evaluates");
         let h = &r.key_hashes[0];
         for i in 0..rows.len() {
