@@ -1145,22 +1145,7 @@ impl<'a> Checker<'a> {
                     }
                     let _ = span;
                     let Some(when) = row_when(self, &target_text(target)) else { continue };
-                    let Some(&idx) = self.field_index.get(&field.text) else {
-                        let names: Vec<String> = self
-                            .record
-                            .as_ref()
-                            .map(|r| r.fields.iter().map(|f| f.name.clone()).collect())
-                            .unwrap_or_default();
-                        let help = did_you_mean(&field.text, names.iter().map(|s| s.as_str()));
-                        self.error(
-                            codes::UNKNOWN_NAME,
-                            format!("`{}` is not a field of the record", field.text),
-                            field.span,
-                            "unknown field",
-                        )
-                        .help = help;
-                        continue;
-                    };
+                    let Some(idx) = self.record_field(field) else { continue };
                     let kind = self.record.as_ref().map(|r| r.fields[idx as usize].ty.kind).unwrap_or(TypeKind::Null);
                     if !matches!(
                         kind,
@@ -1206,22 +1191,8 @@ impl<'a> Checker<'a> {
                     let Some(when) = row_when(self, &target_text(target)) else { continue };
                     let mut key = Vec::new();
                     for field in fields {
-                        match self.field_index.get(&field.text) {
-                            Some(&idx) => key.push(idx),
-                            None => {
-                                let record = self.record.as_ref();
-                                let names: Vec<String> = record
-                                    .map(|r| r.fields.iter().map(|f| f.name.clone()).collect())
-                                    .unwrap_or_default();
-                                let help = did_you_mean(&field.text, names.iter().map(|s| s.as_str()));
-                                self.error(
-                                    codes::UNKNOWN_NAME,
-                                    format!("`{}` is not a field of the record", field.text),
-                                    field.span,
-                                    "unknown field",
-                                )
-                                .help = help;
-                            }
+                        if let Some(idx) = self.record_field(field) {
+                            key.push(idx);
                         }
                     }
                     if key.len() == fields.len() {
@@ -1501,6 +1472,24 @@ impl<'a> Checker<'a> {
                 (self.aggregates.len() - 1) as u32
             }
         }
+    }
+
+    /// A field of the target record named by a dataset check, or an error with a suggestion.
+    fn record_field(&mut self, field: &ast::Ident) -> Option<ir::FieldIdx> {
+        if let Some(&idx) = self.field_index.get(&field.text) {
+            return Some(idx);
+        }
+        let names: Vec<String> =
+            self.record.as_ref().map(|r| r.fields.iter().map(|f| f.name.clone()).collect()).unwrap_or_default();
+        let help = did_you_mean(&field.text, names.iter().map(|s| s.as_str()));
+        self.error(
+            codes::UNKNOWN_NAME,
+            format!("`{}` is not a field of the record", field.text),
+            field.span,
+            "unknown field",
+        )
+        .help = help;
+        None
     }
 
     fn expect_bool(&mut self, expr: ir::Expr, span: Span, what: &str) -> Option<ir::Expr> {

@@ -856,8 +856,22 @@ fn write_batch(
     for row in 0..rows {
         let line_no = batch.line_nos[row];
         let mut rejected_here = false;
+        // Every finding on the line, in the order the spec raises them: row violations, then the
+        // uniqueness verdict, then the ordering checks.
+        let mut findings: Vec<(u32, &str, Option<&str>)> = Vec::new();
         while let Some(v) = violations.next_if(|v| v.row as usize == row) {
-            let rule = &program.rules[v.rule as usize];
+            findings.push((v.rule, &v.target, v.value.as_deref()));
+        }
+        if let Some(c) = duplicate_of[row] {
+            let check = &program.unique_checks[c];
+            findings.push((check.rule, &check.target, None));
+        }
+        for (c, value) in &order_broken[row] {
+            let check = &program.order_checks[*c];
+            findings.push((check.rule, &check.target, Some(value)));
+        }
+        for (rule_idx, target, value) in findings {
+            let rule = &program.rules[rule_idx as usize];
             let (severity, builder) = match rule.severity {
                 RuleSeverity::Reject => (Severity::Reject, &mut rejects),
                 RuleSeverity::Warn if keep[row] => (Severity::Warn, &mut warnings),
@@ -879,51 +893,8 @@ fn write_batch(
                 line_no,
                 rule: &rule.id,
                 severity,
-                field: &v.target,
-                value: v.value.as_deref(),
-                message: &rule.message,
-                raw_line: raw_line(row),
-            };
-            feedback_row(&mut feedback, &violation);
-            builder.append(violation);
-        }
-        if let Some(check) = duplicate_of[row] {
-            let check = &program.unique_checks[check];
-            let rule = &program.rules[check.rule as usize];
-            rejected_here = true;
-            *counts.per_rule.entry(rule.id.clone()).or_insert(0) += 1;
-            let violation = ViolationRow {
-                line_no,
-                rule: &rule.id,
-                severity: Severity::Reject,
-                field: &check.target,
-                value: None,
-                message: &rule.message,
-                raw_line: raw_line(row),
-            };
-            feedback_row(&mut feedback, &violation);
-            rejects.append(violation);
-        }
-        for (c, value) in &order_broken[row] {
-            let check = &program.order_checks[*c];
-            let rule = &program.rules[check.rule as usize];
-            let (severity, builder) = match rule.severity {
-                RuleSeverity::Reject => (Severity::Reject, &mut rejects),
-                RuleSeverity::Warn if keep[row] => (Severity::Warn, &mut warnings),
-                _ => continue,
-            };
-            if severity == Severity::Reject {
-                rejected_here = true;
-                *counts.per_rule.entry(rule.id.clone()).or_insert(0) += 1;
-            } else {
-                *counts.warnings.entry(rule.id.clone()).or_insert(0) += 1;
-            }
-            let violation = ViolationRow {
-                line_no,
-                rule: &rule.id,
-                severity,
-                field: &check.target,
-                value: Some(value),
+                field: target,
+                value,
                 message: &rule.message,
                 raw_line: raw_line(row),
             };
