@@ -37,7 +37,14 @@ pub fn run_outputs(
         }
     };
     let out = dir.path().join("out");
-    let mut config = RunConfig { threads: 2, spec_hash: pipeline::spec_hash([spec_text]), ..RunConfig::default() };
+    // A fixed "as of" date, so that expectations do not change with the day the tests run.
+    let as_of = pipeline::parse_as_of("2025-07-01").map_err(|e| e.to_string())?;
+    let mut config = RunConfig {
+        threads: 2,
+        spec_hash: pipeline::spec_hash([spec_text]),
+        as_of: Some(as_of),
+        ..RunConfig::default()
+    };
     config.reader.block_size = 64 * 1024;
     let mut outputs = Vec::new();
     match pipeline::run(program, &input_path, &out, &config) {

@@ -407,6 +407,9 @@ impl<'a> Frame<'a> {
         if let Builtin::ListIsSubset | Builtin::ListSameSet | Builtin::ListOverlaps | Builtin::ListSize = function {
             return list_call(function, args);
         }
+        if let Builtin::RunDate = function {
+            return Ok(Datum::Scalar(self.interp.run_date().map_or(Scalar::Null, Scalar::Date)));
+        }
         if let Builtin::HeaderValues = function {
             let Env::File { header, .. } = self.env else {
                 return Err(InterpError::internal("header_values() read per line"));
@@ -453,6 +456,23 @@ impl<'a> Frame<'a> {
                 Column::Text(text::format_date(&date, &format.items))
             }
             Builtin::IntToNumber => return Err(InterpError::internal("int_to_number was not dispatched")),
+            Builtin::RunDate => return Err(InterpError::internal("run_date was not dispatched")),
+            Builtin::AddDays => {
+                let date = args.first().cloned().ok_or_else(|| missing("argument", 0))?.into_column(Phys::Date, n)?;
+                let days = args.get(1).cloned().ok_or_else(|| missing("argument", 1))?.into_column(Phys::Int, n)?;
+                let (Column::Date(date), Column::Int(days)) = (date, days) else {
+                    return Err(InterpError::internal("add_days takes a date and an int"));
+                };
+                let shifted: arrow::array::Date32Array = date
+                    .iter()
+                    .zip(days.iter())
+                    .map(|(d, k)| match (d, k) {
+                        (Some(d), Some(k)) => (d as i64).checked_add(k).and_then(|v| i32::try_from(v).ok()),
+                        _ => None,
+                    })
+                    .collect();
+                Column::Date(shifted)
+            }
             Builtin::ListIsSubset
             | Builtin::ListSameSet
             | Builtin::ListOverlaps

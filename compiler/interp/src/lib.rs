@@ -73,6 +73,8 @@ pub struct Interpreter {
     /// The file's aggregate values, for row expressions that read them (`x > 3 * median(X)`):
     /// known only after a first pass over the file; until then such a read is null.
     file_aggregates: Option<Arc<Vec<Scalar>>>,
+    /// What `run_date()` reads: the day the run is as of (days since 1970-01-01), if given.
+    run_date: Option<i32>,
 }
 
 /// What one batch produced.
@@ -298,7 +300,16 @@ impl Interpreter {
         let tables = program.tables.iter().map(CompiledTable::new).collect::<Result<Vec<_>, _>>()?;
         let schema = output::schema(&program);
         let dictionaries = output::dictionaries(&program);
-        Ok(Interpreter { program, regexes, tables, targets, schema, dictionaries, file_aggregates: None })
+        Ok(Interpreter {
+            program,
+            regexes,
+            tables,
+            targets,
+            schema,
+            dictionaries,
+            file_aggregates: None,
+            run_date: None,
+        })
     }
 
     /// The same interpreter, with the file's aggregate values for row expressions that read them.
@@ -311,7 +322,18 @@ impl Interpreter {
             schema: Arc::clone(&self.schema),
             dictionaries: self.dictionaries.clone(),
             file_aggregates: Some(Arc::new(aggregates.values())),
+            run_date: self.run_date,
         }
+    }
+
+    /// The same interpreter, with the date `run_date()` reads (days since 1970-01-01).
+    pub fn with_run_date(mut self, days: i32) -> Interpreter {
+        self.run_date = Some(days);
+        self
+    }
+
+    pub(crate) fn run_date(&self) -> Option<i32> {
+        self.run_date
     }
 
     /// Whether a row expression (a mapping, a `let`, a row check) reads an aggregate of the file,

@@ -312,6 +312,8 @@ pub fn builtin_name(function: &Builtin) -> String {
         Builtin::ListSize => "size".into(),
         Builtin::HeaderValues => "header_values".into(),
         Builtin::IsJson => "is_json".into(),
+        Builtin::RunDate => "run_date".into(),
+        Builtin::AddDays => "add_days".into(),
         Builtin::ParseMoney(unit) => format!("parse_money[{unit:?}]"),
         Builtin::ParseDate(fmt) => format!("parse_date[{:?}]", fmt.pattern),
         Builtin::ParseMonth(fmt) => format!("parse_month[{:?}]", fmt.pattern),

@@ -566,6 +566,11 @@ pub enum Builtin {
     HeaderValues,
     /// `is_json(value: text) -> bool`: the text is one JSON value.
     IsJson,
+    /// `run_date() -> date`: the date the run is "as of", given to the runtime (`etr run --as-of`,
+    /// by default the day the run starts) and recorded in the summary. A spec never reads a clock.
+    RunDate,
+    /// `add_days(value: date, days: int) -> date`; null when out of range.
+    AddDays,
     /// `int -> number`: inserted by the compiler where an int meets a number (never written).
     IntToNumber,
     /// `parse_int(value: text) -> int`, fallible: optional sign, ASCII digits, fits in 64 bits.

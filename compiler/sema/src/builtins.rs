@@ -101,6 +101,7 @@ const TEXT: &[ArgKind] = &[ArgKind::Text];
 const INT: &[ArgKind] = &[ArgKind::Int];
 const DATE_OR_MONTH: &[ArgKind] = &[ArgKind::Date, ArgKind::Month];
 const NUMBER: &[ArgKind] = &[ArgKind::Number];
+const DATE: &[ArgKind] = &[ArgKind::Date];
 /// Aggregates check their own argument types.
 const ANY: &[ArgKind] = &[];
 
@@ -125,6 +126,20 @@ const fn pure(
 
 /// Every built-in function, in documentation order.
 pub const ALL: &[Signature] = &[
+    pure(
+        "run_date",
+        "run_date() -> date",
+        &[],
+        TypeKind::Date,
+        "The date the run is as of: `etr run --as-of`, by default the day the run starts; recorded in the summary.",
+    ),
+    pure(
+        "add_days",
+        "add_days(value: date, days: int) -> date",
+        &[Param::Data(DATE), Param::Data(INT)],
+        TypeKind::Date,
+        "The date that many days later (earlier when negative).",
+    ),
     pure(
         "looks_like_date",
         "looks_like_date(value: text) -> bool",

@@ -2437,6 +2437,8 @@ impl<'a> Checker<'a> {
             }
             "is_valid_nric" => ir::Builtin::IsValidNric,
             "is_json" => ir::Builtin::IsJson,
+            "run_date" => ir::Builtin::RunDate,
+            "add_days" => ir::Builtin::AddDays,
             "is_valid_ssm" => ir::Builtin::IsValidSsm,
             "nric_gender" => {
                 let Some(&code_type) = self.code_index.get("Gender") else {

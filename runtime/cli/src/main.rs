@@ -47,6 +47,9 @@ enum Command {
         /// Worker threads (default: the number of cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// The date the run is as of, YYYY-MM-DD (what `run_date()` reads; default: today, UTC).
+        #[arg(long)]
+        as_of: Option<String>,
     },
     /// Print the compiled plan of a spec: the typed IR, with every name resolved.
     Explain {
@@ -65,7 +68,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { specs, format } => check::run(&specs, format == Format::Json),
-        Command::Run { spec, input, out, quiet, threads } => run::run(&spec, &input, &out, quiet, threads),
+        Command::Run { spec, input, out, quiet, threads, as_of } => {
+            run::run(&spec, &input, &out, quiet, threads, as_of.as_deref())
+        }
         Command::Explain { spec } => explain::run(&spec),
     };
     match result {

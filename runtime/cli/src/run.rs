@@ -11,7 +11,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::specs;
 
-pub fn run(spec_path: &Path, input: &Path, out: &Path, quiet: bool, threads: Option<usize>) -> Result<ExitCode> {
+pub fn run(
+    spec_path: &Path,
+    input: &Path,
+    out: &Path,
+    quiet: bool,
+    threads: Option<usize>,
+    as_of: Option<&str>,
+) -> Result<ExitCode> {
     let mut db = specs::database();
     let spec = specs::load(&mut db, spec_path)?;
     let (program, diagnostics) = specs::compile(&db, spec);
@@ -27,6 +34,9 @@ pub fn run(spec_path: &Path, input: &Path, out: &Path, quiet: bool, threads: Opt
     let mut config = RunConfig { spec_hash: pipeline::spec_hash(texts), ..RunConfig::default() };
     if let Some(threads) = threads {
         config.threads = threads.max(1);
+    }
+    if let Some(as_of) = as_of {
+        config.as_of = Some(pipeline::parse_as_of(as_of)?);
     }
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();

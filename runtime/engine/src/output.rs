@@ -78,6 +78,8 @@ pub struct Summary {
     pub input_bytes: u64,
     /// Blank and Ctrl-Z lines after the last non-empty line (not data, not counted as read).
     pub ignored_trailing_lines: u64,
+    /// The date the run was as of (`run_date()`), `YYYY-MM-DD`.
+    pub as_of: String,
     /// The engine that evaluated the rules (`"interp"`, `"jit"`) and its version.
     pub engine: String,
     /// Wall time per phase, in milliseconds.

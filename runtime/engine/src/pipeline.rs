@@ -44,6 +44,9 @@ pub struct RunConfig {
     pub spec_hash: String,
     /// Called from the writing thread as the file is read.
     pub progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
+    /// The date the run is as of (days since 1970-01-01), what `run_date()` reads; by default the
+    /// day (UTC) the run starts. Recorded in the summary, so a rerun can pass the same date.
+    pub as_of: Option<i32>,
 }
 
 impl Default for RunConfig {
@@ -53,6 +56,7 @@ impl Default for RunConfig {
             reader: ReaderConfig::default(),
             spec_hash: String::new(),
             progress: None,
+            as_of: None,
         }
     }
 }
@@ -72,8 +76,10 @@ pub struct Progress {
 /// On error nothing is published: the staging folder is removed and `out` is left as it was.
 pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) -> Result<Summary> {
     let started = Instant::now();
-    let mut interpreter =
-        Arc::new(Interpreter::new(Arc::clone(&program)).map_err(|e| RuntimeError::Internal(e.to_string()))?);
+    let as_of = config.as_of.unwrap_or_else(today);
+    let mut interpreter = Arc::new(
+        Interpreter::new(Arc::clone(&program)).map_err(|e| RuntimeError::Internal(e.to_string()))?.with_run_date(as_of),
+    );
     let dialect = dialect_of(&program)?;
     dialect.validate()?;
     let output = OutputDir::create(out)?;
@@ -251,6 +257,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         input_bytes: facts.bytes,
         ignored_trailing_lines: facts.ignored_trailing_lines,
         engine: format!("interp {}", env!("CARGO_PKG_VERSION")),
+        as_of: etr_interp::render_scalar(&program, TypeKind::Date, &Scalar::Date(as_of)).unwrap_or_default(),
         timings_ms: timings,
         rules,
     };
@@ -915,6 +922,37 @@ fn write_batch(
     Ok(WrittenBatch { accepted: Some(accepted), rejects: rejects.finish()?, warnings: warnings.finish()?, feedback })
 }
 
+/// Today in UTC, in days since 1970-01-01.
+fn today() -> i32 {
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    i32::try_from(seconds / 86_400).unwrap_or(0)
+}
+
+/// Reads `YYYY-MM-DD` as days since 1970-01-01 (for `--as-of`), refusing dates that do not exist.
+pub fn parse_as_of(text: &str) -> Result<i32> {
+    let bad = || RuntimeError::Config(format!("`{text}` is not a date in the form YYYY-MM-DD"));
+    let parts: Vec<&str> = text.split('-').collect();
+    let [y, m, d] = parts.as_slice() else { return Err(bad()) };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return Err(bad());
+    }
+    let (y, m, d): (i64, u32, u32) =
+        (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month[(m - 1) as usize] {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    i32::try_from(era * 146_097 + doe - 719_468).map_err(|_| bad())
+}
+
 /// The hash that identifies a spec in summaries: blake3 over the texts it was compiled from.
 pub fn spec_hash<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
     let mut hasher = blake3::Hasher::new();
@@ -924,4 +962,19 @@ pub fn spec_hash<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
         hasher.update(text.as_bytes());
     }
     hasher.finalize().to_hex().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_dates_read_as_days() {
+        assert_eq!(parse_as_of("1970-01-01").ok(), Some(0));
+        assert_eq!(parse_as_of("2000-03-01").ok(), Some(11_017));
+        assert_eq!(parse_as_of("2024-02-29").ok(), Some(19_782));
+        for bad in ["2023-02-29", "2025-13-01", "2025-1-01", "20250101", "", "2025-06-31"] {
+            assert!(parse_as_of(bad).is_err(), "{bad}");
+        }
+    }
 }

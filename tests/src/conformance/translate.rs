@@ -191,7 +191,16 @@ impl<'a> Args<'a> {
 
 /// Translates one case. `expectation` is the GX expectation type.
 pub fn translate(expectation: &str, kwargs: &Map<String, Value>, table: &Table) -> Translation {
-    if kwargs.values().any(|v| v.get("$PARAMETER").is_some()) {
+    // Evaluation parameters are only understood as the bounds of a `between` (see `parameter`).
+    let between = matches!(
+        expectation,
+        "expect_column_values_to_be_between"
+            | "expect_column_values_to_be_between_tz_naive"
+            | "expect_column_min_to_be_between"
+            | "expect_column_max_to_be_between"
+    );
+    let parameters: Vec<&Value> = kwargs.values().filter_map(|v| v.get("$PARAMETER")).collect();
+    if !parameters.is_empty() && (!between || parameters.iter().any(|p| p.as_str().and_then(parameter).is_none())) {
         return Translation::Unsupported("$PARAMETER evaluation parameters not supported".into());
     }
     let mut args = Args { kwargs, table, used: Vec::new() };
@@ -706,9 +715,46 @@ enum BothNull {
 
 /// A bounds condition over `value` from `min_value`, `max_value`, `strict_min`, `strict_max`.
 /// With `check_order`, min above max is refused, as GX refuses it.
+/// A GX evaluation parameter as an etr expression: `now()` is the run's date (`run_date()`, which
+/// the runtime supplies: a spec never reads a clock), `now() - timedelta(weeks=N)` counts back from
+/// it, and `datetime(Y, M, D)` is a date constant.
+fn parameter(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text == "now()" {
+        return Some("run_date()".into());
+    }
+    if let Some(rest) = text.strip_prefix("now() - timedelta(weeks=").and_then(|r| r.strip_suffix(')')) {
+        let weeks: i64 = rest.split('*').map(|f| f.trim().parse::<i64>().ok()).product::<Option<i64>>()?;
+        return Some(format!("add_days(run_date(), -{})", weeks * 7));
+    }
+    if let Some(rest) = text.strip_prefix("datetime(").and_then(|r| r.strip_suffix(')')) {
+        let parts: Vec<u32> = rest.split(',').map(|p| p.trim().parse().ok()).collect::<Option<_>>()?;
+        let [y, m, d] = parts.as_slice() else { return None };
+        return Some(format!("(parse_date(\"{y:04}-{m:02}-{d:02}\", \"%Y-%m-%d\") else null)"));
+    }
+    None
+}
+
 fn bounds(args: &mut Args, value: &str, check_order: bool, both_null: BothNull) -> Result<String, Translation> {
     let min = args.get("min_value");
     let max = args.get("max_value");
+    // Date parameters: compare the column's text read as a date (with or without a time).
+    let as_parameter =
+        |v: Option<&Value>| v.and_then(|v| v.get("$PARAMETER")).and_then(Value::as_str).and_then(parameter);
+    let (min_p, max_p) = (as_parameter(min), as_parameter(max));
+    if min_p.is_some() || max_p.is_some() {
+        let date = format!(
+            "((parse_date({value}, \"%Y-%m-%dT%H:%M:%S\") else null) ?? (parse_date({value}, \"%Y-%m-%d\") else null))"
+        );
+        let mut parts = Vec::new();
+        if let Some(lo) = min_p {
+            parts.push(format!("{date} >= {lo}"));
+        }
+        if let Some(hi) = max_p {
+            parts.push(format!("{date} <= {hi}"));
+        }
+        return Ok(parts.join(" and "));
+    }
     let strict_min = args.get("strict_min").and_then(Value::as_bool).unwrap_or(false);
     let strict_max = args.get("strict_max").and_then(Value::as_bool).unwrap_or(false);
     if min.is_none() && max.is_none() {
