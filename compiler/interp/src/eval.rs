@@ -526,14 +526,27 @@ impl<'a> Frame<'a> {
             return Err(InterpError::internal(format!("{function:?} takes one data argument")));
         }
         let input = self.eval(op.input(), sel)?;
-        let outcome = match op {
-            FallibleOp::Call { function, .. } => {
+        // A native kernel for this parse of a raw column, when the back end compiled one.
+        let native = match (op, &self.env) {
+            (FallibleOp::Call { function, args }, Env::Rows(batch)) => match args.as_slice() {
+                [Expr { kind: ExprKind::Column(c), .. }] => {
+                    self.interp.native().and_then(|n| n.parse_column(function, *c, batch))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let outcome = match (op, native) {
+            (FallibleOp::Call { .. }, Some((values, failed))) => {
+                crate::kernels::Fallible { values: Column::from_array(&values)?, failed }
+            }
+            (FallibleOp::Call { function, .. }, None) => {
                 let Column::Text(text) = input.clone().into_column(Phys::Text, len)? else {
                     return Err(InterpError::internal("a parse of a non-text value"));
                 };
                 self.parse(function, &text)?
             }
-            FallibleOp::Lookup { table, .. } => {
+            (FallibleOp::Lookup { table, .. }, _) => {
                 let table = self.interp.tables.get(*table as usize).ok_or_else(|| missing("table", *table))?;
                 table.lookup(&input, len)?
             }

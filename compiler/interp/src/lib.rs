@@ -55,6 +55,17 @@ pub use error::InterpError;
 pub use lines::LineValues;
 pub use value::{Scalar, render_scalar};
 
+/// Native kernels a back end (the Cranelift JIT) offers in place of the interpreter's own, per
+/// expression: the interpreter asks before parsing a raw column, and evaluates everything else
+/// itself, handlers and violations included. A kernel must give exactly the interpreter's results
+/// (the differential tests hold it to that).
+pub trait NativeKernels: Send + Sync + std::fmt::Debug {
+    /// `function` (a parse) over column `column` of `batch`: the values (`Int64` for int and money,
+    /// `Date32` for dates and months, nulls where the input is null or failed) and the rows whose
+    /// non-null input failed; `None` when the back end did not compile this parse.
+    fn parse_column(&self, function: &Builtin, column: u32, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)>;
+}
+
 use eval::{Env, Frame, Report, Sel, truth};
 use kernels::lookup::CompiledTable;
 use value::{Column, Datum, Phys};
@@ -75,6 +86,8 @@ pub struct Interpreter {
     file_aggregates: Option<Arc<Vec<Scalar>>>,
     /// What `run_date()` reads: the day the run is as of (days since 1970-01-01), if given.
     run_date: Option<i32>,
+    /// Native kernels to use where they exist (the JIT); the interpreter's own otherwise.
+    native: Option<Arc<dyn NativeKernels>>,
 }
 
 /// What one batch produced.
@@ -309,6 +322,7 @@ impl Interpreter {
             dictionaries,
             file_aggregates: None,
             run_date: None,
+            native: None,
         })
     }
 
@@ -323,6 +337,7 @@ impl Interpreter {
             dictionaries: self.dictionaries.clone(),
             file_aggregates: Some(Arc::new(aggregates.values())),
             run_date: self.run_date,
+            native: self.native.clone(),
         }
     }
 
@@ -330,6 +345,16 @@ impl Interpreter {
     pub fn with_run_date(mut self, days: i32) -> Interpreter {
         self.run_date = Some(days);
         self
+    }
+
+    /// The same interpreter, using `native` kernels where they exist.
+    pub fn with_native_kernels(mut self, native: Arc<dyn NativeKernels>) -> Interpreter {
+        self.native = Some(native);
+        self
+    }
+
+    pub(crate) fn native(&self) -> Option<&Arc<dyn NativeKernels>> {
+        self.native.as_ref()
     }
 
     pub(crate) fn run_date(&self) -> Option<i32> {

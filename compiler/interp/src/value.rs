@@ -214,6 +214,21 @@ pub(crate) enum Column {
 }
 
 impl Column {
+    /// An Arrow array in its evaluation layout (what native kernels hand back).
+    pub(crate) fn from_array(array: &ArrayRef) -> Result<Column, InterpError> {
+        use arrow::array::AsArray;
+        use arrow::datatypes::{Date32Type, Float64Type, Int64Type, UInt32Type};
+        Ok(match array.data_type() {
+            arrow::datatypes::DataType::Int64 => Column::Int(array.as_primitive::<Int64Type>().clone()),
+            arrow::datatypes::DataType::Float64 => Column::Number(array.as_primitive::<Float64Type>().clone()),
+            arrow::datatypes::DataType::Date32 => Column::Date(array.as_primitive::<Date32Type>().clone()),
+            arrow::datatypes::DataType::UInt32 => Column::Code(array.as_primitive::<UInt32Type>().clone()),
+            arrow::datatypes::DataType::Boolean => Column::Bool(array.as_boolean().clone()),
+            arrow::datatypes::DataType::Utf8View => Column::Text(array.as_string_view().clone()),
+            other => return Err(InterpError::internal(format!("a native kernel returned a {other} array"))),
+        })
+    }
+
     pub(crate) fn len(&self) -> usize {
         match self {
             Column::Text(a) => a.len(),

@@ -935,3 +935,40 @@ fn file_check_outcomes_report_the_observed_aggregate() {
     let outcomes = interp.file_check_outcomes(&overflow, &lines);
     assert_eq!((outcomes[1].passed, outcomes[1].observed.clone()), (false, Some(Scalar::Null)));
 }
+
+/// A stand-in for the JIT: parses dates as day 42, fails on text starting with `x`, and declines
+/// every other parse.
+#[derive(Debug)]
+struct FakeNative;
+
+impl etr_interp::NativeKernels for FakeNative {
+    fn parse_column(
+        &self,
+        function: &Builtin,
+        column: u32,
+        batch: &RawBatch,
+    ) -> Option<(ArrayRef, arrow::buffer::BooleanBuffer)> {
+        if !matches!(function, Builtin::ParseDate(_)) {
+            return None;
+        }
+        let text = &batch.columns[column as usize];
+        let failed: Vec<bool> = (0..text.len()).map(|i| text.is_valid(i) && text.value(i).starts_with('x')).collect();
+        let values: arrow::array::Date32Array =
+            (0..text.len()).map(|i| (text.is_valid(i) && !failed[i]).then_some(42)).collect();
+        Some((Arc::new(values), arrow::buffer::BooleanBuffer::from(failed)))
+    }
+}
+
+#[test]
+fn native_kernels_replace_parses_and_keep_the_handlers() {
+    let b = one_column(&[Some("01/01/1970"), Some("xx"), None]);
+    let interp = Interpreter::new(Arc::new(one_rule_program(reject(0, "d"))))
+        .expect("prepares")
+        .with_native_kernels(Arc::new(FakeNative));
+    let r = interp.eval_batch(&b).expect("evaluates");
+    assert_eq!((0..3).map(|i| show(&r.fields[0], i)).collect::<Vec<_>>(), ["d42", "null", "null"]);
+    // The interpreter still applies the handler to the native kernel's failures.
+    assert_eq!(r.violations.len(), 1);
+    assert_eq!((r.violations[0].row, r.violations[0].value.as_deref()), (1, Some("xx")));
+    assert_eq!(r.rejected, [false, true, false]);
+}
