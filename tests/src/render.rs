@@ -27,6 +27,26 @@ pub fn run_outputs(
     input: &CaseInput,
     spec_text: &str,
 ) -> Result<Vec<(String, String)>, CaseError> {
+    // Both engines, and their outputs must be identical: the interpreter is the oracle.
+    let interp = run_outputs_with(Arc::clone(&program), input, spec_text, pipeline::Engine::Interp)?;
+    let jit = run_outputs_with(program, input, spec_text, pipeline::Engine::Jit)?;
+    for ((name, a), (_, b)) in interp.iter().zip(&jit) {
+        if a != b {
+            return Err(format!("the JIT and the interpreter disagree on {name}"));
+        }
+    }
+    if interp.len() != jit.len() {
+        return Err("the JIT and the interpreter produced different files".into());
+    }
+    Ok(interp)
+}
+
+fn run_outputs_with(
+    program: Arc<etr_ir::Program>,
+    input: &CaseInput,
+    spec_text: &str,
+    engine: pipeline::Engine,
+) -> Result<Vec<(String, String)>, CaseError> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let input_path = match input {
         CaseInput::File(path) => path.clone(),
@@ -43,6 +63,7 @@ pub fn run_outputs(
         threads: 2,
         spec_hash: pipeline::spec_hash([spec_text]),
         as_of: Some(as_of),
+        engine,
         ..RunConfig::default()
     };
     config.reader.block_size = 64 * 1024;

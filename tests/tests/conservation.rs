@@ -4,7 +4,8 @@
 //! values garbled, invalid UTF-8, NUL bytes, stray CRs), random line endings, and random garbage
 //! lines. For each, the run must succeed, and: `lines_read = accepted + rejected + refused`;
 //! `accepted.parquet` holds `accepted` rows; `rejects.parquet` holds exactly `rejected` distinct
-//! line numbers; and two runs with different block sizes and thread counts give identical outputs.
+//! line numbers; and two runs with different block sizes, thread counts and engines (interpreter,
+//! JIT) give identical outputs.
 
 use std::sync::Arc;
 
@@ -82,10 +83,16 @@ fn build(pieces: &[Piece], lines: &[String], header: bool, trailer: bool, ending
     out
 }
 
-fn run(program: &Arc<etr_ir::Program>, input: &std::path::Path, threads: usize, block: usize) -> Vec<(String, String)> {
+fn run(
+    program: &Arc<etr_ir::Program>,
+    input: &std::path::Path,
+    threads: usize,
+    block: usize,
+    engine: pipeline::Engine,
+) -> Vec<(String, String)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
-    let mut config = RunConfig { threads, ..RunConfig::default() };
+    let mut config = RunConfig { threads, engine, ..RunConfig::default() };
     config.reader.block_size = block;
     let summary = pipeline::run(Arc::clone(program), input, &out, &config).expect("a run never fails on bad data");
     assert_eq!(summary.lines_read, summary.accepted + summary.rejected + summary.refused, "conservation: {summary:?}");
@@ -132,8 +139,10 @@ proptest! {
         let dir = tempfile::tempdir().expect("tempdir");
         let input = dir.path().join("input.psv");
         std::fs::write(&input, &bytes).expect("write input");
-        let one = run(&program, &input, 1, 1 << 20);
-        let other = run(&program, &input, 3, block);
+        // The interpreter on one thread and big blocks against the JIT on three threads and small
+        // blocks: same outputs.
+        let one = run(&program, &input, 1, 1 << 20, pipeline::Engine::Interp);
+        let other = run(&program, &input, 3, block, pipeline::Engine::Jit);
         prop_assert_eq!(one, other);
     }
 }

@@ -50,12 +50,22 @@ enum Command {
         /// The date the run is as of, YYYY-MM-DD (what `run_date()` reads; default: today, UTC).
         #[arg(long)]
         as_of: Option<String>,
+        /// The back end: `interp` (the reference interpreter) or `jit` (native kernels where the
+        /// JIT has them); the outputs are identical.
+        #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+        engine: EngineArg,
     },
     /// Print the compiled plan of a spec: the typed IR, with every name resolved.
     Explain {
         /// The spec to explain.
         spec: std::path::PathBuf,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EngineArg {
+    Interp,
+    Jit,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -68,8 +78,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { specs, format } => check::run(&specs, format == Format::Json),
-        Command::Run { spec, input, out, quiet, threads, as_of } => {
-            run::run(&spec, &input, &out, quiet, threads, as_of.as_deref())
+        Command::Run { spec, input, out, quiet, threads, as_of, engine } => {
+            let engine = match engine {
+                EngineArg::Interp => etr_runtime::pipeline::Engine::Interp,
+                EngineArg::Jit => etr_runtime::pipeline::Engine::Jit,
+            };
+            run::run(&spec, &input, &out, &run::RunOptions { quiet, threads, as_of: as_of.as_deref(), engine })
         }
         Command::Explain { spec } => explain::run(&spec),
     };

@@ -11,14 +11,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::specs;
 
-pub fn run(
-    spec_path: &Path,
-    input: &Path,
-    out: &Path,
-    quiet: bool,
-    threads: Option<usize>,
-    as_of: Option<&str>,
-) -> Result<ExitCode> {
+/// How `etr run` was asked to run.
+pub struct RunOptions<'a> {
+    pub quiet: bool,
+    pub threads: Option<usize>,
+    pub as_of: Option<&'a str>,
+    pub engine: pipeline::Engine,
+}
+
+pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>) -> Result<ExitCode> {
+    let RunOptions { quiet, threads, as_of, engine } = *options;
     let mut db = specs::database();
     let spec = specs::load(&mut db, spec_path)?;
     let (program, diagnostics) = specs::compile(&db, spec);
@@ -38,6 +40,7 @@ pub fn run(
     if let Some(as_of) = as_of {
         config.as_of = Some(pipeline::parse_as_of(as_of)?);
     }
+    config.engine = engine;
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(

@@ -47,6 +47,19 @@ pub struct RunConfig {
     /// The date the run is as of (days since 1970-01-01), what `run_date()` reads; by default the
     /// day (UTC) the run starts. Recorded in the summary, so a rerun can pass the same date.
     pub as_of: Option<i32>,
+    /// Which back end evaluates the spec. Outputs are identical either way.
+    pub engine: Engine,
+}
+
+/// The back ends. The JIT compiles what it supports to native code and leaves the rest, per
+/// expression, to the interpreter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// The reference interpreter alone.
+    #[default]
+    Interp,
+    /// Native kernels from the Cranelift JIT where they exist, the interpreter elsewhere.
+    Jit,
 }
 
 impl Default for RunConfig {
@@ -57,6 +70,7 @@ impl Default for RunConfig {
             spec_hash: String::new(),
             progress: None,
             as_of: None,
+            engine: Engine::default(),
         }
     }
 }
@@ -77,9 +91,21 @@ pub struct Progress {
 pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) -> Result<Summary> {
     let started = Instant::now();
     let as_of = config.as_of.unwrap_or_else(today);
-    let mut interpreter = Arc::new(
-        Interpreter::new(Arc::clone(&program)).map_err(|e| RuntimeError::Internal(e.to_string()))?.with_run_date(as_of),
-    );
+    let mut timings = BTreeMap::new();
+    let mut base =
+        Interpreter::new(Arc::clone(&program)).map_err(|e| RuntimeError::Internal(e.to_string()))?.with_run_date(as_of);
+    let mut engine = format!("interp {}", env!("CARGO_PKG_VERSION"));
+    if config.engine == Engine::Jit {
+        let compile_start = Instant::now();
+        // A host the JIT cannot serve runs on the interpreter: the outputs are the same.
+        if let Ok(compiled) = etr_jit::Jit::new().and_then(|mut jit| jit.compile(&program)) {
+            let kernels = etr_jit::JitKernels::new(compiled, &program);
+            engine = format!("jit ({} native parses) + interp {}", kernels.len(), env!("CARGO_PKG_VERSION"));
+            base = base.with_native_kernels(Arc::new(kernels));
+        }
+        timings.insert("jit_compile".to_string(), ms(compile_start));
+    }
+    let mut interpreter = Arc::new(base);
     let dialect = dialect_of(&program)?;
     dialect.validate()?;
     let output = OutputDir::create(out)?;
@@ -89,7 +115,6 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let keys_pass = !program.unique_checks.is_empty();
     let passes: u8 = 1 + u8::from(aggregates_pass) + u8::from(keys_pass);
     let mut pass: u8 = 0;
-    let mut timings = BTreeMap::new();
 
     if aggregates_pass {
         pass += 1;
@@ -256,7 +281,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         input_hash: facts.input_hash.clone(),
         input_bytes: facts.bytes,
         ignored_trailing_lines: facts.ignored_trailing_lines,
-        engine: format!("interp {}", env!("CARGO_PKG_VERSION")),
+        engine,
         as_of: etr_interp::render_scalar(&program, TypeKind::Date, &Scalar::Date(as_of)).unwrap_or_default(),
         timings_ms: timings,
         rules,
