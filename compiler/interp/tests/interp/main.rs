@@ -7,7 +7,6 @@ mod aggregates;
 mod jcl;
 mod number;
 mod props;
-mod tidy;
 
 use std::sync::Arc;
 

@@ -5,7 +5,6 @@
 
 mod clif;
 mod props;
-mod tidy;
 mod w1;
 
 use std::sync::Arc;
