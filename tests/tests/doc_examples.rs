@@ -50,3 +50,15 @@ fn etr_syntax_errors(text: &str) -> Vec<String> {
     let (_, diagnostics, _, _) = compile("example.etr", text);
     diagnostics.iter().filter(|d| d.code.id == "E100").map(|d| d.message.clone()).collect()
 }
+
+/// Every built-in function the compiler knows is in the language reference's function table.
+#[test]
+fn every_builtin_is_documented() {
+    let text = std::fs::read_to_string(workspace_root().join("docs/language.md")).expect("docs/language.md exists");
+    let missing: Vec<&str> = etr_sema::builtins::ALL
+        .iter()
+        .map(|b| b.name)
+        .filter(|name| !text.contains(&format!("`{name}(")))
+        .collect();
+    assert!(missing.is_empty(), "functions missing from docs/language.md: {missing:?}");
+}
