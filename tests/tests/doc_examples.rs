@@ -55,10 +55,7 @@ fn etr_syntax_errors(text: &str) -> Vec<String> {
 #[test]
 fn every_builtin_is_documented() {
     let text = std::fs::read_to_string(workspace_root().join("docs/language.md")).expect("docs/language.md exists");
-    let missing: Vec<&str> = etr_sema::builtins::ALL
-        .iter()
-        .map(|b| b.name)
-        .filter(|name| !text.contains(&format!("`{name}(")))
-        .collect();
+    let missing: Vec<&str> =
+        etr_sema::builtins::ALL.iter().map(|b| b.name).filter(|name| !text.contains(&format!("`{name}("))).collect();
     assert!(missing.is_empty(), "functions missing from docs/language.md: {missing:?}");
 }
