@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use etr_interp::test_support::{jcl_program, split_batch};
+use etr_interp::test_support::{STATE_NAMES, jcl_program, split_batch};
 use etr_interp::{AggregateStates, Interpreter};
 
 /// A small deterministic generator (xorshift64*), so runs are comparable.
@@ -27,25 +27,6 @@ impl Rng {
         items[self.below(items.len() as u64) as usize]
     }
 }
-
-const STATES: [&str; 16] = [
-    "JOHOR",
-    "KEDAH",
-    "KELANTAN",
-    "MELAKA",
-    "NEGERI SEMBILAN",
-    "PAHANG",
-    "PULAU PINANG",
-    "PERAK",
-    "PERLIS",
-    "SELANGOR",
-    "TERENGGANU",
-    "SABAH",
-    "SARAWAK",
-    "WP KUALA LUMPUR",
-    "WP LABUAN",
-    "WP PUTRAJAYA",
-];
 
 fn money(sen: u64) -> String {
     format!("{}.{:02}", sen / 100, sen % 100)
@@ -88,7 +69,7 @@ fn line(rng: &mut Rng, n: u64) -> String {
         "MY".into(),
         format!("{} JLN MAWAR {}", rng.below(200), rng.below(30)),
         format!("{:05}", rng.below(100_000)),
-        rng.pick(&STATES).into(),
+        rng.pick(&STATE_NAMES).into(),
         "INDV".into(),
         rng.pick(&["TEL", "UTL", "BNPL", "LSE", "COOP", "P2P", "TRD"]).into(),
         "POSTPAID".into(),

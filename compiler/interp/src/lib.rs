@@ -72,7 +72,7 @@ use value::{Column, Datum, Phys};
 
 /// A program prepared for evaluation: regexes compiled, code tables hashed, output schema built.
 /// Immutable and `Sync`: one interpreter serves every worker thread.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Interpreter {
     program: Arc<Program>,
     regexes: HashMap<String, Regex>,
@@ -328,17 +328,7 @@ impl Interpreter {
 
     /// The same interpreter, with the file's aggregate values for row expressions that read them.
     pub fn with_file_aggregates(&self, aggregates: &AggregateStates) -> Interpreter {
-        Interpreter {
-            program: Arc::clone(&self.program),
-            regexes: self.regexes.clone(),
-            tables: self.tables.clone(),
-            targets: self.targets.clone(),
-            schema: Arc::clone(&self.schema),
-            dictionaries: self.dictionaries.clone(),
-            file_aggregates: Some(Arc::new(aggregates.values())),
-            run_date: self.run_date,
-            native: self.native.clone(),
-        }
+        Interpreter { file_aggregates: Some(Arc::new(aggregates.values())), ..self.clone() }
     }
 
     /// The same interpreter, with the date `run_date()` reads (days since 1970-01-01).

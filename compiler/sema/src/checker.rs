@@ -55,10 +55,10 @@ pub(crate) fn check_file(db: &dyn Db, file: SourceFile) -> CheckResult {
     }
     items.extend(parsed.items.iter().map(|i| (path.as_str(), i)));
 
-    let mut checker = Checker::new(path.clone());
+    let mut checker = Checker::new();
     // A missing `map` or `source` may be the item that failed to parse: say nothing about it then.
     checker.syntax_errors = !parsed.errors.is_empty();
-    let program = checker.check(&items, &parsed.items);
+    let program = checker.check(&path, &items, &parsed.items);
     diagnostics.extend(checker.diagnostics);
     // Diagnostics of this file first, in source order; then those located in imported modules.
     diagnostics.sort_by_key(|d| (d.primary.file != path, d.primary.file.clone(), d.primary.span.start));
@@ -92,7 +92,6 @@ enum LetState<'a> {
 }
 
 struct Checker<'a> {
-    path: String,
     /// The file of the item being checked (imported rules and lets report in their own module).
     file: &'a str,
     diagnostics: Vec<Diagnostic>,
@@ -125,9 +124,8 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(path: String) -> Self {
+    fn new() -> Self {
         Checker {
-            path,
             file: "",
             diagnostics: Vec::new(),
             code_types: Vec::new(),
@@ -175,11 +173,9 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks all items; returns the program when the file is a contributor spec.
-    fn check(&mut self, items: &[(&'a str, &'a Item)], own: &'a [Item]) -> Option<ir::Program> {
+    fn check(&mut self, own_path: &'a str, items: &[(&'a str, &'a Item)], own: &'a [Item]) -> Option<ir::Program> {
         self.declare_types(items);
-        let own_path: &'a str = items.iter().rev().find(|_| true).map_or("", |(p, _)| p);
         self.file = own_path;
-        let _ = &self.path;
 
         let contributors: Vec<&ast::Contributor> =
             own.iter().filter_map(|i| if let Item::Contributor(c) = i { Some(c) } else { None }).collect();
@@ -234,17 +230,8 @@ impl<'a> Checker<'a> {
                 )
                 .help = Some("start the spec with `contributor CODE \"Name\" layout 1`".into());
             }
-            for (path, item) in items {
-                if let Item::Let(let_item) = item
-                    && *path == own_path
-                {
-                    self.file = path;
-                    let _ = let_item;
-                }
-            }
             return None;
         };
-        let file_start = Span { start: 0, end: 0 };
         let Some(source) = sources.first() else {
             if self.syntax_errors {
                 return None;
@@ -285,7 +272,7 @@ impl<'a> Checker<'a> {
             }
         }
         self.file = own_path;
-        self.zone_checks(&row_checks, &mut file_checks, &unique_checks);
+        self.zone_checks(&mut file_checks, &unique_checks);
         let bindings = self.order_bindings();
         for (i, raised) in self.rule_raised.clone().into_iter().enumerate() {
             let has_checks = row_checks.iter().any(|c: &ir::RowCheck| c.rule as usize == i)
@@ -309,7 +296,6 @@ impl<'a> Checker<'a> {
         }
         let source = source?;
         let record = self.record.clone()?;
-        let _ = file_start;
         Some(ir::Program {
             contributor: ir::Contributor {
                 code: contributor.code.text.clone(),
@@ -939,7 +925,6 @@ impl<'a> Checker<'a> {
                 let saved = self.file;
                 self.file = path;
                 let ctx = Ctx { scope: Scope::Row, target: &item.name.text };
-                let cycle_before = self.diagnostics.len();
                 let expr = self.infer(&item.value, ctx);
                 let idx = expr.map(|expr| {
                     let idx = self.locals.len() as ir::LocalIdx;
@@ -947,7 +932,6 @@ impl<'a> Checker<'a> {
                     self.bindings.push((ir::Binding { target: ir::Slot::Local(idx), expr }, path, item.name.span));
                     idx
                 });
-                let _ = cycle_before;
                 self.file = saved;
                 self.lets.insert(name.to_string(), LetState::Done(idx));
                 Some(idx)
@@ -1130,7 +1114,7 @@ impl<'a> Checker<'a> {
                         });
                     }
                 }
-                ast::RuleStmt::Order { field, descending, strict, target, span } => {
+                ast::RuleStmt::Order { field, descending, strict, target, .. } => {
                     if !matches!(severity, ir::Severity::Reject | ir::Severity::Warn) {
                         self.error(
                             codes::RULE_SEVERITY,
@@ -1143,7 +1127,6 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    let _ = span;
                     let Some(when) = row_when(self, &target_text(target)) else { continue };
                     let Some(idx) = self.record_field(field) else { continue };
                     let kind = self.record.as_ref().map(|r| r.fields[idx as usize].ty.kind).unwrap_or(TypeKind::Null);
@@ -1174,7 +1157,7 @@ impl<'a> Checker<'a> {
                         when,
                     });
                 }
-                ast::RuleStmt::Unique { fields, target, span } => {
+                ast::RuleStmt::Unique { fields, target, .. } => {
                     if severity != ir::Severity::Reject {
                         self.error(
                             codes::RULE_SEVERITY,
@@ -1187,7 +1170,6 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    let _ = span;
                     let Some(when) = row_when(self, &target_text(target)) else { continue };
                     let mut key = Vec::new();
                     for field in fields {
@@ -1255,12 +1237,7 @@ impl<'a> Checker<'a> {
 
     /// File checks made from rules' zones: `SEVERITY above P%` breaks when more than P% of the
     /// data lines broke the rule.
-    fn zone_checks(
-        &mut self,
-        row_checks: &[ir::RowCheck],
-        file_checks: &mut Vec<ir::FileCheck>,
-        unique_checks: &[ir::UniqueCheck],
-    ) {
+    fn zone_checks(&mut self, file_checks: &mut Vec<ir::FileCheck>, unique_checks: &[ir::UniqueCheck]) {
         for idx in 0..self.rules.len() {
             let (file, zones) = self.rule_zones[idx].clone();
             if zones.is_empty() {
@@ -1271,7 +1248,6 @@ impl<'a> Checker<'a> {
             let rule = self.rules[idx].clone();
             let is_file_rule = file_checks.iter().any(|c| c.rule == rule_idx && c.zone.is_none());
             let is_unique_rule = unique_checks.iter().any(|c| c.rule == rule_idx);
-            let _ = row_checks;
             for zone in zones {
                 let percent = f64::from_bits(zone.percent);
                 let severity = ir_severity(zone.severity);
@@ -1568,7 +1544,7 @@ impl<'a> Checker<'a> {
                 let ty = operand.ty;
                 Some(ir::Expr { kind: ir::ExprKind::Unary(op, Box::new(operand)), ty })
             }
-            K::Binary { op, op_span, lhs, rhs } => self.binary(*op, *op_span, lhs, rhs, ctx, expected, expr.span),
+            K::Binary { op, op_span, lhs, rhs } => self.binary(*op, *op_span, lhs, rhs, ctx, expected),
             K::In { value, negated, list, .. } => {
                 let operand = self.infer(value, ctx)?;
                 let kind = operand.ty.kind;
@@ -1725,7 +1701,6 @@ impl<'a> Checker<'a> {
         Some(ir::Expr { kind, ty })
     }
 
-    #[expect(clippy::too_many_arguments)]
     fn binary(
         &mut self,
         op: ast::BinaryOp,
@@ -1734,7 +1709,6 @@ impl<'a> Checker<'a> {
         rhs: &ast::Expr,
         ctx: Ctx<'_>,
         expected: Option<TypeKind>,
-        span: Span,
     ) -> Option<ir::Expr> {
         use ast::BinaryOp as B;
         if op == B::Coalesce {
@@ -1771,8 +1745,7 @@ impl<'a> Checker<'a> {
         let (ir_op, result_kind) = match op {
             B::And | B::Or => {
                 let ir_op = if op == B::And { ir::BinaryOp::And } else { ir::BinaryOp::Or };
-                for (side, kind, s) in [(&lhs_ir, l, lhs.span), (&rhs_ir, r, rhs.span)] {
-                    let _ = side;
+                for (kind, s) in [(l, lhs.span), (r, rhs.span)] {
                     if !matches!(kind, TypeKind::Bool | TypeKind::Null) {
                         let found = self.kind_name(kind);
                         self.error(
@@ -1866,7 +1839,6 @@ impl<'a> Checker<'a> {
             }
             B::Coalesce => unreachable!("handled above"),
         };
-        let _ = span;
         Some(ir::Expr {
             kind: ir::ExprKind::Binary(ir_op, Box::new(lhs_ir), Box::new(rhs_ir)),
             ty: Type::new(result_kind, nullable),
@@ -2770,10 +2742,9 @@ fn reads_row_values(expr: &ast::Expr) -> bool {
             ast::ExprKind::Name(n) if n.text == "header" || n.text == "trailer" => false,
             _ => reads_row_values(base),
         },
-        ast::ExprKind::Call { callee, args }
+        ast::ExprKind::Call { callee, .. }
             if builtins::lookup(&callee.text).is_some_and(|b| b.kind == BuiltinKind::Aggregate) =>
         {
-            let _ = args;
             false
         }
         _ => {

@@ -137,7 +137,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         let mut row_fatal = BTreeSet::new();
         let facts = stream(input, &dialect, config, &interpreter, pass, passes, |_, batch, result| {
             aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
-            collect_row_fatal(&program, &result, &mut row_fatal);
+            collect_row_fatal(&result, &mut row_fatal);
             for (check, counts) in key_counts.iter_mut().enumerate() {
                 let hashes = &result.key_hashes[check][..batch.len()];
                 let unique_check = &program.unique_checks[check];
@@ -153,7 +153,8 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             Ok(())
         })?;
         let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
-        verdict = Some(FileVerdict::new(&program, &interpreter, &aggregates, &lines, row_fatal));
+        let outcomes = interpreter.file_check_outcomes(&aggregates, &lines);
+        verdict = Some(FileVerdict::new(&program, outcomes, row_fatal));
         timings.insert(format!("pass{pass}"), ms(pass_start));
     }
     // Keys seen more than once; everything else is dropped so the second pass probes a small set.
@@ -192,15 +193,15 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         let program = Arc::clone(&program);
         stream(input, &dialect, config, &interpreter, passes, passes, |_, batch, result| {
             aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
-            collect_row_fatal(&program, &result, &mut row_fatal);
+            collect_row_fatal(&result, &mut row_fatal);
             for (total, batch_stats) in check_stats.iter_mut().zip(&result.check_stats) {
                 total.merge(batch_stats);
             }
             let written = write_batch(&program, &interp, &duplicates, batch, &result, &mut counts)?;
-            if let (Some(sink), Some(accepted)) = (accepted_sink.as_mut(), written.accepted.as_ref())
-                && accepted.num_rows() > 0
+            if let Some(sink) = accepted_sink.as_mut()
+                && written.accepted.num_rows() > 0
             {
-                sink.write(accepted)?;
+                sink.write(&written.accepted)?;
             }
             if written.rejects.num_rows() > 0 {
                 rejects_sink.write(&written.rejects)?;
@@ -219,11 +220,10 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     };
     timings.insert(format!("pass{passes}"), ms(pass_start));
     let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
-    let outcomes = interpreter.file_check_outcomes(&aggregates, &lines);
-    let verdict = match verdict {
-        Some(v) => v,
-        None => FileVerdict::new(&program, &interpreter, &aggregates, &lines, row_fatal),
-    };
+    // With a first pass the verdict is already known; the file checks are not evaluated again.
+    let verdict = verdict
+        .unwrap_or_else(|| FileVerdict::new(&program, interpreter.file_check_outcomes(&aggregates, &lines), row_fatal));
+    let outcomes = &verdict.outcomes;
     let fatal = !verdict.fatal.is_empty();
     match accepted_sink {
         Some(sink) if fatal => sink.discard()?,
@@ -259,12 +259,12 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let file_warnings: Vec<String> = program
         .file_checks
         .iter()
-        .zip(&outcomes)
+        .zip(outcomes)
         .filter(|(check, o)| !o.passed && check.severity == RuleSeverity::Warn)
         .map(|(_, o)| format!("{} {}", program.rule_id(o.rule), o.target))
         .collect();
     timings.insert("total".to_string(), ms(started));
-    let rules = rule_stats(&program, &check_stats, &outcomes, &counts, facts.data_lines);
+    let rules = rule_stats(&program, &check_stats, outcomes, &counts, facts.data_lines);
     let summary = Summary {
         contributor: program.contributor.code.clone(),
         layout: format!("{} layout {}", program.contributor.name, program.contributor.layout),
@@ -517,29 +517,23 @@ fn evaluate_chunks(
 }
 
 /// Row-level fatal violations (`else fail`, fatal row checks), as summary entries.
-fn collect_row_fatal(program: &Program, result: &BatchResult, into: &mut BTreeSet<(u32, String)>) {
+fn collect_row_fatal(result: &BatchResult, into: &mut BTreeSet<(u32, String)>) {
     for violation in &result.fatal {
         into.insert((violation.rule, violation.target.to_string()));
     }
-    let _ = program;
 }
 
-/// The file-level outcome: the fatal reasons, in rule order.
+/// The file-level outcome: every file check's outcome, and the fatal reasons in rule order.
 struct FileVerdict {
+    outcomes: Vec<FileCheckOutcome>,
     fatal: Vec<String>,
 }
 
 impl FileVerdict {
-    fn new(
-        program: &Program,
-        interpreter: &Interpreter,
-        aggregates: &AggregateStates,
-        lines: &etr_interp::LineValues,
-        row_fatal: BTreeSet<(u32, String)>,
-    ) -> FileVerdict {
+    fn new(program: &Program, outcomes: Vec<FileCheckOutcome>, row_fatal: BTreeSet<(u32, String)>) -> FileVerdict {
         let mut fatal = Vec::new();
         // A check's own severity decides (a zone `fatal above 5%` of a reject rule is fatal).
-        for (check, outcome) in program.file_checks.iter().zip(interpreter.file_check_outcomes(aggregates, lines)) {
+        for (check, outcome) in program.file_checks.iter().zip(&outcomes) {
             if !outcome.passed && check.severity == RuleSeverity::Fatal {
                 fatal.push(format!("{} {}", program.rule_id(outcome.rule), outcome.target));
             }
@@ -550,7 +544,7 @@ impl FileVerdict {
                 fatal.push(entry);
             }
         }
-        FileVerdict { fatal }
+        FileVerdict { outcomes, fatal }
     }
 }
 
@@ -763,8 +757,6 @@ struct Counts {
     order_prev: Vec<Option<OrderValue>>,
     /// Per ordering check: values considered, and values that broke it.
     order_stats: Vec<(u64, u64)>,
-    /// Lines that reached the uniqueness checks (no row rule rejected them).
-    unique_candidates: u64,
     /// Per unique check: candidate lines with a key, and candidate lines whose key is all null.
     unique_stats: Vec<(u64, u64)>,
     accepted: u64,
@@ -775,7 +767,7 @@ struct Counts {
 }
 
 struct WrittenBatch {
-    accepted: Option<RecordBatch>,
+    accepted: RecordBatch,
     rejects: RecordBatch,
     warnings: RecordBatch,
     /// The batch's rows of the contributor feedback file (CSV, file order).
@@ -832,7 +824,6 @@ fn write_batch(
         if result.rejected[row] {
             continue;
         }
-        counts.unique_candidates += 1;
         if counts.unique_stats.len() != program.unique_checks.len() {
             counts.unique_stats = vec![(0, 0); program.unique_checks.len()];
         }
@@ -944,7 +935,7 @@ fn write_batch(
     let accepted = interpreter
         .output_batch(batch, result, &keep)
         .map_err(|e| RuntimeError::Internal(format!("building the accepted batch: {e}")))?;
-    Ok(WrittenBatch { accepted: Some(accepted), rejects: rejects.finish()?, warnings: warnings.finish()?, feedback })
+    Ok(WrittenBatch { accepted, rejects: rejects.finish()?, warnings: warnings.finish()?, feedback })
 }
 
 /// Today in UTC, in days since 1970-01-01.

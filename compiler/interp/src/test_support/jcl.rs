@@ -1,9 +1,30 @@
 //! `contributors/jcl.etr` lowered by hand, as the front end is expected to lower it: the program
-//! of benchmark workload W1, for end-to-end tests and the benchmark until `etr-sema` exists.
+//! of benchmark workload W1, for this crate's tests and benchmark, which stay free of the front end
+//! (`etr-sema` lowers the real spec; `tests/ir_snapshots` pins what it produces).
 
 use etr_ir::*;
 
 use super::*;
+
+/// The sixteen Malaysian states and federal territories, as JCL spells them (codes `01`-`16` in order).
+pub const STATE_NAMES: [&str; 16] = [
+    "JOHOR",
+    "KEDAH",
+    "KELANTAN",
+    "MELAKA",
+    "NEGERI SEMBILAN",
+    "PAHANG",
+    "PULAU PINANG",
+    "PERAK",
+    "PERLIS",
+    "SELANGOR",
+    "TERENGGANU",
+    "SABAH",
+    "SARAWAK",
+    "WP KUALA LUMPUR",
+    "WP LABUAN",
+    "WP PUTRAJAYA",
+];
 
 const COLUMNS: [&str; 41] = [
     "ACCT_NO",
@@ -190,26 +211,9 @@ pub fn jcl_program() -> Program {
         ),
     ];
     let types = p.code_types.clone();
-    let states = [
-        "JOHOR",
-        "KEDAH",
-        "KELANTAN",
-        "MELAKA",
-        "NEGERI SEMBILAN",
-        "PAHANG",
-        "PULAU PINANG",
-        "PERAK",
-        "PERLIS",
-        "SELANGOR",
-        "TERENGGANU",
-        "SABAH",
-        "SARAWAK",
-        "WP KUALA LUMPUR",
-        "WP LABUAN",
-        "WP PUTRAJAYA",
-    ];
     let state_codes: Vec<String> = (1..=16).map(|n| format!("{n:02}")).collect();
-    let state_entries: Vec<(&str, &str)> = states.iter().copied().zip(state_codes.iter().map(String::as_str)).collect();
+    let state_entries: Vec<(&str, &str)> =
+        STATE_NAMES.iter().copied().zip(state_codes.iter().map(String::as_str)).collect();
     p.tables = vec![
         code_table("actions", ACTION, &types, &[("N", "A"), ("U", "A"), ("C", "C"), ("D", "D")]),
         code_table("subject_types", SUBJECT, &types, &[("INDV", "I"), ("CORP", "C"), ("BUSN", "B")]),

@@ -1,5 +1,5 @@
 //! Small constructors for hand-built programs and batches, for this crate's tests and benchmarks
-//! and for other crates' tests until the front end lowers specs (`etr-sema`).
+//! and for other crates' tests that want a program without going through the front end (`etr-sema`).
 
 use arrow::array::StringViewArray;
 use etr_ir::*;
@@ -260,4 +260,4 @@ pub fn split_batch(lines: &[&str], first_line_no: u64, columns: usize) -> RawBat
 }
 
 mod jcl;
-pub use jcl::jcl_program;
+pub use jcl::{STATE_NAMES, jcl_program};
