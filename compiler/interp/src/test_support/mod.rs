@@ -157,6 +157,17 @@ pub fn rule(id: &str, severity: Severity) -> Rule {
     Rule { id: id.to_owned(), severity, message: format!("rule {id}"), mostly: None }
 }
 
+/// A row check of rule 1 that never fails but carries `value`: each row's value shows in the
+/// check's statistics, which is how tests see how a value renders.
+pub fn value_probe(value: Expr) -> RowCheck {
+    RowCheck { rule: 1, target: "t".into(), when: None, condition: bool_lit(false), value: Some(value) }
+}
+
+/// A fatal file check of rule 1 on `target`.
+pub fn fatal_file_check(target: &str, condition: Expr) -> FileCheck {
+    FileCheck { rule: 1, target: target.into(), condition, severity: Severity::Fatal, zone: None }
+}
+
 pub fn field_def(name: &str, kind: TypeKind) -> FieldDef {
     FieldDef { name: name.to_owned(), ty: Type::nullable(kind), doc: String::new() }
 }

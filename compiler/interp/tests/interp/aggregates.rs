@@ -220,18 +220,11 @@ fn file_checks_observe_the_statistical_aggregates() {
         Aggregate { function: AggregateFunction::CountDistinct, argument: Some(argument(TypeKind::Text)) },
     ];
     let agg = |i: u32, kind: TypeKind| expr(ExprKind::Aggregate(i), Type::nullable(kind));
-    let check = |target: &str, condition: Expr| FileCheck {
-        rule: 1,
-        target: target.into(),
-        condition,
-        severity: etr_ir::Severity::Fatal,
-        zone: None,
-    };
     p.file_checks = vec![
-        check("mean", binary(BinaryOp::Ge, agg(0, TypeKind::Number), number_lit(1.0))),
-        check("stdev", binary(BinaryOp::Lt, agg(1, TypeKind::Number), number_lit(1.0))),
-        check("max", binary(BinaryOp::Le, agg(2, TypeKind::Date), date_lit(days(2024, 12, 31)))),
-        check("distinct", binary(BinaryOp::Eq, agg(3, TypeKind::Int), int_lit(1))),
+        fatal_file_check("mean", binary(BinaryOp::Ge, agg(0, TypeKind::Number), number_lit(1.0))),
+        fatal_file_check("stdev", binary(BinaryOp::Lt, agg(1, TypeKind::Number), number_lit(1.0))),
+        fatal_file_check("max", binary(BinaryOp::Le, agg(2, TypeKind::Date), date_lit(days(2024, 12, 31)))),
+        fatal_file_check("distinct", binary(BinaryOp::Eq, agg(3, TypeKind::Int), int_lit(1))),
     ];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let r = interp.eval_batch(&split_batch(&["2024-01-05"], 2, 1)).expect("evaluates");

@@ -562,22 +562,15 @@ fn row_check_values_render_by_type() {
     p.code_types = vec![code_type("C", &["ZERO", "ONE"])];
     p.record.fields = vec![field_def("m", TypeKind::Money)];
     p.bindings = vec![Binding { target: Slot::Field(0), expr: money_col(0) }];
-    let never = |value: Expr| RowCheck {
-        rule: 1,
-        target: "t".into(),
-        when: None,
-        condition: bool_lit(false),
-        value: Some(value),
-    };
     p.row_checks = vec![
-        never(field(0, TypeKind::Money)),
-        never(parse_col(0, Builtin::ParseMoney(MoneyUnit::Sen), TypeKind::Int)),
-        never(date_lit(days(2025, 6, 30))),
-        never(expr(ExprKind::Literal(Literal::Date(days(2025, 6, 1))), Type::non_null(TypeKind::Month))),
-        never(bool_lit(true)),
-        never(code_lit(0, 1)),
-        never(column(0)),
-        never(null_lit(TypeKind::Text)),
+        value_probe(field(0, TypeKind::Money)),
+        value_probe(parse_col(0, Builtin::ParseMoney(MoneyUnit::Sen), TypeKind::Int)),
+        value_probe(date_lit(days(2025, 6, 30))),
+        value_probe(expr(ExprKind::Literal(Literal::Date(days(2025, 6, 1))), Type::non_null(TypeKind::Month))),
+        value_probe(bool_lit(true)),
+        value_probe(code_lit(0, 1)),
+        value_probe(column(0)),
+        value_probe(null_lit(TypeKind::Text)),
     ];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let r = interp.eval_batch(&one_column(&[Some("-50")])).expect("evaluates");
@@ -656,21 +649,14 @@ fn file_checks_break_on_false_or_null() {
     });
     let agg = |i: u32| expr(ExprKind::Aggregate(i), Type::nullable(TypeKind::Int));
     let trailer = |i: u32| expr(ExprKind::TrailerField(i), Type::nullable(TypeKind::Int));
-    let check = |target: &str, condition: Expr| FileCheck {
-        rule: 1,
-        target: target.into(),
-        condition,
-        severity: etr_ir::Severity::Fatal,
-        zone: None,
-    };
     p.file_checks = vec![
-        check(
+        fatal_file_check(
             "who",
             binary(BinaryOp::Eq, expr(ExprKind::HeaderField(0), Type::nullable(TypeKind::Text)), text_lit("JCL")),
         ),
-        check("count", binary(BinaryOp::Eq, trailer(0), agg(0))),
-        check("sum", binary(BinaryOp::Eq, trailer(1), agg(1))),
-        check(
+        fatal_file_check("count", binary(BinaryOp::Eq, trailer(0), agg(0))),
+        fatal_file_check("sum", binary(BinaryOp::Eq, trailer(1), agg(1))),
+        fatal_file_check(
             "upper case",
             binary(BinaryOp::Eq, call(Builtin::Upper, vec![text_lit("jcl")], TypeKind::Text), text_lit("JCL")),
         ),
@@ -880,18 +866,11 @@ fn file_check_outcomes_report_the_observed_aggregate() {
     });
     let agg = |i: u32| expr(ExprKind::Aggregate(i), Type::nullable(TypeKind::Int));
     let trailer = expr(ExprKind::TrailerField(0), Type::nullable(TypeKind::Int));
-    let check = |target: &str, condition: Expr| FileCheck {
-        rule: 1,
-        target: target.into(),
-        condition,
-        severity: etr_ir::Severity::Fatal,
-        zone: None,
-    };
     p.file_checks = vec![
-        check("count", binary(BinaryOp::Eq, trailer.clone(), agg(0))),
-        check("sum", binary(BinaryOp::Ge, agg(1), money_lit(0))),
+        fatal_file_check("count", binary(BinaryOp::Eq, trailer.clone(), agg(0))),
+        fatal_file_check("sum", binary(BinaryOp::Ge, agg(1), money_lit(0))),
         // The same aggregate twice is still one aggregate.
-        check(
+        fatal_file_check(
             "twice",
             binary(
                 BinaryOp::And,
@@ -899,8 +878,8 @@ fn file_check_outcomes_report_the_observed_aggregate() {
                 binary(BinaryOp::Lt, agg(1), money_lit(100)),
             ),
         ),
-        check("both", binary(BinaryOp::Lt, agg(0), agg(1))),
-        check("none", binary(BinaryOp::Eq, trailer, int_lit(2))),
+        fatal_file_check("both", binary(BinaryOp::Lt, agg(0), agg(1))),
+        fatal_file_check("none", binary(BinaryOp::Eq, trailer, int_lit(2))),
     ];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let r = interp.eval_batch(&split_batch(&["1.00", "2.00", "bad"], 2, 1)).expect("ok");

@@ -278,21 +278,14 @@ fn number_table_keys_and_values() {
 fn number_values_render_with_display() {
     let mut p = program(&["A"]);
     p.rules.push(rule("W", Severity::Warn));
-    let never = |value: Expr| RowCheck {
-        rule: 1,
-        target: "t".into(),
-        when: None,
-        condition: bool_lit(false),
-        value: Some(value),
-    };
     p.row_checks = vec![
-        never(number_lit(1.5)),
-        never(number_lit(2.0)),
-        never(number_lit(0.1)),
-        never(number_lit(1e-7)),
-        never(number_lit(-2.5e21)),
-        never(number_col(0)),
-        never(null_lit(TypeKind::Number)),
+        value_probe(number_lit(1.5)),
+        value_probe(number_lit(2.0)),
+        value_probe(number_lit(0.1)),
+        value_probe(number_lit(1e-7)),
+        value_probe(number_lit(-2.5e21)),
+        value_probe(number_col(0)),
+        value_probe(null_lit(TypeKind::Number)),
     ];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let r = interp.eval_batch(&one_column(&[Some("1E2")])).expect("evaluates");
