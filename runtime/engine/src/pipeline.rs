@@ -183,7 +183,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             .map_err(|e| RuntimeError::io("write", &feedback_path, e))?;
     }
     let mut warnings_sink = output.warnings_writer(&options)?;
-    let mut counts = Counts::default();
+    let mut counts = Counts::new(&program);
     let mut aggregates = AggregateStates::new(&program);
     let mut row_fatal = BTreeSet::new();
     let mut check_stats = vec![CheckStats::default(); program.row_checks.len()];
@@ -766,6 +766,19 @@ struct Counts {
     info: BTreeMap<String, u64>,
 }
 
+impl Counts {
+    /// Zero counts, sized for `program`'s dataset checks up front, so that a check's statistics
+    /// exist (and its summary scope is `dataset`) even when no line reached it.
+    fn new(program: &Program) -> Counts {
+        Counts {
+            order_prev: vec![None; program.order_checks.len()],
+            order_stats: vec![(0, 0); program.order_checks.len()],
+            unique_stats: vec![(0, 0); program.unique_checks.len()],
+            ..Counts::default()
+        }
+    }
+}
+
 struct WrittenBatch {
     accepted: RecordBatch,
     rejects: RecordBatch,
@@ -816,16 +829,9 @@ fn write_batch(
     let mut duplicate_of: Vec<Option<usize>> = vec![None; rows];
     // Per row, the ordering checks it broke, with the offending value.
     let mut order_broken: Vec<Vec<(usize, String)>> = vec![Vec::new(); rows];
-    if counts.order_prev.len() != program.order_checks.len() {
-        counts.order_prev = vec![None; program.order_checks.len()];
-        counts.order_stats = vec![(0, 0); program.order_checks.len()];
-    }
     for row in 0..rows {
         if result.rejected[row] {
             continue;
-        }
-        if counts.unique_stats.len() != program.unique_checks.len() {
-            counts.unique_stats = vec![(0, 0); program.unique_checks.len()];
         }
         for (c, check) in program.unique_checks.iter().enumerate() {
             if !takes_part(&result.unique_when, c, row) {
