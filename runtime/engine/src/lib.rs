@@ -13,6 +13,7 @@
 
 pub mod dialect;
 pub mod error;
+mod keys;
 pub mod output;
 pub mod pipeline;
 pub mod reader;
