@@ -440,66 +440,118 @@ impl<'a> Printer<'a> {
 
     // ------------------------------------------------------------ expressions
 
+    /// Any expression. Each kind has its own method, which keeps this recursive function's stack
+    /// frame small; chains that nest one level per link (`a.f().g()`, `- - x`, `x else a else b`)
+    /// are walked in a loop, so only brackets and sub-expressions cost recursion.
     fn expr(&mut self, expr: &Expr) -> Printed {
-        Ok(match &expr.kind {
-            ExprKind::Literal(_) => self.cursor.span(expr.span.start, expr.span.end)?,
-            ExprKind::Name(it) => self.ident(it)?,
-            ExprKind::List(items) => self.literal_list(items)?,
-            ExprKind::Call { callee, args } => Doc::Concat(vec![self.ident(callee)?, self.args(args)?]),
-            ExprKind::MethodCall { receiver, method, args } => {
-                Doc::Concat(vec![self.expr(receiver)?, self.cursor.token(".")?, self.ident(method)?, self.args(args)?])
+        match &expr.kind {
+            ExprKind::Literal(_) => self.cursor.span(expr.span.start, expr.span.end),
+            ExprKind::Name(it) => self.ident(it),
+            ExprKind::List(items) => self.literal_list(items),
+            ExprKind::Call { callee, args } => self.call(callee, args),
+            ExprKind::MethodCall { .. } | ExprKind::Field { .. } | ExprKind::Index { .. } | ExprKind::Else { .. } => {
+                self.suffix_chain(expr)
             }
-            ExprKind::Field { base, field } => {
-                Doc::Concat(vec![self.expr(base)?, self.cursor.token(".")?, self.ident(field)?])
-            }
-            ExprKind::Index { base, index } => {
-                Doc::Concat(vec![self.expr(base)?, self.cursor.token("[")?, self.expr(index)?, self.cursor.token("]")?])
-            }
-            ExprKind::Unary { op: ast::UnaryOp::Neg, operand, .. } => {
-                Doc::Concat(vec![self.cursor.token("-")?, self.expr(operand)?])
-            }
-            ExprKind::Unary { op: ast::UnaryOp::Not, operand, .. } => {
-                Doc::Concat(vec![self.keyword("not")?, self.expr(operand)?])
-            }
-            ExprKind::Binary { .. } => self.binary_chain(expr)?,
-            ExprKind::In { value, negated, list, .. } => {
-                let mut acc = vec![self.expr(value)?, sp()];
-                if *negated {
-                    acc.push(self.keyword("not")?);
+            ExprKind::Unary { .. } => self.prefix_chain(expr),
+            ExprKind::Binary { .. } => self.binary_chain(expr),
+            ExprKind::In { value, negated, list, .. } => self.in_test(value, *negated, list),
+            ExprKind::IsNull { value, negated } => self.null_test(value, *negated),
+            ExprKind::If { condition, then_branch, else_branch } => self.if_expr(condition, then_branch, else_branch),
+            ExprKind::Match { scrutinee, arms } => self.match_expr(scrutinee, arms),
+            ExprKind::Paren(inner) => self.paren(inner),
+        }
+    }
+
+    fn call(&mut self, callee: &Ident, args: &[Expr]) -> Printed {
+        Ok(Doc::Concat(vec![self.ident(callee)?, self.args(args)?]))
+    }
+
+    /// `base.method(args).field[index] else handler`, links in source order.
+    fn suffix_chain(&mut self, expr: &Expr) -> Printed {
+        enum Suffix<'e> {
+            Method(&'e Ident, &'e [Expr]),
+            Field(&'e Ident),
+            Index(&'e Expr),
+            Else(&'e Handler),
+        }
+        let mut suffixes = Vec::new();
+        let mut base = expr;
+        loop {
+            let (inner, suffix) = match &base.kind {
+                ExprKind::MethodCall { receiver, method, args } => (receiver, Suffix::Method(method, args)),
+                ExprKind::Field { base, field } => (base, Suffix::Field(field)),
+                ExprKind::Index { base, index } => (base, Suffix::Index(index)),
+                ExprKind::Else { value, handler } => (value, Suffix::Else(handler)),
+                _ => break,
+            };
+            suffixes.push(suffix);
+            base = inner;
+        }
+        let mut acc = vec![self.expr(base)?];
+        for suffix in suffixes.into_iter().rev() {
+            match suffix {
+                Suffix::Method(method, args) => {
+                    acc.extend([self.cursor.token(".")?, self.ident(method)?, self.args(args)?]);
                 }
-                acc.extend([self.keyword("in")?, self.literal_list(list)?]);
-                Doc::Concat(acc)
-            }
-            ExprKind::IsNull { value, negated } => {
-                let mut acc = vec![self.expr(value)?, sp(), self.keyword("is")?];
-                if *negated {
-                    acc.push(self.keyword("not")?);
+                Suffix::Field(field) => acc.extend([self.cursor.token(".")?, self.ident(field)?]),
+                Suffix::Index(index) => {
+                    acc.extend([self.cursor.token("[")?, self.expr(index)?, self.cursor.token("]")?]);
                 }
-                acc.push(self.cursor.token("null")?);
-                Doc::Concat(acc)
+                Suffix::Else(handler) => acc.push(self.handler(handler)?),
             }
-            ExprKind::Else { value, handler } => Doc::Concat(vec![self.expr(value)?, self.handler(handler)?]),
-            ExprKind::If { condition, then_branch, else_branch } => Doc::group(vec![
-                self.keyword("if")?,
-                self.expr(condition)?,
-                Doc::indent(vec![
-                    Doc::Line,
-                    self.keyword("then")?,
-                    self.expr(then_branch)?,
-                    Doc::Line,
-                    self.keyword("else")?,
-                    self.expr(else_branch)?,
-                ]),
-            ]),
-            ExprKind::Match { scrutinee, arms } => {
-                let head = vec![self.keyword("match")?, self.expr(scrutinee)?, sp()];
-                let body = self.separated("{", "}", arms, Self::match_arm)?;
-                Doc::Concat(vec![Doc::Concat(head), body])
-            }
-            ExprKind::Paren(inner) => {
-                Doc::Concat(vec![self.cursor.token("(")?, self.expr(inner)?, self.cursor.token(")")?])
-            }
-        })
+        }
+        Ok(Doc::Concat(acc))
+    }
+
+    /// `- x`, `not not x`: the operators, then the operand.
+    fn prefix_chain(&mut self, expr: &Expr) -> Printed {
+        let mut acc = Vec::new();
+        let mut operand = expr;
+        while let ExprKind::Unary { op, operand: inner, .. } = &operand.kind {
+            acc.push(match op {
+                ast::UnaryOp::Neg => self.cursor.token("-")?,
+                ast::UnaryOp::Not => self.keyword("not")?,
+            });
+            operand = inner;
+        }
+        acc.push(self.expr(operand)?);
+        Ok(Doc::Concat(acc))
+    }
+
+    fn in_test(&mut self, value: &Expr, negated: bool, list: &[Literal]) -> Printed {
+        let mut acc = vec![self.expr(value)?, sp()];
+        if negated {
+            acc.push(self.keyword("not")?);
+        }
+        acc.extend([self.keyword("in")?, self.literal_list(list)?]);
+        Ok(Doc::Concat(acc))
+    }
+
+    fn null_test(&mut self, value: &Expr, negated: bool) -> Printed {
+        let mut acc = vec![self.expr(value)?, sp(), self.keyword("is")?];
+        if negated {
+            acc.push(self.keyword("not")?);
+        }
+        acc.push(self.cursor.token("null")?);
+        Ok(Doc::Concat(acc))
+    }
+
+    /// `if c then a else b`: on one line, or `then` and `else` each on their own line.
+    fn if_expr(&mut self, condition: &Expr, then_branch: &Expr, else_branch: &Expr) -> Printed {
+        let head = vec![self.keyword("if")?, self.expr(condition)?];
+        let then_part = vec![Doc::Line, self.keyword("then")?, self.expr(then_branch)?];
+        let else_part = vec![Doc::Line, self.keyword("else")?, self.expr(else_branch)?];
+        Ok(Doc::group(vec![Doc::Concat(head), Doc::indent(vec![Doc::Concat(then_part), Doc::Concat(else_part)])]))
+    }
+
+    fn match_expr(&mut self, scrutinee: &Expr, arms: &[MatchArm]) -> Printed {
+        let head = vec![self.keyword("match")?, self.expr(scrutinee)?, sp()];
+        let body = self.separated("{", "}", arms, Self::match_arm)?;
+        Ok(Doc::Concat(vec![Doc::Concat(head), body]))
+    }
+
+    fn paren(&mut self, inner: &Expr) -> Printed {
+        Ok(Doc::Concat(vec![self.cursor.token("(")?, self.expr(inner)?, self.cursor.token(")")?]))
     }
 
     /// A run of operators of one precedence level (`a + b - c`): on one line, or broken before

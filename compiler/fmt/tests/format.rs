@@ -236,6 +236,26 @@ fn a_file_with_syntax_errors_is_refused_with_positions() {
     assert!(error.to_string().starts_with("not formatted: 2 syntax errors\n  line 3, column 1: "), "{error}");
 }
 
+/// Chains as deep as the parser accepts (256 levels) format without exhausting a test thread's
+/// stack: the formatter walks them in loops. Nesting that recurses (brackets, `if` in `else`) is
+/// tested as deep as the parser itself gets on such a thread.
+#[test]
+fn expressions_at_the_parsers_depth_limit_format() {
+    let chain = 250;
+    let nesting = 40;
+    let specs = [
+        format!("let x = a{}\n", " ?? a".repeat(chain)),
+        format!("let x = {}{}a\n", "not ".repeat(chain / 2), "- ".repeat(chain / 2)),
+        format!("let x = a{}\n", ".f(b).g[c] else null".repeat(chain / 4)),
+        format!("let x = {}c\n", "if a then b else ".repeat(nesting)),
+        format!("let x = {}a{}\n", "f((".repeat(nesting / 2), "))".repeat(nesting / 2)),
+    ];
+    for spec in specs {
+        let formatted = etr_fmt::format(&spec).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(etr_fmt::format(&formatted).as_deref(), Ok(formatted.as_str()));
+    }
+}
+
 // ---------------------------------------------------------------- properties
 
 const JCL: &str = include_str!("../../../contributors/jcl.etr");

@@ -76,13 +76,12 @@ fn format_file(path: &Path, mode: Mode) -> Result<bool> {
 }
 
 /// Writes `text` to a temporary file in the same folder (so the rename cannot cross file
-/// systems), with the original's permissions, then renames it over `path`.
+/// systems), with the original's permissions, then renames it over `path`. A symbolic link is
+/// followed, so that the file it points to is replaced and the link stays a link.
 fn replace_atomically(path: &Path, text: &str) -> Result<()> {
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let permissions = std::fs::metadata(path).context("cannot read the file's permissions")?.permissions();
+    let path = std::fs::canonicalize(path).context("cannot resolve the file's path")?;
+    let folder = path.parent().unwrap_or(Path::new("/"));
+    let permissions = std::fs::metadata(&path).context("cannot read the file's permissions")?.permissions();
     let mut temporary = tempfile::Builder::new()
         .prefix(".etr-fmt-")
         .suffix(".tmp")
@@ -91,7 +90,7 @@ fn replace_atomically(path: &Path, text: &str) -> Result<()> {
     temporary.write_all(text.as_bytes()).context("cannot write the temporary file")?;
     temporary.as_file().sync_all().context("cannot write the temporary file")?;
     std::fs::set_permissions(temporary.path(), permissions).context("cannot set the temporary file's permissions")?;
-    temporary.persist(path).map_err(|error| error.error).context("cannot replace the file")?;
+    temporary.persist(&path).map_err(|error| error.error).context("cannot replace the file")?;
     Ok(())
 }
 

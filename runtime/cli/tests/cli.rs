@@ -142,6 +142,19 @@ fn fmt_rewrites_files_in_place_and_leaves_no_temporary_file() {
     assert_eq!(names.len(), 2, "{names:?}");
 }
 
+#[cfg(unix)]
+#[test]
+fn fmt_rewrites_the_target_of_a_symbolic_link_and_keeps_the_link() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = write_spec(dir.path(), "target.etr", MESSY_SPEC);
+    let link = dir.path().join("link.etr");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let out = etr(&["fmt", path_arg(&link)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::symlink_metadata(&link).expect("link").file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), TIDY_SPEC);
+}
+
 #[test]
 fn fmt_check_lists_the_files_that_would_change_and_fails_only_then() {
     let dir = tempfile::tempdir().expect("tempdir");
