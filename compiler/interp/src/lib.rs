@@ -643,6 +643,28 @@ impl Interpreter {
         })
     }
 
+    /// The source columns [`Interpreter::eval_keys`] reads: a key pass needs only these split.
+    pub fn key_columns(&self) -> Vec<bool> {
+        let program = &*self.program;
+        let mut wanted = vec![false; program.source.columns.len()];
+        let mut mark = |e: &Expr| {
+            if let ExprKind::Column(c) = e.kind
+                && let Some(slot) = wanted.get_mut(c as usize)
+            {
+                *slot = true;
+            }
+        };
+        for &idx in self.key_bindings.iter() {
+            if let Some(binding) = program.bindings.get(idx) {
+                walk(&binding.expr, &mut mark);
+            }
+        }
+        for when in program.unique_checks.iter().filter_map(|c| c.when.as_ref()) {
+            walk(when, &mut mark);
+        }
+        wanted
+    }
+
     /// The key pass of a run with `unique` checks: evaluates only the bindings the checks' keys
     /// and `when`s need ([`key_bindings`]), records no violation, and returns each row's key hash
     /// and whether it is counted. Whether a line is rejected is not known here, so the counted rows

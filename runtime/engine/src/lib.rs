@@ -27,4 +27,4 @@ pub use output::{
     violation_schema,
 };
 pub use reader::{ChunkReader, InputFacts, RawChunk, ReaderConfig, open};
-pub use split::{split_chunk, split_record_line};
+pub use split::{split_chunk, split_chunk_columns, split_record_line};

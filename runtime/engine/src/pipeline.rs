@@ -35,7 +35,7 @@ use crate::error::{Result, RuntimeError};
 use crate::keys::{KeyIndex, key_is_null, resolve_candidates, takes_part};
 use crate::output::{OutputDir, ParquetOptions, RuleStats, Severity, Summary, ViolationRow, ViolationRowsBuilder};
 use crate::reader::{ChunkReader, RawChunk, ReaderConfig};
-use crate::split::split_chunk;
+use crate::split::{split_chunk, split_chunk_columns};
 
 /// How a run is carried out. Nothing here changes the outputs.
 #[derive(Clone)]
@@ -140,9 +140,10 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         let pass_start = Instant::now();
         let mut aggregates = AggregateStates::new(&program);
         let evaluate = |batch: &RawBatch| interpreter.eval_batch(batch);
-        let facts = stream(input, &dialect, config, pass, passes, &evaluate, |_, _, result| {
-            aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))
-        })?;
+        let facts =
+            stream(input, &dialect, config, Sweep { pass, passes, columns: None }, &evaluate, |_, _, result| {
+                aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))
+            })?;
         same_input(&facts)?;
         interpreter = Arc::new(interpreter.with_file_aggregates(&aggregates));
         timings.insert(format!("pass{pass}"), ms(pass_start));
@@ -158,7 +159,15 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         let input_bytes = std::fs::metadata(input).map_err(|e| RuntimeError::io("read", input, e))?.len();
         let mut index = KeyIndex::new(&program, input_bytes);
         let evaluate = |batch: &RawBatch| interpreter.eval_keys(batch);
-        let facts = stream(input, &dialect, config, pass, passes, &evaluate, |_, batch, keys| index.add(batch, &keys))?;
+        let wanted = interpreter.key_columns();
+        let facts = stream(
+            input,
+            &dialect,
+            config,
+            Sweep { pass, passes, columns: Some(&wanted) },
+            &evaluate,
+            |_, batch, keys| index.add(batch, &keys),
+        )?;
         same_input(&facts)?;
         memory.insert("key_index".to_string(), index.allocated_bytes());
         // The index is dropped here, before the writing pass: its peak and the writers' never add up.
@@ -195,30 +204,37 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         let interp = Arc::clone(&interpreter);
         let program = Arc::clone(&program);
         let evaluate = |batch: &RawBatch| interp.eval_batch(batch);
-        stream(input, &dialect, config, passes, passes, &evaluate, |_, batch, result| {
-            aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
-            collect_row_fatal(&result, &mut row_fatal);
-            for (total, batch_stats) in check_stats.iter_mut().zip(&result.check_stats) {
-                total.merge(batch_stats);
-            }
-            let written = write_batch(&program, &interp, &duplicates, batch, &result, &mut counts)?;
-            if written.accepted.num_rows() > 0 {
-                accepted_sink.write(&written.accepted)?;
-            }
-            if written.rejects.num_rows() > 0 {
-                rejects_sink.write(&written.rejects)?;
-            }
-            if written.warnings.num_rows() > 0 {
-                warnings_sink.write(&written.warnings)?;
-            }
-            if !written.feedback.is_empty() {
-                use std::io::Write as _;
-                feedback_file
-                    .write_all(written.feedback.as_bytes())
-                    .map_err(|e| RuntimeError::io("write", &feedback_path, e))?;
-            }
-            Ok(())
-        })?
+        stream(
+            input,
+            &dialect,
+            config,
+            Sweep { pass: passes, passes, columns: None },
+            &evaluate,
+            |_, batch, result| {
+                aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
+                collect_row_fatal(&result, &mut row_fatal);
+                for (total, batch_stats) in check_stats.iter_mut().zip(&result.check_stats) {
+                    total.merge(batch_stats);
+                }
+                let written = write_batch(&program, &interp, &duplicates, batch, &result, &mut counts)?;
+                if written.accepted.num_rows() > 0 {
+                    accepted_sink.write(&written.accepted)?;
+                }
+                if written.rejects.num_rows() > 0 {
+                    rejects_sink.write(&written.rejects)?;
+                }
+                if written.warnings.num_rows() > 0 {
+                    warnings_sink.write(&written.warnings)?;
+                }
+                if !written.feedback.is_empty() {
+                    use std::io::Write as _;
+                    feedback_file
+                        .write_all(written.feedback.as_bytes())
+                        .map_err(|e| RuntimeError::io("write", &feedback_path, e))?;
+                }
+                Ok(())
+            },
+        )?
     };
     timings.insert(format!("pass{passes}"), ms(pass_start));
     same_input(&facts)?;
@@ -355,13 +371,20 @@ type WorkResult<T> = (u64, std::result::Result<(RawBatch, T), RuntimeError>);
 
 /// Reads the file, evaluates its chunks on worker threads, and hands each result to `on_result`
 /// in file order on the calling thread.
+/// Which pass a stream is (for progress) and which columns its chunks need split (`None`: all).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sweep<'a> {
+    pass: u8,
+    passes: u8,
+    columns: Option<&'a [bool]>,
+}
+
 /// `evaluate` runs on the worker threads, once per chunk, after the split.
 pub(crate) fn stream<T: Send>(
     input: &Path,
     dialect: &SourceDialect,
     config: &RunConfig,
-    pass: u8,
-    passes: u8,
+    sweep: Sweep<'_>,
     evaluate: &(dyn Fn(&RawBatch) -> std::result::Result<T, etr_interp::InterpError> + Sync),
     mut on_result: impl FnMut(u64, &RawBatch, T) -> Result<()>,
 ) -> Result<StreamFacts> {
@@ -387,7 +410,7 @@ pub(crate) fn stream<T: Send>(
             let work_rx = Arc::clone(&work_rx);
             let result_tx: SyncSender<WorkResult<T>> = result_tx.clone();
             let dialect = dialect.clone();
-            scope.spawn(move || evaluate_chunks(&work_rx, &result_tx, &dialect, evaluate));
+            scope.spawn(move || evaluate_chunks(&work_rx, &result_tx, &dialect, sweep.columns, evaluate));
         }
         drop(result_tx);
 
@@ -420,7 +443,7 @@ pub(crate) fn stream<T: Send>(
                 // Returning the token lets the reader read one more chunk.
                 let _ = token_tx.send(());
                 if let Some(progress) = &config.progress {
-                    progress(Progress { pass, passes, lines: lines_done });
+                    progress(Progress { pass: sweep.pass, passes: sweep.passes, lines: lines_done });
                 }
                 if failure.is_some() {
                     break;
@@ -482,6 +505,7 @@ fn evaluate_chunks<T>(
     work: &Mutex<Receiver<WorkItem>>,
     results: &SyncSender<WorkResult<T>>,
     dialect: &SourceDialect,
+    wanted_columns: Option<&[bool]>,
     evaluate: &(dyn Fn(&RawBatch) -> std::result::Result<T, etr_interp::InterpError> + Sync),
 ) {
     loop {
@@ -494,7 +518,10 @@ fn evaluate_chunks<T>(
         // A panic here is a bug, but it must end in a clear error and no output, not an abort of
         // the whole process with a partial folder: catch it and report it as an internal error.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let batch = split_chunk(&chunk, dialect);
+            let batch = match wanted_columns {
+                Some(wanted) => split_chunk_columns(&chunk, dialect, wanted),
+                None => split_chunk(&chunk, dialect),
+            };
             evaluate(&batch).map(|result| (batch, result))
         }));
         let result = match outcome {

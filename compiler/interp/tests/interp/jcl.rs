@@ -155,4 +155,6 @@ fn key_pass_counts_a_superset_with_the_same_hashes() {
     assert_eq!(keys.key_hashes[0][0], keys.key_hashes[0][2], "a rejected copy keeps its key");
     assert_eq!(keys.key_hashes[0][5], keys.key_hashes[0][6], "keys compare after the mapping");
     assert_ne!(keys.key_hashes[0][0], keys.key_hashes[0][3]);
+    let read: Vec<usize> = interp.key_columns().iter().enumerate().filter(|(_, w)| **w).map(|(c, _)| c).collect();
+    assert_eq!(read, [0, 2, 3, 14, 40], "ACCT_NO, ID_TYPE, ID_NO, CAPACITY, CONTRIB");
 }
