@@ -11,7 +11,8 @@
 //!
 //! The Parquet writers are tuned after `shared/bench/FLOOR.md`, where encoding the output costs
 //! more than everything else: zstd level 1, statistics per column chunk only (page statistics
-//! are expensive and useless for whole-file loads), dictionary encoding only for the columns the
+//! are expensive and useless for whole-file loads) and none for free text the caller names,
+//! dictionary encoding only for the columns the
 //! caller knows to be low-cardinality (code tables), and row groups of a million rows.
 //!
 //! `accepted.parquet` has the schema the caller gives; `rejects.parquet` and `warnings.parquet`
@@ -132,11 +133,20 @@ pub struct ParquetOptions {
     /// Top-level columns to dictionary-encode: those with a handful of distinct values. All
     /// others are written plain, which is faster and, for high-cardinality data, no larger.
     pub dictionary_columns: Vec<String>,
+    /// Top-level columns written without statistics: free text whose minimum and maximum no reader
+    /// prunes on (names, addresses). Keeping them costs a string comparison per value, which was
+    /// the Parquet writer's largest cost after zstd (docs/notes/0008).
+    pub no_statistics_columns: Vec<String>,
 }
 
 impl Default for ParquetOptions {
     fn default() -> Self {
-        ParquetOptions { zstd_level: 1, max_row_group_rows: 1 << 20, dictionary_columns: Vec::new() }
+        ParquetOptions {
+            zstd_level: 1,
+            max_row_group_rows: 1 << 20,
+            dictionary_columns: Vec::new(),
+            no_statistics_columns: Vec::new(),
+        }
     }
 }
 
@@ -494,7 +504,11 @@ impl Drop for ParquetSink {
 }
 
 fn violation_options(options: &ParquetOptions) -> ParquetOptions {
-    ParquetOptions { dictionary_columns: ["rule", "severity", "field"].map(String::from).to_vec(), ..options.clone() }
+    ParquetOptions {
+        dictionary_columns: ["rule", "severity", "field"].map(String::from).to_vec(),
+        no_statistics_columns: vec!["value".to_string()],
+        ..options.clone()
+    }
 }
 
 fn writer_properties(schema: &Schema, options: &ParquetOptions) -> Result<WriterProperties> {
@@ -512,6 +526,12 @@ fn writer_properties(schema: &Schema, options: &ParquetOptions) -> Result<Writer
             return Err(RuntimeError::Config(format!("dictionary column {name:?} is not in the output schema")));
         }
         builder = builder.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), true);
+    }
+    for name in &options.no_statistics_columns {
+        if schema.field_with_name(name).is_err() {
+            return Err(RuntimeError::Config(format!("column {name:?} (no statistics) is not in the output schema")));
+        }
+        builder = builder.set_column_statistics_enabled(ColumnPath::from(name.as_str()), EnabledStatistics::None);
     }
     Ok(builder.build())
 }

@@ -341,15 +341,20 @@ pub fn dialect_of(program: &Program) -> Result<SourceDialect> {
 }
 
 /// Columns worth dictionary-encoding: the codes (a handful of values, known from the spec).
+/// Columns not worth statistics: text fields outside every unique key (names, addresses), whose
+/// minimum and maximum no reader prunes on; key fields keep theirs for lookups in the lake.
 fn parquet_options(program: &Program) -> ParquetOptions {
-    let dictionary_columns = program
-        .record
-        .fields
+    let fields = &program.record.fields;
+    let dictionary_columns =
+        fields.iter().filter(|f| matches!(f.ty.kind, TypeKind::Code(_))).map(|f| f.name.clone()).collect();
+    let in_a_key = |idx: usize| program.unique_checks.iter().any(|c| c.key.contains(&(idx as u32)));
+    let no_statistics_columns = fields
         .iter()
-        .filter(|f| matches!(f.ty.kind, TypeKind::Code(_)))
-        .map(|f| f.name.clone())
+        .enumerate()
+        .filter(|(idx, f)| f.ty.kind == TypeKind::Text && !in_a_key(*idx))
+        .map(|(_, f)| f.name.clone())
         .collect();
-    ParquetOptions { dictionary_columns, ..ParquetOptions::default() }
+    ParquetOptions { dictionary_columns, no_statistics_columns, ..ParquetOptions::default() }
 }
 
 fn ms(since: Instant) -> f64 {

@@ -245,3 +245,29 @@ fn output_folders_in_the_current_directory_and_nested() {
     assert!(nested.is_dir());
     assert!(OutputDir::create("").is_err(), "a path needs a name");
 }
+
+/// Chunk statistics everywhere except the columns named as free text, which have none.
+#[test]
+fn statistics_are_kept_except_for_the_named_text_columns() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let final_path = root.path().join("run");
+    let out = OutputDir::create(&final_path).expect("staging");
+    let batch = accepted_batch();
+    let options = ParquetOptions { no_statistics_columns: vec!["state_code".into()], ..ParquetOptions::default() };
+    let mut accepted = out.accepted_writer(batch.schema(), &options).expect("accepted writer");
+    accepted.write(&batch).expect("write");
+    accepted.finish().expect("close");
+    let wrong = ParquetOptions { no_statistics_columns: vec!["no_such_column".into()], ..ParquetOptions::default() };
+    assert!(out.accepted_writer(batch.schema(), &wrong).is_err(), "an unknown column is a configuration error");
+    out.commit().expect("commit");
+
+    let file = std::fs::File::open(final_path.join(ACCEPTED_FILE)).expect("accepted file");
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).expect("footer");
+    let row_group = reader.metadata().row_group(0);
+    let has_statistics: Vec<(String, bool)> =
+        row_group.columns().iter().map(|c| (c.column_path().string(), c.statistics().is_some())).collect();
+    assert_eq!(
+        has_statistics,
+        [("line_no".to_string(), true), ("state_code".to_string(), false), ("balance".to_string(), true)]
+    );
+}
