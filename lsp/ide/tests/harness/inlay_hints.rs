@@ -1,0 +1,24 @@
+//! Inlay hints: the inferred type after each `let` name.
+
+use expect_test::expect;
+
+use crate::fixture::{SPEC, fixture};
+
+#[test]
+fn let_names_show_their_inferred_types() {
+    let text = format!("{SPEC}let due_soon = if balance_or_zero > RM100 then \"Y\" else null\nlet broken = NOPE + 1\n");
+    let fixture = fixture(&text);
+    let file = fixture.main();
+    let all = etr_ide::TextRange::new(0, text.len() as u32);
+    let hints = fixture.analysis.inlay_hints(etr_ide::FileRange { file, range: all }).expect("not cancelled");
+    let mut shown = fixture.text(file);
+    for hint in hints.iter().rev() {
+        shown.insert_str(hint.offset as usize, &format!("«{}»", hint.label));
+    }
+    let lets: Vec<&str> = shown.lines().filter(|l| l.starts_with("let ")).collect();
+    expect![[r#"
+        let balance_or_zero«: money» = outstanding_balance ?? RM0
+        let due_soon«: text?» = if balance_or_zero > RM100 then "Y" else null
+        let broken = NOPE + 1"#]]
+    .assert_eq(&lets.join("\n"));
+}
