@@ -176,7 +176,11 @@ pub(crate) fn completions(db: &IdeDatabase, files: &FileTable, position: FilePos
     } else if before.ends_with('.') && !before.ends_with("..") {
         ctx.functions(true);
     } else if let Some(table) = table_being_indexed(before) {
-        table_keys(&mut ctx, &parsed.items, table, text, offset);
+        // The table may be declared in an imported module.
+        let resolved = etr_sema::resolve(db, entry.source);
+        let items: Vec<&Item> =
+            parsed.items.iter().chain(resolved.imports.iter().flat_map(|m| m.items.iter())).collect();
+        table_keys(&mut ctx, &items, table, text, offset);
     } else if item_word == "table" && (trimmed.ends_with("=>") || before.ends_with("=> \"")) {
         let code = item_line.and_then(table_value_type);
         code_members(&mut ctx, code.as_deref(), text, offset);
@@ -258,7 +262,7 @@ fn string_start(text: &str, offset: usize) -> Option<usize> {
     (quotes % 2 == 1).then(|| offset - (prefix.len() - prefix.rfind('"').unwrap_or(0)))
 }
 
-fn table_keys(ctx: &mut Ctx<'_>, items: &[Item], table: &str, text: &str, offset: usize) {
+fn table_keys(ctx: &mut Ctx<'_>, items: &[&Item], table: &str, text: &str, offset: usize) {
     let Some(found) = items.iter().find_map(|i| match i {
         Item::Table(t) if t.name.text == table => Some(t),
         _ => None,

@@ -1,4 +1,5 @@
-//! `etr`: the command line. Checks specs, runs them on contributor files, explains what they mean.
+//! `etr`: the command line. Checks specs, runs them on contributor files, explains what they mean,
+//! and serves editors (`etr lsp`).
 //!
 //! This binary is the only place besides the runtime that touches the file system and the
 //! terminal: it reads spec files, hands their text to the compiler's database, and renders what
@@ -60,6 +61,8 @@ enum Command {
         /// The spec to explain.
         spec: std::path::PathBuf,
     },
+    /// Run the language server on stdin/stdout, for editors (VS Code, Neovim, any LSP client).
+    Lsp,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
             run::run(&spec, &input, &out, &run::RunOptions { quiet, threads, as_of: as_of.as_deref(), engine })
         }
         Command::Explain { spec } => explain::run(&spec),
+        Command::Lsp => etr_lsp::run_stdio().map(|()| ExitCode::SUCCESS).map_err(anyhow::Error::from),
     };
     match result {
         Ok(code) => code,
