@@ -27,7 +27,7 @@ const COLUMNS: usize = 60;
 const TABLES: usize = 12;
 /// `let` values and rules.
 const LETS: usize = 120;
-const RULES: usize = 150;
+const RULES: usize = 123;
 
 /// Record fields the generated mapping assigns, with how (the column is filled in).
 const MAPPED: &[(&str, &str)] = &[

@@ -96,5 +96,56 @@ fn serves_a_workspace_over_stdio() {
     assert!(materialised.contains("record Record"));
     assert!(std::fs::metadata(path).unwrap().permissions().readonly());
 
+    // Back to the clean spec for the requests that read the whole file.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 4 }, "contentChanges": [{ "text": SPEC }] }),
+    );
+    client.diagnostics(&uri, 4, Duration::from_secs(30));
+
+    // References of the table `genders` (line 9, after `gender = `) in both files.
+    let references = client.call(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 9, "character": 13 },
+                "context": { "includeDeclaration": true } }),
+    );
+    let files: Vec<&str> = references.as_array().unwrap().iter().filter_map(|r| r["uri"].as_str()).collect();
+    assert_eq!(files.len(), 2, "{references}");
+    assert!(files.iter().any(|f| f.ends_with("/rules/shared.etr")), "{references}");
+
+    // Rename the rule R0 from its declaration (line 11): four edits in this file.
+    let rename = client.call(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 11, "character": 6 }, "newName": "BAD" }),
+    );
+    let edits = rename["changes"][uri.as_str()].as_array().expect("edits in the spec");
+    assert_eq!(edits.len(), 4, "{rename}");
+    assert!(edits.iter().all(|e| e["newText"] == "BAD"));
+
+    // Semantic tokens: the last token is the rule message, after "✓" counted in UTF-16 units.
+    let tokens = client.call("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri } }));
+    let data: Vec<u64> = tokens["data"].as_array().unwrap().iter().filter_map(|v| v.as_u64()).collect();
+    assert_eq!(data.len() % 5, 0);
+    let last = &data[data.len() - 5..];
+    assert_eq!((last[2], last[3]), ("\"bad line ✓\"".encode_utf16().count() as u64, 2), "{data:?}");
+
+    // The outline lists the items; a code action fixes an unhandled lookup.
+    let symbols = client.call("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let names: Vec<&str> = symbols.as_array().unwrap().iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["ACME", "etr.record", "rules.shared", "source", "map to Record", "R0"]);
+    let unhandled = SPEC.replace("genders[SEX] else reject R0", "genders[SEX]");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 5 }, "contentChanges": [{ "text": unhandled }] }),
+    );
+    client.diagnostics(&uri, 5, Duration::from_secs(30));
+    let range = json!({ "start": { "line": 9, "character": 12 }, "end": { "line": 9, "character": 12 } });
+    let actions = client.call(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": range, "context": { "diagnostics": [] } }),
+    );
+    let titles: Vec<&str> = actions.as_array().unwrap().iter().filter_map(|a| a["title"].as_str()).collect();
+    assert!(titles.contains(&"Handle the failure with `else null`"), "{actions}");
+
     assert!(client.shutdown().success());
 }

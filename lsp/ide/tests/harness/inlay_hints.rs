@@ -22,3 +22,18 @@ fn let_names_show_their_inferred_types() {
         let broken = NOPE + 1"#]]
     .assert_eq(&lets.join("\n"));
 }
+
+#[test]
+fn only_lets_in_the_requested_range_get_hints() {
+    let text = format!("{SPEC}let first = RM1\nlet second = 2 > 1\n");
+    let fixture = fixture(&text);
+    let file = fixture.main();
+    let start = text.find("let second").expect("second let") as u32;
+    let range = etr_ide::TextRange::new(start, text.len() as u32);
+    let hints = fixture.analysis.inlay_hints(etr_ide::FileRange { file, range }).expect("not cancelled");
+    let shown: Vec<String> = hints
+        .iter()
+        .map(|h| format!("{}{}", fixture.slice(file, etr_ide::TextRange::new(start, h.offset)), h.label))
+        .collect();
+    expect!["let second: bool"].assert_eq(&shown.join("\n"));
+}

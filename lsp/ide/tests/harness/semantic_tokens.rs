@@ -48,3 +48,61 @@ rule L1 warn "late ✓" { check not late on days_past_due = as_at_date.format_da
             "\"%Y\"" String"#]],
     );
 }
+
+#[test]
+fn columns_tables_rules_and_code_members_of_a_spec() {
+    check(
+        r#"contributor ACME "Acme" layout 1
+use etr.record
+use etr.codes
+source delimited "|" {
+  columns { ACCT, STATUS } else reject R0
+}
+table statuses: text -> AccountStatus { "A" => "ACTIVE" }
+map to Record {
+  account_no = ACCT
+  account_status = statuses[STATUS] else reject R0
+}
+rule R0 reject "bad"
+"#,
+        expect![[r#"
+            "contributor" Keyword
+            "ACME" Type (declaration)
+            "\"Acme\"" String
+            "layout" Keyword
+            "1" Number
+            "use" Keyword
+            "etr.record" Module
+            "use" Keyword
+            "etr.codes" Module
+            "source" Keyword
+            "delimited" Keyword
+            "\"|\"" String
+            "columns" Keyword
+            "ACCT" Column (declaration)
+            "STATUS" Column (declaration)
+            "else" Keyword
+            "reject" Keyword
+            "R0" Rule
+            "table" Keyword
+            "statuses" Table (declaration)
+            "AccountStatus" Type
+            "\"A\"" String
+            "\"ACTIVE\"" CodeMember
+            "map" Keyword
+            "to" Keyword
+            "Record" Type
+            "account_no" Field
+            "ACCT" Column
+            "account_status" Field
+            "statuses" Table
+            "STATUS" Column
+            "else" Keyword
+            "reject" Keyword
+            "R0" Rule
+            "rule" Keyword
+            "R0" Rule (declaration)
+            "reject" Keyword
+            "\"bad\"" String"#]],
+    );
+}
