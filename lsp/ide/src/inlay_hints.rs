@@ -1,5 +1,6 @@
 //! Inlay hints: the inferred type after each `let` name (`let total: money? = ...`), since a let
-//! has no written type and its nullability decides which rules can use it without `??`.
+//! has no written type and its nullability decides which rules can use it without `??`; and the
+//! type of each mapping line's value at its end, where a nullable value shows at a glance.
 
 use etr_syntax::ast::Item;
 
@@ -17,16 +18,27 @@ pub(crate) fn inlay_hints(db: &IdeDatabase, files: &FileTable, range: FileRange)
     let Some(entry) = files.get(range.file) else { return Vec::new() };
     let parsed = etr_sema::parse(db, entry.source);
     let check = etr_sema::check(db, entry.source);
-    parsed
-        .items
-        .iter()
-        .filter_map(|item| {
-            let Item::Let(it) = item else { return None };
-            if !TextRange::from(it.span).intersects(range.range) {
-                return None;
+    let type_of = |span| check.expr_types.iter().find(|t| t.span == span).map(|t| t.ty.clone());
+    let mut acc = Vec::new();
+    for item in &parsed.items {
+        match item {
+            Item::Let(it) if TextRange::from(it.span).intersects(range.range) => {
+                if let Some(ty) = type_of(it.value.span) {
+                    acc.push(InlayHint { offset: it.name.span.end, label: format!(": {ty}") });
+                }
             }
-            let ty = check.expr_types.iter().find(|t| t.span == it.value.span)?;
-            Some(InlayHint { offset: it.name.span.end, label: format!(": {}", ty.ty) })
-        })
-        .collect()
+            Item::Map(map) => {
+                for assignment in &map.assignments {
+                    if !TextRange::from(assignment.span).intersects(range.range) {
+                        continue;
+                    }
+                    if let Some(ty) = type_of(assignment.value.span) {
+                        acc.push(InlayHint { offset: assignment.value.span.end, label: format!(" : {ty}") });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    acc
 }

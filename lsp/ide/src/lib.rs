@@ -18,6 +18,7 @@ mod code_actions;
 mod completion;
 mod db;
 mod diagnostics;
+mod formatting;
 mod hover;
 mod index;
 mod inlay_hints;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 pub use code_actions::CodeAction;
 pub use completion::{CompletionItem, CompletionKind};
 pub use diagnostics::{Diagnostic, RelatedInfo, Severity};
+pub use formatting::FormatFailure;
 pub use hover::HoverResult;
 pub use inlay_hints::InlayHint;
 pub use navigation::{NavigationTarget, RenameError};
@@ -352,7 +354,12 @@ impl Analysis {
         self.with_db(|db, files| code_actions::code_actions(db, files, range))
     }
 
-    /// Inferred types shown inline (after each `let` name).
+    /// The file in `etr fmt`'s layout: one whole-text edit, or none when already formatted.
+    pub fn format(&self, file: FileId) -> Cancellable<Result<Vec<TextEdit>, FormatFailure>> {
+        self.with_db(|db, files| formatting::format(db, files, file))
+    }
+
+    /// Inferred types shown inline (after each `let` name and each mapping line).
     pub fn inlay_hints(&self, range: FileRange) -> Cancellable<Vec<InlayHint>> {
         self.with_db(|db, files| inlay_hints::inlay_hints(db, files, range))
     }

@@ -187,6 +187,7 @@ impl LanguageServer for Server {
             )),
             code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
             inlay_hint_provider: Some(lsp::OneOf::Left(true)),
+            document_formatting_provider: Some(lsp::OneOf::Left(true)),
             ..Default::default()
         };
         Ok(lsp::InitializeResult {
@@ -361,6 +362,31 @@ impl LanguageServer for Server {
             Ok(Some(actions))
         })
         .await
+    }
+
+    async fn formatting(&self, params: lsp::DocumentFormattingParams) -> Result<Option<Vec<lsp::TextEdit>>> {
+        let uri = params.text_document.uri;
+        let answer = self
+            .query(move |analysis, shared| {
+                let Some(file) = shared.file(&uri) else { return Ok(None) };
+                let Some(text) = analysis.file_text(file)? else { return Ok(None) };
+                let index = LineIndex::new(&text);
+                Ok(Some(analysis.format(file)?.map(|edits| {
+                    edits
+                        .iter()
+                        .map(|e| lsp::TextEdit { range: index.range(e.range), new_text: e.new_text.clone() })
+                        .collect()
+                })))
+            })
+            .await?;
+        match answer {
+            Some(Ok(edits)) => Ok(Some(edits)),
+            // The syntax errors are already shown as diagnostics: no edit, and no error pop-up on save.
+            Some(Err(etr_ide::FormatFailure::SyntaxErrors)) | None => Ok(None),
+            Some(Err(etr_ide::FormatFailure::Internal(message))) => {
+                Err(Error { code: ErrorCode::InternalError, message: message.into(), data: None })
+            }
+        }
     }
 
     async fn inlay_hint(&self, params: lsp::InlayHintParams) -> Result<Option<Vec<lsp::InlayHint>>> {

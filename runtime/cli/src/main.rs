@@ -1,5 +1,5 @@
 //! `etr`: the command line. Checks specs, runs them on contributor files, explains what they mean,
-//! and serves editors (`etr lsp`).
+//! formats them, and serves editors (`etr lsp`).
 //!
 //! This binary is the only place besides the runtime that touches the file system and the
 //! terminal: it reads spec files, hands their text to the compiler's database, and renders what
@@ -7,6 +7,7 @@
 
 mod check;
 mod explain;
+mod fmt;
 mod run;
 mod specs;
 
@@ -61,6 +62,20 @@ enum Command {
         /// The spec to explain.
         spec: std::path::PathBuf,
     },
+    /// Rewrite specs in the one canonical layout (indentation, spacing, line breaks), keeping
+    /// every comment. A spec with a syntax error is left untouched and reported.
+    Fmt {
+        /// Spec files to format.
+        #[arg(required = true)]
+        specs: Vec<std::path::PathBuf>,
+        /// Change nothing: list the specs whose layout would change, and exit with status 1 if
+        /// there are any (for CI).
+        #[arg(long, conflicts_with = "stdout")]
+        check: bool,
+        /// Print the formatted text to standard output instead of rewriting the files.
+        #[arg(long)]
+        stdout: bool,
+    },
     /// Run the language server on stdin/stdout, for editors (VS Code, Neovim, any LSP client).
     Lsp,
 }
@@ -89,6 +104,14 @@ fn main() -> ExitCode {
             run::run(&spec, &input, &out, &run::RunOptions { quiet, threads, as_of: as_of.as_deref(), engine })
         }
         Command::Explain { spec } => explain::run(&spec),
+        Command::Fmt { specs, check, stdout } => {
+            let mode = match (check, stdout) {
+                (true, _) => fmt::Mode::Check,
+                (false, true) => fmt::Mode::Stdout,
+                (false, false) => fmt::Mode::InPlace,
+            };
+            fmt::run(&specs, mode)
+        }
         Command::Lsp => etr_lsp::run_stdio().map(|()| ExitCode::SUCCESS).map_err(anyhow::Error::from),
     };
     match result {

@@ -108,3 +108,96 @@ fn a_fatal_file_exits_3_and_writes_no_accepted_rows() {
     assert!(!out_dir.join("accepted.parquet").exists());
     assert!(out_dir.join("summary.json").exists());
 }
+
+// ---------------------------------------------------------------- etr fmt
+
+const MESSY_SPEC: &str = "let a   =  1+2 // sum\nrule R1 reject \"x\" { check a>0 on a }\n";
+const TIDY_SPEC: &str = "let a = 1 + 2 // sum\nrule R1 reject \"x\" {\n  check a > 0 on a\n}\n";
+const BROKEN_SPEC: &str = "let a =   \nrule R1 reject \"x\" { check on a }\n";
+
+fn write_spec(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+fn path_arg(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn fmt_rewrites_files_in_place_and_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let messy = write_spec(dir.path(), "messy.etr", MESSY_SPEC);
+    let tidy = write_spec(dir.path(), "tidy.etr", TIDY_SPEC);
+    let out = etr(&["fmt", path_arg(&messy), path_arg(&tidy)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&messy).expect("read"), TIDY_SPEC);
+    assert_eq!(std::fs::read_to_string(&tidy).expect("read"), TIDY_SPEC);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 file reformatted, 1 unchanged"));
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn fmt_rewrites_the_target_of_a_symbolic_link_and_keeps_the_link() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = write_spec(dir.path(), "target.etr", MESSY_SPEC);
+    let link = dir.path().join("link.etr");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let out = etr(&["fmt", path_arg(&link)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::symlink_metadata(&link).expect("link").file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), TIDY_SPEC);
+}
+
+#[test]
+fn fmt_check_lists_the_files_that_would_change_and_fails_only_then() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let messy = write_spec(dir.path(), "messy.etr", MESSY_SPEC);
+    let tidy = write_spec(dir.path(), "tidy.etr", TIDY_SPEC);
+
+    let out = etr(&["fmt", "--check", path_arg(&messy), path_arg(&tidy)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}\n", messy.display()));
+    assert_eq!(std::fs::read_to_string(&messy).expect("read"), MESSY_SPEC, "--check changes nothing");
+
+    let out = etr(&["fmt", "--check", path_arg(&tidy)]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn fmt_stdout_prints_the_formatted_text_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let messy = write_spec(dir.path(), "messy.etr", MESSY_SPEC);
+    let out = etr(&["fmt", "--stdout", path_arg(&messy)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), TIDY_SPEC);
+    assert_eq!(std::fs::read_to_string(&messy).expect("read"), MESSY_SPEC);
+}
+
+#[test]
+fn fmt_refuses_broken_and_missing_files_by_path_and_still_formats_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = write_spec(dir.path(), "broken.etr", BROKEN_SPEC);
+    let missing = dir.path().join("missing.etr");
+    let messy = write_spec(dir.path(), "messy.etr", MESSY_SPEC);
+    let out = etr(&["fmt", path_arg(&broken), path_arg(&missing), path_arg(&messy)]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        format!("error: {}: not formatted: 2 syntax errors", broken.display()),
+        "line 2, column 1".to_owned(),
+        format!("error: {}: cannot read the file", missing.display()),
+        "2 files could not be formatted".to_owned(),
+    ] {
+        assert!(stderr.contains(&needle), "missing {needle:?} in:\n{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(&broken).expect("read"), BROKEN_SPEC, "a broken file is untouched");
+    assert_eq!(std::fs::read_to_string(&messy).expect("read"), TIDY_SPEC, "the good file is still formatted");
+}

@@ -147,5 +147,18 @@ fn serves_a_workspace_over_stdio() {
     let titles: Vec<&str> = actions.as_array().unwrap().iter().filter_map(|a| a["title"].as_str()).collect();
     assert!(titles.contains(&"Handle the failure with `else null`"), "{actions}");
 
+    // Formatting: one edit with `etr fmt`'s layout (the messy spacing is gone).
+    let messy = SPEC.replace("account_no = ACCT", "account_no   =ACCT");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 6 }, "contentChanges": [{ "text": messy }] }),
+    );
+    let edits = client.call(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    let formatted = edits[0]["newText"].as_str().unwrap_or_else(|| panic!("{edits}"));
+    assert!(formatted.contains("  account_no = ACCT\n"), "{formatted}");
+
     assert!(client.shutdown().success());
 }

@@ -37,3 +37,24 @@ fn only_lets_in_the_requested_range_get_hints() {
         .collect();
     expect!["let second: bool"].assert_eq(&shown.join("\n"));
 }
+
+#[test]
+fn mapping_lines_show_the_type_of_their_value() {
+    let fixture = fixture(SPEC);
+    let file = fixture.main();
+    let all = etr_ide::TextRange::new(0, SPEC.len() as u32);
+    let hints = fixture.analysis.inlay_hints(etr_ide::FileRange { file, range: all }).expect("not cancelled");
+    let mut shown = fixture.text(file);
+    for hint in hints.iter().rev() {
+        shown.insert_str(hint.offset as usize, &format!("«{}»", hint.label));
+    }
+    // Unindented, since the expectation's own indentation is stripped.
+    let mapping: Vec<&str> =
+        shown.lines().filter(|l| l.starts_with("  ") && l.contains(" = ")).map(str::trim_start).collect();
+    expect![[r#"
+          account_no = ACCT« : text?»
+          subject_name = NAME.trim()« : text?»
+          outstanding_balance = parse_money(BAL, ringgit) else reject E2« : money?»
+          account_status = statuses[STATUS] else reject E1« : AccountStatus?»"#]]
+    .assert_eq(&mapping.join("\n"));
+}

@@ -11,6 +11,7 @@ mod fixture;
 mod code_actions;
 mod completion;
 mod diagnostics;
+mod formatting;
 mod hover;
 mod inlay_hints;
 mod navigation;

@@ -1,0 +1,194 @@
+//! `etr fmt` over every spec of the repository: formatting is idempotent, keeps every comment and
+//! doc line in order, and does not change what a spec means (the compiled program is the same).
+//!
+//! The specs are only read: they are never rewritten here (other work depends on their exact text
+//! and spans).
+
+use std::path::{Path, PathBuf};
+
+use etr_tests::{compile, workspace_root};
+
+/// A spec of the repository, or a fenced example of the language reference, by name.
+struct Spec {
+    name: String,
+    text: String,
+}
+
+fn etr_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            etr_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "etr") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `.etr` file under `contributors/`, `examples/`, `stdlib/` and `tests/corpus/`, and every
+/// `etr` code block of `docs/language.md`, whether it parses or not.
+fn all_specs() -> Vec<Spec> {
+    let root = workspace_root();
+    let mut paths = Vec::new();
+    for dir in ["contributors", "examples", "stdlib", "tests/corpus"] {
+        etr_files(&root.join(dir), &mut paths);
+    }
+    paths.sort();
+    let mut specs: Vec<Spec> = paths
+        .iter()
+        .map(|path| Spec {
+            name: path.strip_prefix(&root).unwrap_or(path).display().to_string(),
+            text: std::fs::read_to_string(path).unwrap_or_else(|error| {
+                // The corpus holds deliberately broken encodings; read them lossily.
+                assert_eq!(error.kind(), std::io::ErrorKind::InvalidData, "{}: {error}", path.display());
+                String::from_utf8_lossy(&std::fs::read(path).expect("readable")).into_owned()
+            }),
+        })
+        .collect();
+    let language = std::fs::read_to_string(root.join("docs/language.md")).expect("docs/language.md exists");
+    let mut lines = language.lines().enumerate();
+    while let Some((start, line)) = lines.next() {
+        if !line.starts_with("```etr") {
+            continue;
+        }
+        let mut body = String::new();
+        for (_, line) in lines.by_ref() {
+            if line.starts_with("```") {
+                break;
+            }
+            body.push_str(line);
+            body.push('\n');
+        }
+        specs.push(Spec { name: format!("docs/language.md:{}", start + 1), text: body });
+    }
+    assert!(specs.len() > 20, "only {} specs found", specs.len());
+    specs
+}
+
+/// The specs that parse: the formatter refuses the others, which is checked separately.
+fn formattable_specs() -> Vec<(Spec, String)> {
+    let mut acc = Vec::new();
+    let mut refused = Vec::new();
+    for spec in all_specs() {
+        match etr_fmt::format(&spec.text) {
+            Ok(formatted) => acc.push((spec, formatted)),
+            Err(etr_fmt::FormatError::Syntax(_)) => refused.push(spec.name),
+            Err(error) => panic!("{}: {error}", spec.name),
+        }
+    }
+    // The corpus's syntax-recovery case is the one real spec with syntax errors.
+    assert!(refused.iter().any(|name| name.contains("syntax_recovery")), "refused: {refused:?}");
+    assert!(acc.len() > 20, "only {} specs format", acc.len());
+    acc
+}
+
+#[test]
+fn formatting_twice_changes_nothing() {
+    for (spec, once) in formattable_specs() {
+        let twice =
+            etr_fmt::format(&once).unwrap_or_else(|error| panic!("{}: formatted text refused: {error}", spec.name));
+        if twice != once {
+            panic!("{}: not idempotent\n--- once\n{once}\n--- twice\n{twice}", spec.name);
+        }
+    }
+}
+
+#[test]
+fn every_comment_and_doc_line_survives_in_order() {
+    for (spec, formatted) in formattable_specs() {
+        let before = comments_and_doc_lines(&spec.text);
+        let after = comments_and_doc_lines(&formatted);
+        assert_eq!(before, after, "{}:\n{formatted}", spec.name);
+    }
+}
+
+#[test]
+fn formatted_specs_compile_to_the_same_program() {
+    let mut compared = 0;
+    for (spec, formatted) in formattable_specs() {
+        let (program, diagnostics, _, _) = compile(&spec.name, &spec.text);
+        if diagnostics.iter().any(|d| d.is_error()) {
+            continue;
+        }
+        // Warnings are allowed; they must be the same ones (their spans move with the layout).
+        let (formatted_program, formatted_diagnostics, _, _) = compile(&spec.name, &formatted);
+        let messages = |diagnostics: &[etr_sema::Diagnostic]| -> Vec<(&'static str, String)> {
+            diagnostics.iter().map(|d| (d.code.id, d.message.clone())).collect()
+        };
+        assert_eq!(messages(&diagnostics), messages(&formatted_diagnostics), "{}", spec.name);
+        assert_eq!(program, formatted_program, "{}", spec.name);
+        if let (Some(before), Some(after)) = (&program, &formatted_program) {
+            assert_eq!(before.to_string(), after.to_string(), "{}", spec.name);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "only {compared} programs compared");
+}
+
+/// The stdlib modules are not contributor specs: compile the JCL spec against formatted modules.
+#[test]
+fn formatted_stdlib_modules_give_the_same_program() {
+    let jcl = std::fs::read_to_string(workspace_root().join("contributors/jcl.etr")).expect("jcl.etr");
+    let (original, diagnostics, _, _) = compile("contributors/jcl.etr", &jcl);
+    assert!(diagnostics.is_empty() && original.is_some(), "{diagnostics:?}");
+
+    let formatted: Vec<(&str, &str, String)> = etr_stdlib::MODULES
+        .iter()
+        .map(|m| (m.name, m.path, etr_fmt::format(m.text).unwrap_or_else(|error| panic!("{}: {error}", m.path))))
+        .collect();
+    let mut db = etr_sema::Database::new();
+    db.set_modules(formatted.iter().map(|(name, path, text)| (*name, *path, text.as_str())));
+    let file = db.add_file("contributors/jcl.etr", &jcl);
+    let diagnostics = etr_sema::check(&db, file).diagnostics.clone();
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let program = etr_sema::lower(&db, file);
+    assert_eq!(program, original);
+}
+
+#[test]
+fn specs_with_syntax_errors_are_refused() {
+    let text = std::fs::read_to_string(workspace_root().join("tests/corpus/diagnostics/syntax_recovery/spec.etr"))
+        .expect("the syntax recovery case exists");
+    let Err(etr_fmt::FormatError::Syntax(problems)) = etr_fmt::format(&text) else {
+        panic!("a spec with syntax errors must be refused");
+    };
+    assert!(problems.len() >= 2, "{problems:?}");
+    assert!(problems.iter().all(|p| p.line > 0 && p.column > 0 && !p.message.is_empty()), "{problems:?}");
+}
+
+/// The `//` comments and `///` doc lines of a text, trimmed, in order; `//` inside strings is not
+/// a comment. Written independently of the formatter's own cursor, as an oracle.
+fn comments_and_doc_lines(text: &str) -> Vec<String> {
+    let mut acc = Vec::new();
+    for line in text.lines() {
+        let mut chars = line.char_indices().peekable();
+        let mut in_string = false;
+        while let Some((i, c)) = chars.next() {
+            if in_string {
+                match c {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '"' => in_string = false,
+                    _ => {}
+                }
+            } else if c == '"' {
+                in_string = true;
+            } else if line[i..].starts_with("//") {
+                acc.push(line[i..].trim_end().to_owned());
+                break;
+            }
+        }
+    }
+    acc
+}
+
+/// The example in the language reference's "Formatting" section is what `etr fmt` prints.
+#[test]
+fn the_formatting_section_example_is_formatted() {
+    let language = std::fs::read_to_string(workspace_root().join("docs/language.md")).expect("docs/language.md exists");
+    let section = language.split("\n## Formatting\n").nth(1).expect("a Formatting section");
+    let example = section.split("```etr\n").nth(1).and_then(|it| it.split("```").next()).expect("an etr example");
+    assert_eq!(etr_fmt::format(example).as_deref(), Ok(example));
+}
