@@ -28,6 +28,10 @@ pub fn fixture(text: &str) -> Fixture {
             sections.last_mut().expect("a section exists").1.push_str(line);
         }
     }
+    if sections.is_empty() {
+        // An empty fixture is one empty file.
+        sections.push(("/main.etr".to_string(), String::new()));
+    }
     let mut host = AnalysisHost::new();
     let mut change = Change::new();
     for (i, module) in etr_stdlib::MODULES.iter().enumerate() {

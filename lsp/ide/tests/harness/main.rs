@@ -16,4 +16,5 @@ mod hover;
 mod inlay_hints;
 mod navigation;
 mod outline;
+mod robustness;
 mod semantic_tokens;

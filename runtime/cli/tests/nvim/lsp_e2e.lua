@@ -24,15 +24,24 @@ local ok, failure = pcall(function()
   local spec = os.getenv("ETR_SPEC")
   vim.cmd("edit " .. vim.fn.fnameescape(spec))
   local bufnr = vim.api.nvim_get_current_buf()
-  local client_id = vim.lsp.start_client({
+  local config = {
     name = "etr",
     cmd = { os.getenv("ETR_BIN"), "lsp" },
     root_dir = vim.fn.fnamemodify(spec, ":h"),
-  })
+  }
+  local client_id
+  if vim.lsp.start ~= nil then
+    -- Neovim 0.8 and later: start and attach to the current buffer in one call.
+    client_id = vim.lsp.start(config)
+  else
+    client_id = vim.lsp.start_client(config)
+    if client_id ~= nil then
+      vim.lsp.buf_attach_client(bufnr, client_id)
+    end
+  end
   if client_id == nil then
     error("the LSP client did not start")
   end
-  vim.lsp.buf_attach_client(bufnr, client_id)
 
   local initialized = vim.wait(20000, function()
     local client = vim.lsp.get_client_by_id(client_id)
