@@ -218,7 +218,15 @@ impl LanguageServer for Server {
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         lock(&self.shared.workspace).close(&uri);
-        // Clear what was shown for a closed document; its text stays in the workspace.
+        // A closed buffer's unsaved text is gone: the other files see the file on disk again.
+        if let Some(path) = uri.to_file_path().map(|p| p.into_owned()) {
+            let on_disk = tokio::task::spawn_blocking(move || std::fs::read_to_string(path).ok()).await;
+            if let Ok(Some(text)) = on_disk {
+                lock(&self.shared.workspace).set_text(&uri, text, None);
+                self.schedule_diagnostics();
+            }
+        }
+        // Clear what was shown for the closed document.
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }
 
