@@ -2,11 +2,12 @@
 //!
 //! This crate is the only one that knows the protocol: it converts positions (UTF-16) and
 //! protocol types to and from the `etr-ide` facade, which knows the compiler. It could move to
-//! another LSP library by rewriting `server.rs` and `to_proto.rs` alone.
+//! another LSP library by rewriting `server.rs`, `requests/` and `to_proto.rs` alone.
 //!
 //! Architecture invariant: analysis never blocks the message loop (see `server.rs`).
 
 mod line_index;
+mod requests;
 mod server;
 mod to_proto;
 mod workspace;

@@ -1,5 +1,8 @@
 //! The language server: protocol messages in, `etr-ide` queries on a blocking pool, answers out.
 //!
+//! The handlers of the requests are in `requests/`, one module each; this module holds the
+//! lifecycle, document synchronisation and the helpers they share.
+//!
 //! Threading: tower-lsp-server reads messages on an async task (the message loop). Handlers there
 //! only record text and spawn work; every analysis runs in `spawn_blocking`, on its own snapshot.
 //! Applying an edit to the salsa database cancels the snapshots in flight (their queries return
@@ -22,11 +25,12 @@ use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::line_index::LineIndex;
+use crate::requests;
 use crate::to_proto;
 use crate::workspace::Workspace;
 
 /// State shared by the message loop and the blocking jobs.
-struct Shared {
+pub(crate) struct Shared {
     host: Mutex<AnalysisHost>,
     workspace: Mutex<Workspace>,
 }
@@ -47,16 +51,16 @@ impl Shared {
         host.analysis()
     }
 
-    fn uri(&self, file: FileId) -> Option<lsp::Uri> {
+    pub(crate) fn uri(&self, file: FileId) -> Option<lsp::Uri> {
         lock(&self.workspace).uri(file)
     }
 
-    fn file(&self, uri: &lsp::Uri) -> Option<FileId> {
+    pub(crate) fn file(&self, uri: &lsp::Uri) -> Option<FileId> {
         lock(&self.workspace).file(uri)
     }
 
     /// A location in any file of the analysis.
-    fn location(&self, analysis: &Analysis, range: FileRange) -> Cancellable<Option<lsp::Location>> {
+    pub(crate) fn location(&self, analysis: &Analysis, range: FileRange) -> Cancellable<Option<lsp::Location>> {
         let Some(text) = analysis.file_text(range.file)? else { return Ok(None) };
         let Some(uri) = self.uri(range.file) else { return Ok(None) };
         Ok(Some(lsp::Location { uri, range: LineIndex::new(&text).range(range.range) }))
@@ -76,7 +80,7 @@ impl Server {
 
     /// Runs a query on a fresh snapshot on the blocking pool. A query made stale by an edit is
     /// answered "content modified", a bug (a panic) "internal error"; the server goes on.
-    async fn query<T: Send + 'static>(
+    pub(crate) async fn query<T: Send + 'static>(
         &self,
         run: impl FnOnce(&Analysis, &Shared) -> Cancellable<T> + Send + 'static,
     ) -> Result<T> {
@@ -94,7 +98,7 @@ impl Server {
     }
 
     /// A position-based query: resolves the document and the offset, then runs `run`.
-    async fn at_position<T: Send + 'static>(
+    pub(crate) async fn at_position<T: Send + 'static>(
         &self,
         position: lsp::TextDocumentPositionParams,
         run: impl FnOnce(&Analysis, &Shared, FilePosition, &LineIndex<'_>) -> Cancellable<Option<T>> + Send + 'static,
@@ -231,182 +235,52 @@ impl LanguageServer for Server {
     }
 
     async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
-        self.at_position(params.text_document_position_params, |analysis, _, position, index| {
-            Ok(analysis.hover(position)?.map(|hover| lsp::Hover {
-                contents: lsp::HoverContents::Markup(lsp::MarkupContent {
-                    kind: lsp::MarkupKind::Markdown,
-                    value: hover.markdown,
-                }),
-                range: Some(index.range(hover.range)),
-            }))
-        })
-        .await
+        requests::hover::handle(self, params).await
     }
 
     async fn completion(&self, params: lsp::CompletionParams) -> Result<Option<lsp::CompletionResponse>> {
-        self.at_position(params.text_document_position, |analysis, _, position, index| {
-            let items = analysis.completions(position)?;
-            let items = items.iter().map(|item| to_proto::completion(index, item)).collect();
-            Ok(Some(lsp::CompletionResponse::Array(items)))
-        })
-        .await
+        requests::completion::handle(self, params).await
     }
 
     async fn goto_definition(&self, params: lsp::GotoDefinitionParams) -> Result<Option<lsp::GotoDefinitionResponse>> {
-        self.at_position(params.text_document_position_params, |analysis, shared, position, _| {
-            let mut locations = Vec::new();
-            for target in analysis.goto_definition(position)? {
-                let range = FileRange { file: target.file, range: target.focus_range };
-                locations.extend(shared.location(analysis, range)?);
-            }
-            Ok((!locations.is_empty()).then_some(lsp::GotoDefinitionResponse::Array(locations)))
-        })
-        .await
+        requests::definition::handle(self, params).await
     }
 
     async fn references(&self, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
-        let include_declaration = params.context.include_declaration;
-        self.at_position(params.text_document_position, move |analysis, shared, position, _| {
-            let mut locations = Vec::new();
-            for range in analysis.references(position, include_declaration)? {
-                locations.extend(shared.location(analysis, range)?);
-            }
-            Ok(Some(locations))
-        })
-        .await
+        requests::references::handle(self, params).await
     }
 
     async fn prepare_rename(
         &self,
         params: lsp::TextDocumentPositionParams,
     ) -> Result<Option<lsp::PrepareRenameResponse>> {
-        let answer = self
-            .at_position(params, |analysis, _, position, index| {
-                Ok(Some(analysis.prepare_rename(position)?.map(|range| index.range(range.range))))
-            })
-            .await?;
-        match answer {
-            Some(Ok(range)) => Ok(Some(lsp::PrepareRenameResponse::Range(range))),
-            Some(Err(error)) => Err(Error::invalid_params(error.0)),
-            None => Ok(None),
-        }
+        requests::rename::prepare(self, params).await
     }
 
     async fn rename(&self, params: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>> {
-        let new_name = params.new_name;
-        let answer = self
-            .at_position(params.text_document_position, move |analysis, shared, position, _| {
-                let change = match analysis.rename(position, &new_name)? {
-                    Ok(change) => change,
-                    Err(error) => return Ok(Some(Err(error))),
-                };
-                let mut texts = Vec::new();
-                for (file, _) in &change.edits {
-                    if let (Some(uri), Some(text)) = (shared.uri(*file), analysis.file_text(*file)?) {
-                        texts.push((*file, uri, text));
-                    }
-                }
-                let locate =
-                    |file: FileId| texts.iter().find(|t| t.0 == file).map(|(_, uri, text)| (uri.clone(), text.clone()));
-                Ok(Some(Ok(to_proto::workspace_edit(&change, &locate))))
-            })
-            .await?;
-        match answer {
-            Some(Ok(edit)) => Ok(Some(edit)),
-            Some(Err(error)) => Err(Error::invalid_params(error.0)),
-            None => Ok(None),
-        }
+        requests::rename::handle(self, params).await
     }
 
     async fn document_symbol(&self, params: lsp::DocumentSymbolParams) -> Result<Option<lsp::DocumentSymbolResponse>> {
-        let uri = params.text_document.uri;
-        self.query(move |analysis, shared| {
-            let Some(file) = shared.file(&uri) else { return Ok(None) };
-            let Some(text) = analysis.file_text(file)? else { return Ok(None) };
-            let index = LineIndex::new(&text);
-            let symbols = analysis.document_symbols(file)?;
-            let symbols = symbols.iter().map(|s| to_proto::document_symbol(&index, s)).collect();
-            Ok(Some(lsp::DocumentSymbolResponse::Nested(symbols)))
-        })
-        .await
+        requests::document_symbol::handle(self, params).await
     }
 
     async fn semantic_tokens_full(
         &self,
         params: lsp::SemanticTokensParams,
     ) -> Result<Option<lsp::SemanticTokensResult>> {
-        let uri = params.text_document.uri;
-        self.query(move |analysis, shared| {
-            let Some(file) = shared.file(&uri) else { return Ok(None) };
-            let Some(text) = analysis.file_text(file)? else { return Ok(None) };
-            let index = LineIndex::new(&text);
-            let tokens = to_proto::semantic_tokens(&index, &analysis.semantic_tokens(file)?);
-            Ok(Some(lsp::SemanticTokensResult::Tokens(lsp::SemanticTokens { result_id: None, data: tokens })))
-        })
-        .await
+        requests::semantic_tokens::handle(self, params).await
     }
 
     async fn code_action(&self, params: lsp::CodeActionParams) -> Result<Option<lsp::CodeActionResponse>> {
-        let uri = params.text_document.uri;
-        let range = params.range;
-        self.query(move |analysis, shared| {
-            let Some(file) = shared.file(&uri) else { return Ok(None) };
-            let Some(text) = analysis.file_text(file)? else { return Ok(None) };
-            let index = LineIndex::new(&text);
-            let actions = analysis.code_actions(FileRange { file, range: index.text_range(range) })?;
-            let locate = |f: FileId| (f == file).then(|| (uri.clone(), text.clone()));
-            let actions = actions
-                .iter()
-                .map(|action| {
-                    lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-                        title: action.title.clone(),
-                        kind: Some(lsp::CodeActionKind::QUICKFIX),
-                        edit: Some(to_proto::workspace_edit(&action.change, &locate)),
-                        is_preferred: Some(action.fixes.is_some()),
-                        ..Default::default()
-                    })
-                })
-                .collect();
-            Ok(Some(actions))
-        })
-        .await
+        requests::code_action::handle(self, params).await
     }
 
     async fn formatting(&self, params: lsp::DocumentFormattingParams) -> Result<Option<Vec<lsp::TextEdit>>> {
-        let uri = params.text_document.uri;
-        let answer = self
-            .query(move |analysis, shared| {
-                let Some(file) = shared.file(&uri) else { return Ok(None) };
-                let Some(text) = analysis.file_text(file)? else { return Ok(None) };
-                let index = LineIndex::new(&text);
-                Ok(Some(analysis.format(file)?.map(|edits| {
-                    edits
-                        .iter()
-                        .map(|e| lsp::TextEdit { range: index.range(e.range), new_text: e.new_text.clone() })
-                        .collect()
-                })))
-            })
-            .await?;
-        match answer {
-            Some(Ok(edits)) => Ok(Some(edits)),
-            // The syntax errors are already shown as diagnostics: no edit, and no error pop-up on save.
-            Some(Err(etr_ide::FormatFailure::SyntaxErrors)) | None => Ok(None),
-            Some(Err(etr_ide::FormatFailure::Internal(message))) => {
-                Err(Error { code: ErrorCode::InternalError, message: message.into(), data: None })
-            }
-        }
+        requests::formatting::handle(self, params).await
     }
 
     async fn inlay_hint(&self, params: lsp::InlayHintParams) -> Result<Option<Vec<lsp::InlayHint>>> {
-        let uri = params.text_document.uri;
-        let range = params.range;
-        self.query(move |analysis, shared| {
-            let Some(file) = shared.file(&uri) else { return Ok(None) };
-            let Some(text) = analysis.file_text(file)? else { return Ok(None) };
-            let index = LineIndex::new(&text);
-            let hints = analysis.inlay_hints(FileRange { file, range: index.text_range(range) })?;
-            Ok(Some(hints.iter().map(|h| to_proto::inlay_hint(&index, h)).collect()))
-        })
-        .await
+        requests::inlay_hint::handle(self, params).await
     }
 }

@@ -254,3 +254,47 @@ fn rename_refuses_a_reserved_word() {
         expect!["error: `check` is not a valid name"],
     );
 }
+
+#[test]
+fn rename_a_record_field_declared_in_the_workspace() {
+    check_rename(
+        r#"//- /spec.etr
+contributor ACME "Acme" layout 1
+use model
+source delimited "|" {
+  columns { ACCT } else reject R0
+}
+map to Account {
+  account = ACCT
+}
+rule R0 reject "bad line"
+rule R1 reject "no account" { require acc$0ount }
+//- /model.etr
+/// The target record of this workspace.
+record Account {
+  /// The account number.
+  account: text
+}
+"#,
+        "account_no",
+        expect![[r#"
+            //- /spec.etr
+            contributor ACME "Acme" layout 1
+            use model
+            source delimited "|" {
+              columns { ACCT } else reject R0
+            }
+            map to Account {
+              account_no = ACCT
+            }
+            rule R0 reject "bad line"
+            rule R1 reject "no account" { require account_no }
+            //- /model.etr
+            /// The target record of this workspace.
+            record Account {
+              /// The account number.
+              account_no: text
+            }
+        "#]],
+    );
+}
