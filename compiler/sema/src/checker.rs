@@ -1532,6 +1532,8 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The inference proper, one case per expression kind; `infer_expecting` wraps it to record
+    /// each typed expression of the checked file.
     fn infer_kind(&mut self, expr: &ast::Expr, ctx: Ctx<'_>, expected: Option<TypeKind>) -> Option<ir::Expr> {
         use ast::ExprKind as K;
         match &expr.kind {
