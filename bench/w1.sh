@@ -7,7 +7,8 @@
 #   --rows N       data lines in the generated file (default 1000000)
 #   --rounds R     runs of each implementation (default 5); the order rotates every round
 #   --seed S       generator seed (default 7)
-#   --impls LIST   which implementations, space-separated (default "etr polars duckdb"); any other
+#   --impls LIST   which implementations, space-separated (default "etr-jit etr-interp polars duckdb"):
+#                  etr (its default engine), etr-jit, etr-interp (`--engine jit|interp`); any other
 #                  name X runs ../shared/bench/w1_X.py (pandas works too; gx needs great-expectations)
 #   --etr-args S   extra arguments for `etr run`, split on blanks
 #   --no-build     do not run cargo: bench the etr binary already in target/release as it is
@@ -28,7 +29,7 @@ say() { echo "w1.sh: $*" >&2; }
 rows=1000000
 rounds=5
 seed=7
-impls_arg="etr polars duckdb"
+impls_arg="etr-jit etr-interp polars duckdb"
 etr_args=""
 build=1
 while [ $# -gt 0 ]; do
@@ -71,11 +72,13 @@ compare="$shared/bench/compare_outputs.py"
 [ -f "$gen" ] || die "missing $gen"
 [ -f "$compare" ] || die "missing $compare"
 
+is_etr() { case "$1" in etr|etr-jit|etr-interp) return 0 ;; *) return 1 ;; esac; }
+
 seen=" "
 for impl in "${impls[@]}"; do
   case "$seen" in *" $impl "*) bad_usage "--impls names '$impl' twice" ;; esac
   seen+="$impl "
-  if [ "$impl" != etr ] && [ ! -f "$shared/bench/w1_$impl.py" ]; then
+  if ! is_etr "$impl" && [ ! -f "$shared/bench/w1_$impl.py" ]; then
     bad_usage "unknown implementation '$impl' (no $shared/bench/w1_$impl.py)"
   fi
 done
@@ -118,8 +121,10 @@ failed=()
 etr_bin=""
 etr_commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo none)"
 if [ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]; then etr_commit+="-dirty"; fi
+built=0
 for impl in "${impls[@]}"; do
-  [ "$impl" = etr ] || continue
+  is_etr "$impl" && [ "$built" -eq 0 ] || continue
+  built=1
   spec="$root/contributors/jcl.etr"
   [ -f "$spec" ] || die "no spec at $spec (run without etr: --impls \"polars duckdb\")"
   etr_bin="${CARGO_TARGET_DIR:-$root/target}/release/etr"
@@ -143,8 +148,12 @@ cpu_jiffies() { # busy and total clock ticks of all cores so far, from /proc/sta
 is_failed() { case " ${failed[*]-} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 command_for() { # impl outdir -> fills the array cmd
-  if [ "$1" = etr ]; then
+  if is_etr "$1"; then
     cmd=("$etr_bin" run "$root/contributors/jcl.etr" "$input" --out "$2" --quiet ${etr_extra[@]+"${etr_extra[@]}"})
+    case "$1" in
+      etr-jit) cmd+=(--engine jit) ;;
+      etr-interp) cmd+=(--engine interp) ;;
+    esac
   else
     cmd=("$py" "$shared/bench/w1_$1.py" "$input" "$2")
   fi
@@ -200,7 +209,7 @@ for ((r = 1; r <= rounds; r++)); do
     fi
     printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n' "$run_id" "$rows" "$seed" "$impl" "$r" \
       "${wall:-NA}" "${rss:-NA}" "${cpu:-NA}" "$rc" "$l0" "$l1" "$other" "$etr_commit" \
-      "$(if [ "$impl" = etr ]; then echo "$etr_args"; fi)" >> "$tsv"
+      "$(if is_etr "$impl"; then echo "$etr_args"; fi)" >> "$tsv"
     printf 'w1.sh: round %d/%d  %-8s wall %6ss  peak RSS %8s kB  exit %d\n' "$r" "$rounds" "$impl" \
       "${wall:-?}" "${rss:-?}" "$rc" >&2
     if [ "$rc" -ne 0 ]; then
@@ -247,17 +256,25 @@ for impl in impls:
         print(f"| {impl} | {s['n']} | {s['wall']:.2f} | {s['wmin']:.2f} | {s['wmax']:.2f} | {s['rss']:.0f} "
               f"| {s['cpu']:.0f} | {s['load']:.0f} |")
 print()
-if "etr" in impls:
+etrs = [i for i in impls if i in ("etr", "etr-jit", "etr-interp")]
+if etrs:
     print("| ratio (median) | wall | peak RSS |")
     print("|---|---:|---:|")
-    for base in ("polars", "duckdb"):
-        e, b = st.get("etr"), st.get(base)
-        if base not in impls:
-            print(f"| etr / {base} | not run | not run |")
-        elif e is None or b is None:
-            print(f"| etr / {base} | n/a (a run failed) | n/a |")
-        else:
-            print(f"| etr / {base} | {e['wall'] / b['wall']:.3f} | {e['rss'] / b['rss']:.3f} |")
+    for name in etrs:
+        for base in ("polars", "duckdb"):
+            e, b = st.get(name), st.get(base)
+            if base not in impls:
+                print(f"| {name} / {base} | not run | not run |")
+            elif e is None or b is None:
+                print(f"| {name} / {base} | n/a (a run failed) | n/a |")
+            else:
+                print(f"| {name} / {base} | {e['wall'] / b['wall']:.3f} | {e['rss'] / b['rss']:.3f} |")
+        peers = [st.get(b) for b in ("polars", "duckdb") if b in impls and st.get(b)]
+        if st.get(name) and len(peers) == 2:
+            fastest = min(p["wall"] for p in peers)
+            smallest = min(p["rss"] for p in peers)
+            print(f"| {name}: speed-up over the faster peer, memory share of the smaller | "
+                  f"{fastest / st[name]['wall']:.2f}x | {st[name]['rss'] / smallest:.3f} |")
     print()
 else:
     print("(etr was not run: no etr/polars, etr/duckdb ratios)")

@@ -18,7 +18,7 @@ pub enum CaseInput {
 }
 
 /// Keys of `summary.json` that change from run to run or with every spec edit.
-const VOLATILE_KEYS: &[&str] = &["timings_ms", "spec_hash", "engine"];
+const VOLATILE_KEYS: &[&str] = &["timings_ms", "memory_bytes", "spec_hash", "engine"];
 
 /// Runs a program on a case input and renders the outputs. Small reader blocks and two threads
 /// make the cases cross chunk boundaries and exercise the parallel path.

@@ -88,6 +88,9 @@ pub struct Interpreter {
     run_date: Option<i32>,
     /// Native kernels to use where they exist (the JIT); the interpreter's own otherwise.
     native: Option<Arc<dyn NativeKernels>>,
+    /// The bindings [`Interpreter::eval_keys`] runs: those the unique checks' keys and `when`s
+    /// read, directly or through other bindings, in program order.
+    key_bindings: Arc<[usize]>,
 }
 
 /// What one batch produced.
@@ -113,6 +116,17 @@ pub struct BatchResult {
     pub aggregates: AggregateStates,
     /// Per row check (in `Program::row_checks` order), how its rows went in this batch.
     pub check_stats: Vec<CheckStats>,
+}
+
+/// What the key pass needs from one batch ([`Interpreter::eval_keys`]).
+#[derive(Debug, Clone)]
+pub struct KeyBatch {
+    /// Per unique check, the 128-bit hash of each row's key (meaningless where not `counted`).
+    pub key_hashes: Vec<Vec<u128>>,
+    /// Per unique check, the rows whose key is counted: the line is well formed, the check's
+    /// `when` holds, and some part of the key is not null. A superset of the rows
+    /// [`Interpreter::eval_batch`] would count, which also requires the line not to be rejected.
+    pub counted: Vec<BooleanBuffer>,
 }
 
 /// How one row check went over a set of well-formed lines (what a rule's `mostly` is judged on).
@@ -264,6 +278,52 @@ fn walk<'e>(expr: &'e Expr, visit: &mut impl FnMut(&'e Expr)) {
     }
 }
 
+/// The bindings the unique checks need, in program order: those assigning a key field or a slot
+/// a check's `when` reads, then, walking back, those assigning what the chosen ones read.
+fn key_bindings(program: &Program) -> Vec<usize> {
+    let mut fields = vec![false; program.record.fields.len()];
+    let mut locals = vec![false; program.locals.len()];
+    let need = |e: &Expr, fields: &mut [bool], locals: &mut [bool]| {
+        walk(e, &mut |e| match e.kind {
+            ExprKind::Field(f) => {
+                if let Some(slot) = fields.get_mut(f as usize) {
+                    *slot = true;
+                }
+            }
+            ExprKind::Local(l) => {
+                if let Some(slot) = locals.get_mut(l as usize) {
+                    *slot = true;
+                }
+            }
+            _ => {}
+        });
+    };
+    for check in &program.unique_checks {
+        for &f in &check.key {
+            if let Some(slot) = fields.get_mut(f as usize) {
+                *slot = true;
+            }
+        }
+        if let Some(when) = &check.when {
+            need(when, &mut fields, &mut locals);
+        }
+    }
+    let mut chosen = Vec::new();
+    // A binding reads only slots assigned before it, so one backward sweep closes the set.
+    for (idx, binding) in program.bindings.iter().enumerate().rev() {
+        let wanted = match binding.target {
+            Slot::Field(f) => fields.get(f as usize).copied().unwrap_or(false),
+            Slot::Local(l) => locals.get(l as usize).copied().unwrap_or(false),
+        };
+        if wanted {
+            chosen.push(idx);
+            need(&binding.expr, &mut fields, &mut locals);
+        }
+    }
+    chosen.reverse();
+    chosen
+}
+
 impl Interpreter {
     /// Prepares `program`: compiles its regexes (an invalid one is an error) and hashes its tables.
     pub fn new(program: Arc<Program>) -> Result<Interpreter, InterpError> {
@@ -314,15 +374,16 @@ impl Interpreter {
         let schema = output::schema(&program);
         let dictionaries = output::dictionaries(&program);
         Ok(Interpreter {
-            program,
             regexes,
             tables,
             targets,
             schema,
             dictionaries,
+            key_bindings: key_bindings(&program).into(),
             file_aggregates: None,
             run_date: None,
             native: None,
+            program,
         })
     }
 
@@ -406,17 +467,48 @@ impl Interpreter {
         Ok(())
     }
 
+    /// The lines of `batch` with the declared field count and a valid encoding.
+    fn well_formed(&self, batch: &RawBatch) -> BooleanBuffer {
+        let columns = self.program.source.columns.len() as u32;
+        BooleanBuffer::collect_bool(batch.len(), |i| batch.field_counts[i] == columns && !batch.bad_encoding[i])
+    }
+
+    /// A fresh frame over `batch`'s rows, reporting failures as `report` says.
+    fn row_frame<'a>(&'a self, batch: &'a RawBatch, report: Report, violations: Vec<Violation>) -> Frame<'a> {
+        Frame {
+            interp: self,
+            len: batch.len(),
+            env: Env::Rows(batch),
+            fields: vec![None; self.program.record.fields.len()],
+            locals: vec![None; self.program.locals.len()],
+            report,
+            violations,
+            fatal: Vec::new(),
+            memo: Vec::new(),
+        }
+    }
+
+    /// Evaluates one binding over `sel` and stores its value in its field or local.
+    fn run_binding(frame: &mut Frame<'_>, binding: &etr_ir::Binding, sel: &Sel) -> Result<(), InterpError> {
+        let value = frame.eval(&binding.expr, sel)?;
+        let slot = match binding.target {
+            Slot::Field(i) => frame.fields.get_mut(i as usize),
+            Slot::Local(i) => frame.locals.get_mut(i as usize),
+        };
+        *slot.ok_or_else(|| InterpError::internal(format!("binding target {:?} does not exist", binding.target)))? =
+            Some(value);
+        Ok(())
+    }
+
     /// Evaluates the mapping, the row checks, the unique-key hashes and the aggregates' partial
     /// states for one batch.
     pub fn eval_batch(&self, batch: &RawBatch) -> Result<BatchResult, InterpError> {
         self.check_shape(batch)?;
         let len = batch.len();
         let program = &*self.program;
-        let columns = program.source.columns.len() as u32;
 
         // 1. Malformed lines: one violation each, and excluded from everything else.
-        let well_formed =
-            BooleanBuffer::collect_bool(len, |i| batch.field_counts[i] == columns && !batch.bad_encoding[i]);
+        let well_formed = self.well_formed(batch);
         let line_target = self.target("line");
         let mut malformed = Vec::new();
         for row in (!&well_formed).set_indices() {
@@ -429,28 +521,11 @@ impl Interpreter {
         let all_well_formed = malformed.is_empty();
         let sel = if all_well_formed { Sel::All } else { Sel::Rows(well_formed.clone()) };
 
-        let mut frame = Frame {
-            interp: self,
-            len,
-            env: Env::Rows(batch),
-            fields: vec![None; program.record.fields.len()],
-            locals: vec![None; program.locals.len()],
-            report: Report::All,
-            violations: malformed,
-            fatal: Vec::new(),
-            memo: Vec::new(),
-        };
+        let mut frame = self.row_frame(batch, Report::All, malformed);
 
         // 2. The mapping.
         for binding in &program.bindings {
-            let value = frame.eval(&binding.expr, &sel)?;
-            let slot = match binding.target {
-                Slot::Field(i) => frame.fields.get_mut(i as usize),
-                Slot::Local(i) => frame.locals.get_mut(i as usize),
-            };
-            *slot.ok_or_else(|| {
-                InterpError::internal(format!("binding target {:?} does not exist", binding.target))
-            })? = Some(value);
+            Self::run_binding(&mut frame, binding, &sel)?;
         }
 
         // 3. The row checks: broken where `when` holds and the condition is false (not null).
@@ -544,7 +619,7 @@ impl Interpreter {
             out_fields.push(column.mask(keep.as_ref())?.into_array_ref());
         }
 
-        // 4. Key hashes and aggregates.
+        // 4. Key hashes.
         let mut key_hashes = Vec::with_capacity(program.unique_checks.len());
         for check in &program.unique_checks {
             let parts = check
@@ -566,6 +641,84 @@ impl Interpreter {
             unique_when,
             order_when,
         })
+    }
+
+    /// The source columns [`Interpreter::eval_keys`] reads: a key pass needs only these split.
+    pub fn key_columns(&self) -> Vec<bool> {
+        let program = &*self.program;
+        let mut wanted = vec![false; program.source.columns.len()];
+        let mut mark = |e: &Expr| {
+            if let ExprKind::Column(c) = e.kind
+                && let Some(slot) = wanted.get_mut(c as usize)
+            {
+                *slot = true;
+            }
+        };
+        for &idx in self.key_bindings.iter() {
+            if let Some(binding) = program.bindings.get(idx) {
+                walk(&binding.expr, &mut mark);
+            }
+        }
+        for when in program.unique_checks.iter().filter_map(|c| c.when.as_ref()) {
+            walk(when, &mut mark);
+        }
+        wanted
+    }
+
+    /// The key pass of a run with `unique` checks: evaluates only the bindings the checks' keys
+    /// and `when`s need ([`key_bindings`]), records no violation, and returns each row's key hash
+    /// and whether it is counted. Whether a line is rejected is not known here, so the counted rows
+    /// are a superset of those [`Interpreter::eval_batch`] counts; a key counted once here is
+    /// certainly unique, and only keys counted more than once need a full evaluation.
+    pub fn eval_keys(&self, batch: &RawBatch) -> Result<KeyBatch, InterpError> {
+        self.check_shape(batch)?;
+        let len = batch.len();
+        let program = &*self.program;
+        let well_formed = self.well_formed(batch);
+        let all_well_formed = well_formed.count_set_bits() == len;
+        let sel = if all_well_formed { Sel::All } else { Sel::Rows(well_formed.clone()) };
+        let mut frame = self.row_frame(batch, Report::Nothing, Vec::new());
+        for &idx in self.key_bindings.iter() {
+            let binding = program
+                .bindings
+                .get(idx)
+                .ok_or_else(|| InterpError::internal(format!("key binding {idx} does not exist")))?;
+            Self::run_binding(&mut frame, binding, &sel)?;
+        }
+        let keep = (!all_well_formed).then(|| NullBuffer::new(well_formed.clone()));
+        let mut key_hashes = Vec::with_capacity(program.unique_checks.len());
+        let mut counted = Vec::with_capacity(program.unique_checks.len());
+        for check in &program.unique_checks {
+            let mut rows = well_formed.clone();
+            if let Some(when) = &check.when {
+                let holds = frame.eval(when, &sel)?;
+                rows = &rows & &truth(&holds, len)?.0;
+            }
+            let mut parts = Vec::with_capacity(check.key.len());
+            let mut some_part = BooleanBuffer::new_unset(len);
+            for &f in &check.key {
+                let def = program
+                    .record
+                    .fields
+                    .get(f as usize)
+                    .ok_or_else(|| InterpError::internal(format!("key field {f}")))?;
+                let phys = Phys::of(def.ty.kind);
+                let column = match frame.fields[f as usize].clone() {
+                    Some(value) => value.into_column(phys, len)?,
+                    None => Column::new_null(phys, len),
+                };
+                let array = column.mask(keep.as_ref())?.into_array_ref();
+                some_part = match array.logical_nulls() {
+                    Some(nulls) => &some_part | nulls.inner(),
+                    None => BooleanBuffer::new_set(len),
+                };
+                parts.push(array);
+            }
+            let parts: Vec<&ArrayRef> = parts.iter().collect();
+            key_hashes.push(keyhash::key_hashes(&parts, len)?);
+            counted.push(&rows & &some_part);
+        }
+        Ok(KeyBatch { key_hashes, counted })
     }
 
     /// The aggregates' partial states over every line of the batch, malformed or not. Their

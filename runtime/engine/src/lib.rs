@@ -13,6 +13,7 @@
 
 pub mod dialect;
 pub mod error;
+mod keys;
 pub mod output;
 pub mod pipeline;
 pub mod reader;
@@ -26,4 +27,4 @@ pub use output::{
     violation_schema,
 };
 pub use reader::{ChunkReader, InputFacts, RawChunk, ReaderConfig, open};
-pub use split::{split_chunk, split_record_line};
+pub use split::{split_chunk, split_chunk_columns, split_record_line};

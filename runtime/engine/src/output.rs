@@ -84,6 +84,9 @@ pub struct Summary {
     pub engine: String,
     /// Wall time per phase, in milliseconds.
     pub timings_ms: BTreeMap<String, f64>,
+    /// What the run kept in memory beyond its bounded buffers, in bytes: today the key index of
+    /// `unique` checks (`key_index`), the one structure that grows with the file.
+    pub memory_bytes: BTreeMap<String, u64>,
     /// Per rule: how many rows it considered, how many broke it, and whether it succeeded over the
     /// file (its `mostly` threshold met, its file checks passed).
     pub rules: BTreeMap<String, RuleStats>,

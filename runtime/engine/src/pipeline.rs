@@ -6,12 +6,15 @@
 //! reader takes a token per chunk, the writer returns it once the chunk is written), so it does not
 //! grow with the file.
 //!
-//! Passes: a spec with a `unique` check reads the file twice. The first pass evaluates every line
-//! and keeps only the key hashes of the lines that passed the row rules (the key index, the one
-//! structure that grows with the file) and the file aggregates; the second pass evaluates again
-//! and writes, now knowing which keys are duplicated and whether the file is fatal. Re-reading a
-//! file from the page cache costs less than spilling candidate rows and rewriting them, and it
-//! keeps memory flat. A spec without `unique` checks reads the file once.
+//! Passes: a spec with a `unique` check reads the file in three sweeps. The key pass evaluates
+//! only what the keys need and counts them; the few lines whose key it saw more than once are read
+//! again and evaluated fully, which tells the duplicated keys exactly (see [`crate::keys`]); the
+//! last pass evaluates everything and writes. Re-reading a file from the page cache costs less
+//! than spilling rows and rewriting them, and it keeps memory flat. A spec whose rows read file
+//! aggregates (`x > 3 * median(X)`) adds a first pass for them. Every pass must see the same bytes:
+//! a file that changes between passes (its blake3 hash differs) fails the run. The file checks are
+//! judged at the end of the last pass; when one is fatal the accepted rows written so far are
+//! discarded.
 //!
 //! Conservation: every data line ends accepted, rejected (with at least one reason in
 //! `rejects.parquet`), or, when the file is fatal, refused. `lines_read = accepted + rejected +
@@ -26,13 +29,13 @@ use std::time::Instant;
 use arrow::record_batch::RecordBatch;
 use etr_interp::{AggregateStates, BatchResult, CheckStats, FileCheckOutcome, Interpreter, RawBatch, Scalar};
 use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
-use hashbrown::HashMap;
 
 use crate::dialect::{Encoding, SourceDialect};
 use crate::error::{Result, RuntimeError};
+use crate::keys::{KeyIndex, key_is_null, resolve_candidates, takes_part};
 use crate::output::{OutputDir, ParquetOptions, RuleStats, Severity, Summary, ViolationRow, ViolationRowsBuilder};
 use crate::reader::{ChunkReader, RawChunk, ReaderConfig};
-use crate::split::split_chunk;
+use crate::split::{split_chunk, split_chunk_columns};
 
 /// How a run is carried out. Nothing here changes the outputs.
 #[derive(Clone)]
@@ -116,61 +119,70 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let passes: u8 = 1 + u8::from(aggregates_pass) + u8::from(keys_pass);
     let mut pass: u8 = 0;
 
+    // The first pass's input hash: every later pass must read the same bytes.
+    let mut first_hash: Option<String> = None;
+    let mut same_input = |facts: &StreamFacts| -> Result<()> {
+        match &first_hash {
+            None => first_hash = Some(facts.input_hash.clone()),
+            Some(hash) if *hash != facts.input_hash => {
+                return Err(RuntimeError::Config(format!(
+                    "{} changed while it was being read (its hash differs between two passes); rerun once it is complete",
+                    input.display()
+                )));
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    };
+
     if aggregates_pass {
         pass += 1;
         let pass_start = Instant::now();
         let mut aggregates = AggregateStates::new(&program);
-        stream(input, &dialect, config, &interpreter, pass, passes, |_, _, result| {
-            aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))
-        })?;
+        let evaluate = |batch: &RawBatch| interpreter.eval_batch(batch);
+        let facts =
+            stream(input, &dialect, config, Sweep { pass, passes, columns: None }, &evaluate, |_, _, result| {
+                aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))
+            })?;
+        same_input(&facts)?;
         interpreter = Arc::new(interpreter.with_file_aggregates(&aggregates));
         timings.insert(format!("pass{pass}"), ms(pass_start));
     }
 
-    // The key index and the file verdict (only with unique checks).
-    let mut key_counts: Vec<HashMap<u128, u32>> = vec![HashMap::new(); program.unique_checks.len()];
-    let mut verdict: Option<FileVerdict> = None;
+    // The duplicated keys of `unique` checks (see `keys`): a light pass over the keys, then a full
+    // evaluation of the few lines whose key was seen more than once.
+    let mut memory = BTreeMap::new();
+    let mut duplicates: Vec<hashbrown::HashSet<u128>> = vec![Default::default(); program.unique_checks.len()];
     if keys_pass {
         pass += 1;
         let pass_start = Instant::now();
-        let mut aggregates = AggregateStates::new(&program);
-        let mut row_fatal = BTreeSet::new();
-        let facts = stream(input, &dialect, config, &interpreter, pass, passes, |_, batch, result| {
-            aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
-            collect_row_fatal(&result, &mut row_fatal);
-            for (check, counts) in key_counts.iter_mut().enumerate() {
-                let hashes = &result.key_hashes[check][..batch.len()];
-                let unique_check = &program.unique_checks[check];
-                for (row, (hash, rejected)) in hashes.iter().zip(&result.rejected).enumerate() {
-                    if !rejected
-                        && takes_part(&result.unique_when, check, row)
-                        && !key_is_null(unique_check, &result, row)
-                    {
-                        *counts.entry(*hash).or_insert(0) += 1;
-                    }
-                }
-            }
-            Ok(())
-        })?;
-        let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
-        let outcomes = interpreter.file_check_outcomes(&aggregates, &lines);
-        verdict = Some(FileVerdict::new(&program, outcomes, row_fatal));
+        let input_bytes = std::fs::metadata(input).map_err(|e| RuntimeError::io("read", input, e))?.len();
+        let mut index = KeyIndex::new(&program, input_bytes);
+        let evaluate = |batch: &RawBatch| interpreter.eval_keys(batch);
+        let wanted = interpreter.key_columns();
+        let facts = stream(
+            input,
+            &dialect,
+            config,
+            Sweep { pass, passes, columns: Some(&wanted) },
+            &evaluate,
+            |_, batch, keys| index.add(batch, &keys),
+        )?;
+        same_input(&facts)?;
+        memory.insert("key_index".to_string(), index.allocated_bytes());
+        // The index is dropped here, before the writing pass: its peak and the writers' never add up.
+        let candidates = index.into_candidate_lines();
         timings.insert(format!("pass{pass}"), ms(pass_start));
+        let resolve_start = Instant::now();
+        duplicates = resolve_candidates(input, &dialect, &config.reader, &interpreter, &candidates)?;
+        timings.insert(format!("pass{pass}_candidates"), ms(resolve_start));
     }
-    // Keys seen more than once; everything else is dropped so the second pass probes a small set.
-    let duplicates: Arc<Vec<hashbrown::HashSet<u128>>> = Arc::new(
-        key_counts
-            .into_iter()
-            .map(|counts| counts.into_iter().filter(|(_, n)| *n > 1).map(|(k, _)| k).collect())
-            .collect(),
-    );
+    let duplicates = Arc::new(duplicates);
 
     // The last pass: evaluate again and write.
     let pass_start = Instant::now();
-    let known_fatal = verdict.as_ref().is_some_and(|v| !v.fatal.is_empty());
     let options = parquet_options(&program);
-    let mut accepted_sink =
-        if known_fatal { None } else { Some(output.accepted_writer(interpreter.output_schema(), &options)?) };
+    let mut accepted_sink = output.accepted_writer(interpreter.output_schema(), &options)?;
     let mut rejects_sink = output.rejects_writer(&options)?;
     let feedback_path = output.staging_path().join(FEEDBACK_FILE);
     let mut feedback_file = std::io::BufWriter::new(
@@ -191,46 +203,50 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         let duplicates = Arc::clone(&duplicates);
         let interp = Arc::clone(&interpreter);
         let program = Arc::clone(&program);
-        stream(input, &dialect, config, &interpreter, passes, passes, |_, batch, result| {
-            aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
-            collect_row_fatal(&result, &mut row_fatal);
-            for (total, batch_stats) in check_stats.iter_mut().zip(&result.check_stats) {
-                total.merge(batch_stats);
-            }
-            let written = write_batch(&program, &interp, &duplicates, batch, &result, &mut counts)?;
-            if let Some(sink) = accepted_sink.as_mut()
-                && written.accepted.num_rows() > 0
-            {
-                sink.write(&written.accepted)?;
-            }
-            if written.rejects.num_rows() > 0 {
-                rejects_sink.write(&written.rejects)?;
-            }
-            if written.warnings.num_rows() > 0 {
-                warnings_sink.write(&written.warnings)?;
-            }
-            if !written.feedback.is_empty() {
-                use std::io::Write as _;
-                feedback_file
-                    .write_all(written.feedback.as_bytes())
-                    .map_err(|e| RuntimeError::io("write", &feedback_path, e))?;
-            }
-            Ok(())
-        })?
+        let evaluate = |batch: &RawBatch| interp.eval_batch(batch);
+        stream(
+            input,
+            &dialect,
+            config,
+            Sweep { pass: passes, passes, columns: None },
+            &evaluate,
+            |_, batch, result| {
+                aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
+                collect_row_fatal(&result, &mut row_fatal);
+                for (total, batch_stats) in check_stats.iter_mut().zip(&result.check_stats) {
+                    total.merge(batch_stats);
+                }
+                let written = write_batch(&program, &interp, &duplicates, batch, &result, &mut counts)?;
+                if written.accepted.num_rows() > 0 {
+                    accepted_sink.write(&written.accepted)?;
+                }
+                if written.rejects.num_rows() > 0 {
+                    rejects_sink.write(&written.rejects)?;
+                }
+                if written.warnings.num_rows() > 0 {
+                    warnings_sink.write(&written.warnings)?;
+                }
+                if !written.feedback.is_empty() {
+                    use std::io::Write as _;
+                    feedback_file
+                        .write_all(written.feedback.as_bytes())
+                        .map_err(|e| RuntimeError::io("write", &feedback_path, e))?;
+                }
+                Ok(())
+            },
+        )?
     };
     timings.insert(format!("pass{passes}"), ms(pass_start));
+    same_input(&facts)?;
     let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
-    // With a first pass the verdict is already known; the file checks are not evaluated again.
-    let verdict = verdict
-        .unwrap_or_else(|| FileVerdict::new(&program, interpreter.file_check_outcomes(&aggregates, &lines), row_fatal));
+    let verdict = FileVerdict::new(&program, interpreter.file_check_outcomes(&aggregates, &lines), row_fatal);
     let outcomes = &verdict.outcomes;
     let fatal = !verdict.fatal.is_empty();
-    match accepted_sink {
-        Some(sink) if fatal => sink.discard()?,
-        Some(sink) => {
-            sink.finish()?;
-        }
-        None => {}
+    // A fatal file loads nothing: the accepted rows written so far are dropped.
+    if fatal {
+        accepted_sink.discard()?;
+    } else {
+        accepted_sink.finish()?;
     }
     rejects_sink.finish()?;
     warnings_sink.finish()?;
@@ -284,6 +300,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         engine,
         as_of: etr_interp::render_scalar(&program, TypeKind::Date, &Scalar::Date(as_of)).unwrap_or_default(),
         timings_ms: timings,
+        memory_bytes: memory,
         rules,
     };
     output.write_summary(&summary)?;
@@ -340,7 +357,7 @@ fn ms(since: Instant) -> f64 {
 }
 
 /// What the reader learnt about the file.
-struct StreamFacts {
+pub(crate) struct StreamFacts {
     header: Option<etr_interp::RawRecordLine>,
     trailer: Option<etr_interp::RawRecordLine>,
     data_lines: u64,
@@ -350,18 +367,26 @@ struct StreamFacts {
 }
 
 type WorkItem = (u64, RawChunk);
-type WorkResult = (u64, std::result::Result<(RawBatch, BatchResult), RuntimeError>);
+type WorkResult<T> = (u64, std::result::Result<(RawBatch, T), RuntimeError>);
 
 /// Reads the file, evaluates its chunks on worker threads, and hands each result to `on_result`
 /// in file order on the calling thread.
-fn stream(
+/// Which pass a stream is (for progress) and which columns its chunks need split (`None`: all).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sweep<'a> {
+    pass: u8,
+    passes: u8,
+    columns: Option<&'a [bool]>,
+}
+
+/// `evaluate` runs on the worker threads, once per chunk, after the split.
+pub(crate) fn stream<T: Send>(
     input: &Path,
     dialect: &SourceDialect,
     config: &RunConfig,
-    interpreter: &Arc<Interpreter>,
-    pass: u8,
-    passes: u8,
-    mut on_result: impl FnMut(u64, &RawBatch, BatchResult) -> Result<()>,
+    sweep: Sweep<'_>,
+    evaluate: &(dyn Fn(&RawBatch) -> std::result::Result<T, etr_interp::InterpError> + Sync),
+    mut on_result: impl FnMut(u64, &RawBatch, T) -> Result<()>,
 ) -> Result<StreamFacts> {
     let threads = config.threads.max(1);
     // Chunks in flight: enough to keep every worker busy while the writer catches up.
@@ -372,7 +397,7 @@ fn stream(
     }
     let (work_tx, work_rx) = sync_channel::<WorkItem>(in_flight);
     let work_rx = Arc::new(Mutex::new(work_rx));
-    let (result_tx, result_rx) = sync_channel::<WorkResult>(in_flight);
+    let (result_tx, result_rx) = sync_channel::<WorkResult<T>>(in_flight);
 
     std::thread::scope(|scope| -> Result<StreamFacts> {
         let reader = {
@@ -383,15 +408,14 @@ fn stream(
         };
         for _ in 0..threads {
             let work_rx = Arc::clone(&work_rx);
-            let result_tx: SyncSender<WorkResult> = result_tx.clone();
+            let result_tx: SyncSender<WorkResult<T>> = result_tx.clone();
             let dialect = dialect.clone();
-            let interpreter = Arc::clone(interpreter);
-            scope.spawn(move || evaluate_chunks(&work_rx, &result_tx, &dialect, &interpreter));
+            scope.spawn(move || evaluate_chunks(&work_rx, &result_tx, &dialect, sweep.columns, evaluate));
         }
         drop(result_tx);
 
         // Receive in any order, hand over in file order.
-        let mut pending: BTreeMap<u64, (RawBatch, BatchResult)> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, (RawBatch, T)> = BTreeMap::new();
         let mut next = 0u64;
         let mut lines_done = 0u64;
         let mut failure: Option<RuntimeError> = None;
@@ -419,7 +443,7 @@ fn stream(
                 // Returning the token lets the reader read one more chunk.
                 let _ = token_tx.send(());
                 if let Some(progress) = &config.progress {
-                    progress(Progress { pass, passes, lines: lines_done });
+                    progress(Progress { pass: sweep.pass, passes: sweep.passes, lines: lines_done });
                 }
                 if failure.is_some() {
                     break;
@@ -477,11 +501,12 @@ fn read_chunks(
     })
 }
 
-fn evaluate_chunks(
+fn evaluate_chunks<T>(
     work: &Mutex<Receiver<WorkItem>>,
-    results: &SyncSender<WorkResult>,
+    results: &SyncSender<WorkResult<T>>,
     dialect: &SourceDialect,
-    interpreter: &Interpreter,
+    wanted_columns: Option<&[bool]>,
+    evaluate: &(dyn Fn(&RawBatch) -> std::result::Result<T, etr_interp::InterpError> + Sync),
 ) {
     loop {
         let item = match work.lock() {
@@ -493,8 +518,11 @@ fn evaluate_chunks(
         // A panic here is a bug, but it must end in a clear error and no output, not an abort of
         // the whole process with a partial folder: catch it and report it as an internal error.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let batch = split_chunk(&chunk, dialect);
-            interpreter.eval_batch(&batch).map(|result| (batch, result))
+            let batch = match wanted_columns {
+                Some(wanted) => split_chunk_columns(&chunk, dialect, wanted),
+                None => split_chunk(&chunk, dialect),
+            };
+            evaluate(&batch).map(|result| (batch, result))
         }));
         let result = match outcome {
             Ok(Ok(done)) => Ok(done),
@@ -679,20 +707,6 @@ fn observed_kind(expr: &etr_ir::Expr) -> Option<TypeKind> {
         K::Match { scrutinee, .. } => observed_kind(scrutinee),
         _ => None,
     }
-}
-
-/// Whether a line takes part in a dataset check: its `when` holds (or it has none).
-fn takes_part(when: &[Option<arrow::buffer::BooleanBuffer>], check: usize, row: usize) -> bool {
-    match when.get(check) {
-        Some(Some(rows)) => row < rows.len() && rows.value(row),
-        _ => true,
-    }
-}
-
-/// A key whose parts are all null takes no part in uniqueness (GX's default, and what an analyst
-/// expects: missing keys are the `require` rules' business).
-fn key_is_null(check: &etr_ir::UniqueCheck, result: &BatchResult, row: usize) -> bool {
-    check.key.iter().all(|&f| result.fields.get(f as usize).is_none_or(|a| a.is_null(row)))
 }
 
 /// A value of an ordering check, from a field's internal array.

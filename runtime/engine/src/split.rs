@@ -48,7 +48,14 @@ use crate::reader::RawChunk;
 
 /// Splits a chunk's lines into the dialect's columns (see the module docs for the rules).
 pub fn split_chunk(chunk: &RawChunk, dialect: &SourceDialect) -> RawBatch {
-    split_chunk_with(chunk, dialect, Isa::Best)
+    split_chunk_with(chunk, dialect, Isa::Best, None)
+}
+
+/// [`split_chunk`] for a reader of some columns only: the columns not `wanted` come out all null,
+/// which spares building their views (most of a split's cost). The lines, their field counts and
+/// encodings are exactly as [`split_chunk`] gives them.
+pub fn split_chunk_columns(chunk: &RawChunk, dialect: &SourceDialect, wanted: &[bool]) -> RawBatch {
+    split_chunk_with(chunk, dialect, Isa::Best, Some(wanted))
 }
 
 /// Which instructions the splitting loop may use; tests pin the portable one to check that both
@@ -60,10 +67,11 @@ enum Isa {
     Portable,
 }
 
-fn split_chunk_with(chunk: &RawChunk, dialect: &SourceDialect, isa: Isa) -> RawBatch {
+fn split_chunk_with(chunk: &RawChunk, dialect: &SourceDialect, isa: Isa, wanted: Option<&[bool]>) -> RawBatch {
     let dialect = PreparedDialect::new(dialect);
     let decoded = decode_chunk(chunk, dialect.encoding);
     let mut builder = BatchBuilder::new(&decoded, &dialect, chunk.len());
+    builder.wanted = wanted;
     match isa {
         Isa::Best => builder.split_all(&decoded),
         Isa::Portable => builder.split_all_impl(&decoded),
@@ -171,6 +179,8 @@ const TILE: usize = 64;
 
 struct BatchBuilder<'a> {
     dialect: &'a PreparedDialect,
+    /// The columns to build; `None` for all. The others get null views.
+    wanted: Option<&'a [bool]>,
     data: &'a [u8],
     ncols: usize,
     /// The number of lines in the chunk.
@@ -215,6 +225,7 @@ impl<'a> BatchBuilder<'a> {
         let height = ncols + 2 + 64;
         BatchBuilder {
             dialect,
+            wanted: None,
             data: decoded.data.as_slice(),
             ncols,
             lines,
@@ -459,7 +470,10 @@ impl<'a> BatchBuilder<'a> {
             let out = &mut spare[k * self.lines + tile..][..rows];
             let starts = &scratch.bounds[k * TILE..][..rows];
             let nexts = &scratch.bounds[(k + 1) * TILE..][..rows];
-            let valid = if scratch.any_general {
+            let valid = if self.wanted.is_some_and(|w| !w.get(k).copied().unwrap_or(true)) {
+                out.fill(MaybeUninit::new(0));
+                0
+            } else if scratch.any_general {
                 let mut valid = 0u64;
                 for (r, slot) in out.iter_mut().enumerate() {
                     let view = if scratch.general[r] {
@@ -791,6 +805,7 @@ fn finish_piece(data: &[u8], segment: usize, end: usize, copied: Option<usize>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::Array as _;
     use proptest::prelude::*;
 
     fn chunk_of(input: &[u8]) -> RawChunk {
@@ -874,9 +889,35 @@ mod tests {
         ) {
             let chunk = chunk_of(&input);
             let dialect = SourceDialect { quote: quote.then_some(b'"'), ..SourceDialect::pipe(columns) };
-            let best = split_chunk_with(&chunk, &dialect, Isa::Best);
-            let portable = split_chunk_with(&chunk, &dialect, Isa::Portable);
+            let best = split_chunk_with(&chunk, &dialect, Isa::Best, None);
+            let portable = split_chunk_with(&chunk, &dialect, Isa::Portable, None);
             assert_same(&best, &portable);
+        }
+
+        #[test]
+        fn a_projected_split_keeps_the_wanted_columns_and_every_line_fact(
+            input in prop::collection::vec(
+                prop::sample::select(vec![b'a', b'|', b'|', b'"', b'\n', 0xC3, 0xA9, 0xFF, b'x']),
+                0..600,
+            ),
+            wanted in prop::collection::vec(any::<bool>(), 0..12),
+            quote in any::<bool>(),
+        ) {
+            let chunk = chunk_of(&input);
+            let dialect = SourceDialect { quote: quote.then_some(b'"'), ..SourceDialect::pipe(wanted.len()) };
+            let full = split_chunk(&chunk, &dialect);
+            let projected = split_chunk_columns(&chunk, &dialect, &wanted);
+            prop_assert_eq!(&full.line_nos, &projected.line_nos);
+            prop_assert_eq!(&full.lines, &projected.lines);
+            prop_assert_eq!(&full.field_counts, &projected.field_counts);
+            prop_assert_eq!(&full.bad_encoding, &projected.bad_encoding);
+            for (k, &want) in wanted.iter().enumerate() {
+                if want {
+                    prop_assert_eq!(&full.columns[k], &projected.columns[k], "column {}", k);
+                } else {
+                    prop_assert_eq!(projected.columns[k].null_count(), projected.columns[k].len(), "column {}", k);
+                }
+            }
         }
     }
 }

@@ -117,3 +117,44 @@ fn jcl_defects_and_file_checks() {
         .collect();
     assert_eq!(broken, ["F2 count", "F3 sum bal"]);
 }
+
+/// The key pass agrees with the full evaluation: every row `eval_batch` would count for the D1
+/// key (not rejected, key not all null) is counted by `eval_keys`, with the same hash; rows the key
+/// pass counts beyond those are rejected ones (it cannot know), never accepted ones it missed.
+#[test]
+fn key_pass_counts_a_superset_with_the_same_hashes() {
+    let program = Arc::new(jcl_program());
+    let interp = Interpreter::new(program.clone()).expect("prepares");
+    let lines: Vec<String> = vec![
+        A.into(),
+        A.into(),
+        with(A, 15, "31/02/2021"),                 // rejected (R2), same key as A
+        with(A, 14, "Z"),                          // capacity fails to map: rejected, a null key part
+        A[..A.rfind('|').unwrap_or(0)].to_owned(), // malformed: not counted by either
+        with(B, 3, "850818-14-5867"),              // the id number normalised: the same key as B
+        B.into(),
+        [0, 2, 3, 14, 40].iter().fold(C.to_owned(), |line, &k| with(&line, k, "")), // every key part null
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let batch = split_batch(&refs, 2, 41);
+    let full = interp.eval_batch(&batch).expect("evaluates");
+    let keys = interp.eval_keys(&batch).expect("evaluates keys");
+    assert_eq!(program.unique_checks.len(), 1);
+    let counted_by_full: Vec<bool> = (0..batch.len())
+        .map(|row| {
+            let key_null = program.unique_checks[0].key.iter().all(|&f| full.fields[f as usize].is_null(row));
+            !full.rejected[row] && !key_null
+        })
+        .collect();
+    let counted_by_keys: Vec<bool> = (0..batch.len()).map(|row| keys.counted[0].value(row)).collect();
+    assert_eq!(counted_by_full, [true, true, false, false, false, true, true, false]);
+    assert_eq!(counted_by_keys, [true, true, true, true, false, true, true, false]);
+    for row in (0..batch.len()).filter(|&row| counted_by_full[row]) {
+        assert_eq!(keys.key_hashes[0][row], full.key_hashes[0][row], "row {row}");
+    }
+    assert_eq!(keys.key_hashes[0][0], keys.key_hashes[0][2], "a rejected copy keeps its key");
+    assert_eq!(keys.key_hashes[0][5], keys.key_hashes[0][6], "keys compare after the mapping");
+    assert_ne!(keys.key_hashes[0][0], keys.key_hashes[0][3]);
+    let read: Vec<usize> = interp.key_columns().iter().enumerate().filter(|(_, w)| **w).map(|(c, _)| c).collect();
+    assert_eq!(read, [0, 2, 3, 14, 40], "ACCT_NO, ID_TYPE, ID_NO, CAPACITY, CONTRIB");
+}

@@ -1,0 +1,266 @@
+//! The key index of `unique` checks: which keys are duplicated among the lines that pass the row
+//! rules, known before the writing pass starts.
+//!
+//! Why it is built this way: a duplicated key rejects every copy, the first one included, so the
+//! writing pass must know the duplicated keys before it writes the first line. Evaluating every
+//! line fully just to learn which lines are rejected doubled the work of a run. Instead:
+//!
+//! 1. The key pass ([`Interpreter::eval_keys`]) evaluates only the bindings the keys need and counts
+//!    every key of a well-formed line, rejected or not. A key counted once is unique for certain:
+//!    rejected lines can only lower a count. For a key counted twice or more, the index remembers
+//!    the line numbers of all its copies (the candidates; a handful of lines in a real file).
+//! 2. The candidates are then read again by line number, evaluated fully, and counted exactly as
+//!    the writing pass counts: only lines that are not rejected, where the check's `when` holds
+//!    and whose key is not entirely null. Keys counted more than once there are the duplicates.
+//!
+//! Memory: the index holds one entry per distinct key (64 bits of its hash, a count and the line of
+//! its first copy: 16 bytes, in a table sized once from the first batch) plus a line number per
+//! candidate; nothing else grows with the file. The summary reports its size (`memory`).
+
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
+
+use arrow::buffer::Buffer;
+use etr_interp::{BatchResult, Interpreter, KeyBatch, RawBatch};
+use etr_ir::Program;
+use hashbrown::{HashMap, HashSet};
+
+use crate::dialect::SourceDialect;
+use crate::error::{Result, RuntimeError};
+use crate::reader::{ChunkReader, RawChunk, ReaderConfig};
+use crate::split::split_chunk;
+
+/// Where a key was first seen and how often (8 bytes, so an index entry is 16).
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    first_line: u32,
+    count: u32,
+}
+
+/// The key pass's map from a key's hash to where it was seen. The keys are already hashes, so the
+/// map uses them as they are instead of hashing them again.
+type SeenMap = HashMap<u64, Seen, BuildHasherDefault<PrehashedKey>>;
+
+/// A [`Hasher`] for keys that are already uniformly distributed hashes: it passes the `u64` through.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct PrehashedKey(u64);
+
+impl Hasher for PrehashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (the map's key is a `u64`); fold anything else in, just in case.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+/// The keys counted by the key pass, per unique check, and the lines whose key was seen twice.
+///
+/// The index keeps 64 of the key hash's 128 bits: two keys that share them only make both
+/// candidates, and the full evaluation of the candidates compares all 128 bits.
+#[derive(Debug)]
+pub(crate) struct KeyIndex {
+    seen: Vec<SeenMap>,
+    candidate_lines: Vec<u64>,
+    /// The input's size, to size the maps once from the first batch (see [`KeyIndex::add`]).
+    input_bytes: u64,
+}
+
+impl KeyIndex {
+    pub(crate) fn new(program: &Program, input_bytes: u64) -> KeyIndex {
+        KeyIndex {
+            seen: vec![SeenMap::default(); program.unique_checks.len()],
+            candidate_lines: Vec::new(),
+            input_bytes,
+        }
+    }
+
+    /// Counts one batch of the key pass, in file order.
+    pub(crate) fn add(&mut self, batch: &RawBatch, keys: &KeyBatch) -> Result<()> {
+        for (check, seen) in self.seen.iter_mut().enumerate() {
+            let (Some(hashes), Some(counted)) = (keys.key_hashes.get(check), keys.counted.get(check)) else {
+                return Err(RuntimeError::Internal(format!("the key pass returned no keys for unique check {check}")));
+            };
+            if seen.capacity() == 0 {
+                // Sized once, from the keys per byte of the first batch: growing a map of millions of
+                // entries would hold the old and the new table at once, doubling the index's peak.
+                let batch_bytes: u64 = batch.lines.views().iter().map(|v| u64::from(*v as u32) + 1).sum();
+                if batch_bytes > 0 {
+                    let per_byte = counted.count_set_bits() as f64 / batch_bytes as f64;
+                    seen.reserve((per_byte * self.input_bytes as f64 * 1.05) as usize);
+                }
+            }
+            for row in counted.set_indices() {
+                let (Some(&hash), Some(&line)) = (hashes.get(row), batch.line_nos.get(row)) else {
+                    return Err(RuntimeError::Internal(format!("key row {row} is outside its batch")));
+                };
+                let first_line = u32::try_from(line).map_err(|_| {
+                    RuntimeError::Config(format!(
+                        "line {line}: files of more than {} lines are not supported with unique checks",
+                        u32::MAX
+                    ))
+                })?;
+                let entry = seen.entry(hash as u64).or_insert(Seen { first_line, count: 0 });
+                match entry.count {
+                    0 => {}
+                    1 => self.candidate_lines.extend([u64::from(entry.first_line), line]),
+                    _ => self.candidate_lines.push(line),
+                }
+                entry.count = entry.count.saturating_add(1);
+            }
+        }
+        Ok(())
+    }
+
+    /// The memory the index holds, in bytes (its maps' tables and the candidate list).
+    pub(crate) fn allocated_bytes(&self) -> u64 {
+        let per_bucket = (std::mem::size_of::<(u64, Seen)>() + 1) as u64;
+        let maps: u64 = self.seen.iter().map(|m| m.capacity() as u64 * 8 / 7 * per_bucket).sum();
+        maps + self.candidate_lines.capacity() as u64 * 8
+    }
+
+    /// The lines to evaluate fully, in file order, each once.
+    pub(crate) fn into_candidate_lines(self) -> Vec<u64> {
+        let mut lines = self.candidate_lines;
+        lines.sort_unstable();
+        lines.dedup();
+        lines
+    }
+}
+
+/// Exact per-check counts of the keys of lines that take part in uniqueness (the writing pass's
+/// rule: not rejected, the check's `when` holds, the key not entirely null).
+#[derive(Debug)]
+pub(crate) struct KeyCounts {
+    counts: Vec<HashMap<u128, u32>>,
+}
+
+impl KeyCounts {
+    pub(crate) fn new(program: &Program) -> KeyCounts {
+        KeyCounts { counts: vec![HashMap::new(); program.unique_checks.len()] }
+    }
+
+    pub(crate) fn add(&mut self, program: &Program, result: &BatchResult, len: usize) {
+        for (check, counts) in self.counts.iter_mut().enumerate() {
+            let Some(hashes) = result.key_hashes.get(check) else { continue };
+            let unique_check = &program.unique_checks[check];
+            for (row, (hash, rejected)) in hashes.iter().zip(&result.rejected).take(len).enumerate() {
+                if !rejected && takes_part(&result.unique_when, check, row) && !key_is_null(unique_check, result, row) {
+                    *counts.entry(*hash).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+
+    /// Per check, the keys counted more than once.
+    pub(crate) fn duplicates(self) -> Vec<HashSet<u128>> {
+        self.counts
+            .into_iter()
+            .map(|counts| counts.into_iter().filter(|(_, n)| *n > 1).map(|(k, _)| k).collect())
+            .collect()
+    }
+}
+
+/// Reads the candidate lines again (by line number, in one sequential read of the file), evaluates
+/// them fully in batches, and returns the keys duplicated among the lines that take part.
+pub(crate) fn resolve_candidates(
+    input: &Path,
+    dialect: &SourceDialect,
+    reader_config: &ReaderConfig,
+    interpreter: &Interpreter,
+    candidate_lines: &[u64],
+) -> Result<Vec<HashSet<u128>>> {
+    let program = interpreter.program();
+    let mut counts = KeyCounts::new(program);
+    if candidate_lines.is_empty() {
+        return Ok(counts.duplicates());
+    }
+    let file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
+    let mut reader = ChunkReader::new(file, dialect, reader_config.clone())?.with_source_name(input);
+    let mut picked = Picked::default();
+    let mut next = 0;
+    while let Some(chunk) = reader.next_chunk()? {
+        let first = chunk.first_line_no();
+        let end = first + chunk.len() as u64;
+        while let Some(&line_no) = candidate_lines.get(next)
+            && line_no < end
+        {
+            let bytes = line_no.checked_sub(first).and_then(|i| chunk.line(i as usize)).ok_or_else(|| {
+                RuntimeError::Internal(format!("candidate line {line_no} was not found on re-reading"))
+            })?;
+            picked.push(bytes, line_no);
+            next += 1;
+        }
+        if picked.is_full(reader_config) {
+            picked.evaluate(dialect, interpreter, &mut counts)?;
+        }
+    }
+    reader.finish()?;
+    if next != candidate_lines.len() {
+        return Err(RuntimeError::Internal(format!(
+            "{} candidate lines lie past the end of the file on re-reading: did it change during the run?",
+            candidate_lines.len() - next
+        )));
+    }
+    picked.evaluate(dialect, interpreter, &mut counts)?;
+    Ok(counts.duplicates())
+}
+
+/// Candidate lines copied out of their chunks, to be split and evaluated as one batch.
+#[derive(Debug, Default)]
+struct Picked {
+    data: Vec<u8>,
+    ranges: Vec<(u32, u32)>,
+    line_nos: Vec<u64>,
+}
+
+impl Picked {
+    fn push(&mut self, line: &[u8], line_no: u64) {
+        let start = self.data.len() as u32;
+        self.data.extend_from_slice(line);
+        self.ranges.push((start, self.data.len() as u32));
+        self.line_nos.push(line_no);
+    }
+
+    fn is_full(&self, config: &ReaderConfig) -> bool {
+        self.ranges.len() >= config.max_lines_per_chunk || self.data.len() >= config.block_size
+    }
+
+    fn evaluate(&mut self, dialect: &SourceDialect, interpreter: &Interpreter, counts: &mut KeyCounts) -> Result<()> {
+        if self.ranges.is_empty() {
+            return Ok(());
+        }
+        let taken = std::mem::take(self);
+        let chunk = RawChunk::new(Buffer::from_vec(taken.data), &taken.ranges, 1)?;
+        let mut batch = split_chunk(&chunk, dialect);
+        // The lines are not consecutive: give each its own number (used only in messages here).
+        batch.line_nos = taken.line_nos;
+        let result = interpreter
+            .eval_batch(&batch)
+            .map_err(|e| RuntimeError::Internal(format!("evaluating the candidate lines of unique checks: {e}")))?;
+        counts.add(interpreter.program(), &result, batch.len());
+        Ok(())
+    }
+}
+
+/// Whether a line takes part in a dataset check: its `when` holds (or it has none).
+pub(crate) fn takes_part(when: &[Option<arrow::buffer::BooleanBuffer>], check: usize, row: usize) -> bool {
+    match when.get(check) {
+        Some(Some(rows)) => row < rows.len() && rows.value(row),
+        _ => true,
+    }
+}
+
+/// A key whose parts are all null takes no part in uniqueness (GX's default, and what an analyst
+/// expects: missing keys are the `require` rules' business).
+pub(crate) fn key_is_null(check: &etr_ir::UniqueCheck, result: &BatchResult, row: usize) -> bool {
+    check.key.iter().all(|&f| result.fields.get(f as usize).is_none_or(|a| a.is_null(row)))
+}
