@@ -28,6 +28,18 @@ use crate::suggest::did_you_mean;
 pub struct CheckResult {
     pub program: Option<Arc<ir::Program>>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The inferred type of every expression of this file that checked without error, for the
+    /// language server's hovers and inlay hints. Expressions of imported modules are left out:
+    /// they are reported when their own file is checked.
+    pub expr_types: Vec<ExprType>,
+}
+
+/// An expression's span in the checked file and its type as an analyst reads it: `money`,
+/// `ActionCode`, with a trailing `?` when the value can be null.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExprType {
+    pub span: Span,
+    pub ty: String,
 }
 
 pub(crate) fn check_file(db: &dyn Db, file: SourceFile) -> CheckResult {
@@ -56,13 +68,18 @@ pub(crate) fn check_file(db: &dyn Db, file: SourceFile) -> CheckResult {
     items.extend(parsed.items.iter().map(|i| (path.as_str(), i)));
 
     let mut checker = Checker::new();
+    checker.own_path = path.as_str();
     // A missing `map` or `source` may be the item that failed to parse: say nothing about it then.
     checker.syntax_errors = !parsed.errors.is_empty();
     let program = checker.check(&path, &items, &parsed.items);
     diagnostics.extend(checker.diagnostics);
     // Diagnostics of this file first, in source order; then those located in imported modules.
     diagnostics.sort_by_key(|d| (d.primary.file != path, d.primary.file.clone(), d.primary.span.start));
-    CheckResult { program: program.map(Arc::new), diagnostics }
+    let mut expr_types = checker.expr_types;
+    expr_types.sort_by_key(|it| (it.span.start, std::cmp::Reverse(it.span.end)));
+    // A parenthesised expression and its content, or a let reached twice, give one entry per span.
+    expr_types.dedup_by_key(|it| it.span);
+    CheckResult { program: program.map(Arc::new), diagnostics, expr_types }
 }
 
 /// Where an expression is evaluated, which decides what its names can mean.
@@ -121,6 +138,9 @@ struct Checker<'a> {
     aggregates: Vec<ir::Aggregate>,
     syntax_errors: bool,
     let_order: Vec<String>,
+    /// The file being checked, as opposed to `file`, which follows imported items.
+    own_path: &'a str,
+    expr_types: Vec<ExprType>,
 }
 
 impl<'a> Checker<'a> {
@@ -152,6 +172,8 @@ impl<'a> Checker<'a> {
             aggregates: Vec::new(),
             syntax_errors: false,
             let_order: Vec::new(),
+            own_path: "",
+            expr_types: Vec::new(),
         }
     }
 
@@ -1492,6 +1514,27 @@ impl<'a> Checker<'a> {
     /// Infers an expression's type. `expected` lets string literals become code members and is
     /// otherwise only a hint: the caller still checks the result.
     fn infer_expecting(&mut self, expr: &ast::Expr, ctx: Ctx<'_>, expected: Option<TypeKind>) -> Option<ir::Expr> {
+        let inferred = self.infer_kind(expr, ctx, expected);
+        if let Some(it) = &inferred
+            && self.file == self.own_path
+        {
+            let ty = format!("{}{}", self.type_label(it.ty.kind), if it.ty.nullable { "?" } else { "" });
+            self.expr_types.push(ExprType { span: expr.span, ty });
+        }
+        inferred
+    }
+
+    /// A type kind as written in a spec (`ActionCode` rather than the diagnostics' "`ActionCode` code").
+    fn type_label(&self, kind: TypeKind) -> String {
+        match kind {
+            TypeKind::Code(idx) => self.code_types.get(idx as usize).map_or_else(|| "code".into(), |c| c.name.clone()),
+            other => other.to_string(),
+        }
+    }
+
+    /// The inference proper, one case per expression kind; `infer_expecting` wraps it to record
+    /// each typed expression of the checked file.
+    fn infer_kind(&mut self, expr: &ast::Expr, ctx: Ctx<'_>, expected: Option<TypeKind>) -> Option<ir::Expr> {
         use ast::ExprKind as K;
         match &expr.kind {
             K::Paren(inner) => self.infer_expecting(inner, ctx, expected),

@@ -18,6 +18,6 @@ pub mod render;
 pub mod resolver;
 pub mod suggest;
 
-pub use checker::CheckResult;
+pub use checker::{CheckResult, ExprType};
 pub use db::{Database, Db, SourceFile, check, lower, parse, resolve};
 pub use diagnostics::{Diagnostic, DiagnosticSeverity, Label, Span};

@@ -1,5 +1,5 @@
 //! `etr`: the command line. Checks specs, runs them on contributor files, explains what they mean,
-//! formats them.
+//! formats them, and serves editors (`etr lsp`).
 //!
 //! This binary is the only place besides the runtime that touches the file system and the
 //! terminal: it reads spec files, hands their text to the compiler's database, and renders what
@@ -76,6 +76,8 @@ enum Command {
         #[arg(long)]
         stdout: bool,
     },
+    /// Run the language server on stdin/stdout, for editors (VS Code, Neovim, any LSP client).
+    Lsp,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
             };
             fmt::run(&specs, mode)
         }
+        Command::Lsp => etr_lsp::run_stdio().map(|()| ExitCode::SUCCESS).map_err(anyhow::Error::from),
     };
     match result {
         Ok(code) => code,

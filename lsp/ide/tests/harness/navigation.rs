@@ -1,0 +1,300 @@
+//! Go to definition, find references and rename, within a file, across files and into the stdlib.
+
+use expect_test::{Expect, expect};
+
+use crate::fixture::{SPEC, fixture};
+
+fn check_definition(text: &str, expected: Expect) {
+    let fixture = fixture(text);
+    let targets = fixture.analysis.goto_definition(fixture.cursor()).expect("not cancelled");
+    let out: Vec<String> =
+        targets.iter().map(|t| fixture.describe(etr_ide::FileRange { file: t.file, range: t.focus_range })).collect();
+    expected.assert_eq(&out.join("\n"));
+}
+
+fn check_references(text: &str, expected: Expect) {
+    let fixture = fixture(text);
+    let found = fixture.analysis.references(fixture.cursor(), true).expect("not cancelled");
+    let out: Vec<String> = found.iter().map(|r| fixture.describe(*r)).collect();
+    expected.assert_eq(&out.join("\n"));
+}
+
+fn check_rename(text: &str, new_name: &str, expected: Expect) {
+    let fixture = fixture(text);
+    let out = match fixture.analysis.rename(fixture.cursor(), new_name).expect("not cancelled") {
+        Ok(change) => fixture.apply(&change),
+        Err(error) => format!("error: {error}"),
+    };
+    expected.assert_eq(&out);
+}
+
+const TWO_FILES: &str = r#"//- /jcl.etr
+contributor JCL "JCL" layout 1
+use etr.record
+use rules.shared
+source delimited "|" {
+  columns { ACCT, SEX } else reject R0
+}
+map to Record {
+  account_no = ACCT
+  gender = genders[SEX] else reject R0
+}
+rule R0 reject "bad line"
+//- /rules/shared.etr
+use etr.record
+use etr.codes
+table genders: text -> Gender { "L" => "M", "P" => "F" }
+rule S1 warn "no account" { require account_no }
+"#;
+
+#[test]
+fn definition_of_a_record_field_is_in_the_stdlib() {
+    let text = SPEC.replace("  account_no = ACCT", "  account_$0no = ACCT");
+    check_definition(&text, expect![[r#"stdlib/etr/record.etr:38:3 "account_no""#]]);
+}
+
+#[test]
+fn definition_of_a_table_in_another_spec() {
+    check_definition(
+        &TWO_FILES.replace("genders[SEX]", "gend$0ers[SEX]"),
+        expect![[r#"/rules/shared.etr:3:7 "genders""#]],
+    );
+}
+
+#[test]
+fn definition_of_a_module_is_its_file() {
+    check_definition(
+        &TWO_FILES.replace("use rules.shared", "use rules.sh$0ared"),
+        expect![[r#"/rules/shared.etr:1:1 """#]],
+    );
+}
+
+#[test]
+fn definition_of_a_rule_from_a_handler() {
+    check_definition(&SPEC.replace("else reject E2", "else reject E$02"), expect![[r#"/main.etr:26:6 "E2""#]]);
+}
+
+#[test]
+fn definition_of_a_builtin_is_nowhere() {
+    check_definition(&SPEC.replace("parse_money(", "parse_$0money("), expect![[""]]);
+}
+
+#[test]
+fn references_of_a_column() {
+    check_references(
+        &SPEC.replace("columns { ACCT,", "columns { AC$0CT,"),
+        expect![[r#"
+        /main.etr:11:13 "ACCT"
+        /main.etr:17:16 "ACCT""#]],
+    );
+}
+
+#[test]
+fn references_of_a_table_across_files() {
+    check_references(
+        &TWO_FILES.replace("table genders", "table gen$0ders"),
+        expect![[r#"
+        /jcl.etr:9:12 "genders"
+        /rules/shared.etr:3:7 "genders""#]],
+    );
+}
+
+#[test]
+fn references_of_a_stdlib_field_across_files() {
+    check_references(
+        &TWO_FILES.replace("require account_no", "require account$0_no"),
+        expect![[r#"
+        stdlib/etr/record.etr:38:3 "account_no"
+        /jcl.etr:8:3 "account_no"
+        /rules/shared.etr:4:37 "account_no""#]],
+    );
+}
+
+#[test]
+fn rename_a_table_across_files() {
+    check_rename(
+        &TWO_FILES.replace("genders[SEX]", "gend$0ers[SEX]"),
+        "sexes",
+        expect![[r#"
+        //- /jcl.etr
+        contributor JCL "JCL" layout 1
+        use etr.record
+        use rules.shared
+        source delimited "|" {
+          columns { ACCT, SEX } else reject R0
+        }
+        map to Record {
+          account_no = ACCT
+          gender = sexes[SEX] else reject R0
+        }
+        rule R0 reject "bad line"
+        //- /rules/shared.etr
+        use etr.record
+        use etr.codes
+        table sexes: text -> Gender { "L" => "M", "P" => "F" }
+        rule S1 warn "no account" { require account_no }
+    "#]],
+    );
+}
+
+#[test]
+fn rename_a_rule_from_its_use() {
+    check_rename(
+        &TWO_FILES.replace("SEX] else reject R0", "SEX] else reject R$00"),
+        "BAD_LINE",
+        expect![[r#"
+        //- /jcl.etr
+        contributor JCL "JCL" layout 1
+        use etr.record
+        use rules.shared
+        source delimited "|" {
+          columns { ACCT, SEX } else reject BAD_LINE
+        }
+        map to Record {
+          account_no = ACCT
+          gender = genders[SEX] else reject BAD_LINE
+        }
+        rule BAD_LINE reject "bad line"
+    "#]],
+    );
+}
+
+#[test]
+fn rename_a_column() {
+    check_rename(
+        &SPEC.replace("parse_money(BAL", "parse_money(B$0AL"),
+        "BALANCE",
+        expect![[r#"
+        //- /main.etr
+        contributor ACME "Acme" layout 1
+
+        use etr.record
+        use etr.codes
+
+        source delimited "|" {
+          quote none
+          encoding "utf-8" else reject E1
+          header "H" { month: text }
+          trailer "T" { count: int }
+          columns { ACCT, NAME, BALANCE, STATUS } else reject E1
+        }
+
+        table statuses: text -> AccountStatus { "A" => "ACTIVE", "C" => "CLOSED" }
+
+        map to Record {
+          account_no = ACCT
+          subject_name = NAME.trim()
+          outstanding_balance = parse_money(BALANCE, ringgit) else reject E2
+          account_status = statuses[STATUS] else reject E1
+        }
+
+        let balance_or_zero = outstanding_balance ?? RM0
+
+        rule E1 reject "bad line"
+        rule E2 reject "bad amount"
+        rule C1 warn "credit" { check balance_or_zero >= RM0 on outstanding_balance }
+        rule F1 fatal "count" { check trailer.count == count() on count }
+    "#]],
+    );
+}
+
+#[test]
+fn rename_a_let() {
+    check_rename(
+        &SPEC.replace("let balance_or_zero", "let balance$0_or_zero"),
+        "balance",
+        expect![[r#"
+        //- /main.etr
+        contributor ACME "Acme" layout 1
+
+        use etr.record
+        use etr.codes
+
+        source delimited "|" {
+          quote none
+          encoding "utf-8" else reject E1
+          header "H" { month: text }
+          trailer "T" { count: int }
+          columns { ACCT, NAME, BAL, STATUS } else reject E1
+        }
+
+        table statuses: text -> AccountStatus { "A" => "ACTIVE", "C" => "CLOSED" }
+
+        map to Record {
+          account_no = ACCT
+          subject_name = NAME.trim()
+          outstanding_balance = parse_money(BAL, ringgit) else reject E2
+          account_status = statuses[STATUS] else reject E1
+        }
+
+        let balance = outstanding_balance ?? RM0
+
+        rule E1 reject "bad line"
+        rule E2 reject "bad amount"
+        rule C1 warn "credit" { check balance >= RM0 on outstanding_balance }
+        rule F1 fatal "count" { check trailer.count == count() on count }
+    "#]],
+    );
+}
+
+#[test]
+fn rename_refuses_a_stdlib_field() {
+    check_rename(
+        &SPEC.replace("  account_no = ACCT", "  account_$0no = ACCT"),
+        "acct",
+        expect!["error: it is declared in stdlib/etr/record.etr, which is read-only (the stdlib)"],
+    );
+}
+
+#[test]
+fn rename_refuses_a_reserved_word() {
+    check_rename(
+        &SPEC.replace("let balance_or_zero", "let balance$0_or_zero"),
+        "check",
+        expect!["error: `check` is not a valid name"],
+    );
+}
+
+#[test]
+fn rename_a_record_field_declared_in_the_workspace() {
+    check_rename(
+        r#"//- /spec.etr
+contributor ACME "Acme" layout 1
+use model
+source delimited "|" {
+  columns { ACCT } else reject R0
+}
+map to Account {
+  account = ACCT
+}
+rule R0 reject "bad line"
+rule R1 reject "no account" { require acc$0ount }
+//- /model.etr
+/// The target record of this workspace.
+record Account {
+  /// The account number.
+  account: text
+}
+"#,
+        "account_no",
+        expect![[r#"
+            //- /spec.etr
+            contributor ACME "Acme" layout 1
+            use model
+            source delimited "|" {
+              columns { ACCT } else reject R0
+            }
+            map to Account {
+              account_no = ACCT
+            }
+            rule R0 reject "bad line"
+            rule R1 reject "no account" { require account_no }
+            //- /model.etr
+            /// The target record of this workspace.
+            record Account {
+              /// The account number.
+              account_no: text
+            }
+        "#]],
+    );
+}

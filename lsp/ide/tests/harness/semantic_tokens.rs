@@ -1,0 +1,108 @@
+//! Semantic tokens: names coloured by what they resolve to, plus keywords, strings and numbers.
+
+use expect_test::{Expect, expect};
+
+use crate::fixture::fixture;
+
+fn check(text: &str, expected: Expect) {
+    let fixture = fixture(text);
+    let tokens = fixture.analysis.semantic_tokens(fixture.main()).expect("not cancelled");
+    let out: Vec<String> = tokens
+        .iter()
+        .map(|t| {
+            let mark = if t.is_declaration { " (declaration)" } else { "" };
+            format!("{:?} {:?}{mark}", fixture.slice(fixture.main(), t.range), t.kind)
+        })
+        .collect();
+    expected.assert_eq(&out.join("\n"));
+}
+
+#[test]
+fn names_are_coloured_by_their_meaning() {
+    check(
+        r#"use etr.record
+// a comment, with "no string" in it
+let late = (days_past_due ?? 0) > 90
+rule L1 warn "late ✓" { check not late on days_past_due = as_at_date.format_date("%Y") }
+"#,
+        expect![[r#"
+            "use" Keyword
+            "etr.record" Module
+            "// a comment, with \"no string\" in it" Comment
+            "let" Keyword
+            "late" Let (declaration)
+            "days_past_due" Field
+            "0" Number
+            "90" Number
+            "rule" Keyword
+            "L1" Rule (declaration)
+            "warn" Keyword
+            "\"late ✓\"" String
+            "check" Keyword
+            "not" Keyword
+            "late" Let
+            "on" Keyword
+            "days_past_due" Field
+            "as_at_date" Field
+            "format_date" Function
+            "\"%Y\"" String"#]],
+    );
+}
+
+#[test]
+fn columns_tables_rules_and_code_members_of_a_spec() {
+    check(
+        r#"contributor ACME "Acme" layout 1
+use etr.record
+use etr.codes
+source delimited "|" {
+  columns { ACCT, STATUS } else reject R0
+}
+table statuses: text -> AccountStatus { "A" => "ACTIVE" }
+map to Record {
+  account_no = ACCT
+  account_status = statuses[STATUS] else reject R0
+}
+rule R0 reject "bad"
+"#,
+        expect![[r#"
+            "contributor" Keyword
+            "ACME" Type (declaration)
+            "\"Acme\"" String
+            "layout" Keyword
+            "1" Number
+            "use" Keyword
+            "etr.record" Module
+            "use" Keyword
+            "etr.codes" Module
+            "source" Keyword
+            "delimited" Keyword
+            "\"|\"" String
+            "columns" Keyword
+            "ACCT" Column (declaration)
+            "STATUS" Column (declaration)
+            "else" Keyword
+            "reject" Keyword
+            "R0" Rule
+            "table" Keyword
+            "statuses" Table (declaration)
+            "AccountStatus" Type
+            "\"A\"" String
+            "\"ACTIVE\"" CodeMember
+            "map" Keyword
+            "to" Keyword
+            "Record" Type
+            "account_no" Field
+            "ACCT" Column
+            "account_status" Field
+            "statuses" Table
+            "STATUS" Column
+            "else" Keyword
+            "reject" Keyword
+            "R0" Rule
+            "rule" Keyword
+            "R0" Rule (declaration)
+            "reject" Keyword
+            "\"bad\"" String"#]],
+    );
+}

@@ -1,0 +1,184 @@
+//! The server's view of files: which URI is which `FileId`, which documents are open, and the
+//! changes not yet applied to the analysis host.
+//!
+//! The workspace is the folder the editor opened (every `*.etr` below it, importable by its
+//! relative path: `rules/shared.etr` is `use rules.shared`) plus the embedded stdlib.
+//!
+//! The stdlib is materialised read-only under the user's cache folder
+//! (`$XDG_CACHE_HOME/etr/stdlib-VERSION/`, else `~/.cache/...`, else the temp folder), so that
+//! go-to-definition opens a real file any editor can show. Its files keep their stdlib paths
+//! (`stdlib/etr/record.etr`) inside the analysis, as in the CLI's diagnostics.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use etr_ide::{Change, FileId, FileInfo};
+use tower_lsp_server::ls_types::Uri;
+
+/// The deepest folder level scanned for specs, and the most files taken: a guard against
+/// opening the editor on a home folder.
+const MAX_SCAN_DEPTH: usize = 8;
+const MAX_SCAN_FILES: usize = 2_000;
+
+#[derive(Default)]
+pub struct Workspace {
+    root: Option<PathBuf>,
+    by_uri: HashMap<Uri, FileId>,
+    uris: HashMap<FileId, Uri>,
+    /// Open documents and their protocol version.
+    open: HashMap<FileId, i32>,
+    generation: u64,
+    pending: Change,
+    next_id: u32,
+}
+
+impl Workspace {
+    /// Loads the stdlib and the folder's specs. Unreadable files are skipped, never fatal.
+    pub fn load(&mut self, root: Option<PathBuf>) {
+        let stdlib_dir = materialise_stdlib();
+        for module in etr_stdlib::MODULES {
+            let uri = match &stdlib_dir {
+                Some(dir) => Uri::from_file_path(dir.join(module.path.trim_start_matches("stdlib/"))),
+                None => format!("etr-stdlib:///{}", module.path).parse().ok(),
+            };
+            let Some(uri) = uri else { continue };
+            let info =
+                FileInfo { path: module.path.to_string(), module: Some(module.name.to_string()), read_only: true };
+            self.add(uri, info, module.text.to_string());
+        }
+        self.root = root.clone();
+        if let Some(root) = &root {
+            let mut found = Vec::new();
+            scan(root, 0, &mut found);
+            found.sort();
+            for path in found {
+                let Ok(text) = std::fs::read_to_string(&path) else { continue };
+                let Some(uri) = Uri::from_file_path(&path) else { continue };
+                let info = self.info_for(&path);
+                self.add(uri, info, text);
+            }
+        }
+    }
+
+    fn info_for(&self, path: &Path) -> FileInfo {
+        let relative = self.root.as_deref().and_then(|root| path.strip_prefix(root).ok());
+        let module = relative.and_then(|r| etr_ide::module_name_for(&r.to_string_lossy()));
+        FileInfo { path: path.display().to_string(), module, read_only: false }
+    }
+
+    fn add(&mut self, uri: Uri, info: FileInfo, text: String) -> FileId {
+        let file = FileId(self.next_id);
+        self.next_id += 1;
+        self.by_uri.insert(uri.clone(), file);
+        self.uris.insert(file, uri);
+        self.pending.add_file(file, info, text);
+        file
+    }
+
+    pub fn file(&self, uri: &Uri) -> Option<FileId> {
+        self.by_uri.get(uri).copied()
+    }
+
+    pub fn uri(&self, file: FileId) -> Option<Uri> {
+        self.uris.get(&file).cloned()
+    }
+
+    /// Records an editor's text for a document (opening a file outside the folder adds it).
+    pub fn set_text(&mut self, uri: &Uri, text: String, version: Option<i32>) -> FileId {
+        let file = match self.file(uri) {
+            Some(file) => {
+                self.pending.edit_file(file, text);
+                file
+            }
+            None => {
+                let path = uri.to_file_path().map(|p| p.into_owned());
+                let info = match &path {
+                    Some(path) => self.info_for(path),
+                    None => FileInfo { path: uri.as_str().to_string(), module: None, read_only: false },
+                };
+                self.add(uri.clone(), info, text)
+            }
+        };
+        if let Some(version) = version {
+            self.open.insert(file, version);
+        }
+        self.generation += 1;
+        file
+    }
+
+    pub fn close(&mut self, uri: &Uri) {
+        if let Some(file) = self.file(uri) {
+            self.open.remove(&file);
+        }
+    }
+
+    pub fn version(&self, file: FileId) -> Option<i32> {
+        self.open.get(&file).copied()
+    }
+
+    /// Open documents, for publishing diagnostics after a change.
+    pub fn open_files(&self) -> Vec<FileId> {
+        let mut files: Vec<FileId> = self.open.keys().copied().collect();
+        files.sort();
+        files
+    }
+
+    /// Bumped by every edit: an analysis started for an older generation is stale.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The changes to apply to the host before the next analysis.
+    pub fn take_pending(&mut self) -> Change {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+fn scan(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
+    if depth > MAX_SCAN_DEPTH || found.len() >= MAX_SCAN_FILES {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "target" || name == "node_modules" {
+            continue;
+        }
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            scan(&path, depth + 1, found);
+        } else if kind.is_file() && name.ends_with(".etr") && found.len() < MAX_SCAN_FILES {
+            found.push(path);
+        }
+    }
+}
+
+/// Writes the stdlib's modules under the cache folder, read-only, and returns that folder.
+fn materialise_stdlib() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = cache.join("etr").join(format!("stdlib-{}", env!("CARGO_PKG_VERSION")));
+    for module in etr_stdlib::MODULES {
+        let path = dir.join(module.path.trim_start_matches("stdlib/"));
+        if std::fs::read_to_string(&path).is_ok_and(|text| text == module.text) {
+            continue;
+        }
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        // A stale copy from an older build with the same version is read-only: unlock it first.
+        if let Ok(meta) = std::fs::metadata(&path) {
+            let mut permissions = meta.permissions();
+            #[allow(clippy::permissions_set_readonly_false, reason = "the file is ours and rewritten at once")]
+            permissions.set_readonly(false);
+            std::fs::set_permissions(&path, permissions).ok()?;
+        }
+        std::fs::write(&path, module.text).ok()?;
+        let mut permissions = std::fs::metadata(&path).ok()?.permissions();
+        permissions.set_readonly(true);
+        std::fs::set_permissions(&path, permissions).ok()?;
+    }
+    Some(dir)
+}

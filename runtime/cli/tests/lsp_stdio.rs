@@ -1,0 +1,164 @@
+//! `etr lsp` over stdio, driven by a minimal client: the process starts, analyses a workspace of
+//! two specs, publishes diagnostics on open and on change, and answers hover, completion and
+//! go-to-definition into the materialised stdlib.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::lsp_client::{LspClient, file_uri};
+
+const SPEC: &str = r#"contributor ACME "Acme" layout 1
+use etr.record
+use rules.shared
+source delimited "|" {
+  encoding "utf-8" else reject R0
+  columns { ACCT, SEX } else reject R0
+}
+map to Record {
+  account_no = ACCT
+  gender = genders[SEX] else reject R0
+}
+rule R0 reject "bad line ✓"
+"#;
+
+const SHARED: &str = r#"use etr.codes
+table genders: text -> Gender { "L" => "M", "P" => "F" }
+"#;
+
+#[test]
+fn serves_a_workspace_over_stdio() {
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(root.path().join("rules")).expect("mkdir");
+    std::fs::write(root.path().join("rules/shared.etr"), SHARED).expect("write");
+    let spec_path = root.path().join("acme.etr");
+    std::fs::write(&spec_path, SPEC).expect("write");
+    let uri = file_uri(&spec_path);
+    // The stdlib is materialised under the cache folder: keep it inside the test's folder.
+    let mut client = LspClient::start_with_env(
+        env!("CARGO_BIN_EXE_etr"),
+        root.path(),
+        &[("XDG_CACHE_HOME", root.path().join("cache").display().to_string())],
+    );
+    client.initialize(&file_uri(root.path()));
+
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "etr", "version": 1, "text": SPEC } }),
+    );
+    let diagnostics = client.diagnostics(&uri, 1, Duration::from_secs(30));
+    let codes: Vec<&str> = diagnostics.as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes, ["W601"], "{diagnostics}");
+
+    // A misspelt column: an error with a code and the compiler's hint.
+    let broken = SPEC.replace("account_no = ACCT", "account_no = ACCTT");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": broken }] }),
+    );
+    let diagnostics = client.diagnostics(&uri, 2, Duration::from_secs(30));
+    let error = diagnostics.as_array().unwrap().iter().find(|d| d["code"] == "E200").expect("E200");
+    assert_eq!(error["range"]["start"], json!({ "line": 8, "character": 15 }));
+    assert!(error["message"].as_str().unwrap().contains("did you mean `ACCT`?"), "{error}");
+
+    // Hover on the record field `gender` (line 9, column 3).
+    let hover = client.call(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 9, "character": 4 } }),
+    );
+    let markdown = hover["contents"]["value"].as_str().expect("markdown hover");
+    assert!(markdown.contains("gender: Gender"), "{markdown}");
+
+    // Completion after `genders[` offers the table's keys.
+    let lookup = broken.replace("genders[SEX]", "genders[");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": lookup }] }),
+    );
+    let completion = client.call(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 9, "character": 19 } }),
+    );
+    let labels: Vec<&str> = completion.as_array().unwrap().iter().filter_map(|c| c["label"].as_str()).collect();
+    assert_eq!(labels, ["\"L\"", "\"P\""]);
+
+    // Go to the definition of the module in `use etr.record` (the mapping is broken by now):
+    // the stdlib file, materialised read-only.
+    let definition = client.call(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 1, "character": 9 } }),
+    );
+    let target = definition[0]["uri"].as_str().expect("a location");
+    assert!(target.ends_with("/etr/record.etr"), "{target}");
+    let path = target.strip_prefix("file://").unwrap();
+    let materialised = std::fs::read_to_string(path).expect("the stdlib file exists");
+    assert!(materialised.contains("record Record"));
+    assert!(std::fs::metadata(path).unwrap().permissions().readonly());
+
+    // Back to the clean spec for the requests that read the whole file.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 4 }, "contentChanges": [{ "text": SPEC }] }),
+    );
+    client.diagnostics(&uri, 4, Duration::from_secs(30));
+
+    // References of the table `genders` (line 9, after `gender = `) in both files.
+    let references = client.call(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 9, "character": 13 },
+                "context": { "includeDeclaration": true } }),
+    );
+    let files: Vec<&str> = references.as_array().unwrap().iter().filter_map(|r| r["uri"].as_str()).collect();
+    assert_eq!(files.len(), 2, "{references}");
+    assert!(files.iter().any(|f| f.ends_with("/rules/shared.etr")), "{references}");
+
+    // Rename the rule R0 from its declaration (line 11): four edits in this file.
+    let rename = client.call(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 11, "character": 6 }, "newName": "BAD" }),
+    );
+    let edits = rename["changes"][uri.as_str()].as_array().expect("edits in the spec");
+    assert_eq!(edits.len(), 4, "{rename}");
+    assert!(edits.iter().all(|e| e["newText"] == "BAD"));
+
+    // Semantic tokens: the last token is the rule message, after "✓" counted in UTF-16 units.
+    let tokens = client.call("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri } }));
+    let data: Vec<u64> = tokens["data"].as_array().unwrap().iter().filter_map(|v| v.as_u64()).collect();
+    assert_eq!(data.len() % 5, 0);
+    let last = &data[data.len() - 5..];
+    assert_eq!((last[2], last[3]), ("\"bad line ✓\"".encode_utf16().count() as u64, 2), "{data:?}");
+
+    // The outline lists the items; a code action fixes an unhandled lookup.
+    let symbols = client.call("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let names: Vec<&str> = symbols.as_array().unwrap().iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["ACME", "etr.record", "rules.shared", "source", "map to Record", "R0"]);
+    let unhandled = SPEC.replace("genders[SEX] else reject R0", "genders[SEX]");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 5 }, "contentChanges": [{ "text": unhandled }] }),
+    );
+    client.diagnostics(&uri, 5, Duration::from_secs(30));
+    let range = json!({ "start": { "line": 9, "character": 12 }, "end": { "line": 9, "character": 12 } });
+    let actions = client.call(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": range, "context": { "diagnostics": [] } }),
+    );
+    let titles: Vec<&str> = actions.as_array().unwrap().iter().filter_map(|a| a["title"].as_str()).collect();
+    assert!(titles.contains(&"Handle the failure with `else null`"), "{actions}");
+
+    // Formatting: one edit with `etr fmt`'s layout (the messy spacing is gone).
+    let messy = SPEC.replace("account_no = ACCT", "account_no   =ACCT");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 6 }, "contentChanges": [{ "text": messy }] }),
+    );
+    let edits = client.call(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    let formatted = edits[0]["newText"].as_str().unwrap_or_else(|| panic!("{edits}"));
+    assert!(formatted.contains("  account_no = ACCT\n"), "{formatted}");
+
+    assert!(client.shutdown().success());
+}
