@@ -71,6 +71,16 @@ pub struct SyntaxError {
 /// on any thread. Real specs nest brackets fewer than ten deep.
 const MAX_BRACKET_DEPTH: usize = 64;
 
+/// The most `if`s one item may hold. An `if` in another's branch nests without brackets, so
+/// the bracket limit does not bound it; the count of `if`s does. Real items hold a few dozen.
+const MAX_IFS_PER_ITEM: usize = 1000;
+
+/// The stack an item is parsed and lowered on. pest recurses a few dozen frames per nesting
+/// level; the largest item the limits above allow needs well under this, whatever stack the
+/// caller's thread has (a language server's worker threads have 2 MiB). The segment is mapped
+/// lazily, so only what the recursion touches is committed.
+const PARSE_STACK_BYTES: usize = 128 << 20;
+
 /// Parses one spec file (a contributor spec, a rule set or a stdlib module).
 ///
 /// Never fails: see the crate documentation.
@@ -109,14 +119,24 @@ fn parse_region(source: &str, offset: usize, file: &mut ParsedFile) {
         return;
     }
 
-    let error = match EtrParser::parse(Rule::item_region, source) {
+    if let Some(at) = split::nth_keyword(source, "if", MAX_IFS_PER_ITEM + 1) {
+        file.errors.push(SyntaxError {
+            span: to_span(at, at + 2),
+            message: format!("this item holds more than {MAX_IFS_PER_ITEM} `if` expressions; split it"),
+            expected: Vec::new(),
+        });
+        return;
+    }
+
+    let error = stacker::grow(PARSE_STACK_BYTES, || match EtrParser::parse(Rule::item_region, source) {
         Ok(mut pairs) => {
             let region = pairs.next().expect("grammar: item_region");
             lower_item(region, offset, file);
-            return;
+            None
         }
-        Err(error) => errors::from_pest(&error, source, offset),
-    };
+        Err(error) => Some(errors::from_pest(&error, source, offset)),
+    });
+    let Some(error) = error else { return };
 
     // Recovery inside a region: an item followed by text at column 0 that
     // does not start a new item (`}` too many, a typo'd keyword inside

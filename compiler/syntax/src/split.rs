@@ -135,30 +135,8 @@ pub(crate) fn is_trivia(text: &str) -> bool {
 /// pathological input into a clear error instead of a stack overflow.
 pub(crate) fn first_too_deep_bracket(text: &str, limit: usize) -> Option<usize> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut escaped = false;
-    for (offset, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            in_string = false;
-            in_comment = false;
-            continue;
-        }
-        if in_comment {
-            continue;
-        }
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    for (offset, b) in code_bytes(text) {
         match b {
-            b'"' => in_string = true,
-            b'/' if text.as_bytes().get(offset + 1) == Some(&b'/') => in_comment = true,
             b'{' | b'(' | b'[' => {
                 depth += 1;
                 if depth > limit {
@@ -170,4 +148,63 @@ pub(crate) fn first_too_deep_bracket(text: &str, limit: usize) -> Option<usize> 
         }
     }
     None
+}
+
+/// The offset of the `n`-th occurrence (1-based) of `word` as a whole word outside strings and
+/// comments, if there are that many.
+pub(crate) fn nth_keyword(text: &str, word: &str, n: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut seen = 0;
+    for (offset, _) in code_bytes(text) {
+        let whole = bytes[offset..].starts_with(word.as_bytes())
+            && (offset == 0 || !is_ident(bytes[offset - 1]))
+            && bytes.get(offset + word.len()).is_none_or(|&b| !is_ident(b));
+        if whole {
+            seen += 1;
+            if seen == n {
+                return Some(offset);
+            }
+        }
+    }
+    None
+}
+
+/// The bytes of `text` that are code: outside string literals and `//` comments (a string or a
+/// comment ends at the end of its line, as the grammar says).
+fn code_bytes(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let bytes = text.as_bytes();
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    bytes.iter().enumerate().filter_map(move |(offset, &b)| {
+        if b == b'\n' {
+            in_string = false;
+            in_comment = false;
+            return None;
+        }
+        if in_comment {
+            return None;
+        }
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            return None;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                None
+            }
+            b'/' if bytes.get(offset + 1) == Some(&b'/') => {
+                in_comment = true;
+                None
+            }
+            _ => Some((offset, b)),
+        }
+    })
 }

@@ -736,8 +736,33 @@ fn deep_nesting_is_an_error() {
         .assert_eq(&deep(format!("let x = 1{}", " + 1".repeat(25_000))));
     expect!["this expression is nested too deeply or is too long (more than 256 levels): split it with `let`"]
         .assert_eq(&deep(format!("let x = {}1", "- ".repeat(10_000))));
-    expect!["this item is nested too deeply to be read"]
+    expect!["this item holds more than 1000 `if` expressions; split it"]
         .assert_eq(&deep(format!("let x = {}1", "if a then ".repeat(10_000))));
+}
+
+/// `if`s nest without brackets. A language server's worker threads have 2 MiB of stack, where
+/// 60 nested `if`s used to overflow the parser's recursion: parsing now runs on its own stack.
+#[test]
+fn nested_ifs_never_overflow_a_small_stack() {
+    let messages = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let mut found = Vec::new();
+            for n in [60, 250, 1000] {
+                let text = format!("let x = {}1{}", "if a then ".repeat(n), " else 2".repeat(n));
+                found.extend(parse_survives(&text).errors.iter().map(|e| format!("{n}: {}", e.message)));
+            }
+            found
+        })
+        .expect("a thread")
+        .join()
+        .expect("parsing does not overflow the stack");
+    expect![[r#"
+        [
+            "1000: this expression is nested too deeply or is too long (more than 256 levels): split it with `let`",
+        ]
+    "#]]
+    .assert_debug_eq(&messages);
 }
 
 #[test]
