@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::test_support::{column, column_batches, field_def, jcl_program, lookup, program, reject, rule};
 use etr_interp::{Interpreter, RawBatch};
 use etr_ir::{Binding, Program, Severity, Slot};
@@ -51,6 +51,9 @@ fn eval_all(interp: &Interpreter, batches: &[RawBatch]) {
 
 fn code_lookup(c: &mut Criterion) {
     let mut group = c.benchmark_group("code_lookup");
+    // Iterations take milliseconds: flat sampling (as many iterations in every sample) fits
+    // the samples into the measurement time, where criterion's growing ramp would overrun it.
+    group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(FIELDS as u64));
     // (bench name, JCL table, W1 column: STATE is 10, PAY_STATUS 31).
     for (name, table, col) in [("states", "states", 10), ("payment_statuses", "payment_statuses", 31)] {
@@ -68,7 +71,13 @@ criterion_group! {
     name = benches;
     // An iteration is 1M lookups (some milliseconds): two seconds of samples are plenty, and keep
     // the whole set of benches within a few minutes on the shared machine.
-    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+        // Without criterion's rayon feature its bootstrap runs on one thread: 10,000 resamples
+        // (not 100,000) keep the analysis to a fraction of a second per bench.
+        .nresamples(10_000);
     targets = code_lookup
 }
 criterion_main!(benches);

@@ -21,7 +21,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::Interpreter;
 use etr_interp::test_support::{data_lines, jcl_program, split_batch};
 
@@ -37,6 +37,9 @@ fn rules(c: &mut Criterion) {
     let unchecked = Interpreter::new(Arc::new(unchecked)).expect("prepares");
 
     let mut group = c.benchmark_group("jcl_rules");
+    // Iterations take milliseconds: flat sampling (as many iterations in every sample) fits
+    // the samples into the measurement time, where criterion's growing ramp would overrun it.
+    group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(BATCH as u64));
     for (fixture, text) in [("jcl_1k", JCL_1K), ("jcl_2k_dirty", JCL_2K_DIRTY)] {
         let lines: Vec<&str> = data_lines(text).into_iter().cycle().take(BATCH).collect();
@@ -58,7 +61,13 @@ criterion_group! {
     name = benches;
     // A full batch takes some milliseconds: two seconds of samples give a stable median, and six
     // benches stay well within the few minutes the whole set may take on the shared machine.
-    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+        // Without criterion's rayon feature its bootstrap runs on one thread: 10,000 resamples
+        // (not 100,000) keep the analysis to a fraction of a second per bench.
+        .nresamples(10_000);
     targets = rules
 }
 criterion_main!(benches);

@@ -22,7 +22,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::test_support::{
     column as raw_column, column_batches, date_format, fallible, field_def, jcl_program, null_lit, or_default, program,
 };
@@ -101,6 +101,9 @@ fn parse_families(c: &mut Criterion) {
         assert!(jit.is_compiled(0), "{} is not compiled by the JIT", family.name);
 
         let mut group = c.benchmark_group(family.name);
+        // Iterations take milliseconds: flat sampling (as many iterations in every sample) fits
+        // the samples into the measurement time, where criterion's growing ramp would overrun it.
+        group.sampling_mode(SamplingMode::Flat);
         group.throughput(Throughput::Elements(FIELDS as u64));
         group.bench_function("interpreter", |b| b.iter(|| eval_all(&interp, &batches)));
         group.bench_function("jit", |b| {
@@ -120,6 +123,7 @@ fn interp_fixed_cost(c: &mut Criterion) {
     let batches = column_batches(INPUT, &[5], FIELDS, BATCH);
     let empty = Interpreter::new(Arc::new(program(&["x"]))).expect("prepares");
     let mut group = c.benchmark_group("interp_fixed_cost");
+    group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(FIELDS as u64));
     group.bench_function("empty_program", |b| b.iter(|| eval_all(&empty, &batches)));
     group.finish();
@@ -131,6 +135,7 @@ fn compile(c: &mut Criterion) {
     let mut group = c.benchmark_group("jit_compile");
     // A compile takes about 10 ms: ten samples keep this group to a few seconds.
     group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(kernels as u64));
     let mut jit = Jit::new().expect("host ISA");
     group.bench_function(BenchmarkId::new("compile", "jcl"), |b| {
@@ -146,7 +151,13 @@ criterion_group! {
     name = benches;
     // An iteration is 1M fields (a few to tens of milliseconds): two seconds give enough samples
     // for a stable median without making the whole set slow on the shared 2-core machine.
-    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+        // Without criterion's rayon feature its bootstrap runs on one thread: 10,000 resamples
+        // (not 100,000) keep the analysis to a fraction of a second per bench.
+        .nresamples(10_000);
     targets = parse_families, interp_fixed_cost, compile
 }
 criterion_main!(benches);
