@@ -1,129 +1,163 @@
-//! The JIT's parse kernels against the interpreter's, per million fields, and the JIT's compile
-//! time for the JCL program. Plain `std::time` timing (no bench framework among the dependencies):
-//! each figure is the median of several runs over 1,048,576 fields taken from the W1 fixture, in
-//! batches of 8,192 lines as the runtime reads them.
+//! The parse kernel families, the interpreter's against the JIT's native loop, per 1,048,576 fields
+//! (date, money, int, month); and the JIT's compile time for the JCL program.
 //!
-//! The interpreter is timed through its public API, `Interpreter::eval_batch`, on a program whose
-//! only binding is the parse; the same call on a program without bindings is measured too and
-//! subtracted (its fixed cost per batch: selection, output arrays).
+//! These are the kernels the JIT replaces today (docs/notes/0006), so a regression in either
+//! engine's parse shows here by family, apart from everything else a run does. The fields are the
+//! real values of the W1 fixture `jcl_2k_dirty` (30% of its lines have a defect, so some parses
+//! fail and take the failure path), repeated, in batches of 8,192 lines as the runtime reads them.
+//!
+//! The interpreter is measured through its public API, `Interpreter::eval_batch`, on a program
+//! whose only binding is the parse. That call has a fixed cost per batch besides the parse
+//! (selection, output arrays), measured on its own as `interp_fixed_cost/empty_program`: subtract
+//! its median to compare the kernels alone. The JIT's kernel is called directly
+//! (`JitProgram::eval_binding`), which is all the interpreter does with it.
+//!
+//! The compile time is for every compilable binding of the JCL program (20 kernels), with the
+//! host's ISA already set up (`compile`) and with it set up too (`new_and_compile`); the target is
+//! "well under 50 ms", since a run compiles once before reading the file.
+//!
+//! Run: `cargo bench -p etr-jit --bench kernels` (or `-- parse_date` for one family).
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use etr_interp::test_support::*;
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use etr_interp::test_support::{
+    column as raw_column, column_batches, date_format, fallible, field_def, jcl_program, null_lit, or_default, program,
+};
 use etr_interp::{Interpreter, RawBatch};
-use etr_ir::*;
+use etr_ir::{Binding, Builtin, MoneyUnit, Slot, TypeKind};
 use etr_jit::Jit;
 
 const INPUT: &str = include_str!("../../../tests/corpus/w1/jcl_2k_dirty/input.psv");
+/// Fields per iteration: about what one column of a quarter-million-line file holds.
 const FIELDS: usize = 1 << 20;
+/// Lines per batch, as the runtime's chunks give them (a 1 MiB block of W1 is about 4,000 lines;
+/// 8,192 is the batch length the earlier measurements used, kept so figures stay comparable).
 const BATCH: usize = 8192;
-const RUNS: usize = 9;
 
-/// Column `k` of every W1 data line, repeated up to `FIELDS` values (empty fields stay null).
-fn column_batches(columns: &[usize]) -> Vec<RawBatch> {
-    let values: Vec<&str> = INPUT
-        .lines()
-        .filter(|l| !l.starts_with("H|") && !l.starts_with("T|"))
-        .flat_map(|l| {
-            let fields: Vec<&str> = l.split('|').collect();
-            columns.iter().filter_map(move |&k| fields.get(k).copied()).collect::<Vec<_>>()
-        })
-        .collect();
-    let all: Vec<Option<&str>> = values.iter().cycle().take(FIELDS).map(|v| (!v.is_empty()).then_some(*v)).collect();
-    all.chunks(BATCH).map(one_column).collect()
+/// One parse family: the built-in, its result type, and the W1 columns (0-based) it parses.
+struct Family {
+    name: &'static str,
+    function: Builtin,
+    kind: TypeKind,
+    columns: &'static [usize],
 }
 
-fn median(mut runs: Vec<Duration>) -> Duration {
-    runs.sort();
-    runs[runs.len() / 2]
+fn families() -> Vec<Family> {
+    vec![
+        Family {
+            // DOB, OPEN_DT, ASAT_DT, STATUS_DT.
+            name: "parse_date",
+            function: Builtin::ParseDate(date_format("%d/%m/%Y")),
+            kind: TypeKind::Date,
+            columns: &[5, 15, 22, 33],
+        },
+        Family {
+            // LIMIT_RM, OS_BAL_RM, AMT_DUE_RM, LAST_PAY_RM.
+            name: "parse_money",
+            function: Builtin::ParseMoney(MoneyUnit::Ringgit),
+            kind: TypeKind::Money,
+            columns: &[16, 23, 24, 35],
+        },
+        Family {
+            // TERM_DAYS, TENURE, DPD.
+            name: "parse_int",
+            function: Builtin::ParseInt,
+            kind: TypeKind::Int,
+            columns: &[17, 19, 30],
+        },
+        Family {
+            // REPORT_MTH.
+            name: "parse_month",
+            function: Builtin::ParseMonth(date_format("%Y%m")),
+            kind: TypeKind::Month,
+            columns: &[38],
+        },
+    ]
 }
 
-fn time(mut f: impl FnMut()) -> Duration {
-    f();
-    median(
-        (0..RUNS)
-            .map(|_| {
-                let start = Instant::now();
-                f();
-                start.elapsed()
+/// Evaluates every batch with the interpreter, as a worker thread would.
+fn eval_all(interp: &Interpreter, batches: &[RawBatch]) {
+    for batch in batches {
+        black_box(interp.eval_batch(black_box(batch)).expect("evaluates"));
+    }
+}
+
+fn parse_families(c: &mut Criterion) {
+    for family in families() {
+        let batches = column_batches(INPUT, family.columns, FIELDS, BATCH);
+        // `parse_*(x) else null`: the handler the W1 spec uses for amounts, and the one that costs
+        // least around the kernel itself.
+        let mut one_parse = program(&["x"]);
+        one_parse.record.fields.push(field_def("f", family.kind));
+        one_parse.bindings.push(Binding {
+            target: Slot::Field(0),
+            expr: fallible(family.function.clone(), raw_column(0), family.kind, or_default(null_lit(family.kind))),
+        });
+        let interp = Interpreter::new(Arc::new(one_parse.clone())).expect("prepares");
+        let jit = Jit::new().expect("host ISA").compile(&one_parse).expect("compiles");
+        assert!(jit.is_compiled(0), "{} is not compiled by the JIT", family.name);
+
+        let mut group = c.benchmark_group(family.name);
+        // Iterations take milliseconds: flat sampling (as many iterations in every sample) fits
+        // the samples into the measurement time, where criterion's growing ramp would overrun it.
+        group.sampling_mode(SamplingMode::Flat);
+        group.throughput(Throughput::Elements(FIELDS as u64));
+        group.bench_function("interpreter", |b| b.iter(|| eval_all(&interp, &batches)));
+        group.bench_function("jit", |b| {
+            b.iter(|| {
+                for batch in &batches {
+                    black_box(jit.eval_binding(0, black_box(batch)).expect("runs").expect("compiled"));
+                }
             })
-            .collect(),
-    )
+        });
+        group.finish();
+    }
 }
 
-fn compare(name: &str, function: Builtin, kind: TypeKind, batches: &[RawBatch]) {
-    let mut program = program(&["x"]);
-    let empty = Interpreter::new(Arc::new(program.clone())).expect("prepares");
-    program.record.fields.push(field_def("f", kind));
-    program.bindings.push(Binding {
-        target: Slot::Field(0),
-        expr: fallible(function, column(0), kind, or_default(null_lit(kind))),
-    });
-    let interp = Interpreter::new(Arc::new(program.clone())).expect("prepares");
-    let jit = Jit::new().expect("host").compile(&program).expect("compiles");
-
-    let interp_time = time(|| {
-        for batch in batches {
-            black_box(interp.eval_batch(batch).expect("evaluates"));
-        }
-    });
-    let base_time = time(|| {
-        for batch in batches {
-            black_box(empty.eval_batch(batch).expect("evaluates"));
-        }
-    });
-    let jit_time = time(|| {
-        for batch in batches {
-            black_box(jit.eval_binding(0, batch).expect("runs").expect("compiled"));
-        }
-    });
-    let net = interp_time.saturating_sub(base_time);
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
-        "{name:<22} per 1M fields: jit {:7.2} ms | interpreter {:7.2} ms ({:7.2} ms net of {:5.2} ms fixed) | speed-up {:4.1}x net",
-        ms(jit_time) / (FIELDS as f64 / 1e6),
-        ms(interp_time) / (FIELDS as f64 / 1e6),
-        ms(net) / (FIELDS as f64 / 1e6),
-        ms(base_time) / (FIELDS as f64 / 1e6),
-        net.as_secs_f64() / jit_time.as_secs_f64(),
-    );
+/// What `eval_batch` costs with nothing to evaluate, over the same number of one-column batches:
+/// the part of the interpreter's figures above that is not the parse.
+fn interp_fixed_cost(c: &mut Criterion) {
+    let batches = column_batches(INPUT, &[5], FIELDS, BATCH);
+    let empty = Interpreter::new(Arc::new(program(&["x"]))).expect("prepares");
+    let mut group = c.benchmark_group("interp_fixed_cost");
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(FIELDS as u64));
+    group.bench_function("empty_program", |b| b.iter(|| eval_all(&empty, &batches)));
+    group.finish();
 }
 
-fn main() {
-    // Compile time for every compilable binding of the JCL program (20 kernels).
-    let program = jcl_program();
-    let start = Instant::now();
-    let mut jit = Jit::new().expect("host");
-    let first = jit.compile(&program).expect("compiles");
-    let cold = start.elapsed();
-    let compiled = first.compiled_bindings().count();
-    drop(first);
-    let warm = median(
-        (0..RUNS)
-            .map(|_| {
-                let start = Instant::now();
-                black_box(jit.compile(&program).expect("compiles"));
-                start.elapsed()
-            })
-            .collect(),
-    );
-    println!(
-        "compile jcl.etr: {compiled} kernels, first {:.2} ms (ISA included), then {:.2} ms median",
-        cold.as_secs_f64() * 1e3,
-        warm.as_secs_f64() * 1e3
-    );
-
-    // Money: OS_BAL_RM, LIMIT_RM, AMT_DUE_RM, LAST_PAY_RM (23, 16, 24, 35).
-    let money = column_batches(&[23, 16, 24, 35]);
-    compare("parse_money(ringgit)", Builtin::ParseMoney(MoneyUnit::Ringgit), TypeKind::Money, &money);
-    // Dates: DOB, OPEN_DT, ASAT_DT, STATUS_DT (5, 15, 22, 33).
-    let dates = column_batches(&[5, 15, 22, 33]);
-    compare("parse_date(%d/%m/%Y)", Builtin::ParseDate(date_format("%d/%m/%Y")), TypeKind::Date, &dates);
-    // Ints: TERM_DAYS, TENURE, DPD (17, 19, 30).
-    let ints = column_batches(&[17, 19, 30]);
-    compare("parse_int", Builtin::ParseInt, TypeKind::Int, &ints);
-    let months = column_batches(&[38]);
-    compare("parse_month(%Y%m)", Builtin::ParseMonth(date_format("%Y%m")), TypeKind::Month, &months);
+fn compile(c: &mut Criterion) {
+    let jcl = jcl_program();
+    let kernels = Jit::new().expect("host ISA").compile(&jcl).expect("compiles").compiled_bindings().count();
+    let mut group = c.benchmark_group("jit_compile");
+    // A compile takes about 10 ms: ten samples keep this group to a few seconds.
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(kernels as u64));
+    let mut jit = Jit::new().expect("host ISA");
+    group.bench_function(BenchmarkId::new("compile", "jcl"), |b| {
+        b.iter(|| black_box(jit.compile(black_box(&jcl)).expect("compiles")))
+    });
+    group.bench_function(BenchmarkId::new("new_and_compile", "jcl"), |b| {
+        b.iter(|| black_box(Jit::new().expect("host ISA").compile(black_box(&jcl)).expect("compiles")))
+    });
+    group.finish();
 }
+
+criterion_group! {
+    name = benches;
+    // An iteration is 1M fields (a few to tens of milliseconds): two seconds give enough samples
+    // for a stable median without making the whole set slow on the shared 2-core machine.
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+        // Without criterion's rayon feature its bootstrap runs on one thread: 10,000 resamples
+        // (not 100,000) keep the analysis to a fraction of a second per bench.
+        .nresamples(10_000);
+    targets = parse_families, interp_fixed_cost, compile
+}
+criterion_main!(benches);

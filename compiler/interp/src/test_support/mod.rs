@@ -270,5 +270,48 @@ pub fn split_batch(lines: &[&str], first_line_no: u64, columns: usize) -> RawBat
     }
 }
 
+/// The data lines of a W1-style file's text: the header (`H|...`) and the trailer (`T|...`) left out.
+pub fn data_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| !l.starts_with("H|") && !l.starts_with("T|")).collect()
+}
+
+/// Fields `columns` (0-based) of every data line of `text`, in line order and repeated until there
+/// are `count` of them, cut into one-column batches of `batch_len` lines (empty fields are null):
+/// one kernel's input in the shape the runtime hands it over, for benchmarks. A line too short to
+/// have one of the columns contributes nothing for it.
+pub fn column_batches(text: &str, columns: &[usize], count: usize, batch_len: usize) -> Vec<RawBatch> {
+    let fields: Vec<&str> = data_lines(text)
+        .into_iter()
+        .flat_map(|line| {
+            let parts: Vec<&str> = line.split('|').collect();
+            columns.iter().filter_map(move |&k| parts.get(k).copied()).collect::<Vec<_>>()
+        })
+        .collect();
+    let values: Vec<Option<&str>> = fields.iter().cycle().take(count).map(|f| (!f.is_empty()).then_some(*f)).collect();
+    values.chunks(batch_len.max(1)).map(one_column).collect()
+}
+
 mod jcl;
 pub use jcl::{STATE_NAMES, jcl_program};
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::Array;
+
+    use super::*;
+
+    #[test]
+    fn column_batches_cycle_the_chosen_fields_of_data_lines_only() {
+        let text = "H|X|1\na|1|\nb|2|z\nT|2\n";
+        let batches = column_batches(text, &[1, 2], 7, 3);
+        let values: Vec<Option<&str>> = batches
+            .iter()
+            .flat_map(|b| {
+                assert_eq!(b.columns.len(), 1);
+                (0..b.len()).map(|i| b.columns[0].is_valid(i).then(|| b.columns[0].value(i))).collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(batches.iter().map(RawBatch::len).collect::<Vec<_>>(), [3, 3, 1]);
+        assert_eq!(values, [Some("1"), None, Some("2"), Some("z"), Some("1"), None, Some("2")]);
+    }
+}

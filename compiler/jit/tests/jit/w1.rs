@@ -3,7 +3,7 @@
 //! negative balances, ...), in several batch shapes.
 
 use etr_interp::RawBatch;
-use etr_interp::test_support::{jcl_program, split_batch};
+use etr_interp::test_support::{self, jcl_program, split_batch};
 
 use crate::{check_both_engines, compile};
 
@@ -11,7 +11,7 @@ const INPUT: &str = include_str!("../../../../tests/corpus/w1/jcl_2k_dirty/input
 
 /// The fixture's data lines (the header and trailer dropped).
 fn data_lines() -> Vec<&'static str> {
-    INPUT.lines().filter(|l| !l.starts_with("H|") && !l.starts_with("T|")).collect()
+    test_support::data_lines(INPUT)
 }
 
 /// Rows `start..start + len` of `batch`, every array sliced (so validity bitmaps start mid-byte).

@@ -1,0 +1,83 @@
+//! The code-table lookup family, `table[KEY] else reject`, per 1,048,576 fields, through the
+//! interpreter's public API.
+//!
+//! Mapping contributor codes onto the standard's is the one kernel every spec runs many times
+//! (nine lookups per W1 line), and the JIT does not compile it yet, so its cost is the
+//! interpreter's. Two W1 columns with different shapes are measured: `STATE` (16 state names of
+//! 5-15 bytes, all valid in the fixture) and `PAY_STATUS` (short codes, a few percent of them not
+//! in the table, which take the reject path and record a violation each). The tables are JCL's own
+//! (`test_support::jcl_program`).
+//!
+//! Each figure is `Interpreter::eval_batch` on a program whose only binding is the lookup, over
+//! one-column batches of 8,192 lines. `empty_program` is the same call with no binding: subtract
+//! its median to see the lookup alone.
+//!
+//! Run: `cargo bench -p etr-interp --bench lookup`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use etr_interp::test_support::{column, column_batches, field_def, jcl_program, lookup, program, reject, rule};
+use etr_interp::{Interpreter, RawBatch};
+use etr_ir::{Binding, Program, Severity, Slot};
+
+const INPUT: &str = include_str!("../../../tests/corpus/w1/jcl_2k_dirty/input.psv");
+/// Fields per iteration, as in the parse kernels' bench (`etr-jit`), so the rates compare.
+const FIELDS: usize = 1 << 20;
+const BATCH: usize = 8192;
+
+/// A program over one column `x` whose only binding maps it through JCL's table `table`, rejecting
+/// the line when the key is not in the table.
+fn one_lookup(table: &str) -> Program {
+    let jcl = jcl_program();
+    let mut p = program(&["x"]);
+    p.code_types = jcl.code_types;
+    p.tables = jcl.tables;
+    let idx = p.tables.iter().position(|t| t.name == table).expect("JCL has the table") as u32;
+    let kind = p.tables[idx as usize].value_type.kind;
+    p.rules.push(rule("R3", Severity::Reject));
+    p.record.fields.push(field_def("code", kind));
+    p.bindings.push(Binding { target: Slot::Field(0), expr: lookup(idx, column(0), kind, reject(1, "code")) });
+    p
+}
+
+fn eval_all(interp: &Interpreter, batches: &[RawBatch]) {
+    for batch in batches {
+        black_box(interp.eval_batch(black_box(batch)).expect("evaluates"));
+    }
+}
+
+fn code_lookup(c: &mut Criterion) {
+    let mut group = c.benchmark_group("code_lookup");
+    // Iterations take milliseconds: flat sampling (as many iterations in every sample) fits
+    // the samples into the measurement time, where criterion's growing ramp would overrun it.
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(FIELDS as u64));
+    // (bench name, JCL table, W1 column: STATE is 10, PAY_STATUS 31).
+    for (name, table, col) in [("states", "states", 10), ("payment_statuses", "payment_statuses", 31)] {
+        let batches = column_batches(INPUT, &[col], FIELDS, BATCH);
+        let interp = Interpreter::new(Arc::new(one_lookup(table))).expect("prepares");
+        group.bench_function(name, |b| b.iter(|| eval_all(&interp, &batches)));
+    }
+    let batches = column_batches(INPUT, &[10], FIELDS, BATCH);
+    let empty = Interpreter::new(Arc::new(program(&["x"]))).expect("prepares");
+    group.bench_function("empty_program", |b| b.iter(|| eval_all(&empty, &batches)));
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // An iteration is 1M lookups (some milliseconds): two seconds of samples are plenty, and keep
+    // the whole set of benches within a few minutes on the shared machine.
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+        // Without criterion's rayon feature its bootstrap runs on one thread: 10,000 resamples
+        // (not 100,000) keep the analysis to a fraction of a second per bench.
+        .nresamples(10_000);
+    targets = code_lookup
+}
+criterion_main!(benches);
