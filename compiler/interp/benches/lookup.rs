@@ -16,7 +16,9 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
+
+#[path = "../../../bench/criterion_setup.rs"]
+mod criterion_setup;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::test_support::{column, column_batches, field_def, jcl_program, lookup, program, reject, rule};
@@ -69,15 +71,7 @@ fn code_lookup(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    // An iteration is 1M lookups (some milliseconds): two seconds of samples are plenty, and keep
-    // the whole set of benches within a few minutes on the shared machine.
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30)
-        // Without criterion's rayon feature its bootstrap runs on one thread: 10,000 resamples
-        // (not 100,000) keep the analysis to a fraction of a second per bench.
-        .nresamples(10_000);
+    config = criterion_setup::short_runs(30);
     targets = code_lookup
 }
 criterion_main!(benches);

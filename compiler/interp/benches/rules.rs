@@ -19,7 +19,9 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
+
+#[path = "../../../bench/criterion_setup.rs"]
+mod criterion_setup;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::Interpreter;
@@ -59,15 +61,7 @@ fn rules(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    // A full batch takes some milliseconds: two seconds of samples give a stable median, and six
-    // benches stay well within the few minutes the whole set may take on the shared machine.
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30)
-        // Without criterion's rayon feature its bootstrap runs on one thread: 10,000 resamples
-        // (not 100,000) keep the analysis to a fraction of a second per bench.
-        .nresamples(10_000);
+    config = criterion_setup::short_runs(30);
     targets = rules
 }
 criterion_main!(benches);

@@ -20,7 +20,9 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
+
+#[path = "../../../bench/criterion_setup.rs"]
+mod criterion_setup;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::test_support::{
@@ -149,15 +151,7 @@ fn compile(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    // An iteration is 1M fields (a few to tens of milliseconds): two seconds give enough samples
-    // for a stable median without making the whole set slow on the shared 2-core machine.
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30)
-        // Without criterion's rayon feature its bootstrap runs on one thread: 10,000 resamples
-        // (not 100,000) keep the analysis to a fraction of a second per bench.
-        .nresamples(10_000);
+    config = criterion_setup::short_runs(30);
     targets = parse_families, interp_fixed_cost, compile
 }
 criterion_main!(benches);

@@ -21,6 +21,11 @@ impl<'a> LineIndex<'a> {
 
     /// The byte offset of a protocol position; positions past the end of a line or of the text
     /// are clamped, as the protocol asks.
+    /// The text this index was built over.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     pub fn offset(&self, position: Position) -> u32 {
         let Some(&line_start) = self.line_starts.get(position.line as usize) else {
             return self.text.len() as u32;

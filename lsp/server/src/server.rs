@@ -97,18 +97,30 @@ impl Server {
         }
     }
 
+    /// A document query: resolves the document and indexes its lines, then runs `run`; `None`
+    /// when the document is unknown.
+    pub(crate) async fn in_document<T: Send + 'static>(
+        &self,
+        uri: lsp::Uri,
+        run: impl FnOnce(&Analysis, &Shared, FileId, &LineIndex<'_>) -> Cancellable<Option<T>> + Send + 'static,
+    ) -> Result<Option<T>> {
+        self.query(move |analysis, shared| {
+            let Some(file) = shared.file(&uri) else { return Ok(None) };
+            let Some(text) = analysis.file_text(file)? else { return Ok(None) };
+            run(analysis, shared, file, &LineIndex::new(&text))
+        })
+        .await
+    }
+
     /// A position-based query: resolves the document and the offset, then runs `run`.
     pub(crate) async fn at_position<T: Send + 'static>(
         &self,
         position: lsp::TextDocumentPositionParams,
         run: impl FnOnce(&Analysis, &Shared, FilePosition, &LineIndex<'_>) -> Cancellable<Option<T>> + Send + 'static,
     ) -> Result<Option<T>> {
-        self.query(move |analysis, shared| {
-            let Some(file) = shared.file(&position.text_document.uri) else { return Ok(None) };
-            let Some(text) = analysis.file_text(file)? else { return Ok(None) };
-            let index = LineIndex::new(&text);
+        self.in_document(position.text_document.uri, move |analysis, shared, file, index| {
             let offset = index.offset(position.position);
-            run(analysis, shared, FilePosition { file, offset }, &index)
+            run(analysis, shared, FilePosition { file, offset }, index)
         })
         .await
     }

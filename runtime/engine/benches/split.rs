@@ -12,9 +12,11 @@
 //! Run: `cargo bench -p etr-runtime --bench split` (add `-- --quick` for a rough figure).
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use arrow::buffer::Buffer;
+#[path = "../../../bench/criterion_setup.rs"]
+mod criterion_setup;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use etr_interp::test_support::data_lines;
 use etr_runtime::dialect::SourceDialect;
@@ -103,15 +105,7 @@ fn read(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    // Each iteration takes a millisecond or so: two seconds of samples give tight medians while
-    // keeping the whole set of benches within a few minutes on the shared machine.
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(50)
-        // Without criterion's rayon feature its bootstrap runs on one thread: 10,000 resamples
-        // (not 100,000) keep the analysis to a fraction of a second per bench.
-        .nresamples(10_000);
+    config = criterion_setup::short_runs(50);
     targets = split, read
 }
 criterion_main!(benches);

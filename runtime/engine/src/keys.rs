@@ -169,6 +169,16 @@ impl KeyCounts {
     }
 }
 
+/// What the candidates' full evaluation found.
+#[derive(Debug)]
+pub(crate) struct Resolved {
+    /// Per unique check, the keys duplicated among the lines that take part.
+    pub(crate) duplicates: Vec<HashSet<u128>>,
+    /// The blake3 hash of the file as this read saw it (`None` when there was nothing to read), so
+    /// that the caller can check the file did not change since the key pass.
+    pub(crate) input_hash: Option<String>,
+}
+
 /// Reads the candidate lines again (by line number, in one sequential read of the file), evaluates
 /// them fully in batches, and returns the keys duplicated among the lines that take part.
 pub(crate) fn resolve_candidates(
@@ -177,11 +187,11 @@ pub(crate) fn resolve_candidates(
     reader_config: &ReaderConfig,
     interpreter: &Interpreter,
     candidate_lines: &[u64],
-) -> Result<Vec<HashSet<u128>>> {
+) -> Result<Resolved> {
     let program = interpreter.program();
     let mut counts = KeyCounts::new(program);
     if candidate_lines.is_empty() {
-        return Ok(counts.duplicates());
+        return Ok(Resolved { duplicates: counts.duplicates(), input_hash: None });
     }
     let file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
     let mut reader = ChunkReader::new(file, dialect, reader_config.clone())?.with_source_name(input);
@@ -203,7 +213,7 @@ pub(crate) fn resolve_candidates(
             picked.evaluate(dialect, interpreter, &mut counts)?;
         }
     }
-    reader.finish()?;
+    let facts = reader.finish()?;
     if next != candidate_lines.len() {
         return Err(RuntimeError::Internal(format!(
             "{} candidate lines lie past the end of the file on re-reading: did it change during the run?",
@@ -211,7 +221,7 @@ pub(crate) fn resolve_candidates(
         )));
     }
     picked.evaluate(dialect, interpreter, &mut counts)?;
-    Ok(counts.duplicates())
+    Ok(Resolved { duplicates: counts.duplicates(), input_hash: Some(facts.input_hash) })
 }
 
 /// Candidate lines copied out of their chunks, to be split and evaluated as one batch.

@@ -121,10 +121,10 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
 
     // The first pass's input hash: every later pass must read the same bytes.
     let mut first_hash: Option<String> = None;
-    let mut same_input = |facts: &StreamFacts| -> Result<()> {
+    let mut same_input = |hash: &str| -> Result<()> {
         match &first_hash {
-            None => first_hash = Some(facts.input_hash.clone()),
-            Some(hash) if *hash != facts.input_hash => {
+            None => first_hash = Some(hash.to_string()),
+            Some(first) if first != hash => {
                 return Err(RuntimeError::Config(format!(
                     "{} changed while it was being read (its hash differs between two passes); rerun once it is complete",
                     input.display()
@@ -144,7 +144,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             stream(input, &dialect, config, Sweep { pass, passes, columns: None }, &evaluate, |_, _, result| {
                 aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))
             })?;
-        same_input(&facts)?;
+        same_input(&facts.input_hash)?;
         interpreter = Arc::new(interpreter.with_file_aggregates(&aggregates));
         timings.insert(format!("pass{pass}"), ms(pass_start));
     }
@@ -168,13 +168,17 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             &evaluate,
             |_, batch, keys| index.add(batch, &keys),
         )?;
-        same_input(&facts)?;
+        same_input(&facts.input_hash)?;
         memory.insert("key_index".to_string(), index.allocated_bytes());
         // The index is dropped here, before the writing pass: its peak and the writers' never add up.
         let candidates = index.into_candidate_lines();
         timings.insert(format!("pass{pass}"), ms(pass_start));
         let resolve_start = Instant::now();
-        duplicates = resolve_candidates(input, &dialect, &config.reader, &interpreter, &candidates)?;
+        let resolved = resolve_candidates(input, &dialect, &config.reader, &interpreter, &candidates)?;
+        if let Some(hash) = &resolved.input_hash {
+            same_input(hash)?;
+        }
+        duplicates = resolved.duplicates;
         timings.insert(format!("pass{pass}_candidates"), ms(resolve_start));
     }
     let duplicates = Arc::new(duplicates);
@@ -237,7 +241,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         )?
     };
     timings.insert(format!("pass{passes}"), ms(pass_start));
-    same_input(&facts)?;
+    same_input(&facts.input_hash)?;
     let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
     let verdict = FileVerdict::new(&program, interpreter.file_check_outcomes(&aggregates, &lines), row_fatal);
     let outcomes = &verdict.outcomes;

@@ -4,7 +4,6 @@ use etr_ide::{FileId, FileRange};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
 
-use crate::line_index::LineIndex;
 use crate::server::Server;
 use crate::to_proto;
 
@@ -12,12 +11,9 @@ pub(crate) async fn handle(server: &Server, params: lsp::CodeActionParams) -> Re
     let uri = params.text_document.uri;
     let range = params.range;
     server
-        .query(move |analysis, shared| {
-            let Some(file) = shared.file(&uri) else { return Ok(None) };
-            let Some(text) = analysis.file_text(file)? else { return Ok(None) };
-            let index = LineIndex::new(&text);
+        .in_document(uri.clone(), move |analysis, _, file, index| {
             let actions = analysis.code_actions(FileRange { file, range: index.text_range(range) })?;
-            let locate = |f: FileId| (f == file).then(|| (uri.clone(), text.clone()));
+            let locate = |f: FileId| (f == file).then(|| (uri.clone(), std::sync::Arc::from(index.text())));
             let actions = actions
                 .iter()
                 .map(|action| {

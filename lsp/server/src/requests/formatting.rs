@@ -3,7 +3,6 @@
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types as lsp;
 
-use crate::line_index::LineIndex;
 use crate::server::Server;
 
 pub(crate) async fn handle(
@@ -12,10 +11,7 @@ pub(crate) async fn handle(
 ) -> Result<Option<Vec<lsp::TextEdit>>> {
     let uri = params.text_document.uri;
     let answer = server
-        .query(move |analysis, shared| {
-            let Some(file) = shared.file(&uri) else { return Ok(None) };
-            let Some(text) = analysis.file_text(file)? else { return Ok(None) };
-            let index = LineIndex::new(&text);
+        .in_document(uri, move |analysis, _, file, index| {
             Ok(Some(analysis.format(file)?.map(|edits| {
                 edits
                     .iter()

@@ -4,7 +4,6 @@ use etr_ide::FileRange;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
 
-use crate::line_index::LineIndex;
 use crate::server::Server;
 use crate::to_proto;
 
@@ -12,12 +11,9 @@ pub(crate) async fn handle(server: &Server, params: lsp::InlayHintParams) -> Res
     let uri = params.text_document.uri;
     let range = params.range;
     server
-        .query(move |analysis, shared| {
-            let Some(file) = shared.file(&uri) else { return Ok(None) };
-            let Some(text) = analysis.file_text(file)? else { return Ok(None) };
-            let index = LineIndex::new(&text);
+        .in_document(uri, move |analysis, _, file, index| {
             let hints = analysis.inlay_hints(FileRange { file, range: index.text_range(range) })?;
-            Ok(Some(hints.iter().map(|h| to_proto::inlay_hint(&index, h)).collect()))
+            Ok(Some(hints.iter().map(|h| to_proto::inlay_hint(index, h)).collect()))
         })
         .await
 }
