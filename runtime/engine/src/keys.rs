@@ -15,7 +15,8 @@
 //!
 //! Memory: the index holds one entry per distinct key (64 bits of its hash, a count and the line of
 //! its first copy: 16 bytes, in a table sized once from the first batch) plus a line number per
-//! candidate; nothing else grows with the file. The summary reports its size (`memory_bytes.key_index`).
+//! candidate; nothing else grows with the file. The summary reports its size
+//! (`memory_bytes.key_index`).
 
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
