@@ -868,4 +868,10 @@ impl Interpreter {
     ) -> Result<RecordBatch, InterpError> {
         output::batch(&self.program, &self.schema, &self.dictionaries, &result.fields, &batch.line_nos, keep)
     }
+
+    /// The output batch of every line of `batch`, rejected or not: for a writer that filters
+    /// (`output_batch` is this batch filtered by `keep`).
+    pub fn output_record(&self, batch: &RawBatch, result: &BatchResult) -> Result<RecordBatch, InterpError> {
+        output::record(&self.program, &self.schema, &self.dictionaries, &result.fields, &batch.line_nos)
+    }
 }

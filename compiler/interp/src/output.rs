@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, DictionaryArray, StringArray, UInt64Array};
-use arrow::compute::filter;
+use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt32Type};
 use arrow::record_batch::RecordBatch;
 use etr_ir::{Program, TypeKind};
@@ -49,15 +49,30 @@ pub(crate) fn batch(
     line_nos: &[u64],
     keep: &[bool],
 ) -> Result<RecordBatch, InterpError> {
-    let len = line_nos.len();
-    if keep.len() != len || fields.len() != program.record.fields.len() || fields.iter().any(|f| f.len() != len) {
+    if keep.len() != line_nos.len() {
         return Err(InterpError::InvalidBatch(format!(
-            "output of {len} lines with {} keep flags and {} field arrays",
-            keep.len(),
-            fields.len()
+            "output of {} lines with {} keep flags",
+            line_nos.len(),
+            keep.len()
         )));
     }
-    let keep = BooleanArray::from(keep.to_vec());
+    let all = record(program, schema, dictionaries, fields, line_nos)?;
+    Ok(filter_record_batch(&all, &BooleanArray::from(keep.to_vec()))?)
+}
+
+/// Builds the output batch of every line from evaluated fields. The arrays are the evaluated
+/// ones, shared, not copied (codes gain their dictionary).
+pub(crate) fn record(
+    program: &Program,
+    schema: &SchemaRef,
+    dictionaries: &[ArrayRef],
+    fields: &[ArrayRef],
+    line_nos: &[u64],
+) -> Result<RecordBatch, InterpError> {
+    let len = line_nos.len();
+    if fields.len() != program.record.fields.len() || fields.iter().any(|f| f.len() != len) {
+        return Err(InterpError::InvalidBatch(format!("output of {len} lines with {} field arrays", fields.len())));
+    }
     let mut columns = Vec::with_capacity(fields.len() + 1);
     for (def, array) in program.record.fields.iter().zip(fields) {
         let array = match def.ty.kind {
@@ -72,8 +87,8 @@ pub(crate) fn batch(
             }
             _ => array.clone(),
         };
-        columns.push(filter(&array, &keep)?);
+        columns.push(array);
     }
-    columns.push(filter(&UInt64Array::from(line_nos.to_vec()), &keep)?);
+    columns.push(Arc::new(UInt64Array::from(line_nos.to_vec())));
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }

@@ -12,6 +12,7 @@
 //! The pipeline that ties them to the evaluators lives in its own module.
 
 pub mod dialect;
+mod encode;
 pub mod error;
 mod keys;
 pub mod output;

@@ -13,7 +13,9 @@
 //! more than everything else: zstd level 1, statistics per column chunk only (page statistics
 //! are expensive and useless for whole-file loads) and none for free text the caller names,
 //! dictionary encoding only for the columns the
-//! caller knows to be low-cardinality (code tables), and row groups of a million rows.
+//! caller knows to be low-cardinality (code tables), delta encoding for integers and dates, and
+//! row groups of a million rows. The accepted file's columns are encoded on several threads
+//! ([`crate::encode`]).
 //!
 //! `accepted.parquet` has the schema the caller gives; `rejects.parquet` and `warnings.parquet`
 //! share the fixed violation schema ([`violation_schema`]), filled with
@@ -25,14 +27,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use arrow::array::{ArrayBuilder, ArrayRef, RecordBatch, StringBuilder, UInt64Builder};
+use arrow::array::{ArrayBuilder, ArrayRef, BooleanArray, RecordBatch, StringBuilder, UInt64Builder};
+use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
+use crate::encode::LaneEncoder;
 use crate::error::{Result, RuntimeError};
 
 /// The accepted records.
@@ -137,6 +141,9 @@ pub struct ParquetOptions {
     /// prunes on (names, addresses). Keeping them costs a string comparison per value, which was
     /// the Parquet writer's largest cost after zstd (docs/notes/0008).
     pub no_statistics_columns: Vec<String>,
+    /// Threads encoding the file's columns (see [`crate::encode`]); below 2, the thread that
+    /// writes encodes. The file's content does not depend on it.
+    pub encoder_threads: usize,
 }
 
 impl Default for ParquetOptions {
@@ -146,6 +153,7 @@ impl Default for ParquetOptions {
             max_row_group_rows: 1 << 20,
             dictionary_columns: Vec::new(),
             no_statistics_columns: Vec::new(),
+            encoder_threads: 1,
         }
     }
 }
@@ -358,9 +366,13 @@ impl OutputDir {
         let props = writer_properties(&schema, options)?;
         let path = self.staging.join(name);
         let file = File::create(&path).map_err(|e| RuntimeError::io("create", &path, e))?;
-        let writer = ArrowWriter::try_new(file, schema, Some(props))?;
+        let writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(props))?;
+        let encoder = match LaneEncoder::try_new(writer, schema, options.encoder_threads, options.max_row_group_rows)? {
+            Ok(lanes) => Encoder::Lanes(Box::new(lanes)),
+            Err(writer) => Encoder::Inline(Box::new(writer)),
+        };
         self.writers.open.fetch_add(1, Ordering::SeqCst);
-        Ok(ParquetSink { writer: Some(writer), path, rows: 0, ledger: Arc::clone(&self.writers) })
+        Ok(ParquetSink { writer: Some(encoder), path, rows: 0, ledger: Arc::clone(&self.writers) })
     }
 
     /// Writes `summary.json`.
@@ -432,7 +444,7 @@ impl Drop for OutputDir {
 
 /// An open Parquet file in an [`OutputDir`]. Finish it (or discard it) before the commit.
 pub struct ParquetSink {
-    writer: Option<ArrowWriter<File>>,
+    writer: Option<Encoder>,
     path: PathBuf,
     rows: u64,
     ledger: Arc<WriterLedger>,
@@ -448,15 +460,40 @@ impl std::fmt::Debug for ParquetSink {
     }
 }
 
+/// Who encodes a sink's columns.
+enum Encoder {
+    /// The writing thread, through `ArrowWriter`.
+    Inline(Box<ArrowWriter<File>>),
+    /// Encoder threads, one set of columns each.
+    Lanes(Box<LaneEncoder>),
+}
+
 impl ParquetSink {
     /// Appends a batch (of the writer's schema).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.write_rows(batch, None)
+    }
+
+    /// Appends the rows of `batch` where `keep` is true (a mask without nulls, one value per row).
+    /// With encoder threads, they filter the columns too.
+    pub fn write_selected(&mut self, batch: &RecordBatch, keep: &BooleanArray) -> Result<()> {
+        self.write_rows(batch, Some(keep))
+    }
+
+    fn write_rows(&mut self, batch: &RecordBatch, keep: Option<&BooleanArray>) -> Result<()> {
         let writer = self
             .writer
             .as_mut()
             .ok_or_else(|| RuntimeError::Internal(format!("write to closed {}", self.path.display())))?;
-        writer.write(batch)?;
-        self.rows += batch.num_rows() as u64;
+        let rows = keep.map_or(batch.num_rows(), BooleanArray::true_count);
+        match writer {
+            Encoder::Inline(writer) => match keep {
+                Some(keep) => writer.write(&filter_record_batch(batch, keep)?)?,
+                None => writer.write(batch)?,
+            },
+            Encoder::Lanes(lanes) => lanes.write(batch, keep)?,
+        }
+        self.rows += rows as u64;
         Ok(())
     }
 
@@ -468,7 +505,8 @@ impl ParquetSink {
     /// Writes the footer and closes the file; returns the number of rows written.
     pub fn finish(mut self) -> Result<u64> {
         let res = match self.writer.take() {
-            Some(writer) => writer.close().map(|_| ()),
+            Some(Encoder::Inline(writer)) => writer.close().map(|_| ()).map_err(RuntimeError::from),
+            Some(Encoder::Lanes(lanes)) => lanes.finish(),
             None => Ok(()),
         };
         match res {
@@ -479,7 +517,7 @@ impl ParquetSink {
             Err(e) => {
                 self.ledger.open.fetch_sub(1, Ordering::SeqCst);
                 self.ledger.abandoned.fetch_add(1, Ordering::SeqCst);
-                Err(e.into())
+                Err(e)
             }
         }
     }
@@ -532,6 +570,19 @@ fn writer_properties(schema: &Schema, options: &ParquetOptions) -> Result<Writer
             return Err(RuntimeError::Config(format!("column {name:?} (no statistics) is not in the output schema")));
         }
         builder = builder.set_column_statistics_enabled(ColumnPath::from(name.as_str()), EnabledStatistics::None);
+    }
+    // Integers and dates (money in sen, counts, days, line numbers) are small or sorted numbers
+    // in wide types: delta encoding hands zstd a fraction of the bytes, which makes both the
+    // encoding and the file cheaper (W1: 5% smaller, 4% less CPU; docs/notes/0009).
+    for field in schema.fields() {
+        let integer = matches!(
+            field.data_type(),
+            DataType::Int32 | DataType::Int64 | DataType::UInt32 | DataType::UInt64 | DataType::Date32
+        );
+        if integer && !options.dictionary_columns.contains(field.name()) {
+            builder =
+                builder.set_column_encoding(ColumnPath::from(field.name().as_str()), Encoding::DELTA_BINARY_PACKED);
+        }
     }
     Ok(builder.build())
 }

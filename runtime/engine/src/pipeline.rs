@@ -186,7 +186,10 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     // The last pass: evaluate again and write.
     let pass_start = Instant::now();
     let options = parquet_options(&program);
-    let mut accepted_sink = output.accepted_writer(interpreter.output_schema(), &options)?;
+    // The accepted records are most of the output: their columns are encoded on as many threads
+    // as evaluate (the writing thread alone could not keep up; see crate::encode).
+    let accepted_options = ParquetOptions { encoder_threads: config.threads, ..options.clone() };
+    let mut accepted_sink = output.accepted_writer(interpreter.output_schema(), &accepted_options)?;
     let mut rejects_sink = output.rejects_writer(&options)?;
     let feedback_path = output.staging_path().join(FEEDBACK_FILE);
     let mut feedback_file = std::io::BufWriter::new(
@@ -221,8 +224,8 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
                     total.merge(batch_stats);
                 }
                 let written = write_batch(&program, &interp, &duplicates, batch, &result, &mut counts)?;
-                if written.accepted.num_rows() > 0 {
-                    accepted_sink.write(&written.accepted)?;
+                if written.keep.true_count() > 0 {
+                    accepted_sink.write_selected(&written.accepted, &written.keep)?;
                 }
                 if written.rejects.num_rows() > 0 {
                     rejects_sink.write(&written.rejects)?;
@@ -803,7 +806,9 @@ impl Counts {
 }
 
 struct WrittenBatch {
+    /// Every line's output record; the accepted ones are where `keep` is true.
     accepted: RecordBatch,
+    keep: arrow::array::BooleanArray,
     rejects: RecordBatch,
     warnings: RecordBatch,
     /// The batch's rows of the contributor feedback file (CSV, file order).
@@ -962,9 +967,15 @@ fn write_batch(
         }
     }
     let accepted = interpreter
-        .output_batch(batch, result, &keep)
+        .output_record(batch, result)
         .map_err(|e| RuntimeError::Internal(format!("building the accepted batch: {e}")))?;
-    Ok(WrittenBatch { accepted, rejects: rejects.finish()?, warnings: warnings.finish()?, feedback })
+    Ok(WrittenBatch {
+        accepted,
+        keep: arrow::array::BooleanArray::from(keep),
+        rejects: rejects.finish()?,
+        warnings: warnings.finish()?,
+        feedback,
+    })
 }
 
 /// Today in UTC, in days since 1970-01-01.

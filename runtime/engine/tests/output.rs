@@ -271,3 +271,96 @@ fn statistics_are_kept_except_for_the_named_text_columns() {
         [("line_no".to_string(), true), ("state_code".to_string(), false), ("balance".to_string(), true)]
     );
 }
+
+/// A batch of `rows` rows in every column kind the accepted file has: line numbers, dictionary
+/// codes, plain and statistics-free text, money and dates, with nulls.
+fn mixed_batch(first_line: u64, rows: usize, seed: u64) -> RecordBatch {
+    use arrow::array::{Date32Array, DictionaryArray, StringViewArray, UInt32Array};
+    use arrow::datatypes::UInt32Type;
+    let pick = |row: usize, salt: u64| (seed.wrapping_mul(6_364_136_223_846_793_005) ^ (row as u64 * 31 + salt)) % 97;
+    let codes = StringArray::from(vec!["A", "C", "D", "X"]);
+    let keys = UInt32Array::from_iter((0..rows).map(|r| (pick(r, 1) > 10).then_some((pick(r, 2) % 4) as u32)));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("line_no", DataType::UInt64, false),
+        Field::new("action_code", DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)), true),
+        Field::new("subject_name", DataType::Utf8View, true),
+        Field::new("account_no", DataType::Utf8View, true),
+        Field::new("balance", DataType::Int64, true),
+        Field::new("open_date", DataType::Date32, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt64Array::from_iter_values((0..rows as u64).map(|r| first_line + r))),
+        Arc::new(DictionaryArray::<UInt32Type>::try_new(keys, Arc::new(codes)).expect("dictionary")),
+        Arc::new(StringViewArray::from_iter(
+            (0..rows).map(|r| (pick(r, 3) > 5).then(|| format!("NAME {} BIN {}", pick(r, 4), r))),
+        )),
+        Arc::new(StringViewArray::from_iter_values((0..rows).map(|r| format!("ACC{:08}", first_line + r as u64)))),
+        Arc::new(Int64Array::from_iter((0..rows).map(|r| (pick(r, 5) > 3).then(|| pick(r, 6) as i64 * 1_234 - 5_000)))),
+        Arc::new(Date32Array::from_iter((0..rows).map(|r| (pick(r, 7) > 20).then(|| 18_000 + pick(r, 8) as i32)))),
+    ];
+    RecordBatch::try_new(schema, columns).expect("valid batch")
+}
+
+/// Writes the batches, each with its keep mask, and returns the file's bytes and the line
+/// numbers it holds.
+fn written_bytes(batches: &[(RecordBatch, Vec<bool>)], options: &ParquetOptions) -> (Vec<u8>, Vec<u64>) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let out = OutputDir::create(root.path().join("run")).expect("staging");
+    let mut sink = out.accepted_writer(batches[0].0.schema(), options).expect("writer");
+    for (batch, keep) in batches {
+        sink.write_selected(batch, &arrow::array::BooleanArray::from(keep.clone())).expect("write");
+    }
+    let kept: usize = batches.iter().map(|(_, k)| k.iter().filter(|&&k| k).count()).sum();
+    assert_eq!(sink.finish().expect("finish"), kept as u64);
+    let path = out.commit().expect("commit").join(ACCEPTED_FILE);
+    let lines = read_parquet(&path)
+        .iter()
+        .flat_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>().expect("line_no").values().to_vec())
+        .collect();
+    (std::fs::read(path).expect("accepted file"), lines)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Encoding the columns on threads writes the very file the writing thread would: same row
+    /// groups, same pages, same bytes, whatever the batch sizes, masks and row-group size.
+    #[test]
+    fn encoder_threads_write_the_same_bytes(
+        sizes in proptest::collection::vec(1usize..700, 1..8),
+        keep_one_in in 1u64..5,
+        row_group in 1usize..1500,
+        threads in 2usize..5,
+        seed in 0u64..1000,
+    ) {
+        let mut first_line = 1;
+        let batches: Vec<(RecordBatch, Vec<bool>)> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &rows)| {
+                let batch = mixed_batch(first_line, rows, seed + i as u64);
+                first_line += rows as u64;
+                let keep = (0..rows).map(|r| (r as u64 * 7 + seed) % keep_one_in != 1).collect();
+                (batch, keep)
+            })
+            .collect();
+        let options = ParquetOptions {
+            dictionary_columns: vec!["action_code".into()],
+            no_statistics_columns: vec!["subject_name".into()],
+            max_row_group_rows: row_group,
+            ..ParquetOptions::default()
+        };
+        let (inline, rows) = written_bytes(&batches, &options);
+        let (lanes, _) = written_bytes(&batches, &ParquetOptions { encoder_threads: threads, ..options.clone() });
+        proptest::prop_assert!(inline == lanes, "the files differ ({} and {} bytes)", inline.len(), lanes.len());
+        // And the file holds the kept rows, in order.
+        let expected: Vec<u64> = batches
+            .iter()
+            .flat_map(|(b, keep)| {
+                let lines = b.column(0).as_any().downcast_ref::<UInt64Array>().expect("line_no").values().to_vec();
+                lines.into_iter().zip(keep.clone()).filter(|(_, k)| *k).map(|(l, _)| l)
+            })
+            .collect();
+        proptest::prop_assert_eq!(rows, expected);
+    }
+}
