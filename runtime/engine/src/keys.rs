@@ -175,9 +175,9 @@ impl KeyCounts {
 pub(crate) struct Resolved {
     /// Per unique check, the keys duplicated among the lines that take part.
     pub(crate) duplicates: Vec<HashSet<u128>>,
-    /// The blake3 hash of the file as this read saw it (`None` when there was nothing to read), so
-    /// that the caller can check the file did not change since the key pass.
-    pub(crate) input_hash: Option<String>,
+    /// The fingerprint of the file as this read saw it (`None` when there was nothing to read),
+    /// so that the caller can check the file did not change since the key pass.
+    pub(crate) fingerprint: Option<u128>,
 }
 
 /// Reads the candidate lines again (by line number, in one sequential read of the file), evaluates
@@ -192,10 +192,11 @@ pub(crate) fn resolve_candidates(
     let program = interpreter.program();
     let mut counts = KeyCounts::new(program);
     if candidate_lines.is_empty() {
-        return Ok(Resolved { duplicates: counts.duplicates(), input_hash: None });
+        return Ok(Resolved { duplicates: counts.duplicates(), fingerprint: None });
     }
     let file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
-    let mut reader = ChunkReader::new(file, dialect, reader_config.clone())?.with_source_name(input);
+    let config = ReaderConfig { content_hash: false, ..reader_config.clone() };
+    let mut reader = ChunkReader::new(file, dialect, config)?.with_source_name(input);
     let mut picked = Picked::default();
     let mut next = 0;
     while let Some(chunk) = reader.next_chunk()? {
@@ -222,7 +223,7 @@ pub(crate) fn resolve_candidates(
         )));
     }
     picked.evaluate(dialect, interpreter, &mut counts)?;
-    Ok(Resolved { duplicates: counts.duplicates(), input_hash: Some(facts.input_hash) })
+    Ok(Resolved { duplicates: counts.duplicates(), fingerprint: Some(facts.fingerprint) })
 }
 
 /// Candidate lines copied out of their chunks, to be split and evaluated as one batch.

@@ -119,12 +119,14 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let passes: u8 = 1 + u8::from(aggregates_pass) + u8::from(keys_pass);
     let mut pass: u8 = 0;
 
-    // The first pass's input hash: every later pass must read the same bytes.
-    let mut first_hash: Option<String> = None;
-    let mut same_input = |hash: &str| -> Result<()> {
-        match &first_hash {
-            None => first_hash = Some(hash.to_string()),
-            Some(first) if first != hash => {
+    // The blake3 hash of the file, from the first pass (for the summary).
+    let mut content_hash: Option<String> = None;
+    // The first pass's fingerprint: every later pass must read the same bytes.
+    let mut first_fingerprint: Option<u128> = None;
+    let mut same_input = |fingerprint: u128| -> Result<()> {
+        match first_fingerprint {
+            None => first_fingerprint = Some(fingerprint),
+            Some(first) if first != fingerprint => {
                 return Err(RuntimeError::Config(format!(
                     "{} changed while it was being read (its hash differs between two passes); rerun once it is complete",
                     input.display()
@@ -144,7 +146,8 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             stream(input, &dialect, config, Sweep { pass, passes, columns: None }, &evaluate, |_, _, result| {
                 aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))
             })?;
-        same_input(&facts.input_hash)?;
+        same_input(facts.fingerprint)?;
+        content_hash = content_hash.or(facts.input_hash);
         interpreter = Arc::new(interpreter.with_file_aggregates(&aggregates));
         timings.insert(format!("pass{pass}"), ms(pass_start));
     }
@@ -168,15 +171,16 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             &evaluate,
             |_, batch, keys| index.add(batch, &keys),
         )?;
-        same_input(&facts.input_hash)?;
+        same_input(facts.fingerprint)?;
+        content_hash = content_hash.or(facts.input_hash);
         memory.insert("key_index".to_string(), index.allocated_bytes());
         // The index is dropped here, before the writing pass: its peak and the writers' never add up.
         let candidates = index.into_candidate_lines();
         timings.insert(format!("pass{pass}"), ms(pass_start));
         let resolve_start = Instant::now();
         let resolved = resolve_candidates(input, &dialect, &config.reader, &interpreter, &candidates)?;
-        if let Some(hash) = &resolved.input_hash {
-            same_input(hash)?;
+        if let Some(fingerprint) = resolved.fingerprint {
+            same_input(fingerprint)?;
         }
         duplicates = resolved.duplicates;
         timings.insert(format!("pass{pass}_candidates"), ms(resolve_start));
@@ -244,7 +248,8 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         )?
     };
     timings.insert(format!("pass{passes}"), ms(pass_start));
-    same_input(&facts.input_hash)?;
+    same_input(facts.fingerprint)?;
+    content_hash = content_hash.or(facts.input_hash);
     let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
     let verdict = FileVerdict::new(&program, interpreter.file_check_outcomes(&aggregates, &lines), row_fatal);
     let outcomes = &verdict.outcomes;
@@ -301,7 +306,9 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         info: counts.info,
         file_warnings,
         spec_hash: config.spec_hash.clone(),
-        input_hash: facts.input_hash.clone(),
+        input_hash: content_hash
+            .clone()
+            .ok_or_else(|| RuntimeError::Internal("no pass computed the input hash".into()))?,
         input_bytes: facts.bytes,
         ignored_trailing_lines: facts.ignored_trailing_lines,
         engine,
@@ -375,7 +382,9 @@ pub(crate) struct StreamFacts {
     data_lines: u64,
     ignored_trailing_lines: u64,
     bytes: u64,
-    input_hash: String,
+    /// The blake3 hash, computed on a run's first pass only.
+    input_hash: Option<String>,
+    fingerprint: u128,
 }
 
 type WorkItem = (u64, RawChunk);
@@ -415,7 +424,9 @@ pub(crate) fn stream<T: Send>(
         let reader = {
             let input = input.to_path_buf();
             let dialect = dialect.clone();
-            let reader_config = config.reader.clone();
+            // The content hash is for the summary: the first pass computes it, later passes only
+            // prove they read the same bytes (the fingerprint).
+            let reader_config = ReaderConfig { content_hash: sweep.pass == 1, ..config.reader.clone() };
             scope.spawn(move || read_chunks(&input, &dialect, reader_config, token_rx, work_tx))
         };
         for _ in 0..threads {
@@ -510,6 +521,7 @@ fn read_chunks(
         ignored_trailing_lines: facts.ignored_trailing_lines,
         bytes: facts.bytes,
         input_hash: facts.input_hash,
+        fingerprint: facts.fingerprint,
     })
 }
 

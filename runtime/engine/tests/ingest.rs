@@ -118,7 +118,7 @@ fn empty_file_yields_nothing() {
     assert_eq!(run.facts.physical_lines, 0);
     assert_eq!(run.facts.ignored_trailing_lines, 0);
     assert_eq!(run.facts.bytes, 0);
-    assert_eq!(run.facts.input_hash, blake3::hash(b"").to_hex().to_string());
+    assert_eq!(run.facts.input_hash, Some(blake3::hash(b"").to_hex().to_string()));
 }
 
 #[test]
@@ -137,7 +137,22 @@ fn header_data_and_trailer() {
     assert_eq!(run.facts.data_lines, 2);
     assert_eq!(run.facts.physical_lines, 4);
     assert_eq!(run.facts.bytes, input.len() as u64);
-    assert_eq!(run.facts.input_hash, blake3::hash(input).to_hex().to_string());
+    assert_eq!(run.facts.input_hash, Some(blake3::hash(input).to_hex().to_string()));
+}
+
+#[test]
+fn the_fingerprint_tells_reads_apart_and_the_content_hash_can_be_skipped() {
+    let input = b"H|JCL|202506\na|b|c\nd||f\nT|2|10.00\n";
+    let run = run_all_blocks(input, &w1_dialect(3));
+    assert_eq!(run.facts.fingerprint, xxhash_rust::xxh3::xxh3_128(input));
+    // One byte changed anywhere changes the fingerprint.
+    let mut changed = input.to_vec();
+    changed[15] = b'x';
+    assert_ne!(run_all_blocks(&changed, &w1_dialect(3)).facts.fingerprint, run.facts.fingerprint);
+    // A later pass skips the blake3 hash and keeps the fingerprint.
+    let light = run_with(input, &w1_dialect(3), ReaderConfig { content_hash: false, ..ReaderConfig::default() });
+    assert_eq!(light.facts.input_hash, None);
+    assert_eq!(light.facts.fingerprint, run.facts.fingerprint);
 }
 
 #[test]
