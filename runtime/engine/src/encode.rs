@@ -22,7 +22,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use arrow::array::{Array, ArrayRef, BooleanArray};
-use arrow::compute::filter;
+use arrow::compute::{FilterBuilder, FilterPredicate};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
@@ -61,7 +61,7 @@ enum LaneJob {
     /// Encoders for a new row group, with their column indices.
     Start(Vec<(usize, ArrowColumnWriter)>),
     /// Rows to encode: the batch's rows where `keep` is true (all of them without a mask).
-    Write { batch: RecordBatch, keep: Option<Arc<BooleanArray>> },
+    Write { batch: RecordBatch, keep: Option<Arc<FilterPredicate>> },
     /// End the row group: send back the encoded chunks with their column indices.
     Close(SyncSender<Result<Vec<(usize, ArrowColumnChunk)>>>),
 }
@@ -195,7 +195,8 @@ impl LaneEncoder {
             }
             self.group_open = true;
         }
-        let keep = keep.map(Arc::new);
+        // Planned once for every column of the batch (which rows, as runs or indices).
+        let keep = keep.map(|mask| Arc::new(FilterBuilder::new(&mask).optimize().build()));
         for lane in 0..self.lanes.len() {
             self.send(lane, LaneJob::Write { batch: batch.clone(), keep: keep.clone() })?;
         }
@@ -267,12 +268,12 @@ fn encode_rows(
     schema: &SchemaRef,
     writers: &mut [(usize, ArrowColumnWriter)],
     batch: &RecordBatch,
-    keep: Option<&BooleanArray>,
+    keep: Option<&FilterPredicate>,
 ) -> Result<()> {
     for (column, writer) in writers {
         let array = batch.column(*column);
         let array: ArrayRef = match keep {
-            Some(mask) => filter(array, mask)?,
+            Some(rows) => rows.filter(array.as_ref())?,
             None => Arc::clone(array),
         };
         for leaf in compute_leaves(schema.field(*column), &array)? {
