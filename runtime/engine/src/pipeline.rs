@@ -12,9 +12,9 @@
 //! last pass evaluates everything and writes. Re-reading a file from the page cache costs less
 //! than spilling rows and rewriting them, and it keeps memory flat. A spec whose rows read file
 //! aggregates (`x > 3 * median(X)`) adds a first pass for them. Every pass must see the same bytes:
-//! a file that changes between passes (its blake3 hash differs) fails the run. The file checks are
-//! judged at the end of the last pass; when one is fatal the accepted rows written so far are
-//! discarded.
+//! a file that changes between passes (its xxh3-128 fingerprint differs) fails the run. The file
+//! checks are judged at the end of the last pass; when one is fatal the accepted rows written so
+//! far are discarded.
 //!
 //! Conservation: every data line ends accepted, rejected (with at least one reason in
 //! `rejects.parquet`), or, when the file is fatal, refused. `lines_read = accepted + rejected +
