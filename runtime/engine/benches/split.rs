@@ -1,6 +1,6 @@
 //! The runtime's two byte-level stages, in bytes per second: the splitter cutting a chunk's lines
 //! into zero-copy field views (`split_chunk`), and the reader cutting a byte stream into chunks of
-//! whole lines (`ChunkReader`, with its blake3 hash of every byte).
+//! whole lines (`ChunkReader`, with its blake3 hash and xxh3 fingerprint of every byte).
 //!
 //! Splitting was a tenth of W1's time before the JIT (docs/notes/0005), and both passes of a run
 //! split every line, so a slower splitter shows in every run. The chunks are made of the real W1

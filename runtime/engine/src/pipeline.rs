@@ -357,7 +357,9 @@ pub fn dialect_of(program: &Program) -> Result<SourceDialect> {
 /// Columns worth dictionary-encoding: the codes (a handful of values, known from the spec).
 /// Columns not worth statistics: text fields outside every unique key (names, addresses), whose
 /// minimum and maximum no reader prunes on; key fields keep theirs for lookups in the lake.
-fn parquet_options(program: &Program) -> ParquetOptions {
+/// How a run encodes its Parquet files for `program`: codes dictionary-encoded, free text outside
+/// the unique keys without statistics (the accepted file also gets one encoder thread per worker).
+pub fn parquet_options(program: &Program) -> ParquetOptions {
     let fields = &program.record.fields;
     let dictionary_columns =
         fields.iter().filter(|f| matches!(f.ty.kind, TypeKind::Code(_))).map(|f| f.name.clone()).collect();
