@@ -3,7 +3,7 @@
 //!
 //! Each case writes a spec in the real syntax (so the whole compiler runs): a few columns, each of
 //! a kind the JIT compiles (int, money in ringgit or sen, dates and months in one of several
-//! fixed formats) or plain text, mapped into record fields or `let`s with a random handler
+//! fixed formats, codes looked up in a table with short and long keys) or plain text, mapped into record fields or `let`s with a random handler
 //! (`else null`, `else reject`, a default value), sometimes through an expression the JIT does not
 //! compile (so the per-expression fallback runs too), sometimes the same column twice; random
 //! row checks (reject and warn) over those values; sometimes a `unique` check. The lines are drawn
@@ -35,8 +35,14 @@ enum Kind {
     Sen,
     Date(&'static str),
     Month(&'static str),
+    /// Looked up in [`CAPACITIES`].
+    Code,
     Text,
 }
+
+/// The code table of `Code` columns: keys of 1, 3 and 13 to 16 bytes (inline and out-of-line
+/// views), two keys for one value.
+const CAPACITIES: &str = "table capacities: text -> Capacity {\n  \"P\" => \"OWN\", \"J\" => \"JNT\", \"G\" => \"GUA\", \"OWN\" => \"OWN\",\n  \"JOINT-ACCOUNT\" => \"JNT\", \"GUARANTOR-PARTY1\" => \"GUA\"\n}\n";
 
 const DATE_FORMATS: &[&str] = &["%d/%m/%Y", "%Y-%m-%d", "%Y%m%d", "%d%m%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M"];
 const MONTH_FORMATS: &[&str] = &["%Y%m", "%m/%Y", "%Y-%m"];
@@ -48,6 +54,7 @@ fn kind() -> impl Strategy<Value = Kind> {
         1 => Just(Kind::Sen),
         3 => prop::sample::select(DATE_FORMATS).prop_map(Kind::Date),
         1 => prop::sample::select(MONTH_FORMATS).prop_map(Kind::Month),
+        2 => Just(Kind::Code),
         1 => Just(Kind::Text),
     ]
 }
@@ -87,6 +94,7 @@ fn fields_of(kind: Kind) -> &'static [&'static str] {
         Kind::Ringgit | Kind::Sen => &["credit_limit", "instalment_amount", "outstanding_balance", "amount_due"],
         Kind::Date(_) => &["open_date", "as_at_date", "status_date"],
         Kind::Month(_) => &["reporting_month"],
+        Kind::Code => &["capacity"],
         Kind::Text => &["account_no", "subject_name", "address"],
     }
 }
@@ -98,6 +106,7 @@ fn type_name(kind: Kind) -> &'static str {
         Kind::Ringgit | Kind::Sen => "money",
         Kind::Date(_) => "date",
         Kind::Month(_) => "month",
+        Kind::Code => "Capacity",
         Kind::Text => "text",
     }
 }
@@ -109,6 +118,7 @@ fn parse_call(kind: Kind, input: &str) -> Option<String> {
         Kind::Sen => format!("parse_money({input}, sen)"),
         Kind::Date(f) => format!("parse_date({input}, \"{f}\")"),
         Kind::Month(f) => format!("parse_month({input}, \"{f}\")"),
+        Kind::Code => format!("capacities[{input}]"),
         Kind::Text => return None,
     })
 }
@@ -126,6 +136,7 @@ fn literal(kind: Kind) -> Option<&'static str> {
         Kind::Int => Some("5"),
         Kind::Ringgit | Kind::Sen => Some("RM0"),
         Kind::Text => Some("\"M\""),
+        Kind::Code => Some("\"JNT\""),
         _ => None,
     }
 }
@@ -157,10 +168,13 @@ impl Case {
     }
 
     fn spec(&self) -> String {
-        let mut s = String::from("contributor X \"X\" layout 1\nuse etr.record\n");
+        let mut s = String::from("contributor X \"X\" layout 1\nuse etr.record\nuse etr.codes\n");
         let columns: Vec<String> = (0..self.kinds.len()).map(|c| format!("C{c}")).collect();
         writeln!(s, "source delimited \"|\" {{\n  encoding \"utf-8\" else reject R0").ok();
         writeln!(s, "  columns {{ {} }} else reject R0\n}}", columns.join(", ")).ok();
+        if self.kinds.contains(&Kind::Code) {
+            s.push_str(CAPACITIES);
+        }
         let names = self.names();
         let mut fields = Vec::new();
         let mut lets = Vec::new();
@@ -254,6 +268,15 @@ fn value(kind: Kind) -> BoxedStrategy<String> {
             1 => garbage.boxed(),
         ]
         .boxed(),
+        Kind::Code => prop_oneof![
+            4 => prop::sample::select(vec!["P", "J", "G", "OWN", "JOINT-ACCOUNT", "GUARANTOR-PARTY1"]).prop_map(str::to_string),
+            2 => prop::sample::select(vec![
+                "p", "P ", " P", "PJ", "OW", "OWNX", "JOINT-ACCOUN", "JOINT-ACCOUNTS", "JOINT-ACCOUNX",
+                "GUARANTOR-PARTY2", "XUARANTOR-PARTY1", "GUARANTOR-PARTY10",
+            ]).prop_map(str::to_string),
+            1 => garbage.boxed(),
+        ]
+        .boxed(),
         Kind::Text => prop_oneof![Just(String::new()), "[A-Za-z ]{0,6}"].boxed(),
     }
 }
@@ -291,6 +314,8 @@ fn case() -> impl Strategy<Value = Case> {
                 .map(|(l, r, op, warn)| {
                     let lk = type_name(kinds[bindings[l].column]);
                     let r = r.filter(|&r| type_name(kinds[bindings[r].column]) == lk);
+                    // Codes have no order: they compare with `==` and `!=` only.
+                    let op = if kinds[bindings[l].column] == Kind::Code && op != "!=" { "==" } else { op };
                     (l, r, op, warn)
                 })
                 .collect();

@@ -526,27 +526,27 @@ impl<'a> Frame<'a> {
             return Err(InterpError::internal(format!("{function:?} takes one data argument")));
         }
         let input = self.eval(op.input(), sel)?;
-        // A native kernel for this parse of a raw column, when the back end compiled one.
-        let native = match (op, &self.env) {
-            (FallibleOp::Call { function, args }, Env::Rows(batch)) => match args.as_slice() {
-                [Expr { kind: ExprKind::Column(c), .. }] => {
-                    self.interp.native().and_then(|n| n.parse_column(function, *c, batch))
-                }
+        // A native kernel for this parse or lookup of a raw column, when the back end compiled one.
+        let native = match (op, &self.env, self.interp.native()) {
+            (FallibleOp::Call { function, args }, Env::Rows(batch), Some(native)) => match args.as_slice() {
+                [Expr { kind: ExprKind::Column(c), .. }] => native.parse_column(function, *c, batch),
+                _ => None,
+            },
+            (FallibleOp::Lookup { table, key }, Env::Rows(batch), Some(native)) => match key.kind {
+                ExprKind::Column(c) => native.lookup_column(*table, c, batch),
                 _ => None,
             },
             _ => None,
         };
         let outcome = match (op, native) {
-            (FallibleOp::Call { .. }, Some((values, failed))) => {
-                crate::kernels::Fallible { values: Column::from_array(&values)?, failed }
-            }
+            (_, Some((values, failed))) => crate::kernels::Fallible { values: Column::from_array(&values)?, failed },
             (FallibleOp::Call { function, .. }, None) => {
                 let Column::Text(text) = input.clone().into_column(Phys::Text, len)? else {
                     return Err(InterpError::internal("a parse of a non-text value"));
                 };
                 self.parse(function, &text)?
             }
-            (FallibleOp::Lookup { table, .. }, _) => {
+            (FallibleOp::Lookup { table, .. }, None) => {
                 let table = self.interp.tables.get(*table as usize).ok_or_else(|| missing("table", *table))?;
                 table.lookup(&input, len)?
             }

@@ -64,6 +64,15 @@ pub trait NativeKernels: Send + Sync + std::fmt::Debug {
     /// `Date32` for dates and months, nulls where the input is null or failed) and the rows whose
     /// non-null input failed; `None` when the back end did not compile this parse.
     fn parse_column(&self, function: &Builtin, column: u32, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)>;
+
+    /// `table[column]` over `batch`: the table's values (in the layout `parse_column` uses, and
+    /// `UInt32` member indices for codes; null where the key is null or not in the table) and the
+    /// rows whose non-null key is not in the table; `None` when the back end did not compile this
+    /// lookup.
+    fn lookup_column(&self, table: u32, column: u32, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
+        let _ = (table, column, batch);
+        None
+    }
 }
 
 use eval::{Env, Frame, Report, Sel, truth};

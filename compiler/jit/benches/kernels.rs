@@ -1,5 +1,6 @@
 //! The parse kernel families, the interpreter's against the JIT's native loop, per 1,048,576 fields
-//! (date, money, int, month); and the JIT's compile time for the JCL program.
+//! (date, money, int, month), the same for code-table lookups (`table_lookup`, with JCL's `states`
+//! and `payment_statuses`); and the JIT's compile time for the JCL program.
 //!
 //! These are the kernels the JIT replaces today (docs/notes/0006), so a regression in either
 //! engine's parse shows here by family, apart from everything else a run does. The fields are the
@@ -12,7 +13,7 @@
 //! its median to compare the kernels alone. The JIT's kernel is called directly
 //! (`JitProgram::eval_binding`), which is all the interpreter does with it.
 //!
-//! The compile time is for every compilable binding of the JCL program (20 kernels), with the
+//! The compile time is for every compilable binding of the JCL program (29 kernels), with the
 //! host's ISA already set up (`compile`) and with it set up too (`new_and_compile`); the target is
 //! "well under 50 ms", since a run compiles once before reading the file.
 //!
@@ -26,7 +27,8 @@ mod criterion_setup;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::test_support::{
-    column as raw_column, column_batches, date_format, fallible, field_def, jcl_program, null_lit, or_default, program,
+    column as raw_column, column_batches, date_format, fallible, field_def, jcl_program, lookup, null_lit, or_default,
+    program,
 };
 use etr_interp::{Interpreter, RawBatch};
 use etr_ir::{Binding, Builtin, MoneyUnit, Slot, TypeKind};
@@ -119,6 +121,41 @@ fn parse_families(c: &mut Criterion) {
     }
 }
 
+/// `table[x] else null` with JCL's table `table` (its keys and code types), on the W1 column
+/// `column` (STATE is 10: 16 names of 5 to 15 bytes; PAY_STATUS 31: 10 short codes, some rows
+/// not in the table).
+fn table_lookup(c: &mut Criterion) {
+    let mut group = c.benchmark_group("table_lookup");
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(FIELDS as u64));
+    for (table, column) in [("states", 10), ("payment_statuses", 31)] {
+        let jcl = jcl_program();
+        let mut one_lookup = program(&["x"]);
+        one_lookup.code_types = jcl.code_types;
+        one_lookup.tables = jcl.tables;
+        let idx = one_lookup.tables.iter().position(|t| t.name == table).expect("JCL has the table") as u32;
+        let kind = one_lookup.tables[idx as usize].value_type.kind;
+        one_lookup.record.fields.push(field_def("code", kind));
+        one_lookup.bindings.push(Binding {
+            target: Slot::Field(0),
+            expr: lookup(idx, raw_column(0), kind, or_default(null_lit(kind))),
+        });
+        let batches = column_batches(INPUT, &[column], FIELDS, BATCH);
+        let interp = Interpreter::new(Arc::new(one_lookup.clone())).expect("prepares");
+        let jit = Jit::new().expect("host ISA").compile(&one_lookup).expect("compiles");
+        assert!(jit.is_compiled(0), "the lookup in {table} is not compiled by the JIT");
+        group.bench_function(BenchmarkId::new(table, "interpreter"), |b| b.iter(|| eval_all(&interp, &batches)));
+        group.bench_function(BenchmarkId::new(table, "jit"), |b| {
+            b.iter(|| {
+                for batch in &batches {
+                    black_box(jit.eval_binding(0, black_box(batch)).expect("runs").expect("compiled"));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
 /// What `eval_batch` costs with nothing to evaluate, over the same number of one-column batches:
 /// the part of the interpreter's figures above that is not the parse.
 fn interp_fixed_cost(c: &mut Criterion) {
@@ -152,6 +189,6 @@ fn compile(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = criterion_setup::short_runs(30);
-    targets = parse_families, interp_fixed_cost, compile
+    targets = parse_families, table_lookup, interp_fixed_cost, compile
 }
 criterion_main!(benches);

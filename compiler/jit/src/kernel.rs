@@ -13,7 +13,7 @@
 use std::mem::offset_of;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Date32Array, Int64Array, StringViewArray};
+use arrow::array::{Array, ArrayRef, Date32Array, Int64Array, StringViewArray, UInt32Array};
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 use arrow::datatypes::ArrowNativeType;
 
@@ -108,6 +108,10 @@ impl Kernel {
                 let Typed { values, nulls, failed } = self.run_typed::<i32>(plan, input, keep_failed)?;
                 RawOutput { values: Arc::new(Date32Array::new(values, nulls)), failed }
             }
+            Output::UInt32 => {
+                let Typed { values, nulls, failed } = self.run_typed::<u32>(plan, input, keep_failed)?;
+                RawOutput { values: Arc::new(UInt32Array::new(values, nulls)), failed }
+            }
         })
     }
 
@@ -143,8 +147,9 @@ impl Kernel {
         // SAFETY: the benefit is the point of the crate: one native loop over the column, no
         // call per row. Soundness: `entry` was finalised by the `JITModule` that the owning
         // `JitProgram` keeps alive, with this signature, for this plan's output layout (`T` is
-        // `i64` for `Output::Int64`, `i32` for `Output::Date32`). Every pointer in `args` is valid
-        // for what the kernel reads or writes (module docs): `views` has `len` entries; `nulls`
+        // `i64` for `Output::Int64`, `i32` for `Output::Date32`, `u32` for `Output::UInt32`).
+        // Every pointer in `args` is valid for what the kernel reads or writes (module docs):
+        // `views` has `len` entries; `nulls`
         // holds the bitmap's bytes for bits `nulls_offset..nulls_offset + len`; the buffer list
         // outlives the call; `values`, `validity` and `failed` were sized above for `len` rows.
         // Long views are checked against `buffers` in the generated code before a byte is read.

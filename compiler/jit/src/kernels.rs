@@ -1,6 +1,6 @@
-//! The JIT as the interpreter's native kernels: each compiled parse of a raw column serves every
-//! expression that parses that column the same way, and the interpreter keeps everything else
-//! (handlers, violations, the rest of the expression tree).
+//! The JIT as the interpreter's native kernels: each compiled parse (or code-table lookup) of a raw
+//! column serves every expression that parses (or looks up) that column the same way, and the
+//! interpreter keeps everything else (handlers, violations, the rest of the expression tree).
 
 use std::collections::HashMap;
 
@@ -11,11 +11,12 @@ use etr_ir::{Builtin, ExprKind, FallibleOp, Literal, OnFailure, Program};
 
 use crate::JitProgram;
 
-/// Compiled parses, found by (parse, column).
+/// Compiled parses, found by (parse, column), and lookups, by (table, column).
 #[derive(Debug)]
 pub struct JitKernels {
     program: JitProgram,
     by_parse: HashMap<(Builtin, u32), usize>,
+    by_lookup: HashMap<(u32, u32), usize>,
 }
 
 impl JitKernels {
@@ -24,37 +25,60 @@ impl JitKernels {
     /// its failed rows, which another handler of the same parse must not see.
     pub fn new(program: JitProgram, ir: &Program) -> JitKernels {
         let mut by_parse = HashMap::new();
+        let mut by_lookup = HashMap::new();
         for index in program.compiled_bindings().collect::<Vec<_>>() {
             let Some(binding) = ir.bindings.get(index) else { continue };
-            let ExprKind::Fallible { op: FallibleOp::Call { function, args }, on_failure } = &binding.expr.kind else {
-                continue;
-            };
+            let ExprKind::Fallible { op, on_failure } = &binding.expr.kind else { continue };
             let null_on_failure = match on_failure {
                 OnFailure::Default(fallback) => matches!(fallback.kind, ExprKind::Literal(Literal::Null)),
                 OnFailure::Reject { .. } | OnFailure::Fail { .. } => true,
             };
-            if let ([arg], true) = (args.as_slice(), null_on_failure)
-                && let ExprKind::Column(column) = arg.kind
-            {
-                by_parse.entry((function.clone(), column)).or_insert(index);
+            if !null_on_failure {
+                continue;
+            }
+            match op {
+                FallibleOp::Call { function, args } => {
+                    if let [arg] = args.as_slice()
+                        && let ExprKind::Column(column) = arg.kind
+                    {
+                        by_parse.entry((function.clone(), column)).or_insert(index);
+                    }
+                }
+                FallibleOp::Lookup { table, key } => {
+                    if let ExprKind::Column(column) = key.kind {
+                        by_lookup.entry((*table, column)).or_insert(index);
+                    }
+                }
             }
         }
-        JitKernels { program, by_parse }
+        JitKernels { program, by_parse, by_lookup }
     }
 
-    /// How many distinct parses run natively.
+    /// How many distinct parses and lookups run natively.
     pub fn len(&self) -> usize {
-        self.by_parse.len()
+        self.by_parse.len() + self.by_lookup.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_parse.is_empty()
+        self.by_parse.is_empty() && self.by_lookup.is_empty()
     }
 }
 
 impl NativeKernels for JitKernels {
     fn parse_column(&self, function: &Builtin, column: u32, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
         let index = *self.by_parse.get(&(function.clone(), column))?;
+        self.run(index, batch)
+    }
+
+    fn lookup_column(&self, table: u32, column: u32, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
+        let index = *self.by_lookup.get(&(table, column))?;
+        self.run(index, batch)
+    }
+}
+
+impl JitKernels {
+    /// Compiled binding `index` over `batch`, as the interpreter's seam wants it.
+    fn run(&self, index: usize, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
         // An error (a batch of another shape) falls back to the interpreter's kernel.
         let output = self.program.eval_binding(index, batch).ok()??;
         let mut failed = vec![false; batch.len()];

@@ -2,11 +2,14 @@
 //! the reference interpreter.
 //!
 //! [`Jit::compile`] looks at every mapping binding (`Program::bindings`) and, for each one whose
-//! expression it supports, emits one native function that runs over a whole batch. Supported in
-//! this increment: a parse of a raw column with its constant arguments baked in,
+//! expression it supports, emits one native function that runs over a whole batch. Supported
+//! today: a parse of a raw column with its constant arguments baked in,
 //! `Fallible { Call { parse_int | parse_money(unit) | parse_date(fmt) | parse_month(fmt),
-//! [Column(c)] }, else null | else <literal> | else reject | else fail }`. Everything else is
-//! left to the interpreter, per binding: [`JitProgram::eval_binding`] returns `Ok(None)` for it.
+//! [Column(c)] }, else null | else <literal> | else reject | else fail }`, and a code-table lookup
+//! of a raw column compiled to comparisons with the table's keys, values baked in,
+//! `Fallible { Lookup { table, Column(c) }, else null | else reject | else fail }` (text keys of at
+//! most 16 bytes, at most 64 entries, code, int, money or date values). Everything else is left
+//! to the interpreter, per binding: [`JitProgram::eval_binding`] returns `Ok(None)` for it.
 //!
 //! The flow for one binding of one batch ([`JitProgram::eval_binding`]):
 //! 1. The column's `StringViewArray` is handed to the kernel as raw pointers (`kernel.rs`).
@@ -14,7 +17,8 @@
 //!    through its view, parses them with the specialised parser (`translate/parse.rs`), and writes
 //!    the value, a validity bit, and the row index when the parse failed.
 //! 3. The failed rows of malformed lines are dropped (the interpreter never selects those lines),
-//!    and the values become an `Int64Array` (int, money) or `Date32Array` (date, month).
+//!    and the values become an `Int64Array` (int, money), a `Date32Array` (date, month) or a
+//!    `UInt32Array` (a code's member index).
 //!
 //! What the caller does with the failed rows depends on the binding's handler, which it reads from
 //! the IR: nothing for `else null` and `else <literal>` (the array already holds null or the
@@ -150,7 +154,7 @@ impl Jit {
         let mut planned: Vec<Option<(KernelPlan, FuncId)>> = Vec::with_capacity(program.bindings.len());
         let mut clif = Vec::new();
         for (index, binding) in program.bindings.iter().enumerate() {
-            let Some(plan) = KernelPlan::of(&binding.expr) else {
+            let Some(plan) = KernelPlan::of(&binding.expr, program) else {
                 planned.push(None);
                 continue;
             };
@@ -206,7 +210,11 @@ fn describe(program: &Program, index: usize, plan: &KernelPlan) -> String {
             None => "else null".to_owned(),
         },
     };
-    format!("binding {index} -> {target}: {}(column {column}) {handler}", plan.parser.describe())
+    let computes = match &plan.parser {
+        plan::Parser::Lookup(lookup) => format!("{}[column {column}]", lookup.name),
+        parser => format!("{}(column {column})", parser.describe()),
+    };
+    format!("binding {index} -> {target}: {computes} {handler}")
 }
 
 impl JitProgram {

@@ -2,13 +2,15 @@
 //!
 //! [`FunctionTranslator`] has one `translate_<node>` method per IR node a kernel covers:
 //! [`FunctionTranslator::translate_fallible`] emits the row loop and the failure handling,
-//! [`FunctionTranslator::translate_column`] reads a row's bytes through its string view, and the
-//! parse calls are in [`parse`], specialised on their constant arguments (the unit, the format).
+//! [`FunctionTranslator::translate_column`] reads a row's bytes through its string view, the
+//! parse calls are in [`parse`], specialised on their constant arguments (the unit, the format),
+//! and code-table lookups in [`lookup`], as comparisons with the table's keys.
 //!
 //! The generated code never calls back into Rust. Per row it writes a value (only when the parse
 //! succeeded or a fallback applies: the output is zeroed by the caller), one validity bit (packed
 //! in a 64-bit word per chunk of 64 rows, stored after the chunk) and, for a failed row, its index.
 
+mod lookup;
 mod parse;
 
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -136,7 +138,7 @@ impl FunctionTranslator<'_> {
         let value_addr = |b: &mut FunctionBuilder| {
             let scaled = match self.plan.parser.output() {
                 Output::Int64 => b.ins().ishl_imm_u(i, 3),
-                Output::Date32 => b.ins().ishl_imm_u(i, 2),
+                Output::Date32 | Output::UInt32 => b.ins().ishl_imm_u(i, 2),
             };
             b.ins().iadd(values, scaled)
         };
@@ -144,7 +146,7 @@ impl FunctionTranslator<'_> {
             let addr = value_addr(b);
             match self.plan.parser.output() {
                 Output::Int64 => b.ins().store(output(), value, addr, 0),
-                Output::Date32 => b.ins().istore32(output(), value, addr, 0),
+                Output::Date32 | Output::UInt32 => b.ins().istore32(output(), value, addr, 0),
             };
         };
 

@@ -62,6 +62,7 @@ impl FunctionTranslator<'_> {
             Parser::Money(MoneyUnit::Ringgit) => integer(self, Sign::Minus, true),
             Parser::Date(layout) => self.translate_parse_date(view, bad_view, layout, false),
             Parser::Month(layout) => self.translate_parse_date(view, bad_view, layout, true),
+            Parser::Lookup(lookup) => self.translate_lookup(view, bad_view, lookup),
         }
     }
 

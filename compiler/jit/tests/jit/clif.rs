@@ -10,12 +10,13 @@ fn jcl_kernels_print_as_clif() {
     let jit = compile(&jcl_program());
     let text = jit.clif_text();
     // One function per compiled binding, each under a line naming it.
-    assert_eq!(text.matches("\nfunction u0:").count(), 20, "{text}");
+    assert_eq!(text.matches("\nfunction u0:").count(), 29, "{text}");
     for header in [
         "; binding 1 -> field reporting_month: parse_month(\"%Y%m\")(column REPORT_MTH) else null",
         "; binding 8 -> field birth_or_reg_date: parse_date(\"%d/%m/%Y\")(column DOB) else reject (rule 2)",
         "; binding 19 -> field credit_limit: parse_money(ringgit)(column LIMIT_RM) else null",
         "; binding 20 -> field payment_term_days: parse_int(column TERM_DAYS) else null",
+        "; binding 13 -> field state_code: states[column STATE] else reject (rule 3)",
     ] {
         assert!(text.contains(header), "missing {header:?} in\n{text}");
     }
@@ -30,6 +31,10 @@ fn jcl_kernels_print_as_clif() {
         "bor",
         "imul",
         "return",
+        // Lookups: the view's words masked to the text's length, compared with the keys.
+        "select",
+        "band",
+        "icmp eq",
     ] {
         assert!(text.contains(instruction), "no {instruction:?} in the CLIF");
     }

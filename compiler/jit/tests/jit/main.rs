@@ -9,9 +9,9 @@ mod w1;
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Date32Array, Int64Array};
+use arrow::array::{Array, ArrayRef, AsArray, Date32Array, Int64Array, UInt32Array};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
-use arrow::datatypes::{DataType, Date32Type, Int64Type};
+use arrow::datatypes::{DataType, Date32Type, Int64Type, UInt32Type};
 use etr_interp::{Interpreter, RawBatch};
 use etr_ir::{ExprKind, OnFailure, Program, Slot};
 use etr_jit::{Jit, JitProgram};
@@ -34,6 +34,7 @@ fn masked(array: &ArrayRef, keep: &BooleanBuffer) -> ArrayRef {
     match array.data_type() {
         DataType::Int64 => Arc::new(Int64Array::new(array.as_primitive::<Int64Type>().values().clone(), nulls)),
         DataType::Date32 => Arc::new(Date32Array::new(array.as_primitive::<Date32Type>().values().clone(), nulls)),
+        DataType::UInt32 => Arc::new(UInt32Array::new(array.as_primitive::<UInt32Type>().values().clone(), nulls)),
         other => panic!("the JIT produced a {other} array"),
     }
 }
@@ -46,6 +47,7 @@ fn show(array: &ArrayRef, row: usize) -> String {
     match array.data_type() {
         DataType::Int64 => array.as_primitive::<Int64Type>().value(row).to_string(),
         DataType::Date32 => format!("d{}", array.as_primitive::<Date32Type>().value(row)),
+        DataType::UInt32 => format!("code {}", array.as_primitive::<UInt32Type>().value(row)),
         other => format!("<{other}>"),
     }
 }

@@ -269,3 +269,92 @@ fn a_view_outside_the_buffers_is_an_error_not_a_read() {
         assert!(matches!(err, etr_jit::JitError::InvalidView { binding: 0, column: 0 }), "{err}");
     }
 }
+
+/// Keys of every length a compiled lookup distinguishes: empty, inline (up to 12 bytes, through
+/// the 4-byte boundary of the view's first word), long (13 to 16 bytes), keys that share a
+/// prefix or a length, a repeated key (the first entry wins) and a multi-byte one.
+const LOOKUP_KEYS: &[&str] = &[
+    "",
+    "A",
+    "AB",
+    "ABCD",
+    "ABCDE",
+    "ABCDEFGH",
+    "ABCDEFGHIJKL",
+    "ABCDEFGHIJKLM",
+    "ABCDEFGHIJKLMNOP",
+    "ABCDXFGHIJKLMNOP",
+    "ABCDEFGHIJKLMNOQ",
+    "NEGERI SEMBILAN",
+    "WP KUALA LUMPUR",
+    "AB",
+    "é1",
+];
+
+/// One column `x` looked up in a table of [`LOOKUP_KEYS`] three times (`else null`,
+/// `else reject`, `else fail`); the values are codes, or money when `money` is set.
+fn lookup_program(money: bool) -> Program {
+    let mut p = program(&["x"]);
+    p.rules.push(rule("BAD", Severity::Reject));
+    p.rules.push(rule("FATAL", Severity::Fatal));
+    let members: Vec<String> = (0..LOOKUP_KEYS.len()).map(|i| format!("M{i}")).collect();
+    let member_refs: Vec<&str> = members.iter().map(String::as_str).collect();
+    p.code_types.push(code_type("Member", &member_refs));
+    let entries: Vec<(&str, &str)> = LOOKUP_KEYS.iter().zip(&member_refs).map(|(k, m)| (*k, *m)).collect();
+    let mut table = code_table("keys", 0, &p.code_types, &entries);
+    let kind = if money {
+        table.value_type = Type::non_null(TypeKind::Money);
+        for (i, (_, value)) in table.entries.iter_mut().enumerate() {
+            *value = Literal::Money(i as i64 * 1_000_003 - 7);
+        }
+        TypeKind::Money
+    } else {
+        TypeKind::Code(0)
+    };
+    p.tables.push(table);
+    for (i, on_failure) in
+        [or_default(null_lit(kind)), reject(1, "rejected"), fail(2, "failed")].into_iter().enumerate()
+    {
+        p.record.fields.push(field_def(&format!("f{i}"), kind));
+        p.bindings.push(Binding { target: Slot::Field(i as u32), expr: lookup(0, column(0), kind, on_failure) });
+    }
+    p
+}
+
+/// Texts near the keys: a key as it is, cut short, one byte longer or changed, with a trailing
+/// space; or random texts over the keys' alphabet.
+fn near_key() -> impl Strategy<Value = Option<String>> {
+    let edited = (prop::sample::select(LOOKUP_KEYS), 0u8..6, any::<u8>()).prop_map(|(key, edit, at)| {
+        let mut text = key.to_owned();
+        let at = if text.is_empty() { 0 } else { usize::from(at) % text.len() };
+        match edit {
+            0 | 1 => {}
+            2 if text.is_char_boundary(at) => text.truncate(at),
+            3 => text.push('P'),
+            4 if text.is_char_boundary(at) && text.is_char_boundary(at + 1) => {
+                text.replace_range(at..at + 1, "Q");
+            }
+            _ => text.push(' '),
+        }
+        Some(text)
+    });
+    prop_oneof![
+        8 => edited,
+        1 => Just(None),
+        3 => "[A-Q ]{0,18}".prop_map(Some),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn lookups_match_the_interpreter(texts in prop::collection::vec(near_key(), 0..90)) {
+        let batch = batch_of(&texts);
+        for money in [false, true] {
+            let program = lookup_program(money);
+            let jit = compile(&program);
+            prop_assert_eq!(check_both_engines(&program, &jit, &batch), 3, "all three lookups compiled");
+        }
+    }
+}
