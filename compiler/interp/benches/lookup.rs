@@ -21,29 +21,13 @@ use std::sync::Arc;
 mod criterion_setup;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use etr_interp::test_support::{column, column_batches, field_def, jcl_program, lookup, program, reject, rule};
+use etr_interp::test_support::{column_batches, jcl_one_lookup, program, reject};
 use etr_interp::{Interpreter, RawBatch};
-use etr_ir::{Binding, Program, Severity, Slot};
 
 const INPUT: &str = include_str!("../../../tests/corpus/w1/jcl_2k_dirty/input.psv");
 /// Fields per iteration, as in the parse kernels' bench (`etr-jit`), so the rates compare.
 const FIELDS: usize = 1 << 20;
 const BATCH: usize = 8192;
-
-/// A program over one column `x` whose only binding maps it through JCL's table `table`, rejecting
-/// the line when the key is not in the table.
-fn one_lookup(table: &str) -> Program {
-    let jcl = jcl_program();
-    let mut p = program(&["x"]);
-    p.code_types = jcl.code_types;
-    p.tables = jcl.tables;
-    let idx = p.tables.iter().position(|t| t.name == table).expect("JCL has the table") as u32;
-    let kind = p.tables[idx as usize].value_type.kind;
-    p.rules.push(rule("R3", Severity::Reject));
-    p.record.fields.push(field_def("code", kind));
-    p.bindings.push(Binding { target: Slot::Field(0), expr: lookup(idx, column(0), kind, reject(1, "code")) });
-    p
-}
 
 fn eval_all(interp: &Interpreter, batches: &[RawBatch]) {
     for batch in batches {
@@ -60,7 +44,7 @@ fn code_lookup(c: &mut Criterion) {
     // (bench name, JCL table, W1 column: STATE is 10, PAY_STATUS 31).
     for (name, table, col) in [("states", "states", 10), ("payment_statuses", "payment_statuses", 31)] {
         let batches = column_batches(INPUT, &[col], FIELDS, BATCH);
-        let interp = Interpreter::new(Arc::new(one_lookup(table))).expect("prepares");
+        let interp = Interpreter::new(Arc::new(jcl_one_lookup(table, reject(1, "code")))).expect("prepares");
         group.bench_function(name, |b| b.iter(|| eval_all(&interp, &batches)));
     }
     let batches = column_batches(INPUT, &[10], FIELDS, BATCH);

@@ -27,8 +27,8 @@ mod criterion_setup;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::test_support::{
-    column as raw_column, column_batches, date_format, fallible, field_def, jcl_program, lookup, null_lit, or_default,
-    program,
+    column as raw_column, column_batches, date_format, fallible, field_def, jcl_one_lookup, jcl_program, null_lit,
+    or_default, program,
 };
 use etr_interp::{Interpreter, RawBatch};
 use etr_ir::{Binding, Builtin, MoneyUnit, Slot, TypeKind};
@@ -129,17 +129,8 @@ fn table_lookup(c: &mut Criterion) {
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(FIELDS as u64));
     for (table, column) in [("states", 10), ("payment_statuses", 31)] {
-        let jcl = jcl_program();
-        let mut one_lookup = program(&["x"]);
-        one_lookup.code_types = jcl.code_types;
-        one_lookup.tables = jcl.tables;
-        let idx = one_lookup.tables.iter().position(|t| t.name == table).expect("JCL has the table") as u32;
-        let kind = one_lookup.tables[idx as usize].value_type.kind;
-        one_lookup.record.fields.push(field_def("code", kind));
-        one_lookup.bindings.push(Binding {
-            target: Slot::Field(0),
-            expr: lookup(idx, raw_column(0), kind, or_default(null_lit(kind))),
-        });
+        let kind = jcl_program().tables.iter().find(|t| t.name == table).expect("JCL has the table").value_type.kind;
+        let one_lookup = jcl_one_lookup(table, or_default(null_lit(kind)));
         let batches = column_batches(INPUT, &[column], FIELDS, BATCH);
         let interp = Interpreter::new(Arc::new(one_lookup.clone())).expect("prepares");
         let jit = Jit::new().expect("host ISA").compile(&one_lookup).expect("compiles");

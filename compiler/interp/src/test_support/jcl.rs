@@ -567,3 +567,20 @@ pub fn jcl_program() -> Program {
     let _ = R0;
     p
 }
+
+/// A program over one column `x` whose only binding maps it through JCL's table `table` (with
+/// JCL's code types), failing as `on_failure` says; rule 1 is a reject rule `R3`. What the lookup
+/// benches of both engines measure.
+pub fn jcl_one_lookup(table: &str, on_failure: OnFailure) -> Program {
+    let jcl = jcl_program();
+    let mut p = program(&["x"]);
+    p.code_types = jcl.code_types;
+    p.tables = jcl.tables;
+    let idx =
+        p.tables.iter().position(|t| t.name == table).unwrap_or_else(|| panic!("JCL has no table {table}")) as u32;
+    let kind = p.tables[idx as usize].value_type.kind;
+    p.rules.push(rule("R3", Severity::Reject));
+    p.record.fields.push(field_def("code", kind));
+    p.bindings.push(Binding { target: Slot::Field(0), expr: lookup(idx, column(0), kind, on_failure) });
+    p
+}

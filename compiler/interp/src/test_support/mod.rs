@@ -292,7 +292,7 @@ pub fn column_batches(text: &str, columns: &[usize], count: usize, batch_len: us
 }
 
 mod jcl;
-pub use jcl::{STATE_NAMES, jcl_program};
+pub use jcl::{STATE_NAMES, jcl_one_lookup, jcl_program};
 
 #[cfg(test)]
 mod tests {
