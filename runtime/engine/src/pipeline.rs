@@ -103,7 +103,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         // A host the JIT cannot serve runs on the interpreter: the outputs are the same.
         if let Ok(compiled) = etr_jit::Jit::new().and_then(|mut jit| jit.compile(&program)) {
             let kernels = etr_jit::JitKernels::new(compiled, &program);
-            engine = format!("jit ({} native parses) + interp {}", kernels.len(), env!("CARGO_PKG_VERSION"));
+            engine = format!("jit ({} native kernels) + interp {}", kernels.len(), env!("CARGO_PKG_VERSION"));
             base = base.with_native_kernels(Arc::new(kernels));
         }
         timings.insert("jit_compile".to_string(), ms(compile_start));
