@@ -84,6 +84,12 @@ impl Database {
         set.set_modules(self).with_durability(Durability::HIGH).to(files);
     }
 
+    /// The text of the importable module whose path is `path` (to render a diagnostic in it).
+    pub fn module_text(&self, path: &str) -> Option<String> {
+        let modules = self.module_set().modules(self);
+        modules.iter().find(|(_, file)| file.path(self) == path).map(|(_, file)| file.text(self).clone())
+    }
+
     /// Adds a spec file (medium durability: it changes between runs, not keystroke by keystroke).
     pub fn add_file(&mut self, path: &str, text: &str) -> SourceFile {
         SourceFile::builder(path.to_string(), text.to_string()).durability(Durability::MEDIUM).new(&*self)

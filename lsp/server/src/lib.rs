@@ -13,6 +13,7 @@ mod to_proto;
 mod workspace;
 
 pub use line_index::LineIndex;
+pub use workspace::workspace_specs;
 
 /// Serves the protocol on stdin/stdout until the client exits. Returns an error only when the
 /// async runtime cannot start.

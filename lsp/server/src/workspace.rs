@@ -48,13 +48,10 @@ impl Workspace {
         }
         self.root = root.clone();
         if let Some(root) = &root {
-            let mut found = Vec::new();
-            scan(root, 0, &mut found);
-            found.sort();
-            for path in found {
+            for (module, path) in workspace_specs(root) {
                 let Ok(text) = std::fs::read_to_string(&path) else { continue };
                 let Some(uri) = Uri::from_file_path(&path) else { continue };
-                let info = self.info_for(&path);
+                let info = FileInfo { path: path.display().to_string(), module, read_only: false };
                 self.add(uri, info, text);
             }
         }
@@ -132,6 +129,25 @@ impl Workspace {
     pub fn take_pending(&mut self) -> Change {
         std::mem::take(&mut self.pending)
     }
+}
+
+/// The specs of a workspace folder with their module names: every `*.etr` file below `root`
+/// (hidden folders, `target` and `node_modules` skipped; at most 8 levels and 2,000 files), named
+/// by its path relative to `root` (`rules/shared.etr` is `use rules.shared`; a path with a segment
+/// that is not a plain name has no module name). The one definition the editor and the command
+/// line (`etr check --workspace`) share, so that they resolve `use` alike.
+pub fn workspace_specs(root: &Path) -> Vec<(Option<String>, PathBuf)> {
+    let mut found = Vec::new();
+    scan(root, 0, &mut found);
+    found.sort();
+    found
+        .into_iter()
+        .map(|path| {
+            let relative = path.strip_prefix(root).ok();
+            let module = relative.and_then(|r| etr_ide::module_name_for(&r.to_string_lossy()));
+            (module, path)
+        })
+        .collect()
 }
 
 fn scan(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {

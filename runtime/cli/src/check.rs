@@ -1,6 +1,6 @@
 //! `etr check`: diagnostics for one or more specs; exit status 1 when any has an error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::specs;
 
-pub fn run(paths: &[PathBuf], as_json: bool) -> Result<ExitCode> {
-    let mut db = specs::database();
+pub fn run(paths: &[PathBuf], as_json: bool, workspace: &Path) -> Result<ExitCode> {
+    let mut db = specs::database(workspace);
     let mut any_error = false;
     let mut report = Vec::new();
     for path in paths {

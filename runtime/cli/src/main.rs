@@ -20,6 +20,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The folder whose specs a spec can `use` by their relative path (`rules/shared.etr` is
+    /// `use rules.shared`), as the editor does with the folder it opened. Used by check, run and
+    /// explain.
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    workspace: std::path::PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -94,16 +99,18 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let workspace = cli.workspace;
     let result = match cli.command {
-        Command::Check { specs, format } => check::run(&specs, format == Format::Json),
+        Command::Check { specs, format } => check::run(&specs, format == Format::Json, &workspace),
         Command::Run { spec, input, out, quiet, threads, as_of, engine } => {
             let engine = match engine {
                 EngineArg::Interp => etr_runtime::pipeline::Engine::Interp,
                 EngineArg::Jit => etr_runtime::pipeline::Engine::Jit,
             };
-            run::run(&spec, &input, &out, &run::RunOptions { quiet, threads, as_of: as_of.as_deref(), engine })
+            let options = run::RunOptions { quiet, threads, as_of: as_of.as_deref(), engine, workspace: &workspace };
+            run::run(&spec, &input, &out, &options)
         }
-        Command::Explain { spec } => explain::run(&spec),
+        Command::Explain { spec } => explain::run(&spec, &workspace),
         Command::Fmt { specs, check, stdout } => {
             let mode = match (check, stdout) {
                 (true, _) => fmt::Mode::Check,

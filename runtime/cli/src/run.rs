@@ -17,11 +17,13 @@ pub struct RunOptions<'a> {
     pub threads: Option<usize>,
     pub as_of: Option<&'a str>,
     pub engine: pipeline::Engine,
+    /// The folder whose specs the spec may `use`.
+    pub workspace: &'a Path,
 }
 
 pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>) -> Result<ExitCode> {
-    let RunOptions { quiet, threads, as_of, engine } = *options;
-    let mut db = specs::database();
+    let RunOptions { quiet, threads, as_of, engine, workspace } = *options;
+    let mut db = specs::database(workspace);
     let spec = specs::load(&mut db, spec_path)?;
     let (program, diagnostics) = specs::compile(&db, spec);
     if !quiet || program.is_none() {
@@ -31,8 +33,16 @@ pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>)
         eprintln!("{}: the spec has errors; nothing was run", spec_path.display());
         return Ok(ExitCode::from(1));
     };
+    // The spec's identity: its text, the stdlib's, and the text of every workspace module it uses.
+    let imported: Vec<String> = etr_sema::resolve(&db, spec)
+        .imports
+        .iter()
+        .filter(|m| !etr_stdlib::MODULES.iter().any(|s| s.path == m.path))
+        .filter_map(|m| db.module_text(&m.path))
+        .collect();
     let mut texts: Vec<&str> = vec![spec.text(&db).as_str()];
     texts.extend(etr_stdlib::MODULES.iter().map(|m| m.text));
+    texts.extend(imported.iter().map(String::as_str));
     let mut config = RunConfig { spec_hash: pipeline::spec_hash(texts), ..RunConfig::default() };
     if let Some(threads) = threads {
         config.threads = threads.max(1);

@@ -1,4 +1,10 @@
-//! Loading specs into the compiler's database: the stdlib modules, then the spec files.
+//! Loading specs into the compiler's database: the stdlib modules and the workspace's specs as
+//! importable modules, then the spec files.
+//!
+//! The workspace is a folder (`--workspace`, by default the current one) whose `*.etr` files a
+//! spec can `use` by their relative path, as the editor does with the folder it opened: both
+//! take the list from `etr_lsp::workspace_specs`, so `etr check` and the editor agree on what
+//! `use rules.shared` means.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -6,10 +12,24 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use etr_sema::{Database, Diagnostic, SourceFile};
 
-/// A database with the stdlib loaded.
-pub fn database() -> Database {
+/// A database with the stdlib and the specs of the `workspace` folder as importable modules. A
+/// workspace file named like a stdlib module (`etr/record.etr`) does not shadow it; unreadable
+/// files are skipped (a `use` of one says the module does not exist).
+pub fn database(workspace: &Path) -> Database {
+    let mut modules: Vec<(String, String, String)> =
+        etr_stdlib::MODULES.iter().map(|m| (m.name.to_string(), m.path.to_string(), m.text.to_string())).collect();
+    for (name, path) in etr_lsp::workspace_specs(workspace) {
+        let Some(name) = name else { continue };
+        if modules.iter().any(|(known, ..)| *known == name) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        // Shown as the user would write it: relative to the current folder when the workspace is.
+        let shown = path.strip_prefix(".").unwrap_or(&path).display().to_string();
+        modules.push((name, shown, text));
+    }
     let mut db = Database::new();
-    db.set_modules(etr_stdlib::MODULES.iter().map(|m| (m.name, m.path, m.text)));
+    db.set_modules(modules.iter().map(|(name, path, text)| (name.as_str(), path.as_str(), text.as_str())));
     db
 }
 
@@ -24,7 +44,7 @@ pub fn source_text(db: &Database, spec: SourceFile, path: &str) -> Option<String
     if spec.path(db) == path {
         return Some(spec.text(db).clone());
     }
-    etr_stdlib::MODULES.iter().find(|m| m.path == path).map(|m| m.text.to_string())
+    db.module_text(path)
 }
 
 /// Compiles a spec: its program when it has no error, and its diagnostics.

@@ -201,3 +201,78 @@ fn fmt_refuses_broken_and_missing_files_by_path_and_still_formats_the_others() {
     assert_eq!(std::fs::read_to_string(&broken).expect("read"), BROKEN_SPEC, "a broken file is untouched");
     assert_eq!(std::fs::read_to_string(&messy).expect("read"), TIDY_SPEC, "the good file is still formatted");
 }
+
+// ---------------------------------------------------------------- workspace modules
+
+const SHARED_MODULE: &str = "use etr.codes\ntable shared_genders: text -> Gender { \"L\" => \"M\", \"P\" => \"F\" }\n";
+const USES_SHARED: &str = r#"contributor X "X" layout 1
+use etr.record
+use etr.codes
+use rules.shared
+source delimited "|" {
+  encoding "utf-8" else reject R0
+  columns { ACCT, SEX } else reject R0
+}
+map to Record {
+  account_no = ACCT
+  gender = shared_genders[SEX] else reject R3
+}
+rule R0 reject "the line is malformed"
+rule R3 reject "the code is unknown"
+"#;
+
+/// A workspace folder with `rules/shared.etr` and `contributors/x.etr`, which uses it.
+fn workspace_with_a_shared_module() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("rules")).expect("rules folder");
+    std::fs::create_dir_all(dir.path().join("contributors")).expect("contributors folder");
+    write_spec(&dir.path().join("rules"), "shared.etr", SHARED_MODULE);
+    write_spec(&dir.path().join("contributors"), "x.etr", USES_SHARED);
+    dir
+}
+
+fn etr_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_etr")).args(args).current_dir(dir).output().expect("etr runs")
+}
+
+#[test]
+fn a_spec_uses_the_workspace_modules_like_the_editor_does() {
+    let ws = workspace_with_a_shared_module();
+    let spec = ws.path().join("contributors/x.etr");
+    // From the workspace folder (the default workspace is the current folder).
+    let out = etr_in(ws.path(), &["check", "contributors/x.etr"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // From elsewhere, the workspace is named.
+    let out = etr(&["check", "--workspace", path_arg(ws.path()), path_arg(&spec)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Without it, the module does not exist.
+    let out = etr(&["check", path_arg(&spec)]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("E205") && stderr.contains("rules.shared"), "{stderr}");
+    // An error inside the module is shown in the module's own text.
+    write_spec(&ws.path().join("rules"), "shared.etr", &SHARED_MODULE.replace("=> \"F\"", "=> \"Q\""));
+    let out = etr_in(ws.path(), &["check", "contributors/x.etr"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("E305") && stderr.contains("rules/shared.etr:2:"), "{stderr}");
+    assert!(stderr.contains("table shared_genders"), "the module's line is quoted: {stderr}");
+}
+
+#[test]
+fn a_run_with_a_workspace_module_records_it_in_the_spec_hash() {
+    let ws = workspace_with_a_shared_module();
+    std::fs::write(ws.path().join("input.psv"), "A1|L\nA2|P\nA3|X\n").expect("input");
+    let spec_hash = |out: &str| {
+        let run = etr_in(ws.path(), &["run", "contributors/x.etr", "input.psv", "--out", out, "--quiet"]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let text = std::fs::read_to_string(ws.path().join(out).join("summary.json")).expect("summary");
+        let summary: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!((summary["accepted"].as_u64(), summary["rejected"].as_u64()), (Some(2), Some(1)));
+        summary["spec_hash"].as_str().expect("a spec hash").to_owned()
+    };
+    let before = spec_hash("out1");
+    // The same table, written differently: the spec's own text is unchanged.
+    write_spec(&ws.path().join("rules"), "shared.etr", &SHARED_MODULE.replace("{ \"L\"", "{\n  \"L\""));
+    assert_ne!(spec_hash("out2"), before, "a change to a used module changes the spec hash");
+}
