@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use arrow::array::ArrayRef;
-use arrow::buffer::BooleanBuffer;
+use arrow::buffer::{BooleanBuffer, MutableBuffer};
+use arrow::util::bit_util;
 use etr_interp::{NativeKernels, RawBatch};
 use etr_ir::{Builtin, ExprKind, FallibleOp, Literal, OnFailure, Program};
 
@@ -81,12 +82,16 @@ impl JitKernels {
     fn run(&self, index: usize, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
         // An error (a batch of another shape) falls back to the interpreter's kernel.
         let output = self.program.eval_binding(index, batch).ok()??;
-        let mut failed = vec![false; batch.len()];
+        // The failed rows are few: set their bits in a zeroed bitmap rather than building a
+        // `bool` per row and packing it.
+        let len = batch.len();
+        let mut bits = MutableBuffer::from_len_zeroed(len.div_ceil(8));
         for row in output.failed {
-            if let Some(slot) = failed.get_mut(row as usize) {
-                *slot = true;
+            let row = row as usize;
+            if row < len {
+                bit_util::set_bit(bits.as_slice_mut(), row);
             }
         }
-        Some((output.values, BooleanBuffer::from(failed)))
+        Some((output.values, BooleanBuffer::new(bits.into(), 0, len)))
     }
 }
