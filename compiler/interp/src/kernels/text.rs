@@ -235,6 +235,10 @@ pub(crate) fn length(input: &StringViewArray) -> Column {
 
 /// `matches`: a regex search.
 pub(crate) fn matches(input: &StringViewArray, regex: &Regex) -> BooleanArray {
+    // A clone shares the compiled regex but has its own pool of search caches, owned by the first
+    // thread that uses it: the worker evaluating this batch then takes its cache directly on
+    // every row, instead of through the shared pool that every other worker also uses.
+    let regex = regex.clone();
     map_bool(input, |s| regex.is_match(s))
 }
 
