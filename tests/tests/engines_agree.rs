@@ -372,6 +372,7 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
     prop_assert_eq!(&by_interp.fatal, &by_jit.fatal, "fatal failures\n{}", spec);
     prop_assert_eq!(&by_interp.key_hashes, &by_jit.key_hashes, "key hashes\n{}", spec);
     prop_assert_eq!(&by_interp.check_stats, &by_jit.check_stats, "check statistics\n{}", spec);
+    prop_assert_eq!(&by_interp.aggregates, &by_jit.aggregates, "aggregates\n{}", spec);
     let keys_interp = interp.eval_keys(&batch).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let keys_jit = jit.eval_keys(&batch).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(keys_interp.key_hashes, keys_jit.key_hashes, "key pass hashes\n{}", spec);
@@ -396,4 +397,59 @@ fn jit_and_interpreter_agree_on_random_specs_and_data() {
     }
     // The generator must mostly produce specs the JIT has work in.
     assert!(native_cases * 2 > cases, "only {native_cases} of {cases} cases had a parse the JIT compiles");
+}
+
+/// An aggregate runs over malformed lines too, and a parse or lookup inside it may share its
+/// native kernel with a mapping binding (the kernel serves every expression that parses or looks
+/// up that column): its failed rows on malformed lines must reach the aggregate's handler as they
+/// do with the interpreter's own kernel.
+#[test]
+fn aggregates_see_the_failures_of_malformed_lines_on_both_engines() {
+    let spec = r#"contributor X "X" layout 1
+use etr.record
+use etr.codes
+source delimited "|" {
+  encoding "utf-8" else reject R0
+  columns { BAL, CAP } else reject R0
+}
+table capacities: text -> Capacity { "P" => "OWN", "J" => "JNT" }
+map to Record {
+  outstanding_balance = parse_money(BAL, ringgit) else null
+  capacity = capacities[CAP] else null
+}
+rule R0 reject "the line is malformed"
+rule F1 warn "few distinct balances" {
+  check count_distinct(parse_money(BAL, ringgit) else RM1) >= 3 on "balances"
+}
+rule F2 warn "few distinct capacities" {
+  check count_distinct(capacities[CAP] else "GUA") >= 3 on "capacities"
+}
+"#;
+    let (program, diagnostics, ..) = etr_tests::compile("aggregates.etr", spec);
+    let program = program.unwrap_or_else(|| panic!("the spec compiles: {diagnostics:?}"));
+    let interp = Interpreter::new(Arc::clone(&program)).expect("prepares");
+    let compiled = etr_jit::Jit::new().and_then(|mut jit| jit.compile(&program)).expect("compiles");
+    let kernels = etr_jit::JitKernels::new(compiled, &program);
+    assert_eq!(kernels.len(), 2, "the parse and the lookup are native");
+    let jit = interp.clone().with_native_kernels(Arc::new(kernels));
+    let dialect = pipeline::dialect_of(&program).expect("dialect");
+    // The last two lines are malformed (one field too many, one too few), with a balance that
+    // does not parse and a capacity that is not in the table.
+    let lines = ["12.50|P", "7.00|J", "oops|X|extra", "zz"];
+    let mut data = Vec::new();
+    let mut ranges = Vec::new();
+    for line in lines {
+        let start = data.len() as u32;
+        data.extend_from_slice(line.as_bytes());
+        ranges.push((start, data.len() as u32));
+        data.push(b'\n');
+    }
+    let chunk = RawChunk::new(Buffer::from_vec(data), &ranges, 1).expect("chunk");
+    let batch = split_chunk(&chunk, &dialect);
+    let by_interp = interp.eval_batch(&batch).expect("interp");
+    let by_jit = jit.eval_batch(&batch).expect("jit");
+    assert_eq!(by_interp.aggregates, by_jit.aggregates);
+    for (a, b) in by_interp.fields.iter().zip(&by_jit.fields) {
+        assert_eq!(a.to_data(), b.to_data());
+    }
 }

@@ -80,8 +80,11 @@ impl NativeKernels for JitKernels {
 impl JitKernels {
     /// Compiled binding `index` over `batch`, as the interpreter's seam wants it.
     fn run(&self, index: usize, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
-        // An error (a batch of another shape) falls back to the interpreter's kernel.
-        let output = self.program.eval_binding(index, batch).ok()??;
+        // An error (a batch of another shape) falls back to the interpreter's kernel. The failed
+        // rows of every line are reported, as the interpreter's own kernel reports them: it
+        // restricts them to the lines its expression is evaluated on (not only well-formed lines
+        // for an aggregate's argument).
+        let output = self.program.eval_binding_on_every_line(index, batch).ok()??;
         // The failed rows are few: set their bits in a zeroed bitmap rather than building a
         // `bool` per row and packing it.
         let len = batch.len();

@@ -236,6 +236,29 @@ impl JitProgram {
     /// Computes binding `index` over `batch`, or `Ok(None)` when it is not compiled (the
     /// interpreter computes it). See [`JitOutput`] for what is computed.
     pub fn eval_binding(&self, index: usize, batch: &RawBatch) -> Result<Option<JitOutput>, JitError> {
+        let well_formed = |row: usize| {
+            batch.field_counts.get(row) == Some(&self.columns) && batch.bad_encoding.get(row) == Some(&false)
+        };
+        self.run_binding(index, batch, well_formed)
+    }
+
+    /// Like [`JitProgram::eval_binding`], but `failed` lists the failed rows of every line,
+    /// malformed ones included: for a caller that applies its own selection of lines (the
+    /// interpreter, which also evaluates aggregate arguments over malformed lines).
+    pub(crate) fn eval_binding_on_every_line(
+        &self,
+        index: usize,
+        batch: &RawBatch,
+    ) -> Result<Option<JitOutput>, JitError> {
+        self.run_binding(index, batch, |_| true)
+    }
+
+    fn run_binding(
+        &self,
+        index: usize,
+        batch: &RawBatch,
+        keep_failed: impl Fn(usize) -> bool,
+    ) -> Result<Option<JitOutput>, JitError> {
         let Some(Some((plan, kernel))) = self.kernels.get(index) else {
             return Ok(None);
         };
@@ -244,11 +267,8 @@ impl JitProgram {
             column: plan.column,
             columns: batch.columns.len(),
         })?;
-        let well_formed = |row: usize| {
-            batch.field_counts.get(row) == Some(&self.columns) && batch.bad_encoding.get(row) == Some(&false)
-        };
         let out = kernel
-            .run(plan, input, well_formed)
+            .run(plan, input, keep_failed)
             .map_err(|kernel::BadView| JitError::InvalidView { binding: index, column: plan.column })?;
         Ok(Some(JitOutput { values: out.values, failed: out.failed }))
     }

@@ -84,10 +84,15 @@ impl Database {
         set.set_modules(self).with_durability(Durability::HIGH).to(files);
     }
 
+    /// The importable module whose path is `path`.
+    pub fn module_file(&self, path: &str) -> Option<SourceFile> {
+        let modules = self.module_set().modules(self);
+        modules.iter().find(|(_, file)| file.path(self) == path).map(|(_, file)| *file)
+    }
+
     /// The text of the importable module whose path is `path` (to render a diagnostic in it).
     pub fn module_text(&self, path: &str) -> Option<String> {
-        let modules = self.module_set().modules(self);
-        modules.iter().find(|(_, file)| file.path(self) == path).map(|(_, file)| file.text(self).clone())
+        self.module_file(path).map(|file| file.text(self).clone())
     }
 
     /// Adds a spec file (medium durability: it changes between runs, not keystroke by keystroke).

@@ -19,6 +19,8 @@ use tower_lsp_server::ls_types::Uri;
 /// opening the editor on a home folder.
 const MAX_SCAN_DEPTH: usize = 8;
 const MAX_SCAN_FILES: usize = 2_000;
+/// The most folder entries (files and folders) looked at in all.
+const MAX_SCAN_ENTRIES: usize = 50_000;
 
 #[derive(Default)]
 pub struct Workspace {
@@ -132,13 +134,15 @@ impl Workspace {
 }
 
 /// The specs of a workspace folder with their module names: every `*.etr` file below `root`
-/// (hidden folders, `target` and `node_modules` skipped; at most 8 levels and 2,000 files), named
-/// by its path relative to `root` (`rules/shared.etr` is `use rules.shared`; a path with a segment
-/// that is not a plain name has no module name). The one definition the editor and the command
-/// line (`etr check --workspace`) share, so that they resolve `use` alike.
+/// (hidden folders, `target` and `node_modules` skipped; at most 8 levels, 2,000 specs and 50,000
+/// folder entries looked at), named by its path relative to `root` (`rules/shared.etr` is
+/// `use rules.shared`; a path with a segment that is not a plain name has no module name). The
+/// one definition the editor and the command line (`etr check --workspace`) share, so that they
+/// resolve `use` alike.
 pub fn workspace_specs(root: &Path) -> Vec<(Option<String>, PathBuf)> {
     let mut found = Vec::new();
-    scan(root, 0, &mut found);
+    let mut budget = MAX_SCAN_ENTRIES;
+    scan(root, 0, &mut found, &mut budget);
     found.sort();
     found
         .into_iter()
@@ -150,12 +154,19 @@ pub fn workspace_specs(root: &Path) -> Vec<(Option<String>, PathBuf)> {
         .collect()
 }
 
-fn scan(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
-    if depth > MAX_SCAN_DEPTH || found.len() >= MAX_SCAN_FILES {
+/// Collects the `*.etr` files below `dir`, in path order (each folder's entries sorted, so the
+/// caps keep the same files whatever order the file system lists them in). `budget` counts the
+/// folder entries looked at: a workspace opened on a home folder or a data folder stops early
+/// instead of walking millions of files.
+fn scan(dir: &Path, depth: usize, found: &mut Vec<PathBuf>, budget: &mut usize) {
+    if depth > MAX_SCAN_DEPTH || found.len() >= MAX_SCAN_FILES || *budget == 0 {
         return;
     }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
+    let mut entries: Vec<std::fs::DirEntry> = entries.flatten().take(*budget).collect();
+    *budget -= entries.len();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -164,7 +175,7 @@ fn scan(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
         }
         let Ok(kind) = entry.file_type() else { continue };
         if kind.is_dir() {
-            scan(&path, depth + 1, found);
+            scan(&path, depth + 1, found, budget);
         } else if kind.is_file() && name.ends_with(".etr") && found.len() < MAX_SCAN_FILES {
             found.push(path);
         }

@@ -9,11 +9,11 @@ use serde_json::json;
 use crate::specs;
 
 pub fn run(paths: &[PathBuf], as_json: bool, workspace: &Path) -> Result<ExitCode> {
-    let mut db = specs::database(workspace);
+    let (mut db, workspace) = specs::database(workspace)?;
     let mut any_error = false;
     let mut report = Vec::new();
     for path in paths {
-        let spec = specs::load(&mut db, path)?;
+        let spec = specs::load(&mut db, &workspace, path)?;
         let (_, diagnostics) = specs::compile(&db, spec);
         any_error |= diagnostics.iter().any(|d| d.is_error());
         if as_json {

@@ -8,8 +8,8 @@ use anyhow::Result;
 use crate::specs;
 
 pub fn run(path: &Path, workspace: &Path) -> Result<ExitCode> {
-    let mut db = specs::database(workspace);
-    let spec = specs::load(&mut db, path)?;
+    let (mut db, workspace) = specs::database(workspace)?;
+    let spec = specs::load(&mut db, &workspace, path)?;
     let (program, diagnostics) = specs::compile(&db, spec);
     specs::print_diagnostics(&db, spec, &diagnostics);
     match program {

@@ -23,8 +23,8 @@ pub struct RunOptions<'a> {
 
 pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>) -> Result<ExitCode> {
     let RunOptions { quiet, threads, as_of, engine, workspace } = *options;
-    let mut db = specs::database(workspace);
-    let spec = specs::load(&mut db, spec_path)?;
+    let (mut db, workspace) = specs::database(workspace)?;
+    let spec = specs::load(&mut db, &workspace, spec_path)?;
     let (program, diagnostics) = specs::compile(&db, spec);
     if !quiet || program.is_none() {
         specs::print_diagnostics(&db, spec, &diagnostics.iter().filter(|d| d.is_error()).cloned().collect::<Vec<_>>());

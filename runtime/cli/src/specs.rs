@@ -6,36 +6,64 @@
 //! take the list from `etr_lsp::workspace_specs`, so `etr check` and the editor agree on what
 //! `use rules.shared` means.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use etr_sema::{Database, Diagnostic, SourceFile};
 
+/// The workspace's specs by their canonical path, with the path the database knows them by: a
+/// spec given on the command line that is one of them is that module's file.
+pub struct WorkspaceFiles {
+    by_canonical_path: HashMap<PathBuf, String>,
+}
+
 /// A database with the stdlib and the specs of the `workspace` folder as importable modules. A
-/// workspace file named like a stdlib module (`etr/record.etr`) does not shadow it; unreadable
-/// files are skipped (a `use` of one says the module does not exist).
-pub fn database(workspace: &Path) -> Database {
+/// workspace file named like a stdlib module (`etr/record.etr`), or that is the stdlib's own
+/// source (`stdlib/etr/record.etr` in this repository), does not shadow it; unreadable files are
+/// skipped (a `use` of one says the module does not exist). Fails when `workspace` is not a
+/// folder.
+pub fn database(workspace: &Path) -> Result<(Database, WorkspaceFiles)> {
+    if !workspace.is_dir() {
+        anyhow::bail!("the workspace {} is not a folder (--workspace)", workspace.display());
+    }
     let mut modules: Vec<(String, String, String)> =
         etr_stdlib::MODULES.iter().map(|m| (m.name.to_string(), m.path.to_string(), m.text.to_string())).collect();
+    let mut by_canonical_path = HashMap::new();
     for (name, path) in etr_lsp::workspace_specs(workspace) {
         let Some(name) = name else { continue };
-        if modules.iter().any(|(known, ..)| *known == name) {
+        // Shown as the user would write it: relative to the current folder when the workspace is.
+        let shown = path.strip_prefix(".").unwrap_or(&path).display().to_string();
+        if modules.iter().any(|(known, known_path, _)| *known == name || *known_path == shown) {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(&path) else { continue };
-        // Shown as the user would write it: relative to the current folder when the workspace is.
-        let shown = path.strip_prefix(".").unwrap_or(&path).display().to_string();
+        if let Ok(canonical) = path.canonicalize() {
+            by_canonical_path.insert(canonical, shown.clone());
+        }
         modules.push((name, shown, text));
     }
     let mut db = Database::new();
     db.set_modules(modules.iter().map(|(name, path, text)| (name.as_str(), path.as_str(), text.as_str())));
-    db
+    Ok((db, WorkspaceFiles { by_canonical_path }))
 }
 
-/// Reads a spec file into the database.
-pub fn load(db: &mut Database, path: &Path) -> Result<SourceFile> {
+/// Reads a spec file into the database. A spec of the workspace is its module's file, so that a
+/// `use` that comes back to it (through another module) finds the spec itself, as in the editor,
+/// not a second copy whose every item would be declared twice.
+pub fn load(db: &mut Database, workspace: &WorkspaceFiles, path: &Path) -> Result<SourceFile> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the spec {}", path.display()))?;
+    let module = path
+        .canonicalize()
+        .ok()
+        .and_then(|canonical| workspace.by_canonical_path.get(&canonical))
+        .and_then(|shown| db.module_file(shown));
+    if let Some(file) = module {
+        // Read a moment ago as a module; the text just read is the newer one.
+        db.set_file_text(file, &text);
+        return Ok(file);
+    }
     Ok(db.add_file(&path.display().to_string(), &text))
 }
 

@@ -250,6 +250,17 @@ fn a_spec_uses_the_workspace_modules_like_the_editor_does() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("E205") && stderr.contains("rules.shared"), "{stderr}");
+    // A module that uses the spec back finds the spec itself, not a second copy of it.
+    let cyclic = format!("use contributors.x\n{SHARED_MODULE}");
+    write_spec(&ws.path().join("rules"), "shared.etr", &cyclic);
+    for spec_arg in ["contributors/x.etr", "./contributors/x.etr"] {
+        let out = etr_in(ws.path(), &["check", spec_arg]);
+        assert!(out.status.success(), "{spec_arg}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // A workspace that is not a folder is an error, not an empty workspace.
+    let out = etr(&["check", "--workspace", "no/such/folder", path_arg(&spec)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/folder"));
     // An error inside the module is shown in the module's own text.
     write_spec(&ws.path().join("rules"), "shared.etr", &SHARED_MODULE.replace("=> \"F\"", "=> \"Q\""));
     let out = etr_in(ws.path(), &["check", "contributors/x.etr"]);

@@ -18,6 +18,7 @@
 
 use std::fs::File;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -49,6 +50,9 @@ pub(crate) struct LaneEncoder {
     rows_in_group: usize,
     group_open: bool,
     row_groups_written: usize,
+    /// Set when the file is dropped unfinished (discarded, or a run failed): the lanes skip the
+    /// batches still queued instead of encoding them for nothing.
+    abandoned: Arc<AtomicBool>,
 }
 
 /// The writing thread's end of one lane.
@@ -92,6 +96,7 @@ impl LaneEncoder {
             rows_in_group: 0,
             group_open: false,
             row_groups_written: 0,
+            abandoned: Arc::new(AtomicBool::new(false)),
         }))
     }
 
@@ -152,7 +157,7 @@ impl LaneEncoder {
             drop(lane.jobs);
             lane.thread.join().map_err(|_| lane_died())?;
         }
-        self.file.close()?;
+        self.file.finish()?;
         Ok(())
     }
 
@@ -173,9 +178,10 @@ impl LaneEncoder {
         for _ in 0..lane_count {
             let (jobs, inbox) = sync_channel(QUEUED_BATCHES);
             let schema = Arc::clone(&self.schema);
+            let abandoned = Arc::clone(&self.abandoned);
             let thread = std::thread::Builder::new()
                 .name("etr-encode".into())
-                .spawn(move || run_lane(&schema, &inbox))
+                .spawn(move || run_lane(&schema, &inbox, &abandoned))
                 .map_err(|e| RuntimeError::Internal(format!("cannot start a Parquet encoder thread: {e}")))?;
             self.lanes.push(Lane { jobs, thread });
         }
@@ -233,9 +239,22 @@ impl LaneEncoder {
     }
 }
 
+impl Drop for LaneEncoder {
+    /// An unfinished file (discarded, or its run failed): the lanes stop encoding and end before
+    /// the file is dropped, so no thread outlives the output it was writing.
+    fn drop(&mut self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+        for lane in std::mem::take(&mut self.lanes) {
+            drop(lane.jobs);
+            // A lane that panicked has nothing more to say here; the run already failed.
+            let _ = lane.thread.join();
+        }
+    }
+}
+
 /// A lane's loop. After a failure it skips the rest of the group's rows and reports the failure
 /// when the group closes, so that errors surface in order on the writing thread.
-fn run_lane(schema: &SchemaRef, inbox: &Receiver<LaneJob>) {
+fn run_lane(schema: &SchemaRef, inbox: &Receiver<LaneJob>, abandoned: &AtomicBool) {
     let mut writers: Vec<(usize, ArrowColumnWriter)> = Vec::new();
     let mut failure: Option<RuntimeError> = None;
     for job in inbox {
@@ -243,6 +262,7 @@ fn run_lane(schema: &SchemaRef, inbox: &Receiver<LaneJob>) {
             LaneJob::Start(new) => writers = new,
             LaneJob::Write { batch, keep } => {
                 if failure.is_none()
+                    && !abandoned.load(Ordering::Relaxed)
                     && let Err(e) = encode_rows(schema, &mut writers, &batch, keep.as_deref())
                 {
                     failure = Some(e);

@@ -61,7 +61,7 @@ pub struct ReaderConfig {
     /// Compute the blake3 hash of the file ([`InputFacts::input_hash`]). A run needs it once, for
     /// its summary; a later pass over the same file only needs to prove it read the same bytes,
     /// which the 128-bit xxh3 fingerprint, always computed, does at several times the speed.
-    /// Default true.
+    /// Default true. `pipeline::run` sets it itself, per pass (only a run's first pass hashes).
     pub content_hash: bool,
 }
 

@@ -213,16 +213,22 @@ fn unfinished_writers_block_the_commit() {
 
 #[test]
 fn discarded_accepted_output_is_absent() {
-    let root = tempfile::tempdir().expect("temp dir");
-    let final_path = root.path().join("run");
-    let out = OutputDir::create(&final_path).expect("staging");
-    let mut accepted = out.accepted_writer(accepted_batch().schema(), &ParquetOptions::default()).expect("writer");
-    accepted.write(&accepted_batch()).expect("write");
-    // The trailer said the file is fatal: nothing is accepted.
-    accepted.discard().expect("discard");
-    out.write_summary(&Summary { fatal: vec!["F2 count".into()], ..Summary::default() }).expect("summary");
-    out.commit().expect("commit");
-    assert_eq!(entries(&final_path), [SUMMARY_FILE]);
+    // Written by the writing thread, then by encoder threads (which must stop, not hang).
+    for encoder_threads in [1, 3] {
+        let root = tempfile::tempdir().expect("temp dir");
+        let final_path = root.path().join("run");
+        let out = OutputDir::create(&final_path).expect("staging");
+        let options = ParquetOptions { encoder_threads, max_row_group_rows: 4, ..ParquetOptions::default() };
+        let mut accepted = out.accepted_writer(accepted_batch().schema(), &options).expect("writer");
+        for _ in 0..5 {
+            accepted.write(&accepted_batch()).expect("write");
+        }
+        // The trailer said the file is fatal: nothing is accepted.
+        accepted.discard().expect("discard");
+        out.write_summary(&Summary { fatal: vec!["F2 count".into()], ..Summary::default() }).expect("summary");
+        out.commit().expect("commit");
+        assert_eq!(entries(&final_path), [SUMMARY_FILE]);
+    }
 }
 
 #[test]
