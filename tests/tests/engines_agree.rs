@@ -336,6 +336,20 @@ fn case() -> impl Strategy<Value = Case> {
         })
 }
 
+/// The batch the runtime's splitter makes of these data lines (numbered from 1) in `dialect`.
+fn split_lines(lines: &[impl AsRef<str>], dialect: &etr_runtime::SourceDialect) -> etr_interp::RawBatch {
+    let mut data = Vec::new();
+    let mut ranges = Vec::new();
+    for line in lines {
+        let start = data.len() as u32;
+        data.extend_from_slice(line.as_ref().as_bytes());
+        ranges.push((start, data.len() as u32));
+        data.push(b'\n');
+    }
+    let chunk = RawChunk::new(Buffer::from_vec(data), &ranges, 1).expect("the ranges lie in the buffer");
+    split_chunk(&chunk, dialect)
+}
+
 fn check_case(case: &Case) -> Result<(), TestCaseError> {
     let spec = case.spec();
     let (program, diagnostics, ..) = etr_tests::compile("random.etr", &spec);
@@ -352,16 +366,7 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
     let jit = interp.clone().with_native_kernels(Arc::new(kernels));
 
     let dialect = pipeline::dialect_of(&program).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let mut data = Vec::new();
-    let mut ranges = Vec::new();
-    for line in &case.lines {
-        let start = data.len() as u32;
-        data.extend_from_slice(line.as_bytes());
-        ranges.push((start, data.len() as u32));
-        data.push(b'\n');
-    }
-    let chunk = RawChunk::new(Buffer::from_vec(data), &ranges, 1).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let batch = split_chunk(&chunk, &dialect);
+    let batch = split_lines(&case.lines, &dialect);
     let by_interp = interp.eval_batch(&batch).map_err(|e| TestCaseError::fail(format!("interp: {e}\n{spec}")))?;
     let by_jit = jit.eval_batch(&batch).map_err(|e| TestCaseError::fail(format!("jit: {e}\n{spec}")))?;
     for (i, (a, b)) in by_interp.fields.iter().zip(&by_jit.fields).enumerate() {
@@ -436,16 +441,7 @@ rule F2 warn "few distinct capacities" {
     // The last two lines are malformed (one field too many, one too few), with a balance that
     // does not parse and a capacity that is not in the table.
     let lines = ["12.50|P", "7.00|J", "oops|X|extra", "zz"];
-    let mut data = Vec::new();
-    let mut ranges = Vec::new();
-    for line in lines {
-        let start = data.len() as u32;
-        data.extend_from_slice(line.as_bytes());
-        ranges.push((start, data.len() as u32));
-        data.push(b'\n');
-    }
-    let chunk = RawChunk::new(Buffer::from_vec(data), &ranges, 1).expect("chunk");
-    let batch = split_chunk(&chunk, &dialect);
+    let batch = split_lines(&lines, &dialect);
     let by_interp = interp.eval_batch(&batch).expect("interp");
     let by_jit = jit.eval_batch(&batch).expect("jit");
     assert_eq!(by_interp.aggregates, by_jit.aggregates);

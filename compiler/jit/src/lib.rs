@@ -210,11 +210,7 @@ fn describe(program: &Program, index: usize, plan: &KernelPlan) -> String {
             None => "else null".to_owned(),
         },
     };
-    let computes = match &plan.parser {
-        plan::Parser::Lookup(lookup) => format!("{}[column {column}]", lookup.name),
-        parser => format!("{}(column {column})", parser.describe()),
-    };
-    format!("binding {index} -> {target}: {computes} {handler}")
+    format!("binding {index} -> {target}: {} {handler}", plan.parser.describe(column))
 }
 
 impl JitProgram {

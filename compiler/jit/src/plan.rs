@@ -90,16 +90,18 @@ impl Parser {
         }
     }
 
-    /// The parse as the DSL writes it, for comments and the CLIF text header.
-    pub(crate) fn describe(&self) -> String {
-        match self {
+    /// What the kernel computes from the column named `column`, for the CLIF text header:
+    /// `parse_date("%d/%m/%Y")(column DOB)`, `states[column STATE]`.
+    pub(crate) fn describe(&self, column: &str) -> String {
+        let parse = match self {
             Parser::Int => "parse_int".to_owned(),
             Parser::Money(MoneyUnit::Ringgit) => "parse_money(ringgit)".to_owned(),
             Parser::Money(MoneyUnit::Sen) => "parse_money(sen)".to_owned(),
             Parser::Date(layout) => format!("parse_date({:?})", layout.pattern),
             Parser::Month(layout) => format!("parse_month({:?})", layout.pattern),
-            Parser::Lookup(lookup) => format!("lookup {}", lookup.name),
-        }
+            Parser::Lookup(lookup) => return format!("{}[column {column}]", lookup.name),
+        };
+        format!("{parse}(column {column})")
     }
 }
 

@@ -67,7 +67,7 @@ pub fn load(db: &mut Database, workspace: &WorkspaceFiles, path: &Path) -> Resul
     Ok(db.add_file(&path.display().to_string(), &text))
 }
 
-/// The text of a file known to the database (a spec or a stdlib module), for rendering.
+/// The text of a file known to the database (the spec, a stdlib or a workspace module), for rendering.
 pub fn source_text(db: &Database, spec: SourceFile, path: &str) -> Option<String> {
     if spec.path(db) == path {
         return Some(spec.text(db).clone());

@@ -47,8 +47,8 @@ pub(crate) struct LaneEncoder {
     lanes: Vec<Lane>,
     /// For each column, the lane that encodes it.
     lane_of_column: Vec<usize>,
+    /// Rows sent to the open row group; 0 when none is open (a group opens with its first rows).
     rows_in_group: usize,
-    group_open: bool,
     row_groups_written: usize,
     /// Set when the file is dropped unfinished (discarded, or a run failed): the lanes skip the
     /// batches still queued instead of encoding them for nothing.
@@ -71,9 +71,9 @@ enum LaneJob {
 }
 
 impl LaneEncoder {
-    /// Takes over `writer`, which must not have been written to. Returns `None` when the schema
-    /// has nested columns (one Arrow column to several Parquet leaves): those stay with
-    /// `ArrowWriter`, as do writers asked for fewer than two lanes.
+    /// Takes over `writer`, which must not have been written to. Gives the writer back (`Err`)
+    /// when the schema has nested columns (one Arrow column to several Parquet leaves): those stay
+    /// with `ArrowWriter`, as do writers asked for fewer than two lanes.
     pub(crate) fn try_new(
         writer: ArrowWriter<File>,
         schema: SchemaRef,
@@ -94,7 +94,6 @@ impl LaneEncoder {
             lanes: Vec::new(),
             lane_of_column: Vec::new(),
             rows_in_group: 0,
-            group_open: false,
             row_groups_written: 0,
             abandoned: Arc::new(AtomicBool::new(false)),
         }))
@@ -150,7 +149,7 @@ impl LaneEncoder {
 
     /// Ends the last row group, writes the footer and closes the file.
     pub(crate) fn finish(mut self) -> Result<()> {
-        if self.group_open {
+        if self.rows_in_group > 0 {
             self.close_group()?;
         }
         for lane in std::mem::take(&mut self.lanes) {
@@ -188,8 +187,9 @@ impl LaneEncoder {
         Ok(())
     }
 
+    /// Sends rows (at least one kept) to every lane, opening a row group first when none is open.
     fn send_rows(&mut self, batch: RecordBatch, keep: Option<BooleanArray>) -> Result<()> {
-        if !self.group_open {
+        if self.rows_in_group == 0 {
             let mut per_lane: Vec<Vec<(usize, ArrowColumnWriter)>> =
                 (0..self.lanes.len()).map(|_| Vec::new()).collect();
             let writers = self.factory.create_column_writers(self.row_groups_written)?;
@@ -199,7 +199,6 @@ impl LaneEncoder {
             for (lane, writers) in per_lane.into_iter().enumerate() {
                 self.send(lane, LaneJob::Start(writers))?;
             }
-            self.group_open = true;
         }
         // Planned once for every column of the batch (which rows, as runs or indices).
         let keep = keep.map(|mask| Arc::new(FilterBuilder::new(&mask).optimize().build()));
@@ -230,7 +229,6 @@ impl LaneEncoder {
         row_group.close()?;
         self.row_groups_written += 1;
         self.rows_in_group = 0;
-        self.group_open = false;
         Ok(())
     }
 
@@ -303,18 +301,10 @@ fn encode_rows(
     Ok(())
 }
 
-/// The length of the prefix of `mask` that holds exactly `kept` true values (the smallest such).
+/// The length of the prefix of `mask` that holds exactly `kept` (at least 1) true values (the
+/// smallest such).
 fn split_after_kept(mask: &BooleanArray, kept: usize) -> usize {
-    let mut seen = 0;
-    for (i, value) in mask.values().iter().enumerate() {
-        if value {
-            seen += 1;
-            if seen == kept {
-                return i + 1;
-            }
-        }
-    }
-    mask.len()
+    mask.values().set_indices().nth(kept.saturating_sub(1)).map_or(mask.len(), |last| last + 1)
 }
 
 /// How much encoding work a column is likely to be: its bytes, plus a fixed cost per column.

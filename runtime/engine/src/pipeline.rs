@@ -119,11 +119,14 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let passes: u8 = 1 + u8::from(aggregates_pass) + u8::from(keys_pass);
     let mut pass: u8 = 0;
 
-    // The blake3 hash of the file, from the first pass (for the summary).
-    let mut content_hash: Option<String> = None;
-    // The first pass's fingerprint: every later pass must read the same bytes.
+    // The first pass's fingerprint, which every later pass must match (the same bytes), and the
+    // blake3 hash only the first pass computes (for the summary).
     let mut first_fingerprint: Option<u128> = None;
-    let mut same_input = |fingerprint: u128| -> Result<()> {
+    let mut content_hash: Option<String> = None;
+    let mut same_input = |fingerprint: u128, input_hash: Option<&str>| -> Result<()> {
+        if content_hash.is_none() {
+            content_hash = input_hash.map(str::to_owned);
+        }
         match first_fingerprint {
             None => first_fingerprint = Some(fingerprint),
             Some(first) if first != fingerprint => {
@@ -146,8 +149,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             stream(input, &dialect, config, Sweep { pass, passes, columns: None }, &evaluate, |_, _, result| {
                 aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))
             })?;
-        same_input(facts.fingerprint)?;
-        content_hash = content_hash.or(facts.input_hash);
+        same_input(facts.fingerprint, facts.input_hash.as_deref())?;
         interpreter = Arc::new(interpreter.with_file_aggregates(&aggregates));
         timings.insert(format!("pass{pass}"), ms(pass_start));
     }
@@ -171,8 +173,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             &evaluate,
             |_, batch, keys| index.add(batch, &keys),
         )?;
-        same_input(facts.fingerprint)?;
-        content_hash = content_hash.or(facts.input_hash);
+        same_input(facts.fingerprint, facts.input_hash.as_deref())?;
         memory.insert("key_index".to_string(), index.allocated_bytes());
         // The index is dropped here, before the writing pass: its peak and the writers' never add up.
         let candidates = index.into_candidate_lines();
@@ -180,7 +181,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         let resolve_start = Instant::now();
         let resolved = resolve_candidates(input, &dialect, &config.reader, &interpreter, &candidates)?;
         if let Some(fingerprint) = resolved.fingerprint {
-            same_input(fingerprint)?;
+            same_input(fingerprint, None)?;
         }
         duplicates = resolved.duplicates;
         timings.insert(format!("pass{pass}_candidates"), ms(resolve_start));
@@ -248,8 +249,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         )?
     };
     timings.insert(format!("pass{passes}"), ms(pass_start));
-    same_input(facts.fingerprint)?;
-    content_hash = content_hash.or(facts.input_hash);
+    same_input(facts.fingerprint, facts.input_hash.as_deref())?;
     let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
     let verdict = FileVerdict::new(&program, interpreter.file_check_outcomes(&aggregates, &lines), row_fatal);
     let outcomes = &verdict.outcomes;

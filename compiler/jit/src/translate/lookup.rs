@@ -38,17 +38,14 @@ impl FunctionTranslator<'_> {
 
         // Short texts: the canonical view (padding zeroed), compared whole.
         b.switch_to_block(short);
-        let (low, high) = self.canonical_short_view(low, high, len);
+        let (short_low, short_high) = self.canonical_short_view(low, high, len);
         for &(key_low, key_high, value) in &lookup.short {
             let b = &mut self.b;
             let next = b.create_block();
-            let low_eq = b.ins().icmp_imm_u(IntCC::Equal, low, key_low as i64);
-            let high_eq = b.ins().icmp_imm_u(IntCC::Equal, high, key_high as i64);
+            let low_eq = b.ins().icmp_imm_u(IntCC::Equal, short_low, key_low as i64);
+            let high_eq = b.ins().icmp_imm_u(IntCC::Equal, short_high, key_high as i64);
             let eq = b.ins().band(low_eq, high_eq);
-            let one = b.ins().iconst(I8, 1);
-            let value = b.ins().iconst(I64, value);
-            b.ins().brif(eq, merge, &[one.into(), value.into()], next, &[]);
-            b.switch_to_block(next);
+            self.found_if(eq, value, merge, next);
         }
         self.b.ins().jump(not_found, &[]);
 
@@ -57,8 +54,6 @@ impl FunctionTranslator<'_> {
         if lookup.long.is_empty() {
             self.b.ins().jump(not_found, &[]);
         } else {
-            let low = self.b.ins().load(I64, input(), view, 0);
-            let len = self.b.ins().band_imm_u(low, 0xffff_ffff);
             let ptr = self.translate_column(view, len, bad_view);
             for &(key_low, key_middle, key_tail, value) in &lookup.long {
                 let b = &mut self.b;
@@ -75,10 +70,7 @@ impl FunctionTranslator<'_> {
                 let middle_eq = b.ins().icmp_imm_u(IntCC::Equal, middle, key_middle as i64);
                 let tail_eq = b.ins().icmp_imm_u(IntCC::Equal, tail, key_tail as i64);
                 let eq = b.ins().band(middle_eq, tail_eq);
-                let one = b.ins().iconst(I8, 1);
-                let value = b.ins().iconst(I64, value);
-                b.ins().brif(eq, merge, &[one.into(), value.into()], next, &[]);
-                b.switch_to_block(next);
+                self.found_if(eq, value, merge, next);
             }
             self.b.ins().jump(not_found, &[]);
         }
@@ -91,6 +83,15 @@ impl FunctionTranslator<'_> {
 
         b.switch_to_block(merge);
         (found_out, value_out)
+    }
+
+    /// Jumps to `merge(1, value)` when `eq`, else to `next`, which becomes the current block.
+    fn found_if(&mut self, eq: Value, value: i64, merge: Block, next: Block) {
+        let b = &mut self.b;
+        let one = b.ins().iconst(I8, 1);
+        let value = b.ins().iconst(I64, value);
+        b.ins().brif(eq, merge, &[one.into(), value.into()], next, &[]);
+        b.switch_to_block(next);
     }
 
     /// The words of a short text's view with the bytes past its length zeroed: `low` keeps its
