@@ -28,8 +28,10 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
+use parquet::column::writer::ColumnCloseResult;
 use parquet::file::writer::SerializedFileWriter;
 
+use crate::chunks::{ChunkEncoder, ChunkPages};
 use crate::error::{Result, RuntimeError};
 
 /// Batches a lane may have waiting before the writing thread blocks.
@@ -43,6 +45,8 @@ pub(crate) struct LaneEncoder {
     schema: SchemaRef,
     lane_count: usize,
     max_row_group_rows: usize,
+    /// Whether columns of the types [`ChunkEncoder`] knows are encoded by it.
+    typed: bool,
     /// Started on the first batch, when the columns' sizes are known.
     lanes: Vec<Lane>,
     /// For each column, the lane that encodes it.
@@ -63,25 +67,40 @@ struct Lane {
 
 enum LaneJob {
     /// Encoders for a new row group, with their column indices.
-    Start(Vec<(usize, ArrowColumnWriter)>),
+    Start(Vec<(usize, ColumnEncoder)>),
     /// Rows to encode: the batch's rows where `keep` is true (all of them without a mask).
     Write { batch: RecordBatch, keep: Option<Arc<FilterPredicate>> },
     /// End the row group: send back the encoded chunks with their column indices.
-    Close(SyncSender<Result<Vec<(usize, ArrowColumnChunk)>>>),
+    Close(SyncSender<Result<Vec<(usize, EncodedChunk)>>>),
+}
+
+/// Who encodes one column chunk.
+enum ColumnEncoder {
+    Arrow(Box<ArrowColumnWriter>),
+    Typed(Box<ChunkEncoder>),
+}
+
+/// An encoded column chunk, ready to be appended to its row group.
+enum EncodedChunk {
+    Arrow(Box<ArrowColumnChunk>),
+    Typed(ChunkPages, Box<ColumnCloseResult>),
 }
 
 impl LaneEncoder {
-    /// Takes over `writer`, which must not have been written to. Gives the writer back (`Err`)
-    /// when the schema has nested columns (one Arrow column to several Parquet leaves): those stay
-    /// with `ArrowWriter`, as do writers asked for fewer than two lanes.
+    /// Takes over `writer`, which must not have been written to. With `typed`, the columns of
+    /// the types [`ChunkEncoder`] knows are encoded by it, on one lane at least. Gives the writer
+    /// back (`Err`) when the schema has nested columns (one Arrow column to several Parquet
+    /// leaves): those stay with `ArrowWriter`, as do writers asked for fewer than two lanes
+    /// without `typed`.
     pub(crate) fn try_new(
         writer: ArrowWriter<File>,
         schema: SchemaRef,
         lane_count: usize,
         max_row_group_rows: usize,
+        typed: bool,
     ) -> Result<std::result::Result<LaneEncoder, ArrowWriter<File>>> {
         let flat = schema.fields().iter().all(|f| !f.data_type().is_nested());
-        if !flat || lane_count < 2 || max_row_group_rows == 0 {
+        if !flat || (lane_count < 2 && !typed) || max_row_group_rows == 0 {
             return Ok(Err(writer));
         }
         let (file, factory) = writer.into_serialized_writer()?;
@@ -89,8 +108,9 @@ impl LaneEncoder {
             file,
             factory,
             schema,
-            lane_count,
+            lane_count: lane_count.max(1),
             max_row_group_rows,
+            typed,
             lanes: Vec::new(),
             lane_of_column: Vec::new(),
             rows_in_group: 0,
@@ -190,11 +210,20 @@ impl LaneEncoder {
     /// Sends rows (at least one kept) to every lane, opening a row group first when none is open.
     fn send_rows(&mut self, batch: RecordBatch, keep: Option<BooleanArray>) -> Result<()> {
         if self.rows_in_group == 0 {
-            let mut per_lane: Vec<Vec<(usize, ArrowColumnWriter)>> =
-                (0..self.lanes.len()).map(|_| Vec::new()).collect();
+            let mut per_lane: Vec<Vec<(usize, ColumnEncoder)>> = (0..self.lanes.len()).map(|_| Vec::new()).collect();
             let writers = self.factory.create_column_writers(self.row_groups_written)?;
+            let descriptors = self.file.schema_descr();
+            let props = self.file.properties();
             for (column, writer) in writers.into_iter().enumerate() {
-                per_lane[self.lane_of_column[column]].push((column, writer));
+                let typed = self.typed.then(|| {
+                    let data_type = self.schema.field(column).data_type();
+                    ChunkEncoder::for_column(data_type, descriptors.column(column), props)
+                });
+                let encoder = match typed.flatten() {
+                    Some(typed) => ColumnEncoder::Typed(Box::new(typed)),
+                    None => ColumnEncoder::Arrow(Box::new(writer)),
+                };
+                per_lane[self.lane_of_column[column]].push((column, encoder));
             }
             for (lane, writers) in per_lane.into_iter().enumerate() {
                 self.send(lane, LaneJob::Start(writers))?;
@@ -215,7 +244,7 @@ impl LaneEncoder {
             self.send(lane, LaneJob::Close(reply))?;
             replies.push(answer);
         }
-        let mut chunks: Vec<Option<ArrowColumnChunk>> = (0..self.schema.fields().len()).map(|_| None).collect();
+        let mut chunks: Vec<Option<EncodedChunk>> = (0..self.schema.fields().len()).map(|_| None).collect();
         for answer in replies {
             for (column, chunk) in answer.recv().map_err(|_| lane_died())?? {
                 chunks[column] = Some(chunk);
@@ -223,8 +252,10 @@ impl LaneEncoder {
         }
         let mut row_group = self.file.next_row_group()?;
         for chunk in chunks {
-            let chunk = chunk.ok_or_else(|| RuntimeError::Internal("an encoder lane lost a column".into()))?;
-            chunk.append_to_row_group(&mut row_group)?;
+            match chunk.ok_or_else(|| RuntimeError::Internal("an encoder lane lost a column".into()))? {
+                EncodedChunk::Arrow(chunk) => chunk.append_to_row_group(&mut row_group)?,
+                EncodedChunk::Typed(bytes, close) => row_group.append_column(&bytes, *close)?,
+            }
         }
         row_group.close()?;
         self.row_groups_written += 1;
@@ -253,7 +284,7 @@ impl Drop for LaneEncoder {
 /// A lane's loop. After a failure it skips the rest of the group's rows and reports the failure
 /// when the group closes, so that errors surface in order on the writing thread.
 fn run_lane(schema: &SchemaRef, inbox: &Receiver<LaneJob>, abandoned: &AtomicBool) {
-    let mut writers: Vec<(usize, ArrowColumnWriter)> = Vec::new();
+    let mut writers: Vec<(usize, ColumnEncoder)> = Vec::new();
     let mut failure: Option<RuntimeError> = None;
     for job in inbox {
         match job {
@@ -271,7 +302,16 @@ fn run_lane(schema: &SchemaRef, inbox: &Receiver<LaneJob>, abandoned: &AtomicBoo
                     Some(e) => Err(e),
                     None => std::mem::take(&mut writers)
                         .into_iter()
-                        .map(|(column, writer)| Ok((column, writer.close()?)))
+                        .map(|(column, writer)| {
+                            let chunk = match writer {
+                                ColumnEncoder::Arrow(writer) => EncodedChunk::Arrow(Box::new(writer.close()?)),
+                                ColumnEncoder::Typed(encoder) => {
+                                    let (bytes, close) = encoder.close()?;
+                                    EncodedChunk::Typed(bytes, Box::new(close))
+                                }
+                            };
+                            Ok((column, chunk))
+                        })
                         .collect(),
                 };
                 writers.clear();
@@ -284,18 +324,25 @@ fn run_lane(schema: &SchemaRef, inbox: &Receiver<LaneJob>, abandoned: &AtomicBoo
 
 fn encode_rows(
     schema: &SchemaRef,
-    writers: &mut [(usize, ArrowColumnWriter)],
+    writers: &mut [(usize, ColumnEncoder)],
     batch: &RecordBatch,
     keep: Option<&FilterPredicate>,
 ) -> Result<()> {
     for (column, writer) in writers {
         let array = batch.column(*column);
-        let array: ArrayRef = match keep {
-            Some(rows) => rows.filter(array.as_ref())?,
-            None => Arc::clone(array),
-        };
-        for leaf in compute_leaves(schema.field(*column), &array)? {
-            writer.write(&leaf)?;
+        match writer {
+            ColumnEncoder::Typed(encoder) => {
+                encoder.write(array.as_ref(), keep)?;
+            }
+            ColumnEncoder::Arrow(writer) => {
+                let array: ArrayRef = match keep {
+                    Some(keep) => keep.filter(array.as_ref())?,
+                    None => Arc::clone(array),
+                };
+                for leaf in compute_leaves(schema.field(*column), &array)? {
+                    writer.write(&leaf)?;
+                }
+            }
         }
     }
     Ok(())

@@ -11,6 +11,7 @@
 //!
 //! The pipeline that ties them to the evaluators lives in its own module.
 
+mod chunks;
 pub mod dialect;
 mod encode;
 pub mod error;

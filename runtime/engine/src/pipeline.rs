@@ -193,7 +193,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let options = parquet_options(&program);
     // The accepted records are most of the output: their columns are encoded on as many threads
     // as evaluate (the writing thread alone could not keep up; see crate::encode).
-    let accepted_options = ParquetOptions { encoder_threads: config.threads, ..options.clone() };
+    let accepted_options = ParquetOptions { encoder_threads: config.threads, typed_encoders: true, ..options.clone() };
     let mut accepted_sink = output.accepted_writer(interpreter.output_schema(), &accepted_options)?;
     let mut rejects_sink = output.rejects_writer(&options)?;
     let feedback_path = output.staging_path().join(FEEDBACK_FILE);

@@ -326,6 +326,27 @@ fn written_bytes(batches: &[(RecordBatch, Vec<bool>)], options: &ParquetOptions)
     (std::fs::read(path).expect("accepted file"), lines)
 }
 
+/// Batches of the given sizes made by `make` (first line, rows, seed), each with a keep mask
+/// that drops one row in `keep_one_in` (none when 1).
+fn masked_batches(
+    sizes: &[usize],
+    seed: u64,
+    keep_one_in: u64,
+    make: fn(u64, usize, u64) -> RecordBatch,
+) -> Vec<(RecordBatch, Vec<bool>)> {
+    let mut first_line = 1;
+    sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &rows)| {
+            let batch = make(first_line, rows, seed + i as u64);
+            first_line += rows as u64;
+            let keep = (0..rows).map(|r| (r as u64 * 7 + seed) % keep_one_in != 1).collect();
+            (batch, keep)
+        })
+        .collect()
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
 
@@ -339,17 +360,7 @@ proptest::proptest! {
         threads in 2usize..5,
         seed in 0u64..1000,
     ) {
-        let mut first_line = 1;
-        let batches: Vec<(RecordBatch, Vec<bool>)> = sizes
-            .iter()
-            .enumerate()
-            .map(|(i, &rows)| {
-                let batch = mixed_batch(first_line, rows, seed + i as u64);
-                first_line += rows as u64;
-                let keep = (0..rows).map(|r| (r as u64 * 7 + seed) % keep_one_in != 1).collect();
-                (batch, keep)
-            })
-            .collect();
+        let batches = masked_batches(&sizes, seed, keep_one_in, mixed_batch);
         let options = ParquetOptions {
             dictionary_columns: vec!["action_code".into()],
             no_statistics_columns: vec!["subject_name".into()],
@@ -368,5 +379,189 @@ proptest::proptest! {
             })
             .collect();
         proptest::prop_assert_eq!(rows, expected);
+    }
+}
+
+/// A batch for the typed encoders: every column kind they write, with what makes encoders go
+/// wrong: extreme integers (deltas that wrap), all-null stretches, short texts with a few values
+/// and texts that turn long part-way (the short-text dictionary gives up), codes over two
+/// different dictionaries, and a required column.
+fn typed_batch(first_line: u64, rows: usize, seed: u64) -> RecordBatch {
+    use arrow::array::{Date32Array, DictionaryArray, Int32Array, StringViewArray, UInt32Array};
+    use arrow::datatypes::UInt32Type;
+    let pick = |row: usize, salt: u64| {
+        let x = seed.wrapping_add(row as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ salt.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        (x ^ (x >> 29)).wrapping_mul(0x94D0_49BB_1331_11EB) >> 7
+    };
+    let extreme_i64 = |r: usize| match pick(r, 11) % 9 {
+        0 => i64::MIN,
+        1 => i64::MAX,
+        2 => -1,
+        _ => (pick(r, 12) % 2_000_000) as i64 - 1_000_000,
+    };
+    let extreme_i32 = |r: usize| match pick(r, 13) % 9 {
+        0 => i32::MIN,
+        1 => i32::MAX,
+        _ => 18_000 + (pick(r, 14) % 400) as i32,
+    };
+    // Batches with an even seed use one dictionary, the others a reordered one with an extra member.
+    let codes = if seed.is_multiple_of(2) {
+        StringArray::from(vec!["ACTIVE", "CLOSED", "WRITTEN_OFF", "X"])
+    } else {
+        StringArray::from(vec!["X", "NPL", "ACTIVE", "CLOSED", "WRITTEN_OFF"])
+    };
+    let members = codes.len() as u64;
+    let keys =
+        UInt32Array::from_iter((0..rows).map(|r| (pick(r, 1) % 10 > 1).then_some((pick(r, 2) % members) as u32)));
+    let null_run = |r: usize| (seed % 5 == 3) || pick(r, 15) % 7 == 0;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("line_no", DataType::UInt64, false),
+        Field::new("account_status", DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)), true),
+        Field::new("product_type", DataType::Utf8View, true),
+        Field::new("postcode", DataType::Utf8View, true),
+        Field::new("subject_name", DataType::Utf8View, true),
+        Field::new("balance", DataType::Int64, true),
+        Field::new("tenure", DataType::Int32, true),
+        Field::new("open_date", DataType::Date32, true),
+        Field::new("never", DataType::Int64, true),
+        // A type the typed encoders leave to `ArrowColumnWriter`, in the same row groups.
+        Field::new("ratio", DataType::Float64, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt64Array::from_iter_values((0..rows as u64).map(|r| first_line + r))),
+        Arc::new(DictionaryArray::<UInt32Type>::try_new(keys, Arc::new(codes)).expect("dictionary")),
+        Arc::new(StringViewArray::from_iter((0..rows).map(|r| {
+            (pick(r, 3) % 10 > 0)
+                .then(|| ["POSTPAID", "BNPL", "HP", "", "LEASE"][(pick(r, 4) % 5) as usize].to_string())
+        }))),
+        // Short texts, a long one now and then in some batches: the dictionary gives up there.
+        Arc::new(StringViewArray::from_iter((0..rows).map(|r| {
+            (!null_run(r)).then(|| {
+                if seed % 3 == 2 && pick(r, 5) % 50 == 0 {
+                    format!("A LONG POSTCODE TEXT {r}")
+                } else {
+                    format!("{:05}", pick(r, 6) % 300)
+                }
+            })
+        }))),
+        Arc::new(StringViewArray::from_iter(
+            (0..rows).map(|r| (pick(r, 7) % 9 > 0).then(|| format!("SUBJECT NAME NUMBER {}", pick(r, 8) % 100_000))),
+        )),
+        Arc::new(Int64Array::from_iter((0..rows).map(|r| (pick(r, 9) % 6 > 0).then(|| extreme_i64(r))))),
+        Arc::new(Int32Array::from_iter((0..rows).map(|r| (!null_run(r)).then(|| extreme_i32(r))))),
+        Arc::new(Date32Array::from_iter((0..rows).map(|r| (pick(r, 10) % 4 > 0).then(|| 18_000 + (r as i32 % 300))))),
+        Arc::new(Int64Array::from(vec![None::<i64>; rows])),
+        Arc::new(arrow::array::Float64Array::from_iter(
+            (0..rows).map(|r| (pick(r, 16) % 5 > 0).then(|| r as f64 / 7.0)),
+        )),
+    ];
+    RecordBatch::try_new(schema, columns).expect("valid batch")
+}
+
+/// The file's rows as plain arrays (codes as text), whatever dictionaries the writer chose, with
+/// each row group's statistics per column: (null count, min bytes, max bytes).
+type Statistic = (Option<u64>, Option<Vec<u8>>, Option<Vec<u8>>);
+fn decoded(bytes: &[u8]) -> (Vec<ArrayRef>, Vec<Vec<Statistic>>) {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes)).expect("footer");
+    let statistics = reader
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|group| {
+            group
+                .columns()
+                .iter()
+                .map(|c| match c.statistics() {
+                    None => (None, None, None),
+                    Some(s) => (
+                        s.null_count_opt(),
+                        s.min_bytes_opt().map(<[u8]>::to_vec),
+                        s.max_bytes_opt().map(<[u8]>::to_vec),
+                    ),
+                })
+                .collect()
+        })
+        .collect();
+    let batches: Vec<RecordBatch> = reader.build().expect("reader").collect::<Result<_, _>>().expect("batches");
+    (plain_columns(&batches), statistics)
+}
+
+/// The batches' columns, each concatenated, codes cast to text (two writers may number a
+/// dictionary differently).
+fn plain_columns(batches: &[RecordBatch]) -> Vec<ArrayRef> {
+    let Some(first) = batches.first() else { return Vec::new() };
+    (0..first.num_columns())
+        .map(|c| {
+            let parts: Vec<ArrayRef> = batches
+                .iter()
+                .map(|b| match b.column(c).data_type() {
+                    DataType::Dictionary(_, _) => arrow::compute::cast(b.column(c), &DataType::Utf8).expect("cast"),
+                    _ => Arc::clone(b.column(c)),
+                })
+                .collect();
+            let parts: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+            arrow::compute::concat(&parts).expect("concat")
+        })
+        .collect()
+}
+
+/// The rows of the middle third of the file, read through its offset index (pages outside the
+/// selection are skipped by their recorded locations), codes as text.
+fn middle_third(bytes: &[u8]) -> Vec<ArrayRef> {
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, RowSelection, RowSelector};
+    let options =
+        ArrowReaderOptions::new().with_offset_index_policy(parquet::file::metadata::PageIndexPolicy::Required);
+    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes::Bytes::copy_from_slice(bytes), options)
+        .expect("footer");
+    assert!(builder.metadata().offset_index().is_some(), "the file has an offset index");
+    let rows = builder.metadata().file_metadata().num_rows() as usize;
+    let selection = RowSelection::from(vec![
+        RowSelector::skip(rows / 3),
+        RowSelector::select(rows / 3),
+        RowSelector::skip(rows - 2 * (rows / 3)),
+    ]);
+    let batches: Vec<RecordBatch> =
+        builder.with_row_selection(selection).build().expect("reader").collect::<Result<_, _>>().expect("batches");
+    plain_columns(&batches)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// etr's own column-chunk encoders write the values `ArrowWriter` writes, with the same
+    /// chunk statistics, and the same bytes on any number of encoder threads.
+    #[test]
+    fn typed_encoders_write_what_arrow_writer_writes(
+        sizes in proptest::collection::vec(1usize..3000, 1..7),
+        keep_one_in in 1u64..6,
+        row_group in 1usize..9000,
+        threads in 1usize..4,
+        seed in 0u64..1000,
+    ) {
+        let batches = masked_batches(&sizes, seed, keep_one_in, typed_batch);
+        proptest::prop_assume!(batches.iter().any(|(_, keep)| keep.contains(&true)));
+        let options = ParquetOptions {
+            no_statistics_columns: vec!["subject_name".into()],
+            max_row_group_rows: row_group,
+            ..ParquetOptions::default()
+        };
+        let (arrow_file, _) = written_bytes(&batches, &options);
+        let typed = ParquetOptions { typed_encoders: true, encoder_threads: threads, ..options.clone() };
+        let (typed_file, _) = written_bytes(&batches, &typed);
+        let (one_lane, _) = written_bytes(&batches, &ParquetOptions { encoder_threads: 1, ..typed.clone() });
+        proptest::prop_assert!(typed_file == one_lane, "the typed file depends on the thread count");
+        proptest::prop_assert!(typed_file != arrow_file, "the typed encoders were not used");
+        let (expected, expected_statistics) = decoded(&arrow_file);
+        let (actual, actual_statistics) = decoded(&typed_file);
+        for (column, (e, a)) in expected.iter().zip(&actual).enumerate() {
+            proptest::prop_assert_eq!(e.as_ref(), a.as_ref(), "column {}", column);
+        }
+        proptest::prop_assert_eq!(expected_statistics, actual_statistics);
+        let (expected, actual) = (middle_third(&arrow_file), middle_third(&typed_file));
+        proptest::prop_assert_eq!(expected.len(), actual.len());
+        for (column, (e, a)) in expected.iter().zip(&actual).enumerate() {
+            proptest::prop_assert_eq!(e.as_ref(), a.as_ref(), "column {} of the middle third", column);
+        }
     }
 }
