@@ -43,7 +43,7 @@ rule D2 reject "a flagged account occurs more than once among the flagged lines"
 }
 "#;
 
-/// One data line: its four fields, or a malformed line of three.
+/// One data line: its four fields, or a malformed line of three, or a blank line.
 #[derive(Debug, Clone)]
 struct Line {
     acct: &'static str,
@@ -51,11 +51,14 @@ struct Line {
     bal: &'static str,
     flag: &'static str,
     malformed: bool,
+    blank: bool,
 }
 
 impl Line {
     fn text(&self) -> String {
-        if self.malformed {
+        if self.blank {
+            String::new()
+        } else if self.malformed {
             format!("{}|{}|{}", self.acct, self.cap, self.bal)
         } else {
             format!("{}|{}|{}|{}", self.acct, self.cap, self.bal, self.flag)
@@ -70,13 +73,57 @@ fn line() -> impl Strategy<Value = Line> {
         prop::sample::select(vec!["1.00", "1.00", "1.00", "-1.00", "x", ""]),
         prop::sample::select(vec!["Y", "N"]),
         prop::bool::weighted(0.05),
+        prop::bool::weighted(0.04),
     )
-        .prop_map(|(acct, cap, bal, flag, malformed)| Line { acct, cap, bal, flag, malformed })
+        .prop_map(|(acct, cap, bal, flag, malformed, blank)| Line { acct, cap, bal, flag, malformed, blank })
+}
+
+/// How the test file ends its lines and begins.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    /// 0: LF; 1: CRLF; 2: LF, CRLF and lone CR mixed.
+    endings: u8,
+    bom: bool,
+    final_terminator: bool,
+}
+
+fn layout() -> impl Strategy<Value = Layout> {
+    (0u8..3, any::<bool>(), any::<bool>()).prop_map(|(endings, bom, final_terminator)| Layout {
+        endings,
+        bom,
+        final_terminator,
+    })
+}
+
+/// The file's bytes: the lines with their terminators. A lone CR never precedes a blank line (the
+/// two would read as one CRLF), and a file never ends in blank lines (they would be trailing
+/// lines, not data), so the lines stay the lines the model sees.
+fn file_text(lines: &[Line], layout: Layout) -> Vec<u8> {
+    let mut text = Vec::new();
+    if layout.bom {
+        text.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    for (i, l) in lines.iter().enumerate() {
+        text.extend_from_slice(l.text().as_bytes());
+        let next_blank = lines.get(i + 1).is_some_and(|n| n.blank);
+        let last = i + 1 == lines.len();
+        let terminator: &[u8] = match (layout.endings, i % 3) {
+            (0, _) => b"\n",
+            (1, _) | (2, 1) => b"\r\n",
+            (_, 2) if !next_blank => b"\r",
+            _ => b"\n",
+        };
+        if !last || layout.final_terminator || l.blank {
+            text.extend_from_slice(terminator);
+        }
+    }
+    text
 }
 
 /// The line numbers (the first data line is 1) the model accepts.
 fn model_accepted(lines: &[Line]) -> BTreeSet<u64> {
-    let row_rejected = |l: &Line| l.malformed || !["P", "J", ""].contains(&l.cap) || l.bal == "x" || l.bal == "-1.00";
+    let row_rejected =
+        |l: &Line| l.blank || l.malformed || !["P", "J", ""].contains(&l.cap) || l.bal == "x" || l.bal == "-1.00";
     let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
     // D1: the key is (account, capacity); a key whose parts are all null takes no part.
     let d1_key = |l: &Line| {
@@ -114,14 +161,14 @@ fn program() -> Arc<etr_ir::Program> {
 fn run_accepted(
     program: &Arc<etr_ir::Program>,
     lines: &[Line],
+    layout: Layout,
     engine: Engine,
     threads: usize,
     block: usize,
 ) -> BTreeSet<u64> {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("input.psv");
-    let text: String = lines.iter().map(|l| l.text() + "\n").collect();
-    std::fs::write(&input, text).expect("write input");
+    std::fs::write(&input, file_text(lines, layout)).expect("write input");
     let out = dir.path().join("out");
     let mut config = RunConfig { threads, engine, ..RunConfig::default() };
     config.reader.block_size = block;
@@ -144,14 +191,20 @@ proptest! {
 
     #[test]
     fn unique_checks_reject_what_the_model_rejects(
-        lines in proptest::collection::vec(line(), 0..80),
+        lines in proptest::collection::vec(line(), 0..200),
+        layout in layout(),
         block in 8usize..512,
         jit in any::<bool>(),
     ) {
+        let mut lines = lines;
+        // Blank lines at the end would be trailing lines, not data (see `file_text`).
+        while lines.last().is_some_and(|l| l.blank) {
+            lines.pop();
+        }
         let program = program();
         let expected = model_accepted(&lines);
         let engine = if jit { Engine::Jit } else { Engine::Interp };
-        let found = run_accepted(&program, &lines, engine, 2, block);
+        let found = run_accepted(&program, &lines, layout, engine, 2, block);
         prop_assert_eq!(found, expected);
     }
 }
@@ -159,7 +212,7 @@ proptest! {
 /// A hand-made file with each case once, so that a failure names what broke.
 #[test]
 fn each_kind_of_copy() {
-    let l = |acct, cap, bal, flag| Line { acct, cap, bal, flag, malformed: false };
+    let l = |acct, cap, bal, flag| Line { acct, cap, bal, flag, malformed: false, blank: false };
     let lines = vec![
         l("a", "P", "1.00", "N"),  // 1: its twin (2) is rejected for a bad balance: unique after all
         l("a", "P", "x", "N"),     // 2: R2
@@ -179,7 +232,8 @@ fn each_kind_of_copy() {
     assert_eq!(model_accepted(&lines), expected, "the model itself");
     for engine in [Engine::Interp, Engine::Jit] {
         for block in [16, 4096] {
-            assert_eq!(run_accepted(&program, &lines, engine, 2, block), expected, "{engine:?}, block {block}");
+            let layout = Layout { endings: 2, bom: true, final_terminator: false };
+            assert_eq!(run_accepted(&program, &lines, layout, engine, 2, block), expected, "{engine:?}, block {block}");
         }
     }
 }

@@ -344,13 +344,11 @@ impl ChunkEncoder {
                     DataType::Utf8View => array.as_string_view(),
                     other => return Err(wrong_type(other)),
                 };
-                let mut push = |text: &[u8]| {
-                    bytes.extend_from_slice(&(text.len() as u32).to_le_bytes());
-                    bytes.extend_from_slice(text);
-                };
+                let views = texts.views();
+                let mut push = |i: usize| push_plain_text(bytes, views[i], || texts.value(i).as_bytes());
                 match nulls {
-                    None => (0..rows).for_each(|i| push(texts.value(i).as_bytes())),
-                    Some(nulls) => nulls.valid_indices().for_each(|i| push(texts.value(i).as_bytes())),
+                    None => (0..rows).for_each(&mut push),
+                    Some(nulls) => nulls.valid_indices().for_each(&mut push),
                 }
                 if self.statistics {
                     let present = |i: &usize| nulls.is_none_or(|n| n.is_valid(*i));
@@ -603,6 +601,22 @@ fn text_statistics(min: Option<&[u8]>, max: Option<&[u8]>, nulls: u64, truncate:
         _ => (None, None),
     };
     Statistics::byte_array(min, max, None, Some(nulls), false)
+}
+
+/// Appends one text in `PLAIN` encoding: its length as four little-endian bytes, then its bytes.
+/// A view of a short text is exactly that (its length, then up to 12 bytes inline), so it is
+/// written whole, and the end of the buffer moved back over the unused bytes; only longer texts
+/// are copied from their buffer.
+#[inline(always)]
+fn push_plain_text<'a>(bytes: &mut Vec<u8>, view: u128, text: impl FnOnce() -> &'a [u8]) {
+    let len = view as u32 as usize;
+    if len <= 12 {
+        bytes.extend_from_slice(&view.to_le_bytes());
+        bytes.truncate(bytes.len() - (12 - len));
+    } else {
+        bytes.extend_from_slice(&(len as u32).to_le_bytes());
+        bytes.extend_from_slice(text());
+    }
 }
 
 /// Appends the present values of one batch of a column, widened to `i64`.

@@ -12,13 +12,19 @@
 //! 2. The candidates are then read again by line number, evaluated fully, and counted exactly as
 //!    the writing pass counts: only lines that are not rejected, where the check's `when` holds
 //!    and whose key is not entirely null. Keys counted more than once there are the duplicates.
+//!    The key pass notes the file offset of every [`CHECKPOINT_STRIDE`]-th line of text, so each
+//!    candidate is read from the checkpoint before it (a few kilobytes), not by reading the file
+//!    again (a quarter of a second on W1's 258 MB at 1M lines, a serial step of the run). Every
+//!    line read again must have a key the index saw twice; one that does not means the file
+//!    changed under the run, which is an error.
 //!
 //! Memory: the index holds one entry per distinct key (64 bits of its hash, a count and the line of
-//! its first copy: 16 bytes, in a table sized once from the first batch) plus a line number per
-//! candidate; nothing else grows with the file. The summary reports its size
-//! (`memory_bytes.key_index`).
+//! its first copy: 16 bytes, in a table sized once from the first batch), a line number per
+//! candidate and 16 bytes per checkpoint (1/32 of the lines); nothing else grows with the file.
+//! The summary reports its size (`memory_bytes.key_index`).
 
 use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use arrow::buffer::Buffer;
@@ -28,7 +34,7 @@ use hashbrown::{HashMap, HashSet};
 
 use crate::dialect::SourceDialect;
 use crate::error::{Result, RuntimeError};
-use crate::reader::{ChunkReader, RawChunk, ReaderConfig};
+use crate::reader::{ChunkReader, NO_OFFSET, RawChunk, ReaderConfig};
 use crate::split::split_chunk;
 
 /// Where a key was first seen and how often (8 bytes, so an index entry is 16).
@@ -71,6 +77,9 @@ impl Hasher for PrehashedKey {
 pub(crate) struct KeyIndex {
     seen: Vec<SeenMap>,
     candidate_lines: Vec<u64>,
+    /// `(line, file offset)` of a line of text every [`CHECKPOINT_STRIDE`] lines or so, in order.
+    checkpoints: Vec<(u64, u64)>,
+    next_checkpoint: u64,
     /// The input's size, to size the maps once from the first batch (see [`KeyIndex::add`]).
     input_bytes: u64,
 }
@@ -80,12 +89,26 @@ impl KeyIndex {
         KeyIndex {
             seen: vec![SeenMap::default(); program.unique_checks.len()],
             candidate_lines: Vec::new(),
+            checkpoints: Vec::new(),
+            next_checkpoint: 0,
             input_bytes,
         }
     }
 
-    /// Counts one batch of the key pass, in file order.
-    pub(crate) fn add(&mut self, batch: &RawBatch, keys: &KeyBatch) -> Result<()> {
+    /// Counts one batch of the key pass, in file order; `offsets` are its lines' file offsets
+    /// (empty when unknown: the candidates are then found by reading the file again).
+    pub(crate) fn add(&mut self, batch: &RawBatch, offsets: &[u64], keys: &KeyBatch) -> Result<()> {
+        if offsets.len() == batch.line_nos.len() {
+            for (&line, &offset) in batch.line_nos.iter().zip(offsets) {
+                if line >= self.next_checkpoint && offset != NO_OFFSET {
+                    self.checkpoints.push((line, offset));
+                    self.next_checkpoint = line + CHECKPOINT_STRIDE;
+                }
+            }
+        } else {
+            // Lines without offsets: no checkpoint may span them.
+            self.next_checkpoint = u64::MAX;
+        }
         for (check, seen) in self.seen.iter_mut().enumerate() {
             let (Some(hashes), Some(counted)) = (keys.key_hashes.get(check), keys.counted.get(check)) else {
                 return Err(RuntimeError::Internal(format!("the key pass returned no keys for unique check {check}")));
@@ -125,17 +148,32 @@ impl KeyIndex {
     pub(crate) fn allocated_bytes(&self) -> u64 {
         let per_bucket = (std::mem::size_of::<(u64, Seen)>() + 1) as u64;
         let maps: u64 = self.seen.iter().map(|m| m.capacity() as u64 * 8 / 7 * per_bucket).sum();
-        maps + self.candidate_lines.capacity() as u64 * 8
+        maps + self.candidate_lines.capacity() as u64 * 8 + self.checkpoints.capacity() as u64 * 16
     }
 
     /// The lines to evaluate fully, in file order, each once.
-    pub(crate) fn into_candidate_lines(self) -> Vec<u64> {
-        let mut lines = self.candidate_lines;
+    pub(crate) fn candidate_lines(&self) -> Vec<u64> {
+        let mut lines = self.candidate_lines.clone();
         lines.sort_unstable();
         lines.dedup();
         lines
     }
+
+    /// Whether the key pass counted `hash` (a full 128-bit key hash) at least twice for `check`.
+    fn counted_twice(&self, check: usize, hash: u128) -> bool {
+        self.seen.get(check).and_then(|seen| seen.get(&(hash as u64))).is_some_and(|entry| entry.count >= 2)
+    }
+
+    /// The last checkpoint at or before `line`.
+    fn checkpoint_for(&self, line: u64) -> Option<(u64, u64)> {
+        let after = self.checkpoints.partition_point(|&(l, _)| l <= line);
+        after.checked_sub(1).map(|i| self.checkpoints[i])
+    }
 }
+
+/// Lines between two checkpoints of the key pass (see the module docs): 1 MB of checkpoints per
+/// 2 million lines, and about 8 KB to read per candidate on W1.
+const CHECKPOINT_STRIDE: u64 = 32;
 
 /// Exact per-check counts of the keys of lines that take part in uniqueness (the writing pass's
 /// rule: not rejected, the check's `when` holds, the key not entirely null).
@@ -180,20 +218,62 @@ pub(crate) struct Resolved {
     pub(crate) fingerprint: Option<u128>,
 }
 
-/// Reads the candidate lines again (by line number, in one sequential read of the file), evaluates
-/// them fully in batches, and returns the keys duplicated among the lines that take part.
+/// Reads the candidate lines again, evaluates them fully in batches, and returns the keys
+/// duplicated among the lines that take part. Each line is read from the checkpoint before it;
+/// without checkpoints (the key pass saw no offsets), by reading the whole file again.
 pub(crate) fn resolve_candidates(
     input: &Path,
     dialect: &SourceDialect,
     reader_config: &ReaderConfig,
     interpreter: &Interpreter,
-    candidate_lines: &[u64],
+    index: &KeyIndex,
 ) -> Result<Resolved> {
-    let program = interpreter.program();
-    let mut counts = KeyCounts::new(program);
+    let candidate_lines = index.candidate_lines();
+    let mut counts = KeyCounts::new(interpreter.program());
     if candidate_lines.is_empty() {
         return Ok(Resolved { duplicates: counts.duplicates(), fingerprint: None });
     }
+    if candidate_lines.iter().all(|&line| index.checkpoint_for(line).is_some()) {
+        let mut file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
+        let file_len = file.metadata().map_err(|e| RuntimeError::io("read", input, e))?.len();
+        let mut picked = Picked::default();
+        let mut segment = Segment::default();
+        for &line in &candidate_lines {
+            let Some((first, offset)) = index.checkpoint_for(line) else { continue };
+            if segment.first_line != first || segment.offset != offset || segment.bytes.is_empty() {
+                segment = Segment { first_line: first, offset, bytes: Vec::new(), at_end: false };
+                segment.read_more(&mut file, file_len).map_err(|e| RuntimeError::io("read", input, e))?;
+            }
+            let bytes = loop {
+                match segment.find_line(line - first) {
+                    Found::Line(start, end) => break &segment.bytes[start..end],
+                    Found::NeedMore => {
+                        segment.read_more(&mut file, file_len).map_err(|e| RuntimeError::io("read", input, e))?
+                    }
+                    Found::Missing => return Err(changed_under_the_run(line)),
+                }
+            };
+            picked.push(bytes, line);
+            if picked.is_full(reader_config) {
+                picked.evaluate(dialect, interpreter, index, &mut counts)?;
+            }
+        }
+        picked.evaluate(dialect, interpreter, index, &mut counts)?;
+        return Ok(Resolved { duplicates: counts.duplicates(), fingerprint: None });
+    }
+    reread_candidates(input, dialect, reader_config, interpreter, index, &candidate_lines, counts)
+}
+
+/// Reads the candidate lines by line number in one sequential read of the file.
+fn reread_candidates(
+    input: &Path,
+    dialect: &SourceDialect,
+    reader_config: &ReaderConfig,
+    interpreter: &Interpreter,
+    index: &KeyIndex,
+    candidate_lines: &[u64],
+    mut counts: KeyCounts,
+) -> Result<Resolved> {
     let file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
     let config = ReaderConfig { content_hash: false, ..reader_config.clone() };
     let mut reader = ChunkReader::new(file, dialect, config)?.with_source_name(input);
@@ -212,7 +292,7 @@ pub(crate) fn resolve_candidates(
             next += 1;
         }
         if picked.is_full(reader_config) {
-            picked.evaluate(dialect, interpreter, &mut counts)?;
+            picked.evaluate(dialect, interpreter, index, &mut counts)?;
         }
     }
     let facts = reader.finish()?;
@@ -222,8 +302,77 @@ pub(crate) fn resolve_candidates(
             candidate_lines.len() - next
         )));
     }
-    picked.evaluate(dialect, interpreter, &mut counts)?;
+    picked.evaluate(dialect, interpreter, index, &mut counts)?;
     Ok(Resolved { duplicates: counts.duplicates(), fingerprint: Some(facts.fingerprint) })
+}
+
+fn changed_under_the_run(line: u64) -> RuntimeError {
+    RuntimeError::Internal(format!(
+        "line {line}, read again for the unique checks, is not the line the key pass read: did the file change during the run?"
+    ))
+}
+
+/// The bytes of the file from a checkpoint on, read as far as the lines looked for need.
+#[derive(Debug, Default)]
+struct Segment {
+    first_line: u64,
+    offset: u64,
+    bytes: Vec<u8>,
+    /// `bytes` runs to the end of the file.
+    at_end: bool,
+}
+
+/// Where line `k` of a segment is.
+enum Found {
+    Line(usize, usize),
+    NeedMore,
+    Missing,
+}
+
+impl Segment {
+    /// Reads as many bytes again as the segment holds (8 KiB at first), or up to the file's end.
+    fn read_more(&mut self, file: &mut std::fs::File, file_len: u64) -> std::io::Result<()> {
+        let from = self.offset + self.bytes.len() as u64;
+        let want = (self.bytes.len() as u64).max(8 << 10).min(file_len.saturating_sub(from));
+        file.seek(SeekFrom::Start(from))?;
+        let got = file.take(want).read_to_end(&mut self.bytes)?;
+        self.at_end = got as u64 == want && from + want == file_len || got == 0;
+        Ok(())
+    }
+
+    /// Line `k` after the checkpoint's line, cut by the reader's rules (LF, CRLF and a lone CR end
+    /// a line; at the end of the file a final Ctrl-Z after other text is not part of the line).
+    fn find_line(&self, k: u64) -> Found {
+        let bytes = self.bytes.as_slice();
+        let mut start = 0;
+        let mut line = 0;
+        loop {
+            let Some(found) = memchr::memchr2(b'\n', b'\r', &bytes[start..]) else {
+                if !self.at_end {
+                    return Found::NeedMore;
+                }
+                if line != k || start == bytes.len() {
+                    return Found::Missing;
+                }
+                let mut end = bytes.len();
+                if end - start > 1 && bytes[end - 1] == 0x1A {
+                    end -= 1;
+                }
+                return Found::Line(start, end);
+            };
+            let t = start + found;
+            let terminator = match (bytes[t], bytes.get(t + 1)) {
+                (b'\r', Some(b'\n')) => 2,
+                (b'\r', None) if !self.at_end => return Found::NeedMore,
+                _ => 1,
+            };
+            if line == k {
+                return Found::Line(start, t);
+            }
+            line += 1;
+            start = t + terminator;
+        }
+    }
 }
 
 /// Candidate lines copied out of their chunks, to be split and evaluated as one batch.
@@ -246,7 +395,13 @@ impl Picked {
         self.ranges.len() >= config.max_lines_per_chunk || self.data.len() >= config.block_size
     }
 
-    fn evaluate(&mut self, dialect: &SourceDialect, interpreter: &Interpreter, counts: &mut KeyCounts) -> Result<()> {
+    fn evaluate(
+        &mut self,
+        dialect: &SourceDialect,
+        interpreter: &Interpreter,
+        index: &KeyIndex,
+        counts: &mut KeyCounts,
+    ) -> Result<()> {
         if self.ranges.is_empty() {
             return Ok(());
         }
@@ -258,6 +413,17 @@ impl Picked {
         let result = interpreter
             .eval_batch(&batch)
             .map_err(|e| RuntimeError::Internal(format!("evaluating the candidate lines of unique checks: {e}")))?;
+        // Every line read again was a candidate because a key of it was counted twice.
+        for (row, &line) in batch.line_nos.iter().enumerate() {
+            let counted_twice = result
+                .key_hashes
+                .iter()
+                .enumerate()
+                .any(|(check, hashes)| hashes.get(row).is_some_and(|&hash| index.counted_twice(check, hash)));
+            if !counted_twice {
+                return Err(changed_under_the_run(line));
+            }
+        }
         counts.add(interpreter.program(), &result, batch.len());
         Ok(())
     }

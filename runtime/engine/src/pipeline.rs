@@ -146,7 +146,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         let mut aggregates = AggregateStates::new(&program);
         let evaluate = |batch: &RawBatch| interpreter.eval_batch(batch);
         let facts =
-            stream(input, &dialect, config, Sweep { pass, passes, columns: None }, &evaluate, |_, _, result| {
+            stream(input, &dialect, config, Sweep { pass, passes, columns: None }, &evaluate, |_, _, _, result| {
                 aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))
             })?;
         same_input(facts.fingerprint, facts.input_hash.as_deref())?;
@@ -171,15 +171,15 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             config,
             Sweep { pass, passes, columns: Some(&wanted) },
             &evaluate,
-            |_, batch, keys| index.add(batch, &keys),
+            |_, batch, offsets, keys| index.add(batch, offsets, &keys),
         )?;
         same_input(facts.fingerprint, facts.input_hash.as_deref())?;
         memory.insert("key_index".to_string(), index.allocated_bytes());
-        // The index is dropped here, before the writing pass: its peak and the writers' never add up.
-        let candidates = index.into_candidate_lines();
         timings.insert(format!("pass{pass}"), ms(pass_start));
         let resolve_start = Instant::now();
-        let resolved = resolve_candidates(input, &dialect, &config.reader, &interpreter, &candidates)?;
+        let resolved = resolve_candidates(input, &dialect, &config.reader, &interpreter, &index)?;
+        // The index is dropped here, before the writing pass: its peak and the writers' never add up.
+        drop(index);
         if let Some(fingerprint) = resolved.fingerprint {
             same_input(fingerprint, None)?;
         }
@@ -222,7 +222,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
             config,
             Sweep { pass: passes, passes, columns: None },
             &evaluate,
-            |_, batch, result| {
+            |_, batch, _, result| {
                 aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
                 collect_row_fatal(&result, &mut row_fatal);
                 for (total, batch_stats) in check_stats.iter_mut().zip(&result.check_stats) {
@@ -390,7 +390,9 @@ pub(crate) struct StreamFacts {
 }
 
 type WorkItem = (u64, RawChunk);
-type WorkResult<T> = (u64, std::result::Result<(RawBatch, T), RuntimeError>);
+/// A chunk's split batch, its evaluation, and its lines' file offsets (see
+/// [`RawChunk::line_offsets`]).
+type WorkResult<T> = (u64, std::result::Result<(RawBatch, T, Vec<u64>), RuntimeError>);
 
 /// Reads the file, evaluates its chunks on worker threads, and hands each result to `on_result`
 /// in file order on the calling thread.
@@ -409,7 +411,7 @@ pub(crate) fn stream<T: Send>(
     config: &RunConfig,
     sweep: Sweep<'_>,
     evaluate: &(dyn Fn(&RawBatch) -> std::result::Result<T, etr_interp::InterpError> + Sync),
-    mut on_result: impl FnMut(u64, &RawBatch, T) -> Result<()>,
+    mut on_result: impl FnMut(u64, &RawBatch, &[u64], T) -> Result<()>,
 ) -> Result<StreamFacts> {
     let threads = config.threads.max(1);
     // Chunks in flight: enough to keep every worker busy while the writer catches up.
@@ -440,7 +442,7 @@ pub(crate) fn stream<T: Send>(
         drop(result_tx);
 
         // Receive in any order, hand over in file order.
-        let mut pending: BTreeMap<u64, (RawBatch, T)> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, (RawBatch, T, Vec<u64>)> = BTreeMap::new();
         let mut next = 0u64;
         let mut lines_done = 0u64;
         let mut failure: Option<RuntimeError> = None;
@@ -459,9 +461,9 @@ pub(crate) fn stream<T: Send>(
                     continue;
                 }
             }
-            while let Some((batch, result)) = pending.remove(&next) {
+            while let Some((batch, result, offsets)) = pending.remove(&next) {
                 lines_done += batch.len() as u64;
-                if let Err(e) = on_result(next, &batch, result) {
+                if let Err(e) = on_result(next, &batch, &offsets, result) {
                     failure = Some(e);
                 }
                 next += 1;
@@ -539,7 +541,7 @@ fn evaluate_chunks<T>(
             Ok(receiver) => receiver.recv(),
             Err(_) => return,
         };
-        let Ok((seq, chunk)) = item else { return };
+        let Ok((seq, mut chunk)) = item else { return };
         let first_line = chunk.first_line_no();
         // A panic here is a bug, but it must end in a clear error and no output, not an abort of
         // the whole process with a partial folder: catch it and report it as an internal error.
@@ -548,7 +550,8 @@ fn evaluate_chunks<T>(
                 Some(wanted) => split_chunk_columns(&chunk, dialect, wanted),
                 None => split_chunk(&chunk, dialect),
             };
-            evaluate(&batch).map(|result| (batch, result))
+            let offsets = chunk.take_line_offsets();
+            evaluate(&batch).map(|result| (batch, result, offsets))
         }));
         let result = match outcome {
             Ok(Ok(done)) => Ok(done),

@@ -109,7 +109,13 @@ pub struct RawChunk {
     starts: Vec<u32>,
     ends: Vec<u32>,
     first_line_no: u64,
+    /// Where each line starts in the file ([`NO_OFFSET`] for a blank or Ctrl-Z line); empty when
+    /// the chunk was not cut from a file by [`ChunkReader`].
+    offsets: Vec<u64>,
 }
+
+/// The file offset of a line that is not text of the file (a blank or Ctrl-Z line).
+pub const NO_OFFSET: u64 = u64::MAX;
 
 impl RawChunk {
     /// Builds a chunk from a buffer and line ranges, checking that every range lies in the buffer.
@@ -131,6 +137,7 @@ impl RawChunk {
             starts: ranges.iter().map(|r| r.0).collect(),
             ends: ranges.iter().map(|r| r.1).collect(),
             first_line_no,
+            offsets: Vec::new(),
         })
     }
 
@@ -147,6 +154,17 @@ impl RawChunk {
     /// The physical line number of the first line (1-based; the header, when present, is 1).
     pub fn first_line_no(&self) -> u64 {
         self.first_line_no
+    }
+
+    /// Where each line starts in the file: the byte offset of its first byte ([`NO_OFFSET`] for a
+    /// blank or Ctrl-Z line); empty for a chunk made with [`RawChunk::new`].
+    pub fn line_offsets(&self) -> &[u64] {
+        &self.offsets
+    }
+
+    /// Takes the lines' file offsets out of the chunk (leaving none).
+    pub fn take_line_offsets(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.offsets)
     }
 
     /// The shared buffer the line ranges point into.
@@ -225,6 +243,10 @@ pub struct ChunkReader<R> {
     cur: Buffer,
     /// Where the line being scanned starts in `cur`.
     line_start: usize,
+    /// The file offset of `cur[0]` for the positions from the unfinished line on (the held line
+    /// and a Ctrl-Z marker copied before it come from elsewhere in the file): a line starting at
+    /// `p` starts at `cur_base + p` in the file.
+    cur_base: u64,
     /// Where the terminator search resumes; everything in `line_start..scan_pos` has no terminator.
     scan_pos: usize,
     /// The source is exhausted: `cur` holds the end of the file.
@@ -259,6 +281,8 @@ struct Held {
     start: usize,
     end: usize,
     line_no: u64,
+    /// Where the line starts in the file (it moves in `cur` when carried over, not in the file).
+    offset: u64,
 }
 
 /// Consecutive blank or Ctrl-Z lines, kept as a count so a long run costs no memory.
@@ -284,6 +308,7 @@ struct Backlog {
 struct Emit {
     starts: Vec<u32>,
     ends: Vec<u32>,
+    offsets: Vec<u64>,
     first_line_no: u64,
 }
 
@@ -315,6 +340,7 @@ impl<R: Read> ChunkReader<R> {
             config,
             cur: Buffer::from_vec(Vec::<u8>::new()),
             line_start: 0,
+            cur_base: 0,
             scan_pos: 0,
             src_eof: false,
             finalized: false,
@@ -495,7 +521,8 @@ impl<R: Read> ChunkReader<R> {
             pending_done: 0,
             next_ctrl_z: 0,
         };
-        self.held = Some(Held { start, end, line_no });
+        let offset = self.cur_base.wrapping_add(start as u64);
+        self.held = Some(Held { start, end, line_no, offset });
     }
 
     fn drain_backlog(&mut self) {
@@ -506,7 +533,7 @@ impl<R: Read> ChunkReader<R> {
             && emit.starts.len() < cap
         {
             backlog.held = None;
-            emit.push(held.start, held.end, held.line_no);
+            emit.push(held.start, held.end, held.line_no, held.offset);
         }
         while backlog.pending_done < backlog.pending.count && emit.starts.len() < cap {
             let index = backlog.pending_done;
@@ -514,9 +541,9 @@ impl<R: Read> ChunkReader<R> {
             if backlog.pending.ctrl_z.get(backlog.next_ctrl_z) == Some(&index) {
                 backlog.next_ctrl_z += 1;
                 let marker = backlog.pending.marker;
-                emit.push(marker, marker + 1, line_no);
+                emit.push(marker, marker + 1, line_no, NO_OFFSET);
             } else {
-                emit.push(0, 0, line_no);
+                emit.push(0, 0, line_no, NO_OFFSET);
             }
             backlog.pending_done += 1;
         }
@@ -546,7 +573,13 @@ impl<R: Read> ChunkReader<R> {
     fn cut(&mut self) -> RawChunk {
         let emit = std::mem::take(&mut self.emit);
         self.data_lines += emit.starts.len() as u64;
-        RawChunk { data: self.cur.clone(), starts: emit.starts, ends: emit.ends, first_line_no: emit.first_line_no }
+        RawChunk {
+            data: self.cur.clone(),
+            starts: emit.starts,
+            ends: emit.ends,
+            first_line_no: emit.first_line_no,
+            offsets: emit.offsets,
+        }
     }
 
     /// Starts a new block: the held line, a Ctrl-Z marker and the unfinished line are carried over
@@ -584,6 +617,11 @@ impl<R: Read> ChunkReader<R> {
         let line_start = block.len();
         block.extend_from_slice(tail);
         let scan_pos = line_start + (self.scan_pos - self.line_start);
+        // The unfinished line keeps its place in the file; the fresh bytes follow it there too.
+        // (Wrapping: the base may lie before the file's start when carried bytes precede the tail;
+        // only `base + position` for positions from the tail on is ever used.)
+        let tail_offset = self.cur_base.wrapping_add(self.line_start as u64);
+        self.cur_base = tail_offset.wrapping_sub(line_start as u64);
 
         self.read_into(&mut block, read_size)?;
         if !self.bom_checked {
@@ -641,7 +679,7 @@ impl<R: Read> Iterator for ChunkReader<R> {
 }
 
 impl Emit {
-    fn push(&mut self, start: usize, end: usize, line_no: u64) {
+    fn push(&mut self, start: usize, end: usize, line_no: u64, offset: u64) {
         if self.starts.is_empty() {
             self.first_line_no = line_no;
         }
@@ -649,6 +687,7 @@ impl Emit {
         // Lossless: `refill` keeps every block within u32 offsets.
         self.starts.push(start as u32);
         self.ends.push(end as u32);
+        self.offsets.push(offset);
     }
 }
 

@@ -40,7 +40,21 @@ fn run_with(input: &[u8], dialect: &SourceDialect, config: ReaderConfig) -> Run 
     let mut rows = Vec::new();
     while let Some(chunk) = reader.next_chunk().expect("in-memory reads do not fail") {
         assert!(!chunk.is_empty(), "the reader never hands out an empty chunk");
+        assert_eq!(chunk.line_offsets().len(), chunk.len(), "every line has an offset");
         for (i, line) in chunk.lines().enumerate() {
+            // A line of text lies at its offset in the file; only blank and Ctrl-Z lines have none.
+            match chunk.line_offsets()[i] {
+                etr_runtime::reader::NO_OFFSET => assert!(line.is_empty() || line == [0x1A], "line {i} has no offset"),
+                offset => {
+                    let at = input.get(offset as usize..offset as usize + line.len());
+                    assert_eq!(
+                        at,
+                        Some(line),
+                        "line {} is not at its offset {offset}",
+                        chunk.first_line_no() + i as u64
+                    );
+                }
+            }
             raw_lines.push((chunk.first_line_no() + i as u64, line.to_vec()));
         }
         rows.extend(rows_of(&chunk, dialect));
