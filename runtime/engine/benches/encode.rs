@@ -1,6 +1,8 @@
 //! Encoding the accepted file: W1's output records written to `accepted.parquet` through a
-//! `ParquetSink`, in rows per second, by the writing thread alone (`inline`) and by two encoder
-//! threads (`lanes_2`, what a run on two cores does; the runtime's `encode` module).
+//! `ParquetSink`, in rows per second, by the writing thread alone through `ArrowWriter`
+//! (`inline`), by two encoder threads with `ArrowColumnWriter`s (`lanes_2`), and by etr's own
+//! column-chunk encoders on one and two threads (`typed_1`, `typed_2`: what a run on two cores
+//! does; the runtime's `encode` and `chunks` modules).
 //!
 //! Encoding is the largest share of a W1 run (docs/notes/0009: zstd, plain and delta encoding,
 //! statistics, filtering the accepted rows), so a regression in the writer's settings or in the
@@ -43,8 +45,10 @@ fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("accepted_file");
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements((BATCH * BATCHES) as u64));
-    for (name, threads) in [("inline", 1), ("lanes_2", 2)] {
-        let options = ParquetOptions { encoder_threads: threads, ..options.clone() };
+    for (name, threads, typed_encoders) in
+        [("inline", 1, false), ("lanes_2", 2, false), ("typed_1", 1, true), ("typed_2", 2, true)]
+    {
+        let options = ParquetOptions { encoder_threads: threads, typed_encoders, ..options.clone() };
         group.bench_function(BenchmarkId::new(name, "jcl_1k"), |b| {
             b.iter(|| {
                 let out = OutputDir::create(root.path().join("out")).expect("staging folder");
