@@ -23,7 +23,6 @@
 //! candidate and 16 bytes per checkpoint (1/32 of the lines); nothing else grows with the file.
 //! The summary reports its size (`memory_bytes.key_index`).
 
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -38,34 +37,102 @@ use crate::reader::{ChunkReader, NO_OFFSET, RawChunk, ReaderConfig};
 use crate::split::split_chunk;
 
 /// Where a key was first seen and how often (8 bytes, so an index entry is 16).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Seen {
     first_line: u32,
     count: u32,
 }
 
-/// The key pass's map from a key's hash to where it was seen. The keys are already hashes, so the
-/// map uses them as they are instead of hashing them again.
-type SeenMap = HashMap<u64, Seen, BuildHasherDefault<PrehashedKey>>;
+/// The key pass's table from 64 bits of a key's hash to where the key was seen: open addressing
+/// with linear probing, 16 bytes a slot, at most 7/8 full. The hashes are uniform already, so
+/// their top bits are the slot, and the slot of a key a few rows ahead can be prefetched while
+/// the current one is counted: the table is tens of megabytes, and a cache miss per key was most
+/// of the counting's cost. Sized once from an estimate; it doubles if the estimate was short.
+#[derive(Debug, Default)]
+struct SeenTable {
+    /// A slot whose key is 0 is free; a hash of 0 is stored as 1 (the two share an entry, which
+    /// at worst makes their lines candidates: the candidates' evaluation compares full hashes).
+    slots: Vec<(u64, Seen)>,
+    len: usize,
+    shift: u32,
+}
 
-/// A [`Hasher`] for keys that are already uniformly distributed hashes: it passes the `u64` through.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct PrehashedKey(u64);
-
-impl Hasher for PrehashedKey {
-    fn finish(&self) -> u64 {
-        self.0
+impl SeenTable {
+    fn with_capacity(keys: usize) -> SeenTable {
+        let slots = (keys.max(8) * 8 / 7 + 1).next_power_of_two();
+        SeenTable { slots: vec![(0, Seen::default()); slots], len: 0, shift: 64 - slots.trailing_zeros() }
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used (the map's key is a `u64`); fold anything else in, just in case.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+    /// The most keys the table holds before it doubles.
+    fn capacity(&self) -> usize {
+        self.slots.len() / 8 * 7
+    }
+
+    fn home(&self, key: u64) -> usize {
+        // `shift` is at most 61 (eight slots at least), so the shift never overflows.
+        (key >> self.shift) as usize
+    }
+
+    /// Hints the processor to load the slot where `key`'s search starts.
+    fn prefetch(&self, key: u64) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(slot) = self.slots.get(self.home(key.max(1))) {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: a prefetch is a hint with no effect on memory or on the program's state,
+            // and the pointer is to a live slot anyway.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(slot).cast()) };
         }
     }
 
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
+    /// The entry of `key`, inserted with `first_line` and a count of 0 if new.
+    fn entry(&mut self, key: u64, first_line: u32) -> &mut Seen {
+        if self.len + 1 > self.capacity() {
+            self.grow();
+        }
+        let key = key.max(1);
+        let mask = self.slots.len() - 1;
+        let mut at = self.home(key);
+        loop {
+            let slot_key = self.slots[at].0;
+            if slot_key == key {
+                return &mut self.slots[at].1;
+            }
+            if slot_key == 0 {
+                self.len += 1;
+                self.slots[at] = (key, Seen { first_line, count: 0 });
+                return &mut self.slots[at].1;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn get(&self, key: u64) -> Option<&Seen> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let key = key.max(1);
+        let mask = self.slots.len() - 1;
+        let mut at = self.home(key);
+        loop {
+            match &self.slots[at] {
+                (0, _) => return None,
+                (k, seen) if *k == key => return Some(seen),
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let keys = (self.capacity() + 1) * 2;
+        let old = std::mem::take(&mut self.slots);
+        *self = SeenTable::with_capacity(keys);
+        for (key, seen) in old.into_iter().filter(|(k, _)| *k != 0) {
+            *self.entry(key, seen.first_line) = seen;
+        }
+    }
+
+    fn allocated_bytes(&self) -> u64 {
+        (self.slots.capacity() * std::mem::size_of::<(u64, Seen)>()) as u64
     }
 }
 
@@ -75,7 +142,7 @@ impl Hasher for PrehashedKey {
 /// candidates, and the full evaluation of the candidates compares all 128 bits.
 #[derive(Debug)]
 pub(crate) struct KeyIndex {
-    seen: Vec<SeenMap>,
+    seen: Vec<SeenTable>,
     candidate_lines: Vec<u64>,
     /// `(line, file offset)` of a line of text every [`CHECKPOINT_STRIDE`] lines or so, in order.
     checkpoints: Vec<(u64, u64)>,
@@ -87,7 +154,7 @@ pub(crate) struct KeyIndex {
 impl KeyIndex {
     pub(crate) fn new(program: &Program, input_bytes: u64) -> KeyIndex {
         KeyIndex {
-            seen: vec![SeenMap::default(); program.unique_checks.len()],
+            seen: (0..program.unique_checks.len()).map(|_| SeenTable::default()).collect(),
             candidate_lines: Vec::new(),
             checkpoints: Vec::new(),
             next_checkpoint: 0,
@@ -113,16 +180,18 @@ impl KeyIndex {
             let (Some(hashes), Some(counted)) = (keys.key_hashes.get(check), keys.counted.get(check)) else {
                 return Err(RuntimeError::Internal(format!("the key pass returned no keys for unique check {check}")));
             };
-            if seen.capacity() == 0 {
-                // Sized once, from the keys per byte of the first batch: growing a map of millions of
+            if seen.slots.is_empty() {
+                // Sized once, from the keys per byte of the first batch: growing a table of millions of
                 // entries would hold the old and the new table at once, doubling the index's peak.
                 let batch_bytes: u64 = batch.lines.views().iter().map(|v| u64::from(*v as u32) + 1).sum();
-                if batch_bytes > 0 {
-                    let per_byte = counted.count_set_bits() as f64 / batch_bytes as f64;
-                    seen.reserve((per_byte * self.input_bytes as f64 * 1.05) as usize);
-                }
+                let per_byte = counted.count_set_bits() as f64 / batch_bytes.max(1) as f64;
+                *seen = SeenTable::with_capacity((per_byte * self.input_bytes as f64 * 1.05) as usize);
             }
-            for row in counted.set_indices() {
+            let rows: Vec<usize> = counted.set_indices().collect();
+            for (i, &row) in rows.iter().enumerate() {
+                if let Some(&hash) = rows.get(i + PREFETCH_DISTANCE).and_then(|&ahead| hashes.get(ahead)) {
+                    seen.prefetch(hash as u64);
+                }
                 let (Some(&hash), Some(&line)) = (hashes.get(row), batch.line_nos.get(row)) else {
                     return Err(RuntimeError::Internal(format!("key row {row} is outside its batch")));
                 };
@@ -132,7 +201,7 @@ impl KeyIndex {
                         u32::MAX
                     ))
                 })?;
-                let entry = seen.entry(hash as u64).or_insert(Seen { first_line, count: 0 });
+                let entry = seen.entry(hash as u64, first_line);
                 match entry.count {
                     0 => {}
                     1 => self.candidate_lines.extend([u64::from(entry.first_line), line]),
@@ -146,9 +215,8 @@ impl KeyIndex {
 
     /// The memory the index holds, in bytes (its maps' tables and the candidate list).
     pub(crate) fn allocated_bytes(&self) -> u64 {
-        let per_bucket = (std::mem::size_of::<(u64, Seen)>() + 1) as u64;
-        let maps: u64 = self.seen.iter().map(|m| m.capacity() as u64 * 8 / 7 * per_bucket).sum();
-        maps + self.candidate_lines.capacity() as u64 * 8 + self.checkpoints.capacity() as u64 * 16
+        let tables: u64 = self.seen.iter().map(SeenTable::allocated_bytes).sum();
+        tables + self.candidate_lines.capacity() as u64 * 8 + self.checkpoints.capacity() as u64 * 16
     }
 
     /// The lines to evaluate fully, in file order, each once.
@@ -161,7 +229,7 @@ impl KeyIndex {
 
     /// Whether the key pass counted `hash` (a full 128-bit key hash) at least twice for `check`.
     fn counted_twice(&self, check: usize, hash: u128) -> bool {
-        self.seen.get(check).and_then(|seen| seen.get(&(hash as u64))).is_some_and(|entry| entry.count >= 2)
+        self.seen.get(check).and_then(|seen| seen.get(hash as u64)).is_some_and(|entry| entry.count >= 2)
     }
 
     /// The last checkpoint at or before `line`.
@@ -170,6 +238,9 @@ impl KeyIndex {
         after.checked_sub(1).map(|i| self.checkpoints[i])
     }
 }
+
+/// How many counted keys ahead the key pass prefetches a table slot: enough to cover a miss.
+const PREFETCH_DISTANCE: usize = 8;
 
 /// Lines between two checkpoints of the key pass (see the module docs): 1 MB of checkpoints per
 /// 2 million lines, and about 8 KB to read per candidate on W1.
@@ -441,4 +512,38 @@ pub(crate) fn takes_part(when: &[Option<arrow::buffer::BooleanBuffer>], check: u
 /// expects: missing keys are the `require` rules' business).
 pub(crate) fn key_is_null(check: &etr_ir::UniqueCheck, result: &BatchResult, row: usize) -> bool {
     check.key.iter().all(|&f| result.fields.get(f as usize).is_none_or(|a| a.is_null(row)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table counts like a map, through growth from a short estimate, for every key,
+    /// 0 included, and keys that share their top bits (the same home slot).
+    #[test]
+    fn the_seen_table_counts_like_a_map() {
+        let mut table = SeenTable::with_capacity(3);
+        let mut model: std::collections::HashMap<u64, (u32, u32)> = std::collections::HashMap::new();
+        for i in 0..20_000u64 {
+            let key = match i % 5 {
+                0 => 0,
+                1 => i.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                2 => (i % 97) << 40,
+                _ => (i % 1_000).wrapping_mul(0xBF58_476D_1CE4_E5B9),
+            };
+            let line = i as u32;
+            let entry = table.entry(key, line);
+            entry.count += 1;
+            // Keys 0 and 1 share an entry by design.
+            let slot = model.entry(key.max(1)).or_insert((line, 0));
+            slot.1 += 1;
+        }
+        assert_eq!(table.len, model.len());
+        for (&key, &(first_line, count)) in &model {
+            let seen = table.get(key).expect("a counted key is found");
+            assert_eq!((seen.first_line, seen.count), (first_line, count), "key {key:#x}");
+        }
+        assert!(table.get(0x1234_5678_9ABC_DEF1).is_none());
+        assert!(table.len <= table.capacity());
+    }
 }
