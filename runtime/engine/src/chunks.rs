@@ -5,23 +5,24 @@
 //! numbers are integers, dates are `Date32`, free text is `Utf8View`. For these, a generic
 //! writer does work the type makes needless (docs/notes/0010): it interns every code's text
 //! again to build its dictionary and compares texts per row for the statistics, though the
-//! member index *is* a dictionary index; it copies each column once to filter out the rejected
-//! rows before encoding it. A [`ChunkEncoder`] reads the unfiltered arrays with the batch's
-//! selection and encodes each kind directly:
+//! member index *is* a dictionary index. A [`ChunkEncoder`] takes the batch's kept rows (filtered
+//! by Arrow's kernels, run by run) and encodes each kind directly:
 //! - codes: the dictionary page holds the members (remapped once per distinct dictionary, not per
 //!   row); the data pages hold the indices (`RLE_DICTIONARY`); the statistics are the least and
 //!   greatest member that occurs, found from a bitmap of the members used;
 //! - integers and dates: `DELTA_BINARY_PACKED`, with the minimum and maximum as integers;
-//! - text: `PLAIN`, with byte-wise statistics unless the column is listed without them.
+//! - text: a dictionary keyed by the Arrow view while every value is short and there are few
+//!   (see [`ShortTexts`]), else `PLAIN`, with byte-wise statistics unless the column is listed
+//!   without them.
 //!
 //! Pages are format v1 data pages, compressed whole (levels and values) with zstd or not at all,
 //! their headers written by parquet's own `SerializedPageWriter`. Pages end at
 //! [`PAGE_ROWS`] rows or [`PAGE_BYTES`] encoded bytes, whichever comes first. Chunks carry
-//! chunk-level statistics (the null count always), no page index and no bloom filter, which is
-//! what the accepted file's `ArrowWriter` properties asked for too. The output is read back by
-//! parquet's reader in the tests and must equal what `ArrowWriter` writes, value for value.
+//! chunk-level statistics (the null count always), an offset index and no bloom filter, as the
+//! accepted file's `ArrowWriter` properties ask for too. The output is read back by parquet's
+//! reader in the tests and must equal what `ArrowWriter` writes, value for value.
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayData, AsArray, BooleanBufferBuilder};
@@ -103,7 +104,7 @@ enum Values {
     },
     Codes {
         dictionary: Dictionary,
-        index_of: HashMap<Vec<u8>, u32>,
+        index_of: hashbrown::HashMap<Vec<u8>, u32>,
         used: Vec<bool>,
         /// The last batch's dictionary and, for each of its keys, the member index.
         last_dictionary: Option<ArrayData>,
@@ -223,7 +224,7 @@ impl ChunkEncoder {
             {
                 Values::Codes {
                     dictionary: Dictionary::default(),
-                    index_of: HashMap::new(),
+                    index_of: hashbrown::HashMap::new(),
                     used: Vec::new(),
                     last_dictionary: None,
                     remap: Vec::new(),
@@ -325,12 +326,10 @@ impl ChunkEncoder {
                     {
                         return index;
                     }
-                    let next = dictionary.members.len() as u32;
-                    let index = *short.index_of.entry(key).or_insert(next);
-                    if index == next {
-                        let len = key as u32 as usize;
-                        dictionary.members.push(key.to_le_bytes()[4..4 + len].to_vec());
-                    }
+                    let len = key as u32 as usize;
+                    let index = intern(&mut dictionary.members, &mut short.index_of, key, || {
+                        key.to_le_bytes()[4..4 + len].to_vec()
+                    });
                     last = Some((key, index));
                     index
                 };
@@ -345,15 +344,11 @@ impl ChunkEncoder {
                     other => return Err(wrong_type(other)),
                 };
                 let views = texts.views();
-                let mut push = |i: usize| push_plain_text(bytes, views[i], || texts.value(i).as_bytes());
-                match nulls {
-                    None => (0..rows).for_each(&mut push),
-                    Some(nulls) => nulls.valid_indices().for_each(&mut push),
-                }
-                if self.statistics {
-                    let present = |i: &usize| nulls.is_none_or(|n| n.is_valid(*i));
-                    let values = (0..rows).filter(present).map(|i| texts.value(i).as_bytes());
-                    for text in values {
+                let statistics = self.statistics;
+                let mut push = |i: usize| {
+                    push_plain_text(bytes, views[i], || texts.value(i).as_bytes());
+                    if statistics {
+                        let text = texts.value(i).as_bytes();
                         if min.as_deref().is_none_or(|m| text < m) {
                             *min = Some(text.to_vec());
                         }
@@ -361,27 +356,23 @@ impl ChunkEncoder {
                             *max = Some(text.to_vec());
                         }
                     }
+                };
+                match nulls {
+                    None => (0..rows).for_each(&mut push),
+                    Some(nulls) => nulls.valid_indices().for_each(&mut push),
                 }
             }
             Values::Codes { dictionary: Dictionary { indices, members }, index_of, used, last_dictionary, remap } => {
-                let DataType::Dictionary(_, _) = array.data_type() else {
-                    return Err(wrong_type(array.data_type()));
-                };
-                let codes = array.as_dictionary::<UInt32Type>();
+                let codes = array.as_dictionary_opt::<UInt32Type>().ok_or_else(|| wrong_type(array.data_type()))?;
                 let dictionary = codes.values().to_data();
                 if last_dictionary.as_ref().is_none_or(|last| !last.ptr_eq(&dictionary)) {
                     let texts = codes.values().as_string_opt::<i32>().ok_or_else(|| wrong_type(array.data_type()))?;
                     remap.clear();
                     for text in texts.iter() {
                         let text = text.unwrap_or_default().as_bytes();
-                        let next = members.len() as u32;
-                        let index = *index_of.entry(text.to_vec()).or_insert(next);
-                        if index == next {
-                            members.push(text.to_vec());
-                            used.push(false);
-                        }
-                        remap.push(index);
+                        remap.push(intern(members, index_of, text.to_vec(), || text.to_vec()));
                     }
+                    used.resize(members.len(), false);
                     *last_dictionary = Some(dictionary);
                 }
                 let keys = codes.keys().values();
@@ -590,6 +581,19 @@ impl Values {
             }
         }
     }
+}
+
+/// The index of the member `key` stands for in `members`, which gains `text()` if `key` is new.
+fn intern<K: Hash + Eq, S: BuildHasher>(
+    members: &mut Vec<Vec<u8>>,
+    index_of: &mut hashbrown::HashMap<K, u32, S>,
+    key: K,
+    text: impl FnOnce() -> Vec<u8>,
+) -> u32 {
+    *index_of.entry(key).or_insert_with(|| {
+        members.push(text());
+        members.len() as u32 - 1
+    })
 }
 
 /// Byte-array statistics; bounds longer than the truncation length are left out (statistics are

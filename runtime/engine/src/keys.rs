@@ -304,17 +304,22 @@ pub(crate) fn resolve_candidates(
     if candidate_lines.is_empty() {
         return Ok(Resolved { duplicates: counts.duplicates(), fingerprint: None });
     }
-    if candidate_lines.iter().all(|&line| index.checkpoint_for(line).is_some()) {
+    let located: Option<Vec<(u64, (u64, u64))>> =
+        candidate_lines.iter().map(|&line| Some((line, index.checkpoint_for(line)?))).collect();
+    if let Some(located) = located {
         let mut file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
         let file_len = file.metadata().map_err(|e| RuntimeError::io("read", input, e))?.len();
         let mut picked = Picked::default();
-        let mut segment = Segment::default();
-        for &line in &candidate_lines {
-            let Some((first, offset)) = index.checkpoint_for(line) else { continue };
-            if segment.first_line != first || segment.offset != offset || segment.bytes.is_empty() {
-                segment = Segment { first_line: first, offset, bytes: Vec::new(), at_end: false };
-                segment.read_more(&mut file, file_len).map_err(|e| RuntimeError::io("read", input, e))?;
-            }
+        let mut segment: Option<Segment> = None;
+        for (line, (first, offset)) in located {
+            let segment = match &mut segment {
+                Some(open) if open.first_line == first => open,
+                _ => {
+                    let mut fresh = Segment { first_line: first, offset, bytes: Vec::new(), at_end: false };
+                    fresh.read_more(&mut file, file_len).map_err(|e| RuntimeError::io("read", input, e))?;
+                    segment.insert(fresh)
+                }
+            };
             let bytes = loop {
                 match segment.find_line(line - first) {
                     Found::Line(start, end) => break &segment.bytes[start..end],
@@ -384,7 +389,7 @@ fn changed_under_the_run(line: u64) -> RuntimeError {
 }
 
 /// The bytes of the file from a checkpoint on, read as far as the lines looked for need.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Segment {
     first_line: u64,
     offset: u64,

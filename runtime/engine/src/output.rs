@@ -141,8 +141,8 @@ pub struct ParquetOptions {
     /// prunes on (names, addresses). Keeping them costs a string comparison per value, which was
     /// the Parquet writer's largest cost after zstd (docs/notes/0008).
     pub no_statistics_columns: Vec<String>,
-    /// Threads encoding the file's columns (see [`crate::encode`]); below 2, the thread that
-    /// writes encodes. The file's content does not depend on it.
+    /// Threads encoding the file's columns (see [`crate::encode`]); below 2, and without
+    /// `typed_encoders`, the thread that writes encodes. The file's content does not depend on it.
     pub encoder_threads: usize,
     /// Encode the columns of the types a spec's record has (codes, integers, dates, text) with
     /// etr's own column-chunk encoders (`chunks.rs`) instead of `ArrowColumnWriter`: the same

@@ -20,6 +20,8 @@
 //! - A UTF-8 byte-order mark at the start of the file is detected (and stripped for UTF-8 files).
 //! - The length of every raw byte read (BOM and terminators included), their xxh3 fingerprint
 //!   and, unless the caller opts out ([`ReaderConfig::content_hash`]), their blake3 hash.
+//! - Where each line of text starts in the file ([`RawChunk::line_offsets`]), so that a later
+//!   step can read a line again without reading the file again (the key pass's candidates).
 //!
 //! Memory stays bounded by the block size, a chunk's worth of line offsets
 //! ([`ReaderConfig::max_lines_per_chunk`]) and the longest line: held-back blank lines are only
