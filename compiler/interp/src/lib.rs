@@ -54,6 +54,7 @@ pub use batch::{RawBatch, RawRecordLine};
 pub use error::InterpError;
 pub use lines::LineValues;
 pub use value::{Scalar, render_scalar};
+pub use views::prefetch_text;
 
 /// Native kernels a back end (the Cranelift JIT) offers in place of the interpreter's own, per
 /// expression: the interpreter asks before parsing a raw column, and evaluates everything else

@@ -51,7 +51,7 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
-        /// Worker threads (default: the number of cores).
+        /// Worker threads (default: one less than the number of cores, at least 1).
         #[arg(long)]
         threads: Option<usize>,
         /// The date the run is as of, YYYY-MM-DD (what `run_date()` reads; default: today, UTC).

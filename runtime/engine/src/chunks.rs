@@ -11,9 +11,9 @@
 //!   row); the data pages hold the indices (`RLE_DICTIONARY`); the statistics are the least and
 //!   greatest member that occurs, found from a bitmap of the members used;
 //! - integers and dates: `DELTA_BINARY_PACKED`, with the minimum and maximum as integers;
-//! - text: a dictionary keyed by the Arrow view while every value is short and there are few
-//!   (see [`ShortTexts`]), else `PLAIN`, with byte-wise statistics unless the column is listed
-//!   without them.
+//! - text: a dictionary (short texts keyed by their Arrow view, see [`TextDictionary`]) until its
+//!   page passes the properties' `dictionary_page_size_limit`, then `PLAIN`, with byte-wise statistics unless the
+//!   column is listed without them.
 //!
 //! Pages are format v1 data pages, compressed whole (levels and values) with zstd or not at all,
 //! their headers written by parquet's own `SerializedPageWriter`. Pages end at
@@ -59,6 +59,8 @@ pub(crate) struct ChunkEncoder {
     compressor: Option<zstd::bulk::Compressor<'static>>,
     statistics: bool,
     truncate: Option<usize>,
+    /// The dictionary page size past which a text column is written plain.
+    dictionary_limit: usize,
     /// Definition levels of the open page, one bit per row (set: the value is present); `None`
     /// for a required column, which has none.
     levels: Option<BooleanBufferBuilder>,
@@ -92,14 +94,13 @@ enum Values {
         max: Option<i64>,
     },
     Texts {
-        /// The open page's values, `PLAIN`-encoded (once the short texts have given up).
+        /// The open page's values, `PLAIN`-encoded (once the dictionary has given up).
         bytes: Vec<u8>,
         /// Bounds of the plainly encoded values.
         min: Option<Vec<u8>>,
         max: Option<Vec<u8>>,
-        /// While every value so far is a short text and there are few of them: their views,
-        /// for a dictionary built without reading any text buffer.
-        short: Option<ShortTexts>,
+        /// While the column's distinct values are few enough: where each member is.
+        members: Option<TextDictionary>,
         dictionary: Dictionary,
     },
     Codes {
@@ -119,44 +120,48 @@ struct Dictionary {
     indices: Vec<u32>,
 }
 
-/// The dictionary of a text column whose values are all short (at most 12 bytes: the whole
-/// text is inside its Arrow view, so the view, its unused bytes masked, is the key).
-struct ShortTexts {
-    index_of: hashbrown::HashMap<u128, u32, ViewHashing>,
+/// The member index of each distinct text of a column. A short text (at most 12 bytes) is
+/// inside its Arrow view, so the view, its unused bytes masked, is its key, found without reading
+/// any text buffer; a longer one is keyed by its bytes, kept one after the other in `long_bytes`
+/// (comparing with members scattered in their own allocations missed the cache on every row).
+#[derive(Default)]
+struct TextDictionary {
+    short: hashbrown::HashMap<u128, u32>,
+    /// Per long member: where its bytes start in `long_bytes`, their length, its member index.
+    long: hashbrown::HashTable<(u32, u32, u32)>,
+    long_bytes: Vec<u8>,
+    hashing: hashbrown::DefaultHashBuilder,
+    /// The dictionary page's size so far: each member's bytes and its 4-byte length.
+    bytes: usize,
 }
 
-/// Members a short-text dictionary may reach before the column is written plain: past that,
-/// the column is not a list of a few values (names, numbers), and indices would not pay.
-const MAX_SHORT_TEXT_MEMBERS: usize = 4096;
-
-/// Hashing for views: one multiply of their two halves folded (the views differ in their length
-/// and text bytes, which a multiply spreads to the high bits the table probes with).
-#[derive(Clone, Copy, Default)]
-struct ViewHashing;
-
-struct ViewHasher(u64);
-
-impl std::hash::BuildHasher for ViewHashing {
-    type Hasher = ViewHasher;
-    fn build_hasher(&self) -> ViewHasher {
-        ViewHasher(0)
-    }
-}
-
-impl std::hash::Hasher for ViewHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+impl TextDictionary {
+    /// The member index of the long text `text`, which becomes a member of `members` if new.
+    fn long_index(&mut self, members: &mut Vec<Vec<u8>>, text: &[u8]) -> u32 {
+        let TextDictionary { long, long_bytes, hashing, .. } = self;
+        let hash = hashing.hash_one(text);
+        let span = |&(start, len, _): &(u32, u32, u32)| start as usize..(start + len) as usize;
+        if let Some(&(_, _, index)) = long.find(hash, |entry| long_bytes[span(entry)] == *text) {
+            return index;
         }
-    }
-    fn write_u128(&mut self, value: u128) {
-        let folded = (value as u64) ^ ((value >> 64) as u64).rotate_left(29);
-        self.0 = folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (folded >> 31);
+        let entry = (long_bytes.len() as u32, text.len() as u32, members.len() as u32);
+        long.insert_unique(hash, entry, |entry| hashing.hash_one(&long_bytes[span(entry)]));
+        long_bytes.extend_from_slice(text);
+        members.push(text.to_vec());
+        self.bytes += 4 + text.len();
+        entry.2
     }
 }
+
+/// Members a text dictionary may reach before the column is written plain, whatever their size:
+/// past that, its hash table no longer fits the caches and a lookup costs more than the bytes it
+/// saves (W1's postcodes, 97,000 of them in a million rows, were twice as slow as plain).
+const MAX_TEXT_MEMBERS: usize = 8192;
+
+/// How many rows ahead the loops over a text column ask for a long text's bytes: they read the
+/// texts in column order, a line's length apart, long after the split touched them, and each
+/// would be a cache miss without the prefetch.
+const PREFETCH_AHEAD: usize = 8;
 
 /// The view of a short text with the bytes past its length cleared (Arrow does not promise
 /// zeros there), or `None` for a text of more than 12 bytes.
@@ -215,7 +220,7 @@ impl ChunkEncoder {
                     bytes: Vec::new(),
                     min: None,
                     max: None,
-                    short: Some(ShortTexts { index_of: hashbrown::HashMap::with_hasher(ViewHashing) }),
+                    members: Some(TextDictionary::default()),
                     dictionary: Dictionary::default(),
                 }
             }
@@ -236,6 +241,7 @@ impl ChunkEncoder {
             levels: (descr.max_def_level() == 1).then(|| BooleanBufferBuilder::new(PAGE_ROWS)),
             statistics: props.statistics_enabled(path) != EnabledStatistics::None,
             truncate: props.statistics_truncate_length(),
+            dictionary_limit: props.dictionary_page_size_limit(),
             descr,
             compression,
             compressor,
@@ -267,23 +273,15 @@ impl ChunkEncoder {
         };
         let rows = array.len();
         let nulls = array.logical_nulls().filter(|n| n.null_count() > 0);
-        if let Values::Texts { short: Some(_), dictionary, .. } = &self.values {
-            let all_short = match array.data_type() {
-                DataType::Utf8View => {
-                    let views = array.as_string_view().views();
-                    let present = |i: &usize| nulls.as_ref().is_none_or(|n| n.is_valid(*i));
-                    (0..rows).filter(present).all(|i| views[i] as u32 <= 12)
-                }
-                other => return Err(wrong_type(other)),
-            };
-            if !all_short || dictionary.members.len() > MAX_SHORT_TEXT_MEMBERS {
-                // From here on the column is written plain; the open page keeps its indices.
-                if self.page_rows > 0 {
-                    self.flush_page()?;
-                }
-                if let Values::Texts { short, .. } = &mut self.values {
-                    *short = None;
-                }
+        if let Values::Texts { members: Some(members), dictionary, .. } = &self.values
+            && (members.bytes > self.dictionary_limit || dictionary.members.len() > MAX_TEXT_MEMBERS)
+        {
+            // From here on the column is written plain; the open page keeps its indices.
+            if self.page_rows > 0 {
+                self.flush_page()?;
+            }
+            if let Values::Texts { members, .. } = &mut self.values {
+                *members = None;
             }
         }
         match (&mut self.levels, &nulls) {
@@ -316,37 +314,51 @@ impl ChunkEncoder {
                     update_int_bounds(&values[start..], *unsigned, min, max);
                 }
             }
-            Values::Texts { short: Some(short), dictionary, .. } => {
-                let views = array.as_string_view().views();
+            Values::Texts { members: Some(text_members), dictionary, .. } => {
+                let texts = match array.data_type() {
+                    DataType::Utf8View => array.as_string_view(),
+                    other => return Err(wrong_type(other)),
+                };
+                let views = texts.views();
+                let buffers = texts.data_buffers();
+                let Dictionary { members, indices } = dictionary;
                 let mut last: Option<(u128, u32)> = None;
-                let mut index_of = |view: u128| {
-                    let key = short_view_key(view).unwrap_or(view);
+                let mut index_of = |i: usize| {
+                    if let Some(&ahead) = views.get(i + PREFETCH_AHEAD) {
+                        etr_interp::prefetch_text(ahead, buffers);
+                    }
+                    let view = views[i];
+                    let Some(key) = short_view_key(view) else {
+                        return text_members.long_index(members, texts.value(i).as_bytes());
+                    };
                     if let Some((last_key, index)) = last
                         && last_key == key
                     {
                         return index;
                     }
                     let len = key as u32 as usize;
-                    let index = intern(&mut dictionary.members, &mut short.index_of, key, || {
+                    let index = intern(members, &mut text_members.short, key, || {
+                        text_members.bytes += 4 + len;
                         key.to_le_bytes()[4..4 + len].to_vec()
                     });
                     last = Some((key, index));
                     index
                 };
                 match &nulls {
-                    None => dictionary.indices.extend(views.iter().map(|&v| index_of(v))),
-                    Some(nulls) => dictionary.indices.extend(nulls.valid_indices().map(|i| index_of(views[i]))),
+                    None => indices.extend((0..rows).map(&mut index_of)),
+                    Some(nulls) => indices.extend(nulls.valid_indices().map(&mut index_of)),
                 }
             }
-            Values::Texts { bytes, min, max, short: None, .. } => {
+            Values::Texts { bytes, min, max, members: None, .. } => {
                 let texts = match array.data_type() {
                     DataType::Utf8View => array.as_string_view(),
                     other => return Err(wrong_type(other)),
                 };
                 let views = texts.views();
+                let buffers = texts.data_buffers();
                 let statistics = self.statistics;
                 let mut push = |i: usize| {
-                    push_plain_text(bytes, views[i], || texts.value(i).as_bytes());
+                    push_plain_text(bytes, views[i], buffers);
                     if statistics {
                         let text = texts.value(i).as_bytes();
                         if min.as_deref().is_none_or(|m| text < m) {
@@ -357,9 +369,15 @@ impl ChunkEncoder {
                         }
                     }
                 };
+                let mut push_prefetching = |i: usize| {
+                    if let Some(&ahead) = views.get(i + PREFETCH_AHEAD) {
+                        etr_interp::prefetch_text(ahead, buffers);
+                    }
+                    push(i)
+                };
                 match nulls {
-                    None => (0..rows).for_each(&mut push),
-                    Some(nulls) => nulls.valid_indices().for_each(&mut push),
+                    None => (0..rows).for_each(&mut push_prefetching),
+                    Some(nulls) => nulls.valid_indices().for_each(&mut push_prefetching),
                 }
             }
             Values::Codes { dictionary: Dictionary { indices, members }, index_of, used, last_dictionary, remap } => {
@@ -507,7 +525,7 @@ impl ChunkEncoder {
                 values.clear();
                 Encoding::DELTA_BINARY_PACKED
             }
-            Values::Texts { bytes, short: None, .. } => {
+            Values::Texts { bytes, members: None, .. } => {
                 body.extend_from_slice(bytes);
                 bytes.clear();
                 Encoding::PLAIN
@@ -567,7 +585,7 @@ impl Values {
             }
             Values::Ints { min, max, .. } => Statistics::int64(*min, *max, None, Some(nulls), false),
             Values::Texts { min, max, dictionary, .. } => {
-                // Every member of a short-text dictionary occurs in the chunk.
+                // Every member of a text dictionary occurs in the chunk.
                 let members = dictionary.members.iter().map(Vec::as_slice);
                 let min = members.clone().chain(min.as_deref()).min();
                 let max = members.chain(max.as_deref()).max();
@@ -609,17 +627,44 @@ fn text_statistics(min: Option<&[u8]>, max: Option<&[u8]>, nulls: u64, truncate:
 
 /// Appends one text in `PLAIN` encoding: its length as four little-endian bytes, then its bytes.
 /// A view of a short text is exactly that (its length, then up to 12 bytes inline), so it is
-/// written whole, and the end of the buffer moved back over the unused bytes; only longer texts
-/// are copied from their buffer.
+/// written whole; a longer text is copied from its buffer in 16-byte blocks wherever the buffer
+/// has the bytes past the text's end that the last block reads (almost always: a chunk's data runs
+/// on after any field but the last). Either way the copy is a few vector moves, where a call to
+/// `memcpy` per text cost 5% of W1. The bytes written past the text's end are in the spare
+/// capacity, and the next text overwrites them.
 #[inline(always)]
-fn push_plain_text<'a>(bytes: &mut Vec<u8>, view: u128, text: impl FnOnce() -> &'a [u8]) {
+fn push_plain_text(bytes: &mut Vec<u8>, view: u128, buffers: &[arrow::buffer::Buffer]) {
+    const BLOCK: usize = 16;
     let len = view as u32 as usize;
+    bytes.reserve(4 + len + 2 * BLOCK);
+    let at = bytes.len();
+    let spare = &mut bytes.spare_capacity_mut()[..4 + len + 2 * BLOCK];
     if len <= 12 {
-        bytes.extend_from_slice(&view.to_le_bytes());
-        bytes.truncate(bytes.len() - (12 - len));
+        put_block(&mut spare[..BLOCK], &view.to_le_bytes());
     } else {
-        bytes.extend_from_slice(&(len as u32).to_le_bytes());
-        bytes.extend_from_slice(text());
+        let buffer = buffers[(view >> 64) as u32 as usize].as_slice();
+        let offset = (view >> 96) as u32 as usize;
+        put_block(&mut spare[..4], &(len as u32).to_le_bytes());
+        let body = &mut spare[4..];
+        match buffer.get(offset..offset + len.next_multiple_of(BLOCK)) {
+            Some(source) => {
+                for (to, from) in body.chunks_exact_mut(BLOCK).zip(source.chunks_exact(BLOCK)) {
+                    put_block(to, from);
+                }
+            }
+            None => put_block(&mut body[..len], &buffer[offset..offset + len]),
+        }
+    }
+    // SAFETY: the four length bytes and the `len` text bytes after them were just written, inside
+    // the capacity reserved above.
+    unsafe { bytes.set_len(at + 4 + len) };
+}
+
+/// Writes `from` into the first bytes of `to` (a fixed-size block compiles to one vector move).
+#[inline(always)]
+fn put_block(to: &mut [std::mem::MaybeUninit<u8>], from: &[u8]) {
+    for (to, &from) in to.iter_mut().zip(from) {
+        to.write(from);
     }
 }
 

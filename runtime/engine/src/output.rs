@@ -148,6 +148,10 @@ pub struct ParquetOptions {
     /// etr's own column-chunk encoders (`chunks.rs`) instead of `ArrowColumnWriter`: the same
     /// values, less work. The file's content does not depend on `encoder_threads` either way.
     pub typed_encoders: bool,
+    /// The size a dictionary page may reach before the typed encoders write a text column plain
+    /// (Parquet's `dictionary_page_size_limit`): past that, the column is not a list of a few
+    /// values, and indices would not pay.
+    pub dictionary_page_bytes: usize,
 }
 
 impl Default for ParquetOptions {
@@ -159,6 +163,7 @@ impl Default for ParquetOptions {
             no_statistics_columns: Vec::new(),
             encoder_threads: 1,
             typed_encoders: false,
+            dictionary_page_bytes: 1 << 20,
         }
     }
 }
@@ -569,6 +574,7 @@ fn writer_properties(schema: &Schema, options: &ParquetOptions) -> Result<Writer
         .set_compression(Compression::ZSTD(level))
         .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_dictionary_enabled(false)
+        .set_dictionary_page_size_limit(options.dictionary_page_bytes)
         .set_max_row_group_row_count(Some(options.max_row_group_rows));
     for name in &options.dictionary_columns {
         if schema.field_with_name(name).is_err() {

@@ -40,7 +40,10 @@ use crate::split::{split_chunk, split_chunk_columns};
 /// How a run is carried out. Nothing here changes the outputs.
 #[derive(Clone)]
 pub struct RunConfig {
-    /// Worker threads evaluating chunks (at least 1).
+    /// Worker threads evaluating chunks (at least 1), and as many threads encoding the accepted
+    /// file's columns. By default one less than the cores: the reader, the writing thread and the
+    /// encoders need a core between them (on 2 cores, one worker ran W1 3% faster, with 6% less
+    /// CPU and 20% less memory, than two; docs/notes/0011).
     pub threads: usize,
     pub reader: ReaderConfig,
     /// Shown in the summary: the hash of the spec and stdlib texts the program came from.
@@ -68,7 +71,7 @@ pub enum Engine {
 impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
             reader: ReaderConfig::default(),
             spec_hash: String::new(),
             progress: None,

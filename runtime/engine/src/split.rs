@@ -70,8 +70,7 @@ enum Isa {
 fn split_chunk_with(chunk: &RawChunk, dialect: &SourceDialect, isa: Isa, wanted: Option<&[bool]>) -> RawBatch {
     let dialect = PreparedDialect::new(dialect);
     let decoded = decode_chunk(chunk, dialect.encoding);
-    let mut builder = BatchBuilder::new(&decoded, &dialect, chunk.len());
-    builder.wanted = wanted;
+    let mut builder = BatchBuilder::new(&decoded, &dialect, chunk.len(), wanted);
     match isa {
         Isa::Best => builder.split_all(&decoded),
         Isa::Portable => builder.split_all_impl(&decoded),
@@ -179,16 +178,17 @@ const TILE: usize = 64;
 
 struct BatchBuilder<'a> {
     dialect: &'a PreparedDialect,
-    /// The columns to build; `None` for all. The others get null views.
-    wanted: Option<&'a [bool]>,
+    /// Per column, its slot among the columns built (`views`), or `None` for a column not wanted
+    /// by a projected split, which comes out all null without a view written.
+    slots: Vec<Option<usize>>,
     data: &'a [u8],
     ncols: usize,
     /// The number of lines in the chunk.
     lines: usize,
-    /// The views of every column in one allocation, column-major (column `k` is
-    /// `k * lines..(k + 1) * lines`), written tile by tile into the spare capacity. One allocation
-    /// per chunk instead of one per column keeps the allocator from handing each chunk fresh
-    /// pages, whose faults cost more than the splitting.
+    /// The views of every built column in one allocation, column-major (the column in slot `j`
+    /// is `j * lines..(j + 1) * lines`), written tile by tile into the spare capacity. One
+    /// allocation per chunk instead of one per column keeps the allocator from handing each chunk
+    /// fresh pages, whose faults cost more than the splitting.
     views: Vec<u128>,
     /// Per column, one validity word per tile (bit set = non-empty field).
     validity: Vec<Vec<u64>>,
@@ -218,18 +218,27 @@ struct Scratch {
 }
 
 impl<'a> BatchBuilder<'a> {
-    fn new(decoded: &'a Decoded, dialect: &'a PreparedDialect, lines: usize) -> Self {
+    fn new(decoded: &'a Decoded, dialect: &'a PreparedDialect, lines: usize, wanted: Option<&[bool]>) -> Self {
         let ncols = dialect.column_count;
+        let mut built = 0;
+        let slots = (0..ncols)
+            .map(|k| {
+                wanted.is_none_or(|w| w.get(k).copied().unwrap_or(true)).then(|| {
+                    built += 1;
+                    built - 1
+                })
+            })
+            .collect();
         // Room for `ncols + 1` boundaries per line, plus a whole 64-byte block's worth of
         // positions that the fast scanner may write past them unconditionally.
         let height = ncols + 2 + 64;
         BatchBuilder {
             dialect,
-            wanted: None,
+            slots,
             data: decoded.data.as_slice(),
             ncols,
             lines,
-            views: Vec::with_capacity(ncols * lines),
+            views: Vec::with_capacity(built * lines),
             validity: (0..ncols).map(|_| Vec::with_capacity(lines.div_ceil(TILE))).collect(),
             null_counts: vec![0; ncols],
             line_views: Vec::with_capacity(lines),
@@ -467,13 +476,13 @@ impl<'a> BatchBuilder<'a> {
         let scratch = &self.scratch;
         let spare = self.views.spare_capacity_mut();
         for k in 0..self.ncols {
-            let out = &mut spare[k * self.lines + tile..][..rows];
+            let Some(slot) = self.slots[k] else {
+                continue;
+            };
+            let out = &mut spare[slot * self.lines + tile..][..rows];
             let starts = &scratch.bounds[k * TILE..][..rows];
             let nexts = &scratch.bounds[(k + 1) * TILE..][..rows];
-            let valid = if self.wanted.is_some_and(|w| !w.get(k).copied().unwrap_or(true)) {
-                out.fill(MaybeUninit::new(0));
-                0
-            } else if scratch.any_general {
+            let valid = if scratch.any_general {
                 let mut valid = 0u64;
                 for (r, slot) in out.iter_mut().enumerate() {
                     let view = if scratch.general[r] {
@@ -506,23 +515,30 @@ impl<'a> BatchBuilder<'a> {
             if self.side.is_empty() { Arc::new([data]) } else { Arc::new([data, Buffer::from_vec(self.side)]) };
         let lines = views_to_array(self.line_views, &buffers, None);
         let columns = if n == self.lines && self.built == self.lines {
+            let built = self.slots.iter().flatten().count();
             // SAFETY: `build_tile` ran for consecutive tiles covering lines `0..self.lines` and
-            // wrote, for every column `k`, the slots `k * lines + tile..k * lines + tile + rows`,
-            // so all `ncols * lines` slots of the capacity reserved in `new` are initialised.
-            unsafe { self.views.set_len(self.ncols * self.lines) };
+            // wrote, for every built column in slot `j`, the views
+            // `j * lines + tile..j * lines + tile + rows`, so all `built * lines` views of the
+            // capacity reserved in `new` are initialised.
+            unsafe { self.views.set_len(built * self.lines) };
             let all = Buffer::from_vec(self.views);
+            // The columns not built share one all-null array.
+            let mut unbuilt: Option<StringViewArray> = None;
             self.validity
                 .into_iter()
                 .zip(self.null_counts)
-                .enumerate()
-                .map(|(k, (validity, null_count))| {
+                .zip(&self.slots)
+                .map(|((validity, null_count), slot)| {
+                    let Some(slot) = *slot else {
+                        return unbuilt.get_or_insert_with(|| StringViewArray::new_null(n)).clone();
+                    };
                     let nulls = (null_count > 0).then(|| {
                         let bits = BooleanBuffer::new(Buffer::from_vec(validity), 0, n);
                         // SAFETY: `null_count` counted the zero bits among exactly these `n` bits
                         // as they were set; recounting would be another pass over every column.
                         unsafe { NullBuffer::new_unchecked(bits, null_count) }
                     });
-                    let views = ScalarBuffer::new(all.clone(), k * n, n);
+                    let views = ScalarBuffer::new(all.clone(), slot * n, n);
                     views_to_array(views, &buffers, nulls)
                 })
                 .collect()

@@ -384,7 +384,8 @@ proptest::proptest! {
 
 /// A batch for the typed encoders: every column kind they write, with what makes encoders go
 /// wrong: extreme integers (deltas that wrap), all-null stretches, short texts with a few values
-/// and texts that turn long part-way (the short-text dictionary gives up), codes over two
+/// and texts that turn long part-way, long texts many or few (the text dictionary gives up at
+/// its size limit, or keeps them all), codes over two
 /// different dictionaries, and a required column.
 fn typed_batch(first_line: u64, rows: usize, seed: u64) -> RecordBatch {
     use arrow::array::{Date32Array, DictionaryArray, Int32Array, StringViewArray, UInt32Array};
@@ -445,9 +446,11 @@ fn typed_batch(first_line: u64, rows: usize, seed: u64) -> RecordBatch {
                 }
             })
         }))),
-        Arc::new(StringViewArray::from_iter(
-            (0..rows).map(|r| (pick(r, 7) % 9 > 0).then(|| format!("SUBJECT NAME NUMBER {}", pick(r, 8) % 100_000))),
-        )),
+        // Long texts: many distinct ones, or (every other batch) a few repeated.
+        Arc::new(StringViewArray::from_iter((0..rows).map(|r| {
+            let distinct = if seed.is_multiple_of(2) { 100_000 } else { 40 };
+            (pick(r, 7) % 9 > 0).then(|| format!("SUBJECT NAME NUMBER {}", pick(r, 8) % distinct))
+        }))),
         Arc::new(Int64Array::from_iter((0..rows).map(|r| (pick(r, 9) % 6 > 0).then(|| extreme_i64(r))))),
         Arc::new(Int32Array::from_iter((0..rows).map(|r| (!null_run(r)).then(|| extreme_i32(r))))),
         Arc::new(Date32Array::from_iter((0..rows).map(|r| (pick(r, 10) % 4 > 0).then(|| 18_000 + (r as i32 % 300))))),
@@ -538,12 +541,14 @@ proptest::proptest! {
         row_group in 1usize..9000,
         threads in 1usize..4,
         seed in 0u64..1000,
+        dictionary_page_bytes in proptest::prop_oneof![64usize..4096, proptest::strategy::Just(1 << 20)],
     ) {
         let batches = masked_batches(&sizes, seed, keep_one_in, typed_batch);
         proptest::prop_assume!(batches.iter().any(|(_, keep)| keep.contains(&true)));
         let options = ParquetOptions {
             no_statistics_columns: vec!["subject_name".into()],
             max_row_group_rows: row_group,
+            dictionary_page_bytes,
             ..ParquetOptions::default()
         };
         let (arrow_file, _) = written_bytes(&batches, &options);

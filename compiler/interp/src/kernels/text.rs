@@ -13,7 +13,7 @@ use regex::Regex;
 use crate::error::InterpError;
 use crate::kernels::{Fallible, Prim, PrimLayout, date, failed_rows, nric, nulls_from, parse};
 use crate::value::Column;
-use crate::views::{TextBuilder, view_len};
+use crate::views::{TextBuilder, prefetch_ahead, view_len};
 
 /// Maps every valid row of `input` through `f`, which appends exactly one value to the builder.
 fn map_text(input: &StringViewArray, mut f: impl FnMut(u128, &str, &mut TextBuilder)) -> StringViewArray {
@@ -21,6 +21,7 @@ fn map_text(input: &StringViewArray, mut f: impl FnMut(u128, &str, &mut TextBuil
     let views = input.views();
     let nulls = input.nulls();
     for (i, &view) in views.iter().enumerate() {
+        prefetch_ahead(input, i);
         if nulls.is_some_and(|n| n.is_null(i)) {
             out.push_null();
         } else {
@@ -33,7 +34,10 @@ fn map_text(input: &StringViewArray, mut f: impl FnMut(u128, &str, &mut TextBuil
 /// A predicate over every valid row (null in, null out).
 fn map_bool(input: &StringViewArray, f: impl Fn(&str) -> bool) -> BooleanArray {
     let nulls = input.nulls();
-    let values = BooleanBuffer::collect_bool(input.len(), |i| nulls.is_none_or(|n| n.is_valid(i)) && f(input.value(i)));
+    let values = BooleanBuffer::collect_bool(input.len(), |i| {
+        prefetch_ahead(input, i);
+        nulls.is_none_or(|n| n.is_valid(i)) && f(input.value(i))
+    });
     BooleanArray::new(values, nulls.cloned())
 }
 
@@ -47,6 +51,7 @@ fn map_prim<T: PrimLayout>(
     let nulls = input.nulls();
     let mut values = vec![T::default(); len];
     let ok = BooleanBuffer::collect_bool(len, |i| {
+        prefetch_ahead(input, i);
         if nulls.is_some_and(|n| n.is_null(i)) {
             return false;
         }
@@ -210,6 +215,7 @@ pub(crate) fn substring(input: &StringViewArray, start: Prim<'_, i64>, length: P
     };
     let mut out = TextBuilder::over(input, input.len());
     for (i, &view) in input.views().iter().enumerate() {
+        prefetch_ahead(input, i);
         let (Some(from), Some(count)) = (arg(&start, i), arg(&length, i)) else {
             out.push_null();
             continue;
