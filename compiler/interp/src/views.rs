@@ -66,6 +66,20 @@ fn long_view(bytes: &[u8], buffer: u32, offset: u32) -> u128 {
         | ((offset as u128) << 96)
 }
 
+/// The bytes of a view in memory order (the 4-byte length, then the text of a short text):
+/// `inline_text(&view_bytes(view))` is a text inside its view (at most [`MAX_INLINE`] bytes).
+#[inline(always)]
+pub(crate) fn view_bytes(view: u128) -> [u8; 16] {
+    view.to_le_bytes()
+}
+
+/// The text of an inline view's bytes ([`view_bytes`]).
+#[inline(always)]
+pub(crate) fn inline_text(bytes: &[u8; 16]) -> &[u8] {
+    let len = (u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize).min(MAX_INLINE);
+    &bytes[4..4 + len]
+}
+
 /// Asks for the cache line of a long text's first bytes (a short text is in its view). A loop
 /// that reads the texts of one column a line apart, long after the split touched them, misses
 /// the cache on every long one without this, a few rows ahead.

@@ -680,14 +680,16 @@ fn update_int_bounds(values: &[i64], unsigned: bool, min: &mut Option<i64>, max:
     if values.is_empty() {
         return;
     }
+    // Folds with `min`/`max` on the values, which vectorise (`Iterator::min` goes through a
+    // comparison function per value and does not).
     if unsigned {
-        let lo = values.iter().map(|&v| v as u64).min().unwrap_or(0);
-        let hi = values.iter().map(|&v| v as u64).max().unwrap_or(0);
+        let lo = values.iter().fold(u64::MAX, |a, &v| a.min(v as u64));
+        let hi = values.iter().fold(0, |a, &v| a.max(v as u64));
         *min = Some(min.map_or(lo, |m| (m as u64).min(lo)) as i64);
         *max = Some(max.map_or(hi, |m| (m as u64).max(hi)) as i64);
     } else {
-        let lo = values.iter().copied().min().unwrap_or(0);
-        let hi = values.iter().copied().max().unwrap_or(0);
+        let lo = values.iter().fold(i64::MAX, |a, &v| a.min(v));
+        let hi = values.iter().fold(i64::MIN, |a, &v| a.max(v));
         *min = Some(min.map_or(lo, |m| m.min(lo)));
         *max = Some(max.map_or(hi, |m| m.max(hi)));
     }
@@ -816,15 +818,21 @@ fn bit_pack(values: impl Iterator<Item = u64>, width: u8, out: &mut Vec<u8>) {
     }
     let width = u32::from(width);
     let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
-    let mut acc: u128 = 0;
+    out.reserve(values.size_hint().0 * width as usize / 8 + 8);
+    // `acc` holds the `bits` low bits not yet written; a value that does not fit whole is split
+    // between the word it completes and the next.
+    let mut acc = 0u64;
     let mut bits = 0u32;
     for value in values {
-        acc |= u128::from(value & mask) << bits;
-        bits += width;
-        if bits >= 64 {
-            out.extend_from_slice(&(acc as u64).to_le_bytes());
-            acc >>= 64;
-            bits -= 64;
+        let value = value & mask;
+        acc |= value << bits;
+        let total = bits + width;
+        if total >= 64 {
+            out.extend_from_slice(&acc.to_le_bytes());
+            acc = if bits == 0 { 0 } else { value >> (64 - bits) };
+            bits = total - 64;
+        } else {
+            bits = total;
         }
     }
     out.extend_from_slice(&acc.to_le_bytes()[..bits.div_ceil(8) as usize]);
@@ -930,6 +938,32 @@ mod tests {
         rle_hybrid(&[1u8, 0, 1, 0], 1, &mut out);
         // One bit-packed group (header 1 << 1 | 1), values LSB first, zero padding.
         assert_eq!(out, [3, 0b0101]);
+    }
+
+    #[test]
+    fn bit_pack_matches_a_bit_by_bit_packing_at_every_width() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for width in 1..=64u8 {
+            let values: Vec<u64> = (0..40).map(|_| next()).collect();
+            let mut expected = vec![0u8; (values.len() * usize::from(width)).div_ceil(8)];
+            for (i, value) in values.iter().enumerate() {
+                for bit in 0..usize::from(width) {
+                    if value >> bit & 1 == 1 {
+                        let at = i * usize::from(width) + bit;
+                        expected[at / 8] |= 1 << (at % 8);
+                    }
+                }
+            }
+            let mut out = Vec::new();
+            bit_pack(values.iter().copied(), width, &mut out);
+            assert_eq!(out, expected, "width {width}");
+        }
     }
 
     #[test]

@@ -124,6 +124,84 @@ pub(crate) fn parse_date(text: &[u8], items: &[DateItem]) -> Option<i32> {
     days_from_civil(year, month, day)
 }
 
+/// A date format of fixed-width fields only, `%Y`, `%m` and `%d` once each plus literal bytes,
+/// at most 12 bytes long: `%d/%m/%Y`, `%Y-%m-%d`, `%Y%m%d`. Every text it reads fits inside an
+/// Arrow view, and [`FixedDate::parse`] reads the fields at their known offsets where
+/// [`parse_date`] walks the format's items for every value (W1's dates took 14 ns each that way).
+/// Both give the same result for every text (tested below).
+pub(crate) struct FixedDate {
+    len: usize,
+    year: usize,
+    month: usize,
+    day: usize,
+    /// `(offset, byte)` of each literal, the first `literal_count` of them.
+    literals: [(usize, u8); MAX_FIXED_LEN],
+    literal_count: usize,
+}
+
+const MAX_FIXED_LEN: usize = 12;
+
+impl FixedDate {
+    /// The fixed layout of `items`, or `None` when the format has another item (a time, a
+    /// two-digit year), lacks or repeats a field, or is longer than 12 bytes.
+    pub(crate) fn of(items: &[DateItem]) -> Option<FixedDate> {
+        let (mut year, mut month, mut day) = (None, None, None);
+        let mut literals = [(0, 0); MAX_FIXED_LEN];
+        let mut literal_count = 0;
+        let mut pos = 0;
+        for item in items {
+            let (field, width) = match *item {
+                DateItem::Year4 => (&mut year, 4),
+                DateItem::Month2 => (&mut month, 2),
+                DateItem::Day2 => (&mut day, 2),
+                DateItem::Literal(byte) => {
+                    *literals.get_mut(literal_count)? = (pos, byte);
+                    literal_count += 1;
+                    pos += 1;
+                    continue;
+                }
+                DateItem::Year2 | DateItem::Hour2 | DateItem::Minute2 | DateItem::Second2 => return None,
+            };
+            if field.replace(pos).is_some() {
+                return None;
+            }
+            pos += width;
+        }
+        (pos <= MAX_FIXED_LEN).then_some(FixedDate {
+            len: pos,
+            year: year?,
+            month: month?,
+            day: day?,
+            literals,
+            literal_count,
+        })
+    }
+
+    /// What [`parse_date`] gives for `text` with this format's items.
+    #[inline]
+    pub(crate) fn parse(&self, text: &[u8]) -> Option<i32> {
+        if text.len() != self.len {
+            return None;
+        }
+        let mut bad = false;
+        for &(pos, byte) in &self.literals[..self.literal_count] {
+            bad |= text[pos] != byte;
+        }
+        let mut number = |pos: usize, width: usize| {
+            text[pos..pos + width].iter().fold(0u32, |value, &b| {
+                let digit = b.wrapping_sub(b'0');
+                bad |= digit > 9;
+                value * 10 + u32::from(digit)
+            })
+        };
+        let (year, month, day) = (number(self.year, 4), number(self.month, 2), number(self.day, 2));
+        if bad || !is_valid_date(i64::from(year), month, day) {
+            return None;
+        }
+        days_from_civil(i64::from(year), month, day)
+    }
+}
+
 /// `parse_month`: the first day of the month `text` names. A day in the format must still be a
 /// real day of that month.
 pub(crate) fn parse_month(text: &[u8], items: &[DateItem]) -> Option<i32> {
@@ -193,6 +271,61 @@ mod tests {
 
     const DMY: &[DateItem] =
         &[DateItem::Day2, DateItem::Literal(b'/'), DateItem::Month2, DateItem::Literal(b'/'), DateItem::Year4];
+
+    #[test]
+    fn fixed_dates_read_what_the_items_read() {
+        let formats: [&[DateItem]; 4] = [
+            DMY,
+            &[DateItem::Year4, DateItem::Literal(b'-'), DateItem::Month2, DateItem::Literal(b'-'), DateItem::Day2],
+            &[DateItem::Year4, DateItem::Month2, DateItem::Day2],
+            &[DateItem::Month2, DateItem::Day2, DateItem::Literal(b'.'), DateItem::Year4, DateItem::Literal(b'!')],
+        ];
+        // Texts around every edge: real and unreal days, leap years, wrong literals, non-digits,
+        // short and long texts, the year 0000.
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for (y, m, d) in [(2024, 2, 29), (2023, 2, 29), (1900, 2, 29), (2000, 2, 29), (0, 1, 1), (9999, 12, 31)] {
+            for (m, d) in [(m, d), (m, 0), (13, d), (0, d), (4, 31), (12, 32)] {
+                for format in formats {
+                    let mut text = Vec::new();
+                    for item in format {
+                        match item {
+                            DateItem::Year4 => text.extend(format!("{y:04}").bytes()),
+                            DateItem::Month2 => text.extend(format!("{m:02}").bytes()),
+                            DateItem::Day2 => text.extend(format!("{d:02}").bytes()),
+                            DateItem::Literal(b) => text.push(*b),
+                            _ => {}
+                        }
+                    }
+                    for at in 0..text.len() {
+                        for byte in [b'/', b'0', b'9', b'a', b' ', b':', 0xFF] {
+                            let mut changed = text.clone();
+                            changed[at] = byte;
+                            texts.push(changed);
+                        }
+                    }
+                    texts.push(text[1..].to_vec());
+                    texts.push([text.as_slice(), b"1"].concat());
+                    texts.push(text);
+                }
+            }
+        }
+        texts.push(Vec::new());
+        for format in formats {
+            let fixed = FixedDate::of(format).expect("a fixed format");
+            for text in &texts {
+                assert_eq!(fixed.parse(text), parse_date(text, format), "{:?}", String::from_utf8_lossy(text));
+            }
+        }
+        let not_fixed: [&[DateItem]; 4] = [
+            &[DateItem::Year2, DateItem::Month2, DateItem::Day2],
+            &[DateItem::Year4, DateItem::Month2, DateItem::Day2, DateItem::Hour2],
+            &[DateItem::Year4, DateItem::Month2],
+            &[DateItem::Year4, DateItem::Month2, DateItem::Day2, DateItem::Day2],
+        ];
+        for format in not_fixed {
+            assert!(FixedDate::of(format).is_none(), "{format:?}");
+        }
+    }
 
     #[test]
     fn civil_round_trips() {

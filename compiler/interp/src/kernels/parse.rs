@@ -34,7 +34,12 @@ fn signed(negative: bool, magnitude: u64) -> Option<i64> {
 
 /// `parse_int`: an optional `+` or `-`, then ASCII digits; the value must fit `i64`.
 pub(crate) fn parse_int(text: &str) -> Option<i64> {
-    let bytes = text.as_bytes();
+    parse_int_bytes(text.as_bytes())
+}
+
+/// [`parse_int`] of the bytes of a text.
+#[inline]
+pub(crate) fn parse_int_bytes(bytes: &[u8]) -> Option<i64> {
     let (negative, digits) = match bytes.first() {
         Some(b'-') => (true, &bytes[1..]),
         Some(b'+') => (false, &bytes[1..]),
@@ -46,7 +51,12 @@ pub(crate) fn parse_int(text: &str) -> Option<i64> {
 /// `parse_money`: exact sen. Ringgit: `^-?[0-9]+(\.[0-9]{1,2})?$`; sen: `^-?[0-9]+$`. The amount
 /// must fit `i64` sen.
 pub(crate) fn parse_money(text: &str, unit: MoneyUnit) -> Option<i64> {
-    let bytes = text.as_bytes();
+    parse_money_bytes(text.as_bytes(), unit)
+}
+
+/// [`parse_money`] of the bytes of a text.
+#[inline]
+pub(crate) fn parse_money_bytes(bytes: &[u8], unit: MoneyUnit) -> Option<i64> {
     let (negative, rest) = match bytes.first() {
         Some(b'-') => (true, &bytes[1..]),
         _ => (false, bytes),

@@ -13,7 +13,7 @@ use regex::Regex;
 use crate::error::InterpError;
 use crate::kernels::{Fallible, Prim, PrimLayout, date, failed_rows, nric, nulls_from, parse};
 use crate::value::Column;
-use crate::views::{TextBuilder, prefetch_ahead, view_len};
+use crate::views::{MAX_INLINE, TextBuilder, inline_text, prefetch_ahead, view_bytes, view_len};
 
 /// Maps every valid row of `input` through `f`, which appends exactly one value to the builder.
 fn map_text(input: &StringViewArray, mut f: impl FnMut(u128, &str, &mut TextBuilder)) -> StringViewArray {
@@ -56,6 +56,36 @@ fn map_prim<T: PrimLayout>(
             return false;
         }
         match f(input.value(i)) {
+            Some(v) => {
+                values[i] = v;
+                true
+            }
+            None => false,
+        }
+    });
+    let failed = failed_rows(nulls, &ok);
+    (PrimitiveArray::new(ScalarBuffer::from(values), nulls_from(ok)), failed)
+}
+
+/// [`map_prim`] for a function whose common case is a text of at most 12 bytes: such a text is
+/// inside its view, and `inline` reads it from there (`inline_text`), with no call to build the
+/// `&str`; a longer text goes to `general`. Both must give the result `general` gives.
+fn map_prim_inline<T: PrimLayout>(
+    input: &StringViewArray,
+    inline: impl Fn(u128) -> Option<T>,
+    general: impl Fn(&str) -> Option<T>,
+) -> (PrimitiveArray<T::Arrow>, BooleanBuffer) {
+    let len = input.len();
+    let nulls = input.nulls();
+    let views = input.views();
+    let mut values = vec![T::default(); len];
+    let ok = BooleanBuffer::collect_bool(len, |i| {
+        if nulls.is_some_and(|n| n.is_null(i)) {
+            return false;
+        }
+        let view = views[i];
+        let parsed = if view_len(view) <= MAX_INLINE { inline(view) } else { general(input.value(i)) };
+        match parsed {
             Some(v) => {
                 values[i] = v;
                 true
@@ -286,7 +316,7 @@ pub(crate) fn format_date(input: &Date32Array, items: &[DateItem]) -> StringView
 }
 
 pub(crate) fn parse_int(input: &StringViewArray) -> Fallible {
-    fallible::<i64>(map_prim(input, parse::parse_int))
+    fallible::<i64>(map_prim_inline(input, |view| parse::parse_int_bytes(inline_text(&view_bytes(view))), parse::parse_int))
 }
 
 pub(crate) fn parse_number(input: &StringViewArray) -> Fallible {
@@ -294,11 +324,19 @@ pub(crate) fn parse_number(input: &StringViewArray) -> Fallible {
 }
 
 pub(crate) fn parse_money(input: &StringViewArray, unit: MoneyUnit) -> Fallible {
-    fallible::<i64>(map_prim(input, |s| parse::parse_money(s, unit)))
+    fallible::<i64>(map_prim_inline(
+        input,
+        |view| parse::parse_money_bytes(inline_text(&view_bytes(view)), unit),
+        |s| parse::parse_money(s, unit),
+    ))
 }
 
 pub(crate) fn parse_date(input: &StringViewArray, items: &[DateItem]) -> Fallible {
-    fallible::<i32>(map_prim(input, |s| date::parse_date(s.as_bytes(), items)))
+    let general = |s: &str| date::parse_date(s.as_bytes(), items);
+    match date::FixedDate::of(items) {
+        Some(fixed) => fallible::<i32>(map_prim_inline(input, |view| fixed.parse(inline_text(&view_bytes(view))), general)),
+        None => fallible::<i32>(map_prim(input, general)),
+    }
 }
 
 pub(crate) fn parse_month(input: &StringViewArray, items: &[DateItem]) -> Fallible {
