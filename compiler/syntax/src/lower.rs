@@ -181,9 +181,18 @@ impl Lowerer {
                     match option.as_rule() {
                         Rule::severity => {
                             let span = self.span(&option);
+                            if severity.is_some() {
+                                self.soft_error(span, "an override sets the severity at most once");
+                            }
                             severity = Some((severity_of(option.as_str()), span));
                         }
-                        Rule::rule_mostly => mostly = Some(self.mostly(option)),
+                        Rule::rule_mostly => {
+                            if mostly.is_some() {
+                                let span = self.span(&option);
+                                self.soft_error(span, "an override has at most one `mostly`");
+                            }
+                            mostly = Some(self.mostly(option));
+                        }
                         _ => zones.push(self.zone(option)),
                     }
                 }

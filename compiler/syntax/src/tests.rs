@@ -624,6 +624,22 @@ fn special_messages() {
     );
 }
 
+#[test]
+fn an_override_sets_each_option_once() {
+    // A repeated option is a syntax error (the formatter, which prints each option once, used to
+    // fail on it with an internal error).
+    check_file(
+        "override Q25 mostly 0.5 mostly 0.99\noverride Q18 warn fatal\noverride Q1 warn mostly 0.9\n",
+        expect![[r#"
+            override Q25 0..35
+            override Q18 36..59
+            override Q1 60..87
+            error 24..35 "mostly 0.99": an override has at most one `mostly`
+            error 54..59 "fatal": an override sets the severity at most once
+        "#]],
+    );
+}
+
 // ---------------------------------------------------------------- robustness
 
 #[test]

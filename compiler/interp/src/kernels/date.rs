@@ -195,12 +195,50 @@ impl FixedDate {
             })
         };
         let (year, month, day) = (number(self.year, 4), number(self.month, 2), number(self.day, 2));
-        if bad || !is_valid_date(i64::from(year), month, day) {
+        if bad {
+            return None;
+        }
+        // The years a credit file's dates fall in, from a table; the calendar's arithmetic for
+        // the others.
+        if (TABLE_FIRST_YEAR..TABLE_FIRST_YEAR + TABLE_YEARS as u32).contains(&year) && (1..=12).contains(&month) {
+            let (first, length) = MONTHS[((year - TABLE_FIRST_YEAR) * 12 + month - 1) as usize];
+            return (day >= 1 && day <= u32::from(length)).then(|| first + day as i32 - 1);
+        }
+        if !is_valid_date(i64::from(year), month, day) {
             return None;
         }
         days_from_civil(i64::from(year), month, day)
     }
 }
+
+const TABLE_FIRST_YEAR: u32 = 1900;
+const TABLE_YEARS: usize = 200;
+
+/// For each month of the years 1900-2099: its first day (days since 1970-01-01) and its length.
+static MONTHS: [(i32, u8); TABLE_YEARS * 12] = {
+    let mut months = [(0, 0); TABLE_YEARS * 12];
+    let mut i = 0;
+    while i < TABLE_YEARS * 12 {
+        let year = TABLE_FIRST_YEAR as i64 + (i / 12) as i64;
+        let month = (i % 12) as i64 + 1;
+        // days_from_civil and days_in_month, in a const context.
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let length = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        months[i] = ((era * 146_097 + doe - 719_468) as i32, length);
+        i += 1;
+    }
+    months
+};
 
 /// `parse_month`: the first day of the month `text` names. A day in the format must still be a
 /// real day of that month.
@@ -233,6 +271,58 @@ pub(crate) fn format_date(days: i32, items: &[DateItem], out: &mut Vec<u8>) {
             DateItem::Literal(b) => out.push(b),
         }
     }
+}
+
+/// The length of every text `items` formats a date of the years 0-9999 into, when that is at
+/// most 12 bytes (a text inside its Arrow view) and every literal is ASCII; `None` otherwise.
+pub(crate) fn inline_format_len(items: &[DateItem]) -> Option<usize> {
+    let mut len = 0;
+    for item in items {
+        len += match *item {
+            DateItem::Year4 => 4,
+            DateItem::Literal(b) if !b.is_ascii() => return None,
+            DateItem::Literal(_) => 1,
+            _ => 2,
+        };
+    }
+    (len <= 12).then_some(len)
+}
+
+/// The inline Arrow view of `days` formatted with `items`, whose texts are `len` bytes
+/// ([`inline_format_len`]): written in place, where [`format_date`] appends to a buffer that is
+/// then copied into a view. `None` for a year outside 0-9999 (not four digits).
+#[inline]
+pub(crate) fn format_date_view(days: i32, items: &[DateItem], len: usize) -> Option<u128> {
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let year = year as u32;
+    let mut raw = [0u8; 16];
+    raw[..4].copy_from_slice(&(len as u32).to_le_bytes());
+    let mut at = 4;
+    let two = |raw: &mut [u8; 16], at: &mut usize, v: u32| {
+        raw[*at] = b'0' + (v / 10 % 10) as u8;
+        raw[*at + 1] = b'0' + (v % 10) as u8;
+        *at += 2;
+    };
+    for item in items {
+        match *item {
+            DateItem::Year4 => {
+                two(&mut raw, &mut at, year / 100);
+                two(&mut raw, &mut at, year % 100);
+            }
+            DateItem::Year2 => two(&mut raw, &mut at, year % 100),
+            DateItem::Month2 => two(&mut raw, &mut at, month),
+            DateItem::Day2 => two(&mut raw, &mut at, day),
+            DateItem::Hour2 | DateItem::Minute2 | DateItem::Second2 => two(&mut raw, &mut at, 0),
+            DateItem::Literal(b) => {
+                raw[at] = b;
+                at += 1;
+            }
+        }
+    }
+    Some(u128::from_le_bytes(raw))
 }
 
 /// Money in sen as ringgit text with two decimals: `123.45`, `-0.50`.
@@ -310,6 +400,13 @@ mod tests {
             }
         }
         texts.push(Vec::new());
+        // Every day around the table's years, each format's way.
+        for days in -25_600..47_600 {
+            let (y, m, d) = civil_from_days(days);
+            texts.push(format!("{d:02}/{m:02}/{y:04}").into_bytes());
+            texts.push(format!("{y:04}-{m:02}-{d:02}").into_bytes());
+            texts.push(format!("{y:04}{m:02}{d:02}").into_bytes());
+        }
         for format in formats {
             let fixed = FixedDate::of(format).expect("a fixed format");
             for text in &texts {
@@ -325,6 +422,36 @@ mod tests {
         for format in not_fixed {
             assert!(FixedDate::of(format).is_none(), "{format:?}");
         }
+    }
+
+    #[test]
+    fn inline_formats_write_what_format_date_writes() {
+        let formats: [&[DateItem]; 4] = [
+            DMY,
+            &[DateItem::Year2, DateItem::Month2, DateItem::Day2],
+            &[DateItem::Year4, DateItem::Literal(b'-'), DateItem::Month2, DateItem::Hour2],
+            &[DateItem::Day2, DateItem::Literal(b'.'), DateItem::Month2, DateItem::Literal(b'.'), DateItem::Year4],
+        ];
+        for format in formats {
+            let len = inline_format_len(format).expect("an inline format");
+            for days in (-800_000..3_000_000).step_by(13) {
+                let mut text = Vec::new();
+                format_date(days, format, &mut text);
+                let view = format_date_view(days, format, len);
+                let (year, _, _) = civil_from_days(days);
+                if (0..=9999).contains(&year) {
+                    let view = view.expect("a four-digit year");
+                    assert_eq!(text.len(), len);
+                    assert_eq!(view, crate::views::inline_view(&text), "{days}");
+                } else {
+                    assert_eq!(view, None, "{days}");
+                }
+            }
+        }
+        let long =
+            [DateItem::Year4, DateItem::Literal(b'-'), DateItem::Month2, DateItem::Literal(b'-'), DateItem::Day2];
+        assert_eq!(inline_format_len(&[&long[..], &[DateItem::Literal(b'T'), DateItem::Hour2]].concat()), None);
+        assert_eq!(inline_format_len(&[DateItem::Literal(0xC3), DateItem::Literal(0xA9)]), None);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Code tables compiled to hash maps, and the lookup kernel (`table[key]`, fallible).
 //!
 //! Text keys of up to 12 bytes are found by their Arrow view alone (length and bytes in one
-//! `u128`), so the common lookup of a short code hashes one integer and never touches the data
-//! buffers. Longer keys go through a map keyed by the text.
+//! `u128`), so the common lookup of a short code never touches the data buffers; a table's short
+//! keys get a collision-free slot table when one is found ([`ShortKeys`]), where a lookup is a
+//! multiply, a shift and one comparison. Longer keys go through a map keyed by the text.
 
 use arrow::array::{Array, StringViewArray};
 use arrow::buffer::BooleanBuffer;
@@ -26,7 +27,7 @@ pub(crate) struct CompiledTable {
 #[derive(Debug, Clone)]
 enum KeyIndex {
     Text {
-        short: HashMap<u128, u32>,
+        short: ShortKeys,
         long: HashMap<Box<str>, u32>,
     },
     /// Int, money, date, code and bool keys, widened to `i64`; number keys as their bits
@@ -48,8 +49,9 @@ fn number_key(literal: &Literal) -> Option<i64> {
 impl CompiledTable {
     pub(crate) fn new(table: &CodeTable) -> Result<CompiledTable, InterpError> {
         let bad = |what: &str| InterpError::internal(format!("table {}: {what}", table.name));
+        let mut short = HashMap::new();
         let mut keys = if matches!(table.key_type.kind, etr_ir::TypeKind::Text) {
-            KeyIndex::Text { short: HashMap::new(), long: HashMap::new() }
+            KeyIndex::Text { short: ShortKeys::Map(HashMap::new()), long: HashMap::new() }
         } else {
             KeyIndex::Number(HashMap::new())
         };
@@ -57,7 +59,7 @@ impl CompiledTable {
             let entry = entry as u32;
             // A repeated key keeps its first entry, as a reader of the table would expect.
             match (&mut keys, key) {
-                (KeyIndex::Text { short, .. }, Literal::Text(s)) if s.len() <= MAX_INLINE => {
+                (KeyIndex::Text { .. }, Literal::Text(s)) if s.len() <= MAX_INLINE => {
                     short.entry(inline_view(s.as_bytes())).or_insert(entry);
                 }
                 (KeyIndex::Text { long, .. }, Literal::Text(s)) => {
@@ -68,6 +70,9 @@ impl CompiledTable {
                 }
                 (KeyIndex::Text { .. }, _) => return Err(bad("a non-text key in a text table")),
             }
+        }
+        if let KeyIndex::Text { short: short_keys, .. } = &mut keys {
+            *short_keys = ShortKeys::new(short);
         }
         let phys = Phys::of(table.value_type.kind);
         let scalars: Vec<Scalar> = table.entries.iter().map(|(_, v)| Scalar::from_literal(v)).collect();
@@ -80,7 +85,7 @@ impl CompiledTable {
         match &self.keys {
             KeyIndex::Text { short, long } => {
                 if key.len() <= MAX_INLINE {
-                    short.get(&inline_view(key.as_bytes())).copied()
+                    short.get(inline_view(key.as_bytes()))
                 } else {
                     long.get(key).copied()
                 }
@@ -129,9 +134,73 @@ impl CompiledTable {
     }
 }
 
+/// The short text keys of a table (canonical views) and their entries.
+#[derive(Debug, Clone)]
+enum ShortKeys {
+    /// Every key alone in its slot: `slots[slot(key)]` holds the key and its entry (or
+    /// `u32::MAX` for no key), with `slot(key) = fold(key) * multiplier >> shift`.
+    Slots { multiplier: u64, shift: u32, slots: Box<[(u128, u32)]> },
+    /// The keys for which no such table was found (folds that collide, or very many keys).
+    Map(HashMap<u128, u32>),
+}
+
+/// The most slots a table of short keys may take (a power of two): 4 KiB per 256 slots.
+const MAX_SLOTS_LOG2: u32 = 10;
+
+impl ShortKeys {
+    fn new(keys: HashMap<u128, u32>) -> ShortKeys {
+        let folds: Vec<(u64, u128, u32)> = keys.iter().map(|(&key, &entry)| (Self::fold(key), key, entry)).collect();
+        let mut distinct: Vec<u64> = folds.iter().map(|f| f.0).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() == folds.len() {
+            // Slots for at least twice the keys; a few hundred multipliers per size (deterministic,
+            // so a spec always compiles to the same table).
+            let least = (2 * folds.len()).next_power_of_two().trailing_zeros().max(1);
+            let mut state = 0x9E37_79B9_7F4A_7C15u64;
+            for log2 in least..=MAX_SLOTS_LOG2 {
+                for _ in 0..256 {
+                    state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                    let multiplier = (state ^ (state >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9) | 1;
+                    let shift = 64 - log2;
+                    let mut slots = vec![(0u128, u32::MAX); 1 << log2];
+                    let placed = folds.iter().all(|&(fold, key, entry)| {
+                        let slot = &mut slots[(fold.wrapping_mul(multiplier) >> shift) as usize];
+                        let free = slot.1 == u32::MAX;
+                        *slot = (key, entry);
+                        free
+                    });
+                    if placed {
+                        return ShortKeys::Slots { multiplier, shift, slots: slots.into_boxed_slice() };
+                    }
+                }
+            }
+        }
+        ShortKeys::Map(keys)
+    }
+
+    /// A view's two halves in one word: a view holds a short text's length and bytes.
+    #[inline(always)]
+    fn fold(view: u128) -> u64 {
+        (view as u64) ^ ((view >> 64) as u64).rotate_left(32)
+    }
+
+    /// The entry of a canonical view (see [`canonical_inline`]).
+    #[inline(always)]
+    fn get(&self, view: u128) -> Option<u32> {
+        match self {
+            ShortKeys::Slots { multiplier, shift, slots } => {
+                let (key, entry) = slots[(Self::fold(view).wrapping_mul(*multiplier) >> shift) as usize];
+                (key == view && entry != u32::MAX).then_some(entry)
+            }
+            ShortKeys::Map(map) => map.get(&view).copied(),
+        }
+    }
+}
+
 fn lookup_text(
     keys: &StringViewArray,
-    short: &HashMap<u128, u32>,
+    short: &ShortKeys,
     long: &HashMap<Box<str>, u32>,
     index: &mut [u32],
 ) -> BooleanBuffer {
@@ -142,10 +211,13 @@ fn lookup_text(
             return false;
         }
         let view = views[i];
-        let found =
-            if view_len(view) <= MAX_INLINE { short.get(&canonical_inline(view)) } else { long.get(keys.value(i)) };
+        let found = if view_len(view) <= MAX_INLINE {
+            short.get(canonical_inline(view))
+        } else {
+            long.get(keys.value(i)).copied()
+        };
         match found {
-            Some(&e) => {
+            Some(e) => {
                 index[i] = e;
                 true
             }
@@ -223,5 +295,47 @@ trait ScalarOf: Sized {
 impl<T: crate::kernels::PrimLayout> ScalarOf for T {
     fn scalar_of(value: &Scalar) -> Option<Option<T>> {
         T::scalar(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Short keys find the entries a hash map finds, present or absent, with slots or without.
+    #[test]
+    fn short_keys_find_what_a_map_finds() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let text = |next: &mut dyn FnMut() -> u64| -> String {
+            let len = (next() % 13) as usize;
+            (0..len).map(|_| char::from(b'A' + (next() % 4) as u8)).collect()
+        };
+        let (mut with_slots, mut with_map) = (0, 0);
+        for keys in [0usize, 1, 2, 3, 5, 8, 16, 40, 100, 600] {
+            let mut map = HashMap::new();
+            for entry in 0..keys as u32 {
+                map.entry(inline_view(text(&mut next).as_bytes())).or_insert(entry);
+            }
+            map.entry(inline_view(b"")).or_insert(u32::MAX - 1);
+            let short = ShortKeys::new(map.clone());
+            match short {
+                ShortKeys::Slots { .. } => with_slots += 1,
+                ShortKeys::Map(_) => with_map += 1,
+            }
+            for &key in map.keys() {
+                assert_eq!(short.get(key), map.get(&key).copied());
+            }
+            for _ in 0..2000 {
+                let probe = inline_view(text(&mut next).as_bytes());
+                assert_eq!(short.get(probe), map.get(&probe).copied(), "{probe:x}");
+            }
+        }
+        assert!(with_slots >= 8 && with_map >= 1, "slots {with_slots}, maps {with_map}");
     }
 }

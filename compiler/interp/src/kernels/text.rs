@@ -300,9 +300,12 @@ pub(crate) fn nric_gender(input: &StringViewArray, male: u32, female: u32) -> UI
 pub(crate) fn format_date(input: &Date32Array, items: &[DateItem]) -> StringViewArray {
     let mut out = TextBuilder::new(input.len());
     let mut scratch = Vec::new();
+    let inline_len = date::inline_format_len(items);
     for i in 0..input.len() {
         if input.is_null(i) {
             out.push_null();
+        } else if let Some(view) = inline_len.and_then(|len| date::format_date_view(input.value(i), items, len)) {
+            out.push_view(view);
         } else {
             scratch.clear();
             date::format_date(input.value(i), items, &mut scratch);
@@ -316,7 +319,11 @@ pub(crate) fn format_date(input: &Date32Array, items: &[DateItem]) -> StringView
 }
 
 pub(crate) fn parse_int(input: &StringViewArray) -> Fallible {
-    fallible::<i64>(map_prim_inline(input, |view| parse::parse_int_bytes(inline_text(&view_bytes(view))), parse::parse_int))
+    fallible::<i64>(map_prim_inline(
+        input,
+        |view| parse::parse_int_bytes(inline_text(&view_bytes(view))),
+        parse::parse_int,
+    ))
 }
 
 pub(crate) fn parse_number(input: &StringViewArray) -> Fallible {
@@ -334,7 +341,9 @@ pub(crate) fn parse_money(input: &StringViewArray, unit: MoneyUnit) -> Fallible 
 pub(crate) fn parse_date(input: &StringViewArray, items: &[DateItem]) -> Fallible {
     let general = |s: &str| date::parse_date(s.as_bytes(), items);
     match date::FixedDate::of(items) {
-        Some(fixed) => fallible::<i32>(map_prim_inline(input, |view| fixed.parse(inline_text(&view_bytes(view))), general)),
+        Some(fixed) => {
+            fallible::<i32>(map_prim_inline(input, |view| fixed.parse(inline_text(&view_bytes(view))), general))
+        }
         None => fallible::<i32>(map_prim(input, general)),
     }
 }
