@@ -700,6 +700,23 @@ fn push_ints<T: Copy>(source: &[T], nulls: Option<&NullBuffer>, values: &mut Vec
 }
 
 fn update_int_bounds(values: &[i64], unsigned: bool, min: &mut Option<i64>, max: &mut Option<i64>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU was just checked to have AVX2, the only feature the function enables.
+        return unsafe { update_int_bounds_avx2(values, unsigned, min, max) };
+    }
+    update_int_bounds_with(values, unsigned, min, max);
+}
+
+/// [`update_int_bounds`] where AVX2 may be used (see [`delta_binary_packed_avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn update_int_bounds_avx2(values: &[i64], unsigned: bool, min: &mut Option<i64>, max: &mut Option<i64>) {
+    update_int_bounds_with(values, unsigned, min, max);
+}
+
+#[inline(always)]
+fn update_int_bounds_with(values: &[i64], unsigned: bool, min: &mut Option<i64>, max: &mut Option<i64>) {
     if values.is_empty() {
         return;
     }
@@ -912,6 +929,25 @@ fn rle_hybrid<T: Copy + Into<u64> + PartialEq>(values: &[T], width: u8, out: &mu
 /// with its least delta and [`DELTA_MINIBLOCK`]-value miniblocks of their own bit width. 32-bit
 /// columns take deltas in 32-bit wrapping arithmetic, so that no width exceeds 32 bits.
 fn delta_binary_packed(values: &[i64], int32: bool, out: &mut Vec<u8>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU was just checked to have AVX2, the only feature the function enables.
+        return unsafe { delta_binary_packed_avx2(values, int32, out) };
+    }
+    delta_binary_packed_with(values, int32, out);
+}
+
+/// [`delta_binary_packed`] where AVX2 may be used: the blocks' least deltas, offsets and widths
+/// are folds over 64-bit values, which the baseline x86-64 target cannot vectorise (it has no
+/// 64-bit comparison); a third of the page encoding's time went there.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn delta_binary_packed_avx2(values: &[i64], int32: bool, out: &mut Vec<u8>) {
+    delta_binary_packed_with(values, int32, out);
+}
+
+#[inline(always)]
+fn delta_binary_packed_with(values: &[i64], int32: bool, out: &mut Vec<u8>) {
     uleb128(DELTA_BLOCK as u64, out);
     uleb128((DELTA_BLOCK / DELTA_MINIBLOCK) as u64, out);
     uleb128(values.len() as u64, out);

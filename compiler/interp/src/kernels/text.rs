@@ -321,7 +321,7 @@ pub(crate) fn format_date(input: &Date32Array, items: &[DateItem]) -> StringView
 pub(crate) fn parse_int(input: &StringViewArray) -> Fallible {
     fallible::<i64>(map_prim_inline(
         input,
-        |view| parse::parse_int_bytes(inline_text(&view_bytes(view))),
+        |view| parse::parse_int_short(inline_text(&view_bytes(view))),
         parse::parse_int,
     ))
 }
@@ -331,11 +331,15 @@ pub(crate) fn parse_number(input: &StringViewArray) -> Fallible {
 }
 
 pub(crate) fn parse_money(input: &StringViewArray, unit: MoneyUnit) -> Fallible {
-    fallible::<i64>(map_prim_inline(
-        input,
-        |view| parse::parse_money_bytes(inline_text(&view_bytes(view)), unit),
-        |s| parse::parse_money(s, unit),
-    ))
+    let general = |s: &str| parse::parse_money(s, unit);
+    fallible::<i64>(match unit {
+        MoneyUnit::Ringgit => {
+            map_prim_inline(input, |view| parse::parse_ringgit_short(inline_text(&view_bytes(view))), general)
+        }
+        MoneyUnit::Sen => {
+            map_prim_inline(input, |view| parse::parse_money_bytes(inline_text(&view_bytes(view)), unit), general)
+        }
+    })
 }
 
 pub(crate) fn parse_date(input: &StringViewArray, items: &[DateItem]) -> Fallible {
