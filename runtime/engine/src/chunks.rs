@@ -12,8 +12,9 @@
 //!   greatest member that occurs, found from a bitmap of the members used;
 //! - integers and dates: `DELTA_BINARY_PACKED`, with the minimum and maximum as integers;
 //! - text: a dictionary (short texts keyed by their Arrow view, see [`TextDictionary`]) until its
-//!   page passes the properties' `dictionary_page_size_limit`, then `PLAIN`, with byte-wise statistics unless the
-//!   column is listed without them.
+//!   page passes the properties' `dictionary_page_size_limit` or [`MAX_TEXT_MEMBERS`], then
+//!   `DELTA_BYTE_ARRAY` ([`DeltaTexts`]), with byte-wise statistics unless the column is listed
+//!   without them.
 //!
 //! Pages are format v1 data pages, compressed whole (levels and values) with zstd or not at all,
 //! their headers written by parquet's own `SerializedPageWriter`. Pages end at
@@ -59,7 +60,7 @@ pub(crate) struct ChunkEncoder {
     compressor: Option<zstd::bulk::Compressor<'static>>,
     statistics: bool,
     truncate: Option<usize>,
-    /// The dictionary page size past which a text column is written plain.
+    /// The dictionary page size past which a text column is written without a dictionary.
     dictionary_limit: usize,
     /// Definition levels of the open page, one bit per row (set: the value is present); `None`
     /// for a required column, which has none.
@@ -153,9 +154,9 @@ impl TextDictionary {
     }
 }
 
-/// Members a text dictionary may reach before the column is written plain, whatever their size:
+/// Members a text dictionary may reach before the column goes without one, whatever their size:
 /// past that, its hash table no longer fits the caches and a lookup costs more than the bytes it
-/// saves (W1's postcodes, 97,000 of them in a million rows, were twice as slow as plain).
+/// saves (W1's postcodes, 97,000 of them in a million rows, were twice as slow as without).
 const MAX_TEXT_MEMBERS: usize = 8192;
 
 /// How many rows ahead the loops over a text column ask for a long text's bytes: they read the
@@ -276,7 +277,7 @@ impl ChunkEncoder {
         if let Values::Texts { members: Some(members), dictionary, .. } = &self.values
             && (members.bytes > self.dictionary_limit || dictionary.members.len() > MAX_TEXT_MEMBERS)
         {
-            // From here on the column is written plain; the open page keeps its indices.
+            // From here on the column goes without a dictionary; the open page keeps its indices.
             if self.page_rows > 0 {
                 self.flush_page()?;
             }
