@@ -133,7 +133,8 @@ pub(crate) struct FixedDate {
     len: usize,
     year: usize,
     month: usize,
-    day: usize,
+    /// Absent only in a month format ([`FixedDate::of_month`]).
+    day: Option<usize>,
     /// `(offset, byte)` of each literal, the first `literal_count` of them.
     literals: [(usize, u8); MAX_FIXED_LEN],
     literal_count: usize,
@@ -145,6 +146,11 @@ impl FixedDate {
     /// The fixed layout of `items`, or `None` when the format has another item (a time, a
     /// two-digit year), lacks or repeats a field, or is longer than 12 bytes.
     pub(crate) fn of(items: &[DateItem]) -> Option<FixedDate> {
+        Self::of_month(items).filter(|layout| layout.day.is_some())
+    }
+
+    /// [`FixedDate::of`] for `parse_month`, whose format may lack the day.
+    pub(crate) fn of_month(items: &[DateItem]) -> Option<FixedDate> {
         let (mut year, mut month, mut day) = (None, None, None);
         let mut literals = [(0, 0); MAX_FIXED_LEN];
         let mut literal_count = 0;
@@ -171,7 +177,7 @@ impl FixedDate {
             len: pos,
             year: year?,
             month: month?,
-            day: day?,
+            day,
             literals,
             literal_count,
         })
@@ -180,6 +186,36 @@ impl FixedDate {
     /// What [`parse_date`] gives for `text` with this format's items.
     #[inline]
     pub(crate) fn parse(&self, text: &[u8]) -> Option<i32> {
+        self.day?;
+        let (year, month, day) = self.read(text)?;
+        // The years a credit file's dates fall in, from a table; the calendar's arithmetic for
+        // the others.
+        if let Some((first, length)) = month_entry(year, month) {
+            return (day >= 1 && day <= u32::from(length)).then(|| first + day as i32 - 1);
+        }
+        if !is_valid_date(i64::from(year), month, day) {
+            return None;
+        }
+        days_from_civil(i64::from(year), month, day)
+    }
+
+    /// What [`parse_month`] gives for `text` with this format's items.
+    #[inline]
+    pub(crate) fn parse_month(&self, text: &[u8]) -> Option<i32> {
+        let (year, month, day) = self.read(text)?;
+        if let Some((first, length)) = month_entry(year, month) {
+            return (day >= 1 && day <= u32::from(length)).then_some(first);
+        }
+        if !is_valid_date(i64::from(year), month, day) {
+            return None;
+        }
+        days_from_civil(i64::from(year), month, 1)
+    }
+
+    /// The year, month and day (1 without a day in the format) of a text with the format's
+    /// length, literals and digits.
+    #[inline]
+    fn read(&self, text: &[u8]) -> Option<(u32, u32, u32)> {
         if text.len() != self.len {
             return None;
         }
@@ -194,21 +230,17 @@ impl FixedDate {
                 value * 10 + u32::from(digit)
             })
         };
-        let (year, month, day) = (number(self.year, 4), number(self.month, 2), number(self.day, 2));
-        if bad {
-            return None;
-        }
-        // The years a credit file's dates fall in, from a table; the calendar's arithmetic for
-        // the others.
-        if (TABLE_FIRST_YEAR..TABLE_FIRST_YEAR + TABLE_YEARS as u32).contains(&year) && (1..=12).contains(&month) {
-            let (first, length) = MONTHS[((year - TABLE_FIRST_YEAR) * 12 + month - 1) as usize];
-            return (day >= 1 && day <= u32::from(length)).then(|| first + day as i32 - 1);
-        }
-        if !is_valid_date(i64::from(year), month, day) {
-            return None;
-        }
-        days_from_civil(i64::from(year), month, day)
+        let (year, month) = (number(self.year, 4), number(self.month, 2));
+        let day = self.day.map_or(1, |at| number(at, 2));
+        (!bad).then_some((year, month, day))
     }
+}
+
+/// The first day and the length of a month of the years 1900-2099 ([`MONTHS`]).
+#[inline]
+fn month_entry(year: u32, month: u32) -> Option<(i32, u8)> {
+    ((TABLE_FIRST_YEAR..TABLE_FIRST_YEAR + TABLE_YEARS as u32).contains(&year) && (1..=12).contains(&month))
+        .then(|| MONTHS[((year - TABLE_FIRST_YEAR) * 12 + month - 1) as usize])
 }
 
 const TABLE_FIRST_YEAR: u32 = 1900;
@@ -411,6 +443,37 @@ mod tests {
             let fixed = FixedDate::of(format).expect("a fixed format");
             for text in &texts {
                 assert_eq!(fixed.parse(text), parse_date(text, format), "{:?}", String::from_utf8_lossy(text));
+                assert_eq!(fixed.parse_month(text), parse_month(text, format), "{:?}", String::from_utf8_lossy(text));
+            }
+        }
+        // Month formats, without a day: every month around the table's years, and mangled ones.
+        let month_formats: [&[DateItem]; 2] =
+            [&[DateItem::Year4, DateItem::Month2], &[DateItem::Month2, DateItem::Literal(b'/'), DateItem::Year4]];
+        for format in month_formats {
+            let fixed = FixedDate::of_month(format).expect("a fixed month format");
+            assert!(FixedDate::of(format).is_none(), "a date format needs a day");
+            for year in [0, 1, 1899, 1900, 1999, 2000, 2024, 2099, 2100, 9999] {
+                for month in 0..=13 {
+                    let text = if format.len() == 2 {
+                        format!("{year:04}{month:02}")
+                    } else {
+                        format!("{month:02}/{year:04}")
+                    };
+                    let mut variants = vec![text.clone().into_bytes()];
+                    for at in 0..text.len() {
+                        let mut changed = text.clone().into_bytes();
+                        changed[at] = b'x';
+                        variants.push(changed);
+                    }
+                    for text in variants {
+                        assert_eq!(
+                            fixed.parse_month(&text),
+                            parse_month(&text, format),
+                            "{:?}",
+                            String::from_utf8_lossy(&text)
+                        );
+                    }
+                }
             }
         }
         let not_fixed: [&[DateItem]; 4] = [

@@ -353,5 +353,11 @@ pub(crate) fn parse_date(input: &StringViewArray, items: &[DateItem]) -> Fallibl
 }
 
 pub(crate) fn parse_month(input: &StringViewArray, items: &[DateItem]) -> Fallible {
-    fallible::<i32>(map_prim(input, |s| date::parse_month(s.as_bytes(), items)))
+    let general = |s: &str| date::parse_month(s.as_bytes(), items);
+    match date::FixedDate::of_month(items) {
+        Some(fixed) => {
+            fallible::<i32>(map_prim_inline(input, |view| fixed.parse_month(inline_text(&view_bytes(view))), general))
+        }
+        None => fallible::<i32>(map_prim(input, general)),
+    }
 }
