@@ -634,8 +634,8 @@ fn text_statistics(min: Option<&[u8]>, max: Option<&[u8]>, nulls: u64, truncate:
 /// Texts in `DELTA_BYTE_ARRAY` encoding: each value as the length of the prefix it shares with the
 /// value before it in the page, then the rest of it (lengths `DELTA_BINARY_PACKED`, then the rest
 /// of every value, one after the other). Account numbers share all but their last digits, and
-/// every text's length goes with the lengths: zstd gets a fraction of the bytes `PLAIN` gave it,
-/// and compressing them was most of a text column's cost.
+/// the lengths pack into a few bits: zstd gets fewer bytes than `PLAIN` gave it (W1's accepted
+/// file: 36.2 MB -> 35.2 MB, in the same time).
 #[derive(Default)]
 struct DeltaTexts {
     prefixes: Vec<i64>,

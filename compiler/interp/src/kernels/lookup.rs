@@ -144,7 +144,7 @@ enum ShortKeys {
     Map(HashMap<u128, u32>),
 }
 
-/// The most slots a table of short keys may take (a power of two): 4 KiB per 256 slots.
+/// The most slots a table of short keys may take (a power of two; a slot is 32 bytes, so 32 KiB).
 const MAX_SLOTS_LOG2: u32 = 10;
 
 impl ShortKeys {
