@@ -101,6 +101,9 @@ pub struct Interpreter {
     /// The bindings [`Interpreter::eval_keys`] runs: those the unique checks' keys and `when`s
     /// read, directly or through other bindings, in program order.
     key_bindings: Arc<[usize]>,
+    /// Whether [`Interpreter::eval_batch`] hashes the unique checks' keys (a pass that knows the
+    /// duplicated lines by number does not need them).
+    hash_keys: bool,
 }
 
 /// What one batch produced.
@@ -116,7 +119,8 @@ pub struct BatchResult {
     pub rejected: Vec<bool>,
     /// Row-level `else fail` failures (and broken row checks of fatal rules): the file must be refused.
     pub fatal: Vec<Violation>,
-    /// Per unique check, the 128-bit hash of each row's key.
+    /// Per unique check, the 128-bit hash of each row's key (none at all from an interpreter
+    /// made [`Interpreter::without_key_hashes`]).
     pub key_hashes: Vec<Vec<u128>>,
     /// Per unique check with a `when`: the rows where it holds (only they take part).
     pub unique_when: Vec<Option<BooleanBuffer>>,
@@ -390,6 +394,7 @@ impl Interpreter {
             schema,
             dictionaries,
             key_bindings: key_bindings(&program).into(),
+            hash_keys: true,
             file_aggregates: None,
             run_date: None,
             native: None,
@@ -400,6 +405,12 @@ impl Interpreter {
     /// The same interpreter, with the file's aggregate values for row expressions that read them.
     pub fn with_file_aggregates(&self, aggregates: &AggregateStates) -> Interpreter {
         Interpreter { file_aggregates: Some(Arc::new(aggregates.values())), ..self.clone() }
+    }
+
+    /// The same interpreter, without the unique checks' key hashes in [`BatchResult::key_hashes`]:
+    /// for a pass that tells duplicates by line number.
+    pub fn without_key_hashes(&self) -> Interpreter {
+        Interpreter { hash_keys: false, ..self.clone() }
     }
 
     /// The same interpreter, with the date `run_date()` reads (days since 1970-01-01).
@@ -631,7 +642,7 @@ impl Interpreter {
 
         // 4. Key hashes.
         let mut key_hashes = Vec::with_capacity(program.unique_checks.len());
-        for check in &program.unique_checks {
+        for check in program.unique_checks.iter().filter(|_| self.hash_keys) {
             let parts = check
                 .key
                 .iter()

@@ -11,7 +11,9 @@
 //!    the line numbers of all its copies (the candidates; a handful of lines in a real file).
 //! 2. The candidates are then read again by line number, evaluated fully, and counted exactly as
 //!    the writing pass counts: only lines that are not rejected, where the check's `when` holds
-//!    and whose key is not entirely null. Keys counted more than once there are the duplicates.
+//!    and whose key is not entirely null. Keys counted more than once there are the duplicates,
+//!    and the lines that carry them are the lines the check rejects: the writing pass knows them
+//!    by number and hashes no key.
 //!    The key pass notes the file offset of every [`CHECKPOINT_STRIDE`]-th line of text, so each
 //!    candidate is read from the checkpoint before it (a few kilobytes), not by reading the file
 //!    again (a quarter of a second on W1's 258 MB at 1M lines, a serial step of the run). Every
@@ -247,34 +249,46 @@ const PREFETCH_DISTANCE: usize = 8;
 const CHECKPOINT_STRIDE: u64 = 32;
 
 /// Exact per-check counts of the keys of lines that take part in uniqueness (the writing pass's
-/// rule: not rejected, the check's `when` holds, the key not entirely null).
+/// rule: not rejected, the check's `when` holds, the key not entirely null), and which lines
+/// those are.
 #[derive(Debug)]
 pub(crate) struct KeyCounts {
     counts: Vec<HashMap<u128, u32>>,
+    /// Per check, the line number and key of every line counted.
+    takers: Vec<Vec<(u64, u128)>>,
 }
 
 impl KeyCounts {
     pub(crate) fn new(program: &Program) -> KeyCounts {
-        KeyCounts { counts: vec![HashMap::new(); program.unique_checks.len()] }
+        let checks = program.unique_checks.len();
+        KeyCounts { counts: vec![HashMap::new(); checks], takers: vec![Vec::new(); checks] }
     }
 
-    pub(crate) fn add(&mut self, program: &Program, result: &BatchResult, len: usize) {
-        for (check, counts) in self.counts.iter_mut().enumerate() {
+    pub(crate) fn add(&mut self, program: &Program, result: &BatchResult, line_nos: &[u64]) {
+        for (check, (counts, takers)) in self.counts.iter_mut().zip(&mut self.takers).enumerate() {
             let Some(hashes) = result.key_hashes.get(check) else { continue };
             let unique_check = &program.unique_checks[check];
-            for (row, (hash, rejected)) in hashes.iter().zip(&result.rejected).take(len).enumerate() {
+            for (row, ((hash, rejected), &line)) in hashes.iter().zip(&result.rejected).zip(line_nos).enumerate() {
                 if !rejected && takes_part(&result.unique_when, check, row) && !key_is_null(unique_check, result, row) {
                     *counts.entry(*hash).or_insert(0) += 1;
+                    takers.push((line, *hash));
                 }
             }
         }
     }
 
-    /// Per check, the keys counted more than once.
-    pub(crate) fn duplicates(self) -> Vec<HashSet<u128>> {
+    /// Per check, the lines whose key was counted more than once: the lines the check rejects.
+    pub(crate) fn duplicates(self) -> Vec<HashSet<u64>> {
         self.counts
             .into_iter()
-            .map(|counts| counts.into_iter().filter(|(_, n)| *n > 1).map(|(k, _)| k).collect())
+            .zip(self.takers)
+            .map(|(counts, takers)| {
+                takers
+                    .into_iter()
+                    .filter(|(_, hash)| counts.get(hash).is_some_and(|&n| n > 1))
+                    .map(|(line, _)| line)
+                    .collect()
+            })
             .collect()
     }
 }
@@ -282,8 +296,9 @@ impl KeyCounts {
 /// What the candidates' full evaluation found.
 #[derive(Debug)]
 pub(crate) struct Resolved {
-    /// Per unique check, the keys duplicated among the lines that take part.
-    pub(crate) duplicates: Vec<HashSet<u128>>,
+    /// Per unique check, the lines (by line number) whose key is duplicated among the lines that
+    /// take part: the writing pass rejects them without hashing any key again.
+    pub(crate) duplicates: Vec<HashSet<u64>>,
     /// The fingerprint of the file as this read saw it (`None` when there was nothing to read),
     /// so that the caller can check the file did not change since the key pass.
     pub(crate) fingerprint: Option<u128>,
@@ -500,7 +515,7 @@ impl Picked {
                 return Err(changed_under_the_run(line));
             }
         }
-        counts.add(interpreter.program(), &result, batch.len());
+        counts.add(interpreter.program(), &result, &batch.line_nos);
         Ok(())
     }
 }

@@ -160,7 +160,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     // The duplicated keys of `unique` checks (see `keys`): a light pass over the keys, then a full
     // evaluation of the few lines whose key was seen more than once.
     let mut memory = BTreeMap::new();
-    let mut duplicates: Vec<hashbrown::HashSet<u128>> = vec![Default::default(); program.unique_checks.len()];
+    let mut duplicates: Vec<hashbrown::HashSet<u64>> = vec![Default::default(); program.unique_checks.len()];
     if keys_pass {
         pass += 1;
         let pass_start = Instant::now();
@@ -190,6 +190,8 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         timings.insert(format!("pass{pass}_candidates"), ms(resolve_start));
     }
     let duplicates = Arc::new(duplicates);
+    // The writing pass tells duplicates by line number: it hashes no key.
+    let interpreter = Arc::new(interpreter.without_key_hashes());
 
     // The last pass: evaluate again and write.
     let pass_start = Instant::now();
@@ -867,7 +869,7 @@ fn feedback_row(out: &mut String, row: &ViolationRow<'_>) {
 fn write_batch(
     program: &Program,
     interpreter: &Interpreter,
-    duplicates: &[hashbrown::HashSet<u128>],
+    duplicates: &[hashbrown::HashSet<u64>],
     batch: &RawBatch,
     result: &BatchResult,
     counts: &mut Counts,
@@ -894,7 +896,7 @@ fn write_batch(
         duplicate_of[row] = (0..program.unique_checks.len()).find(|&c| {
             takes_part(&result.unique_when, c, row)
                 && !key_is_null(&program.unique_checks[c], result, row)
-                && duplicates[c].contains(&result.key_hashes[c][row])
+                && duplicates[c].contains(&batch.line_nos[row])
         });
         let mut reject_order = false;
         for (c, check) in program.order_checks.iter().enumerate() {

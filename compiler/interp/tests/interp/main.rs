@@ -729,6 +729,12 @@ fn key_hashes_equal_exactly_for_equal_keys() {
     // The same keys hash the same in another batch.
     let again = interp.eval_batch(&batch(&rows[..1], 2)).expect("ok");
     assert_eq!(again.key_hashes[0][0], h[0]);
+    // Without key hashes, everything else is the same.
+    let unhashed = interp.without_key_hashes().eval_batch(&batch(&rows, 2)).expect("ok");
+    assert!(unhashed.key_hashes.is_empty());
+    assert_eq!(unhashed.fields, r.fields);
+    assert_eq!(unhashed.rejected, r.rejected);
+    assert_eq!(format!("{:?}", unhashed.violations), format!("{:?}", r.violations));
 }
 
 #[test]
