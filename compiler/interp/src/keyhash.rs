@@ -19,7 +19,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::InterpError;
 use crate::value::number_bits;
-use crate::views::{MAX_INLINE, canonical_inline, prefetch_text, view_len};
+use crate::views::{MAX_INLINE, canonical_inline, prefetch_ahead, view_len};
 
 /// A key part, downcast once per batch.
 enum Part<'a> {
@@ -88,14 +88,11 @@ pub(crate) fn key_hashes(parts: &[&ArrayRef], len: usize) -> Result<Vec<u128>, I
     let parts = parts.iter().map(|p| Part::of(p)).collect::<Result<Vec<_>, _>>()?;
     let mut buffer = Vec::with_capacity(64);
     let mut hashes = Vec::with_capacity(len);
-    // Long texts (account numbers) are read a line apart: see `prefetch_text`.
-    const AHEAD: usize = 8;
     for row in 0..len {
+        // Long texts (account numbers) are read a line apart: see `prefetch_ahead`.
         for part in &parts {
-            if let Part::Text(texts) = part
-                && let Some(&ahead) = texts.views().get(row + AHEAD)
-            {
-                prefetch_text(ahead, texts.data_buffers());
+            if let Part::Text(texts) = part {
+                prefetch_ahead(texts, row);
             }
         }
         buffer.clear();

@@ -54,7 +54,7 @@ pub use batch::{RawBatch, RawRecordLine};
 pub use error::InterpError;
 pub use lines::LineValues;
 pub use value::{Scalar, render_scalar};
-pub use views::prefetch_text;
+pub use views::{canonical_inline, prefetch_ahead};
 
 /// Native kernels a back end (the Cranelift JIT) offers in place of the interpreter's own, per
 /// expression: the interpreter asks before parsing a raw column, and evaluates everything else
@@ -640,15 +640,17 @@ impl Interpreter {
             out_fields.push(column.mask(keep.as_ref())?.into_array_ref());
         }
 
-        // 4. Key hashes.
-        let mut key_hashes = Vec::with_capacity(program.unique_checks.len());
-        for check in program.unique_checks.iter().filter(|_| self.hash_keys) {
-            let parts = check
-                .key
-                .iter()
-                .map(|&f| out_fields.get(f as usize).ok_or_else(|| InterpError::internal(format!("key field {f}"))))
-                .collect::<Result<Vec<_>, _>>()?;
-            key_hashes.push(keyhash::key_hashes(&parts, len)?);
+        // 4. Key hashes (none for a pass that tells duplicates by line number).
+        let mut key_hashes = Vec::new();
+        if self.hash_keys {
+            for check in &program.unique_checks {
+                let parts = check
+                    .key
+                    .iter()
+                    .map(|&f| out_fields.get(f as usize).ok_or_else(|| InterpError::internal(format!("key field {f}"))))
+                    .collect::<Result<Vec<_>, _>>()?;
+                key_hashes.push(keyhash::key_hashes(&parts, len)?);
+            }
         }
 
         Ok(BatchResult {

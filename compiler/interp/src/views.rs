@@ -38,7 +38,7 @@ pub(crate) fn view_len(view: u128) -> usize {
 /// A view with the bytes past the string zeroed, so that two inline views are equal exactly when
 /// their strings are (writers are expected to zero the padding, but do not have to).
 #[inline]
-pub(crate) fn canonical_inline(view: u128) -> u128 {
+pub fn canonical_inline(view: u128) -> u128 {
     let len = view_len(view);
     debug_assert!(len <= MAX_INLINE);
     let bits = 32 + 8 * len as u32;
@@ -84,7 +84,7 @@ pub(crate) fn inline_text(bytes: &[u8; 16]) -> &[u8] {
 /// that reads the texts of one column a line apart, long after the split touched them, misses
 /// the cache on every long one without this, a few rows ahead.
 #[inline(always)]
-pub fn prefetch_text(view: u128, buffers: &[arrow::buffer::Buffer]) {
+fn prefetch_text(view: u128, buffers: &[arrow::buffer::Buffer]) {
     #[cfg(target_arch = "x86_64")]
     if view_len(view) > MAX_INLINE
         && let Some(byte) = buffers.get((view >> 64) as u32 as usize).and_then(|b| b.get((view >> 96) as u32 as usize))
@@ -104,7 +104,7 @@ pub(crate) const PREFETCH_AHEAD: usize = 8;
 
 /// [`prefetch_text`] for the row [`PREFETCH_AHEAD`] rows after `row`, if any.
 #[inline(always)]
-pub(crate) fn prefetch_ahead(input: &StringViewArray, row: usize) {
+pub fn prefetch_ahead(input: &StringViewArray, row: usize) {
     if let Some(&view) = input.views().get(row + PREFETCH_AHEAD) {
         prefetch_text(view, input.data_buffers());
     }

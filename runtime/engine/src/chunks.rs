@@ -159,20 +159,10 @@ impl TextDictionary {
 /// saves (W1's postcodes, 97,000 of them in a million rows, were twice as slow as without).
 const MAX_TEXT_MEMBERS: usize = 8192;
 
-/// How many rows ahead the loops over a text column ask for a long text's bytes: they read the
-/// texts in column order, a line's length apart, long after the split touched them, and each
-/// would be a cache miss without the prefetch.
-const PREFETCH_AHEAD: usize = 8;
-
 /// The view of a short text with the bytes past its length cleared (Arrow does not promise
 /// zeros there), or `None` for a text of more than 12 bytes.
 fn short_view_key(view: u128) -> Option<u128> {
-    let len = view as u32;
-    if len > 12 {
-        return None;
-    }
-    let bits = 32 + 8 * len;
-    Some(if bits == 128 { view } else { view & ((1u128 << bits) - 1) })
+    (view as u32 <= 12).then(|| etr_interp::canonical_inline(view))
 }
 
 impl ChunkEncoder {
@@ -321,13 +311,11 @@ impl ChunkEncoder {
                     other => return Err(wrong_type(other)),
                 };
                 let views = texts.views();
-                let buffers = texts.data_buffers();
                 let Dictionary { members, indices } = dictionary;
                 let mut last: Option<(u128, u32)> = None;
                 let mut index_of = |i: usize| {
-                    if let Some(&ahead) = views.get(i + PREFETCH_AHEAD) {
-                        etr_interp::prefetch_text(ahead, buffers);
-                    }
+                    // Texts are read a line apart, long after the split: see `prefetch_ahead`.
+                    etr_interp::prefetch_ahead(texts, i);
                     let view = views[i];
                     let Some(key) = short_view_key(view) else {
                         return text_members.long_index(members, texts.value(i).as_bytes());
@@ -355,13 +343,12 @@ impl ChunkEncoder {
                     DataType::Utf8View => array.as_string_view(),
                     other => return Err(wrong_type(other)),
                 };
-                let views = texts.views();
-                let buffers = texts.data_buffers();
                 let statistics = self.statistics;
                 // The previous text of the page: the last one of the batch before, then each one.
                 let carried = std::mem::take(&mut deltas.previous);
                 let mut previous: &[u8] = &carried;
                 let mut push = |i: usize| {
+                    etr_interp::prefetch_ahead(texts, i);
                     let text = texts.value(i).as_bytes();
                     deltas.push(previous, text);
                     previous = text;
@@ -374,15 +361,9 @@ impl ChunkEncoder {
                         }
                     }
                 };
-                let mut push_prefetching = |i: usize| {
-                    if let Some(&ahead) = views.get(i + PREFETCH_AHEAD) {
-                        etr_interp::prefetch_text(ahead, buffers);
-                    }
-                    push(i)
-                };
                 match nulls {
-                    None => (0..rows).for_each(&mut push_prefetching),
-                    Some(nulls) => nulls.valid_indices().for_each(&mut push_prefetching),
+                    None => (0..rows).for_each(&mut push),
+                    Some(nulls) => nulls.valid_indices().for_each(&mut push),
                 }
                 let last = previous.to_vec();
                 deltas.previous = last;
@@ -1018,13 +999,7 @@ mod tests {
 
     #[test]
     fn bit_pack_matches_a_bit_by_bit_packing_at_every_width() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = etr_interp::test_support::xorshift(0x9E37_79B9_7F4A_7C15u64);
         for width in 1..=64u8 {
             let values: Vec<u64> = (0..40).map(|_| next()).collect();
             let mut expected = vec![0u8; (values.len() * usize::from(width)).div_ceil(8)];

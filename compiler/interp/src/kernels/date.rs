@@ -6,11 +6,11 @@
 
 use etr_ir::DateItem;
 
-pub(crate) fn is_leap_year(year: i64) -> bool {
+pub(crate) const fn is_leap_year(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
-pub(crate) fn days_in_month(year: i64, month: u32) -> u32 {
+pub(crate) const fn days_in_month(year: i64, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -27,13 +27,18 @@ pub(crate) fn is_valid_date(year: i64, month: u32, day: u32) -> bool {
 
 /// Days since 1970-01-01 of a valid date; `None` when it does not fit `Date32`.
 pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i32> {
+    i32::try_from(day_number(year, month, day)).ok()
+}
+
+/// [`days_from_civil`] in 64 bits, for any year (and in const contexts: the month table).
+const fn day_number(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let m = month as i64;
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    i32::try_from(era * 146_097 + doe - 719_468).ok()
+    era * 146_097 + doe - 719_468
 }
 
 /// The `(year, month, day)` of a day count.
@@ -252,21 +257,9 @@ static MONTHS: [(i32, u8); TABLE_YEARS * 12] = {
     let mut i = 0;
     while i < TABLE_YEARS * 12 {
         let year = TABLE_FIRST_YEAR as i64 + (i / 12) as i64;
-        let month = (i % 12) as i64 + 1;
-        // days_from_civil and days_in_month, in a const context.
-        let y = if month <= 2 { year - 1 } else { year };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        let length = match month {
-            2 if leap => 29,
-            2 => 28,
-            4 | 6 | 9 | 11 => 30,
-            _ => 31,
-        };
-        months[i] = ((era * 146_097 + doe - 719_468) as i32, length);
+        let month = (i % 12) as u32 + 1;
+        // Within Date32's range for these years.
+        months[i] = (day_number(year, month, 1) as i32, days_in_month(year, month) as u8);
         i += 1;
     }
     months

@@ -49,31 +49,29 @@ fn number_key(literal: &Literal) -> Option<i64> {
 impl CompiledTable {
     pub(crate) fn new(table: &CodeTable) -> Result<CompiledTable, InterpError> {
         let bad = |what: &str| InterpError::internal(format!("table {}: {what}", table.name));
-        let mut short = HashMap::new();
-        let mut keys = if matches!(table.key_type.kind, etr_ir::TypeKind::Text) {
-            KeyIndex::Text { short: ShortKeys::Map(HashMap::new()), long: HashMap::new() }
-        } else {
-            KeyIndex::Number(HashMap::new())
-        };
-        for (entry, (key, _)) in table.entries.iter().enumerate() {
-            let entry = entry as u32;
-            // A repeated key keeps its first entry, as a reader of the table would expect.
-            match (&mut keys, key) {
-                (KeyIndex::Text { .. }, Literal::Text(s)) if s.len() <= MAX_INLINE => {
-                    short.entry(inline_view(s.as_bytes())).or_insert(entry);
+        // A repeated key keeps its first entry, as a reader of the table would expect.
+        let entries = table.entries.iter().enumerate().map(|(entry, (key, _))| (entry as u32, key));
+        let keys = if matches!(table.key_type.kind, etr_ir::TypeKind::Text) {
+            let (mut short, mut long) = (HashMap::new(), HashMap::new());
+            for (entry, key) in entries {
+                match key {
+                    Literal::Text(s) if s.len() <= MAX_INLINE => {
+                        short.entry(inline_view(s.as_bytes())).or_insert(entry);
+                    }
+                    Literal::Text(s) => {
+                        long.entry(Box::from(s.as_str())).or_insert(entry);
+                    }
+                    _ => return Err(bad("a non-text key in a text table")),
                 }
-                (KeyIndex::Text { long, .. }, Literal::Text(s)) => {
-                    long.entry(Box::from(s.as_str())).or_insert(entry);
-                }
-                (KeyIndex::Number(map), key) => {
-                    map.entry(number_key(key).ok_or_else(|| bad("a key of another type"))?).or_insert(entry);
-                }
-                (KeyIndex::Text { .. }, _) => return Err(bad("a non-text key in a text table")),
             }
-        }
-        if let KeyIndex::Text { short: short_keys, .. } = &mut keys {
-            *short_keys = ShortKeys::new(short);
-        }
+            KeyIndex::Text { short: ShortKeys::new(short), long }
+        } else {
+            let mut map = HashMap::new();
+            for (entry, key) in entries {
+                map.entry(number_key(key).ok_or_else(|| bad("a key of another type"))?).or_insert(entry);
+            }
+            KeyIndex::Number(map)
+        };
         let phys = Phys::of(table.value_type.kind);
         let scalars: Vec<Scalar> = table.entries.iter().map(|(_, v)| Scalar::from_literal(v)).collect();
         let values = column_of(&scalars, phys)?;
@@ -305,13 +303,7 @@ mod tests {
     /// Short keys find the entries a hash map finds, present or absent, with slots or without.
     #[test]
     fn short_keys_find_what_a_map_finds() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_support::xorshift(0x2545_F491_4F6C_DD1Du64);
         let text = |next: &mut dyn FnMut() -> u64| -> String {
             let len = (next() % 13) as usize;
             (0..len).map(|_| char::from(b'A' + (next() % 4) as u8)).collect()

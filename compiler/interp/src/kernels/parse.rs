@@ -256,13 +256,7 @@ mod tests {
 
     #[test]
     fn short_parses_agree_with_the_general_ones() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_support::xorshift(0x2545_F491_4F6C_DD1Du64);
         // Mostly digits, with every byte that matters at the edges of the checks.
         let alphabet = b"0123456789012345678901234567890123456789..--+ /:aA\x00\x7f\x80\xff";
         let mut parsed = 0;

@@ -47,24 +47,10 @@ fn map_prim<T: PrimLayout>(
     input: &StringViewArray,
     f: impl Fn(&str) -> Option<T>,
 ) -> (PrimitiveArray<T::Arrow>, BooleanBuffer) {
-    let len = input.len();
-    let nulls = input.nulls();
-    let mut values = vec![T::default(); len];
-    let ok = BooleanBuffer::collect_bool(len, |i| {
+    map_prim_rows(input, |i| {
         prefetch_ahead(input, i);
-        if nulls.is_some_and(|n| n.is_null(i)) {
-            return false;
-        }
-        match f(input.value(i)) {
-            Some(v) => {
-                values[i] = v;
-                true
-            }
-            None => false,
-        }
-    });
-    let failed = failed_rows(nulls, &ok);
-    (PrimitiveArray::new(ScalarBuffer::from(values), nulls_from(ok)), failed)
+        f(input.value(i))
+    })
 }
 
 /// [`map_prim`] for a function whose common case is a text of at most 12 bytes: such a text is
@@ -75,17 +61,27 @@ fn map_prim_inline<T: PrimLayout>(
     inline: impl Fn(u128) -> Option<T>,
     general: impl Fn(&str) -> Option<T>,
 ) -> (PrimitiveArray<T::Arrow>, BooleanBuffer) {
+    let views = input.views();
+    map_prim_rows(input, |i| {
+        let view = views[i];
+        if view_len(view) <= MAX_INLINE { inline(view) } else { general(input.value(i)) }
+    })
+}
+
+/// The column of `row(i)` for every valid row `i`, and the valid rows where it gave `None`.
+#[inline(always)]
+fn map_prim_rows<T: PrimLayout>(
+    input: &StringViewArray,
+    row: impl Fn(usize) -> Option<T>,
+) -> (PrimitiveArray<T::Arrow>, BooleanBuffer) {
     let len = input.len();
     let nulls = input.nulls();
-    let views = input.views();
     let mut values = vec![T::default(); len];
     let ok = BooleanBuffer::collect_bool(len, |i| {
         if nulls.is_some_and(|n| n.is_null(i)) {
             return false;
         }
-        let view = views[i];
-        let parsed = if view_len(view) <= MAX_INLINE { inline(view) } else { general(input.value(i)) };
-        match parsed {
+        match row(i) {
             Some(v) => {
                 values[i] = v;
                 true

@@ -6,6 +6,18 @@ use etr_ir::*;
 
 use crate::batch::RawBatch;
 
+/// A small deterministic generator (xorshift64) for tests that draw many random inputs without a
+/// property-test harness: the same seed gives the same sequence on every run.
+pub fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed.max(1);
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 /// An expression of type `ty`.
 pub fn expr(kind: ExprKind, ty: Type) -> Expr {
     Expr { kind, ty }
