@@ -56,6 +56,12 @@ pub use lines::LineValues;
 pub use value::{Scalar, render_scalar};
 pub use views::{canonical_inline, prefetch_ahead};
 
+/// The calendar table the date parses share with native back ends: the first day and length of
+/// every month of the years 1900-2099.
+pub mod calendar {
+    pub use crate::kernels::date::{MONTHS, MonthStart, TABLE_FIRST_YEAR, TABLE_YEARS};
+}
+
 /// Native kernels a back end (the Cranelift JIT) offers in place of the interpreter's own, per
 /// expression: the interpreter asks before parsing a raw column, and evaluates everything else
 /// itself, handlers and violations included. A kernel must give exactly the interpreter's results

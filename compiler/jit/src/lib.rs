@@ -50,7 +50,7 @@ use cranelift_codegen::{Context, isa::OwnedTargetIsa};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
-use etr_interp::RawBatch;
+use etr_interp::{RawBatch, calendar};
 use etr_ir::{ColumnIdx, ExprKind, OnFailure, Program, Slot};
 
 pub use error::JitError;
@@ -140,7 +140,10 @@ impl Jit {
     /// Compiles every binding of `program` that the JIT supports, one native function each.
     /// The declare, define and finalise lifecycle of the module is all here.
     pub fn compile(&mut self, program: &Program) -> Result<JitProgram, JitError> {
-        let module = JITModule::new(JITBuilder::with_isa(self.isa.clone(), default_libcall_names()));
+        let mut builder = JITBuilder::with_isa(self.isa.clone(), default_libcall_names());
+        // Data the generated code reads (never code it calls): the month table of the date parses.
+        builder.symbol(translate::MONTHS_SYMBOL, calendar::MONTHS.as_ptr().cast());
+        let module = JITModule::new(builder);
         let mut code = CodeMemory { module: Mutex::new(Some(module)) };
         let module = code
             .module
@@ -150,6 +153,9 @@ impl Jit {
             .ok_or_else(|| JitError::Codegen { binding: 0, message: "the module is gone".to_owned() })?;
         let mut sig = module.make_signature();
         translate::signature(&mut sig);
+        let months = module
+            .declare_data(translate::MONTHS_SYMBOL, Linkage::Import, false, false)
+            .map_err(|err| JitError::Codegen { binding: 0, message: err.to_string() })?;
 
         let mut planned: Vec<Option<(KernelPlan, FuncId)>> = Vec::with_capacity(program.bindings.len());
         let mut clif = Vec::new();
@@ -165,7 +171,8 @@ impl Jit {
             self.ctx.clear();
             self.ctx.func.signature = sig.clone();
             self.ctx.func.name = UserFuncName::user(0, id.as_u32());
-            translate::translate_kernel(&mut self.ctx.func, &mut self.fctx, &plan, module.target_config());
+            let months = plan.parser.reads_dates().then(|| module.declare_data_in_func(months, &mut self.ctx.func));
+            translate::translate_kernel(&mut self.ctx.func, &mut self.fctx, &plan, months, module.target_config());
             let text = format!("; {}\n{}", describe(program, index, &plan), self.ctx.func.display());
             let defined = module.define_function(id, &mut self.ctx);
             module.clear_context(&mut self.ctx);

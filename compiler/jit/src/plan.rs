@@ -90,6 +90,11 @@ impl Parser {
         }
     }
 
+    /// Whether the kernel parses a date or a month (and so reads the month table).
+    pub(crate) fn reads_dates(&self) -> bool {
+        matches!(self, Parser::Date(_) | Parser::Month(_))
+    }
+
     /// What the kernel computes from the column named `column`, for the CLIF text header:
     /// `parse_date("%d/%m/%Y")(column DOB)`, `states[column STATE]`.
     pub(crate) fn describe(&self, column: &str) -> String {

@@ -189,14 +189,14 @@ impl FixedDate {
     }
 
     /// What [`parse_date`] gives for `text` with this format's items.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn parse(&self, text: &[u8]) -> Option<i32> {
         self.day?;
         let (year, month, day) = self.read(text)?;
         // The years a credit file's dates fall in, from a table; the calendar's arithmetic for
         // the others.
         if let Some((first, length)) = month_entry(year, month) {
-            return (day >= 1 && day <= u32::from(length)).then(|| first + day as i32 - 1);
+            return (day >= 1 && day <= length).then(|| first + day as i32 - 1);
         }
         if !is_valid_date(i64::from(year), month, day) {
             return None;
@@ -205,11 +205,11 @@ impl FixedDate {
     }
 
     /// What [`parse_month`] gives for `text` with this format's items.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn parse_month(&self, text: &[u8]) -> Option<i32> {
         let (year, month, day) = self.read(text)?;
         if let Some((first, length)) = month_entry(year, month) {
-            return (day >= 1 && day <= u32::from(length)).then_some(first);
+            return (day >= 1 && day <= length).then_some(first);
         }
         if !is_valid_date(i64::from(year), month, day) {
             return None;
@@ -219,7 +219,7 @@ impl FixedDate {
 
     /// The year, month and day (1 without a day in the format) of a text with the format's
     /// length, literals and digits.
-    #[inline]
+    #[inline(always)]
     fn read(&self, text: &[u8]) -> Option<(u32, u32, u32)> {
         if text.len() != self.len {
             return None;
@@ -243,23 +243,41 @@ impl FixedDate {
 
 /// The first day and the length of a month of the years 1900-2099 ([`MONTHS`]).
 #[inline]
-fn month_entry(year: u32, month: u32) -> Option<(i32, u8)> {
-    ((TABLE_FIRST_YEAR..TABLE_FIRST_YEAR + TABLE_YEARS as u32).contains(&year) && (1..=12).contains(&month))
-        .then(|| MONTHS[((year - TABLE_FIRST_YEAR) * 12 + month - 1) as usize])
+fn month_entry(year: u32, month: u32) -> Option<(i32, u32)> {
+    ((TABLE_FIRST_YEAR..TABLE_FIRST_YEAR + TABLE_YEARS as u32).contains(&year) && (1..=12).contains(&month)).then(
+        || {
+            let entry = MONTHS[((year - TABLE_FIRST_YEAR) * 12 + month - 1) as usize];
+            (entry.first_day, entry.length)
+        },
+    )
 }
 
-const TABLE_FIRST_YEAR: u32 = 1900;
-const TABLE_YEARS: usize = 200;
+/// The first year of [`MONTHS`].
+pub const TABLE_FIRST_YEAR: u32 = 1900;
+/// How many years [`MONTHS`] covers.
+pub const TABLE_YEARS: usize = 200;
 
-/// For each month of the years 1900-2099: its first day (days since 1970-01-01) and its length.
-static MONTHS: [(i32, u8); TABLE_YEARS * 12] = {
-    let mut months = [(0, 0); TABLE_YEARS * 12];
+/// One month of [`MONTHS`]. `repr(C)` because native code reads it too: the JIT's date parses
+/// index the same table (8 bytes an entry, the first day at offset 0, the length at 4).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthStart {
+    /// Days since 1970-01-01 of the month's first day.
+    pub first_day: i32,
+    /// The month's length in days.
+    pub length: u32,
+}
+
+/// For each month of the years 1900-2099 (index `(year - 1900) * 12 + month - 1`): its first day
+/// and its length.
+pub static MONTHS: [MonthStart; TABLE_YEARS * 12] = {
+    let mut months = [MonthStart { first_day: 0, length: 0 }; TABLE_YEARS * 12];
     let mut i = 0;
     while i < TABLE_YEARS * 12 {
         let year = TABLE_FIRST_YEAR as i64 + (i / 12) as i64;
         let month = (i % 12) as u32 + 1;
         // Within Date32's range for these years.
-        months[i] = (day_number(year, month, 1) as i32, days_in_month(year, month) as u8);
+        months[i] = MonthStart { first_day: day_number(year, month, 1) as i32, length: days_in_month(year, month) };
         i += 1;
     }
     months

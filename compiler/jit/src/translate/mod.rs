@@ -15,7 +15,7 @@ mod parse;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I64};
-use cranelift_codegen::ir::{AbiParam, Block, Endianness, Function, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{AbiParam, Block, Endianness, Function, GlobalValue, InstBuilder, MemFlagsData, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_codegen::packed_option::ReservedValue;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -23,15 +23,22 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use crate::kernel::args;
 use crate::plan::{KernelPlan, Output};
 
+/// The symbol under which the generated code finds `etr_interp::calendar::MONTHS` (a data
+/// import: its address is resolved when the module is finalised, so the CLIF text names the
+/// symbol, not an address that changes from run to run).
+pub(crate) const MONTHS_SYMBOL: &str = "etr_months";
+
 /// Builds the kernel for `plan` into `func`, whose signature is `(ptr) -> i64` ([`signature`]).
+/// `months` is the month table's global value in `func`, declared for the date and month parses.
 pub(crate) fn translate_kernel(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
     plan: &KernelPlan,
+    months: Option<GlobalValue>,
     config: TargetFrontendConfig,
 ) {
     let builder = FunctionBuilder::new(func, fctx);
-    let mut translator = FunctionTranslator { b: builder, plan, args: Value::reserved_value() };
+    let mut translator = FunctionTranslator { b: builder, plan, args: Value::reserved_value(), months };
     translator.translate_fallible();
     translator.b.seal_all_blocks();
     translator.b.finalize(config);
@@ -49,6 +56,8 @@ pub(crate) struct FunctionTranslator<'a> {
     plan: &'a KernelPlan,
     /// The kernel's one parameter, the `KernelArgs` pointer (set in the entry block).
     args: Value,
+    /// The month table ([`MONTHS_SYMBOL`]), in a kernel that parses dates.
+    months: Option<GlobalValue>,
 }
 
 /// Loads of the kernel's inputs: never trap (every address is in bounds by construction), never

@@ -12,6 +12,9 @@
 //!
 //! Numbers are read a byte at a time (with no overflow check at all up to 18 bytes); dates of at
 //! most 12 bytes a word at a time from the view, longer ones a byte at a time from their buffer.
+//! A date of the years 1900-2099 takes its month's first day and length from the interpreter's
+//! month table (`etr_interp::calendar::MONTHS`, imported as the data symbol `super::MONTHS_SYMBOL`:
+//! one load instead of the leap-year test and the day count); other years take the arithmetic.
 //!
 //! Overflow without 128-bit arithmetic: while reading digits, an accumulator above
 //! `BIG = (u64::MAX - 9) / 10` before a step means the number is at least `10 * (BIG + 1)`, above
@@ -21,6 +24,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I64};
 use cranelift_codegen::ir::{Block, InstBuilder, Value};
 use cranelift_frontend::FunctionBuilder;
+use etr_interp::calendar;
 use etr_ir::{DateItem, MoneyUnit};
 
 use super::{FunctionTranslator, input};
@@ -274,15 +278,55 @@ impl FunctionTranslator<'_> {
             let ptr = self.translate_column(view, len, bad_view);
             self.translate_date_bytes(ptr, layout)
         };
-        let DateFields { mut ok, year, month: month_value, day } = fields;
+        let DateFields { ok, year, month: month_value, day } = fields;
+        let (table, calendar) = (self.b.create_block(), self.b.create_block());
+        let b = &mut self.b;
+        // The years 1900-2099 take their month's first day and length from the month table; the
+        // others (and a month out of 1-12) go through the calendar's arithmetic.
+        let table_year = b.ins().iadd_imm_s(year, -i64::from(calendar::TABLE_FIRST_YEAR));
+        let month_index = b.ins().iadd_imm_s(month_value, -1);
+        let year_in = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, table_year, calendar::TABLE_YEARS as i64);
+        let month_in = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, month_index, 12);
+        let in_table = b.ins().band(year_in, month_in);
+        b.ins().brif(in_table, table, &[], calendar, &[]);
+
+        // The entry at `(year - 1900) * 12 + month - 1`: 8 bytes, the first day (`i32`) at 0 and
+        // the length (`u32`) at 4 (`MonthStart` is `repr(C)`).
+        b.switch_to_block(table);
+        let months = self.months.expect("a date kernel declares the month table");
+        let base = b.ins().symbol_value(I64, months);
+        let index = b.ins().imul_imm_u(table_year, 12);
+        let index = b.ins().iadd(index, month_index);
+        let offset = b.ins().ishl_imm_u(index, 3);
+        let entry = b.ins().iadd(base, offset);
+        let first_day = b.ins().sload32(input(), entry, 0);
+        let table_ok = match day {
+            // A month's day, when the format has one, must still be a real day of that month.
+            Some(day) => {
+                let length = b.ins().uload32(input(), entry, 4);
+                let day_index = b.ins().iadd_imm_s(day, -1);
+                let day_ok = b.ins().icmp(IntCC::UnsignedLessThan, day_index, length);
+                b.ins().band(ok, day_ok)
+            }
+            None => ok,
+        };
+        let table_value = match day {
+            Some(day) if !month => {
+                let day_index = b.ins().iadd_imm_s(day, -1);
+                b.ins().iadd(first_day, day_index)
+            }
+            _ => first_day,
+        };
+        b.ins().jump(merge, &[table_ok.into(), table_value.into()]);
+
+        // Without a day in the format only the month is checked (the first is always a real day).
+        self.b.switch_to_block(calendar);
         let one = self.b.ins().iconst(I64, 1);
-        // A month's day, when the format has one, must still be a real day of that month; without
-        // one, only the month is checked (the first is always a real day).
         let real = self.translate_is_valid_date(year, month_value, day);
-        ok = self.and(ok, real);
+        let calendar_ok = self.and(ok, real);
         let day_of_value = if month { one } else { day.unwrap_or(one) };
         let days = self.translate_days_from_civil(year, month_value, day_of_value);
-        self.b.ins().jump(merge, &[ok.into(), days.into()]);
+        self.b.ins().jump(merge, &[calendar_ok.into(), days.into()]);
 
         self.b.switch_to_block(merge);
         (ok_out, value_out)
