@@ -17,6 +17,10 @@ pub enum CaseInput {
     Bytes(Vec<u8>),
 }
 
+/// The "as of" date of every case run, so that expectations do not change with the day the tests
+/// run (`run_date()` gives it).
+pub const CASE_AS_OF: &str = "2025-07-01";
+
 /// Keys of `summary.json` that change from run to run or with every spec edit.
 const VOLATILE_KEYS: &[&str] = &["timings_ms", "memory_bytes", "spec_hash", "engine"];
 
@@ -57,8 +61,7 @@ fn run_outputs_with(
         }
     };
     let out = dir.path().join("out");
-    // A fixed "as of" date, so that expectations do not change with the day the tests run.
-    let as_of = pipeline::parse_as_of("2025-07-01").map_err(|e| e.to_string())?;
+    let as_of = pipeline::parse_as_of(CASE_AS_OF).map_err(|e| e.to_string())?;
     let mut config = RunConfig {
         threads: 2,
         spec_hash: pipeline::spec_hash([spec_text]),

@@ -5,7 +5,7 @@
 //! with the canonical code's doc), and otherwise the inferred type of the smallest expression
 //! under the cursor.
 
-use etr_sema::builtins::{self, BuiltinKind};
+use etr_sema::builtins::{self, BuiltinKind, ExampleScope};
 use etr_syntax::ast::{Item, LitValue};
 
 use crate::db::IdeDatabase;
@@ -88,7 +88,16 @@ pub(crate) fn builtin_markdown(name: &str) -> String {
         }
         BuiltinKind::Aggregate => "\n\nAn aggregate: runs over every data line, in file checks.".to_string(),
     };
-    format!("```etr\n{}\n```\n\n{}{note}", signature.signature, signature.doc)
+    let mut examples = String::new();
+    // The first per-line examples, with the value of `X` they read (the reference has them all).
+    for example in signature.examples.iter().filter(|e| e.scope == ExampleScope::Row).take(2) {
+        let x = example.lines.first().and_then(|line| line.split('|').next()).unwrap_or("");
+        examples.push_str(&format!("\n- `{}` with `X` = `{x:?}` gives `{}`", example.call, example.result));
+    }
+    if !examples.is_empty() {
+        examples.insert_str(0, "\n\nExamples:");
+    }
+    format!("```etr\n{}\n```\n\n{}{note}{examples}", signature.signature, signature.doc)
 }
 
 fn def_markdown(def: &Def, ty: Option<&str>, index: &FileIndex) -> String {

@@ -71,16 +71,20 @@ fn builtin_function_shows_signature_doc_and_fallibility() {
     check(
         &at("parse_mo|ney(BAL"),
         expect![[r#"
-        parse_money
-        ---
-        ```etr
-        parse_money(value: text, ringgit | sen) -> money
-        ```
+            parse_money
+            ---
+            ```etr
+            parse_money(value: text, ringgit | sen) -> money
+            ```
 
-        Reads an amount exactly: `ringgit` for `1234.50` (up to two decimals), `sen` for `123450`.
+            Reads an amount exactly: `ringgit` for `1234.50` (up to two decimals), `sen` for `123450`.
 
-        Can fail on data (a text that is not an amount fails): handle it with `else`.
-    "#]],
+            Can fail on data (a text that is not an amount fails): handle it with `else`.
+
+            Examples:
+            - `parse_money(X, ringgit) else null` with `X` = `"-1234.5"` gives `-RM1234.50`
+            - `parse_money(X, sen) else null` with `X` = `"123450"` gives `RM1234.50`
+        "#]],
     );
 }
 
@@ -89,14 +93,17 @@ fn method_call_shows_the_function() {
     check(
         &at("NAME.tr|im()"),
         expect![[r#"
-        trim
-        ---
-        ```etr
-        trim(value: text) -> text
-        ```
+            trim
+            ---
+            ```etr
+            trim(value: text) -> text
+            ```
 
-        Removes leading and trailing whitespace.
-    "#]],
+            Removes leading and trailing whitespace.
+
+            Examples:
+            - `trim(X)` with `X` = `"  a b  "` gives `"a b"`
+        "#]],
     );
 }
 
