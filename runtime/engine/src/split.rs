@@ -935,5 +935,28 @@ mod tests {
                 }
             }
         }
+
+        /// Lines of W1's shape (tens of fields over several 64-byte blocks, some lines a field
+        /// short or long): a projected split gives the wanted columns of the full split.
+        #[test]
+        fn a_projected_split_of_long_lines_keeps_the_wanted_columns(
+            lines in prop::collection::vec(
+                prop::collection::vec(prop::sample::select(vec!["", "a", "ab", "0123456789", "é", "x y z", "JALAN AMPANG 50450 KUALA LUMPUR"]), 38..44),
+                1..40,
+            ),
+            wanted in prop::collection::vec(prop::sample::select(vec![false, false, false, true]), 41),
+        ) {
+            let text: String = lines.iter().map(|fields| fields.join("|") + "\n").collect();
+            let chunk = chunk_of(text.as_bytes());
+            let dialect = SourceDialect::pipe(wanted.len());
+            let full = split_chunk(&chunk, &dialect);
+            let projected = split_chunk_columns(&chunk, &dialect, &wanted);
+            prop_assert_eq!(&full.field_counts, &projected.field_counts);
+            for (k, &want) in wanted.iter().enumerate() {
+                if want {
+                    prop_assert_eq!(&full.columns[k], &projected.columns[k], "column {}", k);
+                }
+            }
+        }
     }
 }
