@@ -169,6 +169,19 @@ pub enum DateItem {
     Literal(u8),
 }
 
+impl DateItem {
+    /// The bytes the item takes in a text: four for `%Y`, one for a literal byte, two otherwise.
+    /// Every item is fixed width, so a format's texts all have one length and each item a fixed
+    /// offset, which the date parses of both engines read directly.
+    pub fn width(self) -> usize {
+        match self {
+            DateItem::Year4 => 4,
+            DateItem::Literal(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
 /// A closed set of codes (an enumeration) such as `PaymentStatus`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeType {

@@ -116,11 +116,7 @@ impl DateLayout {
         let mut items = Vec::with_capacity(format.items.len());
         for &item in &format.items {
             items.push((offset, item));
-            offset += match item {
-                DateItem::Year4 => 4,
-                DateItem::Literal(_) => 1,
-                _ => 2,
-            };
+            offset += item.width() as u32;
         }
         let has = |wanted: DateItem| format.items.contains(&wanted);
         let can_match = !has(DateItem::Year2)

@@ -365,8 +365,7 @@ impl ChunkEncoder {
                     None => (0..rows).for_each(&mut push),
                     Some(nulls) => nulls.valid_indices().for_each(&mut push),
                 }
-                let last = previous.to_vec();
-                deltas.previous = last;
+                deltas.previous = previous.to_vec();
             }
             Values::Codes { dictionary: Dictionary { indices, members }, index_of, used, last_dictionary, remap } => {
                 let codes = array.as_dictionary_opt::<UInt32Type>().ok_or_else(|| wrong_type(array.data_type()))?;

@@ -893,11 +893,8 @@ fn write_batch(
                 counts.unique_stats[c].0 += 1;
             }
         }
-        duplicate_of[row] = (0..program.unique_checks.len()).find(|&c| {
-            takes_part(&result.unique_when, c, row)
-                && !key_is_null(&program.unique_checks[c], result, row)
-                && duplicates[c].contains(&batch.line_nos[row])
-        });
+        // The lines a check rejects are known by number; they all took part with a key.
+        duplicate_of[row] = (0..program.unique_checks.len()).find(|&c| duplicates[c].contains(&batch.line_nos[row]));
         let mut reject_order = false;
         for (c, check) in program.order_checks.iter().enumerate() {
             if !takes_part(&result.order_when, c, row) {

@@ -160,23 +160,22 @@ impl FixedDate {
         let mut literals = [(0, 0); MAX_FIXED_LEN];
         let mut literal_count = 0;
         let mut pos = 0;
-        for item in items {
-            let (field, width) = match *item {
-                DateItem::Year4 => (&mut year, 4),
-                DateItem::Month2 => (&mut month, 2),
-                DateItem::Day2 => (&mut day, 2),
+        for &item in items {
+            let field = match item {
+                DateItem::Year4 => Some(&mut year),
+                DateItem::Month2 => Some(&mut month),
+                DateItem::Day2 => Some(&mut day),
                 DateItem::Literal(byte) => {
                     *literals.get_mut(literal_count)? = (pos, byte);
                     literal_count += 1;
-                    pos += 1;
-                    continue;
+                    None
                 }
                 DateItem::Year2 | DateItem::Hour2 | DateItem::Minute2 | DateItem::Second2 => return None,
             };
-            if field.replace(pos).is_some() {
+            if field.is_some_and(|field| field.replace(pos).is_some()) {
                 return None;
             }
-            pos += width;
+            pos += item.width();
         }
         (pos <= MAX_FIXED_LEN).then_some(FixedDate {
             len: pos,
@@ -193,28 +192,14 @@ impl FixedDate {
     pub(crate) fn parse(&self, text: &[u8]) -> Option<i32> {
         self.day?;
         let (year, month, day) = self.read(text)?;
-        // The years a credit file's dates fall in, from a table; the calendar's arithmetic for
-        // the others.
-        if let Some((first, length)) = month_entry(year, month) {
-            return (day >= 1 && day <= length).then(|| first + day as i32 - 1);
-        }
-        if !is_valid_date(i64::from(year), month, day) {
-            return None;
-        }
-        days_from_civil(i64::from(year), month, day)
+        day_of(year, month, day, day)
     }
 
     /// What [`parse_month`] gives for `text` with this format's items.
     #[inline(always)]
     pub(crate) fn parse_month(&self, text: &[u8]) -> Option<i32> {
         let (year, month, day) = self.read(text)?;
-        if let Some((first, length)) = month_entry(year, month) {
-            return (day >= 1 && day <= length).then_some(first);
-        }
-        if !is_valid_date(i64::from(year), month, day) {
-            return None;
-        }
-        days_from_civil(i64::from(year), month, 1)
+        day_of(year, month, day, 1)
     }
 
     /// The year, month and day (1 without a day in the format) of a text with the format's
@@ -239,6 +224,20 @@ impl FixedDate {
         let day = self.day.map_or(1, |at| number(at, 2));
         (!bad).then_some((year, month, day))
     }
+}
+
+/// The day `value_day` of the month, once `day` is checked to be a real day of it (the date a
+/// format reads is `day`; a month format's value is the month's first day). The years a credit
+/// file's dates fall in take the month from a table; the others the calendar's arithmetic.
+#[inline(always)]
+fn day_of(year: u32, month: u32, day: u32, value_day: u32) -> Option<i32> {
+    if let Some((first, length)) = month_entry(year, month) {
+        return (day >= 1 && day <= length).then(|| first + value_day as i32 - 1);
+    }
+    if !is_valid_date(i64::from(year), month, day) {
+        return None;
+    }
+    days_from_civil(i64::from(year), month, value_day)
 }
 
 /// The first day and the length of a month of the years 1900-2099 ([`MONTHS`]).
@@ -319,15 +318,10 @@ pub(crate) fn format_date(days: i32, items: &[DateItem], out: &mut Vec<u8>) {
 /// The length of every text `items` formats a date of the years 0-9999 into, when that is at
 /// most 12 bytes (a text inside its Arrow view) and every literal is ASCII; `None` otherwise.
 pub(crate) fn inline_format_len(items: &[DateItem]) -> Option<usize> {
-    let mut len = 0;
-    for item in items {
-        len += match *item {
-            DateItem::Year4 => 4,
-            DateItem::Literal(b) if !b.is_ascii() => return None,
-            DateItem::Literal(_) => 1,
-            _ => 2,
-        };
+    if items.iter().any(|item| matches!(item, DateItem::Literal(b) if !b.is_ascii())) {
+        return None;
     }
+    let len = items.iter().map(|item| item.width()).sum();
     (len <= 12).then_some(len)
 }
 

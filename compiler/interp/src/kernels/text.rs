@@ -54,17 +54,17 @@ fn map_prim<T: PrimLayout>(
 }
 
 /// [`map_prim`] for a function whose common case is a text of at most 12 bytes: such a text is
-/// inside its view, and `inline` reads it from there (`inline_text`), with no call to build the
-/// `&str`; a longer text goes to `general`. Both must give the result `general` gives.
+/// inside its view, and `inline` gets its bytes from there (`inline_text`), with no call to build
+/// the `&str`; a longer text goes to `general`. Both must give the result `general` gives.
 fn map_prim_inline<T: PrimLayout>(
     input: &StringViewArray,
-    inline: impl Fn(u128) -> Option<T>,
+    inline: impl Fn(&[u8]) -> Option<T>,
     general: impl Fn(&str) -> Option<T>,
 ) -> (PrimitiveArray<T::Arrow>, BooleanBuffer) {
     let views = input.views();
     map_prim_rows(input, |i| {
         let view = views[i];
-        if view_len(view) <= MAX_INLINE { inline(view) } else { general(input.value(i)) }
+        if view_len(view) <= MAX_INLINE { inline(inline_text(&view_bytes(view))) } else { general(input.value(i)) }
     })
 }
 
@@ -315,11 +315,7 @@ pub(crate) fn format_date(input: &Date32Array, items: &[DateItem]) -> StringView
 }
 
 pub(crate) fn parse_int(input: &StringViewArray) -> Fallible {
-    fallible::<i64>(map_prim_inline(
-        input,
-        |view| parse::parse_int_short(inline_text(&view_bytes(view))),
-        parse::parse_int,
-    ))
+    fallible::<i64>(map_prim_inline(input, parse::parse_int_short, parse::parse_int))
 }
 
 pub(crate) fn parse_number(input: &StringViewArray) -> Fallible {
@@ -329,21 +325,15 @@ pub(crate) fn parse_number(input: &StringViewArray) -> Fallible {
 pub(crate) fn parse_money(input: &StringViewArray, unit: MoneyUnit) -> Fallible {
     let general = |s: &str| parse::parse_money(s, unit);
     fallible::<i64>(match unit {
-        MoneyUnit::Ringgit => {
-            map_prim_inline(input, |view| parse::parse_ringgit_short(inline_text(&view_bytes(view))), general)
-        }
-        MoneyUnit::Sen => {
-            map_prim_inline(input, |view| parse::parse_money_bytes(inline_text(&view_bytes(view)), unit), general)
-        }
+        MoneyUnit::Ringgit => map_prim_inline(input, parse::parse_ringgit_short, general),
+        MoneyUnit::Sen => map_prim_inline(input, |text| parse::parse_money_bytes(text, unit), general),
     })
 }
 
 pub(crate) fn parse_date(input: &StringViewArray, items: &[DateItem]) -> Fallible {
     let general = |s: &str| date::parse_date(s.as_bytes(), items);
     match date::FixedDate::of(items) {
-        Some(fixed) => {
-            fallible::<i32>(map_prim_inline(input, |view| fixed.parse(inline_text(&view_bytes(view))), general))
-        }
+        Some(fixed) => fallible::<i32>(map_prim_inline(input, |text| fixed.parse(text), general)),
         None => fallible::<i32>(map_prim(input, general)),
     }
 }
@@ -351,9 +341,7 @@ pub(crate) fn parse_date(input: &StringViewArray, items: &[DateItem]) -> Fallibl
 pub(crate) fn parse_month(input: &StringViewArray, items: &[DateItem]) -> Fallible {
     let general = |s: &str| date::parse_month(s.as_bytes(), items);
     match date::FixedDate::of_month(items) {
-        Some(fixed) => {
-            fallible::<i32>(map_prim_inline(input, |view| fixed.parse_month(inline_text(&view_bytes(view))), general))
-        }
+        Some(fixed) => fallible::<i32>(map_prim_inline(input, |text| fixed.parse_month(text), general)),
         None => fallible::<i32>(map_prim(input, general)),
     }
 }

@@ -345,7 +345,7 @@ impl FunctionTranslator<'_> {
         for &start in windows {
             let (mut high_mask, mut high_want, mut low_mask, mut low_add) = (0u64, 0u64, 0u64, 0u64);
             for &(offset, item) in &layout.items {
-                let width = item_width(item);
+                let width = item.width() as u32;
                 for k in offset..offset + width {
                     if k < start || k >= start + 8 {
                         continue;
@@ -419,7 +419,7 @@ impl FunctionTranslator<'_> {
                 fields.ok = self.and(fields.ok, matches);
                 continue;
             }
-            let (all_digits, value) = self.translate_digits(ptr, offset, item_width(item) as i32);
+            let (all_digits, value) = self.translate_digits(ptr, offset, item.width() as i32);
             fields.ok = self.and(fields.ok, all_digits);
             self.set_date_field(&mut fields, item, value);
         }
@@ -532,15 +532,6 @@ impl FunctionTranslator<'_> {
         let era_days = b.ins().imul_imm_u(era, 146_097);
         let days = b.ins().iadd(era_days, doe);
         b.ins().iadd_imm_s(days, -EPOCH_SHIFT)
-    }
-}
-
-/// The width in bytes of a date item.
-fn item_width(item: DateItem) -> u32 {
-    match item {
-        DateItem::Year4 => 4,
-        DateItem::Literal(_) => 1,
-        _ => 2,
     }
 }
 
