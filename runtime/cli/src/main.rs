@@ -9,6 +9,7 @@ mod check;
 mod explain;
 mod fmt;
 mod run;
+mod signals;
 mod specs;
 
 use std::process::ExitCode;
@@ -100,6 +101,11 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let workspace = cli.workspace;
+    match cli.command {
+        Command::Run { .. } => signals::clean_up_on_interrupt(),
+        Command::Lsp => {}
+        Command::Check { .. } | Command::Explain { .. } | Command::Fmt { .. } => signals::end_quietly_on_closed_pipe(),
+    }
     let result = match cli.command {
         Command::Check { specs, format } => check::run(&specs, format == Format::Json, &workspace),
         Command::Run { spec, input, out, quiet, threads, as_of, engine } => {
@@ -124,7 +130,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
             ExitCode::from(2)
         }
     }

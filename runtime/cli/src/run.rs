@@ -51,6 +51,10 @@ pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>)
         config.as_of = Some(pipeline::parse_as_of(as_of)?);
     }
     config.engine = engine;
+    config.notify = Some(Arc::new(|notice: &str| {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "note: {notice}");
+    }));
     keep_chunk_buffers_in_the_heap();
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();
@@ -74,7 +78,10 @@ pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>)
     }
     let summary = summary?;
     if !quiet {
-        eprintln!(
+        // The output is published: a closed stderr must not turn this line into a failure.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
             "{}: {} lines read, {} accepted, {} rejected{}{} -> {}",
             input.display(),
             summary.lines_read,

@@ -7,7 +7,9 @@
 //!   the header, the trailer, the input hash and the line counters;
 //! - [`split`]: a chunk to an [`etr_interp::RawBatch`] of zero-copy string-view columns, pure so
 //!   that it can run on worker threads;
-//! - [`output`]: the atomically published output folder (Parquet files and `summary.json`).
+//! - [`output`]: the output folder (Parquet files and `summary.json`) and its writers;
+//! - [`publish`]: what an output folder may replace, the atomic exchange that publishes it, and
+//!   the cleanup of what killed runs left behind.
 //!
 //! The pipeline that ties them to the evaluators lives in its own module.
 
@@ -18,6 +20,7 @@ pub mod error;
 mod keys;
 pub mod output;
 pub mod pipeline;
+pub mod publish;
 pub mod reader;
 pub mod split;
 
@@ -25,8 +28,8 @@ pub use dialect::{DialectError, Encoding, SourceDialect};
 pub use error::{Result, RuntimeError};
 pub use etr_interp::{RawBatch, RawRecordLine};
 pub use output::{
-    OutputDir, ParquetOptions, ParquetSink, RuleStats, Severity, Summary, ViolationRow, ViolationRowsBuilder,
-    violation_schema,
+    OutputDir, ParquetOptions, ParquetSink, Published, RuleStats, Severity, Summary, ViolationRow,
+    ViolationRowsBuilder, violation_schema,
 };
 pub use reader::{ChunkReader, InputFacts, RawChunk, ReaderConfig, open};
 pub use split::{split_chunk, split_chunk_columns, split_record_line};

@@ -2,12 +2,11 @@
 //!
 //! Downstream loaders pick up whatever folder they find, so a run must never leave a half-written
 //! one behind. Everything is written into a hidden sibling staging folder
-//! (`.<name>.tmp-<pid>-<n>`) and renamed to the final name only by [`OutputDir::commit`]; an
-//! existing folder of that name is renamed away first and deleted after, so readers see either
-//! the old complete folder or the new complete one. Dropping an [`OutputDir`] without committing
-//! (an error, a panic, a fatal file the caller chose not to publish) deletes the staging folder.
-//! Atomicity here is about what other processes can observe; the files are not fsynced, so a
-//! power loss right after a commit may still lose data on some file systems.
+//! (`.<name>.tmp-<pid>-<n>`), with the marker file that says it is an etr output, and swapped with
+//! the final folder only by [`OutputDir::commit`], so readers see either the old complete folder or
+//! the new complete one. What may be replaced, the atomic exchange, fsync and the cleanup of killed
+//! runs' leftovers are in [`crate::publish`]. Dropping an [`OutputDir`] without committing (an
+//! error, a panic, a fatal file the caller chose not to publish) deletes the staging folder.
 //!
 //! The Parquet writers are tuned after `shared/bench/FLOOR.md`, where encoding the output costs
 //! more than everything else: zstd level 1, statistics per column chunk only (page statistics
@@ -38,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::encode::LaneEncoder;
 use crate::error::{Result, RuntimeError};
+use crate::publish;
 
 /// The accepted records.
 pub const ACCEPTED_FILE: &str = "accepted.parquet";
@@ -296,13 +296,15 @@ impl ViolationRowsBuilder {
 /// Distinguishes staging folders made by one process.
 static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A run's output folder, staged until [`OutputDir::commit`]; see the module docs.
+/// A run's output folder, staged until [`OutputDir::commit`]; see the module docs and
+/// [`crate::publish`].
 #[derive(Debug)]
 pub struct OutputDir {
     final_path: PathBuf,
     staging: PathBuf,
     writers: Arc<WriterLedger>,
     committed: bool,
+    notices: Vec<String>,
 }
 
 /// What [`OutputDir::commit`] must know about the writers it handed out.
@@ -312,9 +314,22 @@ struct WriterLedger {
     abandoned: AtomicUsize,
 }
 
+/// A published output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// Where it is.
+    pub path: PathBuf,
+    /// What the publication did besides, for the user to know (leftovers of killed runs removed,
+    /// a previous output that could not be removed): each a sentence.
+    pub notices: Vec<String>,
+}
+
 impl OutputDir {
-    /// Creates the staging folder for `final_path` (creating `final_path`'s parent if needed).
-    /// Nothing at `final_path` is touched until [`OutputDir::commit`].
+    /// Creates the staging folder for `final_path` (creating `final_path`'s parent if needed),
+    /// after checking that `final_path` may be replaced ([`publish::inspect_target`]) and removing
+    /// what killed runs into the same folder left behind ([`publish::clean_stale_siblings`]).
+    /// Nothing at `final_path` is touched until [`OutputDir::commit`] (except that the previous
+    /// output, moved aside by a commit that was killed halfway, is put back).
     pub fn create(final_path: impl Into<PathBuf>) -> Result<Self> {
         let final_path = final_path.into();
         let name = final_path
@@ -333,6 +348,29 @@ impl OutputDir {
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent).map_err(|e| RuntimeError::io("create folder", &parent, e))?;
+        let mut notices = Vec::new();
+        let cleanup = publish::clean_stale_siblings(&final_path)?;
+        if let Some(restored) = &cleanup.restored {
+            notices.push(format!(
+                "put back the previous output of {}, moved aside as {} by a run that was killed while publishing",
+                final_path.display(),
+                restored.display()
+            ));
+        }
+        if !cleanup.removed.is_empty() {
+            notices.push(format!(
+                "removed {} folder(s) left by killed runs: {}",
+                cleanup.removed.len(),
+                cleanup.removed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        for kept in &cleanup.kept {
+            notices.push(format!(
+                "left {} in place: a killed run's folder, but it holds files etr does not write",
+                kept.display()
+            ));
+        }
+        publish::inspect_target(&final_path)?;
         let staging = loop {
             let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
             let candidate = parent.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
@@ -343,7 +381,11 @@ impl OutputDir {
                 Err(e) => return Err(RuntimeError::io("create folder", &candidate, e)),
             }
         };
-        Ok(OutputDir { final_path, staging, writers: Arc::default(), committed: false })
+        publish::register_staging(&staging);
+        let output = OutputDir { final_path, staging, writers: Arc::default(), committed: false, notices };
+        let marker = output.staging.join(publish::MARKER_FILE);
+        fs::write(&marker, publish::MARKER_TEXT).map_err(|e| RuntimeError::io("write", &marker, e))?;
+        Ok(output)
     }
 
     /// Where the folder will be once committed.
@@ -371,8 +413,12 @@ impl OutputDir {
         self.parquet_writer(WARNINGS_FILE, violation_schema(), &violation_options(options))
     }
 
-    /// A Parquet writer for any file of the folder (`name` is a plain file name).
+    /// A Parquet writer for any file of the folder (`name` is a plain file name, one of
+    /// [`publish::OUTPUT_FILES`]: a folder holding others could not be replaced by the next run).
     pub fn parquet_writer(&self, name: &str, schema: SchemaRef, options: &ParquetOptions) -> Result<ParquetSink> {
+        if !publish::OUTPUT_FILES.contains(&name) {
+            return Err(RuntimeError::Internal(format!("{name} is not one of the output folder's files")));
+        }
         let props = writer_properties(&schema, options)?;
         let path = self.staging.join(name);
         let file = File::create(&path).map_err(|e| RuntimeError::io("create", &path, e))?;
@@ -400,9 +446,12 @@ impl OutputDir {
         fs::write(&path, json).map_err(|e| RuntimeError::io("write", &path, e))
     }
 
-    /// Publishes the folder under its final name, replacing any folder already there, and
-    /// returns the final path. Every writer must have been finished or discarded.
-    pub fn commit(mut self) -> Result<PathBuf> {
+    /// Publishes the folder under its final name, replacing the folder already there (which must
+    /// still be one that may be replaced), with its files on stable storage. Every writer must have
+    /// been finished or discarded. Once the new folder is in place the commit has succeeded: a
+    /// previous output that cannot be removed is reported in [`Published::notices`], not as an
+    /// error (the next run removes it).
+    pub fn commit(mut self) -> Result<Published> {
         let open = self.writers.open.load(Ordering::SeqCst);
         let abandoned = self.writers.abandoned.load(Ordering::SeqCst);
         if open > 0 || abandoned > 0 {
@@ -411,34 +460,31 @@ impl OutputDir {
                 self.final_path.display()
             )));
         }
-        let old = match fs::symlink_metadata(&self.final_path) {
-            Ok(meta) if meta.is_dir() => {
-                let old = self.sibling("old");
-                fs::rename(&self.final_path, &old).map_err(|e| RuntimeError::io("move away", &self.final_path, e))?;
-                Some(old)
-            }
-            Ok(_) => {
-                return Err(RuntimeError::io(
-                    "replace",
-                    &self.final_path,
-                    std::io::Error::new(std::io::ErrorKind::AlreadyExists, "it exists and is not a folder"),
-                ));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(RuntimeError::io("inspect", &self.final_path, e)),
-        };
-        if let Err(e) = fs::rename(&self.staging, &self.final_path) {
-            if let Some(old) = &old {
-                // Put the previous output back so a failed commit changes nothing.
-                let _ = fs::rename(old, &self.final_path);
-            }
-            return Err(RuntimeError::io("publish", &self.final_path, e));
-        }
+        publish::sync_folder(&self.staging)?;
+        let aside = self.sibling("old");
+        let (_, old) = publish::swap_registered(&self.staging, &self.final_path, &aside)?;
         self.committed = true;
-        if let Some(old) = old {
-            fs::remove_dir_all(&old).map_err(|e| RuntimeError::io("remove", &old, e))?;
+        let parent = match self.final_path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut notices = std::mem::take(&mut self.notices);
+        // Durability of the swap itself; the new folder is already visible, so a failure here is
+        // reported, not fatal.
+        if let Err(e) = publish::sync_dir(&parent) {
+            notices.push(format!("the output is published, but {e}"));
         }
-        Ok(self.final_path.clone())
+        if let Some(old) = old
+            && let Err(e) = publish::remove_old_output(&old)
+        {
+            notices.push(format!(
+                "the output is published, but the previous one, now at {}, could not be removed ({e}); the next run \
+                 into {} removes it",
+                old.display(),
+                self.final_path.display()
+            ));
+        }
+        Ok(Published { path: self.final_path.clone(), notices })
     }
 
     fn sibling(&self, tag: &str) -> PathBuf {
@@ -452,7 +498,8 @@ impl Drop for OutputDir {
     fn drop(&mut self) {
         if !self.committed {
             // Best effort: a failed run must not leave a partial folder, but there is no one to
-            // report a failure to from a destructor.
+            // report a failure to from a destructor. The staging folder is this run's own.
+            publish::unregister_staging(&self.staging);
             let _ = fs::remove_dir_all(&self.staging);
         }
     }

@@ -55,7 +55,13 @@ pub struct RunConfig {
     pub as_of: Option<i32>,
     /// Which back end evaluates the spec. Outputs are identical either way.
     pub engine: Engine,
+    /// Told, once the output is published, what the publication did besides (leftovers of killed
+    /// runs removed, a previous output that could not be removed): one sentence each.
+    pub notify: Option<Notify>,
 }
+
+/// Receives the notices of a run, one sentence each.
+pub type Notify = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The back ends. The JIT compiles what it supports to native code and leaves the rest, per
 /// expression, to the interpreter.
@@ -77,6 +83,7 @@ impl Default for RunConfig {
             progress: None,
             as_of: None,
             engine: Engine::default(),
+            notify: None,
         }
     }
 }
@@ -114,12 +121,13 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let mut interpreter = Arc::new(base);
     let dialect = dialect_of(&program)?;
     dialect.validate()?;
-    let output = OutputDir::create(out)?;
     // Passes: the file's aggregates first when lines are judged against them (`x > 3 *
     // median(X)`), then the key index when a `unique` check needs it, then the pass that writes.
     let aggregates_pass = interpreter.rows_read_aggregates();
     let keys_pass = !program.unique_checks.is_empty();
     let passes: u8 = 1 + u8::from(aggregates_pass) + u8::from(keys_pass);
+    check_input(input, passes)?;
+    let output = OutputDir::create(out)?;
     let mut pass: u8 = 0;
 
     // The first pass's fingerprint, which every later pass must match (the same bytes), and the
@@ -323,8 +331,31 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         rules,
     };
     output.write_summary(&summary)?;
-    output.commit()?;
+    let published = output.commit()?;
+    if let Some(notify) = &config.notify {
+        for notice in &published.notices {
+            notify(notice);
+        }
+    }
     Ok(summary)
+}
+
+/// Refuses, before anything is written, an input the run could not read as it needs: one that is
+/// missing or a folder, and a pipe or device for a spec that reads the file more than once (the
+/// second pass would wait forever for a writer that is gone).
+fn check_input(input: &Path, passes: u8) -> Result<()> {
+    let meta = std::fs::metadata(input).map_err(|e| RuntimeError::io("read", input, e))?;
+    let refuse = |reason: String| Err(RuntimeError::InputRefused { path: input.to_path_buf(), reason });
+    if meta.is_dir() {
+        return refuse("it is a folder, not a file".into());
+    }
+    if !meta.is_file() && passes > 1 {
+        return refuse(format!(
+            "it is not a regular file (a pipe or a device), and this spec reads its input {passes} times \
+             (for its `unique` checks or the file aggregates its rows compare with); save it to a file first"
+        ));
+    }
+    Ok(())
 }
 
 /// The dialect the reader needs, from the spec's source declaration.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use etr_runtime::output::{ACCEPTED_FILE, REJECTS_FILE, SUMMARY_FILE, WARNINGS_FILE};
+use etr_runtime::publish::MARKER_FILE;
 use etr_runtime::{
     OutputDir, ParquetOptions, RuntimeError, Severity, Summary, ViolationRow, ViolationRowsBuilder, violation_schema,
 };
@@ -92,9 +93,10 @@ fn committed_output_has_every_file() {
     };
     out.write_summary(&summary).expect("summary");
     let published = out.commit().expect("commit");
-    assert_eq!(published, final_path);
+    assert_eq!(published.path, final_path);
+    assert_eq!(published.notices, Vec::<String>::new());
 
-    assert_eq!(entries(&final_path), [ACCEPTED_FILE, REJECTS_FILE, SUMMARY_FILE, WARNINGS_FILE]);
+    assert_eq!(entries(&final_path), [MARKER_FILE, ACCEPTED_FILE, REJECTS_FILE, SUMMARY_FILE, WARNINGS_FILE]);
     assert_eq!(entries(root.path()), ["run"], "no staging folder is left");
 
     let back = read_parquet(&final_path.join(ACCEPTED_FILE));
@@ -160,35 +162,39 @@ fn dropping_without_commit_leaves_nothing() {
 }
 
 #[test]
-fn commit_replaces_an_existing_folder() {
+fn commit_replaces_a_previous_output() {
     let root = tempfile::tempdir().expect("temp dir");
     let final_path = root.path().join("run");
-    std::fs::create_dir(&final_path).expect("old output");
-    std::fs::write(final_path.join("stale.parquet"), b"old").expect("old file");
+    let first = OutputDir::create(&final_path).expect("staging");
+    first.write_summary(&Summary { lines_read: 3, ..Summary::default() }).expect("summary");
+    first.commit().expect("first commit");
 
     let out = OutputDir::create(&final_path).expect("staging");
     out.write_summary(&Summary { lines_read: 7, ..Summary::default() }).expect("summary");
     // The old output stays in place until the commit.
-    assert!(final_path.join("stale.parquet").exists());
+    let read_lines = || {
+        let summary: Summary =
+            serde_json::from_slice(&std::fs::read(final_path.join(SUMMARY_FILE)).expect("read")).expect("json");
+        summary.lines_read
+    };
+    assert_eq!(read_lines(), 3);
     out.commit().expect("commit");
 
-    assert_eq!(entries(&final_path), [SUMMARY_FILE]);
+    assert_eq!(entries(&final_path), [MARKER_FILE, SUMMARY_FILE]);
     assert_eq!(entries(root.path()), ["run"], "the old folder is gone");
-    let summary: Summary =
-        serde_json::from_slice(&std::fs::read(final_path.join(SUMMARY_FILE)).expect("read")).expect("json");
-    assert_eq!(summary.lines_read, 7);
+    assert_eq!(read_lines(), 7);
 }
 
 #[test]
-fn commit_refuses_to_replace_a_file() {
+fn create_refuses_to_replace_a_file() {
     let root = tempfile::tempdir().expect("temp dir");
     let final_path = root.path().join("run");
     std::fs::write(&final_path, b"not a folder").expect("file");
-    let out = OutputDir::create(&final_path).expect("staging");
-    let err = out.commit().unwrap_err();
-    assert!(matches!(err, RuntimeError::Io { .. }), "{err}");
+    let err = OutputDir::create(&final_path).unwrap_err();
+    assert!(matches!(err, RuntimeError::OutputRefused { .. }), "{err}");
+    assert!(err.to_string().contains("is not a folder"), "{err}");
     assert_eq!(std::fs::read(&final_path).expect("file"), b"not a folder");
-    assert_eq!(entries(root.path()), ["run"], "the staging folder is cleaned up");
+    assert_eq!(entries(root.path()), ["run"], "no staging folder is made");
 }
 
 #[test]
@@ -227,7 +233,7 @@ fn discarded_accepted_output_is_absent() {
         accepted.discard().expect("discard");
         out.write_summary(&Summary { fatal: vec!["F2 count".into()], ..Summary::default() }).expect("summary");
         out.commit().expect("commit");
-        assert_eq!(entries(&final_path), [SUMMARY_FILE]);
+        assert_eq!(entries(&final_path), [MARKER_FILE, SUMMARY_FILE]);
     }
 }
 
@@ -318,7 +324,7 @@ fn written_bytes(batches: &[(RecordBatch, Vec<bool>)], options: &ParquetOptions)
     }
     let kept: usize = batches.iter().map(|(_, k)| k.iter().filter(|&&k| k).count()).sum();
     assert_eq!(sink.finish().expect("finish"), kept as u64);
-    let path = out.commit().expect("commit").join(ACCEPTED_FILE);
+    let path = out.commit().expect("commit").path.join(ACCEPTED_FILE);
     let lines = read_parquet(&path)
         .iter()
         .flat_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>().expect("line_no").values().to_vec())
