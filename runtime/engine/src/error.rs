@@ -3,9 +3,9 @@
 //! Bad input data is not an error here: malformed lines, bad encodings and missing trailers are
 //! reported as data (flags on the batch, counters, rule violations) so that one broken line never
 //! stops a file. `RuntimeError` is kept for failures of the environment (the file system, the
-//! Parquet and Arrow writers), for a dialect that cannot work, for the few input shapes the reader
-//! refuses outright (a line longer than the configured limit), and for broken invariants, which
-//! are bugs and say so.
+//! Parquet and Arrow writers), for a dialect that cannot work, for an output folder that may not be
+//! replaced or an input that cannot be read as the spec needs, and for broken invariants, which are
+//! bugs and say so.
 //!
 //! Each message is whole: it names its cause itself, so no variant also returns that cause as its
 //! `source()` (a reporter printing the chain, as `anyhow`'s `{:#}` does, would print it twice).
@@ -55,16 +55,6 @@ pub enum RuntimeError {
     /// The reader configuration is not usable.
     #[error("invalid reader configuration: {0}")]
     Config(String),
-    /// A line is longer than the reader accepts; the file is refused rather than buffered whole.
-    #[error("line {line_no} of {} is longer than {limit} bytes", path.display())]
-    LineTooLong {
-        /// The file being read.
-        path: PathBuf,
-        /// The 1-based physical line number of the offending line.
-        line_no: u64,
-        /// The configured limit, in bytes.
-        limit: usize,
-    },
     /// A broken invariant: this is a bug in the runtime, not a problem with the input.
     #[error("internal error (this is a bug in etr): {0}")]
     Internal(String),

@@ -875,6 +875,11 @@ pub const FEEDBACK_FILE: &str = "feedback.csv";
 const FEEDBACK_HEADER: &str = "line,rule,severity,field,value,message,raw_line\n";
 
 /// Appends one CSV record (RFC 4180: fields quoted when they hold a comma, quote or line break).
+///
+/// A contributor opens this file in a spreadsheet, which runs a cell starting with `=`, `+`, `-`,
+/// `@`, a tab or a CR as a formula (`=HYPERLINK(...)` in a raw line would become a live link). Such
+/// a cell is written with a leading `'`, which spreadsheets show as text and hide; a plain signed
+/// number (`-12.50`) is no formula and stays as it is.
 fn feedback_row(out: &mut String, row: &ViolationRow<'_>) {
     use std::fmt::Write as _;
     let _ = write!(out, "{},", row.line_no);
@@ -885,15 +890,31 @@ fn feedback_row(out: &mut String, row: &ViolationRow<'_>) {
         if i > 0 {
             out.push(',');
         }
+        let guard = if spreadsheet_formula(field) { "'" } else { "" };
         if field.contains([',', '"', '\n', '\r']) {
             out.push('"');
+            out.push_str(guard);
             out.push_str(&field.replace('"', "\"\""));
             out.push('"');
         } else {
+            out.push_str(guard);
             out.push_str(field);
         }
     }
     out.push('\n');
+}
+
+/// Whether a spreadsheet would read the cell as a formula (see [`feedback_row`]).
+fn spreadsheet_formula(cell: &str) -> bool {
+    let Some(first) = cell.chars().next() else { return false };
+    match first {
+        '=' | '@' | '\t' | '\r' => true,
+        '+' | '-' => {
+            let rest = &cell[1..];
+            !rest.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+        }
+        _ => false,
+    }
 }
 
 /// Decides every line of a batch (accepted, rejected, duplicate) and builds its output rows.
@@ -1082,5 +1103,33 @@ mod tests {
         for bad in ["2023-02-29", "2025-13-01", "2025-1-01", "20250101", "", "2025-06-31"] {
             assert!(parse_as_of(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Finding 20 of issue 13: values such as `=HYPERLINK(...)` reached `feedback.csv` as they
+    /// were, a live formula once a contributor opens it in a spreadsheet.
+    #[test]
+    fn feedback_cells_never_start_a_formula() {
+        let row = |value: &'static str, raw_line: &'static str| {
+            let mut out = String::new();
+            let row = ViolationRow {
+                line_no: 7,
+                rule: "R2",
+                severity: Severity::Reject,
+                field: "open_date",
+                value: Some(value),
+                message: "not a date",
+                raw_line,
+            };
+            feedback_row(&mut out, &row);
+            out
+        };
+        assert_eq!(
+            row("=HYPERLINK(\"http://x\",\"y\")", "@SUM(A1)|b"),
+            "7,R2,REJECT,open_date,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",not a date,'@SUM(A1)|b\n"
+        );
+        assert_eq!(row("+1+cmd", "\tx"), "7,R2,REJECT,open_date,'+1+cmd,not a date,'\tx\n");
+        assert_eq!(row("-12.50", "-"), "7,R2,REJECT,open_date,-12.50,not a date,-\n");
+        assert_eq!(row("-1,000.00", "a=b"), "7,R2,REJECT,open_date,\"-1,000.00\",not a date,a=b\n");
+        assert_eq!(row("", "\r=1"), "7,R2,REJECT,open_date,,not a date,\"'\r=1\"\n");
     }
 }

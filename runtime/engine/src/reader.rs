@@ -24,10 +24,14 @@
 //!   step can read a line again without reading the file again (the key pass's candidates).
 //!
 //! Memory stays bounded by the block size, a chunk's worth of line offsets
-//! ([`ReaderConfig::max_lines_per_chunk`]) and the longest line: held-back blank lines are only
-//! counted, never buffered. A line longer than one block grows the buffer for that line only (the
-//! next read is at least as large as what is carried over, so the copying stays linear), up to
-//! [`ReaderConfig::max_line_bytes`]; a longer line is an error rather than an unbounded buffer.
+//! ([`ReaderConfig::max_lines_per_chunk`]) and [`ReaderConfig::max_line_bytes`], whatever the
+//! lines: held-back blank lines are only counted, never buffered. A line longer than one block
+//! grows the buffer for that line only (the next read is at least as large as what is carried
+//! over, so the copying stays linear). A line longer than `max_line_bytes` is cut: its first
+//! `max_line_bytes` bytes are kept, the rest is read (hashed, counted) and dropped, and the chunk
+//! marks the line ([`RawChunk::overlong_lines`]) so that the splitter makes it malformed and the
+//! run rejects it. So a chunk is never larger than a block plus two such lines (the held-back line
+//! and the unfinished one), and the chunks in flight cost the same whatever the file holds.
 
 use std::fs::File;
 use std::io::Read;
@@ -55,7 +59,10 @@ pub struct ReaderConfig {
     /// the caches and the chunks in flight cost little memory (W1 peaks at about 150 MB with 1 MiB
     /// against 290 MB with 4 MiB, for the same CPU time; docs/notes/0008).
     pub block_size: usize,
-    /// The longest line accepted, in bytes; a longer one fails the read. Default 256 MiB.
+    /// The longest line kept whole, in bytes; a longer one is cut to this length and marked as
+    /// overlong (the run rejects it). Default 1 MiB: a contributor line of 41 fields is a few
+    /// hundred bytes, and the chunks in flight (two per worker thread, and two) may each hold up
+    /// to two lines this long.
     pub max_line_bytes: usize,
     /// The most lines in one chunk. Bounds a batch's memory when lines are tiny (a block of blank
     /// lines would otherwise make millions of rows). Default 65,536.
@@ -69,12 +76,7 @@ pub struct ReaderConfig {
 
 impl Default for ReaderConfig {
     fn default() -> Self {
-        ReaderConfig {
-            block_size: 1 << 20,
-            max_line_bytes: 256 << 20,
-            max_lines_per_chunk: 1 << 16,
-            content_hash: true,
-        }
+        ReaderConfig { block_size: 1 << 20, max_line_bytes: 1 << 20, max_lines_per_chunk: 1 << 16, content_hash: true }
     }
 }
 
@@ -114,6 +116,9 @@ pub struct RawChunk {
     /// Where each line starts in the file ([`NO_OFFSET`] for a blank or Ctrl-Z line); empty when
     /// the chunk was not cut from a file by [`ChunkReader`].
     offsets: Vec<u64>,
+    /// The lines cut at [`ReaderConfig::max_line_bytes`]: their index in the chunk and their whole
+    /// length in bytes.
+    overlong: Vec<(u32, u64)>,
 }
 
 /// The file offset of a line that is not text of the file (a blank or Ctrl-Z line).
@@ -140,6 +145,7 @@ impl RawChunk {
             ends: ranges.iter().map(|r| r.1).collect(),
             first_line_no,
             offsets: Vec::new(),
+            overlong: Vec::new(),
         })
     }
 
@@ -162,6 +168,12 @@ impl RawChunk {
     /// blank or Ctrl-Z line); empty for a chunk made with [`RawChunk::new`].
     pub fn line_offsets(&self) -> &[u64] {
         &self.offsets
+    }
+
+    /// The lines longer than [`ReaderConfig::max_line_bytes`], cut to that length: each line's index
+    /// in the chunk and its whole length in bytes (without the terminator).
+    pub fn overlong_lines(&self) -> &[(u32, u64)] {
+        &self.overlong
     }
 
     /// Takes the lines' file offsets out of the chunk (leaving none).
@@ -276,6 +288,18 @@ pub struct ChunkReader<R> {
     bom: bool,
     /// An error was returned: the reader's state is no longer meaningful, so it yields nothing.
     failed: bool,
+    /// The unfinished line is longer than [`ReaderConfig::max_line_bytes`]: its kept part is in
+    /// `cur`, the rest was dropped.
+    overlong: Option<Overlong>,
+}
+
+/// A line being cut at [`ReaderConfig::max_line_bytes`].
+#[derive(Debug, Clone, Copy)]
+struct Overlong {
+    /// Where the line starts in the file (`cur_base` no longer says: bytes were dropped after it).
+    offset: u64,
+    /// Its length so far, in bytes.
+    length: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -285,6 +309,8 @@ struct Held {
     line_no: u64,
     /// Where the line starts in the file (it moves in `cur` when carried over, not in the file).
     offset: u64,
+    /// The line's whole length when it was cut at [`ReaderConfig::max_line_bytes`].
+    overlong: Option<u64>,
 }
 
 /// Consecutive blank or Ctrl-Z lines, kept as a count so a long run costs no memory.
@@ -311,6 +337,7 @@ struct Emit {
     starts: Vec<u32>,
     ends: Vec<u32>,
     offsets: Vec<u64>,
+    overlong: Vec<(u32, u64)>,
     first_line_no: u64,
 }
 
@@ -362,6 +389,7 @@ impl<R: Read> ChunkReader<R> {
             bom_checked: false,
             bom: false,
             failed: false,
+            overlong: None,
         })
     }
 
@@ -493,6 +521,17 @@ impl<R: Read> ChunkReader<R> {
     fn on_line(&mut self, start: usize, end: usize) {
         let line_no = self.next_line_no;
         self.next_line_no += 1;
+        // A line over the limit was cut while it was read (`refill_past_overlong_line`), or is cut
+        // here when it arrived whole within one block.
+        let (end, offset, overlong) = match self.overlong.take() {
+            Some(cut) => (end, cut.offset, Some(cut.length)),
+            None if end - start > self.config.max_line_bytes => (
+                start + self.config.max_line_bytes,
+                self.cur_base.wrapping_add(start as u64),
+                Some((end - start) as u64),
+            ),
+            None => (end, self.cur_base.wrapping_add(start as u64), None),
+        };
         let data = self.cur.as_slice();
         let bytes = &data[start..end];
         if line_no == 1
@@ -523,8 +562,7 @@ impl<R: Read> ChunkReader<R> {
             pending_done: 0,
             next_ctrl_z: 0,
         };
-        let offset = self.cur_base.wrapping_add(start as u64);
-        self.held = Some(Held { start, end, line_no, offset });
+        self.held = Some(Held { start, end, line_no, offset, overlong });
     }
 
     fn drain_backlog(&mut self) {
@@ -535,6 +573,9 @@ impl<R: Read> ChunkReader<R> {
             && emit.starts.len() < cap
         {
             backlog.held = None;
+            if let Some(length) = held.overlong {
+                emit.overlong.push((emit.starts.len() as u32, length));
+            }
             emit.push(held.start, held.end, held.line_no, held.offset);
         }
         while backlog.pending_done < backlog.pending.count && emit.starts.len() < cap {
@@ -581,6 +622,7 @@ impl<R: Read> ChunkReader<R> {
             ends: emit.ends,
             first_line_no: emit.first_line_no,
             offsets: emit.offsets,
+            overlong: emit.overlong,
         }
     }
 
@@ -588,15 +630,14 @@ impl<R: Read> ChunkReader<R> {
     /// from the current one, then at least one block size is read (more when the carried bytes are
     /// larger, so a long line is copied a logarithmic number of times, not once per block).
     fn refill(&mut self) -> Result<()> {
+        // Bytes of the unfinished line so far (a CR at the block's end, which may start a CRLF,
+        // is past `scan_pos` and not counted).
+        let scanned = self.scan_pos - self.line_start;
+        if self.overlong.is_none() && scanned > self.config.max_line_bytes {
+            return self.refill_past_overlong_line();
+        }
         let old = self.cur.as_slice();
         let tail = &old[self.line_start..];
-        if tail.len() > self.config.max_line_bytes {
-            return Err(RuntimeError::LineTooLong {
-                path: self.source_name.clone(),
-                line_no: self.next_line_no,
-                limit: self.config.max_line_bytes,
-            });
-        }
         let held_len = self.held.map_or(0, |h| h.end - h.start);
         let needs_marker = !self.pending.ctrl_z.is_empty();
         let carried = held_len + usize::from(needs_marker) + tail.len();
@@ -622,8 +663,10 @@ impl<R: Read> ChunkReader<R> {
         // The unfinished line keeps its place in the file; the fresh bytes follow it there too.
         // (Wrapping: the base may lie before the file's start when carried bytes precede the tail;
         // only `base + position` for positions from the tail on is ever used.)
-        let tail_offset = self.cur_base.wrapping_add(self.line_start as u64);
-        self.cur_base = tail_offset.wrapping_sub(line_start as u64);
+        // (Anchored at the scan position, not the line's start: after a cut line the mapping holds
+        // from its terminator on, and the scan position is never before that.)
+        let scan_offset = self.cur_base.wrapping_add(self.scan_pos as u64);
+        self.cur_base = scan_offset.wrapping_sub(scan_pos as u64);
 
         self.read_into(&mut block, read_size)?;
         if !self.bom_checked {
@@ -645,6 +688,59 @@ impl<R: Read> ChunkReader<R> {
         self.cur = Buffer::from_vec(block);
         self.line_start = line_start;
         self.scan_pos = scan_pos;
+        Ok(())
+    }
+
+    /// Starts a new block once the unfinished line is too long: the held line, a Ctrl-Z marker and
+    /// the line's first `max_line_bytes` bytes are carried over, then the source is read, hashed and
+    /// dropped up to the line's terminator (or the end of the file), which is placed right after the
+    /// kept bytes with everything read after it. The cut is recorded in `overlong` until the line
+    /// is taken by `on_line`; further refills before that (a CR that may start a CRLF at the end of
+    /// the block) are ordinary ones.
+    fn refill_past_overlong_line(&mut self) -> Result<()> {
+        let limit = self.config.max_line_bytes;
+        let old = self.cur.as_slice();
+        let scanned = self.scan_pos - self.line_start;
+        let offset = self.cur_base.wrapping_add(self.line_start as u64);
+        let held_len = self.held.map_or(0, |h| h.end - h.start);
+        let needs_marker = !self.pending.ctrl_z.is_empty();
+        let kept = scanned.min(limit);
+        let mut block = Vec::with_capacity(held_len + 1 + kept + self.config.block_size);
+        if let Some(held) = &mut self.held {
+            block.extend_from_slice(&old[held.start..held.end]);
+            held.start = 0;
+            held.end = held_len;
+        }
+        if needs_marker {
+            self.pending.marker = block.len();
+            block.push(CTRL_Z);
+        }
+        let line_start = block.len();
+        block.extend_from_slice(&old[self.line_start..self.line_start + kept]);
+        // The terminator lands here in the block; it is at `offset + length` in the file.
+        let terminator_at = block.len();
+        let mut length = scanned as u64;
+        // A CR that ended the old block (it may start a CRLF) is the terminator already.
+        block.extend_from_slice(&old[self.scan_pos..]);
+        let mut placed = block.len() > terminator_at;
+        let mut scratch = Vec::new();
+        while !placed && !self.src_eof {
+            scratch.clear();
+            self.read_into(&mut scratch, self.config.block_size)?;
+            match memchr::memchr2(b'\n', b'\r', &scratch) {
+                Some(i) => {
+                    length += i as u64;
+                    block.extend_from_slice(&scratch[i..]);
+                    placed = true;
+                }
+                None => length += scratch.len() as u64,
+            }
+        }
+        self.cur_base = offset.wrapping_add(length).wrapping_sub(terminator_at as u64);
+        self.overlong = Some(Overlong { offset, length });
+        self.cur = Buffer::from_vec(block);
+        self.line_start = line_start;
+        self.scan_pos = terminator_at;
         Ok(())
     }
 

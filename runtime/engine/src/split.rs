@@ -34,7 +34,9 @@
 //!   embedded newlines are not supported in this version.
 //! - `field_counts` is the number of fields found (an empty line has one, empty, field). An empty
 //!   field is null; a line shorter than `column_count` has nulls for the missing columns; extra
-//!   fields are counted but not kept. NUL bytes are ordinary data.
+//!   fields are counted but not kept. NUL bytes are ordinary data. A line the reader cut at its
+//!   length limit ([`RawChunk::overlong_lines`]) has a field count of 0, which no line has
+//!   otherwise: it is malformed, and its text is the part the reader kept.
 
 use std::mem::MaybeUninit;
 use std::sync::Arc;
@@ -75,7 +77,14 @@ fn split_chunk_with(chunk: &RawChunk, dialect: &SourceDialect, isa: Isa, wanted:
         Isa::Best => builder.split_all(&decoded),
         Isa::Portable => builder.split_all_impl(&decoded),
     }
-    builder.finish(chunk.first_line_no(), decoded.data.clone())
+    let mut batch = builder.finish(chunk.first_line_no(), decoded.data.clone());
+    // A line the reader cut is malformed whatever its kept part holds: no field count is its own.
+    for &(line, _) in chunk.overlong_lines() {
+        if let Some(count) = batch.field_counts.get_mut(line as usize) {
+            *count = 0;
+        }
+    }
+    batch
 }
 
 /// Splits one line (a header or a trailer) into owned fields, with the same rules as
