@@ -6,12 +6,14 @@
 //!
 //! Architecture invariant: analysis never blocks the message loop (see `server.rs`).
 
+mod disk;
 mod line_index;
 mod requests;
 mod server;
 mod to_proto;
 mod workspace;
 
+pub use disk::{MAX_SPEC_BYTES, ReadRefusal, read_spec};
 pub use line_index::LineIndex;
 pub use workspace::workspace_specs;
 

@@ -233,13 +233,26 @@ impl LanguageServer for Server {
 
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        lock(&self.shared.workspace).close(&uri);
+        // Only a document the editor opened is closed; a `didClose` of anything else (a path the
+        // server never saw, `/etc/passwd`, `/dev/zero`, a FIFO) changes nothing and reads nothing.
+        let Some(path) = lock(&self.shared.workspace).close(&uri) else {
+            let message = format!("didClose of {}, which is not open: ignored", uri.as_str());
+            self.client.log_message(lsp::MessageType::WARNING, message).await;
+            return;
+        };
         // A closed buffer's unsaved text is gone: the other files see the file on disk again.
-        if let Some(path) = uri.to_file_path().map(|p| p.into_owned()) {
-            let on_disk = tokio::task::spawn_blocking(move || std::fs::read_to_string(path).ok()).await;
-            if let Ok(Some(text)) = on_disk {
-                lock(&self.shared.workspace).set_text(&uri, text, None);
-                self.schedule_diagnostics();
+        if let Some(path) = path {
+            let on_disk = tokio::task::spawn_blocking(move || crate::disk::read_spec(&path)).await;
+            match on_disk {
+                Ok(Ok(text)) => {
+                    lock(&self.shared.workspace).set_text(&uri, text, None);
+                    self.schedule_diagnostics();
+                }
+                Ok(Err(refusal)) => {
+                    let message = format!("{} was not read again after closing: {refusal}", uri.as_str());
+                    self.client.log_message(lsp::MessageType::WARNING, message).await;
+                }
+                Err(_panicked) => {}
             }
         }
         // Clear what was shown for the closed document.

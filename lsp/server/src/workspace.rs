@@ -105,10 +105,12 @@ impl Workspace {
         file
     }
 
-    pub fn close(&mut self, uri: &Uri) {
-        if let Some(file) = self.file(uri) {
-            self.open.remove(&file);
-        }
+    /// Closes an open document. `None` when it was not open (nothing to do, nothing to read);
+    /// else the file to read its saved text from, when it has one.
+    pub fn close(&mut self, uri: &Uri) -> Option<Option<PathBuf>> {
+        let file = self.file(uri)?;
+        self.open.remove(&file)?;
+        Some(uri.to_file_path().map(|p| p.into_owned()))
     }
 
     pub fn version(&self, file: FileId) -> Option<i32> {
@@ -208,4 +210,31 @@ fn materialise_stdlib() -> Option<PathBuf> {
         std::fs::set_permissions(&path, permissions).ok()?;
     }
     Some(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(text: &str) -> Uri {
+        text.parse().expect("a valid URI")
+    }
+
+    #[test]
+    fn closing_a_document_never_opened_reads_nothing() {
+        let mut workspace = Workspace::default();
+        assert_eq!(workspace.close(&uri("file:///etc/passwd")), None);
+        assert_eq!(workspace.close(&uri("file:///dev/zero")), None);
+        assert!(workspace.file(&uri("file:///etc/passwd")).is_none());
+    }
+
+    #[test]
+    fn closing_an_open_document_names_its_file_once() {
+        let mut workspace = Workspace::default();
+        let spec = uri("file:///work/a.etr");
+        workspace.set_text(&spec, "let x = 1\n".into(), Some(1));
+        assert_eq!(workspace.close(&spec), Some(Some(PathBuf::from("/work/a.etr"))));
+        // Closed already: a second didClose is not a reason to read the file again.
+        assert_eq!(workspace.close(&spec), None);
+    }
 }

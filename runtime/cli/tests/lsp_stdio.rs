@@ -162,3 +162,35 @@ fn serves_a_workspace_over_stdio() {
 
     assert!(client.shutdown().success());
 }
+
+/// Starts `etr lsp` on a folder with the stdlib cached inside it, initialised.
+fn start_in(root: &std::path::Path) -> LspClient {
+    let mut client = LspClient::start_with_env(
+        env!("CARGO_BIN_EXE_etr"),
+        root,
+        &[("XDG_CACHE_HOME", root.join("cache").display().to_string())],
+    );
+    client.initialize(&file_uri(root));
+    client
+}
+
+#[test]
+fn did_close_of_a_document_never_opened_reads_nothing() {
+    let root = tempfile::tempdir().expect("temp dir");
+    // A file outside any open document (as `/etc/passwd` would be): closing it must not load it.
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let secret = elsewhere.path().join("secret.etr");
+    std::fs::write(&secret, "let leaked = 1\n").expect("write");
+    let secret_uri = file_uri(&secret);
+    let mut client = start_in(root.path());
+    client.notify("textDocument/didClose", json!({ "textDocument": { "uri": secret_uri } }));
+    // The server does not know the document: no outline (it would list `leaked` had it read it).
+    // Notifications and requests are handled concurrently, so a read started by the didClose
+    // could land after a first request: ask several times over half a second.
+    for _ in 0..20 {
+        let symbols = client.call("textDocument/documentSymbol", json!({ "textDocument": { "uri": secret_uri } }));
+        assert_eq!(symbols, serde_json::Value::Null, "{symbols}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(client.shutdown().success());
+}
