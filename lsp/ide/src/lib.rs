@@ -24,6 +24,7 @@ mod index;
 mod inlay_hints;
 mod navigation;
 mod outline;
+mod rename_check;
 mod semantic_tokens;
 mod text;
 

@@ -34,7 +34,7 @@ pub struct SemanticToken {
 }
 
 /// Words coloured as keywords: the reserved words and the item and setting words.
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "and",
     "or",
     "not",

@@ -1,5 +1,6 @@
 //! `textDocument/prepareRename` and `textDocument/rename`: a workspace edit over every file that uses
-//! the symbol, or the IDE's reason to refuse (a stdlib name, a reserved word) as an error.
+//! the symbol, or the IDE's reason to refuse (a stdlib name, a keyword, a name that reads as a literal,
+//! a new name that would change what another name refers to) as an error response.
 
 use etr_ide::FileId;
 use tower_lsp_server::jsonrpc::{Error, Result};
