@@ -11,6 +11,7 @@ mod framing;
 mod line_index;
 mod requests;
 mod server;
+mod stdlib_cache;
 mod to_proto;
 mod workspace;
 

@@ -5,9 +5,10 @@
 //! relative path: `rules/shared.etr` is `use rules.shared`) plus the embedded stdlib.
 //!
 //! The stdlib is materialised read-only under the user's cache folder
-//! (`$XDG_CACHE_HOME/etr/stdlib-VERSION/`, else `~/.cache/...`, else the temp folder), so that
-//! go-to-definition opens a real file any editor can show. Its files keep their stdlib paths
-//! (`stdlib/etr/record.etr`) inside the analysis, as in the CLI's diagnostics.
+//! (`$XDG_CACHE_HOME/etr/stdlib-VERSION/`, else `~/.cache/...`, else a private temporary
+//! folder; see `stdlib_cache.rs`), so that go-to-definition opens a real file any editor can
+//! show. Its files keep their stdlib paths (`stdlib/etr/record.etr`) inside the analysis, as in
+//! the CLI's diagnostics.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,15 +33,17 @@ pub struct Workspace {
     generation: u64,
     pending: Change,
     next_id: u32,
+    /// The stdlib's files (kept: a private temporary copy lives as long as this value).
+    stdlib: Option<crate::stdlib_cache::MaterialisedStdlib>,
 }
 
 impl Workspace {
     /// Loads the stdlib and the folder's specs. Unreadable files are skipped, never fatal.
     pub fn load(&mut self, root: Option<PathBuf>) {
-        let stdlib_dir = materialise_stdlib();
+        self.stdlib = crate::stdlib_cache::materialise(crate::stdlib_cache::user_cache_root().as_deref());
         for module in etr_stdlib::MODULES {
-            let uri = match &stdlib_dir {
-                Some(dir) => Uri::from_file_path(dir.join(module.path.trim_start_matches("stdlib/"))),
+            let uri = match &self.stdlib {
+                Some(stdlib) => Uri::from_file_path(stdlib.dir.join(module.path.trim_start_matches("stdlib/"))),
                 None => format!("etr-stdlib:///{}", module.path).parse().ok(),
             };
             let Some(uri) = uri else { continue };
@@ -182,34 +185,6 @@ fn scan(dir: &Path, depth: usize, found: &mut Vec<PathBuf>, budget: &mut usize) 
             found.push(path);
         }
     }
-}
-
-/// Writes the stdlib's modules under the cache folder, read-only, and returns that folder.
-fn materialise_stdlib() -> Option<PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    let dir = cache.join("etr").join(format!("stdlib-{}", env!("CARGO_PKG_VERSION")));
-    for module in etr_stdlib::MODULES {
-        let path = dir.join(module.path.trim_start_matches("stdlib/"));
-        if std::fs::read_to_string(&path).is_ok_and(|text| text == module.text) {
-            continue;
-        }
-        std::fs::create_dir_all(path.parent()?).ok()?;
-        // A stale copy from an older build with the same version is read-only: unlock it first.
-        if let Ok(meta) = std::fs::metadata(&path) {
-            let mut permissions = meta.permissions();
-            #[allow(clippy::permissions_set_readonly_false, reason = "the file is ours and rewritten at once")]
-            permissions.set_readonly(false);
-            std::fs::set_permissions(&path, permissions).ok()?;
-        }
-        std::fs::write(&path, module.text).ok()?;
-        let mut permissions = std::fs::metadata(&path).ok()?.permissions();
-        permissions.set_readonly(true);
-        std::fs::set_permissions(&path, permissions).ok()?;
-    }
-    Some(dir)
 }
 
 #[cfg(test)]
