@@ -63,6 +63,10 @@ fn in_cache(cache_root: &Path) -> Option<PathBuf> {
     let fresh =
         private_folder(tempfile::Builder::new().prefix(&format!(".{}-", folder_name())).tempdir_in(&etr)).ok()?;
     write_modules(fresh.path()).ok()?;
+    // Another server may have put a good copy in place meanwhile: keep it, drop ours.
+    if holds_the_stdlib(&dir) {
+        return Some(dir);
+    }
     match std::fs::symlink_metadata(&dir) {
         Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&dir).ok()?,
         // A file or a symlink (planted, or left by a crash): unlinking it leaves its target alone.

@@ -317,3 +317,42 @@ fn a_broken_frame_header_ends_the_server_with_an_error() {
     assert!(!status.success(), "{status}");
     assert!(stderr.contains("Content-Length"), "{stderr}");
 }
+
+#[test]
+fn workspace_files_are_read_when_imported_or_searched() {
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(root.path().join("rules")).expect("mkdir");
+    std::fs::write(root.path().join("rules/shared.etr"), SHARED).expect("write");
+    let spec_path = root.path().join("acme.etr");
+    std::fs::write(&spec_path, SPEC).expect("write");
+    // Another spec that uses the table, never opened; and a gigabyte (sparse) no one uses.
+    let other = SPEC.replace("contributor ACME \"Acme\"", "contributor OTHER \"Other\"");
+    std::fs::write(root.path().join("other.etr"), other).expect("write");
+    std::fs::File::create(root.path().join("huge.etr")).expect("create").set_len(1 << 30).expect("sparse");
+    let uri = file_uri(&spec_path);
+    let mut client = start_in(root.path());
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "etr", "version": 1, "text": SPEC } }),
+    );
+    // The imported module was read: `genders` resolves, only the usual warning is left.
+    let diagnostics = client.diagnostics(&uri, 1, Duration::from_secs(30));
+    let codes: Vec<&str> = diagnostics.as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes, ["W601"], "{diagnostics}");
+    // References search the whole folder: the spec never opened is read for it.
+    let references = client.call(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 9, "character": 13 },
+                "context": { "includeDeclaration": true } }),
+    );
+    let mut files: Vec<&str> = references
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["uri"].as_str())
+        .map(|u| u.rsplit('/').next().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["acme.etr", "other.etr", "shared.etr"], "{references}");
+    assert!(client.shutdown().success());
+}
