@@ -64,17 +64,20 @@ pub fn database(workspace: &Path) -> Result<(Database, WorkspaceFiles)> {
 /// would be declared twice. Fails with the reason when the spec or a module it uses cannot be
 /// read (not a regular file, over the size cap, not UTF-8).
 pub fn load(db: &mut Database, workspace: &WorkspaceFiles, path: &Path) -> Result<SourceFile> {
-    load_with(db, workspace, path, &|path| etr_lsp::read_spec(path))
+    // The spec named on the command line is read as asked, even from a pipe (`<(...)`).
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the spec {}", path.display()))?;
+    load_with(db, workspace, path, text, &|path| etr_lsp::read_spec(path))
 }
 
-/// [`load`], reading files with `read` (the tests count what is read).
+/// [`load`] of a spec whose text is `text`, reading modules with `read_module` (the tests count
+/// what is read).
 fn load_with(
     db: &mut Database,
     workspace: &WorkspaceFiles,
     path: &Path,
-    read: &dyn Fn(&Path) -> Result<String, etr_lsp::ReadRefusal>,
+    text: String,
+    read_module: &dyn Fn(&Path) -> Result<String, etr_lsp::ReadRefusal>,
 ) -> Result<SourceFile> {
-    let text = read(path).with_context(|| format!("cannot read the spec {}", path.display()))?;
     let module = path
         .canonicalize()
         .ok()
@@ -103,7 +106,7 @@ fn load_with(
         }
         for shown in reached {
             let Some(on_disk) = workspace.unread.borrow_mut().remove(&shown) else { continue };
-            let text = read(&on_disk).with_context(|| {
+            let text = read_module(&on_disk).with_context(|| {
                 format!("cannot read the module {}, which {} uses", on_disk.display(), path.display())
             })?;
             if let Some(file) = db.module_file(&shown) {
@@ -169,10 +172,12 @@ mod tests {
             read_paths.borrow_mut().push(path.strip_prefix(root.path()).unwrap().display().to_string());
             etr_lsp::read_spec(path)
         };
-        let spec = load_with(&mut db, &files, &root.path().join("main.etr"), &read).unwrap();
+        let main = root.path().join("main.etr");
+        let text = std::fs::read_to_string(&main).unwrap();
+        let spec = load_with(&mut db, &files, &main, text, &read).unwrap();
         let mut read_paths = read_paths.into_inner();
         read_paths.sort();
-        assert_eq!(read_paths, ["main.etr", "rules/base.etr", "rules/shared.etr"]);
+        assert_eq!(read_paths, ["rules/base.etr", "rules/shared.etr"]);
         let (program, diagnostics) = compile(&db, spec);
         assert!(diagnostics.iter().all(|d| !d.is_error()), "{diagnostics:?}");
         let _ = program;
