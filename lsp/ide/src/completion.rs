@@ -16,7 +16,10 @@ use etr_syntax::ast::Item;
 
 use crate::db::IdeDatabase;
 use crate::index::{DefKind, FileIndex, file_index, literal_text};
-use crate::text::{clamp_offset, enclosing_item_line, ident_start, inside_braces, line_prefix};
+use crate::text::{
+    LINE_END, clamp_offset, enclosing_item_line, ident_start, inside_braces, line_prefix, lines_inclusive,
+    trim_line_end,
+};
 use crate::{FilePosition, FileTable, TextRange};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -211,12 +214,12 @@ pub(crate) fn completions(db: &IdeDatabase, files: &FileTable, position: FilePos
 /// being edited usually does not parse): every `name =` line of the item.
 fn assigned_fields(text: &str, offset: usize) -> HashSet<String> {
     let item_start = text[..offset]
-        .match_indices('\n')
+        .match_indices(LINE_END)
         .map(|(i, _)| i + 1)
         .rfind(|&i| text[i..].starts_with(|c: char| c.is_ascii_alphabetic()))
         .unwrap_or(0);
     let mut acc = HashSet::new();
-    for (n, line) in text[item_start..].lines().enumerate() {
+    for (n, line) in lines_inclusive(&text[item_start..]).map(trim_line_end).enumerate() {
         if n > 0 && line.starts_with(|c: char| !c.is_whitespace()) {
             break;
         }

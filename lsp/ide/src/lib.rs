@@ -24,6 +24,7 @@ mod index;
 mod inlay_hints;
 mod navigation;
 mod outline;
+mod rename_check;
 mod semantic_tokens;
 mod text;
 
@@ -303,6 +304,16 @@ impl Analysis {
         self.files.get(file).map(|entry| entry.info.path.clone())
     }
 
+    /// The files of the modules this file imports, directly or through other modules (the
+    /// server reads a module's text from disk only once a file it analyses imports it).
+    pub fn imports(&self, file: FileId) -> Cancellable<Vec<FileId>> {
+        self.with_db(|db, files| {
+            let Some(entry) = files.get(file) else { return Vec::new() };
+            let resolved = etr_sema::resolve(db, entry.source);
+            resolved.imports.iter().filter_map(|module| files.by_path(&module.path)).collect()
+        })
+    }
+
     /// The compiler's diagnostics located in this file, with codes and related spans.
     pub fn diagnostics(&self, file: FileId) -> Cancellable<Vec<Diagnostic>> {
         self.with_db(|db, files| diagnostics::diagnostics(db, files, file))
@@ -375,6 +386,22 @@ mod tests {
         assert_eq!(module_name_for("jcl.etr").as_deref(), Some("jcl"));
         assert_eq!(module_name_for("my rules/x.etr"), None);
         assert_eq!(module_name_for("notes.txt"), None);
+    }
+
+    #[test]
+    fn imports_are_transitive_and_name_files() {
+        let mut host = AnalysisHost::new();
+        let mut change = Change::new();
+        let file =
+            |path: &str, module: &str| FileInfo { path: path.into(), module: Some(module.into()), read_only: false };
+        change.add_file(FileId(0), file("main.etr", "main"), "use a\n".into());
+        change.add_file(FileId(1), file("a.etr", "a"), "use b\n".into());
+        change.add_file(FileId(2), file("b.etr", "b"), "let x = 1\n".into());
+        change.add_file(FileId(3), file("c.etr", "c"), "let y = 1\n".into());
+        host.apply_change(change);
+        let mut imports = host.analysis().imports(FileId(0)).unwrap();
+        imports.sort();
+        assert_eq!(imports, [FileId(1), FileId(2)]);
     }
 
     #[test]

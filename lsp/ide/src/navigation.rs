@@ -6,7 +6,9 @@
 
 use crate::db::IdeDatabase;
 use crate::index::{DefKind, FileIndex, Reference, Target, file_index};
-use crate::{FileId, FilePosition, FileRange, FileTable, SourceChange, TextEdit, TextRange};
+use crate::rename_check;
+use crate::semantic_tokens::KEYWORDS;
+use crate::{FileId, FilePosition, FileRange, FileTable, SourceChange, TextRange};
 
 /// Where a definition is: the whole declaration and the name to select in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,27 +129,8 @@ pub(crate) fn rename(
     new_name: &str,
 ) -> Result<SourceChange, RenameError> {
     let (target, _) = renamable(db, files, position)?;
-    let valid = new_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && new_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid || is_reserved(new_name) {
-        return Err(RenameError(format!("`{new_name}` is not a valid name")));
-    }
-    let mut change = SourceChange::default();
-    for occurrence in occurrences(db, files, &target, true) {
-        let edit = TextEdit { range: occurrence.range, new_text: new_name.to_string() };
-        match change.edits.last_mut() {
-            Some((file, edits)) if *file == occurrence.file => edits.push(edit),
-            _ => change.edits.push((occurrence.file, vec![edit])),
-        }
-    }
+    rename_check::check_new_name(new_name, KEYWORDS)?;
+    let change = rename_check::rename_edits(&occurrences(db, files, &target, true), new_name);
+    rename_check::check_meaning_kept(db, files, &target, new_name, &change)?;
     Ok(change)
-}
-
-/// The grammar's reserved words, which can never be names.
-fn is_reserved(name: &str) -> bool {
-    [
-        "and", "or", "not", "in", "is", "null", "true", "false", "if", "then", "else", "match", "check", "when",
-        "require", "unique", "on", "reject", "fail",
-    ]
-    .contains(&name)
 }

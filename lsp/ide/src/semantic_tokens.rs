@@ -34,7 +34,7 @@ pub struct SemanticToken {
 }
 
 /// Words coloured as keywords: the reserved words and the item and setting words.
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "and",
     "or",
     "not",
@@ -115,7 +115,8 @@ pub(crate) fn semantic_tokens(db: &IdeDatabase, files: &FileTable, file: FileId)
         let c = bytes[pos];
         let start = pos;
         if c == b'/' && bytes.get(pos + 1) == Some(&b'/') {
-            while pos < bytes.len() && bytes[pos] != b'\n' {
+            // A comment ends at the line end: `\n`, `\r\n` or a lone `\r`.
+            while pos < bytes.len() && !matches!(bytes[pos], b'\n' | b'\r') {
                 pos += 1;
             }
             push(start, pos, TokenKind::Comment, false);
@@ -123,10 +124,14 @@ pub(crate) fn semantic_tokens(db: &IdeDatabase, files: &FileTable, file: FileId)
             // A resolved string (a code member) keeps its meaning's colour.
             let resolved = names.get(&(start as u32)).copied();
             pos += 1;
-            while pos < bytes.len() && bytes[pos] != b'"' && bytes[pos] != b'\n' {
+            while pos < bytes.len() && !matches!(bytes[pos], b'"' | b'\n' | b'\r') {
                 pos += if bytes[pos] == b'\\' { 2 } else { 1 };
             }
-            pos = (pos + 1).min(bytes.len());
+            // The closing quote belongs to the string; the line end of an unclosed one does not.
+            if bytes.get(pos) == Some(&b'"') {
+                pos += 1;
+            }
+            pos = pos.min(bytes.len());
             match resolved {
                 Some((_, kind, is_def)) => push(start, pos, kind, is_def),
                 None => push(start, pos, TokenKind::String, false),

@@ -1,6 +1,46 @@
 //! Small text helpers shared by the features: identifier boundaries, line prefixes, and the
 //! enclosing item of an offset found from the text alone (the item under the cursor is often the
 //! one that does not parse yet).
+//!
+//! Lines end as the protocol, editors and etr's data reader end them: at `\n`, `\r\n` or a lone
+//! `\r`. Every feature that looks for a line's start or end goes through the helpers here, so that
+//! they agree with the server's line index.
+
+/// The characters a line ends at (`\r\n` ends at its `\r`, the `\n` is part of the line end).
+pub(crate) const LINE_END: [char; 2] = ['\n', '\r'];
+
+/// The text's lines, each with its line end (`\n`, `\r\n` or `\r`) if it has one.
+pub(crate) fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match rest.find(LINE_END) {
+            Some(i) if rest[i..].starts_with("\r\n") => i + 2,
+            Some(i) => i + 1,
+            None => rest.len(),
+        };
+        let (line, after) = rest.split_at(end);
+        rest = after;
+        Some(line)
+    })
+}
+
+/// The line without its line end.
+pub(crate) fn trim_line_end(line: &str) -> &str {
+    line.trim_end_matches(LINE_END)
+}
+
+/// Where the line that holds `offset` starts.
+pub(crate) fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind(LINE_END).map_or(0, |i| i + 1)
+}
+
+/// Where the line that starts at `start` ends (before its line end).
+pub(crate) fn line_end(text: &str, start: usize) -> usize {
+    text[start..].find(LINE_END).map_or(text.len(), |i| start + i)
+}
 
 /// Whether `c` can be part of a name.
 pub(crate) fn is_ident_char(c: char) -> bool {
@@ -24,8 +64,7 @@ pub(crate) fn clamp_offset(text: &str, offset: u32) -> usize {
 
 /// The text from the start of the line to `offset`.
 pub(crate) fn line_prefix(text: &str, offset: usize) -> &str {
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    &text[start..offset]
+    &text[line_start(text, offset)..offset]
 }
 
 /// The first line of the item that `offset` is in: the last line before it that starts at
@@ -34,8 +73,8 @@ pub(crate) fn enclosing_item_line(text: &str, offset: usize) -> Option<&str> {
     let before = &text[..offset];
     let mut line_end = before.len();
     loop {
-        let line_start = before[..line_end].rfind('\n').map_or(0, |i| i + 1);
-        let line = &text[line_start..text[line_start..].find('\n').map_or(text.len(), |i| line_start + i)];
+        let line_start = line_start(before, line_end);
+        let line = &text[line_start..self::line_end(text, line_start)];
         let starts_item = line.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '}');
         if starts_item && line_start < offset {
             return if line.starts_with('}') { None } else { Some(line) };
@@ -53,7 +92,7 @@ pub(crate) fn inside_braces(text: &str, offset: usize) -> bool {
     let before = &text[..offset];
     let mut item_start = 0;
     let mut pos = 0;
-    for line in before.split_inclusive('\n') {
+    for line in lines_inclusive(before) {
         if line.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
             item_start = pos;
         }
@@ -69,11 +108,8 @@ pub(crate) fn inside_braces(text: &str, offset: usize) -> bool {
                 chars.next();
             }
             '/' if !in_string && chars.peek() == Some(&'/') => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
+                // The comment ends at the line end (the line end itself changes no depth).
+                while chars.next_if(|c| !LINE_END.contains(c)).is_some() {}
             }
             '{' if !in_string => depth += 1,
             '}' if !in_string => depth -= 1,
@@ -81,4 +117,27 @@ pub(crate) fn inside_braces(text: &str, offset: usize) -> bool {
         }
     }
     depth > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_a_lone_cr() {
+        let lines: Vec<&str> = lines_inclusive("a\nb\r\nc\rd\r\r\ne").collect();
+        assert_eq!(lines, ["a\n", "b\r\n", "c\r", "d\r", "\r\n", "e"]);
+        assert_eq!(trim_line_end("b\r\n"), "b");
+    }
+
+    #[test]
+    fn line_prefix_and_item_line_after_a_lone_cr() {
+        let text = "let a = 1\rmap to Record {\r  x = ab";
+        assert_eq!(line_prefix(text, text.len()), "  x = ab");
+        assert_eq!(enclosing_item_line(text, text.len()), Some("map to Record {"));
+        assert!(inside_braces(text, text.len()));
+        // A comment ends at a lone CR: the brace after it counts.
+        let commented = "map to Record // note\r{\r  x = ";
+        assert!(inside_braces(commented, commented.len()));
+    }
 }

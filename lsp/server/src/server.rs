@@ -40,15 +40,54 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Which workspace files a query needs read from disk before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// The open documents and the modules they import (what analysing them reads).
+    OpenAndImported,
+    /// Every spec of the folder: a search for the uses of a symbol (references, rename).
+    WholeWorkspace,
+}
+
 impl Shared {
-    /// A snapshot with every recorded edit applied. Blocks: call on the blocking pool only.
-    fn analysis(&self) -> Analysis {
+    /// A snapshot with every recorded edit applied, and the workspace files `reading` asks for
+    /// read from disk. Blocks: call on the blocking pool only.
+    ///
+    /// A workspace file is known by its path from the start but read only when needed (an
+    /// unused `.etr` may be a gigabyte, or a FIFO); reading a module can reveal more modules it
+    /// uses, hence the loop, which ends because each round reads (or refuses) at least one file.
+    fn analysis(&self, reading: Reading) -> Analysis {
         let mut host = lock(&self.host);
-        let change = lock(&self.workspace).take_pending();
-        if !change.is_empty() {
-            host.apply_change(change);
+        loop {
+            let change = lock(&self.workspace).take_pending();
+            if !change.is_empty() {
+                host.apply_change(change);
+            }
+            let analysis = host.analysis();
+            let to_read = match reading {
+                Reading::WholeWorkspace => lock(&self.workspace).all_unread(),
+                Reading::OpenAndImported => {
+                    let open = lock(&self.workspace).open_files();
+                    let mut needed = open.clone();
+                    for file in open {
+                        // The host is locked: no edit can cancel this snapshot.
+                        needed.extend(analysis.imports(file).unwrap_or_default());
+                    }
+                    lock(&self.workspace).unread_among(&needed)
+                }
+            };
+            if to_read.is_empty() {
+                return analysis;
+            }
+            drop(analysis);
+            for (file, path) in to_read {
+                let text = crate::disk::read_spec(&path);
+                if let Some(refusal) = lock(&self.workspace).supply(file, text) {
+                    // The editor shows a server's stderr in its log.
+                    eprintln!("etr lsp: {refusal}");
+                }
+            }
         }
-        host.analysis()
     }
 
     pub(crate) fn uri(&self, file: FileId) -> Option<lsp::Uri> {
@@ -80,13 +119,14 @@ impl Server {
 
     /// Runs a query on a fresh snapshot on the blocking pool. A query made stale by an edit is
     /// answered "content modified", a bug (a panic) "internal error"; the server goes on.
-    pub(crate) async fn query<T: Send + 'static>(
+    pub(crate) async fn query_reading<T: Send + 'static>(
         &self,
+        reading: Reading,
         run: impl FnOnce(&Analysis, &Shared) -> Cancellable<T> + Send + 'static,
     ) -> Result<T> {
         let shared = Arc::clone(&self.shared);
         let joined = tokio::task::spawn_blocking(move || {
-            let analysis = shared.analysis();
+            let analysis = shared.analysis(reading);
             run(&analysis, &shared)
         })
         .await;
@@ -104,7 +144,17 @@ impl Server {
         uri: lsp::Uri,
         run: impl FnOnce(&Analysis, &Shared, FileId, &LineIndex<'_>) -> Cancellable<Option<T>> + Send + 'static,
     ) -> Result<Option<T>> {
-        self.query(move |analysis, shared| {
+        self.in_document_reading(Reading::OpenAndImported, uri, run).await
+    }
+
+    /// [`Server::in_document`], with the workspace files `reading` asks for read first.
+    pub(crate) async fn in_document_reading<T: Send + 'static>(
+        &self,
+        reading: Reading,
+        uri: lsp::Uri,
+        run: impl FnOnce(&Analysis, &Shared, FileId, &LineIndex<'_>) -> Cancellable<Option<T>> + Send + 'static,
+    ) -> Result<Option<T>> {
+        self.query_reading(reading, move |analysis, shared| {
             let Some(file) = shared.file(&uri) else { return Ok(None) };
             let Some(text) = analysis.file_text(file)? else { return Ok(None) };
             run(analysis, shared, file, &LineIndex::new(&text))
@@ -118,7 +168,17 @@ impl Server {
         position: lsp::TextDocumentPositionParams,
         run: impl FnOnce(&Analysis, &Shared, FilePosition, &LineIndex<'_>) -> Cancellable<Option<T>> + Send + 'static,
     ) -> Result<Option<T>> {
-        self.in_document(position.text_document.uri, move |analysis, shared, file, index| {
+        self.at_position_reading(Reading::OpenAndImported, position, run).await
+    }
+
+    /// [`Server::at_position`], with the workspace files `reading` asks for read first.
+    pub(crate) async fn at_position_reading<T: Send + 'static>(
+        &self,
+        reading: Reading,
+        position: lsp::TextDocumentPositionParams,
+        run: impl FnOnce(&Analysis, &Shared, FilePosition, &LineIndex<'_>) -> Cancellable<Option<T>> + Send + 'static,
+    ) -> Result<Option<T>> {
+        self.in_document_reading(reading, position.text_document.uri, move |analysis, shared, file, index| {
             let offset = index.offset(position.position);
             run(analysis, shared, FilePosition { file, offset }, index)
         })
@@ -135,7 +195,7 @@ impl Server {
                 if lock(&shared.workspace).generation() != generation {
                     return None;
                 }
-                let analysis = shared.analysis();
+                let analysis = shared.analysis(Reading::OpenAndImported);
                 let open = lock(&shared.workspace).open_files();
                 let mut batches = Vec::new();
                 for file in open {
@@ -233,13 +293,26 @@ impl LanguageServer for Server {
 
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        lock(&self.shared.workspace).close(&uri);
+        // Only a document the editor opened is closed; a `didClose` of anything else (a path the
+        // server never saw, `/etc/passwd`, `/dev/zero`, a FIFO) changes nothing and reads nothing.
+        let Some(path) = lock(&self.shared.workspace).close(&uri) else {
+            let message = format!("didClose of {}, which is not open: ignored", uri.as_str());
+            self.client.log_message(lsp::MessageType::WARNING, message).await;
+            return;
+        };
         // A closed buffer's unsaved text is gone: the other files see the file on disk again.
-        if let Some(path) = uri.to_file_path().map(|p| p.into_owned()) {
-            let on_disk = tokio::task::spawn_blocking(move || std::fs::read_to_string(path).ok()).await;
-            if let Ok(Some(text)) = on_disk {
-                lock(&self.shared.workspace).set_text(&uri, text, None);
-                self.schedule_diagnostics();
+        if let Some(path) = path {
+            let on_disk = tokio::task::spawn_blocking(move || crate::disk::read_spec(&path)).await;
+            match on_disk {
+                Ok(Ok(text)) => {
+                    lock(&self.shared.workspace).set_text(&uri, text, None);
+                    self.schedule_diagnostics();
+                }
+                Ok(Err(refusal)) => {
+                    let message = format!("{} was not read again after closing: {refusal}", uri.as_str());
+                    self.client.log_message(lsp::MessageType::WARNING, message).await;
+                }
+                Err(_panicked) => {}
             }
         }
         // Clear what was shown for the closed document.

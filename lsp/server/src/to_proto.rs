@@ -206,3 +206,33 @@ pub fn workspace_edit(
     }
     lsp::WorkspaceEdit { changes: Some(changes), ..Default::default() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semantic_tokens_of_a_long_line_and_after_lone_crs() {
+        // 20,000 tokens `✓x` on one line, then a token on each of two lines ended by a lone CR.
+        let line = "✓x ".repeat(20_000);
+        let text = format!("{line}\rab\rcd");
+        let token = |start: usize, end: usize| etr_ide::SemanticToken {
+            range: etr_ide::TextRange::new(start as u32, end as u32),
+            kind: TokenKind::Keyword,
+            is_declaration: false,
+        };
+        let mut tokens: Vec<etr_ide::SemanticToken> =
+            line.match_indices('x').map(|(i, _)| token(i - "✓".len(), i + 1)).collect();
+        let ab = text.find("ab").unwrap();
+        let cd = text.find("cd").unwrap();
+        tokens.push(token(ab, ab + 2));
+        tokens.push(token(cd, cd + 2));
+        let encoded = semantic_tokens(&LineIndex::new(&text), &tokens);
+        assert_eq!(encoded.len(), 20_002);
+        // Each `✓x` is 2 UTF-16 units, and 3 units after the previous one on the line.
+        assert_eq!((encoded[0].delta_line, encoded[0].delta_start, encoded[0].length), (0, 0, 2));
+        assert!(encoded[1..20_000].iter().all(|t| (t.delta_line, t.delta_start, t.length) == (0, 3, 2)));
+        assert_eq!((encoded[20_000].delta_line, encoded[20_000].delta_start), (1, 0));
+        assert_eq!((encoded[20_001].delta_line, encoded[20_001].delta_start), (1, 0));
+    }
+}

@@ -2,18 +2,24 @@
 //! changes not yet applied to the analysis host.
 //!
 //! The workspace is the folder the editor opened (every `*.etr` below it, importable by its
-//! relative path: `rules/shared.etr` is `use rules.shared`) plus the embedded stdlib.
+//! relative path: `rules/shared.etr` is `use rules.shared`) plus the embedded stdlib. A spec of
+//! the folder is read from disk only when it is needed: open, imported by what is open, or
+//! searched by references and rename (`Shared::analysis`); and only a regular file within the
+//! size cap is read (`disk.rs`).
 //!
 //! The stdlib is materialised read-only under the user's cache folder
-//! (`$XDG_CACHE_HOME/etr/stdlib-VERSION/`, else `~/.cache/...`, else the temp folder), so that
-//! go-to-definition opens a real file any editor can show. Its files keep their stdlib paths
-//! (`stdlib/etr/record.etr`) inside the analysis, as in the CLI's diagnostics.
+//! (`$XDG_CACHE_HOME/etr/stdlib-VERSION/`, else `~/.cache/...`, else a private temporary
+//! folder; see `stdlib_cache.rs`), so that go-to-definition opens a real file any editor can
+//! show. Its files keep their stdlib paths (`stdlib/etr/record.etr`) inside the analysis, as in
+//! the CLI's diagnostics.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use etr_ide::{Change, FileId, FileInfo};
 use tower_lsp_server::ls_types::Uri;
+
+use crate::disk::ReadRefusal;
 
 /// The deepest folder level scanned for specs, and the most files taken: a guard against
 /// opening the editor on a home folder.
@@ -32,15 +38,24 @@ pub struct Workspace {
     generation: u64,
     pending: Change,
     next_id: u32,
+    /// Workspace files known by path whose text has not been read yet (their text is empty).
+    unread: HashMap<FileId, PathBuf>,
+    /// The stdlib's files (kept: a private temporary copy lives as long as this value).
+    stdlib: Option<crate::stdlib_cache::MaterialisedStdlib>,
 }
 
 impl Workspace {
-    /// Loads the stdlib and the folder's specs. Unreadable files are skipped, never fatal.
+    /// Loads the stdlib and the names of the folder's specs (their texts are read when needed).
     pub fn load(&mut self, root: Option<PathBuf>) {
-        let stdlib_dir = materialise_stdlib();
+        self.load_with_cache(root, crate::stdlib_cache::user_cache_root().as_deref());
+    }
+
+    /// [`Workspace::load`], with the stdlib materialised under `cache_root`.
+    fn load_with_cache(&mut self, root: Option<PathBuf>, cache_root: Option<&Path>) {
+        self.stdlib = crate::stdlib_cache::materialise(cache_root);
         for module in etr_stdlib::MODULES {
-            let uri = match &stdlib_dir {
-                Some(dir) => Uri::from_file_path(dir.join(module.path.trim_start_matches("stdlib/"))),
+            let uri = match &self.stdlib {
+                Some(stdlib) => Uri::from_file_path(stdlib.dir.join(module.path.trim_start_matches("stdlib/"))),
                 None => format!("etr-stdlib:///{}", module.path).parse().ok(),
             };
             let Some(uri) = uri else { continue };
@@ -50,11 +65,49 @@ impl Workspace {
         }
         self.root = root.clone();
         if let Some(root) = &root {
+            // Known by path now, read when needed (`Shared::analysis`): an unused `.etr` is
+            // never opened, whatever it is.
             for (module, path) in workspace_specs(root) {
-                let Ok(text) = std::fs::read_to_string(&path) else { continue };
                 let Some(uri) = Uri::from_file_path(&path) else { continue };
                 let info = FileInfo { path: path.display().to_string(), module, read_only: false };
-                self.add(uri, info, text);
+                let file = self.add(uri, info, String::new());
+                self.unread.insert(file, path);
+            }
+        }
+    }
+
+    /// The files of `files` whose text is still to be read from disk, with their paths.
+    pub fn unread_among(&self, files: &[FileId]) -> Vec<(FileId, PathBuf)> {
+        let mut acc: Vec<(FileId, PathBuf)> =
+            files.iter().filter_map(|file| Some((*file, self.unread.get(file)?.clone()))).collect();
+        acc.sort();
+        acc.dedup();
+        acc
+    }
+
+    /// Every workspace file whose text is still to be read from disk.
+    pub fn all_unread(&self) -> Vec<(FileId, PathBuf)> {
+        let mut acc: Vec<(FileId, PathBuf)> = self.unread.iter().map(|(file, path)| (*file, path.clone())).collect();
+        acc.sort();
+        acc
+    }
+
+    /// Gives an unread file the text read from disk, or drops it from the workspace when it
+    /// could not be read (a `use` of it then says the module does not exist); the reason is
+    /// returned, to be logged. Nothing happens to a file the editor has given a text since.
+    pub fn supply(&mut self, file: FileId, read: Result<String, ReadRefusal>) -> Option<String> {
+        let path = self.unread.remove(&file)?;
+        match read {
+            Ok(text) => {
+                self.pending.edit_file(file, text);
+                None
+            }
+            Err(refusal) => {
+                self.pending.remove_file(file);
+                if let Some(uri) = self.uris.remove(&file) {
+                    self.by_uri.remove(&uri);
+                }
+                Some(format!("{} is left out of the workspace: {refusal}", path.display()))
             }
         }
     }
@@ -86,6 +139,8 @@ impl Workspace {
     pub fn set_text(&mut self, uri: &Uri, text: String, version: Option<i32>) -> FileId {
         let file = match self.file(uri) {
             Some(file) => {
+                // The editor's text is the file's text now, read from disk or not.
+                self.unread.remove(&file);
                 self.pending.edit_file(file, text);
                 file
             }
@@ -105,10 +160,12 @@ impl Workspace {
         file
     }
 
-    pub fn close(&mut self, uri: &Uri) {
-        if let Some(file) = self.file(uri) {
-            self.open.remove(&file);
-        }
+    /// Closes an open document. `None` when it was not open (nothing to do, nothing to read);
+    /// else the file to read its saved text from, when it has one.
+    pub fn close(&mut self, uri: &Uri) -> Option<Option<PathBuf>> {
+        let file = self.file(uri)?;
+        self.open.remove(&file)?;
+        Some(uri.to_file_path().map(|p| p.into_owned()))
     }
 
     pub fn version(&self, file: FileId) -> Option<i32> {
@@ -182,30 +239,61 @@ fn scan(dir: &Path, depth: usize, found: &mut Vec<PathBuf>, budget: &mut usize) 
     }
 }
 
-/// Writes the stdlib's modules under the cache folder, read-only, and returns that folder.
-fn materialise_stdlib() -> Option<PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    let dir = cache.join("etr").join(format!("stdlib-{}", env!("CARGO_PKG_VERSION")));
-    for module in etr_stdlib::MODULES {
-        let path = dir.join(module.path.trim_start_matches("stdlib/"));
-        if std::fs::read_to_string(&path).is_ok_and(|text| text == module.text) {
-            continue;
-        }
-        std::fs::create_dir_all(path.parent()?).ok()?;
-        // A stale copy from an older build with the same version is read-only: unlock it first.
-        if let Ok(meta) = std::fs::metadata(&path) {
-            let mut permissions = meta.permissions();
-            #[allow(clippy::permissions_set_readonly_false, reason = "the file is ours and rewritten at once")]
-            permissions.set_readonly(false);
-            std::fs::set_permissions(&path, permissions).ok()?;
-        }
-        std::fs::write(&path, module.text).ok()?;
-        let mut permissions = std::fs::metadata(&path).ok()?.permissions();
-        permissions.set_readonly(true);
-        std::fs::set_permissions(&path, permissions).ok()?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(text: &str) -> Uri {
+        text.parse().expect("a valid URI")
     }
-    Some(dir)
+
+    #[test]
+    fn closing_a_document_never_opened_reads_nothing() {
+        let mut workspace = Workspace::default();
+        assert_eq!(workspace.close(&uri("file:///etc/passwd")), None);
+        assert_eq!(workspace.close(&uri("file:///dev/zero")), None);
+        assert!(workspace.file(&uri("file:///etc/passwd")).is_none());
+    }
+
+    #[test]
+    fn closing_an_open_document_names_its_file_once() {
+        let mut workspace = Workspace::default();
+        let spec = uri("file:///work/a.etr");
+        workspace.set_text(&spec, "let x = 1\n".into(), Some(1));
+        assert_eq!(workspace.close(&spec), Some(Some(PathBuf::from("/work/a.etr"))));
+        // Closed already: a second didClose is not a reason to read the file again.
+        assert_eq!(workspace.close(&spec), None);
+    }
+
+    #[test]
+    fn loading_a_folder_reads_no_spec() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("used.etr"), "let used_text = 1\n").unwrap();
+        std::fs::write(root.path().join("unused.etr"), "let unused_text = 1\n").unwrap();
+        // Sparse: a gigabyte on paper, no disk used, and never read.
+        std::fs::File::create(root.path().join("huge.etr")).unwrap().set_len(1 << 30).unwrap();
+        let mut workspace = Workspace::default();
+        workspace.load_with_cache(Some(root.path().to_path_buf()), None);
+        let unread: Vec<PathBuf> = workspace.all_unread().into_iter().map(|(_, path)| path).collect();
+        assert_eq!(unread.len(), 3, "{unread:?}");
+        // What goes to the analysis holds the stdlib, and no text of the folder.
+        let pending = format!("{:?}", workspace.take_pending());
+        assert!(pending.contains("record Record"));
+        assert!(!pending.contains("used_text") && !pending.contains("unused_text"));
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_leaves_the_workspace() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("huge.etr");
+        std::fs::File::create(&path).unwrap().set_len(1 << 30).unwrap();
+        let mut workspace = Workspace::default();
+        workspace.load_with_cache(Some(root.path().to_path_buf()), None);
+        let (file, unread_path) = workspace.all_unread().pop().unwrap();
+        assert_eq!(unread_path, path);
+        let message = workspace.supply(file, crate::disk::read_spec(&path)).expect("refused");
+        assert!(message.contains("huge.etr") && message.contains("more than"), "{message}");
+        assert!(workspace.all_unread().is_empty());
+        assert_eq!(workspace.file(&Uri::from_file_path(&path).unwrap()), None);
+    }
 }

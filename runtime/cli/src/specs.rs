@@ -4,8 +4,10 @@
 //! The workspace is a folder (`--workspace`, by default the current one) whose `*.etr` files a
 //! spec can `use` by their relative path, as the editor does with the folder it opened: both
 //! take the list from `etr_lsp::workspace_specs`, so `etr check` and the editor agree on what
-//! `use rules.shared` means.
+//! `use rules.shared` means. A workspace file is read only when a spec uses it, and only when it
+//! is a regular file of at most `etr_lsp::MAX_SPEC_BYTES` (`etr_lsp::read_spec`).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,16 +16,20 @@ use anyhow::{Context, Result};
 use etr_sema::{Database, Diagnostic, SourceFile};
 
 /// The workspace's specs by their canonical path, with the path the database knows them by: a
-/// spec given on the command line that is one of them is that module's file.
+/// spec given on the command line that is one of them is that module's file. Also the modules
+/// whose text has not been read yet.
 pub struct WorkspaceFiles {
     by_canonical_path: HashMap<PathBuf, String>,
+    /// Shown path -> file on disk, for the modules not read yet (their text is empty until then);
+    /// in a cell, because loading a spec reads some (callers hold the workspace shared).
+    unread: RefCell<HashMap<String, PathBuf>>,
 }
 
 /// A database with the stdlib and the specs of the `workspace` folder as importable modules. A
 /// workspace file named like a stdlib module (`etr/record.etr`), or that is the stdlib's own
-/// source (`stdlib/etr/record.etr` in this repository), does not shadow it; unreadable files are
-/// skipped (a `use` of one says the module does not exist). Fails when `workspace` is not a
-/// folder.
+/// source (`stdlib/etr/record.etr` in this repository), does not shadow it. No workspace file is
+/// read here: a module's text is read when a spec loaded by [`load`] uses it (an unused file may
+/// be huge, a FIFO, or unreadable, and never matters). Fails when `workspace` is not a folder.
 pub fn database(workspace: &Path) -> Result<(Database, WorkspaceFiles)> {
     if !workspace.is_dir() {
         anyhow::bail!("the workspace {} is not a folder (--workspace)", workspace.display());
@@ -31,6 +37,7 @@ pub fn database(workspace: &Path) -> Result<(Database, WorkspaceFiles)> {
     let mut modules: Vec<(String, String, String)> =
         etr_stdlib::MODULES.iter().map(|m| (m.name.to_string(), m.path.to_string(), m.text.to_string())).collect();
     let mut by_canonical_path = HashMap::new();
+    let mut unread = HashMap::new();
     for (name, path) in etr_lsp::workspace_specs(workspace) {
         let Some(name) = name else { continue };
         // Shown as the user would write it: relative to the current folder when the workspace is.
@@ -38,33 +45,75 @@ pub fn database(workspace: &Path) -> Result<(Database, WorkspaceFiles)> {
         if modules.iter().any(|(known, known_path, _)| *known == name || *known_path == shown) {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
         if let Ok(canonical) = path.canonicalize() {
             by_canonical_path.insert(canonical, shown.clone());
         }
-        modules.push((name, shown, text));
+        unread.insert(shown.clone(), path);
+        // Importable by name from the start (so that an unknown `use` lists every module), with
+        // its text read only once a spec uses it.
+        modules.push((name, shown, String::new()));
     }
     let mut db = Database::new();
     db.set_modules(modules.iter().map(|(name, path, text)| (name.as_str(), path.as_str(), text.as_str())));
-    Ok((db, WorkspaceFiles { by_canonical_path }))
+    Ok((db, WorkspaceFiles { by_canonical_path, unread: RefCell::new(unread) }))
 }
 
-/// Reads a spec file into the database. A spec of the workspace is its module's file, so that a
-/// `use` that comes back to it (through another module) finds the spec itself, as in the editor,
-/// not a second copy whose every item would be declared twice.
+/// Reads a spec file into the database, with the workspace modules it uses (transitively). A
+/// spec of the workspace is its module's file, so that a `use` that comes back to it (through
+/// another module) finds the spec itself, as in the editor, not a second copy whose every item
+/// would be declared twice. Fails with the reason when the spec or a module it uses cannot be
+/// read (not a regular file, over the size cap, not UTF-8).
 pub fn load(db: &mut Database, workspace: &WorkspaceFiles, path: &Path) -> Result<SourceFile> {
+    // The spec named on the command line is read as asked, even from a pipe (`<(...)`).
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the spec {}", path.display()))?;
+    load_with(db, workspace, path, text, &|path| etr_lsp::read_spec(path))
+}
+
+/// [`load`] of a spec whose text is `text`, reading modules with `read_module` (the tests count
+/// what is read).
+fn load_with(
+    db: &mut Database,
+    workspace: &WorkspaceFiles,
+    path: &Path,
+    text: String,
+    read_module: &dyn Fn(&Path) -> Result<String, etr_lsp::ReadRefusal>,
+) -> Result<SourceFile> {
     let module = path
         .canonicalize()
         .ok()
         .and_then(|canonical| workspace.by_canonical_path.get(&canonical))
-        .and_then(|shown| db.module_file(shown));
-    if let Some(file) = module {
-        // Read a moment ago as a module; the text just read is the newer one.
-        db.set_file_text(file, &text);
-        return Ok(file);
+        .and_then(|shown| db.module_file(shown).map(|file| (shown.clone(), file)));
+    let spec = match module {
+        Some((shown, file)) => {
+            // The text just read is the newest, whether or not the module was read before.
+            db.set_file_text(file, &text);
+            workspace.unread.borrow_mut().remove(&shown);
+            file
+        }
+        None => db.add_file(&path.display().to_string(), &text),
+    };
+    // Resolve, read the modules reached that are still unread, and again, until none is left:
+    // each round reads what the modules read in the round before use.
+    loop {
+        let reached: Vec<String> = etr_sema::resolve(db, spec)
+            .imports
+            .iter()
+            .filter(|m| workspace.unread.borrow().contains_key(&m.path))
+            .map(|m| m.path.clone())
+            .collect();
+        if reached.is_empty() {
+            return Ok(spec);
+        }
+        for shown in reached {
+            let Some(on_disk) = workspace.unread.borrow_mut().remove(&shown) else { continue };
+            let text = read_module(&on_disk).with_context(|| {
+                format!("cannot read the module {}, which {} uses", on_disk.display(), path.display())
+            })?;
+            if let Some(file) = db.module_file(&shown) {
+                db.set_file_text(file, &text);
+            }
+        }
     }
-    Ok(db.add_file(&path.display().to_string(), &text))
 }
 
 /// The text of a file known to the database (the spec, a stdlib or a workspace module), for rendering.
@@ -88,5 +137,95 @@ pub fn print_diagnostics(db: &Database, spec: SourceFile, diagnostics: &[Diagnos
     for d in diagnostics {
         let text = etr_sema::render::render(d, &|p| source_text(db, spec, p), color);
         eprint!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    /// A workspace: `main.etr` uses `rules/shared.etr`, which uses `rules/base.etr`; `unused.etr`
+    /// and `other/unused2.etr` are used by nobody.
+    fn workspace() -> tempfile::TempDir {
+        let root = tempfile::tempdir().expect("temp dir");
+        let write = |path: &str, text: &str| {
+            let path = root.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("main.etr", "use rules.shared\nlet x = base_value\n");
+        write("rules/shared.etr", "use rules.base\nlet shared_value = 1\n");
+        write("rules/base.etr", "let base_value = 2\n");
+        write("unused.etr", "let never = 1\n");
+        write("other/unused2.etr", "use rules.shared\n");
+        root
+    }
+
+    #[test]
+    fn only_the_spec_and_the_modules_it_uses_are_read() {
+        let root = workspace();
+        let (mut db, files) = database(root.path()).unwrap();
+        let read_paths = RefCell::new(Vec::new());
+        let read = |path: &Path| {
+            read_paths.borrow_mut().push(path.strip_prefix(root.path()).unwrap().display().to_string());
+            etr_lsp::read_spec(path)
+        };
+        let main = root.path().join("main.etr");
+        let text = std::fs::read_to_string(&main).unwrap();
+        let spec = load_with(&mut db, &files, &main, text, &read).unwrap();
+        let mut read_paths = read_paths.into_inner();
+        read_paths.sort();
+        assert_eq!(read_paths, ["rules/base.etr", "rules/shared.etr"]);
+        let (program, diagnostics) = compile(&db, spec);
+        assert!(diagnostics.iter().all(|d| !d.is_error()), "{diagnostics:?}");
+        let _ = program;
+    }
+
+    #[test]
+    fn a_used_module_that_cannot_be_read_is_a_clear_error() {
+        let root = workspace();
+        // Sparse: a gigabyte on paper, no disk used.
+        std::fs::File::create(root.path().join("rules/base.etr")).unwrap().set_len(1 << 30).unwrap();
+        let (mut db, files) = database(root.path()).unwrap();
+        let Err(error) = load(&mut db, &files, &root.path().join("main.etr")) else { panic!("the spec loaded") };
+        let message = format!("{error:#}");
+        assert!(message.contains("base.etr") && message.contains("more than"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_module_still_lists_every_workspace_module() {
+        let root = workspace();
+        std::fs::write(root.path().join("main.etr"), "use rules.sharde\n").unwrap();
+        let (mut db, files) = database(root.path()).unwrap();
+        let spec = load(&mut db, &files, &root.path().join("main.etr")).unwrap();
+        let (_, diagnostics) = compile(&db, spec);
+        let help = diagnostics.iter().find_map(|d| d.help.clone()).unwrap_or_default();
+        assert!(help.contains("rules.shared"), "{diagnostics:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unused_fifos_and_huge_files_in_the_workspace_do_not_stop_a_check() {
+        let root = workspace();
+        // Opened for reading, a FIFO blocks until a writer comes (never, here).
+        let status = std::process::Command::new("mkfifo").arg(root.path().join("pipe.etr")).status().unwrap();
+        assert!(status.success());
+        std::fs::File::create(root.path().join("huge.etr")).unwrap().set_len(1 << 30).unwrap();
+        let main = root.path().join("main.etr");
+        let workspace_root = root.path().to_path_buf();
+        let checking = std::thread::spawn(move || {
+            let (mut db, files) = database(&workspace_root).unwrap();
+            let spec = load(&mut db, &files, &main).unwrap();
+            compile(&db, spec).1.iter().filter(|d| d.is_error()).count()
+        });
+        // Only a failure detector: a check that opened the FIFO would never finish.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !checking.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(checking.is_finished(), "the check opened a file it does not use");
+        assert_eq!(checking.join().unwrap(), 0);
     }
 }

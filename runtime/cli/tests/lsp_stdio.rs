@@ -162,3 +162,197 @@ fn serves_a_workspace_over_stdio() {
 
     assert!(client.shutdown().success());
 }
+
+/// Starts `etr lsp` on a folder with the stdlib cached inside it, initialised.
+fn start_in(root: &std::path::Path) -> LspClient {
+    let mut client = LspClient::start_with_env(
+        env!("CARGO_BIN_EXE_etr"),
+        root,
+        &[("XDG_CACHE_HOME", root.join("cache").display().to_string())],
+    );
+    client.initialize(&file_uri(root));
+    client
+}
+
+#[test]
+fn did_close_of_a_document_never_opened_reads_nothing() {
+    let root = tempfile::tempdir().expect("temp dir");
+    // A file outside any open document (as `/etc/passwd` would be): closing it must not load it.
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let secret = elsewhere.path().join("secret.etr");
+    std::fs::write(&secret, "let leaked = 1\n").expect("write");
+    let secret_uri = file_uri(&secret);
+    let mut client = start_in(root.path());
+    client.notify("textDocument/didClose", json!({ "textDocument": { "uri": secret_uri } }));
+    // The server does not know the document: no outline (it would list `leaked` had it read it).
+    // Notifications and requests are handled concurrently, so a read started by the didClose
+    // could land after a first request: ask several times over half a second.
+    for _ in 0..20 {
+        let symbols = client.call("textDocument/documentSymbol", json!({ "textDocument": { "uri": secret_uri } }));
+        assert_eq!(symbols, serde_json::Value::Null, "{symbols}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(client.shutdown().success());
+}
+
+/// `etr lsp` driven byte by byte, for messages no well-behaved client sends.
+struct RawServer {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl RawServer {
+    fn start(root: &std::path::Path) -> RawServer {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_etr"))
+            .arg("lsp")
+            .current_dir(root)
+            .env("XDG_CACHE_HOME", root.join("cache"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("etr lsp starts");
+        let stdin = child.stdin.take();
+        let stdout = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+        RawServer { child, stdin, stdout }
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).expect("the server reads stdin");
+        stdin.flush().expect("the server reads stdin");
+    }
+
+    /// One frame with this body, whatever the body is.
+    fn send_body(&mut self, body: &[u8]) {
+        let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        frame.extend_from_slice(body);
+        self.send_raw(&frame);
+    }
+
+    /// The next message from the server (the server is expected to answer: no deadline needed,
+    /// a server that exits ends the stream and fails the test).
+    fn next(&mut self) -> serde_json::Value {
+        use std::io::{BufRead, Read};
+        let mut length = None;
+        loop {
+            let mut line = String::new();
+            let read = self.stdout.read_line(&mut line).expect("read stdout");
+            assert!(read > 0, "etr lsp closed its output");
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(value) = line.strip_prefix("Content-Length: ") {
+                length = value.parse::<usize>().ok();
+            }
+        }
+        let mut body = vec![0; length.expect("a Content-Length")];
+        self.stdout.read_exact(&mut body).expect("a whole body");
+        serde_json::from_slice(&body).expect("the server sends JSON")
+    }
+
+    /// The next message that is a response (not a notification or a request to the client).
+    fn next_response(&mut self) -> serde_json::Value {
+        loop {
+            let message = self.next();
+            if message.get("method").is_none() {
+                return message;
+            }
+        }
+    }
+
+    /// Closes stdin and waits for the exit, with what the server wrote on stderr.
+    fn finish(mut self) -> (std::process::ExitStatus, String) {
+        use std::io::Read;
+        drop(self.stdin.take());
+        let status = self.child.wait().expect("etr lsp exits");
+        let mut stderr = String::new();
+        self.child.stderr.take().expect("piped stderr").read_to_string(&mut stderr).expect("read stderr");
+        (status, stderr)
+    }
+}
+
+#[test]
+fn an_undecodable_message_is_answered_and_the_server_goes_on() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let mut server = RawServer::start(root.path());
+    let bad: [(&str, &[u8], i64); 5] = [
+        (
+            "a lone surrogate escape",
+            br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"x":"\ud800"}}"#,
+            -32700,
+        ),
+        ("truncated JSON", br#"{"jsonrpc":"2.0","id":1,"method":"initi"#, -32700),
+        ("a body that is not UTF-8", b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\xfe\"}", -32700),
+        ("an empty body", b"", -32700),
+        ("JSON that is not a message", b"[1, 2, 3]", -32600),
+    ];
+    for (what, body, code) in bad {
+        server.send_body(body);
+        let answer = server.next_response();
+        assert_eq!(answer["error"]["code"], json!(code), "{what}: {answer}");
+        assert_eq!(answer["id"], serde_json::Value::Null, "{what}: {answer}");
+    }
+    // After all of them, a valid request is served.
+    let initialize = json!({ "jsonrpc": "2.0", "id": 2, "method": "initialize",
+                             "params": { "processId": null, "rootUri": null, "capabilities": {} } });
+    server.send_body(initialize.to_string().as_bytes());
+    let answer = server.next_response();
+    assert_eq!(answer["id"], json!(2), "{answer}");
+    assert!(answer["result"]["capabilities"]["hoverProvider"].as_bool().unwrap_or(false), "{answer}");
+    // EOF ends the server normally.
+    let (status, stderr) = server.finish();
+    assert!(status.success(), "{status} {stderr}");
+}
+
+#[test]
+fn a_broken_frame_header_ends_the_server_with_an_error() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let mut server = RawServer::start(root.path());
+    server.send_raw(b"Content-Length: twelve\r\n\r\n{}");
+    let (status, stderr) = server.finish();
+    assert!(!status.success(), "{status}");
+    assert!(stderr.contains("Content-Length"), "{stderr}");
+}
+
+#[test]
+fn workspace_files_are_read_when_imported_or_searched() {
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(root.path().join("rules")).expect("mkdir");
+    std::fs::write(root.path().join("rules/shared.etr"), SHARED).expect("write");
+    let spec_path = root.path().join("acme.etr");
+    std::fs::write(&spec_path, SPEC).expect("write");
+    // Another spec that uses the table, never opened; and a gigabyte (sparse) no one uses.
+    let other = SPEC.replace("contributor ACME \"Acme\"", "contributor OTHER \"Other\"");
+    std::fs::write(root.path().join("other.etr"), other).expect("write");
+    std::fs::File::create(root.path().join("huge.etr")).expect("create").set_len(1 << 30).expect("sparse");
+    let uri = file_uri(&spec_path);
+    let mut client = start_in(root.path());
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "etr", "version": 1, "text": SPEC } }),
+    );
+    // The imported module was read: `genders` resolves, only the usual warning is left.
+    let diagnostics = client.diagnostics(&uri, 1, Duration::from_secs(30));
+    let codes: Vec<&str> = diagnostics.as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes, ["W601"], "{diagnostics}");
+    // References search the whole folder: the spec never opened is read for it.
+    let references = client.call(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 9, "character": 13 },
+                "context": { "includeDeclaration": true } }),
+    );
+    let mut files: Vec<&str> = references
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["uri"].as_str())
+        .map(|u| u.rsplit('/').next().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["acme.etr", "other.etr", "shared.etr"], "{references}");
+    assert!(client.shutdown().success());
+}

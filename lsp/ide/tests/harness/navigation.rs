@@ -251,8 +251,141 @@ fn rename_refuses_a_reserved_word() {
     check_rename(
         &SPEC.replace("let balance_or_zero", "let balance$0_or_zero"),
         "check",
-        expect!["error: `check` is not a valid name"],
+        expect!["error: `check` is not a valid name: it is a keyword"],
     );
+}
+
+/// A spec shaped like `contributors/jcl.etr`: a column, a table looked up by it, and lets.
+const STATUSES: &str = r#"contributor JCL "JCL" layout 1
+use etr.record
+use etr.codes
+source delimited "|" {
+  encoding "utf-8" else reject R0
+  columns { ACCT, DPD, PAY_STATUS } else reject R0
+}
+table payment_statuses: text -> PaymentStatus { "0" => "0", "1" => "1" }
+map to Record {
+  account_no = ACCT
+  days_past_due = parse_int(DPD) else reject R0
+  payment_status = payment_statuses[PAY_STATUS] else reject R0
+}
+let status_for_dpd = if (days_past_due ?? 0) > 30 then "1" else "0"
+let is_late = (days_past_due ?? 0) > 30
+rule R0 reject "bad line"
+rule R1 warn "status" { check payment_status == status_for_dpd on payment_status = PAY_STATUS }
+"#;
+
+#[test]
+fn rename_refuses_a_name_that_captures_a_column() {
+    // Renamed to the column's name, the let would be what `payment_statuses[PAY_STATUS]` reads.
+    check_rename(
+        &STATUSES.replace("let status_for_dpd", "let status_for$0_dpd"),
+        "PAY_STATUS",
+        expect![
+            "error: renaming to `PAY_STATUS` would change what `PAY_STATUS` at /main.etr:12 refers to: the column `PAY_STATUS` (/main.etr:6) before, the let `PAY_STATUS` (/main.etr:14) after"
+        ],
+    );
+}
+
+#[test]
+fn rename_refuses_a_column_renamed_to_a_let() {
+    check_rename(
+        &STATUSES.replace("{ ACCT, DPD,", "{ ACCT, D$0PD,"),
+        "is_late",
+        expect![
+            "error: renaming to `is_late` would change what `is_late` at /main.etr:11 refers to: the column `is_late` (/main.etr:6) (the symbol renamed) before, the let `is_late` (/main.etr:15) after"
+        ],
+    );
+}
+
+#[test]
+fn rename_refuses_a_name_taken_by_another_let() {
+    check_rename(
+        &STATUSES.replace("let is_late", "let is$0_late"),
+        "status_for_dpd",
+        expect!["error: renaming to `status_for_dpd` would break /main.etr: `let status_for_dpd` is declared twice"],
+    );
+}
+
+#[test]
+fn rename_refuses_a_name_taken_by_a_record_field() {
+    // `payment_status` is a field of the mapped record: a let of that name would shadow it.
+    check_rename(
+        &STATUSES.replace("let is_late", "let is$0_late"),
+        "payment_status",
+        expect![
+            "error: renaming to `payment_status` would change what `payment_status` at /main.etr:17 refers to: the field `payment_status` (stdlib/etr/record.etr:78) before, the let `payment_status` (/main.etr:15) after"
+        ],
+    );
+}
+
+#[test]
+fn rename_refuses_a_name_that_reads_as_a_literal() {
+    let spec = STATUSES.replace("let status_for_dpd", "let status_for$0_dpd");
+    check_rename(
+        &spec,
+        "RM5",
+        expect!["error: `RM5` is not a valid name: it reads as a literal or a keyword, not as a name"],
+    );
+    check_rename(
+        &spec,
+        "RM100",
+        expect!["error: `RM100` is not a valid name: it reads as a literal or a keyword, not as a name"],
+    );
+    check_rename(&spec, "true", expect!["error: `true` is not a valid name: it is a keyword"]);
+    check_rename(
+        &spec,
+        "5x",
+        expect!["error: `5x` is not a valid name: a name is a letter or `_` followed by letters, digits and `_`"],
+    );
+    check_rename(
+        &spec,
+        "a-b",
+        expect!["error: `a-b` is not a valid name: a name is a letter or `_` followed by letters, digits and `_`"],
+    );
+}
+
+#[test]
+fn rename_refuses_keywords() {
+    let spec = STATUSES.replace("let status_for_dpd", "let status_for$0_dpd");
+    check_rename(&spec, "null", expect!["error: `null` is not a valid name: it is a keyword"]);
+    check_rename(&spec, "table", expect!["error: `table` is not a valid name: it is a keyword"]);
+}
+
+#[test]
+fn rename_refuses_a_name_an_unresolved_use_would_start_reading() {
+    // `lateness` resolves to nothing today (an error the checker reports): a let renamed to it
+    // would silently give that use a meaning.
+    let spec = STATUSES.replace("on payment_status = PAY_STATUS", "on payment_status = lateness");
+    check_rename(
+        &spec.replace("let is_late", "let is$0_late"),
+        "lateness",
+        expect![
+            "error: renaming to `lateness` would make `lateness` at /main.etr:17 refer to the let `lateness` (/main.etr:15), which it does not now"
+        ],
+    );
+}
+
+#[test]
+fn rename_refuses_a_rule_renamed_to_another_rules_id() {
+    check_rename(
+        &STATUSES.replace("rule R1", "rule R$01"),
+        "R0",
+        expect!["error: renaming to `R0` would break /main.etr: rule R0 is declared twice"],
+    );
+}
+
+#[test]
+fn rename_to_a_free_name_still_works() {
+    let fixture = fixture(&STATUSES.replace("let status_for_dpd", "let status_for$0_dpd"));
+    // The spec is clean, so that the refusals above come from the renames alone.
+    let diagnostics = fixture.analysis.diagnostics(fixture.main()).expect("not cancelled");
+    assert!(diagnostics.iter().all(|d| d.severity != etr_ide::Severity::Error), "{diagnostics:?}");
+    let change = fixture.analysis.rename(fixture.cursor(), "expected_status").expect("not cancelled").expect("ok");
+    let out = fixture.apply(&change);
+    assert!(out.contains("let expected_status = if"), "{out}");
+    assert!(out.contains("check payment_status == expected_status on"), "{out}");
+    assert!(out.contains("payment_statuses[PAY_STATUS]"), "{out}");
 }
 
 #[test]
@@ -297,4 +430,16 @@ record Account {
             }
         "#]],
     );
+}
+
+#[test]
+fn rename_in_jcl_refuses_the_names_of_the_issue() {
+    // The cases of issue 13 on the real W1 spec: each would have changed what the spec means.
+    let jcl = include_str!("../../../../contributors/jcl.etr").replace("let status_for_dpd", "let status_for$0_dpd");
+    let fixture = fixture(&jcl);
+    for new_name in ["PAY_STATUS", "RM5", "DPD", "days_past_due"] {
+        let answer = fixture.analysis.rename(fixture.cursor(), new_name).expect("not cancelled");
+        assert!(answer.is_err(), "renaming to {new_name} was accepted");
+    }
+    assert!(fixture.analysis.rename(fixture.cursor(), "expected_status").expect("not cancelled").is_ok());
 }

@@ -106,3 +106,55 @@ rule R0 reject "bad"
             "\"bad\"" String"#]],
     );
 }
+
+#[test]
+fn a_comment_and_a_string_end_at_a_lone_cr() {
+    // A lone `\r` ends a line as `\n` does: the comment stops there and `let` is a keyword.
+    check(
+        "// a comment\rlet x = \"open\rlet y = 2\r",
+        expect![[r#"
+            "// a comment" Comment
+            "let" Keyword
+            "\"open" String
+            "let" Keyword
+            "2" Number"#]],
+    );
+}
+
+#[test]
+fn comments_end_before_crlf_and_mixed_line_ends() {
+    check(
+        "// one\r\nlet a = 1 // two\rlet b = 2 // three\nlet c = \"s\"\r\n",
+        expect![[r#"
+            "// one" Comment
+            "let" Keyword
+            "a" Let (declaration)
+            "1" Number
+            "// two" Comment
+            "let" Keyword
+            "2" Number
+            "// three" Comment
+            "let" Keyword
+            "c" Let (declaration)
+            "\"s\"" String"#]],
+    );
+}
+
+#[test]
+fn tokens_of_a_long_single_line() {
+    // A table of 5,000 entries on one line (about 100 kB): every key and value is a token, in
+    // order, and each token is exactly its text (the lexer walks the line once, never rescans).
+    let entries: Vec<String> = (0..5_000).map(|i| format!("\"k{i}\" => \"v{i}\"")).collect();
+    let text = format!("table t: text -> text {{ {} }}\n", entries.join(", "));
+    let fixture = fixture(&text);
+    let tokens = fixture.analysis.semantic_tokens(fixture.main()).expect("not cancelled");
+    let strings: Vec<String> = tokens
+        .iter()
+        .filter(|t| t.kind == etr_ide::TokenKind::String)
+        .map(|t| fixture.slice(fixture.main(), t.range))
+        .collect();
+    assert_eq!(strings.len(), 10_000);
+    assert_eq!(strings[0], "\"k0\"");
+    assert_eq!(strings[9_999], "\"v4999\"");
+    assert!(tokens.windows(2).all(|w| w[0].range.end <= w[1].range.start), "tokens are in order, none overlapping");
+}
