@@ -8,7 +8,7 @@
 //! Error handling: every problem is a diagnostic; an expression with an error lowers to `None`,
 //! and its parents stay silent about it (no cascades), so one mistake gives one message.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use etr_ir as ir;
@@ -113,6 +113,9 @@ struct Checker<'a> {
     file: &'a str,
     diagnostics: Vec<Diagnostic>,
     code_types: Vec<ir::CodeType>,
+    /// Per code type, each member's index: a literal is looked up in constant time, since a code
+    /// may have tens of thousands of members and a table as many literals of it.
+    code_member_index: Vec<HashMap<String, u32>>,
     code_index: HashMap<String, ir::CodeTypeIdx>,
     records: HashMap<String, (&'a str, &'a ast::Record)>,
     record: Option<ir::RecordType>,
@@ -149,6 +152,7 @@ impl<'a> Checker<'a> {
             file: "",
             diagnostics: Vec::new(),
             code_types: Vec::new(),
+            code_member_index: Vec::new(),
             code_index: HashMap::new(),
             records: HashMap::new(),
             record: None,
@@ -366,8 +370,9 @@ impl<'a> Checker<'a> {
             match item {
                 Item::Code(code) => {
                     let mut members: Vec<String> = Vec::new();
+                    let mut member_index: HashMap<String, u32> = HashMap::new();
                     for member in &code.members {
-                        if members.contains(&member.value.value) {
+                        if member_index.contains_key(&member.value.value) {
                             self.error(
                                 codes::DUPLICATE,
                                 format!("`{}` appears twice in code `{}`", member.value.value, code.name.text),
@@ -375,11 +380,13 @@ impl<'a> Checker<'a> {
                                 "repeated member",
                             );
                         } else {
+                            member_index.insert(member.value.value.clone(), members.len() as u32);
                             members.push(member.value.value.clone());
                         }
                     }
                     let idx = self.code_types.len() as ir::CodeTypeIdx;
                     self.code_types.push(ir::CodeType { name: code.name.text.clone(), members });
+                    self.code_member_index.push(member_index);
                     self.code_index.insert(code.name.text.clone(), idx);
                 }
                 Item::Record(record) => {
@@ -399,8 +406,9 @@ impl<'a> Checker<'a> {
 
     fn record_type(&mut self, record: &ast::Record) -> ir::RecordType {
         let mut fields: Vec<ir::FieldDef> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for field in &record.fields {
-            if fields.iter().any(|f| f.name == field.name.text) {
+            if !seen.insert(&field.name.text) {
                 self.error(
                     codes::DUPLICATE,
                     format!("field `{}` is declared twice in `{}`", field.name.text, record.name.text),
@@ -515,11 +523,12 @@ impl<'a> Checker<'a> {
         let value_kind = self.type_kind(&table.value_ty);
         let (Some(key_kind), Some(value_kind)) = (key_kind, value_kind) else { return };
         let mut entries: Vec<(ir::Literal, ir::Literal)> = Vec::new();
+        let mut keys: HashSet<ir::Literal> = HashSet::new();
         for entry in &table.entries {
             let key = self.literal_as(&entry.key, key_kind);
             let value = self.literal_as(&entry.value, value_kind);
             let (Some(key), Some(value)) = (key, value) else { continue };
-            if entries.iter().any(|(k, _)| *k == key) {
+            if !keys.insert(key.clone()) {
                 self.error(
                     codes::DUPLICATE,
                     format!("the key {} appears twice in table `{}`", self.describe_literal(&key), table.name.text),
@@ -592,10 +601,10 @@ impl<'a> Checker<'a> {
     }
 
     fn code_member(&mut self, code: ir::CodeTypeIdx, member: &str, span: Span) -> Option<ir::Literal> {
-        let code_type = &self.code_types[code as usize];
-        if let Some(pos) = code_type.members.iter().position(|m| m == member) {
-            return Some(ir::Literal::Code(code, pos as u32));
+        if let Some(&pos) = self.code_member_index[code as usize].get(member) {
+            return Some(ir::Literal::Code(code, pos));
         }
+        let code_type = &self.code_types[code as usize];
         let name = code_type.name.clone();
         let members = code_type.members.clone();
         let help = did_you_mean(member, members.iter().map(|m| m.as_str()))
@@ -790,8 +799,9 @@ impl<'a> Checker<'a> {
 
     fn control_line(&mut self, line: &ast::ControlLine) -> Option<ir::RecordLine> {
         let mut fields: Vec<ir::LineField> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for field in &line.fields {
-            if fields.iter().any(|f| f.name == field.name.text) {
+            if !seen.insert(&field.name.text) {
                 self.error(
                     codes::DUPLICATE,
                     format!("field `{}` is declared twice", field.name.text),
