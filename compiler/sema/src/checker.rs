@@ -764,6 +764,7 @@ impl<'a> Checker<'a> {
                 Some("add `columns { FIRST, SECOND, ... } else reject RULE`".into());
             ok = false;
         }
+        ok &= self.check_dialect(source, encoding, quote);
         let field_count_rule = field_count_rule?;
         if !ok {
             return None;
@@ -777,6 +778,101 @@ impl<'a> Checker<'a> {
             columns: self.columns.clone(),
             field_count_rule,
         })
+    }
+
+    /// Reports, at compile time, every dialect the runtime would refuse when the run starts
+    /// (`etr_runtime::dialect::SourceDialect::validate` and the encoding of the delimiter and
+    /// prefixes into the file's bytes), and the prefixes that could never be told apart: so that
+    /// a spec `etr check` accepts is one `etr run` can read. True when the dialect is usable.
+    fn check_dialect(&mut self, source: &ast::Source, encoding: ir::Encoding, quote: Option<u8>) -> bool {
+        let ast::SourceFormat::Delimited { delimiter, .. } = &source.format;
+        let mut ok = true;
+        let mut bad = |checker: &mut Self, span: Span, message: String, label: &str, help: &str| {
+            checker.error(codes::BAD_SOURCE, message, span, label).help = Some(help.to_owned());
+            ok = false;
+        };
+        let encoding_name = match encoding {
+            ir::Encoding::Utf8 => "utf-8",
+            ir::Encoding::Windows1252 => "windows-1252",
+        };
+        let unencodable =
+            |text: &str| encoding == ir::Encoding::Windows1252 && encoding_rs::WINDOWS_1252.encode(text).2;
+        if unencodable(&delimiter.value) {
+            bad(
+                self,
+                delimiter.span,
+                format!("the delimiter cannot be written in {encoding_name}, the file's encoding"),
+                "not in the encoding",
+                "use a character of the file's encoding",
+            );
+        }
+        let quote_setting = source.settings.iter().rev().find_map(|s| match s {
+            ast::SourceSetting::Quote { quote: ast::Quote::Char(q), .. } => Some(q),
+            _ => None,
+        });
+        if let (Some(q), Some(lit)) = (quote, quote_setting)
+            && (q == b'\n' || q == b'\r' || delimiter.value.as_bytes().contains(&q))
+        {
+            bad(
+                self,
+                lit.span,
+                "the quote must not be a line break or part of the delimiter".to_owned(),
+                "bad quote",
+                "pick a quote character the delimiter does not use, or `quote none`",
+            );
+        }
+        let mut prefixes: Vec<(&str, &ast::StringLit)> = Vec::new();
+        for setting in &source.settings {
+            match setting {
+                ast::SourceSetting::Header(line) => prefixes.push(("header", &line.prefix)),
+                ast::SourceSetting::Trailer(line) => prefixes.push(("trailer", &line.prefix)),
+                _ => {}
+            }
+        }
+        for (which, prefix) in &prefixes {
+            let value = &prefix.value;
+            let problem = if value.is_empty() {
+                Some(("it is empty", "a data line can begin with an empty field; give the marker text"))
+            } else if value.contains(['\n', '\r']) {
+                Some(("it contains a line break", "a line never contains a line break; remove it"))
+            } else if !delimiter.value.is_empty() && value.contains(delimiter.value.as_str()) {
+                Some((
+                    "it contains the delimiter",
+                    "the prefix is the line's first field, which never holds the delimiter",
+                ))
+            } else if unencodable(value) {
+                Some(("it cannot be written in the file's encoding", "use characters of the file's encoding"))
+            } else {
+                None
+            };
+            if let Some((why, help)) = problem {
+                bad(
+                    self,
+                    prefix.span,
+                    format!("the {which} prefix can never match a line's first field: {why}"),
+                    "bad prefix",
+                    help,
+                );
+            }
+        }
+        if let [("header", header), ("trailer", trailer)] | [("trailer", trailer), ("header", header)] =
+            prefixes.as_slice()
+            && header.value == trailer.value
+            && !header.value.is_empty()
+        {
+            let d = Diagnostic::error(
+                codes::BAD_SOURCE,
+                "the header and the trailer have the same prefix",
+                self.file,
+                trailer.span,
+                "same prefix as the header",
+            )
+            .with_secondary(self.file, header.span, "header prefix")
+            .with_help("give the trailer a prefix of its own, so that a one-line file is not both");
+            self.diagnostics.push(d);
+            ok = false;
+        }
+        ok
     }
 
     /// The rule a structural handler (`encoding ... else reject R`, `columns {...} else reject R`) raises.
