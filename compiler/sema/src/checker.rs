@@ -202,6 +202,7 @@ impl<'a> Checker<'a> {
     fn check(&mut self, own_path: &'a str, items: &[(&'a str, &'a Item)], own: &'a [Item]) -> Option<ir::Program> {
         self.declare_types(items);
         self.file = own_path;
+        self.literal_names(own);
 
         let contributors: Vec<&ast::Contributor> =
             own.iter().filter_map(|i| if let Item::Contributor(c) = i { Some(c) } else { None }).collect();
@@ -344,6 +345,58 @@ impl<'a> Checker<'a> {
     }
 
     // ------------------------------------------------------------------ declarations
+
+    /// Reports every name this file declares that the grammar reads as a literal wherever it is
+    /// used: `RM100` declares fine (a name may start with letters) but `RM100 > 0` compares the
+    /// money RM100.00, silently. Keywords (`true`, `null`, ...) and numbers cannot be names at
+    /// all, so money is the one literal a name can look like.
+    fn literal_names(&mut self, own: &'a [Item]) {
+        let mut declared: Vec<(&'static str, &'a ast::Ident)> = Vec::new();
+        let fields = |what, fields: &'a [ast::FieldDecl], declared: &mut Vec<(&'static str, &'a ast::Ident)>| {
+            declared.extend(fields.iter().map(|f| (what, &f.name)));
+        };
+        for item in own {
+            match item {
+                Item::Source(source) => {
+                    for setting in &source.settings {
+                        match setting {
+                            ast::SourceSetting::Columns { columns, .. } => {
+                                declared.extend(columns.iter().map(|c| ("column", c)));
+                            }
+                            ast::SourceSetting::Header(line) => fields("header field", &line.fields, &mut declared),
+                            ast::SourceSetting::Trailer(line) => fields("trailer field", &line.fields, &mut declared),
+                            _ => {}
+                        }
+                    }
+                }
+                Item::Record(record) => {
+                    declared.push(("record", &record.name));
+                    fields("field", &record.fields, &mut declared);
+                }
+                Item::Let(item) => declared.push(("let value", &item.name)),
+                Item::Rule(rule) => declared.push(("rule", &rule.id)),
+                Item::Table(table) => declared.push(("table", &table.name)),
+                Item::Code(code) => declared.push(("code", &code.name)),
+                _ => {}
+            }
+        }
+        for (what, name) in declared {
+            if reads_as_money(&name.text) {
+                let renamed = format!("rm{}", &name.text[2..]);
+                self.error(
+                    codes::LITERAL_NAME,
+                    format!("`{}` cannot name a {what}: it is also the money literal {}", name.text, name.text),
+                    name.span,
+                    "a money literal",
+                )
+                .help = Some(format!(
+                    "where a value is expected, `{}` reads as money, not as this name; rename it so that it does not \
+                     start with `RM` and a digit, for example `{renamed}` or `{}_x`",
+                    name.text, name.text
+                ));
+            }
+        }
+    }
 
     fn declare_types(&mut self, items: &[(&'a str, &'a Item)]) {
         let mut seen: HashMap<String, (&'a str, Span)> = HashMap::new();
@@ -2995,4 +3048,12 @@ fn conversion_help_for(function: &str, found: TypeKind) -> Option<String> {
         (_, TypeKind::Code(_)) => Some("a code is not text; compare it with `==` instead".into()),
         _ => None,
     }
+}
+
+/// Whether `name` is also a money literal for the grammar: `RM`, a digit, then digits and `_`
+/// (a name cannot hold the `.` of `RM1.50`).
+fn reads_as_money(name: &str) -> bool {
+    name.strip_prefix("RM").is_some_and(|rest| {
+        rest.starts_with(|c: char| c.is_ascii_digit()) && rest.chars().all(|c| c.is_ascii_digit() || c == '_')
+    })
 }
