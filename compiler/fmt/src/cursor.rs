@@ -62,11 +62,14 @@ impl<'a> Cursor<'a> {
         let (skipped, blank_before_token) = self.skip_trivia();
         let mut acc = Vec::new();
         let mut first = matches!(gap, Gap::Member { first: true });
+        // Between two tokens of one statement or item header, the comment's line and the line of
+        // the token after it continue the item: never at column 0 (see `Doc::ContinuationLine`).
+        let line = if gap == Gap::Inline { Doc::ContinuationLine } else { Doc::EnsureLine };
         for comment in skipped {
             if matches!(gap, Gap::Member { .. }) && comment.blank_line_before && !first {
                 acc.push(Doc::BlankLine);
             }
-            acc.extend([Doc::EnsureLine, Doc::text(comment.text), Doc::EnsureLine]);
+            acc.extend([line.clone(), Doc::text(comment.text), line.clone()]);
             first = false;
         }
         if matches!(gap, Gap::Member { .. }) && blank_before_token && !first && self.pos < self.text.len() {

@@ -331,6 +331,32 @@ fn lone_carriage_returns_end_comments_and_lines() {
     );
 }
 
+/// An own-line comment between two tokens of an item header continues the item: it and the token
+/// after it are indented, because a word at column 0 starts a new item (`etr fmt` used to print
+/// `R1` there and refuse its own output).
+#[test]
+fn own_line_comments_inside_item_headers_keep_the_item_whole() {
+    check(
+        "rule\n  // which rule\n  R1\n  // why\n  reject \"x\" warn above\n// c\n  2% { check a\n// d\n  > 0 on a }\nlet a =\n  // one\n  1\n",
+        expect![[r#"
+            rule
+              // which rule
+              R1
+              // why
+              reject "x" warn above
+              // c
+              2% {
+              check a
+                // d
+                > 0 on a
+            }
+            let a =
+              // one
+              1
+        "#]],
+    );
+}
+
 /// A spec from the repository with a few random edits: deletions, insertions of snippets and
 /// duplications of a slice of the text.
 fn mangled_spec() -> impl Strategy<Value = String> {
