@@ -265,6 +265,8 @@ fn value(kind: Kind) -> BoxedStrategy<String> {
         Kind::Date(f) | Kind::Month(f) => prop_oneof![
             5 => date_parts.prop_map(move |p| render(f, p)),
             1 => (1900u32..2100, 1u32..13, 1u32..29).prop_map(move |(y, m, d)| render(f, (y, m, d, 12, 30))),
+            // Year 0 (refused by both engines) and year 1 (the first accepted), beside real dates.
+            1 => (0u32..2, 1u32..13, 1u32..29).prop_map(move |(y, m, d)| render(f, (y, m, d, 12, 30))),
             1 => garbage.boxed(),
         ]
         .boxed(),

@@ -192,3 +192,146 @@ fn the_formatting_section_example_is_formatted() {
     let example = section.split("```etr\n").nth(1).and_then(|it| it.split("```").next()).expect("an etr example");
     assert_eq!(etr_fmt::format(example).as_deref(), Ok(example));
 }
+
+/// The byte offsets between two tokens of `text` outside strings and comments: after each run of
+/// name characters, each punctuation character and each string, where the next character starts
+/// something else. An oracle written without the grammar, so it may offer a few offsets a comment
+/// cannot go to (the caller skips the texts that no longer parse).
+fn token_boundaries(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b >= 0x80;
+    let mut acc = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if b.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let end = if b == b'"' {
+            let mut j = i + 1;
+            while j < bytes.len() && bytes[j] != b'"' && bytes[j] != b'\n' {
+                j += if bytes[j] == b'\\' { 2 } else { 1 };
+            }
+            (j + 1).min(bytes.len())
+        } else if is_word(b) {
+            let mut j = i;
+            while j < bytes.len() && is_word(bytes[j]) {
+                j += 1;
+            }
+            j
+        } else {
+            i + 1
+        };
+        acc.push(end);
+        i = end;
+    }
+    acc
+}
+
+/// A `// c` on its own line at every token boundary of the repository's contributor specs and
+/// stdlib modules, wherever the spec still parses with it: formatting succeeds (issue 13,
+/// finding 11: 80 of jcl.etr's positions inside item headers were refused), is idempotent, keeps
+/// every comment, and compiles to the same program as the text it formatted.
+#[test]
+fn a_comment_on_its_own_line_at_any_token_boundary_is_formatted() {
+    let root = workspace_root();
+    let mut paths = Vec::new();
+    for dir in ["contributors", "stdlib"] {
+        etr_files(&root.join(dir), &mut paths);
+    }
+    paths.sort();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut tried = 0;
+    let mut failures = Vec::new();
+    for path in &paths {
+        let name = path.strip_prefix(&root).unwrap_or(path).display().to_string();
+        let text = std::fs::read_to_string(path).expect("readable");
+        let boundaries = token_boundaries(&text);
+        // Each position costs a few parses and two checks: spread them over the cores.
+        let chunk = boundaries.len().div_ceil(threads).max(1);
+        let results: Vec<(usize, Vec<String>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = boundaries
+                .chunks(chunk)
+                .map(|positions| scope.spawn(|| comment_at_positions(&name, &text, positions)))
+                .collect();
+            workers.into_iter().map(|w| w.join().expect("a worker panicked")).collect()
+        });
+        for (count, mut failed) in results {
+            tried += count;
+            failures.append(&mut failed);
+        }
+    }
+    assert!(tried > 1000, "only {tried} positions tried");
+    assert!(failures.is_empty(), "{} of {tried} positions fail:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Inserts a `// c` line at each of `positions` of `text` in turn; for each variant that parses,
+/// checks `etr fmt`'s guarantees. Returns how many variants parsed, and what failed.
+fn comment_at_positions(name: &str, text: &str, positions: &[usize]) -> (usize, Vec<String>) {
+    let mut compiled = Recompiler::new(name);
+    let mut tried = 0;
+    let mut failures = Vec::new();
+    for &at in positions {
+        let mut with_comment = text.to_owned();
+        // Indented after the comment, so that the next token never lands at column 0.
+        with_comment.insert_str(at, "\n// c\n  ");
+        if !etr_syntax_parses(&with_comment) {
+            continue;
+        }
+        tried += 1;
+        let line = text[..at].matches('\n').count() + 1;
+        let formatted = match etr_fmt::format(&with_comment) {
+            Ok(formatted) => formatted,
+            Err(error) => {
+                failures.push(format!("{name}:{line} (byte {at}): {error}"));
+                continue;
+            }
+        };
+        if etr_fmt::format(&formatted).as_deref() != Ok(formatted.as_str()) {
+            failures.push(format!("{name}:{line} (byte {at}): not idempotent"));
+        }
+        if comments_and_doc_lines(&with_comment) != comments_and_doc_lines(&formatted) {
+            failures.push(format!("{name}:{line} (byte {at}): comments changed\n{formatted}"));
+        }
+        if compiled.meaning_of(&with_comment) != compiled.meaning_of(&formatted) {
+            failures.push(format!("{name}:{line} (byte {at}): the formatted spec means something else"));
+        }
+    }
+    (tried, failures)
+}
+
+/// One database with the stdlib, whose one file's text is replaced for each variant: salsa
+/// keeps the stdlib's analysis, so a spec compiles thousands of times in seconds.
+struct Recompiler {
+    db: etr_sema::Database,
+    file: etr_sema::SourceFile,
+}
+
+impl Recompiler {
+    fn new(name: &str) -> Recompiler {
+        let mut db = etr_tests::database();
+        let file = db.add_file(name, "");
+        Recompiler { db, file }
+    }
+
+    /// What a text means: its program, and the codes of its diagnostics (spans move with layout).
+    fn meaning_of(&mut self, text: &str) -> (Option<std::sync::Arc<etr_ir::Program>>, Vec<&'static str>) {
+        self.db.set_file_text(self.file, text);
+        let codes = etr_sema::check(&self.db, self.file).diagnostics.iter().map(|d| d.code.id).collect();
+        (etr_sema::lower(&self.db, self.file), codes)
+    }
+}
+
+/// Whether `text` parses without a syntax error (through the compiler, as `etr fmt` does).
+fn etr_syntax_parses(text: &str) -> bool {
+    let mut db = etr_sema::Database::new();
+    let file = db.add_file("probe.etr", text);
+    etr_sema::parse(&db, file).errors.is_empty()
+}

@@ -11,6 +11,10 @@
 //! A comment that follows a token on the same line is a *trailing* comment: it is taken right
 //! after that token (before the printer emits any separator) and stays at the end of its line.
 //! Every other comment is an *own-line* comment and gets a line to itself before the next token.
+//!
+//! Lines end at `\n`, `\r\n` or a lone `\r`, as in the grammar (`etr_syntax::lines`).
+
+use etr_syntax::lines;
 
 use crate::doc::Doc;
 
@@ -58,11 +62,14 @@ impl<'a> Cursor<'a> {
         let (skipped, blank_before_token) = self.skip_trivia();
         let mut acc = Vec::new();
         let mut first = matches!(gap, Gap::Member { first: true });
+        // Between two tokens of one statement or item header, the comment's line and the line of
+        // the token after it continue the item: never at column 0 (see `Doc::ContinuationLine`).
+        let line = if gap == Gap::Inline { Doc::ContinuationLine } else { Doc::EnsureLine };
         for comment in skipped {
             if matches!(gap, Gap::Member { .. }) && comment.blank_line_before && !first {
                 acc.push(Doc::BlankLine);
             }
-            acc.extend([Doc::EnsureLine, Doc::text(comment.text), Doc::EnsureLine]);
+            acc.extend([line.clone(), Doc::text(comment.text), line.clone()]);
             first = false;
         }
         if matches!(gap, Gap::Member { .. }) && blank_before_token && !first && self.pos < self.text.len() {
@@ -118,7 +125,7 @@ impl<'a> Cursor<'a> {
         if !rest.starts_with("///") {
             return Err(self.mismatch("a `///` doc line"));
         }
-        let len = rest.find('\n').unwrap_or(rest.len());
+        let len = lines::first_line_end(rest);
         self.pos += len;
         Ok(Doc::Concat(vec![leading, Doc::text(rest[..len].trim_end())]))
     }
@@ -183,7 +190,7 @@ impl<'a> Cursor<'a> {
         loop {
             let rest = &self.text[self.pos..];
             let trimmed = rest.trim_start();
-            let blank_line = rest[..rest.len() - trimmed.len()].matches('\n').count() >= 2;
+            let blank_line = lines::count_line_ends(&rest[..rest.len() - trimmed.len()]) >= 2;
             self.pos += rest.len() - trimmed.len();
             match comment_len(trimmed) {
                 Some(len) => {
@@ -206,5 +213,5 @@ impl<'a> Cursor<'a> {
 pub(crate) fn comment_len(text: &str) -> Option<usize> {
     let is_doc_line = text.starts_with("///") && !text.starts_with("////");
     let is_comment = text.starts_with("//") && !is_doc_line;
-    is_comment.then(|| text.find('\n').unwrap_or(text.len()))
+    is_comment.then(|| lines::first_line_end(text))
 }

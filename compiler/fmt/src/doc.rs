@@ -27,6 +27,11 @@ pub(crate) enum Doc {
     SoftLine,
     /// A newline unless the current output line is still empty.
     EnsureLine,
+    /// [`Doc::EnsureLine`] for a line that continues an item (the line of an own-line comment
+    /// inside it, and the token after that comment): indented at least one level, because a word
+    /// at column 0 starts a new item for the parser's recovery (`rule` / own-line comment / `R1`
+    /// would be read as two items).
+    ContinuationLine,
     /// Ends the current line if needed and leaves exactly one empty line (never at the very start).
     BlankLine,
     /// Text appended at the end of the current output line, just before its newline.
@@ -77,7 +82,7 @@ impl Doc {
     /// `pending_comment` says whether a trailing comment was seen and no line break place since.
     fn forces_break(&self, pending_comment: &mut bool) -> bool {
         match self {
-            Doc::EnsureLine | Doc::BlankLine => true,
+            Doc::EnsureLine | Doc::ContinuationLine | Doc::BlankLine => true,
             Doc::BreakParent => {
                 *pending_comment = true;
                 false
@@ -104,7 +109,7 @@ impl Doc {
     /// such an item on a new line rather than after the previous item.
     fn ends_lines(&self) -> bool {
         match self {
-            Doc::EnsureLine | Doc::BlankLine => true,
+            Doc::EnsureLine | Doc::ContinuationLine | Doc::BlankLine => true,
             Doc::Text(_) | Doc::Line | Doc::SoftLine | Doc::LineSuffix(_) | Doc::BreakParent => false,
             Doc::Concat(docs) | Doc::Fill(docs) => docs.iter().any(Doc::ends_lines),
             Doc::Indent(doc) => doc.ends_lines(),
@@ -196,6 +201,7 @@ impl Renderer {
                     }
                 }
                 Doc::EnsureLine => self.end_line_at(indent),
+                Doc::ContinuationLine => self.end_line_at(indent.max(self.indent_width)),
                 Doc::BlankLine => {
                     self.end_line_at(indent);
                     if !self.out.is_empty() && !self.out.ends_with("\n\n") {
@@ -280,7 +286,7 @@ impl Renderer {
                         return true;
                     }
                 }
-                Doc::EnsureLine | Doc::BlankLine => return true,
+                Doc::EnsureLine | Doc::ContinuationLine | Doc::BlankLine => return true,
                 Doc::LineSuffix(_) | Doc::BreakParent => {}
                 Doc::Concat(docs) => {
                     stack.extend(docs.iter().rev().map(|doc| Command { indent, mode, work: Work::Doc(doc) }))

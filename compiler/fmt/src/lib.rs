@@ -84,7 +84,7 @@ pub fn format(text: &str) -> Result<String, FormatError> {
             .errors
             .iter()
             .map(|error| {
-                let (line, column) = line_col(text, error.span.start as usize);
+                let (line, column) = etr_syntax::lines::line_col(text, error.span.start as usize);
                 SyntaxProblem { line, column, message: error.message.clone() }
             })
             .collect();
@@ -109,12 +109,4 @@ pub fn format(text: &str) -> Result<String, FormatError> {
         }));
     }
     Ok(formatted)
-}
-
-/// The 1-based line and character column of byte `offset` in `text`.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |it| it + 1);
-    (line, before[line_start..].chars().count() + 1)
 }

@@ -683,9 +683,13 @@ fn is_number_char(c: char) -> bool {
 
 /// Whether `gap` (the text between two members) holds an empty line.
 fn has_blank_line(gap: &str) -> bool {
-    let mut lines = gap.split('\n');
+    // Lines end at `\n`, `\r\n` or a lone `\r`; the first and last pieces are the ends of the
+    // members' own lines.
+    let mut lines = etr_syntax::lines::split_inclusive(gap);
     lines.next();
     let mut interior: Vec<&str> = lines.collect();
-    interior.pop();
+    if interior.last().is_some_and(|line| !line.ends_with(['\n', '\r'])) {
+        interior.pop();
+    }
     interior.iter().any(|line| line.trim().is_empty())
 }

@@ -468,7 +468,7 @@ pub const ALL: &[Signature] = &[
     ]),
     Signature {
         kind: BuiltinKind::Fallible,
-        failure: "a text that does not match the format, or is not a real calendar date, fails",
+        failure: "a text that does not match the format, or is not a real calendar date of the years 0001-9999, fails",
         ..pure(
             "parse_date",
             "parse_date(value: text, format: \"%d/%m/%Y\") -> date",
@@ -480,10 +480,11 @@ pub const ALL: &[Signature] = &[
     .with_examples(&[
         row("parse_date(X, \"%d/%m/%Y\") else null", &["29/02/2024|"], "2024-02-29"),
         row("parse_date(X, \"%d/%m/%Y\") else null", &["29/02/2025|"], "null"),
+        row("parse_date(X, \"%d/%m/%Y\") else null", &["01/01/0000|"], "null"),
     ]),
     Signature {
         kind: BuiltinKind::Fallible,
-        failure: "a text that does not match the format fails",
+        failure: "a text that does not match the format, or a month of year 0000, fails",
         ..pure(
             "parse_month",
             "parse_month(value: text, format: \"%Y%m\") -> month",
@@ -494,6 +495,7 @@ pub const ALL: &[Signature] = &[
     }
     .with_examples(&[
         row("parse_month(X, \"%Y%m\") else null", &["202506|"], "2025-06-01"),
+        row("parse_month(X, \"%Y%m\") else null", &["000012|"], "null"),
     ]),
     pure(
         "format_date",

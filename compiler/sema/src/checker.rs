@@ -8,7 +8,7 @@
 //! Error handling: every problem is a diagnostic; an expression with an error lowers to `None`,
 //! and its parents stay silent about it (no cascades), so one mistake gives one message.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use etr_ir as ir;
@@ -113,6 +113,9 @@ struct Checker<'a> {
     file: &'a str,
     diagnostics: Vec<Diagnostic>,
     code_types: Vec<ir::CodeType>,
+    /// Per code type, each member's index: a literal is looked up in constant time, since a code
+    /// may have tens of thousands of members and a table as many literals of it.
+    code_member_index: Vec<HashMap<String, u32>>,
     code_index: HashMap<String, ir::CodeTypeIdx>,
     records: HashMap<String, (&'a str, &'a ast::Record)>,
     record: Option<ir::RecordType>,
@@ -149,6 +152,7 @@ impl<'a> Checker<'a> {
             file: "",
             diagnostics: Vec::new(),
             code_types: Vec::new(),
+            code_member_index: Vec::new(),
             code_index: HashMap::new(),
             records: HashMap::new(),
             record: None,
@@ -198,6 +202,7 @@ impl<'a> Checker<'a> {
     fn check(&mut self, own_path: &'a str, items: &[(&'a str, &'a Item)], own: &'a [Item]) -> Option<ir::Program> {
         self.declare_types(items);
         self.file = own_path;
+        self.literal_names(own);
 
         let contributors: Vec<&ast::Contributor> =
             own.iter().filter_map(|i| if let Item::Contributor(c) = i { Some(c) } else { None }).collect();
@@ -341,6 +346,58 @@ impl<'a> Checker<'a> {
 
     // ------------------------------------------------------------------ declarations
 
+    /// Reports every name this file declares that the grammar reads as a literal wherever it is
+    /// used: `RM100` declares fine (a name may start with letters) but `RM100 > 0` compares the
+    /// money RM100.00, silently. Keywords (`true`, `null`, ...) and numbers cannot be names at
+    /// all, so money is the one literal a name can look like.
+    fn literal_names(&mut self, own: &'a [Item]) {
+        let mut declared: Vec<(&'static str, &'a ast::Ident)> = Vec::new();
+        let fields = |what, fields: &'a [ast::FieldDecl], declared: &mut Vec<(&'static str, &'a ast::Ident)>| {
+            declared.extend(fields.iter().map(|f| (what, &f.name)));
+        };
+        for item in own {
+            match item {
+                Item::Source(source) => {
+                    for setting in &source.settings {
+                        match setting {
+                            ast::SourceSetting::Columns { columns, .. } => {
+                                declared.extend(columns.iter().map(|c| ("column", c)));
+                            }
+                            ast::SourceSetting::Header(line) => fields("header field", &line.fields, &mut declared),
+                            ast::SourceSetting::Trailer(line) => fields("trailer field", &line.fields, &mut declared),
+                            _ => {}
+                        }
+                    }
+                }
+                Item::Record(record) => {
+                    declared.push(("record", &record.name));
+                    fields("field", &record.fields, &mut declared);
+                }
+                Item::Let(item) => declared.push(("let value", &item.name)),
+                Item::Rule(rule) => declared.push(("rule", &rule.id)),
+                Item::Table(table) => declared.push(("table", &table.name)),
+                Item::Code(code) => declared.push(("code", &code.name)),
+                _ => {}
+            }
+        }
+        for (what, name) in declared {
+            if reads_as_money(&name.text) {
+                let renamed = format!("rm{}", &name.text[2..]);
+                self.error(
+                    codes::LITERAL_NAME,
+                    format!("`{}` cannot name a {what}: it is also the money literal {}", name.text, name.text),
+                    name.span,
+                    "a money literal",
+                )
+                .help = Some(format!(
+                    "where a value is expected, `{}` reads as money, not as this name; rename it so that it does not \
+                     start with `RM` and a digit, for example `{renamed}` or `{}_x`",
+                    name.text, name.text
+                ));
+            }
+        }
+    }
+
     fn declare_types(&mut self, items: &[(&'a str, &'a Item)]) {
         let mut seen: HashMap<String, (&'a str, Span)> = HashMap::new();
         for (path, item) in items {
@@ -366,8 +423,9 @@ impl<'a> Checker<'a> {
             match item {
                 Item::Code(code) => {
                     let mut members: Vec<String> = Vec::new();
+                    let mut member_index: HashMap<String, u32> = HashMap::new();
                     for member in &code.members {
-                        if members.contains(&member.value.value) {
+                        if member_index.contains_key(&member.value.value) {
                             self.error(
                                 codes::DUPLICATE,
                                 format!("`{}` appears twice in code `{}`", member.value.value, code.name.text),
@@ -375,11 +433,13 @@ impl<'a> Checker<'a> {
                                 "repeated member",
                             );
                         } else {
+                            member_index.insert(member.value.value.clone(), members.len() as u32);
                             members.push(member.value.value.clone());
                         }
                     }
                     let idx = self.code_types.len() as ir::CodeTypeIdx;
                     self.code_types.push(ir::CodeType { name: code.name.text.clone(), members });
+                    self.code_member_index.push(member_index);
                     self.code_index.insert(code.name.text.clone(), idx);
                 }
                 Item::Record(record) => {
@@ -399,8 +459,9 @@ impl<'a> Checker<'a> {
 
     fn record_type(&mut self, record: &ast::Record) -> ir::RecordType {
         let mut fields: Vec<ir::FieldDef> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for field in &record.fields {
-            if fields.iter().any(|f| f.name == field.name.text) {
+            if !seen.insert(&field.name.text) {
                 self.error(
                     codes::DUPLICATE,
                     format!("field `{}` is declared twice in `{}`", field.name.text, record.name.text),
@@ -515,11 +576,12 @@ impl<'a> Checker<'a> {
         let value_kind = self.type_kind(&table.value_ty);
         let (Some(key_kind), Some(value_kind)) = (key_kind, value_kind) else { return };
         let mut entries: Vec<(ir::Literal, ir::Literal)> = Vec::new();
+        let mut keys: HashSet<ir::Literal> = HashSet::new();
         for entry in &table.entries {
             let key = self.literal_as(&entry.key, key_kind);
             let value = self.literal_as(&entry.value, value_kind);
             let (Some(key), Some(value)) = (key, value) else { continue };
-            if entries.iter().any(|(k, _)| *k == key) {
+            if !keys.insert(key.clone()) {
                 self.error(
                     codes::DUPLICATE,
                     format!("the key {} appears twice in table `{}`", self.describe_literal(&key), table.name.text),
@@ -592,10 +654,10 @@ impl<'a> Checker<'a> {
     }
 
     fn code_member(&mut self, code: ir::CodeTypeIdx, member: &str, span: Span) -> Option<ir::Literal> {
-        let code_type = &self.code_types[code as usize];
-        if let Some(pos) = code_type.members.iter().position(|m| m == member) {
-            return Some(ir::Literal::Code(code, pos as u32));
+        if let Some(&pos) = self.code_member_index[code as usize].get(member) {
+            return Some(ir::Literal::Code(code, pos));
         }
+        let code_type = &self.code_types[code as usize];
         let name = code_type.name.clone();
         let members = code_type.members.clone();
         let help = did_you_mean(member, members.iter().map(|m| m.as_str()))
@@ -755,6 +817,7 @@ impl<'a> Checker<'a> {
                 Some("add `columns { FIRST, SECOND, ... } else reject RULE`".into());
             ok = false;
         }
+        ok &= self.check_dialect(source, encoding, quote);
         let field_count_rule = field_count_rule?;
         if !ok {
             return None;
@@ -768,6 +831,101 @@ impl<'a> Checker<'a> {
             columns: self.columns.clone(),
             field_count_rule,
         })
+    }
+
+    /// Reports, at compile time, every dialect the runtime would refuse when the run starts
+    /// (`etr_runtime::dialect::SourceDialect::validate` and the encoding of the delimiter and
+    /// prefixes into the file's bytes), and the prefixes that could never be told apart: so that
+    /// a spec `etr check` accepts is one `etr run` can read. True when the dialect is usable.
+    fn check_dialect(&mut self, source: &ast::Source, encoding: ir::Encoding, quote: Option<u8>) -> bool {
+        let ast::SourceFormat::Delimited { delimiter, .. } = &source.format;
+        let mut ok = true;
+        let mut bad = |checker: &mut Self, span: Span, message: String, label: &str, help: &str| {
+            checker.error(codes::BAD_SOURCE, message, span, label).help = Some(help.to_owned());
+            ok = false;
+        };
+        let encoding_name = match encoding {
+            ir::Encoding::Utf8 => "utf-8",
+            ir::Encoding::Windows1252 => "windows-1252",
+        };
+        let unencodable =
+            |text: &str| encoding == ir::Encoding::Windows1252 && encoding_rs::WINDOWS_1252.encode(text).2;
+        if unencodable(&delimiter.value) {
+            bad(
+                self,
+                delimiter.span,
+                format!("the delimiter cannot be written in {encoding_name}, the file's encoding"),
+                "not in the encoding",
+                "use a character of the file's encoding",
+            );
+        }
+        let quote_setting = source.settings.iter().rev().find_map(|s| match s {
+            ast::SourceSetting::Quote { quote: ast::Quote::Char(q), .. } => Some(q),
+            _ => None,
+        });
+        if let (Some(q), Some(lit)) = (quote, quote_setting)
+            && (q == b'\n' || q == b'\r' || delimiter.value.as_bytes().contains(&q))
+        {
+            bad(
+                self,
+                lit.span,
+                "the quote must not be a line break or part of the delimiter".to_owned(),
+                "bad quote",
+                "pick a quote character the delimiter does not use, or `quote none`",
+            );
+        }
+        let mut prefixes: Vec<(&str, &ast::StringLit)> = Vec::new();
+        for setting in &source.settings {
+            match setting {
+                ast::SourceSetting::Header(line) => prefixes.push(("header", &line.prefix)),
+                ast::SourceSetting::Trailer(line) => prefixes.push(("trailer", &line.prefix)),
+                _ => {}
+            }
+        }
+        for (which, prefix) in &prefixes {
+            let value = &prefix.value;
+            let problem = if value.is_empty() {
+                Some(("it is empty", "a data line can begin with an empty field; give the marker text"))
+            } else if value.contains(['\n', '\r']) {
+                Some(("it contains a line break", "a line never contains a line break; remove it"))
+            } else if !delimiter.value.is_empty() && value.contains(delimiter.value.as_str()) {
+                Some((
+                    "it contains the delimiter",
+                    "the prefix is the line's first field, which never holds the delimiter",
+                ))
+            } else if unencodable(value) {
+                Some(("it cannot be written in the file's encoding", "use characters of the file's encoding"))
+            } else {
+                None
+            };
+            if let Some((why, help)) = problem {
+                bad(
+                    self,
+                    prefix.span,
+                    format!("the {which} prefix can never match a line's first field: {why}"),
+                    "bad prefix",
+                    help,
+                );
+            }
+        }
+        if let [("header", header), ("trailer", trailer)] | [("trailer", trailer), ("header", header)] =
+            prefixes.as_slice()
+            && header.value == trailer.value
+            && !header.value.is_empty()
+        {
+            let d = Diagnostic::error(
+                codes::BAD_SOURCE,
+                "the header and the trailer have the same prefix",
+                self.file,
+                trailer.span,
+                "same prefix as the header",
+            )
+            .with_secondary(self.file, header.span, "header prefix")
+            .with_help("give the trailer a prefix of its own, so that a one-line file is not both");
+            self.diagnostics.push(d);
+            ok = false;
+        }
+        ok
     }
 
     /// The rule a structural handler (`encoding ... else reject R`, `columns {...} else reject R`) raises.
@@ -790,8 +948,9 @@ impl<'a> Checker<'a> {
 
     fn control_line(&mut self, line: &ast::ControlLine) -> Option<ir::RecordLine> {
         let mut fields: Vec<ir::LineField> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for field in &line.fields {
-            if fields.iter().any(|f| f.name == field.name.text) {
+            if !seen.insert(&field.name.text) {
                 self.error(
                     codes::DUPLICATE,
                     format!("field `{}` is declared twice", field.name.text),
@@ -2889,4 +3048,12 @@ fn conversion_help_for(function: &str, found: TypeKind) -> Option<String> {
         (_, TypeKind::Code(_)) => Some("a code is not text; compare it with `==` instead".into()),
         _ => None,
     }
+}
+
+/// Whether `name` is also a money literal for the grammar: `RM`, a digit, then digits and `_`
+/// (a name cannot hold the `.` of `RM1.50`).
+fn reads_as_money(name: &str) -> bool {
+    name.strip_prefix("RM").is_some_and(|rest| {
+        rest.starts_with(|c: char| c.is_ascii_digit()) && rest.chars().all(|c| c.is_ascii_digit() || c == '_')
+    })
 }

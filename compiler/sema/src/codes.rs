@@ -29,6 +29,7 @@ codes! {
     UNKNOWN_MODULE = "E205", "a `use` of a module that does not exist";
     UNKNOWN_FIELD = "E206", "a mapping assigns a field the target record does not have";
     DUPLICATE = "E207", "the same name is declared twice";
+    LITERAL_NAME = "E208", "a declared name that reads as a literal wherever it is used (`RM100` is money)";
     TYPE_MISMATCH = "E300", "an operand or argument has the wrong type";
     ARGUMENT_COUNT = "E301", "a function is called with the wrong number of arguments";
     NOT_CONSTANT = "E302", "an argument that must be written as a constant is not";

@@ -47,7 +47,7 @@ pub(crate) fn from_pest(err: &pest::error::Error<Rule>, region: &str, offset: us
     let rest = &region[pos..];
     if is_doc_line(rest) {
         return SyntaxError {
-            span: to_span(pos, pos + rest.find('\n').unwrap_or(rest.len())),
+            span: to_span(pos, pos + crate::lines::first_line_end(rest)),
             message: "a `///` doc comment must come right before an item, a record field \
                       or a code member; use `//` for other comments"
                 .to_owned(),
@@ -312,7 +312,7 @@ fn string_len(text: &str) -> Option<usize> {
             '\\' => {
                 chars.next();
             }
-            '\n' => return None,
+            '\n' | '\r' => return None,
             _ => {}
         }
     }
@@ -322,8 +322,7 @@ fn string_len(text: &str) -> Option<usize> {
 /// Why the string literal at the start of `text` is malformed, if it is:
 /// the span (relative to `text`) and the message.
 fn string_error(text: &str) -> Option<(usize, usize, String)> {
-    let line_end = text.find('\n').unwrap_or(text.len());
-    let line = text[..line_end].trim_end_matches('\r');
+    let line = &text[..crate::lines::first_line_end(text)];
     let mut chars = line.char_indices().skip(1).peekable();
     while let Some((at, c)) = chars.next() {
         match c {

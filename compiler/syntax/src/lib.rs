@@ -24,6 +24,7 @@
 
 pub mod ast;
 mod errors;
+pub mod lines;
 mod lower;
 mod split;
 
@@ -180,7 +181,7 @@ fn lower_item(region: pest::iterators::Pair<'_, Rule>, offset: usize, file: &mut
 /// `pos` if it is at column 0 and starts neither a line of trivia nor a
 /// `{` (which would be the body of the item above, misplaced).
 fn trailing_garbage(source: &str, pos: usize) -> Option<usize> {
-    let at_line_start = pos == 0 || source.as_bytes().get(pos - 1) == Some(&b'\n');
+    let at_line_start = pos == 0 || source.as_bytes().get(pos - 1).is_some_and(|&b| lines::is_line_end(b));
     let rest = source.get(pos..)?;
     let usable = at_line_start && !rest.is_empty() && !rest.starts_with(['{', ' ', '\t', '/']);
     usable.then_some(pos)
@@ -194,7 +195,7 @@ fn skip_trivia(source: &str, mut pos: usize) -> usize {
         let trimmed = rest.trim_start();
         pos += rest.len() - trimmed.len();
         if trimmed.starts_with("//") && !split::is_doc_line(trimmed) {
-            pos += trimmed.find('\n').unwrap_or(trimmed.len());
+            pos += lines::first_line_end(trimmed);
         } else {
             return pos;
         }

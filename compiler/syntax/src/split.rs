@@ -13,6 +13,10 @@
 //!   column 0 stays one item;
 //! - `///` lines (and blank lines between them) right before such a line
 //!   belong to the new region, because they document the item.
+//!
+//! Lines end at `\n`, `\r\n` or a lone `\r` (`lines.rs`), as in the grammar.
+
+use crate::lines;
 
 /// The item keywords, which start a region at column 0.
 pub(crate) const ITEM_KEYWORDS: &[&str] =
@@ -37,7 +41,7 @@ pub(crate) fn regions(text: &str) -> Vec<Region> {
     let mut doc_start: Option<usize> = None;
 
     let mut line_start = 0;
-    for line in text.split_inclusive('\n') {
+    for line in lines::split_inclusive(text) {
         let this_start = line_start;
         line_start += line.len();
 
@@ -122,7 +126,7 @@ fn bracket_balance(line: &str) -> i64 {
 ///
 /// Doc comments are not trivia: a `///` that documents nothing is reported.
 pub(crate) fn is_trivia(text: &str) -> bool {
-    text.lines().all(|line| {
+    lines::split_inclusive(text).all(|line| {
         let trimmed = line.trim();
         trimmed.is_empty() || (trimmed.starts_with("//") && !is_doc_line(trimmed))
     })
@@ -178,7 +182,7 @@ fn code_bytes(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
     let mut in_comment = false;
     let mut escaped = false;
     bytes.iter().enumerate().filter_map(move |(offset, &b)| {
-        if b == b'\n' {
+        if lines::is_line_end(b) {
             in_string = false;
             in_comment = false;
             return None;

@@ -842,3 +842,27 @@ fn every_module_has_a_doc_comment() {
         assert!(text.starts_with("//!"), "{name} must start with a `//!` doc");
     }
 }
+
+/// A lone `\r` ends a line, as in editors and in etr's data reader: a `//` comment before it must
+/// not swallow the next line, and an item after it starts a region of its own.
+#[test]
+fn lone_carriage_return_ends_a_comment_and_a_line() {
+    check_file(
+        "let a = 1 // note\rlet b = 2\r// own line\rrule R1 reject \"x\" { check b > 0 on b }\r",
+        expect![[r#"
+            let a 0..9
+            let b 18..27
+            rule R1 reject 40..79
+        "#]],
+    );
+    // Inside an item, too: the comment ends at the `\r`, and `+ 1` is part of the expression.
+    check_expr(
+        "1 // c\r+ 2",
+        expect![[r#"
+        (+ 1 2)
+    "#]],
+    );
+    // A string cannot run past a lone `\r`, any more than past a `\n`.
+    let file = parse_file("let s = \"ab\rcd\"\r");
+    assert!(!file.errors.is_empty(), "{file:?}");
+}

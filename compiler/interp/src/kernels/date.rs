@@ -20,9 +20,11 @@ pub(crate) const fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
-/// True when `year-month-day` exists.
+/// True when `year-month-day` exists and its year is 1 or later. Year 0 exists in the proleptic
+/// calendar, but not for the readers of our Parquet files: Python's dates (and so pyarrow's
+/// `to_pandas()`) start at year 1, so a column holding year 0 cannot be read there.
 pub(crate) fn is_valid_date(year: i64, month: u32, day: u32) -> bool {
-    (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
+    year >= 1 && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
 }
 
 /// Days since 1970-01-01 of a valid date; `None` when it does not fit `Date32`.
@@ -526,7 +528,8 @@ mod tests {
     fn civil_round_trips() {
         for days in (-800_000..800_000).step_by(97) {
             let (y, m, d) = civil_from_days(days);
-            assert!(is_valid_date(y, m, d));
+            // The conversions cover every year; only years from 1 on are dates a file may hold.
+            assert_eq!(is_valid_date(y, m, d), y >= 1, "{y}-{m}-{d}");
             assert_eq!(days_from_civil(y, m, d), Some(days));
         }
         assert_eq!(days_from_civil(1970, 1, 1), Some(0));
@@ -557,6 +560,10 @@ mod tests {
             ("01/01/2025 ", None),
             ("", None),
             ("０1/01/2025", None),
+            ("01/01/0000", None),
+            ("29/02/0000", None),
+            ("01/01/0001", Some((1, 1, 1))),
+            ("31/12/9999", Some((9999, 12, 31))),
         ];
         for (text, want) in cases {
             let want = want.and_then(|(y, m, d)| days_from_civil(y, m, d));
@@ -571,6 +578,19 @@ mod tests {
         assert_eq!(parse_month(b"202513", ym), None);
         assert_eq!(parse_month(b"2025-6", ym), None);
         assert_eq!(parse_month(b"20250", ym), None);
+        assert_eq!(parse_month(b"000001", ym), None, "year 0");
+        assert_eq!(parse_month(b"000101", ym), days_from_civil(1, 1, 1));
+    }
+
+    /// The fixed-width readers agree with the item walkers on year 0: not a date, not a month.
+    #[test]
+    fn year_zero_is_neither_a_date_nor_a_month() {
+        let fixed = FixedDate::of(DMY).expect("fixed");
+        assert_eq!(fixed.parse(b"01/01/0000"), None);
+        assert_eq!(fixed.parse_month(b"01/01/0000"), None);
+        assert_eq!(fixed.parse(b"01/01/0001"), days_from_civil(1, 1, 1));
+        let ym = &[DateItem::Year4, DateItem::Month2];
+        assert_eq!(FixedDate::of_month(ym).expect("fixed").parse_month(b"000012"), None);
     }
 
     #[test]

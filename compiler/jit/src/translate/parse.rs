@@ -465,12 +465,17 @@ impl FunctionTranslator<'_> {
         (all, value)
     }
 
-    /// `is_valid_date(year, month, day)`: month 1-12, day 1 to the month's length (Gregorian leap
-    /// years), or the month alone without a day. Branch-free, and safe on any input (no division).
+    /// `is_valid_date(year, month, day)`: a year from 1 (the interpreter's rule: Python's dates, and
+    /// so the readers of our Parquet files, have no year 0), month 1-12, day 1 to the month's length
+    /// (Gregorian leap years), or the month alone without a day. Branch-free, and safe on any input
+    /// (no division).
     fn translate_is_valid_date(&mut self, year: Value, month: Value, day: Option<Value>) -> Value {
         let b = &mut self.b;
+        // The year is four digits, never negative: year >= 1 is year != 0.
+        let year_ok = b.ins().icmp_imm_u(IntCC::NotEqual, year, 0);
         let month_index = b.ins().iadd_imm_s(month, -1);
         let month_ok = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, month_index, 12);
+        let month_ok = b.ins().band(year_ok, month_ok);
         let Some(day) = day else {
             return month_ok;
         };

@@ -387,3 +387,28 @@ proptest! {
         }
     }
 }
+
+/// Year 0 is neither a date nor a month on either engine (Python's dates start at year 1, so
+/// pyarrow's `to_pandas()` failed on a column holding one); year 1 still is.
+#[test]
+fn year_zero_is_not_a_date_on_either_engine() {
+    let cases = [
+        (Builtin::ParseDate(format("%d/%m/%Y")), TypeKind::Date, "01/01/0000", "01/01/0001"),
+        (Builtin::ParseDate(format("%d/%m/%Y")), TypeKind::Date, "29/02/0000", "28/02/0001"),
+        (Builtin::ParseDate(format("%Y%m%d")), TypeKind::Date, "00001231", "00011231"),
+        (Builtin::ParseDate(format("%Y-%m-%dT%H:%M:%S")), TypeKind::Date, "0000-06-30T12:00:00", "0001-06-30T12:00:00"),
+        (Builtin::ParseMonth(format("%Y%m")), TypeKind::Month, "000001", "000101"),
+        (Builtin::ParseMonth(format("%m/%Y")), TypeKind::Month, "12/0000", "12/0001"),
+        (Builtin::ParseMonth(format("%Y-%m-%d")), TypeKind::Month, "0000-02-29", "0001-02-28"),
+    ];
+    for (function, kind, year_zero, year_one) in cases {
+        let program = program_of(function, kind, date_lit(0));
+        let jit = compile(&program);
+        let batch = batch_of(&[Some(year_zero.to_owned()), Some(year_one.to_owned())]);
+        assert_eq!(check_both_engines(&program, &jit, &batch), 4, "{year_zero}: every binding compiled");
+        // Binding 0 is `else null`: the parse's own result.
+        let out = jit.eval_binding(0, &batch).expect("runs").expect("compiled");
+        assert!(out.values.is_null(0), "{year_zero} parsed");
+        assert!(out.values.is_valid(1), "{year_one} did not parse");
+    }
+}
