@@ -330,13 +330,13 @@ pub(crate) fn resolve_candidates(
             let segment = match &mut segment {
                 Some(open) if open.first_line == first => open,
                 _ => {
-                    let mut fresh = Segment { first_line: first, offset, bytes: Vec::new(), at_end: false };
+                    let mut fresh = Segment::new(first, offset);
                     fresh.read_more(&mut file, file_len).map_err(|e| RuntimeError::io("read", input, e))?;
                     segment.insert(fresh)
                 }
             };
             let bytes = loop {
-                match segment.find_line(line - first) {
+                match segment.find_line(line - first, reader_config.max_line_bytes) {
                     Found::Line(start, end) => break &segment.bytes[start..end],
                     Found::NeedMore => {
                         segment.read_more(&mut file, file_len).map_err(|e| RuntimeError::io("read", input, e))?
@@ -403,12 +403,19 @@ fn changed_under_the_run(line: u64) -> RuntimeError {
     ))
 }
 
-/// The bytes of the file from a checkpoint on, read as far as the lines looked for need.
+/// The bytes of the file from a checkpoint on, read as far as the lines looked for need. Lines
+/// before the one looked for are dropped as they are passed, so a long line between a checkpoint
+/// and a candidate costs reads, not memory: the segment holds at most the line looked for (up to
+/// the reader's line limit) and one read.
 #[derive(Debug)]
 struct Segment {
     first_line: u64,
+    /// The file offset of `bytes[0]`.
     offset: u64,
     bytes: Vec<u8>,
+    /// Where line `line` (counted from the checkpoint's) starts in `bytes`.
+    start: usize,
+    line: u64,
     /// `bytes` runs to the end of the file.
     at_end: bool,
 }
@@ -420,11 +427,25 @@ enum Found {
     Missing,
 }
 
+/// The most a segment reads at once.
+const SEGMENT_READ_BYTES: usize = 1 << 20;
+
 impl Segment {
-    /// Reads as many bytes again as the segment holds (8 KiB at first), or up to the file's end.
+    fn new(first_line: u64, offset: u64) -> Self {
+        Segment { first_line, offset, bytes: Vec::new(), start: 0, line: 0, at_end: false }
+    }
+
+    /// Reads about as many bytes again as the segment holds (8 KiB at first, 1 MiB at most), or up
+    /// to the file's end, after dropping the lines already passed.
     fn read_more(&mut self, file: &mut std::fs::File, file_len: u64) -> std::io::Result<()> {
+        if self.start > 0 {
+            self.bytes.drain(..self.start);
+            self.offset += self.start as u64;
+            self.start = 0;
+        }
         let from = self.offset + self.bytes.len() as u64;
-        let want = (self.bytes.len() as u64).max(8 << 10).min(file_len.saturating_sub(from));
+        let want = self.bytes.len().clamp(8 << 10, SEGMENT_READ_BYTES) as u64;
+        let want = want.min(file_len.saturating_sub(from));
         file.seek(SeekFrom::Start(from))?;
         let got = file.take(want).read_to_end(&mut self.bytes)?;
         self.at_end = got as u64 == want && from + want == file_len || got == 0;
@@ -433,16 +454,27 @@ impl Segment {
 
     /// Line `k` after the checkpoint's line, cut by the reader's rules (LF, CRLF and a lone CR end
     /// a line; at the end of the file a final Ctrl-Z after other text is not part of the line).
-    fn find_line(&self, k: u64) -> Found {
-        let bytes = self.bytes.as_slice();
-        let mut start = 0;
-        let mut line = 0;
+    /// `k` never decreases from one call to the next. A line longer than `max_line` is not one a
+    /// key pass counted (the reader cut it, which made it malformed): `Missing`.
+    fn find_line(&mut self, k: u64, max_line: usize) -> Found {
+        if k < self.line {
+            return Found::Missing;
+        }
         loop {
+            let bytes = self.bytes.as_slice();
+            let start = self.start;
             let Some(found) = memchr::memchr2(b'\n', b'\r', &bytes[start..]) else {
+                if self.line < k {
+                    // Inside a line that is passed: nothing of it is needed.
+                    self.start = bytes.len();
+                }
                 if !self.at_end {
+                    if self.line == k && bytes.len() - start > max_line {
+                        return Found::Missing;
+                    }
                     return Found::NeedMore;
                 }
-                if line != k || start == bytes.len() {
+                if self.line != k || start == bytes.len() {
                     return Found::Missing;
                 }
                 let mut end = bytes.len();
@@ -457,11 +489,11 @@ impl Segment {
                 (b'\r', None) if !self.at_end => return Found::NeedMore,
                 _ => 1,
             };
-            if line == k {
-                return Found::Line(start, t);
+            if self.line == k {
+                return if t - start > max_line { Found::Missing } else { Found::Line(start, t) };
             }
-            line += 1;
-            start = t + terminator;
+            self.line += 1;
+            self.start = t + terminator;
         }
     }
 }
@@ -537,6 +569,49 @@ pub(crate) fn key_is_null(check: &etr_ir::UniqueCheck, result: &BatchResult, row
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Finding 10 of issue 13, the candidates' side: a segment read every line from its checkpoint
+    /// into one buffer, so a 200 MB line between a checkpoint and a candidate was held whole. Lines
+    /// passed are dropped now; the lines found are the reader's, with every terminator, and a line
+    /// over the limit is not a line a key pass counted.
+    #[test]
+    fn segments_pass_long_lines_without_holding_them() {
+        let long = "x".repeat(5 << 20);
+        let text = format!("a|1\r\n{long}\rb|2\n\nc|3\r{long}\nd|4\x1A");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("input.psv");
+        std::fs::write(&path, &text).expect("write");
+        let mut file = std::fs::File::open(&path).expect("open");
+        let len = text.len() as u64;
+        let mut segment = Segment::new(0, 0);
+        let mut most_held = 0;
+        let mut lines = Vec::new();
+        for k in [0u64, 2, 3, 4, 6] {
+            let found = loop {
+                most_held = most_held.max(segment.bytes.len());
+                match segment.find_line(k, 1 << 20) {
+                    Found::NeedMore => segment.read_more(&mut file, len).expect("read"),
+                    Found::Line(start, end) => break Some(segment.bytes[start..end].to_vec()),
+                    Found::Missing => break None,
+                }
+            };
+            lines.push(found.map(|l| String::from_utf8(l).expect("utf-8")));
+        }
+        let expected = [Some("a|1"), Some("b|2"), Some(""), Some("c|3"), Some("d|4")];
+        assert_eq!(lines, expected.map(|l| l.map(str::to_owned)));
+        assert!(most_held <= 2 * SEGMENT_READ_BYTES, "the segment held {most_held} bytes");
+
+        let mut segment = Segment::new(0, 0);
+        let mut file = std::fs::File::open(&path).expect("open");
+        let found = loop {
+            match segment.find_line(1, 1 << 20) {
+                Found::NeedMore => segment.read_more(&mut file, len).expect("read"),
+                Found::Line(..) => break true,
+                Found::Missing => break false,
+            }
+        };
+        assert!(!found, "a line over the limit is not a candidate");
+    }
 
     /// The table counts like a map, through growth from a short estimate, for every key,
     /// 0 included, and keys that share their top bits (the same home slot).

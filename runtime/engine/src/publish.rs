@@ -42,7 +42,7 @@ pub const MARKER_FILE: &str = ".etr-output";
 pub const MARKER_TEXT: &str = "etr output folder (format 1)\n\
 `etr run --out` replaces this folder as a whole: keep nothing else in it.\n";
 
-/// Every file name a run may write into its output folder, the marker included. A folder holding
+/// Every file name a run may write into its output folder, the marker first. A folder holding
 /// anything else is not replaced.
 pub const OUTPUT_FILES: [&str; 6] =
     [MARKER_FILE, "accepted.parquet", "rejects.parquet", "warnings.parquet", "summary.json", "feedback.csv"];
@@ -73,10 +73,14 @@ pub fn inspect_target(path: &Path) -> Result<Target> {
     if !meta.is_dir() {
         return refuse("it exists and is not a folder".into());
     }
+    // One listing decides: a second look could see another folder, swapped in meanwhile by a
+    // concurrent run.
     let mut has_marker = false;
+    let mut entries = 0usize;
     let mut strangers = Vec::new();
     for entry in fs::read_dir(path).map_err(|e| RuntimeError::io("list", path, e))? {
         let entry = entry.map_err(|e| RuntimeError::io("list", path, e))?;
+        entries += 1;
         let name = entry.file_name();
         let is_file = entry.file_type().map_err(|e| RuntimeError::io("inspect", entry.path(), e))?.is_file();
         match name.to_str() {
@@ -100,7 +104,7 @@ pub fn inspect_target(path: &Path) -> Result<Target> {
     }
     if has_marker {
         Ok(Target::EtrOutput)
-    } else if fs::read_dir(path).map_err(|e| RuntimeError::io("list", path, e))?.next().is_none() {
+    } else if entries == 0 {
         Ok(Target::Empty)
     } else {
         refuse(format!(
@@ -159,10 +163,12 @@ fn two_renames(staging: &Path, target: &Path, aside: &Path) -> Result<(Swap, Opt
     Ok((Swap::MovedAside, Some(aside.to_path_buf())))
 }
 
-/// Removes a replaced output folder, by name: the output files, then the folder. Whatever else
-/// it holds (a file someone put there since the inspection) is left, and so is the folder.
+/// Removes a replaced output folder, by name: the output files, the marker last (so that the
+/// folder is recognised as an output until it is empty, by a concurrent run that looks at it),
+/// then the folder. Whatever else it holds (a file someone put there since the inspection) is
+/// left, and so is the folder.
 pub fn remove_old_output(old: &Path) -> io::Result<()> {
-    for name in OUTPUT_FILES {
+    for name in OUTPUT_FILES.iter().rev() {
         match fs::remove_file(old.join(name)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
