@@ -125,7 +125,11 @@ impl Report {
 
 fn first_line(text: &str, max: usize) -> String {
     let line = text.lines().next().unwrap_or("");
-    if line.chars().count() > max { format!("{}…", line.chars().take(max).collect::<String>()) } else { line.to_string() }
+    if line.chars().count() > max {
+        format!("{}…", line.chars().take(max).collect::<String>())
+    } else {
+        line.to_string()
+    }
 }
 
 /// Hung cases leave their threads running: past this many, the campaign stops the target.
@@ -243,23 +247,24 @@ pub fn replay(case: &store::SavedCase, launcher: &crate::child::Launcher) -> Res
     match case.target.as_str() {
         "spec" => {
             let target = Arc::new(crate::spec::SpecTarget::load());
-            check_guarded(&target, &target.from_json(&case.input).map_err(bad)?)
+            check_guarded(&target, &target.input_from_json(&case.input).map_err(bad)?)
         }
         "lsp" => {
             let target = Arc::new(crate::ide::IdeTarget::load());
-            check_guarded(&target, &target.from_json(&case.input).map_err(bad)?)
+            check_guarded(&target, &target.input_from_json(&case.input).map_err(bad)?)
         }
         "lsp-protocol" => {
             let target = Arc::new(crate::protocol::ProtocolTarget::new(launcher.clone()));
-            check_guarded(&target, &target.from_json(&case.input).map_err(bad)?)
+            check_guarded(&target, &target.input_from_json(&case.input).map_err(bad)?)
         }
         "data" => {
             let target = Arc::new(crate::data::DataTarget::load());
-            check_guarded(&target, &target.from_json(&case.input).map_err(bad)?)
+            check_guarded(&target, &target.input_from_json(&case.input).map_err(bad)?)
         }
         "kill" => {
-            let target = Arc::new(crate::kill::KillTarget::new(launcher.clone()).with_attempts(crate::kill::REPLAY_ATTEMPTS));
-            check_guarded(&target, &target.from_json(&case.input).map_err(bad)?)
+            let target =
+                Arc::new(crate::kill::KillTarget::new(launcher.clone()).with_attempts(crate::kill::REPLAY_ATTEMPTS));
+            check_guarded(&target, &target.input_from_json(&case.input).map_err(bad)?)
         }
         other => Err(bad(format!("unknown target `{other}`"))),
     }

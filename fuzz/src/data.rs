@@ -51,12 +51,16 @@ impl DataTarget {
 }
 
 /// The files of an output folder compared across runs, and the summary keys that may differ.
-pub const COMPARED_FILES: &[&str] = &["accepted.parquet", "rejects.parquet", "warnings.parquet", "feedback.csv", "summary.json"];
+pub const COMPARED_FILES: &[&str] =
+    &["accepted.parquet", "rejects.parquet", "warnings.parquet", "feedback.csv", "summary.json"];
 const VOLATILE_SUMMARY_KEYS: &[&str] = &["timings_ms", "engine", "memory_bytes", "spec_hash"];
+
+/// An output folder's compared files: name and bytes, in [`COMPARED_FILES`] order.
+pub type OutputFiles = Vec<(String, Vec<u8>)>;
 
 /// The compared files of an output folder: name and bytes (the summary without its volatile keys,
 /// re-serialised); a missing file is absent from the list.
-pub fn output_files(folder: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+pub fn output_files(folder: &Path) -> Result<OutputFiles, String> {
     let mut files = Vec::new();
     for name in COMPARED_FILES {
         let path = folder.join(name);
@@ -112,7 +116,7 @@ fn mangle_line(line: &[u8], rng: &mut Rng) -> Vec<u8> {
         4 => {
             let at = rng.below(body.len() + 1);
             const INVALID: &[&[u8]] = &[&[0xff], &[0xc3], &[0xe2, 0x9c], &[0xed, 0xa0, 0x80], &[0xc0, 0xaf]];
-            let bad: &[u8] = *rng.pick(INVALID);
+            let bad = *rng.pick::<&[u8]>(INVALID);
             body.splice(at..at, bad.iter().copied());
         }
         5 => {
@@ -128,7 +132,7 @@ fn mangle_line(line: &[u8], rng: &mut Rng) -> Vec<u8> {
             // A huge line: a field repeated (or one field made huge).
             let size = rng.between(10_000, 300_000);
             const FILLERS: &[&[u8]] = &[b"A", b"|", b"9", "é".as_bytes(), b" "];
-            let filler: &[u8] = *rng.pick(FILLERS);
+            let filler = *rng.pick::<&[u8]>(FILLERS);
             let at = rng.below(body.len() + 1);
             let huge: Vec<u8> = filler.iter().copied().cycle().take(size).collect();
             body.splice(at..at, huge);
@@ -139,7 +143,15 @@ fn mangle_line(line: &[u8], rng: &mut Rng) -> Vec<u8> {
             // Every field emptied or given blanks around it.
             let fields: Vec<Vec<u8>> = body
                 .split(|&b| b == b'|')
-                .map(|f| if rng.chance(1, 4) { Vec::new() } else if rng.chance(1, 4) { [b" ", f, b" "].concat() } else { f.to_vec() })
+                .map(|f| {
+                    if rng.chance(1, 4) {
+                        Vec::new()
+                    } else if rng.chance(1, 4) {
+                        [b" ", f, b" "].concat()
+                    } else {
+                        f.to_vec()
+                    }
+                })
                 .collect();
             body = fields.join(&b'|');
         }
@@ -224,7 +236,8 @@ impl Target for DataTarget {
             2 => {
                 log.push("Ctrl-Z and blank padding");
                 const PADDING: &[&[u8]] = &[b"\x1a", b"\n\n\n", b"\x1a\n", b"\r\n\r\n", b" \n"];
-                bytes.extend_from_slice(*rng.pick(PADDING));
+                let padding = *rng.pick::<&[u8]>(PADDING);
+                bytes.extend_from_slice(padding);
             }
             3 => {
                 log.push("all CRLF");
@@ -258,7 +271,12 @@ impl Target for DataTarget {
         check_runs(&seed.program, case)
     }
 
-    fn minimise(&self, input: DataCase, budget: &mut Budget, reproduces: &mut dyn FnMut(&DataCase) -> bool) -> DataCase {
+    fn minimise(
+        &self,
+        input: DataCase,
+        budget: &mut Budget,
+        reproduces: &mut dyn FnMut(&DataCase) -> bool,
+    ) -> DataCase {
         let lines = ddmin(lines_of(&input.bytes), budget, &mut |lines| {
             reproduces(&DataCase { bytes: lines.concat(), ..input.clone() })
         });
@@ -266,12 +284,13 @@ impl Target for DataTarget {
         if shorter.bytes.len() > 3_000 {
             return shorter;
         }
-        let bytes =
-            ddmin(shorter.bytes.clone(), budget, &mut |bytes| reproduces(&DataCase { bytes: bytes.to_vec(), ..shorter.clone() }));
+        let bytes = ddmin(shorter.bytes.clone(), budget, &mut |bytes| {
+            reproduces(&DataCase { bytes: bytes.to_vec(), ..shorter.clone() })
+        });
         DataCase { bytes, ..shorter }
     }
 
-    fn to_json(&self, input: &DataCase) -> serde_json::Value {
+    fn input_to_json(&self, input: &DataCase) -> serde_json::Value {
         json!({
             "origin": input.origin,
             "spec": input.spec,
@@ -281,7 +300,7 @@ impl Target for DataTarget {
         })
     }
 
-    fn from_json(&self, value: &serde_json::Value) -> Result<DataCase, String> {
+    fn input_from_json(&self, value: &serde_json::Value) -> Result<DataCase, String> {
         Ok(DataCase {
             origin: value["origin"].as_str().unwrap_or_default().to_string(),
             spec: value["spec"].as_str().ok_or("no `spec`")?.to_string(),
@@ -307,7 +326,7 @@ pub fn check_runs(program: &Arc<etr_ir::Program>, case: &DataCase) -> Result<Sta
         ("jit, several threads, small blocks", Engine::Jit, case.threads, case.block),
         ("interp, several threads, small blocks", Engine::Interp, case.threads, case.block),
     ];
-    let mut reference: Option<(&str, Vec<(String, Vec<u8>)>)> = None;
+    let mut reference: Option<(&str, OutputFiles)> = None;
     for (i, (name, engine, threads, block)) in runs.into_iter().enumerate() {
         let out = dir.path().join(format!("out{i}"));
         let mut config = RunConfig { threads, engine, ..RunConfig::default() };
@@ -335,7 +354,10 @@ fn conservation(summary: &etr_runtime::output::Summary, out: &Path) -> Result<()
     if summary.lines_read != summary.accepted + summary.rejected + summary.refused {
         return Err(Failure::new(
             "data: lines not conserved",
-            format!("read {} != accepted {} + rejected {} + refused {}", summary.lines_read, summary.accepted, summary.rejected, summary.refused),
+            format!(
+                "read {} != accepted {} + rejected {} + refused {}",
+                summary.lines_read, summary.accepted, summary.rejected, summary.refused
+            ),
         ));
     }
     if summary.refused > 0 && summary.fatal.is_empty() {
@@ -343,7 +365,8 @@ fn conservation(summary: &etr_runtime::output::Summary, out: &Path) -> Result<()
     }
     let rejects = etr_tests::render::parquet_as_tsv(&out.join("rejects.parquet"))
         .map_err(|e| Failure::new("data: rejects.parquet unreadable", e))?;
-    let distinct: std::collections::BTreeSet<&str> = rejects.lines().skip(1).map(|l| l.split('\t').next().unwrap_or("")).collect();
+    let distinct: std::collections::BTreeSet<&str> =
+        rejects.lines().skip(1).map(|l| l.split('\t').next().unwrap_or("")).collect();
     if distinct.len() as u64 != summary.rejected {
         return Err(Failure::new(
             "data: rejected count differs from the reject line numbers",
@@ -358,7 +381,10 @@ fn conservation(summary: &etr_runtime::output::Summary, out: &Path) -> Result<()
             .count() as u64
             - 1;
         if rows != summary.accepted {
-            return Err(Failure::new("data: accepted rows differ from the count", format!("{rows} rows, summary says {}", summary.accepted)));
+            return Err(Failure::new(
+                "data: accepted rows differ from the count",
+                format!("{rows} rows, summary says {}", summary.accepted),
+            ));
         }
     } else if accepted.exists() {
         return Err(Failure::new("data: a fatal file wrote accepted rows", format!("{:?}", summary.fatal)));
@@ -367,7 +393,12 @@ fn conservation(summary: &etr_runtime::output::Summary, out: &Path) -> Result<()
 }
 
 /// Byte equality of the compared files; when Parquet bytes differ, whether the rows do too.
-fn compare_outputs(expected: &[(String, Vec<u8>)], got: &[(String, Vec<u8>)], got_dir: &Path, expected_dir: &Path) -> Result<(), Failure> {
+fn compare_outputs(
+    expected: &[(String, Vec<u8>)],
+    got: &[(String, Vec<u8>)],
+    got_dir: &Path,
+    expected_dir: &Path,
+) -> Result<(), Failure> {
     let names = |files: &[(String, Vec<u8>)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
     if names(expected) != names(got) {
         return Err(Failure::new("data: different output files", format!("{:?} vs {:?}", names(expected), names(got))));

@@ -39,9 +39,36 @@ const REQUESTS: &[&str] = &[
 ];
 
 const INSERTS: &[&str] = &[
-    "x", " ", "\n", "\r\n", "\r", "é", "✓", "𝄞", "\u{200d}", "(", ")", "{", "}", "\"", "[", "]", "//", "// c\n", "=",
-    "rule R9 reject \"m\" { check x > 1 on y }\n", "let z = ", "use etr.", ".", "table t: text -> text { \"a\" => \"b\" }\n",
-    "genders[", "else reject R0", "\t", "=>", "0", "RM1.50",
+    "x",
+    " ",
+    "\n",
+    "\r\n",
+    "\r",
+    "é",
+    "✓",
+    "𝄞",
+    "\u{200d}",
+    "(",
+    ")",
+    "{",
+    "}",
+    "\"",
+    "[",
+    "]",
+    "//",
+    "// c\n",
+    "=",
+    "rule R9 reject \"m\" { check x > 1 on y }\n",
+    "let z = ",
+    "use etr.",
+    ".",
+    "table t: text -> text { \"a\" => \"b\" }\n",
+    "genders[",
+    "else reject R0",
+    "\t",
+    "=>",
+    "0",
+    "RM1.50",
 ];
 
 const NEW_NAMES: &[&str] = &["renamed", "x", "é", "", "1bad", "a b", "R99", "let", "_"];
@@ -122,12 +149,11 @@ impl Target for IdeTarget {
         });
         let shorter = Session { steps, ..input };
         let lines: Vec<String> = shorter.text.split_inclusive('\n').map(str::to_string).collect();
-        let lines =
-            ddmin(lines, budget, &mut |lines| reproduces(&Session { text: lines.concat(), ..shorter.clone() }));
+        let lines = ddmin(lines, budget, &mut |lines| reproduces(&Session { text: lines.concat(), ..shorter.clone() }));
         Session { text: lines.concat(), ..shorter }
     }
 
-    fn to_json(&self, input: &Session) -> serde_json::Value {
+    fn input_to_json(&self, input: &Session) -> serde_json::Value {
         let steps: Vec<serde_json::Value> = input
             .steps
             .iter()
@@ -140,7 +166,7 @@ impl Target for IdeTarget {
         json!({ "origin": input.origin, "text": input.text, "steps": steps })
     }
 
-    fn from_json(&self, value: &serde_json::Value) -> Result<Session, String> {
+    fn input_from_json(&self, value: &serde_json::Value) -> Result<Session, String> {
         let number = |v: &serde_json::Value, key: &str| v[key].as_u64().map(|n| n as u32).ok_or(format!("no `{key}`"));
         let mut steps = Vec::new();
         for step in value["steps"].as_array().ok_or("no `steps`")? {
@@ -174,7 +200,11 @@ fn host_with(text: &str) -> AnalysisHost {
         let info = FileInfo { path: module.path.to_string(), module: Some(module.name.to_string()), read_only: true };
         change.add_file(FileId(i as u32), info, module.text.to_string());
     }
-    change.add_file(MAIN, FileInfo { path: "/ws/main.etr".into(), module: Some("main".into()), read_only: false }, text.into());
+    change.add_file(
+        MAIN,
+        FileInfo { path: "/ws/main.etr".into(), module: Some("main".into()), read_only: false },
+        text.into(),
+    );
     host.apply_change(change);
     host
 }
@@ -200,7 +230,8 @@ pub fn run_session(session: &Session) -> Result<Stats, Failure> {
             Step::Request { kind, at, to, name } => {
                 let analysis = host.analysis();
                 // On a char boundary unless past the end (which the facade clamps).
-                let offset = |o: u32| if o as usize > text.len() { o } else { floor_boundary(&text, o as usize) as u32 };
+                let offset =
+                    |o: u32| if o as usize > text.len() { o } else { floor_boundary(&text, o as usize) as u32 };
                 let position = FilePosition { file: MAIN, offset: offset(*at) };
                 let range = FileRange { file: MAIN, range: TextRange::new(offset(*at), offset(*to).max(offset(*at))) };
                 request(&analysis, kind, position, range, name, &text, &mut stats)
@@ -232,7 +263,8 @@ fn request(
     text: &str,
     stats: &mut Stats,
 ) -> Result<(), Failure> {
-    let within = |file: FileId, r: TextRange, what: &str| -> Result<(), Failure> { valid_range(analysis, file, r, what) };
+    let within =
+        |file: FileId, r: TextRange, what: &str| -> Result<(), Failure> { valid_range(analysis, file, r, what) };
     match kind {
         "diagnostics" => {
             for d in analysis.diagnostics(MAIN).map_err(cancelled)? {

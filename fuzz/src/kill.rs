@@ -91,7 +91,12 @@ impl KillTarget {
         }
         let fields: Vec<&str> = self.sample_trailer.split('|').collect();
         let total = |index: usize| fields.get(index).map_or(0, |f| parse_cents(f)) * repeats as i64;
-        out.push_str(&format!("T|{}|{}|{}\n", repeats * self.sample_lines.len(), show_cents(total(2)), show_cents(total(3))));
+        out.push_str(&format!(
+            "T|{}|{}|{}\n",
+            repeats * self.sample_lines.len(),
+            show_cents(total(2)),
+            show_cents(total(3))
+        ));
         out.into_bytes()
     }
 }
@@ -140,7 +145,12 @@ impl Target for KillTarget {
         Ok(stats)
     }
 
-    fn minimise(&self, input: KillCase, budget: &mut Budget, reproduces: &mut dyn FnMut(&KillCase) -> bool) -> KillCase {
+    fn minimise(
+        &self,
+        input: KillCase,
+        budget: &mut Budget,
+        reproduces: &mut dyn FnMut(&KillCase) -> bool,
+    ) -> KillCase {
         // Only the file's size can shrink; the moment is what it is.
         let mut best = input;
         while best.lines > 1_000 && budget.take() {
@@ -153,11 +163,11 @@ impl Target for KillTarget {
         best
     }
 
-    fn to_json(&self, input: &KillCase) -> serde_json::Value {
+    fn input_to_json(&self, input: &KillCase) -> serde_json::Value {
         json!({ "lines": input.lines, "signal": input.signal, "moment": input.moment, "threads": input.threads })
     }
 
-    fn from_json(&self, value: &serde_json::Value) -> Result<KillCase, String> {
+    fn input_from_json(&self, value: &serde_json::Value) -> Result<KillCase, String> {
         Ok(KillCase {
             lines: value["lines"].as_u64().ok_or("no `lines`")? as usize,
             signal: value["signal"].as_str().ok_or("no `signal`")?.to_string(),
@@ -176,7 +186,11 @@ fn leftovers(parent: &Path, name: &str) -> Vec<String> {
     let prefix = format!(".{name}.");
     let mut found: Vec<String> = std::fs::read_dir(parent)
         .map(|entries| {
-            entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with(&prefix)).collect()
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(&prefix))
+                .collect()
         })
         .unwrap_or_default();
     found.sort();
@@ -184,7 +198,14 @@ fn leftovers(parent: &Path, name: &str) -> Vec<String> {
 }
 
 impl KillTarget {
-    fn run_to_end(&self, spec: &Path, input: &Path, out: &Path, threads: usize, cwd: &Path) -> Result<Duration, Failure> {
+    fn run_to_end(
+        &self,
+        spec: &Path,
+        input: &Path,
+        out: &Path,
+        threads: usize,
+        cwd: &Path,
+    ) -> Result<Duration, Failure> {
         let started = Instant::now();
         let output = self.launcher.run_command(spec, input, out, threads).current_dir(cwd).output().map_err(harness)?;
         if !output.status.success() {
@@ -217,7 +238,12 @@ impl KillTarget {
             return Err(harness("the earlier and the new output are the same: a kill could not be told apart"));
         }
 
-        let mut child = self.launcher.run_command(&spec, &new_input, &out, case.threads).current_dir(root).spawn().map_err(harness)?;
+        let mut child = self
+            .launcher
+            .run_command(&spec, &new_input, &out, case.threads)
+            .current_dir(root)
+            .spawn()
+            .map_err(harness)?;
         std::thread::sleep(duration.mul_f64(case.moment));
         let signal = match case.signal.as_str() {
             "TERM" => libc::SIGTERM,
@@ -237,10 +263,15 @@ impl KillTarget {
         if !out.exists() {
             return Err(Failure::new(
                 "kill: the output folder is missing after a kill",
-                format!("SIG{} at {:.0}% of the run ({state}): `out` is gone; siblings {leftovers_after_kill:?}", case.signal, case.moment * 100.0),
+                format!(
+                    "SIG{} at {:.0}% of the run ({state}): `out` is gone; siblings {leftovers_after_kill:?}",
+                    case.signal,
+                    case.moment * 100.0
+                ),
             ));
         }
-        let now = output_files(&out).map_err(|e| Failure::new("kill: the output folder is unreadable after a kill", e))?;
+        let now =
+            output_files(&out).map_err(|e| Failure::new("kill: the output folder is unreadable after a kill", e))?;
         if now != old_files && now != new_files {
             let names: Vec<&str> = now.iter().map(|f| f.0.as_str()).collect();
             return Err(Failure::new(

@@ -97,9 +97,9 @@ pub trait Target: Send + Sync + 'static {
         reproduces: &mut dyn FnMut(&Self::Input) -> bool,
     ) -> Self::Input;
 
-    fn to_json(&self, input: &Self::Input) -> serde_json::Value;
+    fn input_to_json(&self, input: &Self::Input) -> serde_json::Value;
 
-    fn from_json(&self, value: &serde_json::Value) -> Result<Self::Input, String>;
+    fn input_from_json(&self, value: &serde_json::Value) -> Result<Self::Input, String>;
 
     /// The input as a file to look at or to hand to `etr` (a spec, a data file), with its
     /// extension, saved next to the JSON case.

@@ -54,7 +54,7 @@ fn parse_plan(target: &str, args: &[String]) -> Result<Plan, String> {
     let mut plan = Plan::new(1, Length::Iterations(100));
     plan.save_to = Some(store::fuzz_root().join("findings"));
     plan.progress_every = Some(Duration::from_secs(10));
-    plan.known = store::known_kinds(&store::fuzz_root(), target).into_iter().map(|k| k.0).collect();
+    plan.known = store::open_kinds(&store::fuzz_root(), target);
     let mut iter = args.iter();
     let number = |value: Option<&String>, flag: &str| -> Result<f64, String> {
         value.and_then(|v| v.parse::<f64>().ok()).ok_or(format!("{flag} needs a number"))
@@ -64,7 +64,9 @@ fn parse_plan(target: &str, args: &[String]) -> Result<Plan, String> {
             "--seed" => plan.seed = number(iter.next(), "--seed")? as u64,
             "--start" => plan.start = number(iter.next(), "--start")? as u64,
             "--iterations" => plan.length = Length::Iterations(number(iter.next(), "--iterations")? as u64),
-            "--minutes" => plan.length = Length::Time(Duration::from_secs_f64(number(iter.next(), "--minutes")? * 60.0)),
+            "--minutes" => {
+                plan.length = Length::Time(Duration::from_secs_f64(number(iter.next(), "--minutes")? * 60.0))
+            }
             "--save-to" => plan.save_to = Some(PathBuf::from(iter.next().ok_or("--save-to needs a folder")?)),
             "--no-save" => plan.save_to = None,
             "--quiet" => plan.progress_every = None,
@@ -108,7 +110,7 @@ fn go<T: Target>(target: T, plan: &Plan) -> Report {
         let Length::Iterations(n) = plan.length else { panic!("ETR_FUZZ_LIST needs --iterations") };
         for i in plan.start..plan.start + n {
             let input = target.generate(&mut etr_fuzz::rng::Rng::for_case(plan.seed, i));
-            let json = target.to_json(&input).to_string();
+            let json = target.input_to_json(&input).to_string();
             println!("{i}: {} bytes of JSON: {}", json.len(), json.chars().take(300).collect::<String>());
         }
         std::process::exit(0);

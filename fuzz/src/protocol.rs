@@ -125,7 +125,9 @@ impl ProtocolTarget {
                 ("lone surrogate escapes (didChange)".into(), frame(body.as_bytes()))
             }
             2 => {
-                let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":{{"textDocument":{{"uri":"\udfff"}},"position":{{"line":0,"character":0}}}}}}"#);
+                let body = format!(
+                    r#"{{"jsonrpc":"2.0","id":{id},"method":"{method}","params":{{"textDocument":{{"uri":"\udfff"}},"position":{{"line":0,"character":0}}}}}}"#
+                );
                 ("lone surrogate escape in a request's URI".into(), frame(body.as_bytes()))
             }
             3 => {
@@ -165,7 +167,13 @@ impl ProtocolTarget {
             }
             8 => ("an unknown notification".into(), framed_json(&notification("$/etrUnknown", json!([1, 2])))),
             9 => {
-                let uri = *rng.pick(&["file:///nowhere/x.etr", "untitled:Untitled-1", "http://example.com/a.etr", "file://%zz", ""]);
+                let uri = *rng.pick(&[
+                    "file:///nowhere/x.etr",
+                    "untitled:Untitled-1",
+                    "http://example.com/a.etr",
+                    "file://%zz",
+                    "",
+                ]);
                 let close = notification("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
                 ("didClose of an unknown URI".into(), framed_json(&close))
             }
@@ -177,12 +185,16 @@ impl ProtocolTarget {
                 ("didChange of an unknown URI".into(), framed_json(&change))
             }
             11 => {
-                let params = rng.pick(&[json!("abc"), json!([1]), json!(null), json!({ "position": "here" }), json!({})]).clone();
+                let params = rng
+                    .pick(&[json!("abc"), json!([1]), json!(null), json!({ "position": "here" }), json!({})])
+                    .clone();
                 let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
                 ("parameters of the wrong type".into(), framed_json(&message))
             }
             12 => {
-                let odd_id = rng.pick(&[json!(null), json!({ "a": 1 }), json!([1]), json!(1.5), json!("str-id"), json!(-1)]).clone();
+                let odd_id = rng
+                    .pick(&[json!(null), json!({ "a": 1 }), json!([1]), json!(1.5), json!("str-id"), json!(-1)])
+                    .clone();
                 ("an id of an odd type".into(), framed_json(&request(odd_id, method, json!({}))))
             }
             13 => {
@@ -202,7 +214,10 @@ impl ProtocolTarget {
                 let batch = json!([request(json!(id), method, json!({})), notification("initialized", json!({}))]);
                 ("a JSON-RPC batch".into(), framed_json(&batch))
             }
-            16 => ("a second initialize".into(), framed_json(&request(json!(id), "initialize", json!({ "capabilities": {} })))),
+            16 => (
+                "a second initialize".into(),
+                framed_json(&request(json!(id), "initialize", json!({ "capabilities": {} }))),
+            ),
             _ => {
                 let old = json!({ "jsonrpc": "1.0", "id": id, "method": method });
                 ("jsonrpc 1.0".into(), framed_json(&old))
@@ -254,7 +269,12 @@ impl Target for ProtocolTarget {
         session(&self.launcher, case)
     }
 
-    fn minimise(&self, input: ProtocolCase, budget: &mut Budget, reproduces: &mut dyn FnMut(&ProtocolCase) -> bool) -> ProtocolCase {
+    fn minimise(
+        &self,
+        input: ProtocolCase,
+        budget: &mut Budget,
+        reproduces: &mut dyn FnMut(&ProtocolCase) -> bool,
+    ) -> ProtocolCase {
         let pairs: Vec<(String, Vec<u8>)> = input.labels.into_iter().zip(input.messages).collect();
         let pairs = ddmin(pairs, budget, &mut |pairs| {
             reproduces(&ProtocolCase {
@@ -266,7 +286,7 @@ impl Target for ProtocolTarget {
         ProtocolCase { labels, messages }
     }
 
-    fn to_json(&self, input: &ProtocolCase) -> Value {
+    fn input_to_json(&self, input: &ProtocolCase) -> Value {
         let messages: Vec<Value> = input
             .labels
             .iter()
@@ -276,7 +296,7 @@ impl Target for ProtocolTarget {
         json!({ "messages": messages })
     }
 
-    fn from_json(&self, value: &Value) -> Result<ProtocolCase, String> {
+    fn input_from_json(&self, value: &Value) -> Result<ProtocolCase, String> {
         let mut labels = Vec::new();
         let mut messages = Vec::new();
         for m in value["messages"].as_array().ok_or("no `messages`")? {

@@ -75,7 +75,9 @@ pub fn data_seeds() -> Vec<DataSeed> {
         let input = if case.join("input.psv").exists() {
             std::fs::read(case.join("input.psv")).ok()
         } else if case.join("input.gen").exists() {
-            std::fs::read_to_string(case.join("input.gen")).ok().and_then(|recipe| etr_tests::generate::generate(&recipe).ok())
+            std::fs::read_to_string(case.join("input.gen"))
+                .ok()
+                .and_then(|recipe| etr_tests::generate::generate(&recipe).ok())
         } else {
             None
         };

@@ -40,16 +40,106 @@ pub struct SpecTarget {
 const MAX_TEXT: usize = 400_000;
 
 const ODD_TEXT: &[&str] = &[
-    "é", "✓", "𝄞", "\u{200d}", "\u{202e}", "\u{feff}", "\u{0301}", "\u{2028}", "\u{2029}", "\u{85}", "\0", "\t",
-    "\u{c}", "\u{b}", "１２３", "İ", "ß", "\u{10ffff}", "\u{fffd}", "👩‍👩‍👧", "\r", "\\", "\"", "\\u{", "\\u{110000}",
+    "é",
+    "✓",
+    "𝄞",
+    "\u{200d}",
+    "\u{202e}",
+    "\u{feff}",
+    "\u{0301}",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{85}",
+    "\0",
+    "\t",
+    "\u{c}",
+    "\u{b}",
+    "１２３",
+    "İ",
+    "ß",
+    "\u{10ffff}",
+    "\u{fffd}",
+    "👩‍👩‍👧",
+    "\r",
+    "\\",
+    "\"",
+    "\\u{",
+    "\\u{110000}",
 ];
 
 const WORDS: &[&str] = &[
-    "contributor", "layout", "use", "source", "delimited", "fixed", "columns", "map", "to", "record", "rule",
-    "reject", "warn", "info", "fatal", "table", "let", "check", "on", "when", "else", "unique", "mostly", "above",
-    "null", "true", "false", "and", "or", "not", "in", "if", "then", "Record", "text", "int", "money", "date",
-    "{", "}", "(", ")", "[", "]", ",", ":", "=", "=>", "->", "==", "!=", "<", ">", "+", "-", "*", "/", "%", "|",
-    "?", ".", "..", "0", "1", "-1", "99999999999999999999999", "RM0", "1.5", "\"\"", "\"x\"", "///", "//",
+    "contributor",
+    "layout",
+    "use",
+    "source",
+    "delimited",
+    "fixed",
+    "columns",
+    "map",
+    "to",
+    "record",
+    "rule",
+    "reject",
+    "warn",
+    "info",
+    "fatal",
+    "table",
+    "let",
+    "check",
+    "on",
+    "when",
+    "else",
+    "unique",
+    "mostly",
+    "above",
+    "null",
+    "true",
+    "false",
+    "and",
+    "or",
+    "not",
+    "in",
+    "if",
+    "then",
+    "Record",
+    "text",
+    "int",
+    "money",
+    "date",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    "=",
+    "=>",
+    "->",
+    "==",
+    "!=",
+    "<",
+    ">",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "|",
+    "?",
+    ".",
+    "..",
+    "0",
+    "1",
+    "-1",
+    "99999999999999999999999",
+    "RM0",
+    "1.5",
+    "\"\"",
+    "\"x\"",
+    "///",
+    "//",
 ];
 
 impl SpecTarget {
@@ -62,8 +152,10 @@ impl SpecTarget {
         let pieces = tokens(text);
         let solid: Vec<std::ops::Range<usize>> =
             pieces.iter().filter(|r| !text[(*r).clone()].trim().is_empty()).cloned().collect();
-        let line_starts: Vec<usize> =
-            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).filter(|&i| i <= text.len()).collect();
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| i <= text.len())
+            .collect();
         let eol = *rng.pick(&["\n", "\r\n", "\r"]);
         let anywhere = floor_boundary(text, rng.below(text.len() + 1));
         let splice = |at: usize, insert: &str| format!("{}{}{}", &text[..at], insert, &text[at..]);
@@ -88,12 +180,23 @@ impl SpecTarget {
                 if a == b {
                     return text.to_string();
                 }
-                format!("{}{}{}{}{}", &text[..a.start], &text[b.clone()], &text[a.end..b.start], &text[a.clone()], &text[b.end..])
+                format!(
+                    "{}{}{}{}{}",
+                    &text[..a.start],
+                    &text[b.clone()],
+                    &text[a.end..b.start],
+                    &text[a.clone()],
+                    &text[b.end..]
+                )
             }
             4 if !solid.is_empty() => {
                 log.push("replace token");
                 let r = rng.pick(&solid).clone();
-                let with = if rng.chance(1, 2) { rng.pick(WORDS).to_string() } else { text[rng.pick(&solid).clone()].to_string() };
+                let with = if rng.chance(1, 2) {
+                    rng.pick(WORDS).to_string()
+                } else {
+                    text[rng.pick(&solid).clone()].to_string()
+                };
                 format!("{}{}{}", &text[..r.start], with, &text[r.end..])
             }
             5 => {
@@ -109,7 +212,11 @@ impl SpecTarget {
                 let comment = *rng.pick(&[" // trailing", "// tight", " /// doc", " // ✓"]);
                 // The line's own ending may become a `\r\n` or a lone `\r`.
                 let rest = &text[at..];
-                let rest = if rng.chance(1, 2) && rest.starts_with('\n') { format!("{eol}{}", &rest[1..]) } else { rest.to_string() };
+                let rest = if rng.chance(1, 2) && rest.starts_with('\n') {
+                    format!("{eol}{}", &rest[1..])
+                } else {
+                    rest.to_string()
+                };
                 format!("{}{comment}{rest}", &text[..at])
             }
             7 => {
@@ -137,8 +244,10 @@ impl SpecTarget {
             }
             10 => {
                 log.push("huge name");
-                let words: Vec<&std::ops::Range<usize>> =
-                    solid.iter().filter(|r| text[(*r).clone()].chars().all(|c| c.is_alphanumeric() || c == '_')).collect();
+                let words: Vec<&std::ops::Range<usize>> = solid
+                    .iter()
+                    .filter(|r| text[(*r).clone()].chars().all(|c| c.is_alphanumeric() || c == '_'))
+                    .collect();
                 let Some(r) = words.get(rng.below(words.len())).map(|r| (*r).clone()) else { return text.to_string() };
                 let name = &text[r.clone()];
                 let times = rng.between(100, 20_000) / name.len().max(1) + 1;
@@ -161,7 +270,14 @@ impl SpecTarget {
                 let Some(r) = solid.get(rng.below(solid.len())).cloned() else { return text.to_string() };
                 let depth = rng.between(50, 3_000);
                 let (open, close) = *rng.pick(&[("(", ")"), ("[", "]"), ("{", "}"), ("-", ""), ("not ", "")]);
-                format!("{}{}{}{}{}", &text[..r.start], open.repeat(depth), &text[r.clone()], close.repeat(depth), &text[r.end..])
+                format!(
+                    "{}{}{}{}{}",
+                    &text[..r.start],
+                    open.repeat(depth),
+                    &text[r.clone()],
+                    close.repeat(depth),
+                    &text[r.end..]
+                )
             }
             14 => {
                 log.push("splice lines from another spec");
@@ -204,7 +320,12 @@ impl Target for SpecTarget {
         check_spec(&input.text)
     }
 
-    fn minimise(&self, input: SpecInput, budget: &mut Budget, reproduces: &mut dyn FnMut(&SpecInput) -> bool) -> SpecInput {
+    fn minimise(
+        &self,
+        input: SpecInput,
+        budget: &mut Budget,
+        reproduces: &mut dyn FnMut(&SpecInput) -> bool,
+    ) -> SpecInput {
         let origin = format!("{} (minimised)", input.origin);
         let attempt = |text: String| SpecInput { origin: origin.clone(), text };
         // Lines first (cheap, big steps), then tokens, then characters of what is left.
@@ -217,15 +338,16 @@ impl Target for SpecTarget {
         // Characters last: a huge name or string is one token. ddmin removes halves first, so a
         // long text shrinks in a few tries when most of it is not needed.
         let chars: Vec<char> = text.chars().collect();
-        let text: String = ddmin(chars, budget, &mut |c| reproduces(&attempt(c.iter().collect()))).into_iter().collect();
+        let text: String =
+            ddmin(chars, budget, &mut |c| reproduces(&attempt(c.iter().collect()))).into_iter().collect();
         attempt(text)
     }
 
-    fn to_json(&self, input: &SpecInput) -> serde_json::Value {
+    fn input_to_json(&self, input: &SpecInput) -> serde_json::Value {
         json!({ "origin": input.origin, "text": input.text })
     }
 
-    fn from_json(&self, value: &serde_json::Value) -> Result<SpecInput, String> {
+    fn input_from_json(&self, value: &serde_json::Value) -> Result<SpecInput, String> {
         Ok(SpecInput {
             origin: value["origin"].as_str().unwrap_or_default().to_string(),
             text: value["text"].as_str().ok_or("no `text`")?.to_string(),
@@ -246,18 +368,17 @@ pub fn check_spec(text: &str) -> Result<Stats, Failure> {
     let (program, diagnostics, db, file) = etr_tests::compile(SPEC_PATH, text);
     stats.passed("check: no panic");
     let source_of = |path: &str| -> Option<String> {
-        if file.path(&db) == path {
-            Some(file.text(&db).clone())
-        } else {
-            db.module_text(path)
-        }
+        if file.path(&db) == path { Some(file.text(&db).clone()) } else { db.module_text(path) }
     };
     for d in &diagnostics {
-        for (label_file, span) in std::iter::once((&d.primary.file, d.primary.span))
-            .chain(d.secondary.iter().map(|l| (&l.file, l.span)))
+        for (label_file, span) in
+            std::iter::once((&d.primary.file, d.primary.span)).chain(d.secondary.iter().map(|l| (&l.file, l.span)))
         {
             let Some(source) = source_of(label_file) else {
-                return Err(Failure::new("check: a diagnostic names an unknown file", format!("{label_file} in {}", d.code.id)));
+                return Err(Failure::new(
+                    "check: a diagnostic names an unknown file",
+                    format!("{label_file} in {}", d.code.id),
+                ));
             };
             let (start, end) = (span.start as usize, span.end as usize);
             if start > end || end > source.len() {
@@ -308,7 +429,11 @@ fn check_fmt(
             if parse_errors.is_empty() {
                 return Err(Failure::new(
                     "fmt: refuses a text that parses",
-                    problems.iter().map(|p| format!("{}:{} {}", p.line, p.column, p.message)).collect::<Vec<_>>().join("; "),
+                    problems
+                        .iter()
+                        .map(|p| format!("{}:{} {}", p.line, p.column, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 ));
             }
             stats.passed("fmt: refuses exactly the texts with syntax errors");
@@ -322,7 +447,10 @@ fn check_fmt(
     stats.passed("fmt: refuses exactly the texts with syntax errors");
     let reparsed = etr_syntax::parse_file(&formatted).errors;
     if !reparsed.is_empty() {
-        return Err(Failure::new("fmt: the output does not parse", format!("{:?}\n--- output:\n{formatted}", reparsed[0])));
+        return Err(Failure::new(
+            "fmt: the output does not parse",
+            format!("{:?}\n--- output:\n{formatted}", reparsed[0]),
+        ));
     }
     stats.passed("fmt: the output parses");
     match etr_fmt::format(&formatted) {

@@ -54,14 +54,15 @@ pub fn save<T: Target>(
     std::fs::create_dir_all(&dir)?;
     let name = short_name(&failure.kind);
     let path = dir.join(format!("{name}.json"));
-    let shown = path.strip_prefix(fuzz_root().parent().unwrap_or(Path::new("."))).unwrap_or(&path).display().to_string();
+    let shown =
+        path.strip_prefix(fuzz_root().parent().unwrap_or(Path::new("."))).unwrap_or(&path).display().to_string();
     let document = json!({
         "target": target.name(),
         "failure": failure.kind,
         "detail": failure.detail,
         "found_by": found_by,
         "replay": format!("cargo run --release -p etr-fuzz -- replay {shown}"),
-        "input": target.to_json(input),
+        "input": target.input_to_json(input),
     });
     let mut text = serde_json::to_string_pretty(&document).map_err(std::io::Error::other)?;
     text.push('\n');
@@ -76,10 +77,14 @@ pub fn save<T: Target>(
 pub fn load(path: &Path) -> Result<SavedCase, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let field = |name: &str| {
-        value[name].as_str().map(str::to_string).ok_or_else(|| format!("{}: no `{name}`", path.display()))
-    };
-    Ok(SavedCase { path: path.to_path_buf(), target: field("target")?, failure: field("failure")?, input: value["input"].clone() })
+    let field =
+        |name: &str| value[name].as_str().map(str::to_string).ok_or_else(|| format!("{}: no `{name}`", path.display()));
+    Ok(SavedCase {
+        path: path.to_path_buf(),
+        target: field("target")?,
+        failure: field("failure")?,
+        input: value["input"].clone(),
+    })
 }
 
 /// Every saved case of `folder` (all targets), sorted by path.
@@ -98,16 +103,13 @@ pub fn cases_in(folder: &Path) -> Result<Vec<SavedCase>, String> {
     paths.iter().map(|p| load(p)).collect()
 }
 
-/// The failure kinds already saved for `target` in `findings/` and `regressions/`: a campaign
-/// counts these but does not save them again, and the smoke run tolerates the open findings.
-pub fn known_kinds(root: &Path, target: &str) -> Vec<(String, PathBuf)> {
-    let mut known = Vec::new();
-    for folder in ["findings", "regressions"] {
-        if let Ok(cases) = cases_in(&root.join(folder)) {
-            known.extend(cases.into_iter().filter(|c| c.target == target).map(|c| (c.failure, c.path)));
-        }
-    }
-    known
+/// The failure kinds of the open findings of `target` (saved under `findings/`): a campaign
+/// counts these but does not save them again, and the smoke run tolerates them. The kinds of
+/// `regressions/` are not among them: a fixed bug that comes back is a new failure.
+pub fn open_kinds(root: &Path, target: &str) -> Vec<String> {
+    cases_in(&root.join("findings"))
+        .map(|cases| cases.into_iter().filter(|c| c.target == target).map(|c| c.failure).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
