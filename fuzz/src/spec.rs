@@ -147,8 +147,10 @@ impl SpecTarget {
         SpecTarget { seeds: specs() }
     }
 
-    /// One random mutation of `text`; its name is appended to `log`.
-    fn mutate(&self, text: &str, rng: &mut Rng, log: &mut Vec<&'static str>) -> String {
+    /// One random mutation of `text`; its name is appended to `log`. A `layout_only` mutation
+    /// keeps the tokens (comments, line endings, blanks, text inside comments and strings), so
+    /// that the spec usually still parses and `etr fmt` has something to format.
+    fn mutate(&self, text: &str, rng: &mut Rng, layout_only: bool, log: &mut Vec<&'static str>) -> String {
         let pieces = tokens(text);
         let solid: Vec<std::ops::Range<usize>> =
             pieces.iter().filter(|r| !text[(*r).clone()].trim().is_empty()).cloned().collect();
@@ -159,7 +161,9 @@ impl SpecTarget {
         let eol = *rng.pick(&["\n", "\r\n", "\r"]);
         let anywhere = floor_boundary(text, rng.below(text.len() + 1));
         let splice = |at: usize, insert: &str| format!("{}{}{}", &text[..at], insert, &text[at..]);
-        match rng.below(16) {
+        const LAYOUT: &[usize] = &[5, 6, 7, 16, 17];
+        let choice = if layout_only { *rng.pick(LAYOUT) } else { rng.below(18) };
+        match choice {
             0 | 1 if !solid.is_empty() => {
                 log.push("delete token");
                 let r = rng.pick(&solid).clone();
@@ -288,6 +292,32 @@ impl SpecTarget {
                 let at = *rng.pick(&line_starts);
                 splice(at, &lines[from..to].concat())
             }
+            16 => {
+                log.push("blanks between tokens");
+                let Some(r) = solid.get(rng.below(solid.len())).cloned() else { return text.to_string() };
+                let blank = *rng.pick(&[" ", "  ", "\t", "\n", "\n\n\n", "\r\n", "\r", " \t \n"]);
+                splice(r.end, blank)
+            }
+            17 => {
+                log.push("odd text inside a comment or string");
+                let inside: Vec<std::ops::Range<usize>> = pieces
+                    .iter()
+                    .filter(|r| {
+                        let piece = &text[(*r).clone()];
+                        piece.starts_with("//") || (piece.starts_with('"') && piece.len() >= 2)
+                    })
+                    .cloned()
+                    .collect();
+                let Some(r) = inside.get(rng.below(inside.len())).cloned() else { return text.to_string() };
+                // After the opening `//` or `"`; before a string's closing quote.
+                let (first, last) =
+                    if text[r.clone()].starts_with("//") { (r.start + 2, r.end) } else { (r.start + 1, r.end - 1) };
+                let at = floor_boundary(text, rng.between(first, last.max(first)));
+                let odd = *rng.pick(&[
+                    "é", "✓", "𝄞", "\u{200d}", "\u{202e}", "\u{feff}", "\u{0301}", "\t", "\u{2028}", "//", "\\n",
+                ]);
+                splice(at, odd)
+            }
             _ => {
                 log.push("truncate");
                 text[..anywhere].to_string()
@@ -307,11 +337,12 @@ impl Target for SpecTarget {
         let seed = rng.pick(&self.seeds);
         let mut text = seed.text.clone();
         let mut log = Vec::new();
+        let layout_only = rng.chance(2, 5);
         for _ in 0..rng.between(1, 4) {
             if text.len() > MAX_TEXT {
                 break;
             }
-            text = self.mutate(&text, rng, &mut log);
+            text = self.mutate(&text, rng, layout_only, &mut log);
         }
         SpecInput { origin: format!("{} + {}", seed.path, log.join(", ")), text }
     }

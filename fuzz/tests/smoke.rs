@@ -66,7 +66,7 @@ fn launchable(launcher: &Launcher) -> Result<(), String> {
 
 #[test]
 fn spec_smoke() {
-    smoke(etr_fuzz::spec::SpecTarget::load(), 1, 800);
+    smoke(etr_fuzz::spec::SpecTarget::load(), 1, 500);
 }
 
 #[test]
