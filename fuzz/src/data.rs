@@ -16,7 +16,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use arrow::array::{Array, RecordBatch};
 use etr_runtime::pipeline::{self, Engine, RunConfig};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::json;
 
 use crate::minimise::{Budget, ddmin};
@@ -281,9 +283,8 @@ impl Target for DataTarget {
             reproduces(&DataCase { bytes: lines.concat(), ..input.clone() })
         });
         let shorter = DataCase { bytes: lines.concat(), origin: format!("{} (minimised)", input.origin), ..input };
-        if shorter.bytes.len() > 3_000 {
-            return shorter;
-        }
+        // Bytes last: ddmin removes big chunks first, so a huge line shrinks in a few tries when
+        // most of it is not needed.
         let bytes = ddmin(shorter.bytes.clone(), budget, &mut |bytes| {
             reproduces(&DataCase { bytes: bytes.to_vec(), ..shorter.clone() })
         });
@@ -408,15 +409,98 @@ fn compare_outputs(
             continue;
         }
         if name.ends_with(".parquet") {
-            let rows = |dir: &Path| etr_tests::render::parquet_as_tsv(&dir.join(name)).unwrap_or_default();
-            let (ra, rb) = (rows(expected_dir), rows(got_dir));
-            if ra == rb {
-                return Err(Failure::new(format!("data: {name} bytes differ (same rows)"), String::new()));
-            }
-            return Err(Failure::new(format!("data: {name} rows differ"), crate::spec::first_difference(&ra, &rb)));
+            let read = |dir: &Path| {
+                read_parquet(&dir.join(name))
+                    .map_err(|e| Failure::new("data: unreadable output", format!("{name}: {e}")))
+            };
+            let (ra, rb) = (read(expected_dir)?, read(got_dir)?);
+            return Err(match first_different_value(&ra, &rb) {
+                None => Failure::new(
+                    format!("data: {name} bytes differ (same rows)"),
+                    metadata_difference(expected_dir, got_dir, name),
+                ),
+                Some(where_) => Failure::new(format!("data: {name} rows differ"), where_),
+            });
         }
         let (ta, tb) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
         return Err(Failure::new(format!("data: {name} differs"), crate::spec::first_difference(&ta, &tb)));
     }
     Ok(())
+}
+
+/// A Parquet file's rows, in one batch.
+fn read_parquet(path: &Path) -> Result<RecordBatch, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).map_err(|e| e.to_string())?;
+    let schema = arrow::record_batch::RecordBatchReader::schema(&reader);
+    let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    arrow::compute::concat_batches(&schema, &batches).map_err(|e| e.to_string())
+}
+
+/// Where two tables first differ (schema, row count, or the first differing cell, shown whole
+/// but cut to a few hundred characters); none when they are equal.
+fn first_different_value(a: &RecordBatch, b: &RecordBatch) -> Option<String> {
+    if a.schema() != b.schema() {
+        return Some(format!("schemas differ: {:?} vs {:?}", a.schema(), b.schema()));
+    }
+    if a.num_rows() != b.num_rows() {
+        return Some(format!("{} rows vs {}", a.num_rows(), b.num_rows()));
+    }
+    let options = arrow::util::display::FormatOptions::default();
+    for (column, field) in a.schema().fields().iter().enumerate() {
+        let (x, y) = (a.column(column), b.column(column));
+        if x == y {
+            continue;
+        }
+        let fx = arrow::util::display::ArrayFormatter::try_new(x.as_ref(), &options).ok()?;
+        let fy = arrow::util::display::ArrayFormatter::try_new(y.as_ref(), &options).ok()?;
+        for row in 0..a.num_rows() {
+            let (vx, vy) = (fx.value(row).to_string(), fy.value(row).to_string());
+            if vx != vy || x.is_null(row) != y.is_null(row) {
+                let cut = |v: &str| v.chars().take(300).collect::<String>();
+                return Some(format!(
+                    "column `{}`, row {row}: {} bytes `{}` vs {} bytes `{}`",
+                    field.name(),
+                    vx.len(),
+                    cut(&vx),
+                    vy.len(),
+                    cut(&vy)
+                ));
+            }
+        }
+        return Some(format!("column `{}` differs in its arrays, not in its displayed values", field.name()));
+    }
+    None
+}
+
+/// What differs between two Parquet files with the same rows: their row groups and column
+/// chunk statistics, as parquet's metadata reader shows them.
+fn metadata_difference(a_dir: &Path, b_dir: &Path, name: &str) -> String {
+    let describe = |dir: &Path| -> String {
+        let Ok(file) = std::fs::File::open(dir.join(name)) else { return "unreadable".into() };
+        let Ok(reader) = parquet::file::reader::SerializedFileReader::new(file) else { return "unreadable".into() };
+        let metadata = parquet::file::reader::FileReader::metadata(&reader);
+        let mut out = Vec::new();
+        for (i, group) in metadata.row_groups().iter().enumerate() {
+            for column in group.columns() {
+                out.push(format!(
+                    "group {i} {}: {} bytes, stats {:?}",
+                    column.column_path(),
+                    column.compressed_size(),
+                    column.statistics()
+                ));
+            }
+        }
+        out.join("\n")
+    };
+    let (a, b) = (describe(a_dir), describe(b_dir));
+    let first = a.lines().zip(b.lines()).find(|(x, y)| x != y);
+    match first {
+        Some((x, y)) => format!("first metadata difference:\n  {}\n  {}", cut_line(x), cut_line(y)),
+        None => "the metadata is the same; the pages differ".into(),
+    }
+}
+
+fn cut_line(line: &str) -> String {
+    line.chars().take(400).collect()
 }
