@@ -161,6 +161,7 @@ pub fn run<T: Target>(target: Arc<T>, plan: &Plan) -> Report {
             Ok(case_stats) => stats.merge(&case_stats),
             Err(failure) => {
                 failed += 1;
+                stats.merge(&failure.held);
                 hangs += u64::from(failure.kind == "hang");
                 if let Some(finding) = findings.get_mut(&failure.kind) {
                     finding.count += 1;

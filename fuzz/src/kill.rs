@@ -289,13 +289,16 @@ impl KillTarget {
         stats.passed("kill: the rerun publishes the new output");
         let left = leftovers(root, "out");
         if !left.is_empty() {
-            return Err(Failure::new(
-                "kill: staging folders left behind after a rerun",
-                format!(
-                    "SIG{} at {:.0}% of the run ({state}); after the kill: {leftovers_after_kill:?}; after the rerun: {left:?}",
-                    case.signal,
-                    case.moment * 100.0
+            return Err(Failure::after(
+                Failure::new(
+                    "kill: staging folders left behind after a rerun",
+                    format!(
+                        "SIG{} at {:.0}% of the run ({state}); after the kill: {leftovers_after_kill:?}; after the rerun: {left:?}",
+                        case.signal,
+                        case.moment * 100.0
+                    ),
                 ),
+                stats,
             ));
         }
         stats.passed("kill: no staging folder left after the rerun");

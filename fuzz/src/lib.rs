@@ -37,11 +37,18 @@ use std::time::Duration;
 pub struct Failure {
     pub kind: String,
     pub detail: String,
+    /// The checks that held on the case before this one failed (counted by the campaign, so that
+    /// a target whose every case ends in a known failure still shows what it checked).
+    pub held: Stats,
 }
 
 impl Failure {
     pub fn new(kind: impl Into<String>, detail: impl Into<String>) -> Failure {
-        Failure { kind: kind.into(), detail: detail.into() }
+        Failure { kind: kind.into(), detail: detail.into(), held: Stats::default() }
+    }
+
+    pub fn after(self, held: Stats) -> Failure {
+        Failure { held, ..self }
     }
 }
 

@@ -66,12 +66,12 @@ fn launchable(launcher: &Launcher) -> Result<(), String> {
 
 #[test]
 fn spec_smoke() {
-    smoke(etr_fuzz::spec::SpecTarget::load(), 1, 500);
+    smoke(etr_fuzz::spec::SpecTarget::load(), 1, 800);
 }
 
 #[test]
 fn lsp_smoke() {
-    smoke(etr_fuzz::ide::IdeTarget::load(), 1, 200);
+    smoke(etr_fuzz::ide::IdeTarget::load(), 1, 300);
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn lsp_protocol_smoke() {
 
 #[test]
 fn data_smoke() {
-    smoke(etr_fuzz::data::DataTarget::load(), 1, 200);
+    smoke(etr_fuzz::data::DataTarget::load(), 1, 300);
 }
 
 #[test]
