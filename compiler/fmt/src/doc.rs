@@ -81,7 +81,7 @@ impl Doc {
     ///
     /// `pending_comment` says whether a trailing comment was seen and no line break place since.
     fn forces_break(&self, pending_comment: &mut bool) -> bool {
-        match self {
+        etr_syntax::ensure_sufficient_stack(|| match self {
             Doc::EnsureLine | Doc::ContinuationLine | Doc::BlankLine => true,
             Doc::BreakParent => {
                 *pending_comment = true;
@@ -102,19 +102,19 @@ impl Doc {
                 *pending_comment |= group.ends_with_comment;
                 false
             }
-        }
+        })
     }
 
     /// Whether this starts a line of its own (own-line comments, doc lines): a [`Doc::Fill`] puts
     /// such an item on a new line rather than after the previous item.
     fn ends_lines(&self) -> bool {
-        match self {
+        etr_syntax::ensure_sufficient_stack(|| match self {
             Doc::EnsureLine | Doc::ContinuationLine | Doc::BlankLine => true,
             Doc::Text(_) | Doc::Line | Doc::SoftLine | Doc::LineSuffix(_) | Doc::BreakParent => false,
             Doc::Concat(docs) | Doc::Fill(docs) => docs.iter().any(Doc::ends_lines),
             Doc::Indent(doc) => doc.ends_lines(),
             Doc::Group(group) => group.body.ends_lines(),
-        }
+        })
     }
 }
 

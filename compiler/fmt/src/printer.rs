@@ -444,7 +444,7 @@ impl<'a> Printer<'a> {
     /// frame small; chains that nest one level per link (`a.f().g()`, `- - x`, `x else a else b`)
     /// are walked in a loop, so only brackets and sub-expressions cost recursion.
     fn expr(&mut self, expr: &Expr) -> Printed {
-        match &expr.kind {
+        etr_syntax::ensure_sufficient_stack(|| match &expr.kind {
             ExprKind::Literal(_) => self.cursor.span(expr.span.start, expr.span.end),
             ExprKind::Name(it) => self.ident(it),
             ExprKind::List(items) => self.literal_list(items),
@@ -459,7 +459,7 @@ impl<'a> Printer<'a> {
             ExprKind::If { condition, then_branch, else_branch } => self.if_expr(condition, then_branch, else_branch),
             ExprKind::Match { scrutinee, arms } => self.match_expr(scrutinee, arms),
             ExprKind::Paren(inner) => self.paren(inner),
-        }
+        })
     }
 
     fn call(&mut self, callee: &Ident, args: &[Expr]) -> Printed {

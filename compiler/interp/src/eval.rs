@@ -163,88 +163,96 @@ fn operand_phys(l: &Expr, r: &Expr) -> Option<Phys> {
 impl<'a> Frame<'a> {
     /// Evaluates `expr` for the rows of `sel` (see the module docs).
     pub(crate) fn eval(&mut self, expr: &Expr, sel: &Sel) -> Result<Datum, InterpError> {
-        if sel.is_empty() {
-            return Ok(Datum::null());
-        }
-        let len = self.len;
-        Ok(match &expr.kind {
-            ExprKind::Literal(literal) => Datum::Scalar(Scalar::from_literal(literal)),
-            ExprKind::List(items) => {
-                Datum::Scalar(crate::value::sorted_list(items.iter().map(Scalar::from_literal).collect()))
+        etr_ir::ensure_sufficient_stack(|| {
+            if sel.is_empty() {
+                return Ok(Datum::null());
             }
-            ExprKind::Column(idx) => match self.env {
-                Env::Rows(batch) => {
-                    let column = batch.columns.get(*idx as usize).ok_or_else(|| missing("column", *idx))?;
-                    Datum::Array(Column::Text(column.clone()))
+            let len = self.len;
+            Ok(match &expr.kind {
+                ExprKind::Literal(literal) => Datum::Scalar(Scalar::from_literal(literal)),
+                ExprKind::List(items) => {
+                    Datum::Scalar(crate::value::sorted_list(items.iter().map(Scalar::from_literal).collect()))
                 }
-                Env::File { .. } => return Err(InterpError::internal("a column read in a file check")),
-            },
-            ExprKind::Field(idx) => {
-                self.fields.get(*idx as usize).ok_or_else(|| missing("field", *idx))?.clone().unwrap_or(Datum::null())
-            }
-            ExprKind::Local(idx) => {
-                self.locals.get(*idx as usize).ok_or_else(|| missing("local", *idx))?.clone().unwrap_or(Datum::null())
-            }
-            ExprKind::HeaderField(idx) => Datum::Scalar(self.file_value(|h, _, _| h, "header field", *idx)?),
-            ExprKind::TrailerField(idx) => Datum::Scalar(self.file_value(|_, t, _| t, "trailer field", *idx)?),
-            ExprKind::Aggregate(idx) => Datum::Scalar(self.file_value(|_, _, a| a, "aggregate", *idx)?),
-            ExprKind::Unary(UnaryOp::Neg, operand) => {
-                let value = self.eval(operand, sel)?;
-                match Phys::of(operand.ty.kind) {
-                    Phys::Number => arith::unary::<f64, f64>(Prim::of(&value)?, len, |x| Some(-x)),
-                    _ => arith::unary::<i64, i64>(Prim::of(&value)?, len, i64::checked_neg),
+                ExprKind::Column(idx) => match self.env {
+                    Env::Rows(batch) => {
+                        let column = batch.columns.get(*idx as usize).ok_or_else(|| missing("column", *idx))?;
+                        Datum::Array(Column::Text(column.clone()))
+                    }
+                    Env::File { .. } => return Err(InterpError::internal("a column read in a file check")),
+                },
+                ExprKind::Field(idx) => self
+                    .fields
+                    .get(*idx as usize)
+                    .ok_or_else(|| missing("field", *idx))?
+                    .clone()
+                    .unwrap_or(Datum::null()),
+                ExprKind::Local(idx) => self
+                    .locals
+                    .get(*idx as usize)
+                    .ok_or_else(|| missing("local", *idx))?
+                    .clone()
+                    .unwrap_or(Datum::null()),
+                ExprKind::HeaderField(idx) => Datum::Scalar(self.file_value(|h, _, _| h, "header field", *idx)?),
+                ExprKind::TrailerField(idx) => Datum::Scalar(self.file_value(|_, t, _| t, "trailer field", *idx)?),
+                ExprKind::Aggregate(idx) => Datum::Scalar(self.file_value(|_, _, a| a, "aggregate", *idx)?),
+                ExprKind::Unary(UnaryOp::Neg, operand) => {
+                    let value = self.eval(operand, sel)?;
+                    match Phys::of(operand.ty.kind) {
+                        Phys::Number => arith::unary::<f64, f64>(Prim::of(&value)?, len, |x| Some(-x)),
+                        _ => arith::unary::<i64, i64>(Prim::of(&value)?, len, i64::checked_neg),
+                    }
                 }
-            }
-            ExprKind::Unary(UnaryOp::Not, operand) => match self.eval(operand, sel)? {
-                Datum::Scalar(s) => bool_scalar(as_bool(&s)?.map(|b| !b)),
-                Datum::Array(Column::Bool(a)) => Datum::Array(Column::Bool(boolean::not(&a))),
-                Datum::Array(other) => return Err(InterpError::internal(format!("not of a {:?}", other.phys()))),
-            },
-            ExprKind::Binary(op, l, r) => self.binary(*op, l, r, sel)?,
-            ExprKind::IsNull { operand, negated } => match self.eval(operand, sel)? {
-                Datum::Scalar(s) => Datum::Scalar(Scalar::Bool(s.is_null() != *negated)),
-                Datum::Array(col) => Datum::Array(Column::Bool(boolean::is_null(col.nulls(), len, *negated))),
-            },
-            ExprKind::InList { operand, list, negated } => {
-                let value = self.eval(operand, sel)?;
-                in_list(&value, list, *negated, Phys::of(operand.ty.kind))?
-            }
-            ExprKind::Coalesce(value, fallback) => {
-                let first = self.eval(value, sel)?;
-                let present = match &first {
-                    Datum::Scalar(Scalar::Null) => BooleanBuffer::new_unset(len),
-                    Datum::Scalar(_) => return Ok(first),
-                    Datum::Array(col) => match col.nulls() {
-                        None => return Ok(first),
-                        Some(n) => n.inner().clone(),
-                    },
-                };
-                let second = self.eval(fallback, &sel.and(&!&present))?;
-                Datum::Array(select(&present, first, second, Phys::of(expr.ty.kind), len)?)
-            }
-            ExprKind::If { condition, then_branch, else_branch } => {
-                let cond = self.eval(condition, sel)?;
-                if let Datum::Scalar(s) = &cond {
-                    // A null condition takes the else branch.
-                    let branch = if as_bool(s)? == Some(true) { then_branch } else { else_branch };
-                    return self.eval(branch, sel);
+                ExprKind::Unary(UnaryOp::Not, operand) => match self.eval(operand, sel)? {
+                    Datum::Scalar(s) => bool_scalar(as_bool(&s)?.map(|b| !b)),
+                    Datum::Array(Column::Bool(a)) => Datum::Array(Column::Bool(boolean::not(&a))),
+                    Datum::Array(other) => return Err(InterpError::internal(format!("not of a {:?}", other.phys()))),
+                },
+                ExprKind::Binary(op, l, r) => self.binary(*op, l, r, sel)?,
+                ExprKind::IsNull { operand, negated } => match self.eval(operand, sel)? {
+                    Datum::Scalar(s) => Datum::Scalar(Scalar::Bool(s.is_null() != *negated)),
+                    Datum::Array(col) => Datum::Array(Column::Bool(boolean::is_null(col.nulls(), len, *negated))),
+                },
+                ExprKind::InList { operand, list, negated } => {
+                    let value = self.eval(operand, sel)?;
+                    in_list(&value, list, *negated, Phys::of(operand.ty.kind))?
                 }
-                let (taken, _) = truth(&cond, len)?;
-                let then = self.eval(then_branch, &sel.and(&taken))?;
-                let otherwise = self.eval(else_branch, &sel.and(&!&taken))?;
-                Datum::Array(select(&taken, then, otherwise, Phys::of(expr.ty.kind), len)?)
-            }
-            ExprKind::Match { scrutinee, arms, default } => {
-                self.eval_match(scrutinee, arms, default.as_deref(), Phys::of(expr.ty.kind), sel)?
-            }
-            ExprKind::Call { function, args } => {
-                let mut values = Vec::with_capacity(args.len());
-                for arg in args {
-                    values.push(self.eval(arg, sel)?);
+                ExprKind::Coalesce(value, fallback) => {
+                    let first = self.eval(value, sel)?;
+                    let present = match &first {
+                        Datum::Scalar(Scalar::Null) => BooleanBuffer::new_unset(len),
+                        Datum::Scalar(_) => return Ok(first),
+                        Datum::Array(col) => match col.nulls() {
+                            None => return Ok(first),
+                            Some(n) => n.inner().clone(),
+                        },
+                    };
+                    let second = self.eval(fallback, &sel.and(&!&present))?;
+                    Datum::Array(select(&present, first, second, Phys::of(expr.ty.kind), len)?)
                 }
-                self.call(function, &values)?
-            }
-            ExprKind::Fallible { op, on_failure } => self.eval_fallible(op, on_failure, sel)?,
+                ExprKind::If { condition, then_branch, else_branch } => {
+                    let cond = self.eval(condition, sel)?;
+                    if let Datum::Scalar(s) = &cond {
+                        // A null condition takes the else branch.
+                        let branch = if as_bool(s)? == Some(true) { then_branch } else { else_branch };
+                        return self.eval(branch, sel);
+                    }
+                    let (taken, _) = truth(&cond, len)?;
+                    let then = self.eval(then_branch, &sel.and(&taken))?;
+                    let otherwise = self.eval(else_branch, &sel.and(&!&taken))?;
+                    Datum::Array(select(&taken, then, otherwise, Phys::of(expr.ty.kind), len)?)
+                }
+                ExprKind::Match { scrutinee, arms, default } => {
+                    self.eval_match(scrutinee, arms, default.as_deref(), Phys::of(expr.ty.kind), sel)?
+                }
+                ExprKind::Call { function, args } => {
+                    let mut values = Vec::with_capacity(args.len());
+                    for arg in args {
+                        values.push(self.eval(arg, sel)?);
+                    }
+                    self.call(function, &values)?
+                }
+                ExprKind::Fallible { op, on_failure } => self.eval_fallible(op, on_failure, sel)?,
+            })
         })
     }
 

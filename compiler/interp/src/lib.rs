@@ -216,36 +216,38 @@ fn argument_of(aggregate: &Aggregate) -> Result<&Expr, InterpError> {
 /// The side of the first comparison (in evaluation order) that reads an aggregate: what a file
 /// check measures, as in `count_distinct(x) * 1.0 / count() >= 0.5`.
 fn observed_side(expr: &Expr) -> Option<&Expr> {
-    let reads_aggregate = |e: &Expr| {
-        let mut found = false;
-        walk(e, &mut |x| found |= is_measured(x));
-        found
-    };
-    match &expr.kind {
-        ExprKind::Binary(op, a, b) => {
-            let comparison = matches!(
-                op,
-                etr_ir::BinaryOp::Eq
-                    | etr_ir::BinaryOp::Ne
-                    | etr_ir::BinaryOp::Lt
-                    | etr_ir::BinaryOp::Le
-                    | etr_ir::BinaryOp::Gt
-                    | etr_ir::BinaryOp::Ge
-            );
-            if comparison {
-                if reads_aggregate(a) {
-                    return Some(a);
+    etr_ir::ensure_sufficient_stack::<Option<&Expr>>(|| {
+        let reads_aggregate = |e: &Expr| {
+            let mut found = false;
+            walk(e, &mut |x| found |= is_measured(x));
+            found
+        };
+        match &expr.kind {
+            ExprKind::Binary(op, a, b) => {
+                let comparison = matches!(
+                    op,
+                    etr_ir::BinaryOp::Eq
+                        | etr_ir::BinaryOp::Ne
+                        | etr_ir::BinaryOp::Lt
+                        | etr_ir::BinaryOp::Le
+                        | etr_ir::BinaryOp::Gt
+                        | etr_ir::BinaryOp::Ge
+                );
+                if comparison {
+                    if reads_aggregate(a) {
+                        return Some(a);
+                    }
+                    if reads_aggregate(b) {
+                        return Some(b);
+                    }
                 }
-                if reads_aggregate(b) {
-                    return Some(b);
-                }
+                observed_side(a).or_else(|| observed_side(b))
             }
-            observed_side(a).or_else(|| observed_side(b))
+            ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } => observed_side(e),
+            ExprKind::Coalesce(a, b) => observed_side(a).or_else(|| observed_side(b)),
+            _ => None,
         }
-        ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } => observed_side(e),
-        ExprKind::Coalesce(a, b) => observed_side(a).or_else(|| observed_side(b)),
-        _ => None,
-    }
+    })
 }
 
 /// What a file check measures: an aggregate, or the header's values.
@@ -255,47 +257,51 @@ fn is_measured(expr: &Expr) -> bool {
 
 /// Every sub-expression of `expr`, `expr` included.
 fn walk<'e>(expr: &'e Expr, visit: &mut impl FnMut(&'e Expr)) {
-    visit(expr);
-    let mut each = |e: &'e Expr| walk(e, visit);
-    match &expr.kind {
-        ExprKind::Literal(_)
-        | ExprKind::List(_)
-        | ExprKind::Column(_)
-        | ExprKind::Field(_)
-        | ExprKind::Local(_)
-        | ExprKind::HeaderField(_)
-        | ExprKind::TrailerField(_)
-        | ExprKind::Aggregate(_) => {}
-        ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } | ExprKind::InList { operand: e, .. } => each(e),
-        ExprKind::Binary(_, a, b) | ExprKind::Coalesce(a, b) => {
-            each(a);
-            each(b);
-        }
-        ExprKind::If { condition, then_branch, else_branch } => {
-            each(condition);
-            each(then_branch);
-            each(else_branch);
-        }
-        ExprKind::Match { scrutinee, arms, default } => {
-            each(scrutinee);
-            for arm in arms {
-                each(&arm.value);
+    etr_ir::ensure_sufficient_stack(|| {
+        visit(expr);
+        let mut each = |e: &'e Expr| walk(e, visit);
+        match &expr.kind {
+            ExprKind::Literal(_)
+            | ExprKind::List(_)
+            | ExprKind::Column(_)
+            | ExprKind::Field(_)
+            | ExprKind::Local(_)
+            | ExprKind::HeaderField(_)
+            | ExprKind::TrailerField(_)
+            | ExprKind::Aggregate(_) => {}
+            ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } | ExprKind::InList { operand: e, .. } => {
+                each(e)
             }
-            if let Some(d) = default {
-                each(d);
+            ExprKind::Binary(_, a, b) | ExprKind::Coalesce(a, b) => {
+                each(a);
+                each(b);
+            }
+            ExprKind::If { condition, then_branch, else_branch } => {
+                each(condition);
+                each(then_branch);
+                each(else_branch);
+            }
+            ExprKind::Match { scrutinee, arms, default } => {
+                each(scrutinee);
+                for arm in arms {
+                    each(&arm.value);
+                }
+                if let Some(d) = default {
+                    each(d);
+                }
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(each),
+            ExprKind::Fallible { op, on_failure } => {
+                match op {
+                    FallibleOp::Call { args, .. } => args.iter().for_each(&mut each),
+                    FallibleOp::Lookup { key, .. } => each(key),
+                }
+                if let OnFailure::Default(e) = on_failure {
+                    each(e);
+                }
             }
         }
-        ExprKind::Call { args, .. } => args.iter().for_each(each),
-        ExprKind::Fallible { op, on_failure } => {
-            match op {
-                FallibleOp::Call { args, .. } => args.iter().for_each(&mut each),
-                FallibleOp::Lookup { key, .. } => each(key),
-            }
-            if let OnFailure::Default(e) = on_failure {
-                each(e);
-            }
-        }
-    }
+    })
 }
 
 /// The bindings the unique checks need, in program order: those assigning a key field or a slot

@@ -171,101 +171,107 @@ struct ExprDisplay<'a> {
 
 impl<'a> Display for ExprDisplay<'a> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let p: &'a Program = self.program;
-        let sub = |e: &'a Expr| ExprDisplay { program: p, expr: e };
-        match &self.expr.kind {
-            ExprKind::Literal(lit) => f.write_str(&p.literal(lit)),
-            ExprKind::Column(i) => write!(f, "${}", p.source.columns.get(*i as usize).map_or("?", |c| c.as_str())),
-            ExprKind::Field(i) => write!(f, "{}", p.record.fields.get(*i as usize).map_or("?", |c| c.name.as_str())),
-            ExprKind::Local(i) => write!(f, "{}", p.locals.get(*i as usize).map_or("?", |c| c.name.as_str())),
-            ExprKind::HeaderField(i) => write!(f, "header.{}", line_field_name(&p.source.header, *i)),
-            ExprKind::TrailerField(i) => write!(f, "trailer.{}", line_field_name(&p.source.trailer, *i)),
-            ExprKind::Aggregate(i) => write!(f, "aggregate#{i}"),
-            ExprKind::Unary(op, operand) => {
-                let op = match op {
-                    UnaryOp::Neg => "-",
-                    UnaryOp::Not => "not ",
-                };
-                write!(f, "({op}{})", sub(operand))
-            }
-            ExprKind::Binary(op, lhs, rhs) => write!(f, "({} {} {})", sub(lhs), binary_op_str(*op), sub(rhs)),
-            ExprKind::IsNull { operand, negated } => {
-                write!(f, "({} is {}null)", sub(operand), if *negated { "not " } else { "" })
-            }
-            ExprKind::InList { operand, list, negated } => {
-                write!(f, "({} {}in [", sub(operand), if *negated { "not " } else { "" })?;
-                for (i, lit) in list.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    f.write_str(&p.literal(lit))?;
+        crate::ensure_sufficient_stack(|| {
+            let p: &'a Program = self.program;
+            let sub = |e: &'a Expr| ExprDisplay { program: p, expr: e };
+            match &self.expr.kind {
+                ExprKind::Literal(lit) => f.write_str(&p.literal(lit)),
+                ExprKind::Column(i) => write!(f, "${}", p.source.columns.get(*i as usize).map_or("?", |c| c.as_str())),
+                ExprKind::Field(i) => {
+                    write!(f, "{}", p.record.fields.get(*i as usize).map_or("?", |c| c.name.as_str()))
                 }
-                f.write_str("])")
-            }
-            ExprKind::Coalesce(a, b) => write!(f, "({} ?? {})", sub(a), sub(b)),
-            ExprKind::List(items) => {
-                let items: Vec<String> = items.iter().map(|l| p.literal(l)).collect();
-                write!(f, "[{}]", items.join(", "))
-            }
-            ExprKind::If { condition, then_branch, else_branch } => {
-                write!(f, "(if {} then {} else {})", sub(condition), sub(then_branch), sub(else_branch))
-            }
-            ExprKind::Match { scrutinee, arms, default } => {
-                write!(f, "(match {} {{", sub(scrutinee))?;
-                for arm in arms {
-                    let mut pats = String::new();
-                    for (i, pat) in arm.patterns.iter().enumerate() {
+                ExprKind::Local(i) => write!(f, "{}", p.locals.get(*i as usize).map_or("?", |c| c.name.as_str())),
+                ExprKind::HeaderField(i) => write!(f, "header.{}", line_field_name(&p.source.header, *i)),
+                ExprKind::TrailerField(i) => write!(f, "trailer.{}", line_field_name(&p.source.trailer, *i)),
+                ExprKind::Aggregate(i) => write!(f, "aggregate#{i}"),
+                ExprKind::Unary(op, operand) => {
+                    let op = match op {
+                        UnaryOp::Neg => "-",
+                        UnaryOp::Not => "not ",
+                    };
+                    write!(f, "({op}{})", sub(operand))
+                }
+                ExprKind::Binary(op, lhs, rhs) => write!(f, "({} {} {})", sub(lhs), binary_op_str(*op), sub(rhs)),
+                ExprKind::IsNull { operand, negated } => {
+                    write!(f, "({} is {}null)", sub(operand), if *negated { "not " } else { "" })
+                }
+                ExprKind::InList { operand, list, negated } => {
+                    write!(f, "({} {}in [", sub(operand), if *negated { "not " } else { "" })?;
+                    for (i, lit) in list.iter().enumerate() {
                         if i > 0 {
-                            pats.push_str(" | ");
+                            f.write_str(", ")?;
                         }
-                        match pat {
-                            Pattern::Literal(l) => pats.push_str(&p.literal(l)),
-                            Pattern::Range(lo, hi) => {
-                                let _ = write!(pats, "{}..={}", p.literal(lo), p.literal(hi));
-                            }
-                        }
+                        f.write_str(&p.literal(lit))?;
                     }
-                    write!(f, " {pats} => {},", sub(&arm.value))?;
+                    f.write_str("])")
                 }
-                if let Some(default) = default {
-                    write!(f, " _ => {},", sub(default))?;
+                ExprKind::Coalesce(a, b) => write!(f, "({} ?? {})", sub(a), sub(b)),
+                ExprKind::List(items) => {
+                    let items: Vec<String> = items.iter().map(|l| p.literal(l)).collect();
+                    write!(f, "[{}]", items.join(", "))
                 }
-                f.write_str(" })")
-            }
-            ExprKind::Call { function, args } => {
-                write!(f, "{}(", builtin_name(function))?;
-                for (i, arg) in args.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{}", sub(arg))?;
+                ExprKind::If { condition, then_branch, else_branch } => {
+                    write!(f, "(if {} then {} else {})", sub(condition), sub(then_branch), sub(else_branch))
                 }
-                f.write_str(")")
-            }
-            ExprKind::Fallible { op, on_failure } => {
-                match op {
-                    FallibleOp::Call { function, args } => {
-                        write!(f, "{}(", builtin_name(function))?;
-                        for (i, arg) in args.iter().enumerate() {
+                ExprKind::Match { scrutinee, arms, default } => {
+                    write!(f, "(match {} {{", sub(scrutinee))?;
+                    for arm in arms {
+                        let mut pats = String::new();
+                        for (i, pat) in arm.patterns.iter().enumerate() {
                             if i > 0 {
-                                f.write_str(", ")?;
+                                pats.push_str(" | ");
                             }
-                            write!(f, "{}", sub(arg))?;
+                            match pat {
+                                Pattern::Literal(l) => pats.push_str(&p.literal(l)),
+                                Pattern::Range(lo, hi) => {
+                                    let _ = write!(pats, "{}..={}", p.literal(lo), p.literal(hi));
+                                }
+                            }
                         }
-                        f.write_str(")")?;
+                        write!(f, " {pats} => {},", sub(&arm.value))?;
                     }
-                    FallibleOp::Lookup { table, key } => {
-                        let name = p.tables.get(*table as usize).map_or("?", |t| t.name.as_str());
-                        write!(f, "{name}[{}]", sub(key))?;
+                    if let Some(default) = default {
+                        write!(f, " _ => {},", sub(default))?;
                     }
+                    f.write_str(" })")
                 }
-                match on_failure {
-                    OnFailure::Default(e) => write!(f, " else {}", sub(e)),
-                    OnFailure::Reject { rule, target } => write!(f, " else reject {} on {target}", p.rule_id(*rule)),
-                    OnFailure::Fail { rule, target } => write!(f, " else fail {} on {target}", p.rule_id(*rule)),
+                ExprKind::Call { function, args } => {
+                    write!(f, "{}(", builtin_name(function))?;
+                    for (i, arg) in args.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{}", sub(arg))?;
+                    }
+                    f.write_str(")")
+                }
+                ExprKind::Fallible { op, on_failure } => {
+                    match op {
+                        FallibleOp::Call { function, args } => {
+                            write!(f, "{}(", builtin_name(function))?;
+                            for (i, arg) in args.iter().enumerate() {
+                                if i > 0 {
+                                    f.write_str(", ")?;
+                                }
+                                write!(f, "{}", sub(arg))?;
+                            }
+                            f.write_str(")")?;
+                        }
+                        FallibleOp::Lookup { table, key } => {
+                            let name = p.tables.get(*table as usize).map_or("?", |t| t.name.as_str());
+                            write!(f, "{name}[{}]", sub(key))?;
+                        }
+                    }
+                    match on_failure {
+                        OnFailure::Default(e) => write!(f, " else {}", sub(e)),
+                        OnFailure::Reject { rule, target } => {
+                            write!(f, " else reject {} on {target}", p.rule_id(*rule))
+                        }
+                        OnFailure::Fail { rule, target } => write!(f, " else fail {} on {target}", p.rule_id(*rule)),
+                    }
                 }
             }
-        }
+        })
     }
 }
 

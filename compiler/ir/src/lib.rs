@@ -11,7 +11,9 @@
 #![deny(clippy::disallowed_methods)]
 
 mod display;
+mod stack;
 pub use display::{builtin_name, format_money};
+pub use stack::ensure_sufficient_stack;
 pub mod types;
 
 pub use types::{ListOf, Type, TypeKind};

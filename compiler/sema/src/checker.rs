@@ -1137,20 +1137,23 @@ impl<'a> Checker<'a> {
         let mut state = vec![0u8; bindings.len()]; // 0 new, 1 on the stack, 2 done
         let mut order = Vec::with_capacity(bindings.len());
         let mut cyclic = vec![false; bindings.len()];
+        // One level per `let` that reads another: the parser's limits do not bound this depth.
         fn visit(i: usize, deps: &[Vec<usize>], state: &mut [u8], order: &mut Vec<usize>, cyclic: &mut [bool]) {
-            if state[i] == 2 {
-                return;
-            }
-            if state[i] == 1 {
-                cyclic[i] = true;
-                return;
-            }
-            state[i] = 1;
-            for &d in &deps[i] {
-                visit(d, deps, state, order, cyclic);
-            }
-            state[i] = 2;
-            order.push(i);
+            etr_syntax::ensure_sufficient_stack(|| {
+                if state[i] == 2 {
+                    return;
+                }
+                if state[i] == 1 {
+                    cyclic[i] = true;
+                    return;
+                }
+                state[i] = 1;
+                for &d in &deps[i] {
+                    visit(d, deps, state, order, cyclic);
+                }
+                state[i] = 2;
+                order.push(i);
+            })
         }
         for i in 0..bindings.len() {
             visit(i, &deps, &mut state, &mut order, &mut cyclic);
@@ -1672,15 +1675,20 @@ impl<'a> Checker<'a> {
 
     /// Infers an expression's type. `expected` lets string literals become code members and is
     /// otherwise only a hint: the caller still checks the result.
+    ///
+    /// Every recursion of the checker over an expression comes through here (and so does the
+    /// check of a `let` that another reads first): one stack guard per level.
     fn infer_expecting(&mut self, expr: &ast::Expr, ctx: Ctx<'_>, expected: Option<TypeKind>) -> Option<ir::Expr> {
-        let inferred = self.infer_kind(expr, ctx, expected);
-        if let Some(it) = &inferred
-            && self.file == self.own_path
-        {
-            let ty = format!("{}{}", self.type_label(it.ty.kind), if it.ty.nullable { "?" } else { "" });
-            self.expr_types.push(ExprType { span: expr.span, ty });
-        }
-        inferred
+        etr_syntax::ensure_sufficient_stack(|| {
+            let inferred = self.infer_kind(expr, ctx, expected);
+            if let Some(it) = &inferred
+                && self.file == self.own_path
+            {
+                let ty = format!("{}{}", self.type_label(it.ty.kind), if it.ty.nullable { "?" } else { "" });
+                self.expr_types.push(ExprType { span: expr.span, ty });
+            }
+            inferred
+        })
     }
 
     /// A type kind as written in a spec (`ActionCode` rather than the diagnostics' "`ActionCode` code").
@@ -2877,11 +2885,11 @@ fn literal_expr(literal: ir::Literal, kind: TypeKind) -> ir::Expr {
     ir::Expr { kind: ir::ExprKind::Literal(literal), ty: Type::new(kind, nullable) }
 }
 
-fn strip_parens(expr: &ast::Expr) -> &ast::Expr {
-    match &expr.kind {
-        ast::ExprKind::Paren(inner) => strip_parens(inner),
-        _ => expr,
+fn strip_parens(mut expr: &ast::Expr) -> &ast::Expr {
+    while let ast::ExprKind::Paren(inner) = &expr.kind {
+        expr = inner;
     }
+    expr
 }
 
 fn handler_span(handler: &ast::Handler) -> Span {
@@ -2938,7 +2946,7 @@ fn uses_file_values(expr: &ast::Expr) -> bool {
 /// True when an expression reads per-line values (names) outside aggregate arguments: a check
 /// that does is a row check, even if it also reads file aggregates.
 fn reads_row_values(expr: &ast::Expr) -> bool {
-    match &expr.kind {
+    etr_syntax::ensure_sufficient_stack(|| match &expr.kind {
         ast::ExprKind::Name(_) => true,
         ast::ExprKind::Field { base, .. } => match &base.kind {
             ast::ExprKind::Name(n) if n.text == "header" || n.text == "trailer" => false,
@@ -2954,46 +2962,48 @@ fn reads_row_values(expr: &ast::Expr) -> bool {
             expr.for_each_child(|child| found |= reads_row_values(child));
             found
         }
-    }
+    })
 }
 
 fn collect_slots(expr: &ir::Expr, out: &mut Vec<ir::Slot>) {
-    use ir::ExprKind as K;
-    match &expr.kind {
-        K::Field(f) => out.push(ir::Slot::Field(*f)),
-        K::Local(l) => out.push(ir::Slot::Local(*l)),
-        K::Literal(_) | K::Column(_) | K::HeaderField(_) | K::TrailerField(_) | K::Aggregate(_) | K::List(_) => {}
-        K::Unary(_, e) => collect_slots(e, out),
-        K::Binary(_, a, b) | K::Coalesce(a, b) => {
-            collect_slots(a, out);
-            collect_slots(b, out);
-        }
-        K::IsNull { operand, .. } | K::InList { operand, .. } => collect_slots(operand, out),
-        K::If { condition, then_branch, else_branch } => {
-            collect_slots(condition, out);
-            collect_slots(then_branch, out);
-            collect_slots(else_branch, out);
-        }
-        K::Match { scrutinee, arms, default } => {
-            collect_slots(scrutinee, out);
-            for arm in arms {
-                collect_slots(&arm.value, out);
+    etr_syntax::ensure_sufficient_stack(|| {
+        use ir::ExprKind as K;
+        match &expr.kind {
+            K::Field(f) => out.push(ir::Slot::Field(*f)),
+            K::Local(l) => out.push(ir::Slot::Local(*l)),
+            K::Literal(_) | K::Column(_) | K::HeaderField(_) | K::TrailerField(_) | K::Aggregate(_) | K::List(_) => {}
+            K::Unary(_, e) => collect_slots(e, out),
+            K::Binary(_, a, b) | K::Coalesce(a, b) => {
+                collect_slots(a, out);
+                collect_slots(b, out);
             }
-            if let Some(d) = default {
-                collect_slots(d, out);
+            K::IsNull { operand, .. } | K::InList { operand, .. } => collect_slots(operand, out),
+            K::If { condition, then_branch, else_branch } => {
+                collect_slots(condition, out);
+                collect_slots(then_branch, out);
+                collect_slots(else_branch, out);
+            }
+            K::Match { scrutinee, arms, default } => {
+                collect_slots(scrutinee, out);
+                for arm in arms {
+                    collect_slots(&arm.value, out);
+                }
+                if let Some(d) = default {
+                    collect_slots(d, out);
+                }
+            }
+            K::Call { args, .. } => args.iter().for_each(|a| collect_slots(a, out)),
+            K::Fallible { op, on_failure } => {
+                match op {
+                    ir::FallibleOp::Call { args, .. } => args.iter().for_each(|a| collect_slots(a, out)),
+                    ir::FallibleOp::Lookup { key, .. } => collect_slots(key, out),
+                }
+                if let ir::OnFailure::Default(d) = on_failure {
+                    collect_slots(d, out);
+                }
             }
         }
-        K::Call { args, .. } => args.iter().for_each(|a| collect_slots(a, out)),
-        K::Fallible { op, on_failure } => {
-            match op {
-                ir::FallibleOp::Call { args, .. } => args.iter().for_each(|a| collect_slots(a, out)),
-                ir::FallibleOp::Lookup { key, .. } => collect_slots(key, out),
-            }
-            if let ir::OnFailure::Default(d) = on_failure {
-                collect_slots(d, out);
-            }
-        }
-    }
+    })
 }
 
 fn describe_ast_literal(value: &ast::LitValue) -> String {

@@ -699,103 +699,105 @@ impl Pattern {
 }
 
 fn dump_expr(expr: &Expr, acc: &mut String) {
-    let dump_args = |args: &[Expr], acc: &mut String| {
-        for arg in args {
-            acc.push(' ');
-            dump_expr(arg, acc);
-        }
-    };
-    match &expr.kind {
-        ExprKind::Literal(it) => acc.push_str(&it.dump()),
-        ExprKind::List(items) => {
-            let items: Vec<String> = items.iter().map(|l| l.value.dump()).collect();
-            let _ = write!(acc, "[{}]", items.join(" "));
-        }
-        ExprKind::Name(it) => acc.push_str(&it.text),
-        ExprKind::Call { callee, args } => {
-            let _ = write!(acc, "(call {}", callee.text);
-            dump_args(args, acc);
-            acc.push(')');
-        }
-        ExprKind::MethodCall { receiver, method, args } => {
-            let _ = write!(acc, "(.{} ", method.text);
-            dump_expr(receiver, acc);
-            dump_args(args, acc);
-            acc.push(')');
-        }
-        ExprKind::Field { base, field } => {
-            acc.push_str("(field ");
-            dump_expr(base, acc);
-            let _ = write!(acc, " {})", field.text);
-        }
-        ExprKind::Index { base, index } => {
-            acc.push_str("(index ");
-            dump_expr(base, acc);
-            acc.push(' ');
-            dump_expr(index, acc);
-            acc.push(')');
-        }
-        ExprKind::Unary { op, operand, .. } => {
-            let _ = write!(acc, "({} ", op.as_str());
-            dump_expr(operand, acc);
-            acc.push(')');
-        }
-        ExprKind::Binary { op, lhs, rhs, .. } => {
-            let _ = write!(acc, "({} ", op.as_str());
-            dump_expr(lhs, acc);
-            acc.push(' ');
-            dump_expr(rhs, acc);
-            acc.push(')');
-        }
-        ExprKind::In { value, negated, list, .. } => {
-            acc.push_str(if *negated { "(not-in " } else { "(in " });
-            dump_expr(value, acc);
-            let list: Vec<_> = list.iter().map(|it| it.value.dump()).collect();
-            let _ = write!(acc, " [{}])", list.join(" "));
-        }
-        ExprKind::IsNull { value, negated } => {
-            acc.push_str(if *negated { "(is-not-null " } else { "(is-null " });
-            dump_expr(value, acc);
-            acc.push(')');
-        }
-        ExprKind::Else { value, handler } => {
-            acc.push_str("(else ");
-            dump_expr(value, acc);
-            acc.push(' ');
-            match handler {
-                Handler::Reject { rule, .. } => {
-                    let _ = write!(acc, "(reject {})", rule.text);
-                }
-                Handler::Fail { rule, .. } => {
-                    let _ = write!(acc, "(fail {})", rule.text);
-                }
-                Handler::Value(it) => dump_expr(it, acc),
+    crate::ensure_sufficient_stack(|| {
+        let dump_args = |args: &[Expr], acc: &mut String| {
+            for arg in args {
+                acc.push(' ');
+                dump_expr(arg, acc);
             }
-            acc.push(')');
-        }
-        ExprKind::If { condition, then_branch, else_branch } => {
-            acc.push_str("(if ");
-            dump_expr(condition, acc);
-            acc.push(' ');
-            dump_expr(then_branch, acc);
-            acc.push(' ');
-            dump_expr(else_branch, acc);
-            acc.push(')');
-        }
-        ExprKind::Match { scrutinee, arms } => {
-            acc.push_str("(match ");
-            dump_expr(scrutinee, acc);
-            for arm in arms {
-                let _ = write!(acc, " [{} ", arm.pattern.dump());
-                dump_expr(&arm.body, acc);
-                acc.push(']');
+        };
+        match &expr.kind {
+            ExprKind::Literal(it) => acc.push_str(&it.dump()),
+            ExprKind::List(items) => {
+                let items: Vec<String> = items.iter().map(|l| l.value.dump()).collect();
+                let _ = write!(acc, "[{}]", items.join(" "));
             }
-            acc.push(')');
+            ExprKind::Name(it) => acc.push_str(&it.text),
+            ExprKind::Call { callee, args } => {
+                let _ = write!(acc, "(call {}", callee.text);
+                dump_args(args, acc);
+                acc.push(')');
+            }
+            ExprKind::MethodCall { receiver, method, args } => {
+                let _ = write!(acc, "(.{} ", method.text);
+                dump_expr(receiver, acc);
+                dump_args(args, acc);
+                acc.push(')');
+            }
+            ExprKind::Field { base, field } => {
+                acc.push_str("(field ");
+                dump_expr(base, acc);
+                let _ = write!(acc, " {})", field.text);
+            }
+            ExprKind::Index { base, index } => {
+                acc.push_str("(index ");
+                dump_expr(base, acc);
+                acc.push(' ');
+                dump_expr(index, acc);
+                acc.push(')');
+            }
+            ExprKind::Unary { op, operand, .. } => {
+                let _ = write!(acc, "({} ", op.as_str());
+                dump_expr(operand, acc);
+                acc.push(')');
+            }
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                let _ = write!(acc, "({} ", op.as_str());
+                dump_expr(lhs, acc);
+                acc.push(' ');
+                dump_expr(rhs, acc);
+                acc.push(')');
+            }
+            ExprKind::In { value, negated, list, .. } => {
+                acc.push_str(if *negated { "(not-in " } else { "(in " });
+                dump_expr(value, acc);
+                let list: Vec<_> = list.iter().map(|it| it.value.dump()).collect();
+                let _ = write!(acc, " [{}])", list.join(" "));
+            }
+            ExprKind::IsNull { value, negated } => {
+                acc.push_str(if *negated { "(is-not-null " } else { "(is-null " });
+                dump_expr(value, acc);
+                acc.push(')');
+            }
+            ExprKind::Else { value, handler } => {
+                acc.push_str("(else ");
+                dump_expr(value, acc);
+                acc.push(' ');
+                match handler {
+                    Handler::Reject { rule, .. } => {
+                        let _ = write!(acc, "(reject {})", rule.text);
+                    }
+                    Handler::Fail { rule, .. } => {
+                        let _ = write!(acc, "(fail {})", rule.text);
+                    }
+                    Handler::Value(it) => dump_expr(it, acc),
+                }
+                acc.push(')');
+            }
+            ExprKind::If { condition, then_branch, else_branch } => {
+                acc.push_str("(if ");
+                dump_expr(condition, acc);
+                acc.push(' ');
+                dump_expr(then_branch, acc);
+                acc.push(' ');
+                dump_expr(else_branch, acc);
+                acc.push(')');
+            }
+            ExprKind::Match { scrutinee, arms } => {
+                acc.push_str("(match ");
+                dump_expr(scrutinee, acc);
+                for arm in arms {
+                    let _ = write!(acc, " [{} ", arm.pattern.dump());
+                    dump_expr(&arm.body, acc);
+                    acc.push(']');
+                }
+                acc.push(')');
+            }
+            ExprKind::Paren(inner) => {
+                acc.push_str("(paren ");
+                dump_expr(inner, acc);
+                acc.push(')');
+            }
         }
-        ExprKind::Paren(inner) => {
-            acc.push_str("(paren ");
-            dump_expr(inner, acc);
-            acc.push(')');
-        }
-    }
+    })
 }

@@ -19,7 +19,8 @@
 //! same text always gives the same [`ParsedFile`].
 //!
 //! API Boundary: [`parse_file`], [`ParsedFile`], [`SyntaxError`] and the
-//! [`ast`] module. pest types never leave the crate.
+//! [`ast`] module, and [`ensure_sufficient_stack`] for the walks over its
+//! trees in other crates. pest types never leave the crate.
 #![deny(clippy::disallowed_methods)]
 
 pub mod ast;
@@ -27,11 +28,14 @@ mod errors;
 pub mod lines;
 mod lower;
 mod split;
+mod stack;
 
 #[cfg(test)]
 mod tests;
 
 use pest::Parser as _;
+
+pub use crate::stack::ensure_sufficient_stack;
 
 use crate::ast::{Item, Span};
 use crate::parser::{EtrParser, Rule};

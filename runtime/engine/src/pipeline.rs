@@ -759,19 +759,21 @@ fn scalar_json(program: &Program, kind: TypeKind, value: &Scalar) -> serde_json:
 
 /// The type of the first aggregate a file check reads (what its observed value is).
 fn observed_kind(expr: &etr_ir::Expr) -> Option<TypeKind> {
-    use etr_ir::ExprKind as K;
-    match &expr.kind {
-        K::Aggregate(_) | K::Call { function: etr_ir::Builtin::HeaderValues, .. } => Some(expr.ty.kind),
-        K::Unary(_, e) | K::IsNull { operand: e, .. } | K::InList { operand: e, .. } => observed_kind(e),
-        K::Binary(_, a, b) | K::Coalesce(a, b) => observed_kind(a).or_else(|| observed_kind(b)),
-        K::If { condition, then_branch, else_branch } => {
-            observed_kind(condition).or_else(|| observed_kind(then_branch)).or_else(|| observed_kind(else_branch))
+    etr_ir::ensure_sufficient_stack(|| {
+        use etr_ir::ExprKind as K;
+        match &expr.kind {
+            K::Aggregate(_) | K::Call { function: etr_ir::Builtin::HeaderValues, .. } => Some(expr.ty.kind),
+            K::Unary(_, e) | K::IsNull { operand: e, .. } | K::InList { operand: e, .. } => observed_kind(e),
+            K::Binary(_, a, b) | K::Coalesce(a, b) => observed_kind(a).or_else(|| observed_kind(b)),
+            K::If { condition, then_branch, else_branch } => {
+                observed_kind(condition).or_else(|| observed_kind(then_branch)).or_else(|| observed_kind(else_branch))
+            }
+            K::Call { args, .. } => args.iter().find_map(observed_kind),
+            K::Fallible { op: etr_ir::FallibleOp::Call { args, .. }, .. } => args.iter().find_map(observed_kind),
+            K::Match { scrutinee, .. } => observed_kind(scrutinee),
+            _ => None,
         }
-        K::Call { args, .. } => args.iter().find_map(observed_kind),
-        K::Fallible { op: etr_ir::FallibleOp::Call { args, .. }, .. } => args.iter().find_map(observed_kind),
-        K::Match { scrutinee, .. } => observed_kind(scrutinee),
-        _ => None,
-    }
+    })
 }
 
 /// A value of an ordering check, from a field's internal array.
