@@ -434,7 +434,14 @@ impl OutputDir {
             Err(writer) => Encoder::Inline(Box::new(writer)),
         };
         self.writers.open.fetch_add(1, Ordering::SeqCst);
-        Ok(ParquetSink { writer: Some(encoder), path, rows: 0, ledger: Arc::clone(&self.writers) })
+        Ok(ParquetSink {
+            writer: Some(encoder),
+            path,
+            rows: 0,
+            ledger: Arc::clone(&self.writers),
+            pending: Vec::new(),
+            pending_rows: 0,
+        })
     }
 
     /// Writes `summary.json`.
@@ -511,7 +518,15 @@ pub struct ParquetSink {
     path: PathBuf,
     rows: u64,
     ledger: Arc<WriterLedger>,
+    /// Rows held back so that `ArrowWriter` receives them in whole runs of [`WRITE_BATCH_ROWS`]
+    /// (see [`ParquetSink::write_aligned`]).
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
 }
+
+/// The rows `ArrowWriter` encodes between two checks of its page and dictionary limits (Parquet's
+/// `write_batch_size`, set explicitly so that [`ParquetSink`] can align to it).
+const WRITE_BATCH_ROWS: usize = 1024;
 
 impl std::fmt::Debug for ParquetSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -550,13 +565,46 @@ impl ParquetSink {
             .ok_or_else(|| RuntimeError::Internal(format!("write to closed {}", self.path.display())))?;
         let rows = keep.map_or(batch.num_rows(), BooleanArray::true_count);
         match writer {
-            Encoder::Inline(writer) => match keep {
-                Some(keep) => writer.write(&filter_record_batch(batch, keep)?)?,
-                None => writer.write(batch)?,
-            },
+            Encoder::Inline(_) => {
+                let batch = match keep {
+                    Some(keep) => filter_record_batch(batch, keep)?,
+                    None => batch.clone(),
+                };
+                self.write_aligned(Some(batch), false)?;
+            }
             Encoder::Lanes(lanes) => lanes.write(batch, keep)?,
         }
         self.rows += rows as u64;
+        Ok(())
+    }
+
+    /// Hands `ArrowWriter` the rows in runs of [`WRITE_BATCH_ROWS`] counted from the file's first
+    /// row, holding back the rest until more come or `flush`. `ArrowWriter` checks its page and
+    /// dictionary limits after every run of that many rows *within one call*, so batches cut where
+    /// the input's chunks happened to end (a block size, a long line) would move the pages and
+    /// change the file's bytes; aligned runs make them depend on the rows alone.
+    fn write_aligned(&mut self, batch: Option<RecordBatch>, flush: bool) -> Result<()> {
+        if let Some(batch) = batch
+            && batch.num_rows() > 0
+        {
+            self.pending_rows += batch.num_rows();
+            self.pending.push(batch);
+        }
+        let whole = if flush { self.pending_rows } else { self.pending_rows / WRITE_BATCH_ROWS * WRITE_BATCH_ROWS };
+        if whole == 0 {
+            return Ok(());
+        }
+        let Some(Encoder::Inline(writer)) = self.writer.as_mut() else {
+            return Err(RuntimeError::Internal(format!("aligned write to {} without its writer", self.path.display())));
+        };
+        let schema = self.pending[0].schema();
+        let all = arrow::compute::concat_batches(&schema, &self.pending)?;
+        writer.write(&all.slice(0, whole))?;
+        self.pending.clear();
+        self.pending_rows -= whole;
+        if self.pending_rows > 0 {
+            self.pending.push(all.slice(whole, self.pending_rows));
+        }
         Ok(())
     }
 
@@ -567,10 +615,12 @@ impl ParquetSink {
 
     /// Writes the footer and closes the file; returns the number of rows written.
     pub fn finish(mut self) -> Result<u64> {
-        let res = match self.writer.take() {
-            Some(Encoder::Inline(writer)) => writer.close().map(|_| ()).map_err(RuntimeError::from),
-            Some(Encoder::Lanes(lanes)) => lanes.finish(),
-            None => Ok(()),
+        let flushed = self.write_aligned(None, true);
+        let res = match (flushed, self.writer.take()) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Some(Encoder::Inline(writer))) => writer.close().map(|_| ()).map_err(RuntimeError::from),
+            (Ok(()), Some(Encoder::Lanes(lanes))) => lanes.finish(),
+            (Ok(()), None) => Ok(()),
         };
         match res {
             Ok(()) => {
@@ -626,6 +676,7 @@ fn writer_properties(schema: &Schema, options: &ParquetOptions) -> Result<Writer
         .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_dictionary_enabled(false)
         .set_dictionary_page_size_limit(options.dictionary_page_bytes)
+        .set_write_batch_size(WRITE_BATCH_ROWS)
         .set_max_row_group_row_count(Some(options.max_row_group_rows));
     for name in &options.dictionary_columns {
         if schema.field_with_name(name).is_err() {
