@@ -16,10 +16,7 @@ use etr_syntax::ast::Item;
 
 use crate::db::IdeDatabase;
 use crate::index::{DefKind, FileIndex, file_index, literal_text};
-use crate::text::{
-    LINE_END, clamp_offset, enclosing_item_line, ident_start, inside_braces, line_prefix, lines_inclusive,
-    trim_line_end,
-};
+use crate::text::{clamp_offset, enclosing_item_line, ident_start, inside_braces, is_line_end, line_prefix};
 use crate::{FilePosition, FileTable, TextRange};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -214,12 +211,14 @@ pub(crate) fn completions(db: &IdeDatabase, files: &FileTable, position: FilePos
 /// being edited usually does not parse): every `name =` line of the item.
 fn assigned_fields(text: &str, offset: usize) -> HashSet<String> {
     let item_start = text[..offset]
-        .match_indices(LINE_END)
+        .match_indices(is_line_end)
         .map(|(i, _)| i + 1)
         .rfind(|&i| text[i..].starts_with(|c: char| c.is_ascii_alphabetic()))
         .unwrap_or(0);
     let mut acc = HashSet::new();
-    for (n, line) in lines_inclusive(&text[item_start..]).map(trim_line_end).enumerate() {
+    for (n, line) in
+        etr_syntax::lines::split_inclusive(&text[item_start..]).map(etr_syntax::lines::strip_line_end).enumerate()
+    {
         if n > 0 && line.starts_with(|c: char| !c.is_whitespace()) {
             break;
         }

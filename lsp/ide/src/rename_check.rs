@@ -135,10 +135,10 @@ fn describe(target: Option<&Target>, index: &FileIndex, texts: &dyn Fn(&str) -> 
     }
 }
 
-/// The 1-based line of `offset`; lines end at `\n`, `\r\n` or a lone `\r`.
+/// The 1-based line of `offset`, as the compiler's diagnostics number it (lines end at `\n`,
+/// `\r\n` or a lone `\r`).
 fn line_of(text: &str, offset: u32) -> usize {
-    let before = &text[..(offset as usize).min(text.len())];
-    crate::text::lines_inclusive(before).filter(|l| l.ends_with(crate::text::LINE_END)).count() + 1
+    etr_syntax::lines::line_col(text, offset as usize).0
 }
 
 /// Refuses `change` (the rename of `renamed` to `new_name`) when it would change what any name

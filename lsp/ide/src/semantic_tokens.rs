@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use etr_syntax::lines;
+
 use crate::db::IdeDatabase;
 use crate::index::{DefKind, Target, file_index};
 use crate::{FileId, FileTable, TextRange};
@@ -115,17 +117,19 @@ pub(crate) fn semantic_tokens(db: &IdeDatabase, files: &FileTable, file: FileId)
         let c = bytes[pos];
         let start = pos;
         if c == b'/' && bytes.get(pos + 1) == Some(&b'/') {
-            // A comment ends at the line end: `\n`, `\r\n` or a lone `\r`.
-            while pos < bytes.len() && !matches!(bytes[pos], b'\n' | b'\r') {
-                pos += 1;
-            }
+            // A comment ends where the parser ends it: before `\n`, `\r\n` or a lone `\r`.
+            pos += lines::first_line_end(&text[pos..]);
             push(start, pos, TokenKind::Comment, false);
         } else if c == b'"' {
             // A resolved string (a code member) keeps its meaning's colour.
             let resolved = names.get(&(start as u32)).copied();
             pos += 1;
-            while pos < bytes.len() && !matches!(bytes[pos], b'"' | b'\n' | b'\r') {
-                pos += if bytes[pos] == b'\\' { 2 } else { 1 };
+            // An unclosed string ends at the line end, as in the grammar.
+            while pos < bytes.len() && bytes[pos] != b'"' && !lines::is_line_end(bytes[pos]) {
+                // An escape takes the next byte, unless it ends the line: the grammar knows no
+                // escaped line end, so the string stops there all the same.
+                let escaped = bytes[pos] == b'\\' && bytes.get(pos + 1).is_some_and(|&b| !lines::is_line_end(b));
+                pos += if escaped { 2 } else { 1 };
             }
             // The closing quote belongs to the string; the line end of an unclosed one does not.
             if bytes.get(pos) == Some(&b'"') {

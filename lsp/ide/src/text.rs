@@ -2,44 +2,27 @@
 //! enclosing item of an offset found from the text alone (the item under the cursor is often the
 //! one that does not parse yet).
 //!
-//! Lines end as the protocol, editors and etr's data reader end them: at `\n`, `\r\n` or a lone
-//! `\r`. Every feature that looks for a line's start or end goes through the helpers here, so that
-//! they agree with the server's line index.
+//! Lines end as the protocol, editors, etr's data reader and the compiler end them: at `\n`,
+//! `\r\n` or a lone `\r`. The rule is the compiler's own, `etr_syntax::lines`, so that a feature
+//! never sees a line the parser does not (a comment that ends at a lone `\r` for one and runs on
+//! for the other); every feature that looks for a line's start or end goes through it or the
+//! helpers here.
 
-/// The characters a line ends at (`\r\n` ends at its `\r`, the `\n` is part of the line end).
-pub(crate) const LINE_END: [char; 2] = ['\n', '\r'];
-
-/// The text's lines, each with its line end (`\n`, `\r\n` or `\r`) if it has one.
-pub(crate) fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let end = match rest.find(LINE_END) {
-            Some(i) if rest[i..].starts_with("\r\n") => i + 2,
-            Some(i) => i + 1,
-            None => rest.len(),
-        };
-        let (line, after) = rest.split_at(end);
-        rest = after;
-        Some(line)
-    })
-}
-
-/// The line without its line end.
-pub(crate) fn trim_line_end(line: &str) -> &str {
-    line.trim_end_matches(LINE_END)
-}
+use etr_syntax::lines;
 
 /// Where the line that holds `offset` starts.
 pub(crate) fn line_start(text: &str, offset: usize) -> usize {
-    text[..offset].rfind(LINE_END).map_or(0, |i| i + 1)
+    text.as_bytes()[..offset].iter().rposition(|&b| lines::is_line_end(b)).map_or(0, |i| i + 1)
 }
 
 /// Where the line that starts at `start` ends (before its line end).
 pub(crate) fn line_end(text: &str, start: usize) -> usize {
-    text[start..].find(LINE_END).map_or(text.len(), |i| start + i)
+    start + lines::first_line_end(&text[start..])
+}
+
+/// Whether `c` ends a line (a `\r\n` pair ends at its `\r`).
+pub(crate) fn is_line_end(c: char) -> bool {
+    u8::try_from(c).is_ok_and(lines::is_line_end)
 }
 
 /// Whether `c` can be part of a name.
@@ -92,7 +75,7 @@ pub(crate) fn inside_braces(text: &str, offset: usize) -> bool {
     let before = &text[..offset];
     let mut item_start = 0;
     let mut pos = 0;
-    for line in lines_inclusive(before) {
+    for line in lines::split_inclusive(before) {
         if line.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
             item_start = pos;
         }
@@ -109,7 +92,7 @@ pub(crate) fn inside_braces(text: &str, offset: usize) -> bool {
             }
             '/' if !in_string && chars.peek() == Some(&'/') => {
                 // The comment ends at the line end (the line end itself changes no depth).
-                while chars.next_if(|c| !LINE_END.contains(c)).is_some() {}
+                while chars.next_if(|&c| !is_line_end(c)).is_some() {}
             }
             '{' if !in_string => depth += 1,
             '}' if !in_string => depth -= 1,
@@ -122,13 +105,6 @@ pub(crate) fn inside_braces(text: &str, offset: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_end_at_lf_crlf_and_a_lone_cr() {
-        let lines: Vec<&str> = lines_inclusive("a\nb\r\nc\rd\r\r\ne").collect();
-        assert_eq!(lines, ["a\n", "b\r\n", "c\r", "d\r", "\r\n", "e"]);
-        assert_eq!(trim_line_end("b\r\n"), "b");
-    }
 
     #[test]
     fn line_prefix_and_item_line_after_a_lone_cr() {

@@ -7,8 +7,16 @@
 //! frame is read whole by its `Content-Length`, its body checked to be a JSON-RPC message
 //! tower-lsp will accept, and only the good ones are passed on; a bad one is answered here (Parse
 //! error -32700 or Invalid Request -32600, id null unless the message's id could be read) and the
-//! next frame is read as usual. Only a stream whose frames can no longer be told apart (a header
-//! without a length, a body cut short by EOF) ends the server, with a message and an error.
+//! next frame is read as usual.
+//!
+//! A header block that cannot be framed (no valid `Content-Length`, a line that is not a header,
+//! a header line over [`MAX_HEADER_LINE`] without its line end) is skipped, not fatal: one line
+//! goes to stderr, and reading resumes at the next `Content-Length:` (header names are
+//! case-insensitive), searched from the second byte of the bad block on. The search does not
+//! wait for a line start: after a `Content-Length` shorter than its body, the rest of that body
+//! runs into the next frame's header on the same line, and that next frame is the one to answer.
+//! The search holds no more than the bad block in memory, however long the garbage. Only the end
+//! of stdin ends the server (a frame cut short there is logged), or a read error on stdin.
 //!
 //! Plumbing: a thread reads stdin (a blocking read that no runtime has to wait for at exit) and
 //! sends each checked frame to the runtime; tower-lsp reads the good ones from an in-memory pipe
@@ -22,67 +30,199 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::sync::mpsc;
 use tower_lsp_server::jsonrpc;
 
-/// The longest header line accepted, and the most header lines in one frame.
+/// The longest header line accepted, and the most header lines in one frame (so a bad header
+/// block, kept to search it again, is at most about 256 KiB).
 const MAX_HEADER_LINE: usize = 8 * 1024;
 const MAX_HEADER_LINES: usize = 32;
 /// The largest body read; a larger one is skipped and answered with an error. A whole spec is
 /// about 40 kB, and a `didOpen` of the largest spec the server reads is 16 MiB.
 const MAX_BODY: usize = 64 * 1024 * 1024;
+/// The header a frame starts at after a resynchronisation (compared ignoring ASCII case).
+const CONTENT_LENGTH: &[u8] = b"content-length:";
 
-/// Why the stream from the client can no longer be read frame by frame.
+/// Why stdin can no longer be read at all (a read error; never the bytes the client sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokenStream(pub String);
 
 impl std::fmt::Display for BrokenStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the client's message stream is broken: {}", self.0)
+        write!(f, "cannot read the client's messages: {}", self.0)
     }
 }
 
-/// One frame's body, or the end of the stream.
+/// One frame's body, or what was skipped instead, or the end of the stream.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame {
     Body(Vec<u8>),
     /// A body over [`MAX_BODY`], skipped unread (its length).
     TooLarge(usize),
+    /// Bytes that were not a frame, skipped up to the next `Content-Length:` or EOF (why).
+    Skipped(String),
     End,
 }
 
-/// Reads one header line, without its `\r\n` (or `\n`). `None` at EOF before any byte.
-fn header_line(input: &mut impl BufRead) -> Result<Option<String>, BrokenStream> {
-    let mut line = Vec::new();
-    let read = input
-        .by_ref()
-        .take(MAX_HEADER_LINE as u64 + 1)
-        .read_until(b'\n', &mut line)
-        .map_err(|e| BrokenStream(format!("cannot read stdin: {e}")))?;
+/// Why a frame could not be read.
+enum Unreadable {
+    /// The header block (its raw bytes, line ends included) cannot be framed.
+    Unframed(String, Vec<u8>),
+    /// The stream ends inside a frame.
+    Truncated(String),
+    Io(BrokenStream),
+}
+
+fn io_error(e: std::io::Error) -> Unreadable {
+    Unreadable::Io(BrokenStream(e.to_string()))
+}
+
+/// The client's stream, with bytes put back in front of it: the part of a bad header block that
+/// follows a `Content-Length:` found in it is read again as the next frame's header.
+pub struct FrameReader<R> {
+    pending: Vec<u8>,
+    at: usize,
+    input: R,
+}
+
+impl<R: BufRead> Read for FrameReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for FrameReader<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.at < self.pending.len() {
+            return Ok(&self.pending[self.at..]);
+        }
+        self.input.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if self.at < self.pending.len() {
+            self.at += amount;
+            if self.at >= self.pending.len() {
+                self.pending.clear();
+                self.at = 0;
+            }
+        } else {
+            self.input.consume(amount);
+        }
+    }
+}
+
+impl<R: BufRead> FrameReader<R> {
+    pub fn new(input: R) -> Self {
+        FrameReader { pending: Vec::new(), at: 0, input }
+    }
+
+    /// The next frame; a stretch that is not a frame comes back as [`Frame::Skipped`], once.
+    pub fn next_frame(&mut self) -> Result<Frame, BrokenStream> {
+        match read_frame(self) {
+            Ok(frame) => Ok(frame),
+            Err(Unreadable::Truncated(why)) => Ok(Frame::Skipped(why)),
+            Err(Unreadable::Io(broken)) => Err(broken),
+            Err(Unreadable::Unframed(why, block)) => {
+                let found = self.skip_to_content_length(&block)?;
+                let resumed = if found { "reading on from the next Content-Length" } else { "no frame follows" };
+                Ok(Frame::Skipped(format!("{why}; skipped to {resumed}")))
+            }
+        }
+    }
+
+    /// Puts the reader at the next `Content-Length:` after the first byte of `block` (the bad
+    /// header block just read), or at EOF; whether one was found.
+    fn skip_to_content_length(&mut self, block: &[u8]) -> Result<bool, BrokenStream> {
+        let mut matched = 0;
+        for (i, &byte) in block.iter().enumerate().skip(1) {
+            matched = next_match(matched, byte);
+            if matched == CONTENT_LENGTH.len() {
+                let rest = &block[i + 1 - CONTENT_LENGTH.len()..];
+                let mut pending = rest.to_vec();
+                pending.extend_from_slice(&self.pending[self.at..]);
+                self.pending = pending;
+                self.at = 0;
+                return Ok(true);
+            }
+        }
+        // Not in the block: read on, holding nothing but how much of the name matched so far.
+        loop {
+            let available = self.fill_buf().map_err(|e| BrokenStream(e.to_string()))?;
+            if available.is_empty() {
+                return Ok(false);
+            }
+            let mut found = None;
+            for (i, &byte) in available.iter().enumerate() {
+                matched = next_match(matched, byte);
+                if matched == CONTENT_LENGTH.len() {
+                    found = Some(i + 1);
+                    break;
+                }
+            }
+            let used = found.unwrap_or(available.len());
+            self.consume(used);
+            if found.is_some() {
+                // The name's bytes may lie in buffers already consumed: put the name back whole.
+                let mut pending = b"Content-Length:".to_vec();
+                pending.extend_from_slice(&self.pending[self.at..]);
+                self.pending = pending;
+                self.at = 0;
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// How much of [`CONTENT_LENGTH`] is matched after `byte`, given `matched` before it. The name's
+/// first letter occurs nowhere else in it, so a mismatch restarts at that letter or at nothing.
+fn next_match(matched: usize, byte: u8) -> usize {
+    let byte = byte.to_ascii_lowercase();
+    if byte == CONTENT_LENGTH[matched] {
+        matched + 1
+    } else if byte == CONTENT_LENGTH[0] {
+        1
+    } else {
+        0
+    }
+}
+
+/// Reads one header line into `block` (line end included) and returns it without its `\r\n` (or
+/// `\n`). `None` at EOF before any byte.
+fn header_line(input: &mut impl BufRead, block: &mut Vec<u8>) -> Result<Option<Vec<u8>>, Unreadable> {
+    let start = block.len();
+    let read = input.by_ref().take(MAX_HEADER_LINE as u64 + 1).read_until(b'\n', block).map_err(io_error)?;
     if read == 0 {
         return Ok(None);
     }
-    if !line.ends_with(b"\n") {
-        return Err(if line.len() > MAX_HEADER_LINE {
-            BrokenStream(format!("a header line is longer than {MAX_HEADER_LINE} bytes"))
+    if !block.ends_with(b"\n") {
+        return Err(if read > MAX_HEADER_LINE {
+            // The rest of the line is not read here: the search for the next frame skips it.
+            Unreadable::Unframed(format!("a header line is longer than {MAX_HEADER_LINE} bytes"), std::mem::take(block))
         } else {
-            BrokenStream("the stream ends inside a header".into())
+            Unreadable::Truncated("the stream ends inside a header".into())
         });
     }
-    line.pop();
+    let mut line = block[start..block.len() - 1].to_vec();
     if line.ends_with(b"\r") {
         line.pop();
     }
-    String::from_utf8(line).map(Some).map_err(|_| BrokenStream("a header is not text".into()))
+    Ok(Some(line))
 }
 
 /// Reads the next frame: headers up to an empty line, then `Content-Length` bytes of body.
-pub fn read_frame(input: &mut impl BufRead) -> Result<Frame, BrokenStream> {
+fn read_frame(input: &mut impl BufRead) -> Result<Frame, Unreadable> {
     let mut length = None;
     let mut lines = 0;
+    let mut block = Vec::new();
+    let unframed = |why: String, block: &mut Vec<u8>| Err(Unreadable::Unframed(why, std::mem::take(block)));
     loop {
-        let Some(line) = header_line(input)? else {
+        let Some(line) = header_line(input, &mut block)? else {
             return if lines == 0 {
                 Ok(Frame::End)
             } else {
-                Err(BrokenStream("the stream ends inside a header".into()))
+                Err(Unreadable::Truncated("the stream ends inside a header".into()))
             };
         };
         lines += 1;
@@ -90,33 +230,44 @@ pub fn read_frame(input: &mut impl BufRead) -> Result<Frame, BrokenStream> {
             if lines == 1 {
                 // A stray line end between frames: tolerated, as most clients' readers do.
                 lines = 0;
+                block.clear();
                 continue;
             }
             break;
         }
         if lines > MAX_HEADER_LINES {
-            return Err(BrokenStream(format!("more than {MAX_HEADER_LINES} header lines")));
+            return unframed(format!("more than {MAX_HEADER_LINES} header lines"), &mut block);
         }
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(BrokenStream(format!("{line:?} is not a header")));
+        let Some((name, value)) = std::str::from_utf8(&line).ok().and_then(|line| line.split_once(':')) else {
+            let shown: String = String::from_utf8_lossy(&line).chars().take(40).collect();
+            return unframed(format!("{shown:?} is not a header"), &mut block);
         };
         if name.trim().eq_ignore_ascii_case("content-length") {
-            let parsed = value.trim().parse::<usize>();
-            length = Some(parsed.map_err(|_| BrokenStream(format!("{:?} is not a Content-Length", value.trim())))?);
+            match value.trim().parse::<usize>() {
+                Ok(parsed) => length = Some(parsed),
+                Err(_) => {
+                    let shown: String = value.trim().chars().take(40).collect();
+                    return unframed(format!("{shown:?} is not a Content-Length"), &mut block);
+                }
+            }
         }
         // Content-Type (always UTF-8 JSON in practice) and unknown headers are ignored.
     }
-    let length = length.ok_or_else(|| BrokenStream("a frame has no Content-Length".into()))?;
+    let Some(length) = length else {
+        return unframed("a frame has no Content-Length".into(), &mut block);
+    };
     if length > MAX_BODY {
-        let skipped = std::io::copy(&mut input.by_ref().take(length as u64), &mut std::io::sink())
-            .map_err(|e| BrokenStream(format!("cannot read stdin: {e}")))?;
+        let skipped = std::io::copy(&mut input.by_ref().take(length as u64), &mut std::io::sink()).map_err(io_error)?;
         if skipped < length as u64 {
-            return Err(BrokenStream("the stream ends inside a body".into()));
+            return Err(Unreadable::Truncated("the stream ends inside a body".into()));
         }
         return Ok(Frame::TooLarge(length));
     }
-    let mut body = vec![0; length];
-    input.read_exact(&mut body).map_err(|_| BrokenStream("the stream ends inside a body".into()))?;
+    let mut body = Vec::with_capacity(length.min(1 << 20));
+    let read = input.by_ref().take(length as u64).read_to_end(&mut body).map_err(io_error)?;
+    if read < length {
+        return Err(Unreadable::Truncated("the stream ends inside a body".into()));
+    }
     Ok(Frame::Body(body))
 }
 
@@ -154,10 +305,11 @@ pub enum Incoming {
     End(Result<(), BrokenStream>),
 }
 
-/// Reads frames from `input` until EOF or a broken stream, checking each; runs on its own thread.
-pub fn read_client(mut input: impl BufRead, to_runtime: mpsc::Sender<Incoming>) {
+/// Reads frames from `input` until EOF (or a read error), checking each; runs on its own thread.
+pub fn read_client(input: impl BufRead, to_runtime: mpsc::Sender<Incoming>) {
+    let mut input = FrameReader::new(input);
     loop {
-        let incoming = match read_frame(&mut input) {
+        let incoming = match input.next_frame() {
             Ok(Frame::Body(body)) => match check_body(&body) {
                 Ok(()) => Incoming::Message(body),
                 Err(answer) => Incoming::Refused(answer),
@@ -167,6 +319,12 @@ pub fn read_client(mut input: impl BufRead, to_runtime: mpsc::Sender<Incoming>) 
                 "error": { "code": -32700, "message": format!("Parse error: a message of {length} bytes is over the limit of {MAX_BODY}") },
                 "id": null,
             })),
+            Ok(Frame::Skipped(why)) => {
+                // Nothing to answer (no id can be read from bytes that are not a frame): the
+                // editor's log is the one place this can be seen.
+                eprintln!("etr lsp: the client sent bytes that are not a frame: {why}");
+                continue;
+            }
             Ok(Frame::End) => Incoming::End(Ok(())),
             Err(broken) => Incoming::End(Err(broken)),
         };
@@ -241,16 +399,30 @@ mod tests {
     use super::*;
 
     fn frames(stream: &[u8]) -> Vec<Result<Frame, BrokenStream>> {
-        let mut input = std::io::Cursor::new(stream.to_vec());
+        let mut input = FrameReader::new(std::io::Cursor::new(stream.to_vec()));
         let mut acc = Vec::new();
         loop {
-            let frame = read_frame(&mut input);
-            let stop = !matches!(frame, Ok(Frame::Body(_)) | Ok(Frame::TooLarge(_)));
+            let frame = input.next_frame();
+            let stop = !matches!(frame, Ok(Frame::Body(_) | Frame::TooLarge(_) | Frame::Skipped(_)));
             acc.push(frame);
             if stop {
                 return acc;
             }
         }
+    }
+
+    /// The stream's frames, as bodies and `skipped`, until the end.
+    fn read(stream: &[u8]) -> Vec<String> {
+        frames(stream)
+            .into_iter()
+            .map(|frame| match frame {
+                Ok(Frame::Body(body)) => String::from_utf8_lossy(&body).into_owned(),
+                Ok(Frame::TooLarge(length)) => format!("too large: {length}"),
+                Ok(Frame::Skipped(_)) => "skipped".into(),
+                Ok(Frame::End) => "end".into(),
+                Err(broken) => format!("{broken}"),
+            })
+            .collect()
     }
 
     fn frame(body: &[u8]) -> Vec<u8> {
@@ -272,14 +444,44 @@ mod tests {
     }
 
     #[test]
-    fn a_stream_that_cannot_be_framed_is_broken() {
-        let broken = |stream: &[u8]| matches!(frames(stream).last(), Some(Err(_)));
-        assert!(broken(b"Content-Length: abc\r\n\r\n{}"));
-        assert!(broken(b"Content-Type: x\r\n\r\n{}"));
-        assert!(broken(b"garbage without a colon\r\n\r\n"));
-        assert!(broken(b"Content-Length: 10\r\n\r\n{}"));
-        assert!(broken(b"Content-Length: 10\r\n"));
-        assert!(broken(&[b'x'; MAX_HEADER_LINE + 10]));
+    fn a_header_block_that_cannot_be_framed_is_skipped_to_the_next_content_length() {
+        let next = frame(b"{next}");
+        let after = |garbage: &[u8]| read(&[garbage, &next[..]].concat());
+        let resumed = ["skipped", "{next}", "end"];
+        assert_eq!(after(b"Content-Length: abc\r\n\r\n{}"), resumed);
+        assert_eq!(after(b"Content-Type: x\r\n\r\n{}\r\n"), resumed);
+        assert_eq!(after(b"garbage without a colon\r\n\r\n"), resumed);
+        assert_eq!(after(b"\xff\xfe: 1\r\n\r\n"), resumed);
+        assert_eq!(after(&b"X-A: 1\r\n".repeat(MAX_HEADER_LINES + 1)), resumed);
+        // The header name is case-insensitive where the next frame is searched too.
+        assert_eq!(
+            after(b"Content-Length: -5\r\n\r\n{}\r\ncontent-LENGTH: 2\r\n\r\n{}"),
+            ["skipped", "{}", "{next}", "end"]
+        );
+        // A Content-Length shorter than its body: the body's rest runs into the next header on
+        // one line (the fuzzer's case), and the next frame is still found there.
+        assert_eq!(after(b"Content-Length: 0\r\n\r\n{\"id\":102}"), ["", "skipped", "{next}", "end"]);
+        // Garbage without a line end, longer than any header line: skipped without being kept.
+        let long = [vec![b'x'; 10 * MAX_HEADER_LINE + 3], b"Content-Lengt".to_vec()].concat();
+        assert_eq!(after(&long), resumed);
+        // The name split across the reader's buffers is still found.
+        let mut split = FrameReader::new(std::io::BufReader::with_capacity(
+            7,
+            std::io::Cursor::new([&long[..], &next[..]].concat()),
+        ));
+        assert_eq!(split.next_frame().map(|f| matches!(f, Frame::Skipped(_))), Ok(true));
+        assert_eq!(split.next_frame(), Ok(Frame::Body(b"{next}".to_vec())));
+        assert_eq!(split.next_frame(), Ok(Frame::End));
+    }
+
+    #[test]
+    fn only_the_end_of_the_stream_ends_the_frames() {
+        assert_eq!(read(b"Content-Length: 10\r\n\r\n{}"), ["skipped", "end"]);
+        assert_eq!(read(b"Content-Length: 10\r\n"), ["skipped", "end"]);
+        assert_eq!(read(b"Content-Length: 10"), ["skipped", "end"]);
+        assert_eq!(read(&[b'x'; MAX_HEADER_LINE + 10]), ["skipped", "end"]);
+        assert_eq!(read(b"Content-Type: x\r\n\r\n{}"), ["skipped", "end"]);
+        assert_eq!(read(b""), ["end"]);
     }
 
     #[test]

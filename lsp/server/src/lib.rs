@@ -20,9 +20,9 @@ pub use line_index::LineIndex;
 pub use workspace::workspace_specs;
 
 /// Serves the protocol on stdin/stdout until the client exits or closes stdin. A message that
-/// cannot be decoded is answered with an error and the server goes on (see `framing.rs`); an
-/// error is returned when the async runtime cannot start, or when the stream from the client
-/// breaks so that its messages can no longer be told apart.
+/// cannot be decoded is answered with an error and the server goes on, and bytes that cannot be
+/// framed are skipped up to the next `Content-Length` header (see `framing.rs`); an error is
+/// returned when the async runtime cannot start, or when stdin cannot be read.
 pub fn run_stdio() -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let outcome = runtime.block_on(async {

@@ -109,20 +109,31 @@ rule R0 reject "bad"
 
 #[test]
 fn a_comment_and_a_string_end_at_a_lone_cr() {
-    // A lone `\r` ends a line as `\n` does: the comment stops there and `let` is a keyword.
+    // A lone `\r` ends a line as `\n` does: the comment stops there and `let` is a keyword. The
+    // compiler ends the unclosed strings at the lone `\r` too (a backslash does not escape it), so
+    // `let y = 2` and `let z = 3` are items of their own and `y` and `z` are coloured as the
+    // declarations they are: the lexer here and the symbol index read the same lines.
     check(
-        "// a comment\rlet x = \"open\rlet y = 2\r",
+        "// a comment\rlet x = \"open\rlet y = 2\rlet s = \"tail\\\rlet z = 3\r",
         expect![[r#"
             "// a comment" Comment
             "let" Keyword
             "\"open" String
             "let" Keyword
-            "2" Number"#]],
+            "y" Let (declaration)
+            "2" Number
+            "let" Keyword
+            "\"tail\\" String
+            "let" Keyword
+            "z" Let (declaration)
+            "3" Number"#]],
     );
 }
 
 #[test]
 fn comments_end_before_crlf_and_mixed_line_ends() {
+    // `// two` ends at the lone `\r`, for the parser as for the lexer: `let b = 2` is read, so `b`
+    // is a declaration, like `a` and `c` whose comments end before `\r\n` and `\n`.
     check(
         "// one\r\nlet a = 1 // two\rlet b = 2 // three\nlet c = \"s\"\r\n",
         expect![[r#"
@@ -132,6 +143,7 @@ fn comments_end_before_crlf_and_mixed_line_ends() {
             "1" Number
             "// two" Comment
             "let" Keyword
+            "b" Let (declaration)
             "2" Number
             "// three" Comment
             "let" Keyword
