@@ -80,6 +80,12 @@ pub struct FrameReader<R> {
     pending: Vec<u8>,
     at: usize,
     input: R,
+    /// The body of the frame just read, when the caller found it bad ([`Self::last_body_was_bad`]).
+    /// A bad body followed by a header block that cannot be framed means the length before it was
+    /// wrong (`Content-Length: 10` cut with bare line ends, say): the next frame is searched from
+    /// the start of that body, where its header may have begun.
+    bad_body: Vec<u8>,
+    last_body: Vec<u8>,
 }
 
 impl<R: BufRead> Read for FrameReader<R> {
@@ -115,28 +121,45 @@ impl<R: BufRead> BufRead for FrameReader<R> {
 
 impl<R: BufRead> FrameReader<R> {
     pub fn new(input: R) -> Self {
-        FrameReader { pending: Vec::new(), at: 0, input }
+        FrameReader { pending: Vec::new(), at: 0, input, bad_body: Vec::new(), last_body: Vec::new() }
+    }
+
+    /// Says that the body [`Self::next_frame`] just returned is not a message (see `bad_body`).
+    pub fn last_body_was_bad(&mut self) {
+        self.bad_body = std::mem::take(&mut self.last_body);
     }
 
     /// The next frame; a stretch that is not a frame comes back as [`Frame::Skipped`], once.
     pub fn next_frame(&mut self) -> Result<Frame, BrokenStream> {
+        let bad_body = std::mem::take(&mut self.bad_body);
+        self.last_body.clear();
         match read_frame(self) {
+            Ok(Frame::Body(body)) => {
+                self.last_body.extend_from_slice(&body);
+                Ok(Frame::Body(body))
+            }
             Ok(frame) => Ok(frame),
             Err(Unreadable::Truncated(why)) => Ok(Frame::Skipped(why)),
             Err(Unreadable::Io(broken)) => Err(broken),
             Err(Unreadable::Unframed(why, block)) => {
-                let found = self.skip_to_content_length(&block)?;
+                // From the block's second byte, so that the search always moves on; from the bad
+                // body's first, which was read as a body and never searched.
+                let found = if bad_body.is_empty() {
+                    self.skip_to_content_length(&block, 1)?
+                } else {
+                    self.skip_to_content_length(&[bad_body, block].concat(), 0)?
+                };
                 let resumed = if found { "reading on from the next Content-Length" } else { "no frame follows" };
                 Ok(Frame::Skipped(format!("{why}; skipped to {resumed}")))
             }
         }
     }
 
-    /// Puts the reader at the next `Content-Length:` after the first byte of `block` (the bad
-    /// header block just read), or at EOF; whether one was found.
-    fn skip_to_content_length(&mut self, block: &[u8]) -> Result<bool, BrokenStream> {
+    /// Puts the reader at the next `Content-Length:` from byte `from` of `block` (the bytes just
+    /// read that are not a frame), or at EOF; whether one was found.
+    fn skip_to_content_length(&mut self, block: &[u8], from: usize) -> Result<bool, BrokenStream> {
         let mut matched = 0;
-        for (i, &byte) in block.iter().enumerate().skip(1) {
+        for (i, &byte) in block.iter().enumerate().skip(from) {
             matched = next_match(matched, byte);
             if matched == CONTENT_LENGTH.len() {
                 let rest = &block[i + 1 - CONTENT_LENGTH.len()..];
@@ -312,7 +335,10 @@ pub fn read_client(input: impl BufRead, to_runtime: mpsc::Sender<Incoming>) {
         let incoming = match input.next_frame() {
             Ok(Frame::Body(body)) => match check_body(&body) {
                 Ok(()) => Incoming::Message(body),
-                Err(answer) => Incoming::Refused(answer),
+                Err(answer) => {
+                    input.last_body_was_bad();
+                    Incoming::Refused(answer)
+                }
             },
             Ok(Frame::TooLarge(length)) => Incoming::Refused(json!({
                 "jsonrpc": "2.0",
@@ -429,6 +455,31 @@ mod tests {
         let mut acc = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
         acc.extend_from_slice(body);
         acc
+    }
+
+    /// The fuzzer's case: `Content-Length: 10` ended by bare line ends takes ten bytes of the next
+    /// frame's header as its body; that body is bad, the rest of the header cannot be framed, and
+    /// the next frame is found again from where the bad body began.
+    #[test]
+    fn a_length_that_cut_into_the_next_header_is_recovered_from() {
+        let next = frame(br#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#);
+        let stream = [&b"Content-Length: 10\n\n"[..], &next[..]].concat();
+        let mut input = FrameReader::new(std::io::Cursor::new(stream));
+        let mut seen = Vec::new();
+        loop {
+            match input.next_frame() {
+                Ok(Frame::Body(body)) => {
+                    if check_body(&body).is_err() {
+                        input.last_body_was_bad();
+                    }
+                    seen.push(String::from_utf8_lossy(&body).into_owned());
+                }
+                Ok(Frame::Skipped(_)) => seen.push("skipped".into()),
+                Ok(Frame::End) => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(seen, ["Content-Le", "skipped", r#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#]);
     }
 
     #[test]
