@@ -148,32 +148,9 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     out
 }
 
-/// The inverse of [`escape_bytes`].
+/// The inverse of [`escape_bytes`]: the same escapes as the corpus generator's `raw` lines.
 pub fn unescape_bytes(text: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(text.len());
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            out.push(bytes[i]);
-            i += 1;
-            continue;
-        }
-        match bytes.get(i + 1) {
-            Some(b'\\') => out.push(b'\\'),
-            Some(b'n') => out.push(b'\n'),
-            Some(b'r') => out.push(b'\r'),
-            Some(b't') => out.push(b'\t'),
-            Some(b'x') => {
-                let hex = text.get(i + 2..i + 4).ok_or("a truncated \\x escape")?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("bad \\x escape `{hex}`"))?);
-                i += 2;
-            }
-            other => return Err(format!("unknown escape {other:?}")),
-        }
-        i += 2;
-    }
-    Ok(out)
+    etr_tests::generate::unescape(text)
 }
 
 #[cfg(test)]

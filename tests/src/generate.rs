@@ -70,7 +70,9 @@ pub fn generate(recipe: &str) -> Result<Vec<u8>, CaseError> {
     Ok(out)
 }
 
-fn unescape(text: &str) -> Result<Vec<u8>, String> {
+/// The bytes a `raw` line's text stands for, with the escapes `\n`, `\r`, `\t`, `\\` and `\xHH`
+/// (also what the fuzzers' saved cases use).
+pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(text.len());
     let bytes = text.as_bytes();
     let mut i = 0;

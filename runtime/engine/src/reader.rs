@@ -636,7 +636,9 @@ impl<R: Read> ChunkReader<R> {
         if self.overlong.is_none() && scanned > self.config.max_line_bytes {
             return self.refill_past_overlong_line();
         }
-        let old = self.cur.as_slice();
+        // A handle on the block (a reference count), so the carry-over below may borrow `self`.
+        let cur = self.cur.clone();
+        let old = cur.as_slice();
         let tail = &old[self.line_start..];
         let held_len = self.held.map_or(0, |h| h.end - h.start);
         let needs_marker = !self.pending.ctrl_z.is_empty();
@@ -648,23 +650,15 @@ impl<R: Read> ChunkReader<R> {
         }
 
         let mut block = Vec::with_capacity(capacity);
-        if let Some(held) = &mut self.held {
-            block.extend_from_slice(&old[held.start..held.end]);
-            held.start = 0;
-            held.end = held_len;
-        }
-        if needs_marker {
-            self.pending.marker = block.len();
-            block.push(CTRL_Z);
-        }
+        self.carry_held_and_marker(&mut block);
         let line_start = block.len();
         block.extend_from_slice(tail);
         let scan_pos = line_start + (self.scan_pos - self.line_start);
-        // The unfinished line keeps its place in the file; the fresh bytes follow it there too.
-        // (Wrapping: the base may lie before the file's start when carried bytes precede the tail;
-        // only `base + position` for positions from the tail on is ever used.)
-        // (Anchored at the scan position, not the line's start: after a cut line the mapping holds
-        // from its terminator on, and the scan position is never before that.)
+        // The unfinished line keeps its place in the file; the fresh bytes follow it there too,
+        // anchored at the scan position, not the line's start: after a cut line the mapping holds
+        // from its terminator on, and the scan position is never before that. (Wrapping: the base
+        // may lie before the file's start when carried bytes precede the tail; only `base +
+        // position` for positions from the tail on is ever used.)
         let scan_offset = self.cur_base.wrapping_add(self.scan_pos as u64);
         self.cur_base = scan_offset.wrapping_sub(scan_pos as u64);
 
@@ -699,22 +693,15 @@ impl<R: Read> ChunkReader<R> {
     /// the block) are ordinary ones.
     fn refill_past_overlong_line(&mut self) -> Result<()> {
         let limit = self.config.max_line_bytes;
-        let old = self.cur.as_slice();
+        // A handle on the block (a reference count), so the carry-over below may borrow `self`.
+        let cur = self.cur.clone();
+        let old = cur.as_slice();
         let scanned = self.scan_pos - self.line_start;
         let offset = self.cur_base.wrapping_add(self.line_start as u64);
         let held_len = self.held.map_or(0, |h| h.end - h.start);
-        let needs_marker = !self.pending.ctrl_z.is_empty();
         let kept = scanned.min(limit);
         let mut block = Vec::with_capacity(held_len + 1 + kept + self.config.block_size);
-        if let Some(held) = &mut self.held {
-            block.extend_from_slice(&old[held.start..held.end]);
-            held.start = 0;
-            held.end = held_len;
-        }
-        if needs_marker {
-            self.pending.marker = block.len();
-            block.push(CTRL_Z);
-        }
+        self.carry_held_and_marker(&mut block);
         let line_start = block.len();
         block.extend_from_slice(&old[self.line_start..self.line_start + kept]);
         // The terminator lands here in the block; it is at `offset + length` in the file.
@@ -742,6 +729,22 @@ impl<R: Read> ChunkReader<R> {
         self.line_start = line_start;
         self.scan_pos = terminator_at;
         Ok(())
+    }
+
+    /// Starts a new block with what must survive the current one before the unfinished line: the
+    /// held line (moved to the block's start) and the Ctrl-Z byte pending lines point at.
+    fn carry_held_and_marker(&mut self, block: &mut Vec<u8>) {
+        let old = self.cur.as_slice();
+        if let Some(held) = &mut self.held {
+            let len = held.end - held.start;
+            block.extend_from_slice(&old[held.start..held.end]);
+            held.start = 0;
+            held.end = len;
+        }
+        if !self.pending.ctrl_z.is_empty() {
+            self.pending.marker = block.len();
+            block.push(CTRL_Z);
+        }
     }
 
     fn read_into(&mut self, block: &mut Vec<u8>, want: usize) -> Result<()> {
