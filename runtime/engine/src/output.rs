@@ -343,10 +343,7 @@ impl OutputDir {
             })?
             .to_string_lossy()
             .into_owned();
-        let parent = match final_path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let parent = publish::parent_folder(&final_path);
         fs::create_dir_all(&parent).map_err(|e| RuntimeError::io("create folder", &parent, e))?;
         let mut notices = Vec::new();
         let cleanup = publish::clean_stale_siblings(&final_path)?;
@@ -471,10 +468,7 @@ impl OutputDir {
         let aside = self.sibling("old");
         let (_, old) = publish::swap_registered(&self.staging, &self.final_path, &aside)?;
         self.committed = true;
-        let parent = match self.final_path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let parent = publish::parent_folder(&self.final_path);
         let mut notices = std::mem::take(&mut self.notices);
         // Durability of the swap itself; the new folder is already visible, so a failure here is
         // reported, not fatal.

@@ -192,6 +192,14 @@ pub(crate) fn sync_dir(folder: &Path) -> Result<()> {
     File::open(folder).and_then(|f| f.sync_all()).map_err(|e| RuntimeError::io("sync", folder, e))
 }
 
+/// The folder `path` is in (`.` for a bare name), where its staging folders are made.
+pub(crate) fn parent_folder(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// What [`clean_stale_siblings`] did, for the caller to report.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Cleanup {
@@ -209,18 +217,18 @@ pub struct Cleanup {
 /// back when `target` is missing (a fallback commit killed between its two renames).
 pub fn clean_stale_siblings(target: &Path) -> Result<Cleanup> {
     let mut cleanup = Cleanup::default();
-    let (Some(parent), Some(name)) = (target.parent(), target.file_name().and_then(OsStr::to_str)) else {
+    let Some(name) = target.file_name().and_then(OsStr::to_str) else {
         return Ok(cleanup);
     };
-    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
-    let entries = match fs::read_dir(parent) {
+    let parent = parent_folder(target);
+    let entries = match fs::read_dir(&parent) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(cleanup),
-        Err(e) => return Err(RuntimeError::io("list", parent, e)),
+        Err(e) => return Err(RuntimeError::io("list", &parent, e)),
     };
     let mut stale = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| RuntimeError::io("list", parent, e))?;
+        let entry = entry.map_err(|e| RuntimeError::io("list", &parent, e))?;
         let file_name = entry.file_name();
         let Some(leftover) = file_name.to_str().and_then(|n| Leftover::parse(n, name)) else { continue };
         if leftover.pid == std::process::id() || process_alive(leftover.pid) {
