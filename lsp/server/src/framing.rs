@@ -394,15 +394,30 @@ async fn read_server_frame(input: &mut (impl AsyncBufReadExt + Unpin)) -> Option
 
 /// Copies tower-lsp's frames and the answers to refused messages to `output`, whole, until
 /// tower-lsp's output ends.
+///
+/// Why tower-lsp's frames are read by a task of their own: reading a frame is not cancel-safe
+/// (`read_line` and `read_exact` drop what they have read when their future is dropped). Selected
+/// against the refused answers directly, an answer arriving while a frame was half read dropped
+/// that half; the rest of the frame was then read as a header with no `Content-Length`, taken for
+/// the end, and nothing the server wrote afterwards reached the client. Only the channel's
+/// `recv`, which is cancel-safe, takes part in the select.
 pub async fn write_client(
-    from_server: impl AsyncRead + Unpin,
+    from_server: impl AsyncRead + Unpin + Send + 'static,
     mut refused: mpsc::UnboundedReceiver<Value>,
     mut output: impl AsyncWrite + Unpin,
 ) {
-    let mut from_server = BufReader::new(from_server);
+    let (frame_tx, mut frames) = mpsc::channel::<Vec<u8>>(16);
+    let reader = tokio::spawn(async move {
+        let mut from_server = BufReader::new(from_server);
+        while let Some(body) = read_server_frame(&mut from_server).await {
+            if frame_tx.send(body).await.is_err() {
+                return;
+            }
+        }
+    });
     loop {
         let body = tokio::select! {
-            frame = read_server_frame(&mut from_server) => match frame {
+            frame = frames.recv() => match frame {
                 Some(body) => body,
                 None => break,
             },
@@ -410,6 +425,7 @@ pub async fn write_client(
         };
         if write_frame(&mut output, &body).await.is_err() {
             // The client is gone: nobody reads what would be written.
+            reader.abort();
             return;
         }
     }
@@ -550,5 +566,42 @@ mod tests {
         assert_eq!(code(b""), Some((json!(-32700), Value::Null)));
         assert_eq!(code(b"[1, 2]"), Some((json!(-32600), Value::Null)));
         assert_eq!(code(br#"{"jsonrpc":"2.0","id":7,"method":3}"#), Some((json!(-32600), json!(7))));
+    }
+    /// The lsp-protocol fuzzer's last finding: an answer to a refused message arriving while one of
+    /// tower-lsp's frames is half written must neither cut that frame nor stop the copying.
+    #[tokio::test]
+    async fn a_refused_answer_in_the_middle_of_a_server_frame_loses_nothing() {
+        use tokio::io::AsyncWriteExt;
+        let (mut server_output, from_server) = tokio::io::duplex(1 << 16);
+        let (client_side, mut client) = tokio::io::duplex(1 << 16);
+        let (refused_tx, refused_rx) = mpsc::unbounded_channel();
+        let writer = tokio::spawn(write_client(from_server, refused_rx, client_side));
+        let first = br#"{"jsonrpc":"2.0","id":1,"result":[]}"#;
+        let (head, tail) = first.split_at(10);
+        server_output.write_all(format!("Content-Length: {}\r\n\r\n", first.len()).as_bytes()).await.unwrap();
+        server_output.write_all(head).await.unwrap();
+        // Let the writer read the first half and wait for the rest.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        refused_tx
+            .send(json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null}))
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        server_output.write_all(tail).await.unwrap();
+        server_output.write_all(&frame(br#"{"jsonrpc":"2.0","id":2,"result":null}"#)).await.unwrap();
+        drop(server_output);
+        drop(refused_tx);
+        writer.await.unwrap();
+        let mut written = Vec::new();
+        client.read_to_end(&mut written).await.unwrap();
+        let mut bodies: Vec<String> = read(&written).into_iter().filter(|b| b != "end").collect();
+        bodies.sort();
+        assert_eq!(
+            bodies,
+            [
+                r#"{"error":{"code":-32700,"message":"Parse error"},"id":null,"jsonrpc":"2.0"}"#,
+                r#"{"jsonrpc":"2.0","id":1,"result":[]}"#,
+                r#"{"jsonrpc":"2.0","id":2,"result":null}"#,
+            ]
+        );
     }
 }
