@@ -1,7 +1,8 @@
 //! `docs/architecture.md` stays true to the build: its `crate-edges` list is exactly the normal
 //! (non-dev) dependencies between the workspace's crates, as `cargo metadata` reads them from the
-//! manifests, and its code map names every crate. And the command line without its `lsp` feature
-//! links neither tower-lsp nor tokio, as `cargo tree` resolves it.
+//! manifests, and its code map names every crate. And, as `cargo tree` resolves the builds: the
+//! command line without its `lsp` feature links neither tower-lsp nor tokio, and the shipped
+//! binary has no `test_support` in its interpreter.
 //!
 //! These run `cargo` (the one running the tests, `$CARGO`), offline: they read manifests and the
 //! lock file, and never build or fetch anything.
@@ -169,4 +170,24 @@ fn the_cli_without_its_lsp_feature_links_no_language_server() {
     assert!(lean.contains("etr-workspace") && lean.contains("etr-sema"), "{lean:?}");
     let linked: Vec<&str> = server_side.into_iter().filter(|name| lean.contains(*name)).collect();
     assert!(linked.is_empty(), "etr-cli --no-default-features still links {linked:?}");
+}
+
+/// The features `cargo tree` resolves for `etr-interp` in the build of `package` with `edges`.
+fn interp_features(package: &str, edges: &str) -> Vec<String> {
+    let tree = cargo(&["tree", "--offline", "-p", package, "-e", edges, "--prefix", "none", "-f", "{p} [{f}]"]);
+    let lines: Vec<&str> = tree.lines().filter(|line| line.starts_with("etr-interp ")).collect();
+    assert!(!lines.is_empty(), "no etr-interp in the tree of {package}:\n{tree}");
+    lines
+        .iter()
+        .filter_map(|line| line.rsplit_once('[')?.1.split_once(']').map(|(features, _)| features.to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_shipped_interpreter_has_no_test_support() {
+    // The control: the JIT's tests enable it, and the tree shows it there.
+    let in_tests = interp_features("etr-jit", "normal,build,dev");
+    assert!(in_tests.iter().any(|f| f.contains("test-support")), "{in_tests:?}");
+    let shipped = interp_features("etr-cli", "normal,build");
+    assert!(shipped.iter().all(|f| !f.contains("test-support")), "etr-cli builds etr-interp with {shipped:?}");
 }
