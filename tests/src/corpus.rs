@@ -87,6 +87,49 @@ pub fn compare_or_update(case: &Path, outputs: &[(String, String)]) -> Result<()
     if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }
 }
 
+/// The diagnostic codes rendered in a `diagnostics.txt`: the lines that hold a code alone, which is
+/// how a rendered diagnostic starts (`E204`, then the message). A code quoted in a message or a
+/// help is not counted: only a diagnostic the compiler reported is.
+pub fn rendered_codes(diagnostics: &str) -> std::collections::BTreeSet<String> {
+    let is_code = |word: &str| {
+        word.len() == 4
+            && (word.starts_with('E') || word.starts_with('W'))
+            && word[1..].bytes().all(|b| b.is_ascii_digit())
+    };
+    diagnostics.lines().map(str::trim).filter(|line| is_code(line)).map(str::to_owned).collect()
+}
+
+/// Checks that every code of the registry is rendered in some expected output, and that every
+/// rendered code is in the registry; `expected` holds each case's name and `diagnostics.txt`.
+/// The report names each code missing with its summary, and each unknown code with its cases.
+pub fn check_code_coverage(registry: &[etr_sema::codes::Code], expected: &[(String, String)]) -> Result<(), String> {
+    let mut seen: std::collections::BTreeMap<String, Vec<&str>> = std::collections::BTreeMap::new();
+    for (case, text) in expected {
+        for code in rendered_codes(text) {
+            seen.entry(code).or_default().push(case);
+        }
+    }
+    let mut problems: Vec<String> = registry
+        .iter()
+        .filter(|code| !seen.contains_key(code.id))
+        .map(|code| format!("{} ({}) is in no case's expected/diagnostics.txt", code.id, code.summary))
+        .collect();
+    if !problems.is_empty() {
+        problems.push(
+            "add a case under tests/corpus/diagnostics/ whose spec produces each (UPDATE_EXPECT=1 writes its \
+             expectation; review it), or say in docs/notes why no spec can"
+                .into(),
+        );
+    }
+    for (code, cases) in &seen {
+        if !registry.iter().any(|known| known.id == code) {
+            problems
+                .push(format!("{code} is not in the registry (compiler/sema/src/codes.rs), yet {cases:?} expect it"));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+}
+
 /// The first differing line of two texts, with a little context.
 fn first_difference(expected: &str, actual: &str) -> String {
     let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
@@ -101,4 +144,30 @@ fn first_difference(expected: &str, actual: &str) -> String {
         }
     }
     "  (line endings differ)".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use etr_sema::codes::Code;
+
+    use super::*;
+
+    const REGISTRY: &[Code] = &[Code { id: "E100", summary: "syntax" }, Code { id: "W601", summary: "unmapped" }];
+
+    #[test]
+    fn only_lines_that_hold_a_code_alone_count() {
+        let text = "E100\n\n  × no E999 here\n  help: like W601\n  W601  \nE1000\nX100\n";
+        assert_eq!(rendered_codes(text).into_iter().collect::<Vec<_>>(), ["E100", "W601"]);
+    }
+
+    #[test]
+    fn a_code_missing_from_every_case_and_an_unknown_code_are_reported() {
+        let covered = [("a".to_owned(), "E100\n".to_owned()), ("b".to_owned(), "W601\n".to_owned())];
+        assert_eq!(check_code_coverage(REGISTRY, &covered), Ok(()));
+        let uncovered = [("a".to_owned(), "E100\nE777\n".to_owned())];
+        let report = check_code_coverage(REGISTRY, &uncovered).unwrap_err();
+        assert!(report.contains("W601 (unmapped) is in no case's"), "{report}");
+        assert!(report.contains("E777 is not in the registry") && report.contains("[\"a\"]"), "{report}");
+        assert!(!report.contains("E100"), "{report}");
+    }
 }

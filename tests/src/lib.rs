@@ -2,16 +2,21 @@
 //! rendering outputs as reviewable text.
 //!
 //! The corpus harness (`tests/corpus.rs`) and the other integration tests use these helpers so that
-//! every test goes through the same public entry points as the `etr` binary.
+//! every test goes through the same public entry points as the `etr` binary. The back ends' and
+//! the runtime's tests and benches take JCL's compiled program from here (`jcl_program`), as a
+//! dev-dependency: that is how they reach the front end without depending on it.
 
 pub mod conformance;
 pub mod corpus;
 pub mod generate;
+pub mod jcl;
 pub mod render;
 
 use std::sync::Arc;
 
 use etr_sema::{Database, Diagnostic, SourceFile};
+
+pub use jcl::jcl_program;
 
 /// The workspace root (the parent of this crate's folder).
 pub fn workspace_root() -> std::path::PathBuf {

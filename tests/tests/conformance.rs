@@ -7,6 +7,10 @@
 //! `UPDATE_KNOWN_FAILURES=1 cargo test -p etr-tests --test conformance` rewrites the list from the
 //! results; review its diff. `CONFORMANCE_SHOW=<title>` prints the spec and input of the cases
 //! with that title.
+//!
+//! The suite lives outside this repository (`../shared/`). Without it the harness prints why and
+//! runs nothing, unless `CI` is set: there a missing suite fails, as does a suite folder with no
+//! expectation file, so the conformance run cannot pass by having nothing to run.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,9 +24,12 @@ type Results = Arc<Mutex<BTreeMap<String, Vec<(CaseId, Outcome)>>>>;
 fn main() {
     let args = Arguments::from_args();
     let Some(dir) = conformance::suite_dir() else {
-        println!(
-            "conformance: skipped: shared/ not found (expected ../shared/conformance/great_expectations beside the workspace)"
-        );
+        let reason = "shared/ not found (expected ../shared/conformance/great_expectations beside the workspace)";
+        if in_ci() {
+            eprintln!("conformance: {reason}; CI is set, where the suite must run");
+            std::process::exit(1);
+        }
+        println!("conformance: skipped: {reason}");
         return;
     };
     let known_path = etr_tests::workspace_root().join("tests/conformance/known_failures.tsv");
@@ -38,6 +45,11 @@ fn main() {
         show(&dir, &title.to_string_lossy());
     }
     let files = conformance::expectation_files(&dir);
+    if files.is_empty() {
+        // A suite folder without cases would pass every trial there is: zero of them.
+        eprintln!("conformance: {} holds no <category>/<expectation>.json file", dir.display());
+        std::process::exit(1);
+    }
     let results: Results = Arc::default();
     let mut trials = Vec::new();
     for (name, path) in &files {
@@ -86,6 +98,12 @@ fn main() {
         }
     }
     conclusion.exit();
+}
+
+/// Whether this is a CI run: `CI` set to anything but empty, `0` or `false` (`.ci/run` sets it).
+/// There a missing suite is a failure; elsewhere (a clone without `shared/` beside it) a skip.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false"))
 }
 
 /// Unlisted failures, listed cases that pass, and listed cases that are not run.

@@ -7,6 +7,8 @@
 //!
 //! `UPDATE_EXPECT=1 cargo test -p etr-tests --test corpus` rewrites the expectations; review the
 //! diff before committing it.
+//!
+//! One more trial checks that every code of the diagnostic registry is expected by some case.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,7 @@ fn main() {
     let args = Arguments::from_args();
     let root = etr_tests::workspace_root().join("tests/corpus");
     let mut trials = Vec::new();
+    let mut all_cases = Vec::new();
     let mut categories: Vec<PathBuf> = read_dirs(&root);
     categories.sort();
     for category in categories {
@@ -27,10 +30,33 @@ fn main() {
                 category.file_name().unwrap_or_default().to_string_lossy(),
                 case.file_name().unwrap_or_default().to_string_lossy()
             );
+            all_cases.push((name.clone(), case.clone()));
             trials.push(Trial::test(name, move || run_case(&case)));
         }
     }
+    trials.push(Trial::test("every diagnostic code is expected by some case", move || {
+        every_code_is_expected(&all_cases)
+    }));
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// Every code of the registry is reported in some case's committed `expected/diagnostics.txt`,
+/// so no diagnostic goes untested (STYLE 19: every diagnostic ships with its corpus case), and
+/// no expectation names a code the registry no longer has.
+fn every_code_is_expected(cases: &[(String, PathBuf)]) -> Result<(), Failed> {
+    let expected: Vec<(String, String)> = cases
+        .iter()
+        .filter_map(|(name, case)| {
+            let text = std::fs::read_to_string(case.join("expected/diagnostics.txt")).ok()?;
+            Some((name.clone(), text))
+        })
+        .collect();
+    if expected.len() < 10 {
+        return Err(
+            format!("only {} cases have an expected/diagnostics.txt: is tests/corpus there?", expected.len()).into()
+        );
+    }
+    etr_tests::corpus::check_code_coverage(etr_sema::codes::ALL, &expected).map_err(Failed::from)
 }
 
 fn read_dirs(dir: &Path) -> Vec<PathBuf> {

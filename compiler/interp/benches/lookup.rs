@@ -6,7 +6,7 @@
 //! interpreter's. Two W1 columns with different shapes are measured: `STATE` (16 state names of
 //! 5-15 bytes, all valid in the fixture) and `PAY_STATUS` (short codes, a few percent of them not
 //! in the table, which take the reject path and record a violation each). The tables are JCL's own
-//! (`test_support::jcl_program`).
+//! (`etr_tests::jcl_program`, the spec compiled).
 //!
 //! Each figure is `Interpreter::eval_batch` on a program whose only binding is the lookup, over
 //! one-column batches of 8,192 lines. `empty_program` is the same call with no binding: subtract
@@ -21,7 +21,7 @@ use std::sync::Arc;
 mod criterion_setup;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use etr_interp::test_support::{column_batches, jcl_one_lookup, program, reject};
+use etr_interp::test_support::{column_batches, one_lookup, program, reject};
 use etr_interp::{Interpreter, RawBatch};
 
 const INPUT: &str = include_str!("../../../tests/corpus/w1/jcl_2k_dirty/input.psv");
@@ -42,9 +42,10 @@ fn code_lookup(c: &mut Criterion) {
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(FIELDS as u64));
     // (bench name, JCL table, W1 column: STATE is 10, PAY_STATUS 31).
+    let jcl = etr_tests::jcl_program();
     for (name, table, col) in [("states", "states", 10), ("payment_statuses", "payment_statuses", 31)] {
         let batches = column_batches(INPUT, &[col], FIELDS, BATCH);
-        let interp = Interpreter::new(Arc::new(jcl_one_lookup(table, reject(1, "code")))).expect("prepares");
+        let interp = Interpreter::new(Arc::new(one_lookup(&jcl, table, reject(1, "code")))).expect("prepares");
         group.bench_function(name, |b| b.iter(|| eval_all(&interp, &batches)));
     }
     let batches = column_batches(INPUT, &[10], FIELDS, BATCH);

@@ -1,8 +1,8 @@
-//! Rule evaluation: the JCL program (workload W1, `test_support::jcl_program`) over batches of
+//! Rule evaluation: the JCL program (workload W1, `etr_tests::jcl_program`) over batches of
 //! 8,192 real W1 lines, in lines per second, with and without its row checks, and the key pass.
 //!
 //! - `full`: `Interpreter::eval_batch` of the whole program (41 field bindings and 2 lets, 20 row
-//!   checks, the unique key hash, 3 aggregates), what the writing pass of a run does per batch;
+//!   checks, the unique key hash, 5 aggregates), what the writing pass of a run does per batch;
 //! - `without_row_checks`: the same program with its row checks removed. The difference between
 //!   the two medians is what the rules cost (the checks themselves, and rendering the values of the
 //!   broken ones), so a regression in the rules shows apart from one in the mapping;
@@ -25,7 +25,8 @@ mod criterion_setup;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::Interpreter;
-use etr_interp::test_support::{data_lines, jcl_program, split_batch};
+use etr_interp::test_support::{data_lines, split_batch};
+use etr_tests::jcl_program;
 
 const JCL_1K: &str = include_str!("../../../tests/corpus/w1/jcl_1k/input.psv");
 const JCL_2K_DIRTY: &str = include_str!("../../../tests/corpus/w1/jcl_2k_dirty/input.psv");

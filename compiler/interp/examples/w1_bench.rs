@@ -1,5 +1,5 @@
 //! Times `eval_batch` over a synthetic W1 workload: 1,000,000 JCL lines (about 2% with a defect),
-//! generated in memory, evaluated with the hand-lowered `jcl.etr` program in batches of 65,536
+//! generated in memory, evaluated with the compiled `jcl.etr` program in batches of 65,536
 //! lines, single-threaded.
 //!
 //! `cargo run --release -p etr-interp --example w1_bench [lines] [rounds]`
@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use etr_interp::test_support::{STATE_NAMES, jcl_program, split_batch};
+use etr_interp::test_support::split_batch;
 use etr_interp::{AggregateStates, Interpreter};
+use etr_tests::jcl_program;
 
 /// A small deterministic generator (xorshift64*), so runs are comparable.
 struct Rng(u64);
@@ -32,7 +33,8 @@ fn money(sen: u64) -> String {
     format!("{}.{:02}", sen / 100, sen % 100)
 }
 
-fn line(rng: &mut Rng, n: u64) -> String {
+/// Line `n` of the workload; `states` are the state names JCL writes.
+fn line(rng: &mut Rng, n: u64, states: &[&str]) -> String {
     let (yy, mm, dd) = (1950 + rng.below(55), 1 + rng.below(12), 1 + rng.below(28));
     let pb = 1 + rng.below(16);
     let mut nric = format!("{:02}{mm:02}{dd:02}{pb:02}{:04}", yy % 100, rng.below(10_000));
@@ -69,7 +71,7 @@ fn line(rng: &mut Rng, n: u64) -> String {
         "MY".into(),
         format!("{} JLN MAWAR {}", rng.below(200), rng.below(30)),
         format!("{:05}", rng.below(100_000)),
-        rng.pick(&STATE_NAMES).into(),
+        rng.pick(states).into(),
         "INDV".into(),
         rng.pick(&["TEL", "UTL", "BNPL", "LSE", "COOP", "P2P", "TRD"]).into(),
         "POSTPAID".into(),
@@ -112,7 +114,21 @@ fn line(rng: &mut Rng, n: u64) -> String {
 fn main() {
     let total: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let rounds: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(3);
-    let interp = match Interpreter::new(Arc::new(jcl_program())) {
+    let program = jcl_program();
+    // The state names JCL writes: the keys of the spec's `states` table.
+    let states: Vec<String> = program
+        .tables
+        .iter()
+        .filter(|table| table.name == "states")
+        .flat_map(|table| &table.entries)
+        .filter_map(|(key, _)| match key {
+            etr_ir::Literal::Text(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let states: Vec<&str> = states.iter().map(String::as_str).collect();
+    assert_eq!(states.len(), 16, "JCL's states table");
+    let interp = match Interpreter::new(Arc::new(program)) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("cannot prepare the program: {e}");
@@ -120,7 +136,7 @@ fn main() {
         }
     };
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let lines: Vec<String> = (0..total as u64).map(|n| line(&mut rng, n)).collect();
+    let lines: Vec<String> = (0..total as u64).map(|n| line(&mut rng, n, &states)).collect();
     let batch_size = 65_536;
     let batches: Vec<_> = lines
         .chunks(batch_size)

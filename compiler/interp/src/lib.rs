@@ -32,6 +32,8 @@ mod kernels;
 mod keyhash;
 mod lines;
 mod output;
+// Helpers for tests and benches, this crate's and others' (`test-support` feature): not shipped.
+#[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 mod value;
 mod views;

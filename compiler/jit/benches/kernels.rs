@@ -27,12 +27,12 @@ mod criterion_setup;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::test_support::{
-    column as raw_column, column_batches, date_format, fallible, field_def, jcl_one_lookup, jcl_program, null_lit,
-    or_default, program,
+    column as raw_column, column_batches, date_format, fallible, field_def, null_lit, one_lookup, or_default, program,
 };
 use etr_interp::{Interpreter, RawBatch};
 use etr_ir::{Binding, Builtin, MoneyUnit, Slot, TypeKind};
 use etr_jit::Jit;
+use etr_tests::jcl_program;
 
 const INPUT: &str = include_str!("../../../tests/corpus/w1/jcl_2k_dirty/input.psv");
 /// Fields per iteration: about what one column of a quarter-million-line file holds.
@@ -128,9 +128,10 @@ fn table_lookup(c: &mut Criterion) {
     let mut group = c.benchmark_group("table_lookup");
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(FIELDS as u64));
+    let jcl = jcl_program();
     for (table, column) in [("states", 10), ("payment_statuses", 31)] {
-        let kind = jcl_program().tables.iter().find(|t| t.name == table).expect("JCL has the table").value_type.kind;
-        let one_lookup = jcl_one_lookup(table, or_default(null_lit(kind)));
+        let kind = jcl.tables.iter().find(|t| t.name == table).expect("JCL has the table").value_type.kind;
+        let one_lookup = one_lookup(&jcl, table, or_default(null_lit(kind)));
         let batches = column_batches(INPUT, &[column], FIELDS, BATCH);
         let interp = Interpreter::new(Arc::new(one_lookup.clone())).expect("prepares");
         let jit = Jit::new().expect("host ISA").compile(&one_lookup).expect("compiles");

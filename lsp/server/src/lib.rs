@@ -6,7 +6,6 @@
 //!
 //! Architecture invariant: analysis never blocks the message loop (see `server.rs`).
 
-mod disk;
 mod framing;
 mod line_index;
 mod requests;
@@ -15,9 +14,7 @@ mod stdlib_cache;
 mod to_proto;
 mod workspace;
 
-pub use disk::{MAX_SPEC_BYTES, ReadRefusal, read_spec};
 pub use line_index::LineIndex;
-pub use workspace::workspace_specs;
 
 /// Serves the protocol on stdin/stdout until the client exits or closes stdin. A message that
 /// cannot be decoded is answered with an error and the server goes on, and bytes that cannot be

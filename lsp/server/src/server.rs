@@ -16,7 +16,7 @@
 //! when it starts does nothing (the newer edit's job will publish), which coalesces a burst of
 //! keystrokes into one analysis without a fixed debounce delay.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use etr_ide::{Analysis, AnalysisHost, Cancellable, FileId, FilePosition, FileRange};
@@ -54,40 +54,15 @@ impl Shared {
     /// read from disk. Blocks: call on the blocking pool only.
     ///
     /// A workspace file is known by its path from the start but read only when needed (an
-    /// unused `.etr` may be a gigabyte, or a FIFO); reading a module can reveal more modules it
-    /// uses, hence the loop, which ends because each round reads (or refuses) at least one file.
+    /// unused `.etr` may be a gigabyte, or a FIFO), by the module loader `etr check` uses too
+    /// (`etr_workspace::read_needed_modules`); reading a module can reveal more modules it uses,
+    /// hence its rounds, each of which applies what the last one read and takes a new snapshot.
     fn analysis(&self, reading: Reading) -> Analysis {
         let mut host = lock(&self.host);
-        loop {
-            let change = lock(&self.workspace).take_pending();
-            if !change.is_empty() {
-                host.apply_change(change);
-            }
-            let analysis = host.analysis();
-            let to_read = match reading {
-                Reading::WholeWorkspace => lock(&self.workspace).all_unread(),
-                Reading::OpenAndImported => {
-                    let open = lock(&self.workspace).open_files();
-                    let mut needed = open.clone();
-                    for file in open {
-                        // The host is locked: no edit can cancel this snapshot.
-                        needed.extend(analysis.imports(file).unwrap_or_default());
-                    }
-                    lock(&self.workspace).unread_among(&needed)
-                }
-            };
-            if to_read.is_empty() {
-                return analysis;
-            }
-            drop(analysis);
-            for (file, path) in to_read {
-                let text = crate::disk::read_spec(&path);
-                if let Some(refusal) = lock(&self.workspace).supply(file, text) {
-                    // The editor shows a server's stderr in its log.
-                    eprintln!("etr lsp: {refusal}");
-                }
-            }
-        }
+        let mut loading = Loading { shared: self, host: &mut host, reading, analysis: None };
+        let Ok(()) = etr_workspace::read_needed_modules(&mut loading, &etr_workspace::read_spec);
+        // Without a snapshot when the loader stopped on a round whose files it had read already.
+        loading.analysis.take().unwrap_or_else(|| loading.snapshot())
     }
 
     pub(crate) fn uri(&self, file: FileId) -> Option<lsp::Uri> {
@@ -103,6 +78,68 @@ impl Shared {
         let Some(text) = analysis.file_text(range.file)? else { return Ok(None) };
         let Some(uri) = self.uri(range.file) else { return Ok(None) };
         Ok(Some(lsp::Location { uri, range: LineIndex::new(&text).range(range.range) }))
+    }
+}
+
+/// The server's side of the module loader: one round applies the recorded edits (texts read in
+/// the round before included), takes a snapshot, and lists the unread files `reading` asks for.
+struct Loading<'a> {
+    shared: &'a Shared,
+    /// Locked by the caller for the whole loading: the order is `host`, then `workspace`.
+    host: &'a mut AnalysisHost,
+    reading: Reading,
+    /// The last round's snapshot, kept only when it needs nothing read: the next round's
+    /// `apply_change` waits until every snapshot is dropped.
+    analysis: Option<Analysis>,
+}
+
+impl Loading<'_> {
+    /// A snapshot with every recorded edit applied.
+    fn snapshot(&mut self) -> Analysis {
+        self.analysis = None;
+        let change = lock(&self.shared.workspace).take_pending();
+        if !change.is_empty() {
+            self.host.apply_change(change);
+        }
+        self.host.analysis()
+    }
+}
+
+impl etr_workspace::ModuleHost for Loading<'_> {
+    type File = FileId;
+    type Error = std::convert::Infallible;
+
+    fn unread_needed(&mut self) -> Vec<(FileId, PathBuf)> {
+        let analysis = self.snapshot();
+        let to_read = match self.reading {
+            Reading::WholeWorkspace => lock(&self.shared.workspace).all_unread(),
+            Reading::OpenAndImported => {
+                let open = lock(&self.shared.workspace).open_files();
+                let mut needed = open.clone();
+                for file in open {
+                    // The host is locked: no edit can cancel this snapshot.
+                    needed.extend(analysis.imports(file).unwrap_or_default());
+                }
+                lock(&self.shared.workspace).unread_among(&needed)
+            }
+        };
+        if to_read.is_empty() {
+            self.analysis = Some(analysis);
+        }
+        to_read
+    }
+
+    fn supply(
+        &mut self,
+        file: FileId,
+        _path: &Path,
+        read: std::result::Result<String, etr_workspace::ReadRefusal>,
+    ) -> std::result::Result<(), Self::Error> {
+        if let Some(refusal) = lock(&self.shared.workspace).supply(file, read) {
+            // The editor shows a server's stderr in its log.
+            eprintln!("etr lsp: {refusal}");
+        }
+        Ok(())
     }
 }
 
@@ -302,7 +339,7 @@ impl LanguageServer for Server {
         };
         // A closed buffer's unsaved text is gone: the other files see the file on disk again.
         if let Some(path) = path {
-            let on_disk = tokio::task::spawn_blocking(move || crate::disk::read_spec(&path)).await;
+            let on_disk = tokio::task::spawn_blocking(move || etr_workspace::read_spec(&path)).await;
             match on_disk {
                 Ok(Ok(text)) => {
                     lock(&self.shared.workspace).set_text(&uri, text, None);

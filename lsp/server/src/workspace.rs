@@ -5,7 +5,9 @@
 //! relative path: `rules/shared.etr` is `use rules.shared`) plus the embedded stdlib. A spec of
 //! the folder is read from disk only when it is needed: open, imported by what is open, or
 //! searched by references and rename (`Shared::analysis`); and only a regular file within the
-//! size cap is read (`disk.rs`).
+//! size cap is read. Which files are modules, how a file is read and what is still unread come
+//! from `etr-workspace`, shared with `etr check`, so that the editor and the command line
+//! resolve `use` alike and read the same modules.
 //!
 //! The stdlib is materialised read-only under the user's cache folder
 //! (`$XDG_CACHE_HOME/etr/stdlib-VERSION/`, else `~/.cache/...`, else a private temporary
@@ -17,16 +19,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use etr_ide::{Change, FileId, FileInfo};
+use etr_workspace::{ReadRefusal, Unread};
 use tower_lsp_server::ls_types::Uri;
-
-use crate::disk::ReadRefusal;
-
-/// The deepest folder level scanned for specs, and the most files taken: a guard against
-/// opening the editor on a home folder.
-const MAX_SCAN_DEPTH: usize = 8;
-const MAX_SCAN_FILES: usize = 2_000;
-/// The most folder entries (files and folders) looked at in all.
-const MAX_SCAN_ENTRIES: usize = 50_000;
 
 #[derive(Default)]
 pub struct Workspace {
@@ -39,7 +33,7 @@ pub struct Workspace {
     pending: Change,
     next_id: u32,
     /// Workspace files known by path whose text has not been read yet (their text is empty).
-    unread: HashMap<FileId, PathBuf>,
+    unread: Unread<FileId>,
     /// The stdlib's files (kept: a private temporary copy lives as long as this value).
     stdlib: Option<crate::stdlib_cache::MaterialisedStdlib>,
 }
@@ -67,7 +61,7 @@ impl Workspace {
         if let Some(root) = &root {
             // Known by path now, read when needed (`Shared::analysis`): an unused `.etr` is
             // never opened, whatever it is.
-            for (module, path) in workspace_specs(root) {
+            for etr_workspace::WorkspaceSpec { module, path } in etr_workspace::workspace_specs(root) {
                 let Some(uri) = Uri::from_file_path(&path) else { continue };
                 let info = FileInfo { path: path.display().to_string(), module, read_only: false };
                 let file = self.add(uri, info, String::new());
@@ -78,18 +72,12 @@ impl Workspace {
 
     /// The files of `files` whose text is still to be read from disk, with their paths.
     pub fn unread_among(&self, files: &[FileId]) -> Vec<(FileId, PathBuf)> {
-        let mut acc: Vec<(FileId, PathBuf)> =
-            files.iter().filter_map(|file| Some((*file, self.unread.get(file)?.clone()))).collect();
-        acc.sort();
-        acc.dedup();
-        acc
+        self.unread.among(files.iter().copied())
     }
 
     /// Every workspace file whose text is still to be read from disk.
     pub fn all_unread(&self) -> Vec<(FileId, PathBuf)> {
-        let mut acc: Vec<(FileId, PathBuf)> = self.unread.iter().map(|(file, path)| (*file, path.clone())).collect();
-        acc.sort();
-        acc
+        self.unread.all()
     }
 
     /// Gives an unread file the text read from disk, or drops it from the workspace when it
@@ -114,7 +102,7 @@ impl Workspace {
 
     fn info_for(&self, path: &Path) -> FileInfo {
         let relative = self.root.as_deref().and_then(|root| path.strip_prefix(root).ok());
-        let module = relative.and_then(|r| etr_ide::module_name_for(&r.to_string_lossy()));
+        let module = relative.and_then(|r| etr_workspace::module_name_for(&r.to_string_lossy()));
         FileInfo { path: path.display().to_string(), module, read_only: false }
     }
 
@@ -190,55 +178,6 @@ impl Workspace {
     }
 }
 
-/// The specs of a workspace folder with their module names: every `*.etr` file below `root`
-/// (hidden folders, `target` and `node_modules` skipped; at most 8 levels, 2,000 specs and 50,000
-/// folder entries looked at), named by its path relative to `root` (`rules/shared.etr` is
-/// `use rules.shared`; a path with a segment that is not a plain name has no module name). The
-/// one definition the editor and the command line (`etr check --workspace`) share, so that they
-/// resolve `use` alike.
-pub fn workspace_specs(root: &Path) -> Vec<(Option<String>, PathBuf)> {
-    let mut found = Vec::new();
-    let mut budget = MAX_SCAN_ENTRIES;
-    scan(root, 0, &mut found, &mut budget);
-    found.sort();
-    found
-        .into_iter()
-        .map(|path| {
-            let relative = path.strip_prefix(root).ok();
-            let module = relative.and_then(|r| etr_ide::module_name_for(&r.to_string_lossy()));
-            (module, path)
-        })
-        .collect()
-}
-
-/// Collects the `*.etr` files below `dir`, in path order (each folder's entries sorted, so the
-/// caps keep the same files whatever order the file system lists them in). `budget` counts the
-/// folder entries looked at: a workspace opened on a home folder or a data folder stops early
-/// instead of walking millions of files.
-fn scan(dir: &Path, depth: usize, found: &mut Vec<PathBuf>, budget: &mut usize) {
-    if depth > MAX_SCAN_DEPTH || found.len() >= MAX_SCAN_FILES || *budget == 0 {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<std::fs::DirEntry> = entries.flatten().take(*budget).collect();
-    *budget -= entries.len();
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for entry in entries {
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || name == "target" || name == "node_modules" {
-            continue;
-        }
-        let Ok(kind) = entry.file_type() else { continue };
-        if kind.is_dir() {
-            scan(&path, depth + 1, found, budget);
-        } else if kind.is_file() && name.ends_with(".etr") && found.len() < MAX_SCAN_FILES {
-            found.push(path);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,9 +230,25 @@ mod tests {
         workspace.load_with_cache(Some(root.path().to_path_buf()), None);
         let (file, unread_path) = workspace.all_unread().pop().unwrap();
         assert_eq!(unread_path, path);
-        let message = workspace.supply(file, crate::disk::read_spec(&path)).expect("refused");
+        let message = workspace.supply(file, etr_workspace::read_spec(&path)).expect("refused");
         assert!(message.contains("huge.etr") && message.contains("more than"), "{message}");
         assert!(workspace.all_unread().is_empty());
         assert_eq!(workspace.file(&Uri::from_file_path(&path).unwrap()), None);
+    }
+
+    #[test]
+    fn a_workspace_file_named_like_a_stdlib_module_is_not_importable() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("etr")).unwrap();
+        std::fs::write(root.path().join("etr/record.etr"), "record Record { x: int }\n").unwrap();
+        std::fs::write(root.path().join("mine.etr"), "let x = 1\n").unwrap();
+        let mut workspace = Workspace::default();
+        workspace.load_with_cache(Some(root.path().to_path_buf()), None);
+        let pending = format!("{:?}", workspace.take_pending());
+        // As in `etr check`: `use etr.record` is the stdlib's, whatever the folder holds.
+        assert_eq!(pending.matches("module: Some(\"etr.record\")").count(), 1, "{pending}");
+        assert!(pending.contains("module: Some(\"mine\")"), "{pending}");
+        let opened = workspace.info_for(&root.path().join("etr/record.etr"));
+        assert_eq!(opened.module, None);
     }
 }

@@ -83,6 +83,7 @@ enum Command {
         stdout: bool,
     },
     /// Run the language server on stdin/stdout, for editors (VS Code, Neovim, any LSP client).
+    #[cfg(feature = "lsp")]
     Lsp,
 }
 
@@ -103,6 +104,7 @@ fn main() -> ExitCode {
     let workspace = cli.workspace;
     match cli.command {
         Command::Run { .. } => signals::clean_up_on_interrupt(),
+        #[cfg(feature = "lsp")]
         Command::Lsp => {}
         Command::Check { .. } | Command::Explain { .. } | Command::Fmt { .. } => signals::end_quietly_on_closed_pipe(),
     }
@@ -125,6 +127,7 @@ fn main() -> ExitCode {
             };
             fmt::run(&specs, mode)
         }
+        #[cfg(feature = "lsp")]
         Command::Lsp => etr_lsp::run_stdio().map(|()| ExitCode::SUCCESS).map_err(anyhow::Error::from),
     };
     match result {

@@ -2,10 +2,11 @@
 //! importable modules, then the spec files.
 //!
 //! The workspace is a folder (`--workspace`, by default the current one) whose `*.etr` files a
-//! spec can `use` by their relative path, as the editor does with the folder it opened: both
-//! take the list from `etr_lsp::workspace_specs`, so `etr check` and the editor agree on what
-//! `use rules.shared` means. A workspace file is read only when a spec uses it, and only when it
-//! is a regular file of at most `etr_lsp::MAX_SPEC_BYTES` (`etr_lsp::read_spec`).
+//! spec can `use` by their relative path, as the editor does with the folder it opened. The list
+//! of its modules, the way a module is read (a regular file of at most
+//! `etr_workspace::MAX_SPEC_BYTES`) and the loader that reads a module only once a spec uses it
+//! are the editor's too (`etr-workspace`), so `etr check` and the editor agree on what
+//! `use rules.shared` means and read the same files.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -14,22 +15,25 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use etr_sema::{Database, Diagnostic, SourceFile};
+use etr_workspace::{ReadRefusal, Unread};
 
 /// The workspace's specs by their canonical path, with the path the database knows them by: a
 /// spec given on the command line that is one of them is that module's file. Also the modules
 /// whose text has not been read yet.
 pub struct WorkspaceFiles {
     by_canonical_path: HashMap<PathBuf, String>,
-    /// Shown path -> file on disk, for the modules not read yet (their text is empty until then);
-    /// in a cell, because loading a spec reads some (callers hold the workspace shared).
-    unread: RefCell<HashMap<String, PathBuf>>,
+    /// The modules not read yet, by shown path (their text is empty until then); in a cell,
+    /// because loading a spec reads some (callers hold the workspace shared).
+    unread: RefCell<Unread<String>>,
 }
 
 /// A database with the stdlib and the specs of the `workspace` folder as importable modules. A
-/// workspace file named like a stdlib module (`etr/record.etr`), or that is the stdlib's own
-/// source (`stdlib/etr/record.etr` in this repository), does not shadow it. No workspace file is
-/// read here: a module's text is read when a spec loaded by [`load`] uses it (an unused file may
-/// be huge, a FIFO, or unreadable, and never matters). Fails when `workspace` is not a folder.
+/// workspace file named like a stdlib module (`etr/record.etr`, see
+/// `etr_workspace::module_name_for`), or that is the stdlib's own source
+/// (`stdlib/etr/record.etr` in this repository, when it is shown by that path), does not shadow
+/// it. No workspace file is read here: a module's text is read when a spec loaded by [`load`]
+/// uses it (an unused file may be huge, a FIFO, or unreadable, and never matters). Fails when
+/// `workspace` is not a folder.
 pub fn database(workspace: &Path) -> Result<(Database, WorkspaceFiles)> {
     if !workspace.is_dir() {
         anyhow::bail!("the workspace {} is not a folder (--workspace)", workspace.display());
@@ -37,18 +41,20 @@ pub fn database(workspace: &Path) -> Result<(Database, WorkspaceFiles)> {
     let mut modules: Vec<(String, String, String)> =
         etr_stdlib::MODULES.iter().map(|m| (m.name.to_string(), m.path.to_string(), m.text.to_string())).collect();
     let mut by_canonical_path = HashMap::new();
-    let mut unread = HashMap::new();
-    for (name, path) in etr_lsp::workspace_specs(workspace) {
-        let Some(name) = name else { continue };
+    let mut unread = Unread::default();
+    for spec in etr_workspace::workspace_specs(workspace) {
+        let Some(name) = spec.module else { continue };
         // Shown as the user would write it: relative to the current folder when the workspace is.
-        let shown = path.strip_prefix(".").unwrap_or(&path).display().to_string();
-        if modules.iter().any(|(known, known_path, _)| *known == name || *known_path == shown) {
+        let shown = spec.path.strip_prefix(".").unwrap_or(&spec.path).display().to_string();
+        // The database knows a module by its path: a second file shown as a stdlib path would
+        // make diagnostics in the stdlib point at it.
+        if etr_stdlib::MODULES.iter().any(|m| m.path == shown) {
             continue;
         }
-        if let Ok(canonical) = path.canonicalize() {
+        if let Ok(canonical) = spec.path.canonicalize() {
             by_canonical_path.insert(canonical, shown.clone());
         }
-        unread.insert(shown.clone(), path);
+        unread.insert(shown.clone(), spec.path);
         // Importable by name from the start (so that an unknown `use` lists every module), with
         // its text read only once a spec uses it.
         modules.push((name, shown, String::new()));
@@ -66,7 +72,7 @@ pub fn database(workspace: &Path) -> Result<(Database, WorkspaceFiles)> {
 pub fn load(db: &mut Database, workspace: &WorkspaceFiles, path: &Path) -> Result<SourceFile> {
     // The spec named on the command line is read as asked, even from a pipe (`<(...)`).
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the spec {}", path.display()))?;
-    load_with(db, workspace, path, text, &|path| etr_lsp::read_spec(path))
+    load_with(db, workspace, path, text, &etr_workspace::read_spec)
 }
 
 /// [`load`] of a spec whose text is `text`, reading modules with `read_module` (the tests count
@@ -76,7 +82,7 @@ fn load_with(
     workspace: &WorkspaceFiles,
     path: &Path,
     text: String,
-    read_module: &dyn Fn(&Path) -> Result<String, etr_lsp::ReadRefusal>,
+    read_module: &dyn Fn(&Path) -> Result<String, ReadRefusal>,
 ) -> Result<SourceFile> {
     let module = path
         .canonicalize()
@@ -92,27 +98,39 @@ fn load_with(
         }
         None => db.add_file(&path.display().to_string(), &text),
     };
-    // Resolve, read the modules reached that are still unread, and again, until none is left:
-    // each round reads what the modules read in the round before use.
-    loop {
-        let reached: Vec<String> = etr_sema::resolve(db, spec)
-            .imports
-            .iter()
-            .filter(|m| workspace.unread.borrow().contains_key(&m.path))
-            .map(|m| m.path.clone())
-            .collect();
-        if reached.is_empty() {
-            return Ok(spec);
+    let mut loading = Loading { db, workspace, spec, spec_path: path };
+    etr_workspace::read_needed_modules(&mut loading, read_module)?;
+    Ok(spec)
+}
+
+/// The command line's side of the module loader shared with the editor: what a spec needs is
+/// what it imports, resolved again after each round of reads, and a module that cannot be read
+/// stops the command with the reason.
+struct Loading<'a> {
+    db: &'a mut Database,
+    workspace: &'a WorkspaceFiles,
+    spec: SourceFile,
+    spec_path: &'a Path,
+}
+
+impl etr_workspace::ModuleHost for Loading<'_> {
+    type File = String;
+    type Error = anyhow::Error;
+
+    fn unread_needed(&mut self) -> Vec<(String, PathBuf)> {
+        let imports = etr_sema::resolve(self.db, self.spec).imports.iter().map(|m| m.path.clone()).collect::<Vec<_>>();
+        self.workspace.unread.borrow().among(imports)
+    }
+
+    fn supply(&mut self, shown: String, path: &Path, read: Result<String, ReadRefusal>) -> Result<()> {
+        self.workspace.unread.borrow_mut().remove(&shown);
+        let text = read.with_context(|| {
+            format!("cannot read the module {}, which {} uses", path.display(), self.spec_path.display())
+        })?;
+        if let Some(file) = self.db.module_file(&shown) {
+            self.db.set_file_text(file, &text);
         }
-        for shown in reached {
-            let Some(on_disk) = workspace.unread.borrow_mut().remove(&shown) else { continue };
-            let text = read_module(&on_disk).with_context(|| {
-                format!("cannot read the module {}, which {} uses", on_disk.display(), path.display())
-            })?;
-            if let Some(file) = db.module_file(&shown) {
-                db.set_file_text(file, &text);
-            }
-        }
+        Ok(())
     }
 }
 
@@ -170,7 +188,7 @@ mod tests {
         let read_paths = RefCell::new(Vec::new());
         let read = |path: &Path| {
             read_paths.borrow_mut().push(path.strip_prefix(root.path()).unwrap().display().to_string());
-            etr_lsp::read_spec(path)
+            etr_workspace::read_spec(path)
         };
         let main = root.path().join("main.etr");
         let text = std::fs::read_to_string(&main).unwrap();

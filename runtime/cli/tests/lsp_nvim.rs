@@ -1,7 +1,13 @@
 //! End to end with a real editor: Neovim's built-in LSP client drives `etr lsp` over stdio
 //! (`tests/nvim/lsp_e2e.lua`), and this test checks the diagnostics, the hover and the completion
 //! Neovim received. Neovim comes from Debian's packages; `.ci/run` installs it when missing.
+//!
+//! Without `nvim` on `PATH` the test is skipped, saying why on stderr, so that `cargo test
+//! --workspace` holds on a machine without Neovim as the README promises; under CI (the `CI`
+//! variable set, as `.ci/run` and CI services set it) a missing Neovim is a failure instead, so the
+//! end-to-end test cannot silently stop running there.
 
+use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -35,13 +41,22 @@ fn nvim_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Whether this is a CI run: `CI` set to anything but empty, `0` or `false`.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false"))
+}
+
 #[test]
 fn neovim_gets_diagnostics_hover_and_completion() {
-    assert!(
-        nvim_available(),
-        "`nvim` is not on PATH: this end-to-end test needs Neovim. Install it with `apt-get install -y neovim` \
-         (Debian's package), or run `.ci/run`, which installs it."
-    );
+    if !nvim_available() {
+        let reason = "`nvim` is not on PATH: this end-to-end test needs Neovim. Install it with \
+                      `apt-get install -y neovim` (Debian's package), or run `.ci/run`, which installs it.";
+        assert!(!in_ci(), "{reason} CI is set, where this test must run.");
+        // Straight to the process's stderr: the test harness captures `eprintln!` of a passing
+        // test, and a skip nobody sees would look like a pass.
+        let _ = writeln!(std::io::stderr(), "neovim_gets_diagnostics_hover_and_completion: skipped: {reason}");
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let spec = dir.path().join("acme.etr");
     std::fs::write(&spec, SPEC).expect("write the spec");

@@ -22,9 +22,10 @@ mod criterion_setup;
 use arrow::array::{BooleanArray, RecordBatch};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::Interpreter;
-use etr_interp::test_support::{data_lines, jcl_program, split_batch};
+use etr_interp::test_support::{data_lines, split_batch};
 use etr_runtime::pipeline::parquet_options;
 use etr_runtime::{OutputDir, ParquetOptions};
+use etr_tests::jcl_program;
 
 const JCL_1K: &str = include_str!("../../../tests/corpus/w1/jcl_1k/input.psv");
 const BATCH: usize = 4096;

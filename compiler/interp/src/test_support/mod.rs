@@ -1,5 +1,11 @@
 //! Small constructors for hand-built programs and batches, for this crate's tests and benchmarks
 //! and for other crates' tests that want a program without going through the front end (`etr-sema`).
+//!
+//! Behind the `test-support` cargo feature (and `cfg(test)`), so that none of it ships in the
+//! library: the crates whose tests and benches use it enable the feature in their
+//! dev-dependencies. A whole spec's program (JCL's, workload W1) is not built here by hand but
+//! compiled from `contributors/jcl.etr` by the front end, in `etr-tests` (`etr_tests::jcl_program`),
+//! so that no hand lowering can drift from what the compiler produces.
 
 use arrow::array::StringViewArray;
 use etr_ir::*;
@@ -303,8 +309,20 @@ pub fn column_batches(text: &str, columns: &[usize], count: usize, batch_len: us
     values.chunks(batch_len.max(1)).map(one_column).collect()
 }
 
-mod jcl;
-pub use jcl::{STATE_NAMES, jcl_one_lookup, jcl_program};
+/// A program over one column `x` whose only binding maps it through `from`'s table `table` (with
+/// `from`'s code types), failing as `on_failure` says; rule 1 is a reject rule `R3`. What the
+/// lookup benches of both engines measure, on JCL's tables.
+pub fn one_lookup(from: &Program, table: &str, on_failure: OnFailure) -> Program {
+    let mut p = program(&["x"]);
+    p.code_types = from.code_types.clone();
+    p.tables = from.tables.clone();
+    let idx = p.tables.iter().position(|t| t.name == table).unwrap_or_else(|| panic!("no table {table}")) as u32;
+    let kind = p.tables[idx as usize].value_type.kind;
+    p.rules.push(rule("R3", Severity::Reject));
+    p.record.fields.push(field_def("code", kind));
+    p.bindings.push(Binding { target: Slot::Field(0), expr: lookup(idx, column(0), kind, on_failure) });
+    p
+}
 
 #[cfg(test)]
 mod tests {
@@ -325,5 +343,21 @@ mod tests {
             .collect();
         assert_eq!(batches.iter().map(RawBatch::len).collect::<Vec<_>>(), [3, 3, 1]);
         assert_eq!(values, [Some("1"), None, Some("2"), Some("z"), Some("1"), None, Some("2")]);
+    }
+
+    #[test]
+    fn one_lookup_maps_its_column_through_the_named_table_only() {
+        let mut from = program(&["a", "b"]);
+        from.code_types = vec![code_type("Gender", &["M", "F"])];
+        from.tables = vec![
+            code_table("sexes", 0, &from.code_types, &[("L", "M"), ("P", "F")]),
+            code_table("others", 0, &from.code_types, &[("X", "M")]),
+        ];
+        let p = one_lookup(&from, "others", reject(1, "code"));
+        assert_eq!(p.source.columns, ["x"]);
+        assert_eq!(p.tables, from.tables);
+        assert_eq!(p.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["R0", "R3"]);
+        assert_eq!(p.bindings.len(), 1);
+        assert_eq!(p.bindings[0].expr, lookup(1, column(0), TypeKind::Code(0), reject(1, "code")));
     }
 }

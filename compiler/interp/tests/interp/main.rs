@@ -15,6 +15,7 @@ use arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, UInt32Type}
 use etr_interp::test_support::*;
 use etr_interp::{AggregateStates, BatchResult, InterpError, Interpreter, RawBatch, RawRecordLine, Scalar};
 use etr_ir::*;
+use etr_tests::jcl_program;
 
 /// Renders slot `row` of an evaluated field for comparison: `null`, or the value with its layout.
 pub(crate) fn show(array: &ArrayRef, row: usize) -> String {

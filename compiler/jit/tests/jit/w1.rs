@@ -1,9 +1,10 @@
-//! `contributors/jcl.etr` (as `etr_interp::test_support::jcl_program` lowers it) over the real
+//! `contributors/jcl.etr` (compiled by the front end, `etr_tests::jcl_program`) over the real
 //! lines of the W1 fixture `jcl_2k_dirty`: 2,000 lines, 30% defective (bad dates, short lines,
 //! negative balances, ...), in several batch shapes.
 
 use etr_interp::RawBatch;
-use etr_interp::test_support::{self, jcl_program, split_batch};
+use etr_interp::test_support::{self, split_batch};
+use etr_tests::jcl_program;
 
 use crate::{check_both_engines, compile};
 

@@ -1,8 +1,8 @@
-//! Reading spec files from disk, defensively: the only way the server (and `etr check`, through
-//! `read_spec`) takes a module's text from the file system.
+//! Reading spec files from disk, defensively: the only way the language server and the command
+//! line take a workspace module's text from the file system.
 //!
-//! A path reaches the server from the editor (a `didClose` URI) or from a folder scan, and either
-//! can name something that is not a spec: `/dev/zero` (endless), a FIFO (an `open` that blocks
+//! A path reaches them from the editor (a `didClose` URI) or from a folder scan, and either can
+//! name something that is not a spec: `/dev/zero` (endless), a FIFO (an `open` that blocks
 //! until a writer comes), a 1 GiB data file with a `.etr` name. So a file is opened without
 //! blocking, checked on the open handle (no race with a rename between a check and the open) to
 //! be a regular file no larger than [`MAX_SPEC_BYTES`], and read with that cap even if it grows
