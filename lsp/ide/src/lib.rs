@@ -174,18 +174,6 @@ impl Change {
     }
 }
 
-/// The dotted module name of a workspace file from its path relative to the workspace folder:
-/// `rules/shared.etr` is `rules.shared`. `None` when the path is not a plain `.etr` file name.
-pub fn module_name_for(relative_path: &str) -> Option<String> {
-    let stem = relative_path.strip_suffix(".etr")?;
-    let segments: Vec<&str> = stem.split(['/', '\\']).collect();
-    let plain = |s: &str| {
-        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    segments.iter().all(|s| plain(s)).then(|| segments.join("."))
-}
-
 /// What the host knows of each file, shared with snapshots.
 #[derive(Clone, Default)]
 pub(crate) struct FileTable {
@@ -379,14 +367,6 @@ impl Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn module_names_follow_relative_paths() {
-        assert_eq!(module_name_for("rules/shared.etr").as_deref(), Some("rules.shared"));
-        assert_eq!(module_name_for("jcl.etr").as_deref(), Some("jcl"));
-        assert_eq!(module_name_for("my rules/x.etr"), None);
-        assert_eq!(module_name_for("notes.txt"), None);
-    }
 
     #[test]
     fn imports_are_transitive_and_name_files() {

@@ -50,7 +50,7 @@ pub fn fixture(text: &str) -> Fixture {
             }
             None => text,
         };
-        let module = etr_ide::module_name_for(path.trim_start_matches('/'));
+        let module = etr_workspace::module_name_for(path.trim_start_matches('/'));
         change.add_file(file, FileInfo { path: path.clone(), module, read_only: false }, text.clone());
         files.push((file, path, text));
     }
