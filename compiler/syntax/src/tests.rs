@@ -834,8 +834,15 @@ fn every_module_has_a_doc_comment() {
         ("lib.rs", include_str!("lib.rs")),
         ("ast.rs", include_str!("ast.rs")),
         ("errors.rs", include_str!("errors.rs")),
+        ("grammar_text.rs", include_str!("grammar_text.rs")),
+        ("keywords.rs", include_str!("keywords.rs")),
+        ("keywords/tests.rs", include_str!("keywords/tests.rs")),
+        ("lexer.rs", include_str!("lexer.rs")),
+        ("lexer/tests.rs", include_str!("lexer/tests.rs")),
+        ("lines.rs", include_str!("lines.rs")),
         ("lower.rs", include_str!("lower.rs")),
         ("split.rs", include_str!("split.rs")),
+        ("stack.rs", include_str!("stack.rs")),
         ("tests.rs", include_str!("tests.rs")),
     ];
     for (name, text) in modules {
