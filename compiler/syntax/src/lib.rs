@@ -167,8 +167,8 @@ fn parse_region(source: &str, offset: usize, file: &mut ParsedFile) {
             let garbage_end = source.trim_end().len().max(leftover);
             file.errors.push(SyntaxError {
                 span: to_span(leftover, garbage_end),
-                message: format!("expected {}", errors::EXPECTED_ITEM),
-                expected: vec![errors::EXPECTED_ITEM.to_owned()],
+                message: format!("expected {}", *errors::EXPECTED_ITEM),
+                expected: vec![errors::EXPECTED_ITEM.clone()],
             });
             return;
         }

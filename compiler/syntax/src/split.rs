@@ -16,11 +16,8 @@
 //!
 //! Lines end at `\n`, `\r\n` or a lone `\r` (`lines.rs`), as in the grammar.
 
+use crate::keywords::{self, KeywordClass};
 use crate::lines;
-
-/// The item keywords, which start a region at column 0.
-pub(crate) const ITEM_KEYWORDS: &[&str] =
-    &["contributor", "use", "source", "table", "map", "let", "rule", "override", "record", "code"];
 
 /// A byte range of the file holding at most one item, plus trivia.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +52,7 @@ pub(crate) fn regions(text: &str) -> Vec<Region> {
         }
 
         let starts_region = match leading_word(line) {
-            Some(word) if ITEM_KEYWORDS.contains(&word) => true,
+            Some(word) if is_item_keyword(word) => true,
             Some(_) => depth <= 0,
             None => false,
         };
@@ -76,6 +73,11 @@ pub(crate) fn regions(text: &str) -> Vec<Region> {
         acc.push(Region { start, end });
     }
     acc
+}
+
+/// Whether `word` starts an item, and so a region when it is at column 0.
+fn is_item_keyword(word: &str) -> bool {
+    keywords::lookup(word).is_some_and(|it| it.classes.contains(&KeywordClass::Item))
 }
 
 /// `///` but not `////`, as in the grammar.

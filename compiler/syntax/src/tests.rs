@@ -578,7 +578,9 @@ fn expected_lists_are_words() {
     expect![[r#"["`=`"]"#]].assert_eq(&expected("map to R {\n  a b\n}"));
     expect![[r#"["a rule severity: fatal, reject, warn or info"]"#]].assert_eq(&expected("rule R1 bogus \"x\""));
     expect![[r#"["`then`", "an operator"]"#]].assert_eq(&expected("let x = if a b"));
-    expect![[r#"["an item: contributor, use, source, table, map, let, rule, record or code"]"#]]
+    expect![[r#"["a setting: quote, encoding, header, trailer or columns", "`}`"]"#]]
+        .assert_eq(&expected("source delimited \"|\" {\n  bogus\n}"));
+    expect![[r#"["an item: contributor, use, source, table, map, let, rule, override, record or code"]"#]]
         .assert_eq(&expected("  indented junk"));
 }
 
@@ -589,8 +591,8 @@ fn stray_words_at_column_zero() {
         expect![[r#"
             let a 0..9
             let b 50..59
-            error 10..49 "rul R1 reject \"typo\" {\n  check a on a\n}": expected an item: contributor, use, source, table, map, let, rule, record or code, found `rul`
-            error 60..61 "}": expected an item: contributor, use, source, table, map, let, rule, record or code
+            error 10..49 "rul R1 reject \"typo\" {\n  check a on a\n}": expected an item: contributor, use, source, table, map, let, rule, override, record or code, found `rul`
+            error 60..61 "}": expected an item: contributor, use, source, table, map, let, rule, override, record or code
             error 72..73 "3": expected an operator or the end of the item, found `3`
         "#]],
     );
