@@ -266,6 +266,32 @@ fn header_field_types() {
     .assert_eq(&acc);
 }
 
+/// Every form a type takes (a name; arguments that are names or strings, one or several; a
+/// trailing comma; spaces and line breaks anywhere; escapes, non-ASCII and control characters in
+/// strings) prints in one spelling.
+#[test]
+fn types_display_in_one_spelling() {
+    let text = "record R {\n  a: text\n  b: money(ringgit)\n  c: date(\"%d/%m/%Y\")\n  \
+                d: label(\"a\\\"b\\\\c\\td\")\n  e: label(\"\\u{41}é🦀\\u{1}\")\n  \
+                f: pair( a ,\"b\",\n    c, )\n  g: money (\n sen\n)\n}\n";
+    let file = parse_file(text);
+    assert_eq!(file.errors, Vec::new());
+    let [Item::Record(record)] = file.items.as_slice() else {
+        panic!("one record");
+    };
+    let acc: String = record.fields.iter().map(|it| format!("{}: {}\n", it.name.text, it.ty)).collect();
+    expect![[r#"
+        a: text
+        b: money(ringgit)
+        c: date("%d/%m/%Y")
+        d: label("a\"b\\c\td")
+        e: label("A}é🦀\u{1}}")
+        f: pair(a, "b", c)
+        g: money(sen)
+    "#]]
+    .assert_eq(&acc);
+}
+
 // ---------------------------------------------------------------- expressions
 
 #[test]
