@@ -285,7 +285,7 @@ fn types_display_in_one_spelling() {
         b: money(ringgit)
         c: date("%d/%m/%Y")
         d: label("a\"b\\c\td")
-        e: label("A}é🦀\u{1}}")
+        e: label("Aé🦀\u{1}")
         f: pair(a, "b", c)
         g: money(sen)
     "#]]
@@ -445,7 +445,7 @@ fn literals() {
     check_expr(
         r#""a\"b\\c\n\t\u{e9}""#,
         expect![[r#"
-        "a\"b\\c\n\té}"
+        "a\"b\\c\n\té"
     "#]],
     );
     check_expr(
@@ -471,7 +471,7 @@ fn literals() {
     check_expr(
         r#""\u{D800}""#,
         expect![[r#"
-        "�}"
+        "�"
         error 9..17: `\u{D800}` is not a Unicode character
     "#]],
     );
