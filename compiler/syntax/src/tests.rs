@@ -901,3 +901,20 @@ fn lone_carriage_return_ends_a_comment_and_a_line() {
     let file = parse_file("let s = \"ab\rcd\"\r");
     assert!(!file.errors.is_empty(), "{file:?}");
 }
+
+/// The region cut and the limits count brackets and `if`s of the code only: those in strings and
+/// comments are inside those tokens.
+#[test]
+fn brackets_and_ifs_in_strings_and_comments_do_not_count() {
+    check_file(
+        "map to R {\n  a = \"}\" // })\nb = 1\n}\nlet c = 2\n",
+        expect![[r#"
+            map R 0..34
+            let c 35..44
+        "#]],
+    );
+    let deep = format!("let x = \"{}\" // {}\n", "(".repeat(100), "[".repeat(100));
+    assert_eq!(parse_file(&deep).errors, Vec::new());
+    let ifs = format!("let x = \"{}\" // {}\n", "if ".repeat(1001), "if ".repeat(1001));
+    assert_eq!(parse_file(&ifs).errors, Vec::new());
+}
