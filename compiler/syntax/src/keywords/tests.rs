@@ -99,6 +99,12 @@ fn the_vscode_grammar_colours_exactly_the_tables_keywords() {
         if TEXTMATE_NON_KEYWORD_SCOPES.contains(&scope) {
             continue;
         }
+        // The words that start an item at column 0 are the item keywords, the class completion
+        // offers there and the item cut of `split.rs` starts a region with.
+        if regex.starts_with('^') {
+            let items: Vec<&str> = of_class(KeywordClass::Item).collect();
+            assert_eq!(words, items, "the VS Code grammar's column-0 pattern `{scope}` must list the item keywords");
+        }
         assert!(
             ["keyword.", "storage.type", "constant.language"].iter().any(|it| scope.starts_with(it)),
             "the `keywords` pattern of `{scope}` colours {words:?}: is it a keyword scope? \
