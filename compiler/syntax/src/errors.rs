@@ -19,6 +19,9 @@ use crate::lexer;
 use crate::parser::Rule;
 use crate::split::is_doc_line;
 
+// The lists of keywords in messages are built once from the keyword table, so that a new
+// keyword reaches them; they are constants computed late, not state.
+
 /// What a region parse failed on, in the words of the analyst: "an item: contributor, use, ...".
 pub(crate) static EXPECTED_ITEM: LazyLock<String> = LazyLock::new(|| listing("an item", KeywordClass::Item));
 
