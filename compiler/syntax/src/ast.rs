@@ -548,6 +548,29 @@ impl RuleBody {
     }
 }
 
+/// A type in one canonical spelling, whatever the spaces and line breaks of the source:
+/// `money(ringgit)`, `date("%d/%m/%Y")`, arguments separated by `, `, and a string argument
+/// quoted and escaped as Rust's `Debug` does (`"a\"b"`). Messages, hovers and outlines show it.
+impl std::fmt::Display for TypeExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name.text)?;
+        if self.args.is_empty() {
+            return Ok(());
+        }
+        f.write_char('(')?;
+        for (position, arg) in self.args.iter().enumerate() {
+            if position > 0 {
+                f.write_str(", ")?;
+            }
+            match arg {
+                TypeArg::Ident(it) => f.write_str(&it.text)?,
+                TypeArg::String(it) => write!(f, "{:?}", it.value)?,
+            }
+        }
+        f.write_char(')')
+    }
+}
+
 impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -8,15 +8,28 @@
 //! own message because the rule list would mislead: an unterminated string,
 //! a bad escape, a stray doc comment and a reserved word used as a name.
 
+use std::sync::LazyLock;
+
 use pest::error::{ErrorVariant, InputLocation};
 
 use crate::SyntaxError;
 use crate::ast::Span;
+use crate::keywords::{self, KeywordClass};
+use crate::lexer;
 use crate::parser::Rule;
 use crate::split::is_doc_line;
 
-/// What a region parse failed on, in the words of the analyst.
-pub(crate) const EXPECTED_ITEM: &str = "an item: contributor, use, source, table, map, let, rule, record or code";
+// The lists of keywords in messages are built once from the keyword table, so that a new
+// keyword reaches them; they are constants computed late, not state.
+
+/// What a region parse failed on, in the words of the analyst: "an item: contributor, use, ...".
+pub(crate) static EXPECTED_ITEM: LazyLock<String> = LazyLock::new(|| listing("an item", KeywordClass::Item));
+
+/// "a rule severity: fatal, reject, warn or info".
+static EXPECTED_SEVERITY: LazyLock<String> = LazyLock::new(|| listing("a rule severity", KeywordClass::Severity));
+
+/// "a setting: quote, encoding, header, trailer or columns".
+static EXPECTED_SETTING: LazyLock<String> = LazyLock::new(|| listing("a setting", KeywordClass::SourceSetting));
 
 const EXPECTED_EXPR: &str = "an expression";
 const EXPECTED_OPERATOR: &str = "an operator";
@@ -91,14 +104,14 @@ pub(crate) fn from_pest(err: &pest::error::Error<Rule>, region: &str, offset: us
     } else {
         let token = &region[pos..end];
         let mut found = format!("found `{}`", printable(token));
-        if KEYWORDS.contains(&token) && expected.iter().any(|it| it == "a name") {
+        if keywords::is_reserved(token) && expected.iter().any(|it| it == "a name") {
             found.push_str(&format!(" (`{token}` is a reserved word)"));
         }
         found
     };
     // "Expected an item" means the whole rest of the region is not an item:
     // mark all of it, since none of it will be understood.
-    if expected.len() == 1 && expected[0] == EXPECTED_ITEM {
+    if expected.len() == 1 && expected[0] == *EXPECTED_ITEM {
         end = pos.max(region.trim_end().len());
     }
     let message = if expected.is_empty() {
@@ -109,19 +122,22 @@ pub(crate) fn from_pest(err: &pest::error::Error<Rule>, region: &str, offset: us
     SyntaxError { span: to_span(pos, end), message, expected }
 }
 
-/// The reserved words, which cannot be names.
-const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "in", "is", "null", "true", "false", "if", "then", "else", "match", "check", "when", "require",
-    "unique", "on", "reject", "fail",
-];
-
 /// "a", "a or b", "a, b or c".
-fn join_words(words: &[String]) -> String {
+fn join_words<S: AsRef<str>>(words: &[S]) -> String {
     match words {
         [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        [one] => one.as_ref().to_owned(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} or {}", init.join(", "), last.as_ref())
+        }
     }
+}
+
+/// "`what`: the keywords of `class`", in the keyword table's order.
+fn listing(what: &str, class: KeywordClass) -> String {
+    let words: Vec<&str> = keywords::of_class(class).collect();
+    format!("{what}: {}", join_words(&words))
 }
 
 fn is_expression_start(words: &str) -> bool {
@@ -159,7 +175,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::kw_let
         | Rule::kw_rule
         | Rule::kw_record
-        | Rule::kw_code => EXPECTED_ITEM,
+        | Rule::kw_code => EXPECTED_ITEM.as_str(),
 
         Rule::ident | Rule::keyword => "a name",
         Rule::path => "a module path such as `etr.record`",
@@ -171,7 +187,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::rule_mostly | Rule::kw_mostly => "`mostly`",
         Rule::rule_zone | Rule::kw_above | Rule::percent => "a zone such as `fatal above 2%`",
         Rule::override_item | Rule::kw_override => "`override`",
-        Rule::severity => "a rule severity: fatal, reject, warn or info",
+        Rule::severity => EXPECTED_SEVERITY.as_str(),
         Rule::literal => "a literal (a string, a number, a money amount, true, false or null)",
         Rule::literal_list => "a list of literals `[...]`",
         Rule::type_expr => "a type",
@@ -192,7 +208,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::kw_encoding
         | Rule::kw_header
         | Rule::kw_trailer
-        | Rule::kw_columns => "a setting: quote, encoding, header, trailer or columns",
+        | Rule::kw_columns => EXPECTED_SETTING.as_str(),
         Rule::rule_body => "`{`",
         Rule::when_stmt
         | Rule::check_stmt
@@ -296,27 +312,13 @@ fn token_end(region: &str, pos: usize) -> usize {
     let len = if first.is_ascii_alphanumeric() || first == '_' {
         rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len())
     } else if first == '"' {
-        string_error(rest).map_or_else(|| string_len(rest).unwrap_or(1), |(_, end, _)| end)
+        // Without an error, the string is well formed and is the lexer's first token.
+        string_error(rest)
+            .map_or_else(|| lexer::tokenize(rest).next().map_or(1, |it| it.span.end as usize), |(_, end, _)| end)
     } else {
         first.len_utf8()
     };
     pos + len
-}
-
-/// The length of a well-formed string literal at the start of `text`.
-fn string_len(text: &str) -> Option<usize> {
-    let mut chars = text.char_indices().skip(1);
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '"' => return Some(at + 1),
-            '\\' => {
-                chars.next();
-            }
-            '\n' | '\r' => return None,
-            _ => {}
-        }
-    }
-    None
 }
 
 /// Why the string literal at the start of `text` is malformed, if it is:
@@ -329,8 +331,7 @@ fn string_error(text: &str) -> Option<(usize, usize, String)> {
             '"' => return None,
             '\\' => {
                 let rest = &line[at + 1..];
-                let valid = rest.starts_with(['"', '\\', 'n', 't']) || is_unicode_escape(rest);
-                if !valid {
+                if lexer::escape_len(rest).is_none() {
                     let next_len = rest.chars().next().map_or(0, char::len_utf8);
                     let escape = &line[at..at + 1 + next_len];
                     return Some((
@@ -348,15 +349,6 @@ fn string_error(text: &str) -> Option<(usize, usize, String)> {
         }
     }
     Some((0, line.len(), "this string is not closed: a string ends with `\"` on the same line".to_owned()))
-}
-
-/// `u{` 1 to 6 hex digits `}`, as in the grammar.
-fn is_unicode_escape(rest: &str) -> bool {
-    let Some(body) = rest.strip_prefix("u{") else {
-        return false;
-    };
-    let digits = body.bytes().take_while(u8::is_ascii_hexdigit).count();
-    (1..=6).contains(&digits) && body[digits..].starts_with('}')
 }
 
 /// `text` with control characters escaped, so that a NUL or a tab in the

@@ -18,18 +18,28 @@
 //! Architecture Invariant: this crate does no IO and has no global state; the
 //! same text always gives the same [`ParsedFile`].
 //!
+//! Beside the tree, the crate owns the language's lexical facts, for the tools that read text
+//! without a tree (the IDE's colouring and completion): the keyword table ([`keywords`], which
+//! the grammar is tested against) and the token stream ([`lexer`], which is tested against the
+//! grammar).
+//!
 //! API Boundary: [`parse_file`], [`ParsedFile`], [`SyntaxError`] and the
-//! [`ast`] module, and [`ensure_sufficient_stack`] for the walks over its
-//! trees in other crates. pest types never leave the crate.
+//! [`ast`] module, [`keywords`] and [`lexer::tokenize`], [`lines`], and
+//! [`ensure_sufficient_stack`] for the walks over its trees in other crates.
+//! pest types never leave the crate.
 #![deny(clippy::disallowed_methods)]
 
 pub mod ast;
 mod errors;
+pub mod keywords;
+pub mod lexer;
 pub mod lines;
 mod lower;
 mod split;
 mod stack;
 
+#[cfg(test)]
+mod grammar_text;
 #[cfg(test)]
 mod tests;
 
@@ -157,8 +167,8 @@ fn parse_region(source: &str, offset: usize, file: &mut ParsedFile) {
             let garbage_end = source.trim_end().len().max(leftover);
             file.errors.push(SyntaxError {
                 span: to_span(leftover, garbage_end),
-                message: format!("expected {}", errors::EXPECTED_ITEM),
-                expected: vec![errors::EXPECTED_ITEM.to_owned()],
+                message: format!("expected {}", *errors::EXPECTED_ITEM),
+                expected: vec![errors::EXPECTED_ITEM.clone()],
             });
             return;
         }

@@ -450,7 +450,8 @@ impl Lowerer {
                             value.push(char::REPLACEMENT_CHARACTER);
                         }
                     }
-                    for _ in 0..close {
+                    // Past the `{`, the digits and the `}` (all ASCII: one char per byte).
+                    for _ in 0..=close {
                         chars.next();
                     }
                 }

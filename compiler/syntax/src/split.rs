@@ -16,11 +16,9 @@
 //!
 //! Lines end at `\n`, `\r\n` or a lone `\r` (`lines.rs`), as in the grammar.
 
+use crate::keywords::{self, KeywordClass};
+use crate::lexer::{self, Punct, TokenKind};
 use crate::lines;
-
-/// The item keywords, which start a region at column 0.
-pub(crate) const ITEM_KEYWORDS: &[&str] =
-    &["contributor", "use", "source", "table", "map", "let", "rule", "override", "record", "code"];
 
 /// A byte range of the file holding at most one item, plus trivia.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +53,7 @@ pub(crate) fn regions(text: &str) -> Vec<Region> {
         }
 
         let starts_region = match leading_word(line) {
-            Some(word) if ITEM_KEYWORDS.contains(&word) => true,
+            Some(word) if is_item_keyword(word) => true,
             Some(_) => depth <= 0,
             None => false,
         };
@@ -78,6 +76,11 @@ pub(crate) fn regions(text: &str) -> Vec<Region> {
     acc
 }
 
+/// Whether `word` starts an item, and so a region when it is at column 0.
+fn is_item_keyword(word: &str) -> bool {
+    keywords::lookup(word).is_some_and(|it| it.classes.contains(&KeywordClass::Item))
+}
+
 /// `///` but not `////`, as in the grammar.
 pub(crate) fn is_doc_line(trimmed: &str) -> bool {
     trimmed.starts_with("///") && !trimmed.starts_with("////")
@@ -95,31 +98,19 @@ pub(crate) fn leading_word(line: &str) -> Option<&str> {
 
 /// Opening minus closing brackets on one line, ignoring strings and comments.
 ///
-/// Strings cannot span lines in etr, so the scan restarts clean on each line.
+/// Strings cannot span lines in etr, so the count restarts clean on each line.
 fn bracket_balance(line: &str) -> i64 {
-    let mut balance = 0;
-    let mut bytes = line.bytes().peekable();
-    let mut in_string = false;
-    while let Some(b) = bytes.next() {
-        if in_string {
-            match b {
-                b'\\' => {
-                    bytes.next();
-                }
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'/' if bytes.peek() == Some(&b'/') => break,
-            b'{' | b'(' | b'[' => balance += 1,
-            b'}' | b')' | b']' => balance -= 1,
-            _ => {}
-        }
+    lexer::tokenize(line).map(|it| bracket_step(it.kind)).sum()
+}
+
+/// `1` for an opening bracket, `-1` for a closing one, `0` for any other token (brackets in
+/// strings and comments are inside those tokens).
+fn bracket_step(kind: TokenKind) -> i64 {
+    match kind {
+        TokenKind::Punct(Punct::LBrace | Punct::LParen | Punct::LBracket) => 1,
+        TokenKind::Punct(Punct::RBrace | Punct::RParen | Punct::RBracket) => -1,
+        _ => 0,
     }
-    balance
 }
 
 /// Whether `text` holds nothing but whitespace and `//` comments.
@@ -139,76 +130,26 @@ pub(crate) fn is_trivia(text: &str) -> bool {
 /// pathological input into a clear error instead of a stack overflow.
 pub(crate) fn first_too_deep_bracket(text: &str, limit: usize) -> Option<usize> {
     let mut depth = 0usize;
-    for (offset, b) in code_bytes(text) {
-        match b {
-            b'{' | b'(' | b'[' => {
+    for token in lexer::tokenize(text) {
+        match bracket_step(token.kind) {
+            1 => {
                 depth += 1;
                 if depth > limit {
-                    return Some(offset);
+                    return Some(token.span.start as usize);
                 }
             }
-            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            -1 => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
     None
 }
 
-/// The offset of the `n`-th occurrence (1-based) of `word` as a whole word outside strings and
+/// The offset of the `n`-th occurrence (1-based) of the keyword `word` outside strings and
 /// comments, if there are that many.
 pub(crate) fn nth_keyword(text: &str, word: &str, n: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let mut seen = 0;
-    for (offset, _) in code_bytes(text) {
-        let whole = bytes[offset..].starts_with(word.as_bytes())
-            && (offset == 0 || !is_ident(bytes[offset - 1]))
-            && bytes.get(offset + word.len()).is_none_or(|&b| !is_ident(b));
-        if whole {
-            seen += 1;
-            if seen == n {
-                return Some(offset);
-            }
-        }
-    }
-    None
-}
-
-/// The bytes of `text` that are code: outside string literals and `//` comments (a string or a
-/// comment ends at the end of its line, as the grammar says).
-fn code_bytes(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
-    let bytes = text.as_bytes();
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut escaped = false;
-    bytes.iter().enumerate().filter_map(move |(offset, &b)| {
-        if lines::is_line_end(b) {
-            in_string = false;
-            in_comment = false;
-            return None;
-        }
-        if in_comment {
-            return None;
-        }
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            return None;
-        }
-        match b {
-            b'"' => {
-                in_string = true;
-                None
-            }
-            b'/' if bytes.get(offset + 1) == Some(&b'/') => {
-                in_comment = true;
-                None
-            }
-            _ => Some((offset, b)),
-        }
-    })
+    lexer::tokenize(text)
+        .filter(|it| it.kind == TokenKind::Keyword && &text[it.span.start as usize..it.span.end as usize] == word)
+        .nth(n.checked_sub(1)?)
+        .map(|it| it.span.start as usize)
 }

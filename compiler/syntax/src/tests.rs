@@ -266,6 +266,32 @@ fn header_field_types() {
     .assert_eq(&acc);
 }
 
+/// Every form a type takes (a name; arguments that are names or strings, one or several; a
+/// trailing comma; spaces and line breaks anywhere; escapes, non-ASCII and control characters in
+/// strings) prints in one spelling.
+#[test]
+fn types_display_in_one_spelling() {
+    let text = "record R {\n  a: text\n  b: money(ringgit)\n  c: date(\"%d/%m/%Y\")\n  \
+                d: label(\"a\\\"b\\\\c\\td\")\n  e: label(\"\\u{41}é🦀\\u{1}\")\n  \
+                f: pair( a ,\"b\",\n    c, )\n  g: money (\n sen\n)\n}\n";
+    let file = parse_file(text);
+    assert_eq!(file.errors, Vec::new());
+    let [Item::Record(record)] = file.items.as_slice() else {
+        panic!("one record");
+    };
+    let acc: String = record.fields.iter().map(|it| format!("{}: {}\n", it.name.text, it.ty)).collect();
+    expect![[r#"
+        a: text
+        b: money(ringgit)
+        c: date("%d/%m/%Y")
+        d: label("a\"b\\c\td")
+        e: label("Aé🦀\u{1}")
+        f: pair(a, "b", c)
+        g: money(sen)
+    "#]]
+    .assert_eq(&acc);
+}
+
 // ---------------------------------------------------------------- expressions
 
 #[test]
@@ -419,7 +445,7 @@ fn literals() {
     check_expr(
         r#""a\"b\\c\n\t\u{e9}""#,
         expect![[r#"
-        "a\"b\\c\n\té}"
+        "a\"b\\c\n\té"
     "#]],
     );
     check_expr(
@@ -445,7 +471,7 @@ fn literals() {
     check_expr(
         r#""\u{D800}""#,
         expect![[r#"
-        "�}"
+        "�"
         error 9..17: `\u{D800}` is not a Unicode character
     "#]],
     );
@@ -578,7 +604,9 @@ fn expected_lists_are_words() {
     expect![[r#"["`=`"]"#]].assert_eq(&expected("map to R {\n  a b\n}"));
     expect![[r#"["a rule severity: fatal, reject, warn or info"]"#]].assert_eq(&expected("rule R1 bogus \"x\""));
     expect![[r#"["`then`", "an operator"]"#]].assert_eq(&expected("let x = if a b"));
-    expect![[r#"["an item: contributor, use, source, table, map, let, rule, record or code"]"#]]
+    expect![[r#"["a setting: quote, encoding, header, trailer or columns", "`}`"]"#]]
+        .assert_eq(&expected("source delimited \"|\" {\n  bogus\n}"));
+    expect![[r#"["an item: contributor, use, source, table, map, let, rule, override, record or code"]"#]]
         .assert_eq(&expected("  indented junk"));
 }
 
@@ -589,8 +617,8 @@ fn stray_words_at_column_zero() {
         expect![[r#"
             let a 0..9
             let b 50..59
-            error 10..49 "rul R1 reject \"typo\" {\n  check a on a\n}": expected an item: contributor, use, source, table, map, let, rule, record or code, found `rul`
-            error 60..61 "}": expected an item: contributor, use, source, table, map, let, rule, record or code
+            error 10..49 "rul R1 reject \"typo\" {\n  check a on a\n}": expected an item: contributor, use, source, table, map, let, rule, override, record or code, found `rul`
+            error 60..61 "}": expected an item: contributor, use, source, table, map, let, rule, override, record or code
             error 72..73 "3": expected an operator or the end of the item, found `3`
         "#]],
     );
@@ -834,8 +862,15 @@ fn every_module_has_a_doc_comment() {
         ("lib.rs", include_str!("lib.rs")),
         ("ast.rs", include_str!("ast.rs")),
         ("errors.rs", include_str!("errors.rs")),
+        ("grammar_text.rs", include_str!("grammar_text.rs")),
+        ("keywords.rs", include_str!("keywords.rs")),
+        ("keywords/tests.rs", include_str!("keywords/tests.rs")),
+        ("lexer.rs", include_str!("lexer.rs")),
+        ("lexer/tests.rs", include_str!("lexer/tests.rs")),
+        ("lines.rs", include_str!("lines.rs")),
         ("lower.rs", include_str!("lower.rs")),
         ("split.rs", include_str!("split.rs")),
+        ("stack.rs", include_str!("stack.rs")),
         ("tests.rs", include_str!("tests.rs")),
     ];
     for (name, text) in modules {
@@ -865,4 +900,21 @@ fn lone_carriage_return_ends_a_comment_and_a_line() {
     // A string cannot run past a lone `\r`, any more than past a `\n`.
     let file = parse_file("let s = \"ab\rcd\"\r");
     assert!(!file.errors.is_empty(), "{file:?}");
+}
+
+/// The region cut and the limits count brackets and `if`s of the code only: those in strings and
+/// comments are inside those tokens.
+#[test]
+fn brackets_and_ifs_in_strings_and_comments_do_not_count() {
+    check_file(
+        "map to R {\n  a = \"}\" // })\nb = 1\n}\nlet c = 2\n",
+        expect![[r#"
+            map R 0..34
+            let c 35..44
+        "#]],
+    );
+    let deep = format!("let x = \"{}\" // {}\n", "(".repeat(100), "[".repeat(100));
+    assert_eq!(parse_file(&deep).errors, Vec::new());
+    let ifs = format!("let x = \"{}\" // {}\n", "if ".repeat(1001), "if ".repeat(1001));
+    assert_eq!(parse_file(&ifs).errors, Vec::new());
 }

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 
 use etr_sema::builtins::{self, BuiltinKind};
 use etr_syntax::ast::Item;
+use etr_syntax::keywords::{self, KeywordClass};
 
 use crate::db::IdeDatabase;
 use crate::index::{DefKind, FileIndex, file_index, literal_text};
@@ -46,17 +47,6 @@ pub struct CompletionItem {
     /// The name fragment already typed, which the completion replaces.
     pub replace: TextRange,
 }
-
-/// Item keywords offered at the start of a top-level line.
-const ITEM_KEYWORDS: &[&str] =
-    &["contributor", "use", "source", "table", "map", "let", "rule", "override", "record", "code"];
-
-/// Words that start or continue an expression.
-const EXPRESSION_KEYWORDS: &[&str] =
-    &["if", "then", "else", "match", "and", "or", "not", "in", "is", "null", "true", "false"];
-
-/// Statement keywords inside a rule's braces.
-const RULE_KEYWORDS: &[&str] = &["when", "check", "require", "unique", "increasing", "decreasing", "strictly"];
 
 /// Item snippets: label, what it is, the snippet.
 const SNIPPETS: &[(&str, &str, &str)] = &[
@@ -114,8 +104,10 @@ impl Ctx<'_> {
         }
     }
 
-    fn keywords(&mut self, words: &[&str]) {
-        for word in words {
+    /// The keywords of a class: items at the start of a top-level line, words that start or
+    /// continue an expression, statements inside a rule's braces.
+    fn keywords(&mut self, class: KeywordClass) {
+        for word in keywords::of_class(class) {
             self.add(word, CompletionKind::Keyword, None, None);
         }
     }
@@ -132,7 +124,7 @@ impl Ctx<'_> {
         self.defs(DefKind::Column, CompletionKind::Column);
         self.defs(DefKind::Table, CompletionKind::Table);
         self.functions(false);
-        self.keywords(EXPRESSION_KEYWORDS);
+        self.keywords(KeywordClass::Expression);
     }
 }
 
@@ -155,7 +147,7 @@ pub(crate) fn completions(db: &IdeDatabase, files: &FileTable, position: FilePos
 
     if before.is_empty() {
         // The start of a top-level line: a new item.
-        ctx.keywords(ITEM_KEYWORDS);
+        ctx.keywords(KeywordClass::Item);
         for (label, detail, body) in SNIPPETS {
             ctx.acc.push(CompletionItem {
                 label: format!("{label}…"),
@@ -195,7 +187,7 @@ pub(crate) fn completions(db: &IdeDatabase, files: &FileTable, position: FilePos
             }
         }
     } else if item_word == "rule" && inside_braces(text, offset) && trimmed.is_empty() {
-        ctx.keywords(RULE_KEYWORDS);
+        ctx.keywords(KeywordClass::RuleStatement);
     } else if item_word == "override" {
         ctx.defs(DefKind::Rule, CompletionKind::Rule);
     } else {

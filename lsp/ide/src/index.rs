@@ -144,20 +144,9 @@ fn doc_text(doc: &Option<ast::Doc>) -> Option<String> {
     doc.as_ref().map(|d| d.text.clone())
 }
 
-/// A type as written, `money(ringgit)` or `date("%d/%m/%Y")`.
+/// A type as written, `money(ringgit)` or `date("%d/%m/%Y")`: the syntax crate's one spelling.
 pub(crate) fn type_text(ty: &ast::TypeExpr) -> String {
-    if ty.args.is_empty() {
-        return ty.name.text.clone();
-    }
-    let args: Vec<String> = ty
-        .args
-        .iter()
-        .map(|arg| match arg {
-            ast::TypeArg::Ident(it) => it.text.clone(),
-            ast::TypeArg::String(it) => format!("{:?}", it.value),
-        })
-        .collect();
-    format!("{}({})", ty.name.text, args.join(", "))
+    ty.to_string()
 }
 
 pub(crate) fn literal_text(value: &ast::LitValue) -> String {
@@ -514,5 +503,56 @@ impl Walker<'_> {
             }
             _ => {}
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use etr_syntax::ast::{Item, SourceSetting};
+
+    /// The checker still spells types with a copy of its own (`type_text` in
+    /// `compiler/sema/src/checker.rs`), in its message about an unknown header field type; it is
+    /// to be replaced by `TypeExpr`'s `Display`, which the IDE uses. The two must agree on every
+    /// form a type takes: a name; arguments that are names or strings, one or several; a trailing
+    /// comma; spaces and line breaks; escapes, non-ASCII and control characters in strings.
+    #[test]
+    fn the_checker_spells_types_as_the_syntax_tree_does() {
+        let forms = [
+            "unknown",
+            "money(dollar)",
+            "stamp(\"%d/%m/%Y\")",
+            "label(\"a\\\"b\\\\c\\td\")",
+            "label(\"\\u{41}é🦀\\u{1}\")",
+            "pair( a ,\"b\",\n    c, )",
+            "money (\n dollar\n)",
+        ];
+        let fields: Vec<String> = forms.iter().enumerate().map(|(i, ty)| format!("f{i}: {ty}")).collect();
+        // A contributor, so that the checker lowers the source (a module's is only declared).
+        let text = format!(
+            "contributor X \"X\" layout 1\nsource delimited \"|\" {{\n  header \"H\" {{ {} }}\n}}\n",
+            fields.join(", ")
+        );
+        let mut db = etr_sema::Database::new();
+        let file = db.add_file("/types.etr", &text);
+
+        let parsed = etr_sema::parse(&db, file);
+        assert_eq!(parsed.errors, Vec::new());
+        let displayed: Vec<String> = parsed
+            .items
+            .iter()
+            .filter_map(|item| if let Item::Source(source) = item { Some(source) } else { None })
+            .flat_map(|source| &source.settings)
+            .filter_map(|setting| if let SourceSetting::Header(line) = setting { Some(line) } else { None })
+            .flat_map(|line| &line.fields)
+            .map(|field| super::type_text(&field.ty))
+            .collect();
+        let quoted: Vec<String> = etr_sema::check(&db, file)
+            .diagnostics
+            .iter()
+            .filter_map(|it| it.message.strip_suffix("` is not a header or trailer field type"))
+            .map(|it| it.trim_start_matches('`').to_owned())
+            .collect();
+        assert_eq!(displayed.len(), forms.len());
+        assert_eq!(quoted, displayed);
     }
 }

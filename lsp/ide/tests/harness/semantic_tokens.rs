@@ -170,3 +170,25 @@ fn tokens_of_a_long_single_line() {
     assert_eq!(strings[9_999], "\"v4999\"");
     assert!(tokens.windows(2).all(|w| w[0].range.end <= w[1].range.start), "tokens are in order, none overlapping");
 }
+
+#[test]
+fn numbers_and_names_are_the_grammars_tokens() {
+    // Each number is one token, as the grammar reads it: `1_000` and `RM1_000.50` with their
+    // underscores, `2e-3` with its signed exponent. `RM5x` is a name (money ends before a letter),
+    // coloured as the let it is.
+    check(
+        "let a = 1_000 + RM1_000.50 + 2e-3\nlet RM5x = RM5\nlet b = RM5x\n",
+        expect![[r#"
+            "let" Keyword
+            "a" Let (declaration)
+            "1_000" Number
+            "RM1_000.50" Number
+            "2e-3" Number
+            "let" Keyword
+            "RM5x" Let (declaration)
+            "RM5" Number
+            "let" Keyword
+            "b" Let (declaration)
+            "RM5x" Let"#]],
+    );
+}
