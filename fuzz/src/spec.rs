@@ -1,11 +1,11 @@
 //! The `spec` target: real specs, mutated, through everything `etr check`, `etr fmt` and
 //! `etr explain` do with a text.
 //!
-//! Mutations work on a rough token stream (`text.rs`) and on lines: tokens deleted, duplicated,
-//! swapped or replaced; comments inserted on lines of their own and at line ends, with `\n`,
-//! `\r\n` and lone `\r` endings; odd unicode; huge names, lists, lines and nestings; lines spliced
-//! from other specs; truncation. The text always stays valid UTF-8 (`etr` refuses anything else
-//! before it reaches the compiler).
+//! Mutations work on `etr_syntax`'s token stream (`text.rs`) and on lines: tokens deleted,
+//! duplicated, swapped or replaced; comments inserted on lines of their own and at line ends, with
+//! `\n`, `\r\n` and lone `\r` endings; odd unicode; huge names, lists, lines and nestings; lines
+//! spliced from other specs; truncation. The text always stays valid UTF-8 (`etr` refuses
+//! anything else before it reaches the compiler).
 //!
 //! Oracles, besides no panic and no hang: every diagnostic's spans lie inside their file on char
 //! boundaries, and every diagnostic renders (miette's graphical report, with and without colours,
@@ -16,12 +16,13 @@
 
 use std::sync::Arc;
 
+use etr_syntax::lexer::TokenKind;
 use serde_json::json;
 
 use crate::minimise::{Budget, ddmin};
 use crate::rng::Rng;
 use crate::seeds::{SeedSpec, specs};
-use crate::text::{comments, floor_boundary, tokens};
+use crate::text::{Piece, comments, floor_boundary, tokens};
 use crate::{Failure, Stats, Target};
 
 /// A spec text to check, and where it came from.
@@ -153,7 +154,7 @@ impl SpecTarget {
     fn mutate(&self, text: &str, rng: &mut Rng, layout_only: bool, log: &mut Vec<&'static str>) -> String {
         let pieces = tokens(text);
         let solid: Vec<std::ops::Range<usize>> =
-            pieces.iter().filter(|r| !text[(*r).clone()].trim().is_empty()).cloned().collect();
+            pieces.iter().filter(|it| it.kind != TokenKind::Whitespace).map(|it| it.range.clone()).collect();
         let line_starts: Vec<usize> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .filter(|&i| i <= text.len())
@@ -248,10 +249,8 @@ impl SpecTarget {
             }
             10 => {
                 log.push("huge name");
-                let words: Vec<&std::ops::Range<usize>> = solid
-                    .iter()
-                    .filter(|r| text[(*r).clone()].chars().all(|c| c.is_alphanumeric() || c == '_'))
-                    .collect();
+                let words: Vec<&std::ops::Range<usize>> =
+                    pieces.iter().filter(|it| it.is_word()).map(|it| &it.range).collect();
                 let Some(r) = words.get(rng.below(words.len())).map(|r| (*r).clone()) else { return text.to_string() };
                 let name = &text[r.clone()];
                 let times = rng.between(100, 20_000) / name.len().max(1) + 1;
@@ -300,18 +299,13 @@ impl SpecTarget {
             }
             17 => {
                 log.push("odd text inside a comment or string");
-                let inside: Vec<std::ops::Range<usize>> = pieces
-                    .iter()
-                    .filter(|r| {
-                        let piece = &text[(*r).clone()];
-                        piece.starts_with("//") || (piece.starts_with('"') && piece.len() >= 2)
-                    })
-                    .cloned()
-                    .collect();
-                let Some(r) = inside.get(rng.below(inside.len())).cloned() else { return text.to_string() };
-                // After the opening `//` or `"`; before a string's closing quote.
-                let (first, last) =
-                    if text[r.clone()].starts_with("//") { (r.start + 2, r.end) } else { (r.start + 1, r.end - 1) };
+                let inside: Vec<&Piece> =
+                    pieces.iter().filter(|it| it.is_comment() || (it.is_string() && it.range.len() >= 2)).collect();
+                let Some(piece) = inside.get(rng.below(inside.len())) else { return text.to_string() };
+                let r = piece.range.clone();
+                // After the opening `//` or `"`; before a string's last character (its closing
+                // quote, if it has one).
+                let (first, last) = if piece.is_comment() { (r.start + 2, r.end) } else { (r.start + 1, r.end - 1) };
                 let at = floor_boundary(text, rng.between(first, last.max(first)));
                 let odd = *rng.pick(&[
                     "é", "✓", "𝄞", "\u{200d}", "\u{202e}", "\u{feff}", "\u{0301}", "\t", "\u{2028}", "//", "\\n",
@@ -363,7 +357,7 @@ impl Target for SpecTarget {
         let lines: Vec<String> = input.text.split_inclusive('\n').map(str::to_string).collect();
         let lines = ddmin(lines, budget, &mut |c| reproduces(&attempt(c.concat())));
         let text = lines.concat();
-        let pieces: Vec<String> = tokens(&text).into_iter().map(|r| text[r].to_string()).collect();
+        let pieces: Vec<String> = tokens(&text).into_iter().map(|it| text[it.range].to_string()).collect();
         let pieces = ddmin(pieces, budget, &mut |c| reproduces(&attempt(c.concat())));
         let text = pieces.concat();
         // Characters last: a huge name or string is one token. ddmin removes halves first, so a

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use etr_syntax::lexer::TokenKind;
 use etr_tests::{compile, workspace_root};
 
 /// A spec of the repository, or a fenced example of the language reference, by name.
@@ -157,31 +158,21 @@ fn specs_with_syntax_errors_are_refused() {
     assert!(problems.iter().all(|p| p.line > 0 && p.column > 0 && !p.message.is_empty()), "{problems:?}");
 }
 
-/// The `//` comments and `///` doc lines of a text, trimmed, in order; `//` inside strings is not
-/// a comment. Written independently of the formatter's own cursor, as an oracle.
+/// The `//` comments and `///` doc lines of a text, without trailing blanks, in order, as
+/// `etr_syntax`'s token stream reads them: the one reading of comments, which its own tests hold
+/// to the grammar (a `//` in a string is not a comment; `\n`, `\r\n` and a lone `\r` end one).
 fn comments_and_doc_lines(text: &str) -> Vec<String> {
-    let mut acc = Vec::new();
-    for line in text.lines() {
-        let mut chars = line.char_indices().peekable();
-        let mut in_string = false;
-        while let Some((i, c)) = chars.next() {
-            if in_string {
-                match c {
-                    '\\' => {
-                        chars.next();
-                    }
-                    '"' => in_string = false,
-                    _ => {}
-                }
-            } else if c == '"' {
-                in_string = true;
-            } else if line[i..].starts_with("//") {
-                acc.push(line[i..].trim_end().to_owned());
-                break;
-            }
-        }
-    }
-    acc
+    etr_syntax::lexer::tokenize(text)
+        .filter(|it| matches!(it.kind, TokenKind::Comment | TokenKind::DocComment))
+        .map(|it| text[it.span.start as usize..it.span.end as usize].trim_end().to_owned())
+        .collect()
+}
+
+/// The oracle finds the comments the grammar skips, and only those.
+#[test]
+fn the_comment_finder_reads_comments_as_the_grammar_does() {
+    let text = "let a = 1 // x \rlet b = \"// no \\\" // no\" // y\n/// d\n//// e\nlet c = \"ab // no\n";
+    assert_eq!(comments_and_doc_lines(text), ["// x", "// y", "/// d", "//// e"]);
 }
 
 /// The example in the language reference's "Formatting" section is what `etr fmt` prints.

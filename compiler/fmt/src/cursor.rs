@@ -12,8 +12,14 @@
 //! after that token (before the printer emits any separator) and stays at the end of its line.
 //! Every other comment is an *own-line* comment and gets a line to itself before the next token.
 //!
-//! Lines end at `\n`, `\r\n` or a lone `\r`, as in the grammar (`etr_syntax::lines`).
+//! What a token, a comment, a doc line or whitespace is, the cursor does not decide: it reads the
+//! text with `etr_syntax`'s token stream (`etr_syntax::lexer`), which is tested against the
+//! grammar, from its position on. So it skips exactly what the grammar skips (a form feed is not
+//! whitespace, `////` is a comment, `///` a doc line), and a comment ends where the grammar ends it
+//! (at `\n`, `\r\n` or a lone `\r`, `etr_syntax::lines`). The position is always between two
+//! tokens of that stream, where reading can start afresh.
 
+use etr_syntax::lexer::{self, TokenKind};
 use etr_syntax::lines;
 
 use crate::doc::Doc;
@@ -78,19 +84,15 @@ impl<'a> Cursor<'a> {
         Doc::Concat(acc)
     }
 
-    /// Prints the token `expected`, which must come next in the source (after trivia).
+    /// Prints the token `expected`, which must be the next token of the source (after trivia),
+    /// whole: `none` is not the start of `nonempty`.
     pub(crate) fn token(&mut self, expected: &str) -> Result<Doc, InternalError> {
-        self.token_as(expected, expected)
-    }
-
-    /// Like [`Cursor::token`], but prints `printed` for the source text `expected`.
-    pub(crate) fn token_as(&mut self, expected: &str, printed: &str) -> Result<Doc, InternalError> {
         let leading = self.leading(Gap::Inline);
-        if !self.text[self.pos..].starts_with(expected) {
+        if self.peek().is_none_or(|(_, text)| text != expected) {
             return Err(self.mismatch(&format!("`{expected}`")));
         }
         self.pos += expected.len();
-        Ok(self.finish_token(leading, printed))
+        Ok(self.finish_token(leading, expected))
     }
 
     /// Prints the source text of `start..end` as one token, which must come next.
@@ -105,29 +107,29 @@ impl<'a> Cursor<'a> {
         Ok(self.finish_token(leading, printed))
     }
 
-    /// Prints the next run of characters allowed by `is_part` (a number, a severity word).
-    pub(crate) fn run_of(&mut self, is_part: impl Fn(char) -> bool) -> Result<Doc, InternalError> {
+    /// Prints the next token, which must be of a kind `is_kind` accepts (the severity word and
+    /// the number of a zone, which the tree does not locate); `what` names it in the error.
+    pub(crate) fn token_of_kind(
+        &mut self,
+        what: &str,
+        is_kind: impl Fn(TokenKind) -> bool,
+    ) -> Result<Doc, InternalError> {
         let leading = self.leading(Gap::Inline);
-        let rest = &self.text[self.pos..];
-        let len = rest.find(|c: char| !is_part(c)).unwrap_or(rest.len());
-        if len == 0 {
-            return Err(self.mismatch("a word or a number"));
-        }
-        self.pos += len;
-        Ok(self.finish_token(leading, &rest[..len]))
+        let Some((_, printed)) = self.peek().filter(|(kind, _)| is_kind(*kind)) else {
+            return Err(self.mismatch(what));
+        };
+        self.pos += printed.len();
+        Ok(self.finish_token(leading, printed))
     }
 
-    /// Prints the rest of the current source line as one token (a `///` doc line), without its
-    /// trailing whitespace.
-    pub(crate) fn rest_of_line(&mut self) -> Result<Doc, InternalError> {
+    /// Prints the next token, a `///` doc line, without its trailing whitespace.
+    pub(crate) fn doc_line(&mut self) -> Result<Doc, InternalError> {
         let leading = self.leading(Gap::Inline);
-        let rest = &self.text[self.pos..];
-        if !rest.starts_with("///") {
+        let Some((TokenKind::DocComment, line)) = self.peek() else {
             return Err(self.mismatch("a `///` doc line"));
-        }
-        let len = lines::first_line_end(rest);
-        self.pos += len;
-        Ok(Doc::Concat(vec![leading, Doc::text(rest[..len].trim_end())]))
+        };
+        self.pos += line.len();
+        Ok(Doc::Concat(vec![leading, Doc::text(line.trim_end())]))
     }
 
     /// Consumes `expected` if it comes next (an optional comma), returning the comments around
@@ -135,7 +137,7 @@ impl<'a> Cursor<'a> {
     pub(crate) fn optional(&mut self, expected: &str) -> Doc {
         let saved = self.pos;
         let _ = self.skip_trivia();
-        let present = self.text[self.pos..].starts_with(expected);
+        let present = self.peek().is_some_and(|(_, text)| text == expected);
         self.pos = saved;
         if !present {
             return Doc::Concat(Vec::new());
@@ -164,6 +166,12 @@ impl<'a> Cursor<'a> {
         if self.next_token_offset() == self.text.len() { Ok(()) } else { Err(self.mismatch("the end of the file")) }
     }
 
+    /// The token of the stream that starts at the cursor, with its text; `None` at the end.
+    fn peek(&self) -> Option<(TokenKind, &'a str)> {
+        let rest = &self.text[self.pos..];
+        lexer::tokenize(rest).next().map(|it| (it.kind, &rest[..it.span.end as usize]))
+    }
+
     fn finish_token(&mut self, leading: Doc, printed: &str) -> Doc {
         let trailing = self.trailing_comment();
         Doc::Concat(vec![leading, Doc::text(printed), trailing])
@@ -171,15 +179,18 @@ impl<'a> Cursor<'a> {
 
     /// A comment after the token just printed, on the same line: kept at the end of that line.
     fn trailing_comment(&mut self) -> Doc {
-        let rest = &self.text[self.pos..];
-        let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-        let after_gap = &rest[gap..];
-        match comment_len(after_gap) {
-            Some(len) => {
-                self.pos += gap + len;
-                Doc::Concat(vec![Doc::LineSuffix(format!(" {}", after_gap[..len].trim_end())), Doc::BreakParent])
+        let mut probe = Cursor { text: self.text, pos: self.pos };
+        if let Some((TokenKind::Whitespace, gap)) = probe.peek()
+            && lines::first_line_end(gap) == gap.len()
+        {
+            probe.pos += gap.len();
+        }
+        match probe.peek() {
+            Some((TokenKind::Comment, comment)) => {
+                self.pos = probe.pos + comment.len();
+                Doc::Concat(vec![Doc::LineSuffix(format!(" {}", comment.trim_end())), Doc::BreakParent])
             }
-            None => Doc::Concat(Vec::new()),
+            _ => Doc::Concat(Vec::new()),
         }
     }
 
@@ -187,19 +198,20 @@ impl<'a> Cursor<'a> {
     /// blank line separates the last of them (or the previous token) from the token.
     fn skip_trivia(&mut self) -> (Vec<Skipped<'a>>, bool) {
         let mut acc = Vec::new();
-        loop {
-            let rest = &self.text[self.pos..];
-            let trimmed = rest.trim_start();
-            let blank_line = lines::count_line_ends(&rest[..rest.len() - trimmed.len()]) >= 2;
-            self.pos += rest.len() - trimmed.len();
-            match comment_len(trimmed) {
-                Some(len) => {
-                    acc.push(Skipped { text: trimmed[..len].trim_end(), blank_line_before: blank_line });
-                    self.pos += len;
+        let mut blank_line = false;
+        while let Some((kind, text)) = self.peek() {
+            match kind {
+                TokenKind::Whitespace => blank_line = is_blank_line_run(text),
+                // Trailing blanks of a comment are layout, not part of what it says.
+                TokenKind::Comment => {
+                    acc.push(Skipped { text: text.trim_end(), blank_line_before: blank_line });
+                    blank_line = false;
                 }
-                None => return (acc, blank_line),
+                _ => break,
             }
+            self.pos += text.len();
         }
+        (acc, blank_line)
     }
 
     fn mismatch(&self, expected: &str) -> InternalError {
@@ -208,10 +220,57 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The length of the `//` comment at the start of `text` (up to the end of the line), if there
-/// is one. `///` starts a doc line, which is a token, but `////` is a comment again.
-pub(crate) fn comment_len(text: &str) -> Option<usize> {
-    let is_doc_line = text.starts_with("///") && !text.starts_with("////");
-    let is_comment = text.starts_with("//") && !is_doc_line;
-    is_comment.then(|| lines::first_line_end(text))
+/// Whether `gap` (the trivia between two members) holds an empty line.
+pub(crate) fn has_blank_line(gap: &str) -> bool {
+    lexer::tokenize(gap).any(|it| {
+        it.kind == TokenKind::Whitespace && is_blank_line_run(&gap[it.span.start as usize..it.span.end as usize])
+    })
+}
+
+/// Whether a whitespace token holds an empty line: two line ends (comments and other tokens end
+/// before a line end, so a line with nothing else on it is inside one whitespace token).
+fn is_blank_line_run(whitespace: &str) -> bool {
+    lines::count_line_ends(whitespace) >= 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the grammar's whitespace and `//` comments are skipped: a form feed or a no-break
+    /// space is a token (one the parser refuses, so the printer never asks for it), `///` is a
+    /// doc line, `////` a comment, and each line end ends a comment.
+    #[test]
+    fn trivia_is_what_the_grammar_skips() {
+        let next = |text: &str| Cursor::new(text).next_token_offset();
+        assert_eq!(next(" \t\r\n// a\r// b\r\n\n  x"), 18);
+        assert_eq!(next("//// c\n/// d\nx"), 7);
+        assert_eq!(next("\u{c}x"), 0);
+        assert_eq!(next("\u{a0}// c\nx"), 0);
+        assert!(!Cursor::new("\u{a0}// c\nx").comments_ahead());
+        assert!(Cursor::new("x").expect_end().is_err());
+        assert!(Cursor::new(" // c\r\n").expect_end().is_ok());
+        assert!(Cursor::new("\u{c}x").token("x").is_err());
+    }
+
+    /// A token is the whole token of the stream, not a prefix of it.
+    #[test]
+    fn a_token_is_matched_whole() {
+        assert!(Cursor::new("none x").token("none").is_ok());
+        assert!(Cursor::new("nonex").token("none").is_err());
+        assert!(Cursor::new("<= b").token("<").is_err());
+        assert!(Cursor::new("1..=2").token("1").is_ok());
+    }
+
+    /// An empty line is one with nothing but the grammar's whitespace on it.
+    #[test]
+    fn blank_lines_are_lines_of_whitespace() {
+        assert!(has_blank_line("\n\n"));
+        assert!(has_blank_line(" // c\n \t\n  "));
+        assert!(has_blank_line("\r\n\r\n"));
+        assert!(has_blank_line("\r\r"));
+        assert!(!has_blank_line("\r\n"));
+        assert!(!has_blank_line("\n// c\n// d\n"));
+        assert!(!has_blank_line("\n\u{c}\n"));
+    }
 }

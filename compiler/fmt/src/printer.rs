@@ -18,8 +18,9 @@ use etr_syntax::ast::{
     self, Assignment, BinaryOp, CodeMember, ControlLine, Expr, ExprKind, FieldDecl, Handler, Ident, Item, Literal,
     MatchArm, Pattern, PatternKind, RuleStmt, SourceSetting, Span, Target, TypeArg, TypeExpr, Zone,
 };
+use etr_syntax::lexer::TokenKind;
 
-use crate::cursor::{Cursor, Gap, InternalError};
+use crate::cursor::{Cursor, Gap, InternalError, has_blank_line};
 use crate::doc::Doc;
 
 type Printed = Result<Doc, InternalError>;
@@ -160,7 +161,7 @@ impl<'a> Printer<'a> {
         let mut acc = Vec::new();
         if let Some(doc) = doc {
             while self.cursor.next_token_offset() < doc.span.end as usize {
-                acc.extend([Doc::EnsureLine, self.cursor.rest_of_line()?, Doc::EnsureLine]);
+                acc.extend([Doc::EnsureLine, self.cursor.doc_line()?, Doc::EnsureLine]);
             }
         }
         Ok(Doc::Concat(acc))
@@ -284,10 +285,11 @@ impl<'a> Printer<'a> {
                     Doc::Concat(vec![self.keyword("mostly")?, self.cursor.span(span.start, span.end)?])
                 }
                 RuleOption::Zone => Doc::Concat(vec![
-                    self.cursor.run_of(|c| c.is_ascii_alphabetic())?,
+                    self.cursor.token_of_kind("a severity", |kind| kind == TokenKind::Keyword)?,
                     sp(),
                     self.keyword("above")?,
-                    self.cursor.run_of(is_number_char)?,
+                    self.cursor
+                        .token_of_kind("a number", |kind| matches!(kind, TokenKind::Int | TokenKind::Decimal))?,
                     self.cursor.token("%")?,
                 ]),
             });
@@ -674,22 +676,4 @@ fn precedence(op: BinaryOp) -> u8 {
         BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => 4,
         BinaryOp::Coalesce => 5,
     }
-}
-
-/// The characters of a number after `above` (`2`, `0.5`, `1e-3`).
-fn is_number_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-')
-}
-
-/// Whether `gap` (the text between two members) holds an empty line.
-fn has_blank_line(gap: &str) -> bool {
-    // Lines end at `\n`, `\r\n` or a lone `\r`; the first and last pieces are the ends of the
-    // members' own lines.
-    let mut lines = etr_syntax::lines::split_inclusive(gap);
-    lines.next();
-    let mut interior: Vec<&str> = lines.collect();
-    if interior.last().is_some_and(|line| !line.ends_with(['\n', '\r'])) {
-        interior.pop();
-    }
-    interior.iter().any(|line| line.trim().is_empty())
 }

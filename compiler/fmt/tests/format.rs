@@ -236,6 +236,22 @@ fn a_file_with_syntax_errors_is_refused_with_positions() {
     assert!(error.to_string().starts_with("not formatted: 2 syntax errors\n  line 3, column 1: "), "{error}");
 }
 
+/// A form feed or a no-break space is not whitespace to the grammar: a line holding one is a
+/// syntax error wherever it is, and the formatter refuses the file rather than drop the character
+/// (it used to format `\u{c}\nlet a = 1` to `let a = 1`).
+#[test]
+fn a_line_of_other_unicode_whitespace_is_refused() {
+    for odd in ["\u{c}", "\u{a0}"] {
+        for text in [format!("{odd}\nlet a = 1\n"), format!("let a = 1\n{odd}\nlet b = 2\n")] {
+            let Err(etr_fmt::FormatError::Syntax(problems)) = etr_fmt::format(&text) else {
+                panic!("{text:?} must be refused");
+            };
+            let line = text.lines().position(|it| it == odd).expect("the odd line") + 1;
+            assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), [line], "{text:?}: {problems:?}");
+        }
+    }
+}
+
 /// Chains as deep as the parser accepts (256 levels) format without exhausting a test thread's
 /// stack: the formatter walks them in loops. Nesting that recurses (brackets, `if` in `else`) is
 /// tested as deep as the parser itself gets on such a thread.

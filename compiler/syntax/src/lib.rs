@@ -164,7 +164,7 @@ fn parse_region(source: &str, offset: usize, file: &mut ParsedFile) {
         let end = prefix.as_span().end();
         if skip_trivia(source, end) == leftover {
             lower_item(prefix, offset, file);
-            let garbage_end = source.trim_end().len().max(leftover);
+            let garbage_end = end_of_text(source).max(leftover);
             file.errors.push(SyntaxError {
                 span: to_span(leftover, garbage_end),
                 message: format!("expected {}", *errors::EXPECTED_ITEM),
@@ -201,17 +201,19 @@ fn trailing_garbage(source: &str, pos: usize) -> Option<usize> {
     usable.then_some(pos)
 }
 
-/// The first position at or after `pos` that is not whitespace or a `//`
-/// comment (doc comments count as text, as in the grammar).
-fn skip_trivia(source: &str, mut pos: usize) -> usize {
-    loop {
-        let rest = &source[pos..];
-        let trimmed = rest.trim_start();
-        pos += rest.len() - trimmed.len();
-        if trimmed.starts_with("//") && !split::is_doc_line(trimmed) {
-            pos += lines::first_line_end(trimmed);
-        } else {
-            return pos;
-        }
-    }
+/// The first position at or after `pos` (a token boundary) that is not whitespace or a `//`
+/// comment, as the grammar skips them: doc comments count as text, and so does any whitespace
+/// the grammar does not know (a form feed, a no-break space).
+fn skip_trivia(source: &str, pos: usize) -> usize {
+    lexer::tokenize(&source[pos..])
+        .find(|it| !it.kind.is_trivia())
+        .map_or(source.len(), |it| pos + it.span.start as usize)
+}
+
+/// The end of the last token of `source` that is not whitespace (the grammar's whitespace only).
+fn end_of_text(source: &str) -> usize {
+    lexer::tokenize(source)
+        .filter(|it| it.kind != lexer::TokenKind::Whitespace)
+        .last()
+        .map_or(0, |it| it.span.end as usize)
 }

@@ -43,13 +43,16 @@ pub(crate) fn regions(text: &str) -> Vec<Region> {
         let this_start = line_start;
         line_start += line.len();
 
-        let trimmed = line.trim_start();
-        if is_doc_line(trimmed) {
-            doc_start.get_or_insert(this_start);
-            continue;
-        }
-        if trimmed.trim_end().is_empty() {
-            continue;
+        // Blank lines and indentation in the grammar's terms: a form feed or a no-break space is
+        // not whitespace but a character the grammar refuses, so its line is neither blank nor
+        // a doc line, and it cuts a doc comment from the item below, like any other text.
+        match lexer::tokenize(line).find(|it| it.kind != TokenKind::Whitespace).map(|it| it.kind) {
+            Some(TokenKind::DocComment) => {
+                doc_start.get_or_insert(this_start);
+                continue;
+            }
+            None => continue,
+            Some(_) => {}
         }
 
         let starts_region = match leading_word(line) {
@@ -81,9 +84,10 @@ fn is_item_keyword(word: &str) -> bool {
     keywords::lookup(word).is_some_and(|it| it.classes.contains(&KeywordClass::Item))
 }
 
-/// `///` but not `////`, as in the grammar.
-pub(crate) fn is_doc_line(trimmed: &str) -> bool {
-    trimmed.starts_with("///") && !trimmed.starts_with("////")
+/// Whether `text` starts with a `///` doc comment (`////` is a plain comment), as the token
+/// stream reads it.
+pub(crate) fn is_doc_line(text: &str) -> bool {
+    lexer::tokenize(text).next().is_some_and(|it| it.kind == TokenKind::DocComment)
 }
 
 /// The identifier-like word at column 0, if the line starts with one.
@@ -113,14 +117,13 @@ fn bracket_step(kind: TokenKind) -> i64 {
     }
 }
 
-/// Whether `text` holds nothing but whitespace and `//` comments.
+/// Whether `text` holds nothing but whitespace and `//` comments, as the grammar skips them.
 ///
-/// Doc comments are not trivia: a `///` that documents nothing is reported.
+/// Doc comments are not trivia: a `///` that documents nothing is reported. Nor is any other
+/// Unicode whitespace (a form feed, a no-break space): the grammar refuses it, so a region made
+/// of it is parsed, and reported, like any other.
 pub(crate) fn is_trivia(text: &str) -> bool {
-    lines::split_inclusive(text).all(|line| {
-        let trimmed = line.trim();
-        trimmed.is_empty() || (trimmed.starts_with("//") && !is_doc_line(trimmed))
-    })
+    lexer::tokenize(text).all(|it| it.kind.is_trivia())
 }
 
 /// The deepest bracket nesting in `text`, with the offset of the bracket
