@@ -99,7 +99,7 @@ pub(crate) fn from_pest(err: &pest::error::Error<Rule>, region: &str, offset: us
     });
 
     let mut end = token_end(region, pos);
-    let found = if pos >= region.trim_end().len() {
+    let found = if pos >= crate::lexer::trim_grammar_whitespace_end(region).len() {
         "but the item ends here".to_owned()
     } else {
         let token = &region[pos..end];
@@ -112,7 +112,7 @@ pub(crate) fn from_pest(err: &pest::error::Error<Rule>, region: &str, offset: us
     // "Expected an item" means the whole rest of the region is not an item:
     // mark all of it, since none of it will be understood.
     if expected.len() == 1 && expected[0] == *EXPECTED_ITEM {
-        end = pos.max(region.trim_end().len());
+        end = pos.max(crate::lexer::trim_grammar_whitespace_end(region).len());
     }
     let message = if expected.is_empty() {
         format!("unexpected text: {found}")
@@ -354,5 +354,11 @@ fn string_error(text: &str) -> Option<(usize, usize, String)> {
 /// `text` with control characters escaped, so that a NUL or a tab in the
 /// input shows in the message; quotes and backslashes stay as they are.
 fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect()
+    // Control characters and whitespace other than a space would print as nothing visible.
+    let shown = |c: char| match c {
+        c if c.is_control() => c.escape_debug().to_string(),
+        c if c.is_whitespace() && c != ' ' => c.escape_unicode().to_string(),
+        c => c.to_string(),
+    };
+    text.chars().map(shown).collect()
 }

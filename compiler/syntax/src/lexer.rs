@@ -193,6 +193,17 @@ impl Iterator for Tokens<'_> {
 
 impl std::iter::FusedIterator for Tokens<'_> {}
 
+/// The grammar's `WHITESPACE`: a space, a tab, `\r` and `\n`, and nothing else (a form feed or a
+/// no-break space is a character the grammar refuses).
+pub(crate) fn is_grammar_whitespace(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// `text` without the grammar's whitespace at its end (not `str::trim_end`, which trims Unicode's).
+pub(crate) fn trim_grammar_whitespace_end(text: &str) -> &str {
+    text.trim_end_matches(|c: char| c.is_ascii() && is_grammar_whitespace(c as u8))
+}
+
 /// The length of the string escape that follows a backslash (`after` starts after it), if the
 /// grammar knows it: `"`, `\`, `n`, `t` or `u{` 1 to 6 hex digits `}`.
 pub(crate) fn escape_len(after: &str) -> Option<usize> {
@@ -209,8 +220,8 @@ pub(crate) fn escape_len(after: &str) -> Option<usize> {
 fn token(rest: &str) -> (TokenKind, usize) {
     let bytes = rest.as_bytes();
     match bytes[0] {
-        b' ' | b'\t' | b'\r' | b'\n' => {
-            let len = bytes.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')).unwrap_or(bytes.len());
+        b if is_grammar_whitespace(b) => {
+            let len = bytes.iter().position(|&b| !is_grammar_whitespace(b)).unwrap_or(bytes.len());
             (TokenKind::Whitespace, len)
         }
         b'/' if bytes.get(1) == Some(&b'/') => {

@@ -925,10 +925,6 @@ fn brackets_and_ifs_in_strings_and_comments_do_not_count() {
 /// trim Unicode whitespace: such a line was ignored before the first item, and after an item it
 /// cost that item and the next ("expected an operator or the end of the item, but the item ends
 /// here").
-///
-/// FIXME: the message before the first item ends in "but the item ends here" with an empty span,
-/// because `errors.rs` still finds the end of the region with `str::trim_end` (Unicode
-/// whitespace); it should say "found `\u{c}`" and cover the character.
 #[test]
 fn only_the_grammars_whitespace_is_trivia() {
     check_file(
@@ -936,7 +932,7 @@ fn only_the_grammars_whitespace_is_trivia() {
         expect![[r#"
             let a 2..11
             let b 14..23
-            error 0..0 "": expected an item: contributor, use, source, table, map, let, rule, override, record or code, but the item ends here
+            error 0..1 "\u{c}": expected an item: contributor, use, source, table, map, let, rule, override, record or code, found `\u{c}`
             error 12..13 "\u{c}": expected an item: contributor, use, source, table, map, let, rule, override, record or code
         "#]],
     );
@@ -945,7 +941,7 @@ fn only_the_grammars_whitespace_is_trivia() {
         expect![[r#"
             let a 3..12
             let b 16..25
-            error 0..0 "": expected an item: contributor, use, source, table, map, let, rule, override, record or code, but the item ends here
+            error 0..2 "\u{a0}": expected an item: contributor, use, source, table, map, let, rule, override, record or code, found `\u{a0}`
             error 13..15 "\u{a0}": expected an item: contributor, use, source, table, map, let, rule, override, record or code
         "#]],
     );
