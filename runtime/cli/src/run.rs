@@ -51,6 +51,9 @@ pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>)
         config.as_of = Some(pipeline::parse_as_of(as_of)?);
     }
     config.engine = engine;
+    if engine == pipeline::Engine::Jit {
+        config.native_backend = Some(Arc::new(crate::jit_backend::JitBackend));
+    }
     config.notify = Some(Arc::new(|notice: &str| {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), "note: {notice}");

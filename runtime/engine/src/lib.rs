@@ -11,13 +11,16 @@
 //! - [`publish`]: what an output folder may replace, the atomic exchange that publishes it, and
 //!   the cleanup of what killed runs left behind.
 //!
-//! The pipeline that ties them to the evaluators lives in its own module.
+//! The pipeline that ties them to the evaluators lives in its own module. Native kernels (the
+//! JIT's) come from the binary that runs the pipeline, through [`native`]: the runtime itself
+//! depends on the IR and the interpreter only.
 
 mod chunks;
 pub mod dialect;
 mod encode;
 pub mod error;
 mod keys;
+pub mod native;
 pub mod output;
 pub mod pipeline;
 pub mod publish;
@@ -27,6 +30,7 @@ pub mod split;
 pub use dialect::{DialectError, Encoding, SourceDialect};
 pub use error::{Result, RuntimeError};
 pub use etr_interp::{RawBatch, RawRecordLine};
+pub use native::{CompiledKernels, NativeBackend, NativeKernels};
 pub use output::{
     OutputDir, ParquetOptions, ParquetSink, Published, RuleStats, Severity, Summary, ViolationRow,
     ViolationRowsBuilder, violation_schema,

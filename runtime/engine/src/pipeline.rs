@@ -33,6 +33,7 @@ use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
 use crate::dialect::{Encoding, SourceDialect};
 use crate::error::{Result, RuntimeError};
 use crate::keys::{KeyIndex, key_is_null, resolve_candidates, takes_part};
+use crate::native::NativeBackend;
 use crate::output::{OutputDir, ParquetOptions, RuleStats, Severity, Summary, ViolationRow, ViolationRowsBuilder};
 use crate::reader::{ChunkReader, RawChunk, ReaderConfig};
 use crate::split::{split_chunk, split_chunk_columns};
@@ -55,6 +56,10 @@ pub struct RunConfig {
     pub as_of: Option<i32>,
     /// Which back end evaluates the spec. Outputs are identical either way.
     pub engine: Engine,
+    /// What compiles the native kernels of [`Engine::Jit`]: the runtime does not link a JIT
+    /// itself, the binary that offers one hands it over here (see [`crate::native`]). Without
+    /// one, `Engine::Jit` runs the interpreter alone, and the summary's engine line says so.
+    pub native_backend: Option<Arc<dyn NativeBackend>>,
     /// Told, once the output is published, what the publication did besides (leftovers of killed
     /// runs removed, a previous output that could not be removed): one sentence each.
     pub notify: Option<Notify>,
@@ -70,7 +75,8 @@ pub enum Engine {
     /// The reference interpreter alone.
     #[default]
     Interp,
-    /// Native kernels from the Cranelift JIT where they exist, the interpreter elsewhere.
+    /// Native kernels from [`RunConfig::native_backend`] where they exist, the interpreter
+    /// elsewhere.
     Jit,
 }
 
@@ -83,6 +89,7 @@ impl Default for RunConfig {
             progress: None,
             as_of: None,
             engine: Engine::default(),
+            native_backend: None,
             notify: None,
         }
     }
@@ -110,11 +117,20 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let mut engine = format!("interp {}", env!("CARGO_PKG_VERSION"));
     if config.engine == Engine::Jit {
         let compile_start = Instant::now();
-        // A host the JIT cannot serve runs on the interpreter: the outputs are the same.
-        if let Ok(compiled) = etr_jit::Jit::new().and_then(|mut jit| jit.compile(&program)) {
-            let kernels = etr_jit::JitKernels::new(compiled, &program);
-            engine = format!("jit ({} native kernels) + interp {}", kernels.len(), env!("CARGO_PKG_VERSION"));
-            base = base.with_native_kernels(Arc::new(kernels));
+        match &config.native_backend {
+            // A spec the back end cannot compile runs on the interpreter: the outputs are the same.
+            Some(backend) => {
+                if let Ok(compiled) = backend.compile(&program) {
+                    engine = format!(
+                        "{} ({} native kernels) + interp {}",
+                        backend.name(),
+                        compiled.native_kernel_count(),
+                        env!("CARGO_PKG_VERSION")
+                    );
+                    base = base.with_native_kernels(compiled.kernels());
+                }
+            }
+            None => engine.push_str(" (the jit engine was asked for, but no native back end was given)"),
         }
         timings.insert("jit_compile".to_string(), ms(compile_start));
     }
