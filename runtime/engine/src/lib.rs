@@ -30,9 +30,9 @@ pub mod split;
 pub use dialect::{DialectError, Encoding, SourceDialect};
 pub use error::{Result, RuntimeError};
 pub use etr_interp::{RawBatch, RawRecordLine};
-pub use native::{CompiledKernels, NativeBackend, NativeKernels};
+pub use native::{CompiledKernels, KernelFallbacks, NativeBackend, NativeKernels};
 pub use output::{
-    OutputDir, ParquetOptions, ParquetSink, Published, RuleStats, Severity, Summary, ViolationRow,
+    NativeFallbacks, OutputDir, ParquetOptions, ParquetSink, Published, RuleStats, Severity, Summary, ViolationRow,
     ViolationRowsBuilder, violation_schema,
 };
 pub use reader::{ChunkReader, InputFacts, RawChunk, ReaderConfig, open};

@@ -9,7 +9,9 @@
 //! batch, never per row).
 //!
 //! A back end never changes what a run writes, and never fails it: when it cannot compile the
-//! spec, the interpreter computes everything.
+//! spec, the interpreter computes everything, and when a kernel fails on a batch, the
+//! interpreter's own kernel computes that batch. Neither is silent: the summary counts them
+//! ([`NativeFallbacks`](crate::output::NativeFallbacks)) and the run's notices say so.
 
 use std::sync::Arc;
 
@@ -34,4 +36,17 @@ pub trait CompiledKernels: Send + Sync {
 
     /// How many parses and lookups run natively (the summary's engine line shows it).
     fn native_kernel_count(&self) -> usize;
+
+    /// The kernel runs that failed on a batch so far, each leaving it to the interpreter: read
+    /// once the last pass is over.
+    fn fallbacks(&self) -> KernelFallbacks;
+}
+
+/// What [`CompiledKernels::fallbacks`] reports; the run adds it to the summary's
+/// [`NativeFallbacks`](crate::output::NativeFallbacks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KernelFallbacks {
+    pub count: u64,
+    /// The first distinct messages.
+    pub reasons: Vec<String>,
 }

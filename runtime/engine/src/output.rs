@@ -87,6 +87,10 @@ pub struct Summary {
     pub as_of: String,
     /// The engine that evaluated the rules (`"interp"`, `"jit"`) and its version.
     pub engine: String,
+    /// Where native kernels did not run and the interpreter computed in their place; absent when
+    /// they all ran (and for the interpreter alone).
+    #[serde(default, skip_serializing_if = "NativeFallbacks::is_empty")]
+    pub native_fallbacks: NativeFallbacks,
     /// Wall time per phase, in milliseconds.
     pub timings_ms: BTreeMap<String, f64>,
     /// What the run kept in memory beyond its bounded buffers, in bytes: today the key index of
@@ -95,6 +99,29 @@ pub struct Summary {
     /// Per rule: how many rows it considered, how many broke it, and whether it succeeded over the
     /// file (its `mostly` threshold met, its file checks passed).
     pub rules: BTreeMap<String, RuleStats>,
+}
+
+/// Where a native back end fell back to the interpreter. The outputs are the same either way; this
+/// tells a user who asked for `--engine jit` that some of the run did not get native code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NativeFallbacks {
+    /// How many times: one for a spec the back end could not compile (nothing ran natively), and
+    /// one per kernel and batch that failed.
+    pub count: u64,
+    /// Why, the first distinct messages, each after the back end's name.
+    pub reasons: Vec<String>,
+}
+
+impl NativeFallbacks {
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Adds `count` fallbacks of back end `backend`, for `reasons`.
+    pub fn add(&mut self, backend: &str, count: u64, reasons: impl IntoIterator<Item = String>) {
+        self.count += count;
+        self.reasons.extend(reasons.into_iter().map(|reason| format!("{backend}: {reason}")));
+    }
 }
 
 /// The quality statistics of one rule over the whole file, uncapped.

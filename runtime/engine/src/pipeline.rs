@@ -33,8 +33,10 @@ use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
 use crate::dialect::{Encoding, SourceDialect};
 use crate::error::{Result, RuntimeError};
 use crate::keys::{KeyIndex, key_is_null, resolve_candidates, takes_part};
-use crate::native::NativeBackend;
-use crate::output::{OutputDir, ParquetOptions, RuleStats, Severity, Summary, ViolationRow, ViolationRowsBuilder};
+use crate::native::{CompiledKernels, KernelFallbacks, NativeBackend};
+use crate::output::{
+    NativeFallbacks, OutputDir, ParquetOptions, RuleStats, Severity, Summary, ViolationRow, ViolationRowsBuilder,
+};
 use crate::reader::{ChunkReader, RawChunk, ReaderConfig};
 use crate::split::{split_chunk, split_chunk_columns};
 
@@ -115,12 +117,16 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let mut base =
         Interpreter::new(Arc::clone(&program)).map_err(|e| RuntimeError::Internal(e.to_string()))?.with_run_date(as_of);
     let mut engine = format!("interp {}", env!("CARGO_PKG_VERSION"));
+    let mut native_fallbacks = NativeFallbacks::default();
+    let mut native: Option<(&dyn NativeBackend, Box<dyn CompiledKernels>)> = None;
+    let mut notices = Vec::new();
     if config.engine == Engine::Jit {
         let compile_start = Instant::now();
-        match &config.native_backend {
-            // A spec the back end cannot compile runs on the interpreter: the outputs are the same.
-            Some(backend) => {
-                if let Ok(compiled) = backend.compile(&program) {
+        match config.native_backend.as_deref() {
+            // A spec the back end cannot compile runs on the interpreter: the outputs are the same,
+            // and the summary counts the fallback.
+            Some(backend) => match backend.compile(&program) {
+                Ok(compiled) => {
                     engine = format!(
                         "{} ({} native kernels) + interp {}",
                         backend.name(),
@@ -128,9 +134,19 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
                         env!("CARGO_PKG_VERSION")
                     );
                     base = base.with_native_kernels(compiled.kernels());
+                    native = Some((backend, compiled));
                 }
+                Err(reason) => native_fallbacks.add(
+                    backend.name(),
+                    1,
+                    [format!("could not compile the spec, the interpreter ran all of it: {reason}")],
+                ),
+            },
+            None => {
+                let missing = "the jit engine was asked for, but no native back end was given";
+                engine.push_str(&format!(" ({missing})"));
+                notices.push(format!("{missing}: the interpreter ran alone"));
             }
-            None => engine.push_str(" (the jit engine was asked for, but no native back end was given)"),
         }
         timings.insert("jit_compile".to_string(), ms(compile_start));
     }
@@ -320,6 +336,17 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         .filter(|(check, o)| !o.passed && check.severity == RuleSeverity::Warn)
         .map(|(_, o)| format!("{} {}", program.rule_id(o.rule), o.target))
         .collect();
+    if let Some((backend, compiled)) = &native {
+        let KernelFallbacks { count, reasons } = compiled.fallbacks();
+        native_fallbacks.add(backend.name(), count, reasons);
+    }
+    if !native_fallbacks.is_empty() {
+        notices.push(format!(
+            "native code fell back to the interpreter {} time(s), with the same outputs: {}",
+            native_fallbacks.count,
+            native_fallbacks.reasons.join("; ")
+        ));
+    }
     timings.insert("total".to_string(), ms(started));
     let rules = rule_stats(&program, &check_stats, outcomes, &counts, facts.data_lines);
     let summary = Summary {
@@ -341,6 +368,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
         input_bytes: facts.bytes,
         ignored_trailing_lines: facts.ignored_trailing_lines,
         engine,
+        native_fallbacks,
         as_of: etr_interp::render_scalar(&program, TypeKind::Date, &Scalar::Date(as_of)).unwrap_or_default(),
         timings_ms: timings,
         memory_bytes: memory,
@@ -349,7 +377,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     output.write_summary(&summary)?;
     let published = output.commit()?;
     if let Some(notify) = &config.notify {
-        for notice in &published.notices {
+        for notice in notices.iter().chain(&published.notices) {
             notify(notice);
         }
     }
