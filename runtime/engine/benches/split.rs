@@ -19,9 +19,9 @@ mod criterion_setup;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use etr_interp::test_support::data_lines;
-use etr_runtime::dialect::SourceDialect;
-use etr_runtime::reader::{ChunkReader, RawChunk, ReaderConfig};
-use etr_runtime::split::split_chunk;
+use etr_runtime::input::dialect::SourceDialect;
+use etr_runtime::input::reader::{ChunkReader, RawChunk, ReaderConfig};
+use etr_runtime::input::split::split_chunk;
 
 const JCL_1K: &str = include_str!("../../../tests/corpus/w1/jcl_1k/input.psv");
 const JCL_2K_DIRTY: &str = include_str!("../../../tests/corpus/w1/jcl_2k_dirty/input.psv");

@@ -8,7 +8,7 @@
 //!
 //! Passes: a spec with a `unique` check reads the file in three sweeps. The key pass evaluates
 //! only what the keys need and counts them; the few lines whose key it saw more than once are read
-//! again and evaluated fully, which tells the duplicated keys exactly (see [`crate::keys`]); the
+//! again and evaluated fully, which tells the duplicated keys exactly (see [`crate::passes::keys`]); the
 //! last pass evaluates everything and writes. Re-reading a file from the page cache costs less
 //! than spilling rows and rewriting them, and it keeps memory flat. A spec whose rows read file
 //! aggregates (`x > 3 * median(X)`) adds a first pass for them. Every pass must see the same bytes:
@@ -30,15 +30,15 @@ use arrow::record_batch::RecordBatch;
 use etr_interp::{AggregateStates, BatchResult, CheckStats, FileCheckOutcome, Interpreter, RawBatch, Scalar};
 use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
 
-use crate::dialect::{Encoding, SourceDialect};
 use crate::error::{Result, RuntimeError};
-use crate::keys::{KeyIndex, key_is_null, resolve_candidates, takes_part};
+use crate::input::dialect::{Encoding, SourceDialect};
+use crate::input::reader::{ChunkReader, RawChunk, ReaderConfig};
+use crate::input::split::{split_chunk, split_chunk_columns};
 use crate::native::{CompiledKernels, KernelFallbacks, NativeBackend};
 use crate::output::{
     NativeFallbacks, OutputDir, ParquetOptions, RuleStats, Severity, Summary, ViolationRow, ViolationRowsBuilder,
 };
-use crate::reader::{ChunkReader, RawChunk, ReaderConfig};
-use crate::split::{split_chunk, split_chunk_columns};
+use crate::passes::keys::{KeyIndex, key_is_null, resolve_candidates, takes_part};
 
 /// How a run is carried out. Nothing here changes the outputs.
 #[derive(Clone)]
@@ -237,7 +237,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let pass_start = Instant::now();
     let options = parquet_options(&program);
     // The accepted records are most of the output: their columns are encoded on as many threads
-    // as evaluate (the writing thread alone could not keep up; see crate::encode).
+    // as evaluate (the writing thread alone could not keep up; see crate::output::encode).
     let accepted_options = ParquetOptions { encoder_threads: config.threads, typed_encoders: true, ..options.clone() };
     let mut accepted_sink = output.accepted_writer(interpreter.output_schema(), &accepted_options)?;
     let mut rejects_sink = output.rejects_writer(&options)?;

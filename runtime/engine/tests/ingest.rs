@@ -44,7 +44,9 @@ fn run_with(input: &[u8], dialect: &SourceDialect, config: ReaderConfig) -> Run 
         for (i, line) in chunk.lines().enumerate() {
             // A line of text lies at its offset in the file; only blank and Ctrl-Z lines have none.
             match chunk.line_offsets()[i] {
-                etr_runtime::reader::NO_OFFSET => assert!(line.is_empty() || line == [0x1A], "line {i} has no offset"),
+                etr_runtime::input::reader::NO_OFFSET => {
+                    assert!(line.is_empty() || line == [0x1A], "line {i} has no offset")
+                }
                 offset => {
                     let at = input.get(offset as usize..offset as usize + line.len());
                     assert_eq!(

@@ -7,7 +7,7 @@
 //!
 //! Here every column belongs to one lane, a thread that owns the column's encoder: an
 //! `ArrowColumnWriter`, or, when the sink asks for typed encoders, one of etr's own for the
-//! record's types ([`crate::chunks`]). The writing thread hands each lane the same unfiltered
+//! record's types ([`crate::output::chunks`]). The writing thread hands each lane the same unfiltered
 //! batch (its arrays are shared, not copied) with the plan of rows to keep; each lane filters and
 //! encodes its own columns. At the end of a row group the lanes hand back their encoded column
 //! chunks, which the writing thread appends to the file in schema order. Row groups end where
@@ -34,8 +34,8 @@ use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRow
 use parquet::column::writer::ColumnCloseResult;
 use parquet::file::writer::SerializedFileWriter;
 
-use crate::chunks::{ChunkEncoder, ChunkPages};
 use crate::error::{Result, RuntimeError};
+use crate::output::chunks::{ChunkEncoder, ChunkPages};
 
 /// Batches a lane may have waiting before the writing thread blocks.
 const QUEUED_BATCHES: usize = 4;

@@ -5,7 +5,7 @@
 //! (`.<name>.tmp-<pid>-<n>`), with the marker file that says it is an etr output, and swapped with
 //! the final folder only by [`OutputDir::commit`], so readers see either the old complete folder or
 //! the new complete one. What may be replaced, the atomic exchange, fsync and the cleanup of killed
-//! runs' leftovers are in [`crate::publish`]. Dropping an [`OutputDir`] without committing (an
+//! runs' leftovers are in [`crate::output::publish`]. Dropping an [`OutputDir`] without committing (an
 //! error, a panic, a fatal file the caller chose not to publish) deletes the staging folder.
 //!
 //! The Parquet writers are tuned after `shared/bench/FLOOR.md`, where encoding the output costs
@@ -14,11 +14,15 @@
 //! dictionary encoding only for the columns the
 //! caller knows to be low-cardinality (code tables), delta encoding for integers and dates, and
 //! row groups of a million rows. The accepted file's columns are encoded on several threads
-//! ([`crate::encode`]).
+//! ([`crate::output::encode`]).
 //!
 //! `accepted.parquet` has the schema the caller gives; `rejects.parquet` and `warnings.parquet`
 //! share the fixed violation schema ([`violation_schema`]), filled with
 //! [`ViolationRowsBuilder`]; `summary.json` is a [`Summary`].
+
+pub(crate) mod chunks;
+pub(crate) mod encode;
+pub mod publish;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -35,9 +39,8 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
-use crate::encode::LaneEncoder;
 use crate::error::{Result, RuntimeError};
-use crate::publish;
+use crate::output::encode::LaneEncoder;
 
 /// The accepted records.
 pub const ACCEPTED_FILE: &str = "accepted.parquet";
@@ -168,7 +171,7 @@ pub struct ParquetOptions {
     /// prunes on (names, addresses). Keeping them costs a string comparison per value, which was
     /// the Parquet writer's largest cost after zstd (docs/notes/0008).
     pub no_statistics_columns: Vec<String>,
-    /// Threads encoding the file's columns (see [`crate::encode`]); below 2, and without
+    /// Threads encoding the file's columns (see [`crate::output::encode`]); below 2, and without
     /// `typed_encoders`, the thread that writes encodes. The file's content does not depend on it.
     pub encoder_threads: usize,
     /// Encode the columns of the types a spec's record has (codes, integers, dates, text) with
@@ -324,7 +327,7 @@ impl ViolationRowsBuilder {
 static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A run's output folder, staged until [`OutputDir::commit`]; see the module docs and
-/// [`crate::publish`].
+/// [`crate::output::publish`].
 #[derive(Debug)]
 pub struct OutputDir {
     final_path: PathBuf,

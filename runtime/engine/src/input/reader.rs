@@ -3,7 +3,7 @@
 //! Contributor files are large (hundreds of MB) and the runtime must not hold them in memory, so
 //! the reader pulls fixed-size blocks from any [`Read`] and cuts them into [`RawChunk`]s, each a
 //! shared, immutable block buffer plus the byte ranges of the whole lines it holds. Splitting into
-//! fields happens later, on worker threads ([`crate::split::split_chunk`]), while the reader goes
+//! fields happens later, on worker threads ([`crate::input::split::split_chunk`]), while the reader goes
 //! on with the next block.
 //!
 //! What the reader decides, because it is the only one that sees the file in order:
@@ -40,9 +40,9 @@ use std::path::{Path, PathBuf};
 use arrow::buffer::Buffer;
 use etr_interp::RawRecordLine;
 
-use crate::dialect::{PreparedDialect, SourceDialect};
 use crate::error::{Result, RuntimeError};
-use crate::split::split_record_line_prepared;
+use crate::input::dialect::{PreparedDialect, SourceDialect};
+use crate::input::split::split_record_line_prepared;
 
 /// The end-of-file marker some DOS-era tools still append.
 const CTRL_Z: u8 = 0x1A;
@@ -671,7 +671,7 @@ impl<R: Read> ChunkReader<R> {
             self.bom_checked = true;
             if block.starts_with(&[0xEF, 0xBB, 0xBF]) {
                 self.bom = true;
-                if self.dialect.encoding == crate::dialect::Encoding::Utf8 {
+                if self.dialect.encoding == crate::input::dialect::Encoding::Utf8 {
                     self.cur = Buffer::from_vec(block);
                     self.line_start = 3;
                     self.scan_pos = 3;

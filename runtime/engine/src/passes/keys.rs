@@ -33,10 +33,10 @@ use etr_interp::{BatchResult, Interpreter, KeyBatch, RawBatch};
 use etr_ir::Program;
 use hashbrown::{HashMap, HashSet};
 
-use crate::dialect::SourceDialect;
 use crate::error::{Result, RuntimeError};
-use crate::reader::{ChunkReader, NO_OFFSET, RawChunk, ReaderConfig};
-use crate::split::split_chunk;
+use crate::input::dialect::SourceDialect;
+use crate::input::reader::{ChunkReader, NO_OFFSET, RawChunk, ReaderConfig};
+use crate::input::split::split_chunk;
 
 /// Where a key was first seen and how often (8 bytes, so an index entry is 16).
 #[derive(Debug, Clone, Copy, Default)]

@@ -45,8 +45,8 @@ use arrow::array::StringViewArray;
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 use etr_interp::{RawBatch, RawRecordLine};
 
-use crate::dialect::{Encoding, PreparedDialect, SourceDialect, decode_lossy};
-use crate::reader::RawChunk;
+use crate::input::dialect::{Encoding, PreparedDialect, SourceDialect, decode_lossy};
+use crate::input::reader::RawChunk;
 
 /// Splits a chunk's lines into the dialect's columns (see the module docs for the rules).
 pub fn split_chunk(chunk: &RawChunk, dialect: &SourceDialect) -> RawBatch {

@@ -1,0 +1,3 @@
+//! The sweeps a run makes over the input file, and what they build between them.
+
+pub(crate) mod keys;
