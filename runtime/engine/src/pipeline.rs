@@ -1,9 +1,9 @@
 //! The pipeline: a contributor file through a compiled spec into the output folder.
 //!
-//! Shape: one reader thread cuts the file into chunks of whole lines; worker threads split and
-//! evaluate chunks in parallel; the calling thread receives the results **in file order** and
-//! writes them. Memory is bounded by a fixed number of chunks in flight (a token channel: the
-//! reader takes a token per chunk, the writer returns it once the chunk is written), so it does not
+//! Shape: one reader thread cuts the file into blocks of whole lines; worker threads split and
+//! evaluate blocks in parallel; the calling thread receives the results **in file order** and
+//! writes them. Memory is bounded by a fixed number of blocks in flight (a token channel: the
+//! reader takes a token per block, the writer returns it once the block is written), so it does not
 //! grow with the file.
 //!
 //! Passes: a spec with a `unique` check reads the file in three sweeps. The key pass evaluates
@@ -32,8 +32,8 @@ use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
 
 use crate::error::{Result, RuntimeError};
 use crate::input::dialect::{Encoding, SourceDialect};
-use crate::input::reader::{ChunkReader, RawChunk, ReaderConfig};
-use crate::input::split::{split_chunk, split_chunk_columns};
+use crate::input::reader::{BlockReader, RawBlock, ReaderConfig};
+use crate::input::split::{split_block, split_block_columns};
 use crate::native::{CompiledKernels, KernelFallbacks, NativeBackend};
 use crate::output::{
     NativeFallbacks, OutputDir, ParquetOptions, RuleStats, Severity, Summary, ViolationRow, ViolationRowsBuilder,
@@ -43,7 +43,7 @@ use crate::passes::keys::{KeyIndex, key_is_null, resolve_candidates, takes_part}
 /// How a run is carried out. Nothing here changes the outputs.
 #[derive(Clone)]
 pub struct RunConfig {
-    /// Worker threads evaluating chunks (at least 1), and as many threads encoding the accepted
+    /// Worker threads evaluating blocks (at least 1), and as many threads encoding the accepted
     /// file's columns. By default one less than the cores: the reader, the writing thread and the
     /// encoders need a core between them (on 2 cores, one worker ran W1 3% faster, with 6% less
     /// CPU and 20% less memory, than two; docs/notes/0011).
@@ -469,14 +469,14 @@ pub(crate) struct StreamFacts {
     fingerprint: u128,
 }
 
-type WorkItem = (u64, RawChunk);
-/// A chunk's split batch, its evaluation, and its lines' file offsets (see
-/// [`RawChunk::line_offsets`]).
+type WorkItem = (u64, RawBlock);
+/// A block's split batch, its evaluation, and its lines' file offsets (see
+/// [`RawBlock::line_offsets`]).
 type WorkResult<T> = (u64, std::result::Result<(RawBatch, T, Vec<u64>), RuntimeError>);
 
-/// Reads the file, evaluates its chunks on worker threads, and hands each result to `on_result`
+/// Reads the file, evaluates its blocks on worker threads, and hands each result to `on_result`
 /// in file order on the calling thread.
-/// Which pass a stream is (for progress) and which columns its chunks need split (`None`: all).
+/// Which pass a stream is (for progress) and which columns its blocks need split (`None`: all).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sweep<'a> {
     pass: u8,
@@ -484,7 +484,7 @@ pub(crate) struct Sweep<'a> {
     columns: Option<&'a [bool]>,
 }
 
-/// `evaluate` runs on the worker threads, once per chunk, after the split.
+/// `evaluate` runs on the worker threads, once per block, after the split.
 pub(crate) fn stream<T: Send>(
     input: &Path,
     dialect: &SourceDialect,
@@ -494,7 +494,7 @@ pub(crate) fn stream<T: Send>(
     mut on_result: impl FnMut(u64, &RawBatch, &[u64], T) -> Result<()>,
 ) -> Result<StreamFacts> {
     let threads = config.threads.max(1);
-    // Chunks in flight: enough to keep every worker busy while the writer catches up.
+    // Blocks in flight: enough to keep every worker busy while the writer catches up.
     let in_flight = threads * 2 + 2;
     let (token_tx, token_rx) = sync_channel::<()>(in_flight);
     for _ in 0..in_flight {
@@ -511,13 +511,13 @@ pub(crate) fn stream<T: Send>(
             // The content hash is for the summary: the first pass computes it, later passes only
             // prove they read the same bytes (the fingerprint).
             let reader_config = ReaderConfig { content_hash: sweep.pass == 1, ..config.reader.clone() };
-            scope.spawn(move || read_chunks(&input, &dialect, reader_config, token_rx, work_tx))
+            scope.spawn(move || read_blocks(&input, &dialect, reader_config, token_rx, work_tx))
         };
         for _ in 0..threads {
             let work_rx = Arc::clone(&work_rx);
             let result_tx: SyncSender<WorkResult<T>> = result_tx.clone();
             let dialect = dialect.clone();
-            scope.spawn(move || evaluate_chunks(&work_rx, &result_tx, &dialect, sweep.columns, evaluate));
+            scope.spawn(move || evaluate_blocks(&work_rx, &result_tx, &dialect, sweep.columns, evaluate));
         }
         drop(result_tx);
 
@@ -547,7 +547,7 @@ pub(crate) fn stream<T: Send>(
                     failure = Some(e);
                 }
                 next += 1;
-                // Returning the token lets the reader read one more chunk.
+                // Returning the token lets the reader read one more block.
                 let _ = token_tx.send(());
                 if let Some(progress) = &config.progress {
                     progress(Progress { pass: sweep.pass, passes: sweep.passes, lines: lines_done });
@@ -564,13 +564,13 @@ pub(crate) fn stream<T: Send>(
         }
         let facts = facts?;
         if !pending.is_empty() {
-            return Err(RuntimeError::Internal("chunks were left unwritten".into()));
+            return Err(RuntimeError::Internal("blocks were left unwritten".into()));
         }
         Ok(facts)
     })
 }
 
-fn read_chunks(
+fn read_blocks(
     input: &Path,
     dialect: &SourceDialect,
     config: ReaderConfig,
@@ -578,7 +578,7 @@ fn read_chunks(
     work: SyncSender<WorkItem>,
 ) -> Result<StreamFacts> {
     let file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
-    let mut reader = ChunkReader::new(file, dialect, config)?.with_source_name(input);
+    let mut reader = BlockReader::new(file, dialect, config)?.with_source_name(input);
     let mut seq = 0u64;
     loop {
         // Wait for room before reading: this is what bounds memory.
@@ -586,9 +586,9 @@ fn read_chunks(
             // The writer stopped (it failed): stop reading.
             return Err(RuntimeError::Internal("the writer stopped".into()));
         }
-        match reader.next_chunk()? {
-            Some(chunk) => {
-                if work.send((seq, chunk)).is_err() {
+        match reader.next_block()? {
+            Some(block) => {
+                if work.send((seq, block)).is_err() {
                     return Err(RuntimeError::Internal("the workers stopped".into()));
                 }
                 seq += 1;
@@ -609,7 +609,7 @@ fn read_chunks(
     })
 }
 
-fn evaluate_chunks<T>(
+fn evaluate_blocks<T>(
     work: &Mutex<Receiver<WorkItem>>,
     results: &SyncSender<WorkResult<T>>,
     dialect: &SourceDialect,
@@ -621,16 +621,16 @@ fn evaluate_chunks<T>(
             Ok(receiver) => receiver.recv(),
             Err(_) => return,
         };
-        let Ok((seq, mut chunk)) = item else { return };
-        let first_line = chunk.first_line_no();
+        let Ok((seq, mut block)) = item else { return };
+        let first_line = block.first_line_no();
         // A panic here is a bug, but it must end in a clear error and no output, not an abort of
         // the whole process with a partial folder: catch it and report it as an internal error.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let batch = match wanted_columns {
-                Some(wanted) => split_chunk_columns(&chunk, dialect, wanted),
-                None => split_chunk(&chunk, dialect),
+                Some(wanted) => split_block_columns(&block, dialect, wanted),
+                None => split_block(&block, dialect),
             };
-            let offsets = chunk.take_line_offsets();
+            let offsets = block.take_line_offsets();
             evaluate(&batch).map(|result| (batch, result, offsets))
         }));
         let result = match outcome {
@@ -643,7 +643,7 @@ fn evaluate_chunks<T>(
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".to_string());
                 Err(RuntimeError::Internal(format!(
-                    "the evaluator panicked on the chunk starting at line {first_line}: {what}"
+                    "the evaluator panicked on the block starting at line {first_line}: {what}"
                 )))
             }
         };

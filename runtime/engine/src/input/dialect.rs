@@ -112,7 +112,7 @@ impl SourceDialect {
     }
 }
 
-/// A dialect translated to the decoded (UTF-8) side, computed once per chunk or per file.
+/// A dialect translated to the decoded (UTF-8) side, computed once per block or per file.
 ///
 /// Everything downstream of decoding works on UTF-8, so the delimiter and prefixes are decoded
 /// with the file's encoding. For windows-1252 this is exact: the code page maps each byte to one

@@ -35,8 +35,8 @@ use hashbrown::{HashMap, HashSet};
 
 use crate::error::{Result, RuntimeError};
 use crate::input::dialect::SourceDialect;
-use crate::input::reader::{ChunkReader, NO_OFFSET, RawChunk, ReaderConfig};
-use crate::input::split::split_chunk;
+use crate::input::reader::{BlockReader, NO_OFFSET, RawBlock, ReaderConfig};
+use crate::input::split::split_block;
 
 /// Where a key was first seen and how often (8 bytes, so an index entry is 16).
 #[derive(Debug, Clone, Copy, Default)]
@@ -367,16 +367,16 @@ fn reread_candidates(
 ) -> Result<Resolved> {
     let file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
     let config = ReaderConfig { content_hash: false, ..reader_config.clone() };
-    let mut reader = ChunkReader::new(file, dialect, config)?.with_source_name(input);
+    let mut reader = BlockReader::new(file, dialect, config)?.with_source_name(input);
     let mut picked = Picked::default();
     let mut next = 0;
-    while let Some(chunk) = reader.next_chunk()? {
-        let first = chunk.first_line_no();
-        let end = first + chunk.len() as u64;
+    while let Some(block) = reader.next_block()? {
+        let first = block.first_line_no();
+        let end = first + block.len() as u64;
         while let Some(&line_no) = candidate_lines.get(next)
             && line_no < end
         {
-            let bytes = line_no.checked_sub(first).and_then(|i| chunk.line(i as usize)).ok_or_else(|| {
+            let bytes = line_no.checked_sub(first).and_then(|i| block.line(i as usize)).ok_or_else(|| {
                 RuntimeError::Internal(format!("candidate line {line_no} was not found on re-reading"))
             })?;
             picked.push(bytes, line_no);
@@ -498,7 +498,7 @@ impl Segment {
     }
 }
 
-/// Candidate lines copied out of their chunks, to be split and evaluated as one batch.
+/// Candidate lines copied out of their blocks, to be split and evaluated as one batch.
 #[derive(Debug, Default)]
 struct Picked {
     data: Vec<u8>,
@@ -515,7 +515,7 @@ impl Picked {
     }
 
     fn is_full(&self, config: &ReaderConfig) -> bool {
-        self.ranges.len() >= config.max_lines_per_chunk || self.data.len() >= config.block_size
+        self.ranges.len() >= config.max_lines_per_block || self.data.len() >= config.block_size
     }
 
     fn evaluate(
@@ -529,8 +529,8 @@ impl Picked {
             return Ok(());
         }
         let taken = std::mem::take(self);
-        let chunk = RawChunk::new(Buffer::from_vec(taken.data), &taken.ranges, 1)?;
-        let mut batch = split_chunk(&chunk, dialect);
+        let block = RawBlock::new(Buffer::from_vec(taken.data), &taken.ranges, 1)?;
+        let mut batch = split_block(&block, dialect);
         // The lines are not consecutive: give each its own number (used only in messages here).
         batch.line_nos = taken.line_nos;
         let result = interpreter
