@@ -2,7 +2,7 @@
 //! `ParquetSink`, in rows per second, by the writing thread alone through `ArrowWriter`
 //! (`inline`), by two encoder threads with `ArrowColumnWriter`s (`lanes_2`), and by etr's own
 //! column-chunk encoders on one and two threads (`typed_1`, `typed_2`: what a run on two cores
-//! does; the runtime's `encode` and `chunks` modules).
+//! does; the runtime's `output::encode` and `output::column_chunk` modules).
 //!
 //! Encoding is the largest share of a W1 run (docs/notes/0009: zstd, plain and delta encoding,
 //! statistics, filtering the accepted rows), so a regression in the writer's settings or in the

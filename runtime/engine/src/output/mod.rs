@@ -20,7 +20,7 @@
 //! share the fixed violation schema ([`violation_schema`]), filled with
 //! [`ViolationRowsBuilder`]; `summary.json` is a [`Summary`].
 
-pub(crate) mod chunks;
+pub(crate) mod column_chunk;
 pub(crate) mod encode;
 pub mod publish;
 
@@ -175,7 +175,7 @@ pub struct ParquetOptions {
     /// `typed_encoders`, the thread that writes encodes. The file's content does not depend on it.
     pub encoder_threads: usize,
     /// Encode the columns of the types a spec's record has (codes, integers, dates, text) with
-    /// etr's own column-chunk encoders (`chunks.rs`) instead of `ArrowColumnWriter`: the same
+    /// etr's own column-chunk encoders (`output/column_chunk`) instead of `ArrowColumnWriter`: the same
     /// values, less work. The file's content does not depend on `encoder_threads` either way.
     pub typed_encoders: bool,
     /// The size a dictionary page may reach before the typed encoders write a text column plain
