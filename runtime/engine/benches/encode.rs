@@ -9,7 +9,7 @@
 //! lanes shows here before it shows in `bench/w1.sh`. One iteration writes 64 batches of 4,096
 //! lines of the JCL program's output (the real `jcl_1k` fixture lines, evaluated once up front,
 //! with their keep masks) into a fresh output folder, with the run's own Parquet options
-//! (`pipeline::parquet_options`), and closes the file.
+//! (`ParquetOptions::for_program`), and closes the file.
 //!
 //! Run: `cargo bench -p etr-runtime --bench encode`.
 
@@ -23,7 +23,6 @@ use arrow::array::{BooleanArray, RecordBatch};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::Interpreter;
 use etr_interp::test_support::{data_lines, jcl_program, split_batch};
-use etr_runtime::pipeline::parquet_options;
 use etr_runtime::{OutputDir, ParquetOptions};
 
 const JCL_1K: &str = include_str!("../../../tests/corpus/w1/jcl_1k/input.psv");
@@ -39,7 +38,7 @@ fn encode(c: &mut Criterion) {
     let records = interpreter.output_record(&raw, &result).expect("output records");
     let keep = BooleanArray::from(result.rejected.iter().map(|r| !r).collect::<Vec<bool>>());
     let batches: Vec<(RecordBatch, BooleanArray)> = (0..BATCHES).map(|_| (records.clone(), keep.clone())).collect();
-    let options = parquet_options(interpreter.program());
+    let options = ParquetOptions::for_program(interpreter.program());
     let root = tempfile::tempdir().expect("temp dir");
 
     let mut group = c.benchmark_group("accepted_file");
