@@ -4,7 +4,8 @@
 //! - [`input`]: how a contributor writes its files ([`input::dialect`]), raw bytes to blocks of
 //!   whole data lines in bounded memory ([`input::reader`]), and a block to an
 //!   [`etr_interp::RawBatch`] of zero-copy string-view columns ([`input::split`]);
-//! - `passes`: the sweeps over the file a spec needs, and the key index of `unique` checks;
+//! - [`passes`]: the sweeps over the file a spec needs ([`passes::PassPlan`]), one function per
+//!   pass, and the key index of `unique` checks between them;
 //! - [`output`]: the output folder (Parquet files, `feedback.csv`, `summary.json`), its writers
 //!   and encoders, and its atomic publication ([`output::publish`]).
 //!
@@ -16,7 +17,7 @@ pub mod error;
 pub mod input;
 pub mod native;
 pub mod output;
-mod passes;
+pub mod passes;
 pub mod pipeline;
 
 pub use error::{Result, RuntimeError};

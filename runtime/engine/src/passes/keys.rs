@@ -27,6 +27,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::time::Instant;
 
 use arrow::buffer::Buffer;
 use etr_interp::{BatchResult, Interpreter, KeyBatch, RawBatch};
@@ -37,6 +38,44 @@ use crate::error::{Result, RuntimeError};
 use crate::input::dialect::SourceDialect;
 use crate::input::reader::{BlockReader, NO_OFFSET, RawBlock, ReaderConfig};
 use crate::input::split::split_block;
+use crate::passes::PassContext;
+use crate::passes::stream::stream;
+
+/// Pass number `pass`, the key pass: counts the keys of every line over the key `columns` only,
+/// then reads again, and evaluates fully, the lines whose key it counted more than once. Returns,
+/// per unique check, the lines (by number) it rejects. The index is dropped before this returns,
+/// so its peak and the writing pass's never add up.
+pub(crate) fn key_pass(
+    context: &mut PassContext<'_>,
+    pass: u8,
+    interpreter: &Interpreter,
+    columns: &[bool],
+) -> Result<Vec<HashSet<u64>>> {
+    let pass_start = Instant::now();
+    let input = context.input;
+    let input_bytes = std::fs::metadata(input).map_err(|e| RuntimeError::io("read", input, e))?.len();
+    let mut index = KeyIndex::new(context.program, input_bytes);
+    let evaluate = |batch: &RawBatch| interpreter.eval_keys(batch);
+    let facts = stream(
+        input,
+        context.dialect,
+        context.config,
+        context.sweep(pass, Some(columns)),
+        &evaluate,
+        |_, batch, offsets, keys| index.add(batch, offsets, &keys),
+    )?;
+    context.same_input(facts.fingerprint, facts.input_hash.as_deref())?;
+    context.memory.insert("key_index".to_string(), index.allocated_bytes());
+    context.time(format!("pass{pass}"), pass_start);
+    let resolve_start = Instant::now();
+    let resolved = resolve_candidates(input, context.dialect, &context.config.reader, interpreter, &index)?;
+    drop(index);
+    if let Some(fingerprint) = resolved.fingerprint {
+        context.same_input(fingerprint, None)?;
+    }
+    context.time(format!("pass{pass}_candidates"), resolve_start);
+    Ok(resolved.duplicates)
+}
 
 /// Where a key was first seen and how often (8 bytes, so an index entry is 16).
 #[derive(Debug, Clone, Copy, Default)]
@@ -143,7 +182,7 @@ impl SeenTable {
 /// The index keeps 64 of the key hash's 128 bits: two keys that share them only make both
 /// candidates, and the full evaluation of the candidates compares all 128 bits.
 #[derive(Debug)]
-pub(crate) struct KeyIndex {
+struct KeyIndex {
     seen: Vec<SeenTable>,
     candidate_lines: Vec<u64>,
     /// `(line, file offset)` of a line of text every [`CHECKPOINT_STRIDE`] lines or so, in order.
@@ -295,7 +334,7 @@ impl KeyCounts {
 
 /// What the candidates' full evaluation found.
 #[derive(Debug)]
-pub(crate) struct Resolved {
+struct Resolved {
     /// Per unique check, the lines (by line number) whose key is duplicated among the lines that
     /// take part: the writing pass rejects them without hashing any key again.
     pub(crate) duplicates: Vec<HashSet<u64>>,
@@ -307,7 +346,7 @@ pub(crate) struct Resolved {
 /// Reads the candidate lines again, evaluates them fully in batches, and returns the keys
 /// duplicated among the lines that take part. Each line is read from the checkpoint before it;
 /// without checkpoints (the key pass saw no offsets), by reading the whole file again.
-pub(crate) fn resolve_candidates(
+fn resolve_candidates(
     input: &Path,
     dialect: &SourceDialect,
     reader_config: &ReaderConfig,

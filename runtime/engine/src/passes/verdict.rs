@@ -43,6 +43,11 @@ impl FileVerdict {
         }
         FileVerdict { outcomes, fatal }
     }
+
+    /// Whether a file check or a row failed fatally: then the file loads nothing.
+    pub(crate) fn is_fatal(&self) -> bool {
+        !self.fatal.is_empty()
+    }
 }
 
 /// Every rule's statistics over the file, for the summary.

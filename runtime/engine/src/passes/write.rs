@@ -1,17 +1,104 @@
-//! The writing pass's work on each batch, on the calling thread, in file order: decide every line
-//! (accepted, rejected, a duplicate of a `unique` key, out of order for an ordering check) and
-//! build its rows of the accepted, rejects, warnings and feedback files.
+//! The writing pass, always the last: every line evaluated again and decided (accepted, rejected,
+//! a duplicate of a `unique` key, out of order for an ordering check), its rows written to the
+//! accepted, rejects, warnings and feedback files on the calling thread, in file order, and the
+//! file checks judged once the file is read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Instant;
 
 use arrow::record_batch::RecordBatch;
-use etr_interp::{BatchResult, Interpreter, RawBatch, Scalar};
+use etr_interp::{AggregateStates, BatchResult, CheckStats, Interpreter, RawBatch, Scalar};
 use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
 
 use crate::error::{Result, RuntimeError};
-use crate::output::feedback::feedback_row;
-use crate::output::{Severity, ViolationRow, ViolationRowsBuilder};
+use crate::output::feedback::{FeedbackFile, feedback_row};
+use crate::output::{OutputDir, ParquetOptions, Severity, ViolationRow, ViolationRowsBuilder};
+use crate::passes::PassContext;
 use crate::passes::keys::{key_is_null, takes_part};
+use crate::passes::stream::{StreamFacts, stream};
+use crate::passes::verdict::{FileVerdict, collect_row_fatal};
+
+/// What the writing pass found, its files finished (or, for a fatal file, the accepted one
+/// discarded).
+pub(crate) struct WriteOutcome {
+    /// What the reader learnt about the file.
+    pub(crate) facts: StreamFacts,
+    pub(crate) counts: Counts,
+    /// Every row check's statistics over the file.
+    pub(crate) check_stats: Vec<CheckStats>,
+    pub(crate) verdict: FileVerdict,
+}
+
+/// Pass number `pass`, the last: evaluates every line with `interpreter`, which hashes no key
+/// (the lines the `unique` checks reject are in `duplicates`, by number, per check), writes the
+/// output files into `output`, and judges the file.
+pub(crate) fn write_pass(
+    context: &mut PassContext<'_>,
+    pass: u8,
+    interpreter: Arc<Interpreter>,
+    duplicates: Arc<Vec<hashbrown::HashSet<u64>>>,
+    output: &OutputDir,
+) -> Result<WriteOutcome> {
+    let pass_start = Instant::now();
+    let program = context.program;
+    let options = ParquetOptions::for_program(program);
+    // The accepted records are most of the output: their columns are encoded on as many threads
+    // as evaluate (the writing thread alone could not keep up; see crate::output::encode).
+    let accepted_options =
+        ParquetOptions { encoder_threads: context.config.threads, typed_encoders: true, ..options.clone() };
+    let mut accepted_sink = output.accepted_writer(interpreter.output_schema(), &accepted_options)?;
+    let mut rejects_sink = output.rejects_writer(&options)?;
+    let mut feedback_file = FeedbackFile::create(output)?;
+    let mut warnings_sink = output.warnings_writer(&options)?;
+    let mut counts = Counts::new(program);
+    let mut aggregates = AggregateStates::new(program);
+    let mut row_fatal = BTreeSet::new();
+    let mut check_stats = vec![CheckStats::default(); program.row_checks.len()];
+    let evaluate = |batch: &RawBatch| interpreter.eval_batch(batch);
+    let facts = stream(
+        context.input,
+        context.dialect,
+        context.config,
+        context.sweep(pass, None),
+        &evaluate,
+        |_, batch, _, result| {
+            aggregates.merge(&result.aggregates).map_err(|e| RuntimeError::Internal(e.to_string()))?;
+            collect_row_fatal(&result, &mut row_fatal);
+            for (total, batch_stats) in check_stats.iter_mut().zip(&result.check_stats) {
+                total.merge(batch_stats);
+            }
+            let written = write_batch(program, &interpreter, &duplicates, batch, &result, &mut counts)?;
+            if written.keep.true_count() > 0 {
+                accepted_sink.write_selected(&written.accepted, &written.keep)?;
+            }
+            if written.rejects.num_rows() > 0 {
+                rejects_sink.write(&written.rejects)?;
+            }
+            if written.warnings.num_rows() > 0 {
+                warnings_sink.write(&written.warnings)?;
+            }
+            if !written.feedback.is_empty() {
+                feedback_file.write(&written.feedback)?;
+            }
+            Ok(())
+        },
+    )?;
+    context.time(format!("pass{pass}"), pass_start);
+    context.same_input(facts.fingerprint, facts.input_hash.as_deref())?;
+    let lines = interpreter.line_values(facts.header.as_ref(), facts.trailer.as_ref());
+    let verdict = FileVerdict::new(program, interpreter.file_check_outcomes(&aggregates, &lines), row_fatal);
+    // A fatal file loads nothing: the accepted rows written so far are dropped.
+    if verdict.is_fatal() {
+        accepted_sink.discard()?;
+    } else {
+        accepted_sink.finish()?;
+    }
+    rejects_sink.finish()?;
+    warnings_sink.finish()?;
+    feedback_file.finish()?;
+    Ok(WriteOutcome { facts, counts, check_stats, verdict })
+}
 
 /// A value of an ordering check, from a field's internal array.
 #[derive(Debug, Clone, PartialEq)]
