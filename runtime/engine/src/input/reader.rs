@@ -626,17 +626,17 @@ impl<R: Read> BlockReader<R> {
         }
     }
 
-    /// Starts a new read buffer: the held line, a Ctrl-Z marker and the unfinished line are carried over
-    /// from the current one, then at least one block size is read (more when the carried bytes are
-    /// larger, so a long line is copied a logarithmic number of times, not once per read).
+    /// Starts a new read buffer: the held line, a Ctrl-Z marker and the unfinished line are carried
+    /// over from the current one, then at least one block size is read (more when the carried bytes
+    /// are larger, so a long line is copied a logarithmic number of times, not once per read).
     fn refill(&mut self) -> Result<()> {
-        // Bytes of the unfinished line so far (a CR at the read buffer's end, which may start a CRLF,
-        // is past `scan_pos` and not counted).
+        // Bytes of the unfinished line so far (a CR at the read buffer's end, which may start a
+        // CRLF, is past `scan_pos` and not counted).
         let scanned = self.scan_pos - self.line_start;
         if self.overlong.is_none() && scanned > self.config.max_line_bytes {
             return self.refill_past_overlong_line();
         }
-        // A handle on the read buffer (a reference count), so the carry-over below may borrow `self`.
+        // A handle on the read buffer (a reference count): the carry-over below may borrow `self`.
         let cur = self.cur.clone();
         let old = cur.as_slice();
         let tail = &old[self.line_start..];
@@ -687,15 +687,15 @@ impl<R: Read> BlockReader<R> {
         Ok(())
     }
 
-    /// Starts a new read buffer once the unfinished line is too long: the held line, a Ctrl-Z marker and
-    /// the line's first `max_line_bytes` bytes are carried over, then the source is read, hashed and
-    /// dropped up to the line's terminator (or the end of the file), which is placed right after the
-    /// kept bytes with everything read after it. The cut is recorded in `overlong` until the line
-    /// is taken by `on_line`; further refills before that (a CR that may start a CRLF at the end of
-    /// the buffer) are ordinary ones.
+    /// Starts a new read buffer once the unfinished line is too long: the held line, a Ctrl-Z
+    /// marker and the line's first `max_line_bytes` bytes are carried over, then the source is
+    /// read, hashed and dropped up to the line's terminator (or the end of the file), which is
+    /// placed right after the kept bytes with everything read after it. The cut is recorded in
+    /// `overlong` until the line is taken by `on_line`; further refills before that (a CR that may
+    /// start a CRLF at the end of the buffer) are ordinary ones.
     fn refill_past_overlong_line(&mut self) -> Result<()> {
         let limit = self.config.max_line_bytes;
-        // A handle on the read buffer (a reference count), so the carry-over below may borrow `self`.
+        // A handle on the read buffer (a reference count): the carry-over below may borrow `self`.
         let cur = self.cur.clone();
         let old = cur.as_slice();
         let scanned = self.scan_pos - self.line_start;
@@ -733,8 +733,8 @@ impl<R: Read> BlockReader<R> {
         Ok(())
     }
 
-    /// Starts a new read buffer with what must survive the current one before the unfinished line: the
-    /// held line (moved to the block's start) and the Ctrl-Z byte pending lines point at.
+    /// Starts a new read buffer with what must survive the current one before the unfinished line:
+    /// the held line (moved to the buffer's start) and the Ctrl-Z byte pending lines point at.
     fn carry_held_and_marker(&mut self, buffer: &mut Vec<u8>) {
         let old = self.cur.as_slice();
         if let Some(held) = &mut self.held {

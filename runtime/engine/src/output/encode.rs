@@ -7,14 +7,14 @@
 //!
 //! Here every column belongs to one lane, a thread that owns the column's encoder: an
 //! `ArrowColumnWriter`, or, when the sink asks for typed encoders, one of etr's own for the
-//! record's types ([`crate::output::column_chunk`]). The writing thread hands each lane the same unfiltered
-//! batch (its arrays are shared, not copied) with the plan of rows to keep; each lane filters and
-//! encodes its own columns. At the end of a row group the lanes hand back their encoded column
-//! chunks, which the writing thread appends to the file in schema order. Row groups end where
-//! `ArrowWriter` would end them (every `max_row_group_rows` kept rows), and each column sees the
-//! same arrays in the same order, so the file does not depend on the number of lanes: with
-//! `ArrowColumnWriter`s it holds the very pages one `ArrowWriter` would write (a test compares
-//! the bytes), and with typed encoders the same bytes on any number of threads.
+//! record's types ([`crate::output::column_chunk`]). The writing thread hands each lane the same
+//! unfiltered batch (its arrays are shared, not copied) with the plan of rows to keep; each lane
+//! filters and encodes its own columns. At the end of a row group the lanes hand back their encoded
+//! column chunks, which the writing thread appends to the file in schema order. Row groups end
+//! where `ArrowWriter` would end them (every `max_row_group_rows` kept rows), and each column sees
+//! the same arrays in the same order, so the file does not depend on the number of lanes: with
+//! `ArrowColumnWriter`s it holds the very pages one `ArrowWriter` would write (a test compares the
+//! bytes), and with typed encoders the same bytes on any number of threads.
 //!
 //! Memory stays bounded: a lane's job queue holds at most [`QUEUED_BATCHES`] batches, so a lane
 //! that falls behind blocks the writing thread, which stops returning block tokens to the reader.

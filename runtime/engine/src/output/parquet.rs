@@ -44,8 +44,8 @@ pub struct ParquetOptions {
     /// `typed_encoders`, the thread that writes encodes. The file's content does not depend on it.
     pub encoder_threads: usize,
     /// Encode the columns of the types a spec's record has (codes, integers, dates, text) with
-    /// etr's own column-chunk encoders (`output/column_chunk`) instead of `ArrowColumnWriter`: the same
-    /// values, less work. The file's content does not depend on `encoder_threads` either way.
+    /// etr's own column-chunk encoders (`output/column_chunk`) instead of `ArrowColumnWriter`: the
+    /// same values, less work. The file's content does not depend on `encoder_threads` either way.
     pub typed_encoders: bool,
     /// The size a dictionary page may reach before the typed encoders write a text column plain
     /// (Parquet's `dictionary_page_size_limit`): past that, the column is not a list of a few

@@ -1,14 +1,15 @@
-//! The key index of `unique` checks: which keys are duplicated among the lines that pass the row
-//! rules, known before the writing pass starts.
+//! The key pass ([`key_pass`]) and its key index of `unique` checks: which keys are duplicated
+//! among the lines that pass the row rules, known before the writing pass starts.
 //!
 //! Why it is built this way: a duplicated key rejects every copy, the first one included, so the
 //! writing pass must know the duplicated keys before it writes the first line. Evaluating every
 //! line fully just to learn which lines are rejected doubled the work of a run. Instead:
 //!
-//! 1. The key pass ([`Interpreter::eval_keys`]) evaluates only the bindings the keys need and counts
-//!    every key of a well-formed line, rejected or not. A key counted once is unique for certain:
-//!    rejected lines can only lower a count. For a key counted twice or more, the index remembers
-//!    the line numbers of all its copies (the candidates; a handful of lines in a real file).
+//! 1. The key pass's sweep ([`Interpreter::eval_keys`]) evaluates only the bindings the keys need
+//!    and counts every key of a well-formed line, rejected or not. A key counted once is unique for
+//!    certain: rejected lines can only lower a count. For a key counted twice or more, the index
+//!    remembers the line numbers of all its copies (the candidates; a handful of lines in a real
+//!    file).
 //! 2. The candidates are then read again by line number, evaluated fully, and counted exactly as
 //!    the writing pass counts: only lines that are not rejected, where the check's `when` holds
 //!    and whose key is not entirely null. Keys counted more than once there are the duplicates,
@@ -16,9 +17,9 @@
 //!    by number and hashes no key.
 //!    The key pass notes the file offset of every [`CHECKPOINT_STRIDE`]-th line of text, so each
 //!    candidate is read from the checkpoint before it (a few kilobytes), not by reading the file
-//!    again (a quarter of a second on W1's 258 MB at 1M lines, a serial step of the run). Every
-//!    line read again must have a key the index saw twice; one that does not means the file
-//!    changed under the run, which is an error.
+//!    again (a serial step of the run, as long as a whole read of the file). Every line read again
+//!    must have a key the index saw twice; one that does not means the file changed under the run,
+//!    which is an error.
 //!
 //! Memory: the index holds one entry per distinct key (64 bits of its hash, a count and the line of
 //! its first copy: 16 bytes, in a table sized once from the first batch), a line number per
