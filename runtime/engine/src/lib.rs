@@ -13,6 +13,7 @@
 //! JIT's) come from the binary that runs the pipeline, through [`native`]: the runtime itself
 //! depends on the IR and the interpreter only.
 
+mod config;
 pub mod error;
 pub mod input;
 pub mod native;

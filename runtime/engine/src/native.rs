@@ -21,9 +21,9 @@ use etr_interp::Interpreter;
 pub use etr_interp::NativeKernels;
 use etr_ir::Program;
 
+use crate::config::{Engine, RunConfig};
 use crate::output::NativeFallbacks;
 use crate::passes::milliseconds_since;
-use crate::pipeline::{Engine, RunConfig};
 
 /// A back end that compiles a program's native kernels: what a binary links to serve
 /// [`Engine::Jit`](crate::pipeline::Engine::Jit).

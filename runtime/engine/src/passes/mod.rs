@@ -30,10 +30,10 @@ use etr_ir::Program;
 
 pub use plan::{Pass, PassPlan};
 
+use crate::config::RunConfig;
 use crate::error::{Result, RuntimeError};
 use crate::input::dialect::SourceDialect;
 use crate::output::OutputDir;
-use crate::pipeline::RunConfig;
 use stream::Sweep;
 use write::WriteOutcome;
 

@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use etr_interp::RawBatch;
 
+use crate::config::{Progress, RunConfig};
 use crate::error::{Result, RuntimeError};
 use crate::input::dialect::SourceDialect;
 use crate::input::reader::{BlockReader, RawBlock, ReaderConfig};
 use crate::input::split::{split_block, split_block_columns};
-use crate::pipeline::{Progress, RunConfig};
 
 /// What the reader learnt about the file.
 pub(crate) struct StreamFacts {
