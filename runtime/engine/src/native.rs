@@ -26,7 +26,7 @@ use crate::output::NativeFallbacks;
 use crate::passes::milliseconds_since;
 
 /// A back end that compiles a program's native kernels: what a binary links to serve
-/// [`Engine::Jit`](crate::pipeline::Engine::Jit).
+/// [`crate::pipeline::Engine::Jit`].
 pub trait NativeBackend: Send + Sync {
     /// The back end's name, as the summary's engine line shows it (`jit`).
     fn name(&self) -> &str;

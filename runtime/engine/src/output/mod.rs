@@ -3,8 +3,8 @@
 //! - [`folder`]: the staging folder, the writers it hands out, and its atomic commit, with
 //!   [`publish`] deciding what an output folder may replace and exchanging it;
 //! - [`parquet`]: how the Parquet files are encoded, and the writer of one file, whose columns
-//!   encoder threads may share ([`encode`]) with etr's own encoders for the record's types
-//!   ([`column_chunk`]);
+//!   encoder threads may share (`encode`) with etr's own encoders for the record's types
+//!   (`column_chunk`);
 //! - [`violations`]: the rows of `rejects.parquet` and `warnings.parquet`;
 //! - [`feedback`]: the contributor's view of the same findings, `feedback.csv`;
 //! - [`summary`]: what `summary.json` says.

@@ -6,7 +6,7 @@
 //! and useless for whole-file loads) and none for free text the caller names, dictionary encoding
 //! only for the columns the caller knows to be low-cardinality (code tables), delta encoding for
 //! integers and dates, and row groups of a million rows. The accepted file's columns are encoded
-//! on several threads ([`crate::output::encode`]).
+//! on several threads (`output::encode`).
 
 use std::fs::{self, File};
 use std::path::PathBuf;
@@ -40,7 +40,7 @@ pub struct ParquetOptions {
     /// prunes on (names, addresses). Keeping them costs a string comparison per value, which was
     /// the Parquet writer's largest cost after zstd (docs/notes/0008).
     pub no_statistics_columns: Vec<String>,
-    /// Threads encoding the file's columns (see [`crate::output::encode`]); below 2, and without
+    /// Threads encoding the file's columns (see `output::encode`); below 2, and without
     /// `typed_encoders`, the thread that writes encodes. The file's content does not depend on it.
     pub encoder_threads: usize,
     /// Encode the columns of the types a spec's record has (codes, integers, dates, text) with
@@ -87,7 +87,7 @@ impl ParquetOptions {
     }
 }
 
-/// An open Parquet file in an [`OutputDir`]. Finish it (or discard it) before the commit.
+/// An open Parquet file in an [`OutputDir`](super::OutputDir). Finish it (or discard it) before the commit.
 pub struct ParquetSink {
     writer: Option<Encoder>,
     path: PathBuf,

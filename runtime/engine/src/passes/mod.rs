@@ -3,14 +3,14 @@
 //!
 //! A spec with a `unique` check reads the file in three sweeps. The key pass evaluates only what
 //! the keys need and counts them; the few lines whose key it saw more than once are read again and
-//! evaluated fully, which tells the duplicated keys exactly ([`keys`]); the last pass evaluates
-//! everything and writes ([`write`]). A spec whose rows read file aggregates
-//! (`x > 3 * median(X)`) adds a first pass for them ([`aggregates`]). Every pass must see the same
+//! evaluated fully, which tells the duplicated keys exactly (`keys`); the last pass evaluates
+//! everything and writes (`write`). A spec whose rows read file aggregates
+//! (`x > 3 * median(X)`) adds a first pass for them (`aggregates`). Every pass must see the same
 //! bytes: a file that changes between passes (its xxh3-128 fingerprint differs) fails the run. The
-//! file checks are judged at the end of the last pass ([`verdict`]); when one is fatal the
+//! file checks are judged at the end of the last pass (`verdict`); when one is fatal the
 //! accepted rows written so far are discarded.
 //!
-//! Each pass is one sweep of [`stream`]: a reader thread, worker threads that split and evaluate
+//! Each pass is one sweep of `stream`: a reader thread, worker threads that split and evaluate
 //! blocks of lines, and the calling thread, which receives their results in file order.
 
 pub(crate) mod aggregates;

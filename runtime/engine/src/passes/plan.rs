@@ -1,5 +1,5 @@
 //! The passes a spec needs over its input file, as a value: the run executes it pass by pass
-//! ([`crate::passes::execute`]), and `etr explain` prints it.
+//! (`passes::execute`), and `etr explain` prints it.
 //!
 //! Why a spec may need more than one pass: a row that compares with a file aggregate
 //! (`x > 3 * median(X)`) can only be judged once the whole file has been read, and a `unique`
@@ -31,7 +31,7 @@ pub enum Pass {
     Aggregates,
     /// Evaluates only what the keys of the `unique` checks read and counts every key, then reads
     /// again, and evaluates fully, the few lines whose key it counted more than once: this tells
-    /// the lines each check rejects (see [`crate::passes::keys`]).
+    /// the lines each check rejects (see `passes::keys`).
     Keys {
         /// The source columns the keys read, the only ones this pass splits.
         columns: Vec<bool>,
