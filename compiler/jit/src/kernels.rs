@@ -1,8 +1,14 @@
 //! The JIT as the interpreter's native kernels: each compiled parse (or code-table lookup) of a raw
 //! column serves every expression that parses (or looks up) that column the same way, and the
 //! interpreter keeps everything else (handlers, violations, the rest of the expression tree).
+//!
+//! A kernel that fails on a batch (a batch of another shape than the program's) leaves that batch
+//! to the interpreter's own kernel, which gives the same values; the failure is counted
+//! ([`JitKernels::fallbacks`]) so that a run can tell its user the native code did not run there.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow::array::ArrayRef;
 use arrow::buffer::{BooleanBuffer, MutableBuffer};
@@ -18,7 +24,21 @@ pub struct JitKernels {
     program: JitProgram,
     by_parse: HashMap<(Builtin, u32), usize>,
     by_lookup: HashMap<(u32, u32), usize>,
+    fallbacks: Fallbacks,
 }
+
+/// The kernel runs that failed and fell back to the interpreter. Touched only when one fails, so
+/// the kernels' own path stays as it was.
+#[derive(Debug, Default)]
+struct Fallbacks {
+    count: AtomicU64,
+    /// The first distinct messages, at most [`MAX_FALLBACK_REASONS`].
+    reasons: Mutex<Vec<String>>,
+}
+
+/// How many distinct failure messages are kept: enough to tell what went wrong, bounded however
+/// many batches fail.
+const MAX_FALLBACK_REASONS: usize = 8;
 
 impl JitKernels {
     /// Wraps a compiled program. Only bindings whose failed rows stay null (`else null`,
@@ -52,7 +72,7 @@ impl JitKernels {
                 }
             }
         }
-        JitKernels { program, by_parse, by_lookup }
+        JitKernels { program, by_parse, by_lookup, fallbacks: Fallbacks::default() }
     }
 
     /// How many distinct parses and lookups run natively.
@@ -62,6 +82,16 @@ impl JitKernels {
 
     pub fn is_empty(&self) -> bool {
         self.by_parse.is_empty() && self.by_lookup.is_empty()
+    }
+
+    /// How many kernel runs failed on a batch so far, each leaving that batch to the interpreter.
+    pub fn fallbacks(&self) -> u64 {
+        self.fallbacks.count.load(Ordering::Relaxed)
+    }
+
+    /// Why they failed: the first distinct messages (a few at most).
+    pub fn fallback_reasons(&self) -> Vec<String> {
+        self.fallbacks.reasons.lock().map(|reasons| reasons.clone()).unwrap_or_default()
     }
 }
 
@@ -80,11 +110,17 @@ impl NativeKernels for JitKernels {
 impl JitKernels {
     /// Compiled binding `index` over `batch`, as the interpreter's seam wants it.
     fn run(&self, index: usize, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
-        // An error (a batch of another shape) falls back to the interpreter's kernel. The failed
-        // rows of every line are reported, as the interpreter's own kernel reports them: it
-        // restricts them to the lines its expression is evaluated on (not only well-formed lines
-        // for an aggregate's argument).
-        let output = self.program.eval_binding_on_every_line(index, batch).ok()??;
+        // An error (a batch of another shape) falls back to the interpreter's kernel, and is
+        // counted. The failed rows of every line are reported, as the interpreter's own kernel
+        // reports them: it restricts them to the lines its expression is evaluated on (not only
+        // well-formed lines for an aggregate's argument).
+        let output = match self.program.eval_binding_on_every_line(index, batch) {
+            Ok(output) => output?,
+            Err(error) => {
+                self.fallbacks.record(error.to_string());
+                return None;
+            }
+        };
         // The failed rows are few: set their bits in a zeroed bitmap rather than building a
         // `bool` per row and packing it.
         let len = batch.len();
@@ -96,5 +132,18 @@ impl JitKernels {
             }
         }
         Some((output.values, BooleanBuffer::new(bits.into(), 0, len)))
+    }
+}
+
+impl Fallbacks {
+    fn record(&self, reason: String) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        // A poisoned lock only loses the message; the count above is what a run reports.
+        if let Ok(mut reasons) = self.reasons.lock()
+            && reasons.len() < MAX_FALLBACK_REASONS
+            && !reasons.contains(&reason)
+        {
+            reasons.push(reason);
+        }
     }
 }

@@ -29,8 +29,10 @@
 //! interpreter's binding value (the array before output masking) and exactly the rows where the
 //! interpreter raises its handler; the tests run both engines on the same batches.
 //! Architecture Invariant: no IO, and no call from generated code into Rust.
-//! API Boundary: the runtime sees `Jit`, `JitProgram`, `JitOutput` and `JitError`; plans,
-//! translators and the kernel ABI stay private.
+//! API Boundary: callers see `Jit`, `JitProgram`, `JitOutput`, `JitError` and [`JitKernels`] (the
+//! interpreter's `NativeKernels`, with a count of the kernel runs that fell back to the
+//! interpreter); plans, translators and the kernel ABI stay private. The runtime does not depend
+//! on this crate: the CLI compiles a spec with it and hands the kernels to a run.
 
 #![deny(clippy::disallowed_methods)]
 

@@ -1,9 +1,11 @@
-//! `etr explain`: the typed IR of a spec, as text.
+//! `etr explain`: the typed IR of a spec, as text, then the passes a run of it makes over its
+//! input file (the runtime's plan, which `etr run` executes).
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use etr_runtime::passes::PassPlan;
 
 use crate::specs;
 
@@ -14,7 +16,10 @@ pub fn run(path: &Path, workspace: &Path) -> Result<ExitCode> {
     specs::print_diagnostics(&db, spec, &diagnostics);
     match program {
         Some(program) => {
+            let plan = PassPlan::for_program(program.clone())
+                .with_context(|| format!("planning the passes of {}", path.display()))?;
             print!("{program}");
+            print!("{}", plan.display(&program));
             Ok(ExitCode::SUCCESS)
         }
         None => Ok(ExitCode::from(1)),

@@ -8,6 +8,7 @@
 mod check;
 mod explain;
 mod fmt;
+mod jit_backend;
 mod run;
 mod signals;
 mod specs;
@@ -63,7 +64,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
         engine: EngineArg,
     },
-    /// Print the compiled plan of a spec: the typed IR, with every name resolved.
+    /// Print the compiled plan of a spec: the typed IR, with every name resolved, then the passes
+    /// a run makes over the input file.
     Explain {
         /// The spec to explain.
         spec: std::path::PathBuf,

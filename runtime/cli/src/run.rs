@@ -51,11 +51,14 @@ pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>)
         config.as_of = Some(pipeline::parse_as_of(as_of)?);
     }
     config.engine = engine;
+    if engine == pipeline::Engine::Jit {
+        config.native_backend = Some(Arc::new(crate::jit_backend::JitBackend::default()));
+    }
     config.notify = Some(Arc::new(|notice: &str| {
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), "note: {notice}");
     }));
-    keep_chunk_buffers_in_the_heap();
+    keep_block_buffers_in_the_heap();
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
@@ -95,13 +98,13 @@ pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>)
     Ok(if summary.fatal.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 
-/// Tells glibc's allocator to serve the run's chunk-sized buffers (a 1 MiB block, its columns'
-/// views, the evaluated arrays: hundreds of KB to a few MB, freed a moment later) from the heap
-/// and to keep freed memory for the next chunk. By default glibc maps each such buffer afresh
-/// and returns it to the kernel when freed, so every chunk paid for page faults and zeroing: on
-/// W1 this halves the system time (0.47 to 0.26 s) for about 10 MB more peak RSS
+/// Tells glibc's allocator to serve the run's block-sized buffers (a 1 MiB block of lines, its
+/// columns' views, the evaluated arrays: hundreds of KB to a few MB, freed a moment later) from
+/// the heap and to keep freed memory for the next block. By default glibc maps each such buffer
+/// afresh and returns it to the kernel when freed, so every block paid for page faults and
+/// zeroing; kept in the heap, they cost a little more peak memory and much less system time
 /// (docs/notes/0009). It only changes where memory comes from, never what the run computes.
-fn keep_chunk_buffers_in_the_heap() {
+fn keep_block_buffers_in_the_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         const MMAP_THRESHOLD: libc::c_int = 32 << 20;

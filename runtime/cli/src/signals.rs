@@ -7,7 +7,7 @@
 //! waits for them on a thread of its own (`sigwait`: ordinary code, not a signal handler, so it may
 //! take locks and remove folders), which removes the staging folders of the run and exits with
 //! 128 + the signal's number, as a shell reports a process the signal killed. A commit in progress
-//! finishes first (see `etr_runtime::publish::remove_pending_staging`). SIGKILL cannot be caught:
+//! finishes first (see `etr_runtime::output::publish::remove_pending_staging`). SIGKILL cannot be caught:
 //! its leftovers are removed by the next run into the same folder.
 //!
 //! Rust ignores SIGPIPE, so printing to a closed pipe (`etr explain spec | head -1`) is an error
@@ -47,7 +47,7 @@ pub fn clean_up_on_interrupt() {
             let mut signal: libc::c_int = 0;
             // SAFETY: `set` is initialised and lives in this closure; `signal` is a valid out-pointer.
             while unsafe { libc::sigwait(&set, &mut signal) } != 0 {}
-            let removed = etr_runtime::publish::remove_pending_staging();
+            let removed = etr_runtime::output::publish::remove_pending_staging();
             let name = if signal == libc::SIGINT { "interrupted" } else { "terminated" };
             let cleaned = if removed.is_empty() { String::new() } else { "; its unfinished output was removed".into() };
             use std::io::Write as _;

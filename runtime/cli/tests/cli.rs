@@ -63,6 +63,64 @@ fn explain_prints_the_typed_plan() {
     assert!(plan.contains("unique check D1 on record_key"));
 }
 
+/// The passes `etr explain` prints are the ones `etr run` makes: the summary times each pass by
+/// number, and the key pass's second read as `pass<n>_candidates`.
+#[test]
+fn explain_prints_the_passes_a_run_makes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        ("contributors/jcl.etr", "tests/corpus/w1/jcl_1k/input.psv", vec!["keys", "write"]),
+        (
+            "tests/corpus/rules/aggregates_in_rows/spec.etr",
+            "tests/corpus/rules/aggregates_in_rows/input.psv",
+            vec!["aggregates", "write"],
+        ),
+        ("tests/corpus/rules/list_aggregates/spec.etr", "tests/corpus/rules/list_aggregates/input.psv", vec!["write"]),
+    ];
+    for (n, (spec, input, expected)) in cases.iter().enumerate() {
+        let explained = etr(&["explain", spec]);
+        assert!(explained.status.success(), "{spec}");
+        let text = String::from_utf8_lossy(&explained.stdout);
+        // The IR as before, then the plan, one line per pass.
+        assert!(text.starts_with("contributor "), "{text}");
+        let plan_start = text.lines().position(|line| line.starts_with("pass ")).expect("a plan");
+        assert!(text.lines().skip(plan_start).all(|line| line.starts_with("pass ")), "{text}");
+        let passes: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("pass "))
+            .map(|line| line.split_once(", ").and_then(|(_, rest)| rest.split_once(':')).map_or("?", |(name, _)| name))
+            .collect();
+        assert_eq!(&passes, expected, "{spec}:\n{text}");
+        let count = passes.len();
+        assert!(text.contains(&format!("pass {count} of {count}, write: ")), "{text}");
+
+        let out_dir = dir.path().join(format!("out{n}"));
+        let run =
+            etr(&["run", spec, input, "--out", out_dir.to_str().expect("utf-8"), "--quiet", "--as-of", "2025-07-01"]);
+        assert!(matches!(run.status.code(), Some(0 | 3)), "{spec}: {}", String::from_utf8_lossy(&run.stderr));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).expect("summary"))
+                .expect("json");
+        let mut timed: Vec<String> = summary["timings_ms"]
+            .as_object()
+            .expect("timings")
+            .keys()
+            .filter(|key| key.starts_with("pass"))
+            .cloned()
+            .collect();
+        timed.sort();
+        let mut planned: Vec<String> = Vec::new();
+        for (number, pass) in (1..).zip(&passes) {
+            planned.push(format!("pass{number}"));
+            if *pass == "keys" {
+                planned.push(format!("pass{number}_candidates"));
+            }
+        }
+        planned.sort();
+        assert_eq!(timed, planned, "{spec}");
+    }
+}
+
 #[test]
 fn run_writes_the_outputs_and_a_failed_run_leaves_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -2,14 +2,14 @@
 //! `ParquetSink`, in rows per second, by the writing thread alone through `ArrowWriter`
 //! (`inline`), by two encoder threads with `ArrowColumnWriter`s (`lanes_2`), and by etr's own
 //! column-chunk encoders on one and two threads (`typed_1`, `typed_2`: what a run on two cores
-//! does; the runtime's `encode` and `chunks` modules).
+//! does; the runtime's `output::encode` and `output::column_chunk` modules).
 //!
 //! Encoding is the largest share of a W1 run (docs/notes/0009: zstd, plain and delta encoding,
 //! statistics, filtering the accepted rows), so a regression in the writer's settings or in the
 //! lanes shows here before it shows in `bench/w1.sh`. One iteration writes 64 batches of 4,096
 //! lines of the JCL program's output (the real `jcl_1k` fixture lines, evaluated once up front,
 //! with their keep masks) into a fresh output folder, with the run's own Parquet options
-//! (`pipeline::parquet_options`), and closes the file.
+//! (`ParquetOptions::for_program`), and closes the file.
 //!
 //! Run: `cargo bench -p etr-runtime --bench encode`.
 
@@ -23,7 +23,6 @@ use arrow::array::{BooleanArray, RecordBatch};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use etr_interp::Interpreter;
 use etr_interp::test_support::{data_lines, split_batch};
-use etr_runtime::pipeline::parquet_options;
 use etr_runtime::{OutputDir, ParquetOptions};
 use etr_tests::jcl_program;
 
@@ -40,7 +39,7 @@ fn encode(c: &mut Criterion) {
     let records = interpreter.output_record(&raw, &result).expect("output records");
     let keep = BooleanArray::from(result.rejected.iter().map(|r| !r).collect::<Vec<bool>>());
     let batches: Vec<(RecordBatch, BooleanArray)> = (0..BATCHES).map(|_| (records.clone(), keep.clone())).collect();
-    let options = parquet_options(interpreter.program());
+    let options = ParquetOptions::for_program(interpreter.program());
     let root = tempfile::tempdir().expect("temp dir");
 
     let mut group = c.benchmark_group("accepted_file");

@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use arrow::array::Array;
-use etr_runtime::{ReaderConfig, SourceDialect, open, split_chunk};
+use etr_runtime::{ReaderConfig, SourceDialect, open, split_block};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -37,8 +37,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (wall, cpu) = (Instant::now(), cpu_time());
         let mut reader = open(&path, &dialect, config.clone())?;
         lines = 0;
-        while let Some(chunk) = reader.next_chunk()? {
-            lines += chunk.len();
+        while let Some(block) = reader.next_block()? {
+            lines += block.len();
         }
         std::hint::black_box(reader.finish()?);
         read_only.push((wall.elapsed(), cpu_time().saturating_sub(cpu)));
@@ -46,9 +46,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (wall, cpu) = (Instant::now(), cpu_time());
         let mut reader = open(&path, &dialect, config.clone())?;
         let mut splitting = Duration::ZERO;
-        while let Some(chunk) = reader.next_chunk()? {
+        while let Some(block) = reader.next_block()? {
             let t = Instant::now();
-            let batch = split_chunk(&chunk, &dialect);
+            let batch = split_block(&block, &dialect);
             splitting += t.elapsed();
             nulls += batch.columns.iter().map(Array::null_count).sum::<usize>();
         }

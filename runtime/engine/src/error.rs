@@ -12,7 +12,7 @@
 
 use std::path::PathBuf;
 
-use crate::dialect::DialectError;
+use crate::input::dialect::DialectError;
 
 /// Everything that can make the runtime give up on a file.
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +27,7 @@ pub enum RuntimeError {
         /// The underlying error.
         cause: std::io::Error,
     },
-    /// The output folder given is not one a run may replace (see [`crate::publish`]).
+    /// The output folder given is not one a run may replace (see [`crate::output::publish`]).
     #[error("refusing to write the output to {}: {reason}", path.display())]
     OutputRefused {
         /// The output folder asked for.

@@ -1,10 +1,10 @@
 //! Reader and splitter on hostile input: every case is a whole file run through the public API
-//! (`ChunkReader` then `split_chunk`), at the default block size and at tiny ones, which must all
+//! (`BlockReader` then `split_block`), at the default block size and at tiny ones, which must all
 //! agree.
 
 use arrow::array::{Array, StringViewArray};
 use etr_runtime::{
-    ChunkReader, Encoding, InputFacts, RawChunk, ReaderConfig, RuntimeError, SourceDialect, split_chunk,
+    BlockReader, Encoding, InputFacts, RawBlock, ReaderConfig, RuntimeError, SourceDialect, split_block,
 };
 use proptest::prelude::*;
 
@@ -35,29 +35,31 @@ fn w1_dialect(columns: usize) -> SourceDialect {
 }
 
 fn run_with(input: &[u8], dialect: &SourceDialect, config: ReaderConfig) -> Run {
-    let mut reader = ChunkReader::new(input, dialect, config).expect("valid reader setup");
+    let mut reader = BlockReader::new(input, dialect, config).expect("valid reader setup");
     let mut raw_lines = Vec::new();
     let mut rows = Vec::new();
-    while let Some(chunk) = reader.next_chunk().expect("in-memory reads do not fail") {
-        assert!(!chunk.is_empty(), "the reader never hands out an empty chunk");
-        assert_eq!(chunk.line_offsets().len(), chunk.len(), "every line has an offset");
-        for (i, line) in chunk.lines().enumerate() {
+    while let Some(block) = reader.next_block().expect("in-memory reads do not fail") {
+        assert!(!block.is_empty(), "the reader never hands out an empty block");
+        assert_eq!(block.line_offsets().len(), block.len(), "every line has an offset");
+        for (i, line) in block.lines().enumerate() {
             // A line of text lies at its offset in the file; only blank and Ctrl-Z lines have none.
-            match chunk.line_offsets()[i] {
-                etr_runtime::reader::NO_OFFSET => assert!(line.is_empty() || line == [0x1A], "line {i} has no offset"),
+            match block.line_offsets()[i] {
+                etr_runtime::input::reader::NO_OFFSET => {
+                    assert!(line.is_empty() || line == [0x1A], "line {i} has no offset")
+                }
                 offset => {
                     let at = input.get(offset as usize..offset as usize + line.len());
                     assert_eq!(
                         at,
                         Some(line),
                         "line {} is not at its offset {offset}",
-                        chunk.first_line_no() + i as u64
+                        block.first_line_no() + i as u64
                     );
                 }
             }
-            raw_lines.push((chunk.first_line_no() + i as u64, line.to_vec()));
+            raw_lines.push((block.first_line_no() + i as u64, line.to_vec()));
         }
-        rows.extend(rows_of(&chunk, dialect));
+        rows.extend(rows_of(&block, dialect));
     }
     let facts = reader.finish().expect("the reader is exhausted");
     assert_eq!(facts.data_lines, raw_lines.len() as u64);
@@ -73,16 +75,16 @@ fn run_all_blocks(input: &[u8], dialect: &SourceDialect) -> Run {
     let reference = run_default(input, dialect);
     for block in [1, 2, 3, 7, 64] {
         for max_lines in [1, 3, 1 << 16] {
-            let config = ReaderConfig { block_size: block, max_lines_per_chunk: max_lines, ..ReaderConfig::default() };
+            let config = ReaderConfig { block_size: block, max_lines_per_block: max_lines, ..ReaderConfig::default() };
             let other = run_with(input, dialect, config);
-            assert_eq!(other, reference, "block size {block}, at most {max_lines} lines per chunk");
+            assert_eq!(other, reference, "block size {block}, at most {max_lines} lines per block");
         }
     }
     reference
 }
 
-fn rows_of(chunk: &RawChunk, dialect: &SourceDialect) -> Vec<Row> {
-    let batch = split_chunk(chunk, dialect);
+fn rows_of(block: &RawBlock, dialect: &SourceDialect) -> Vec<Row> {
+    let batch = split_block(block, dialect);
     let n = batch.len();
     assert_eq!(batch.lines.len(), n);
     assert_eq!(batch.field_counts.len(), n);
@@ -327,8 +329,8 @@ fn a_ten_megabyte_line() {
     }
 }
 
-/// Finding 10 of issue 13: every chunk in flight was as large as its longest line, so memory grew
-/// with line length times threads (200 MB lines, 8 threads: 3.97 GB). A line over the limit is
+/// Finding 10 of issue 13: every block in flight was as large as its longest line, so memory grew
+/// with line length times threads. A line over the limit is
 /// now cut to the limit and made malformed; every byte is still read, counted and hashed, the
 /// lines after it keep their numbers and file offsets, and the trailer is still found.
 #[test]
@@ -419,17 +421,17 @@ fn long_blank_runs_are_counted_not_buffered() {
     input.extend(std::iter::repeat_n(b'\n', 100_000));
     input.extend(b"b\n");
     input.extend(std::iter::repeat_n(b'\n', 100_000));
-    let config = ReaderConfig { block_size: 1024, max_lines_per_chunk: 1000, ..ReaderConfig::default() };
-    let mut reader = ChunkReader::new(&input[..], &SourceDialect::pipe(1), config).expect("valid setup");
+    let config = ReaderConfig { block_size: 1024, max_lines_per_block: 1000, ..ReaderConfig::default() };
+    let mut reader = BlockReader::new(&input[..], &SourceDialect::pipe(1), config).expect("valid setup");
     let mut data_lines = 0;
     let mut next_line_no = 1;
-    while let Some(chunk) = reader.next_chunk().expect("reads") {
-        assert!(chunk.len() <= 1000);
-        assert_eq!(chunk.first_line_no(), next_line_no);
-        // The buffer behind a chunk is about one block, not the whole run of blank lines.
-        assert!(chunk.data().len() < 4096, "{}", chunk.data().len());
-        next_line_no += chunk.len() as u64;
-        data_lines += chunk.len();
+    while let Some(block) = reader.next_block().expect("reads") {
+        assert!(block.len() <= 1000);
+        assert_eq!(block.first_line_no(), next_line_no);
+        // The buffer behind a block is about one read, not the whole run of blank lines.
+        assert!(block.data().len() < 4096, "{}", block.data().len());
+        next_line_no += block.len() as u64;
+        data_lines += block.len();
     }
     let facts = reader.finish().expect("exhausted");
     assert_eq!(data_lines, 100_002);
@@ -472,7 +474,7 @@ fn quoted_fields() {
         (r#"x|"a""b|c"#, 2, ["x", r#"a"b|c"#, ""]),
         // A quote alone.
         (r#"""#, 1, ["", "", ""]),
-        // Long quoted fields point into the chunk; long unescaped ones into the side buffer.
+        // Long quoted fields point into the block; long unescaped ones into the side buffer.
         (r#""0123456789abcdef"|"0123456789""abcdef"|z"#, 3, ["0123456789abcdef", r#"0123456789"abcdef"#, "z"]),
     ];
     let input: String = cases.iter().map(|(line, _, _)| format!("{line}\n")).collect();
@@ -503,7 +505,7 @@ fn multi_byte_delimiter() {
 #[test]
 fn invalid_dialect_is_refused_by_the_reader() {
     let dialect = SourceDialect { delimiter: Vec::new(), ..SourceDialect::pipe(1) };
-    let err = ChunkReader::new(&b""[..], &dialect, ReaderConfig::default()).unwrap_err();
+    let err = BlockReader::new(&b""[..], &dialect, ReaderConfig::default()).unwrap_err();
     assert!(matches!(err, RuntimeError::Dialect(_)), "{err}");
 }
 
@@ -512,7 +514,7 @@ fn unvalidated_dialect_still_yields_valid_arrays() {
     // The splitter never panics or builds invalid UTF-8 views, whatever dialect it is handed: a
     // non-ASCII "quote" byte could cut a character in two, so such lines are flagged instead.
     let data: &[u8] = "aé|b\n\u{e9}x|y\n".as_bytes();
-    let chunk = RawChunk::new(arrow::buffer::Buffer::from_vec(data.to_vec()), &[(0, 5), (6, 11)], 1)
+    let block = RawBlock::new(arrow::buffer::Buffer::from_vec(data.to_vec()), &[(0, 5), (6, 11)], 1)
         .expect("ranges inside the buffer");
     for dialect in [
         SourceDialect { quote: Some(0xC3), ..SourceDialect::pipe(2) },
@@ -520,33 +522,33 @@ fn unvalidated_dialect_still_yields_valid_arrays() {
         SourceDialect { delimiter: Vec::new(), ..SourceDialect::pipe(2) },
     ] {
         assert!(dialect.validate().is_err());
-        let rows = rows_of(&chunk, &dialect);
+        let rows = rows_of(&block, &dialect);
         assert_eq!(rows.len(), 2);
     }
 }
 
 #[test]
-fn adjacent_lines_in_a_hand_made_chunk_are_validated_one_by_one() {
+fn adjacent_lines_in_a_hand_made_block_are_validated_one_by_one() {
     // Together the bytes are valid UTF-8 ("aé"), apart neither line is.
     let data = arrow::buffer::Buffer::from_vec(b"a\xC3\xA9".to_vec());
-    let chunk = RawChunk::new(data, &[(0, 2), (2, 3)], 1).expect("ranges inside the buffer");
-    let rows = rows_of(&chunk, &SourceDialect::pipe(1));
+    let block = RawBlock::new(data, &[(0, 2), (2, 3)], 1).expect("ranges inside the buffer");
+    let rows = rows_of(&block, &SourceDialect::pipe(1));
     assert!(rows.iter().all(|r| r.bad_encoding));
 }
 
 #[test]
-fn raw_chunk_rejects_ranges_outside_its_buffer() {
+fn raw_block_rejects_ranges_outside_its_buffer() {
     let data = arrow::buffer::Buffer::from_vec(b"abc".to_vec());
-    assert!(RawChunk::new(data.clone(), &[(0, 4)], 1).is_err());
-    assert!(RawChunk::new(data.clone(), &[(2, 1)], 1).is_err());
-    assert!(RawChunk::new(data, &[(0, 3), (3, 3)], 1).is_ok());
+    assert!(RawBlock::new(data.clone(), &[(0, 4)], 1).is_err());
+    assert!(RawBlock::new(data.clone(), &[(2, 1)], 1).is_err());
+    assert!(RawBlock::new(data, &[(0, 3), (3, 3)], 1).is_ok());
 }
 
 #[test]
 fn finish_before_the_end_is_an_error() {
-    let config = ReaderConfig { max_lines_per_chunk: 1, ..ReaderConfig::default() };
-    let mut reader = ChunkReader::new(&b"a\nb\nc\n"[..], &SourceDialect::pipe(1), config).expect("valid setup");
-    assert!(reader.next_chunk().expect("reads").is_some());
+    let config = ReaderConfig { max_lines_per_block: 1, ..ReaderConfig::default() };
+    let mut reader = BlockReader::new(&b"a\nb\nc\n"[..], &SourceDialect::pipe(1), config).expect("valid setup");
+    assert!(reader.next_block().expect("reads").is_some());
     assert!(matches!(reader.finish(), Err(RuntimeError::Internal(_))));
 }
 
@@ -557,9 +559,9 @@ fn reads_a_file_from_disk() {
     std::fs::write(&path, b"H|1\na|b\nT|1\n").expect("write");
     let dialect = w1_dialect(2);
     let mut reader = etr_runtime::open(&path, &dialect, ReaderConfig::default()).expect("open");
-    let chunk = reader.next_chunk().expect("read").expect("a chunk");
-    assert_eq!(chunk.line(0), Some(&b"a|b"[..]));
-    assert!(reader.next_chunk().expect("read").is_none());
+    let block = reader.next_block().expect("read").expect("a block");
+    assert_eq!(block.line(0), Some(&b"a|b"[..]));
+    assert!(reader.next_block().expect("read").is_none());
     assert_eq!(reader.finish().expect("facts").data_lines, 1);
 
     let missing = etr_runtime::open(dir.path().join("nope"), &dialect, ReaderConfig::default());
@@ -568,13 +570,13 @@ fn reads_a_file_from_disk() {
 }
 
 #[test]
-fn chunks_split_on_worker_threads_while_the_reader_goes_on() {
+fn blocks_split_on_worker_threads_while_the_reader_goes_on() {
     let input: String = (0..5_000).map(|i| format!("{i}|x{i}|{}\n", "é".repeat(i % 7))).collect();
     let dialect = SourceDialect::pipe(3);
     let expected = run_default(input.as_bytes(), &dialect).rows;
     let config = ReaderConfig { block_size: 4096, ..ReaderConfig::default() };
-    let mut reader = ChunkReader::new(input.as_bytes(), &dialect, config).expect("valid setup");
-    let (to_workers, from_reader) = std::sync::mpsc::sync_channel::<(usize, RawChunk)>(4);
+    let mut reader = BlockReader::new(input.as_bytes(), &dialect, config).expect("valid setup");
+    let (to_workers, from_reader) = std::sync::mpsc::sync_channel::<(usize, RawBlock)>(4);
     let from_reader = std::sync::Mutex::new(from_reader);
     let mut batches: Vec<(usize, Vec<Row>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..3)
@@ -583,21 +585,21 @@ fn chunks_split_on_worker_threads_while_the_reader_goes_on() {
                     let mut done = Vec::new();
                     loop {
                         let next = from_reader.lock().expect("unpoisoned").recv();
-                        let Ok((index, chunk)) = next else { break done };
-                        done.push((index, rows_of(&chunk, &dialect)));
+                        let Ok((index, block)) = next else { break done };
+                        done.push((index, rows_of(&block, &dialect)));
                     }
                 })
             })
             .collect();
         let mut index = 0;
-        while let Some(chunk) = reader.next_chunk().expect("reads") {
-            to_workers.send((index, chunk)).expect("workers alive");
+        while let Some(block) = reader.next_block().expect("reads") {
+            to_workers.send((index, block)).expect("workers alive");
             index += 1;
         }
         drop(to_workers);
         workers.into_iter().flat_map(|w| w.join().expect("worker")).collect()
     });
-    assert!(batches.len() > 10, "the input spans many chunks");
+    assert!(batches.len() > 10, "the input spans many blocks");
     batches.sort_by_key(|(index, _)| *index);
     let rows: Vec<Row> = batches.into_iter().flat_map(|(_, rows)| rows).collect();
     assert_eq!(rows, expected);
@@ -725,7 +727,7 @@ proptest! {
         prop_assert_eq!(facts.physical_lines, counted);
         prop_assert_eq!(facts.bytes, input.len() as u64);
 
-        let config = ReaderConfig { block_size: block, max_lines_per_chunk: max_lines, ..ReaderConfig::default() };
+        let config = ReaderConfig { block_size: block, max_lines_per_block: max_lines, ..ReaderConfig::default() };
         let other = run_with(&input, &dialect, config);
         prop_assert_eq!(&other, &reference);
 

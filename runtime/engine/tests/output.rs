@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
+use etr_runtime::output::publish::MARKER_FILE;
 use etr_runtime::output::{ACCEPTED_FILE, REJECTS_FILE, SUMMARY_FILE, WARNINGS_FILE};
-use etr_runtime::publish::MARKER_FILE;
 use etr_runtime::{
     OutputDir, ParquetOptions, RuntimeError, Severity, Summary, ViolationRow, ViolationRowsBuilder, violation_schema,
 };

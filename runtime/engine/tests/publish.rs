@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use etr_runtime::output::SUMMARY_FILE;
-use etr_runtime::publish::{self, MARKER_FILE, Target};
+use etr_runtime::output::publish::{self, MARKER_FILE, Target};
 use etr_runtime::{OutputDir, RuntimeError, Summary};
 
 fn entries(dir: &Path) -> Vec<String> {

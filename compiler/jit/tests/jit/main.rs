@@ -1,9 +1,11 @@
 //! The JIT against its oracle, the interpreter, through both public APIs: every compiled binding
 //! must give the interpreter's array and the rows where the interpreter raises its handler. One
 //! test binary: `w1` runs the JCL spec over real W1 lines, `props` random and malformed field
-//! texts per parser, `clif` the generated code as text, `tidy` the house-style checks.
+//! texts per parser, `clif` the generated code as text, `fallbacks` the kernels that fail on a
+//! batch and leave it to the interpreter.
 
 mod clif;
+mod fallbacks;
 mod props;
 mod w1;
 

@@ -1,18 +1,19 @@
-//! The streaming reader: raw bytes in, chunks of whole data lines out.
+//! The streaming reader: raw bytes in, blocks of whole data lines out.
 //!
 //! Contributor files are large (hundreds of MB) and the runtime must not hold them in memory, so
-//! the reader pulls fixed-size blocks from any [`Read`] and cuts them into [`RawChunk`]s, each a
-//! shared, immutable block buffer plus the byte ranges of the whole lines it holds. Splitting into
-//! fields happens later, on worker threads ([`crate::split::split_chunk`]), while the reader goes
-//! on with the next block.
+//! the reader pulls about [`ReaderConfig::block_size`] bytes at a time from any [`Read`] into a
+//! read buffer and hands out its whole lines as [`RawBlock`]s, each the shared, immutable read
+//! buffer plus the byte ranges of the lines it holds. Splitting into fields happens later, on
+//! worker threads ([`crate::input::split::split_block`]), while the reader goes on with the next
+//! read.
 //!
 //! What the reader decides, because it is the only one that sees the file in order:
 //! - Line terminators: LF, CRLF and a lone CR each end a line (CRLF is one terminator, even when a
-//!   block boundary falls between the CR and the LF). A missing final terminator is fine.
+//!   read boundary falls between the CR and the LF). A missing final terminator is fine.
 //! - The header is line 1 when its first field equals the header prefix; the trailer is the last
 //!   non-empty line when its first field equals the trailer prefix. To recognise the trailer the
 //!   reader holds back the last non-empty line (and the blank lines after it) until it knows
-//!   whether anything but blank lines follows. Neither ever appears in a chunk.
+//!   whether anything but blank lines follows. Neither ever appears in a block.
 //! - Blank lines and lines holding a single Ctrl-Z (0x1A) after the last non-empty line are not
 //!   data: they are counted in [`InputFacts::ignored_trailing_lines`]. Elsewhere a blank line is an
 //!   ordinary (empty) data line. A 0x1A as the very last byte of the file, after other text on the
@@ -20,18 +21,18 @@
 //! - A UTF-8 byte-order mark at the start of the file is detected (and stripped for UTF-8 files).
 //! - The length of every raw byte read (BOM and terminators included), their xxh3 fingerprint
 //!   and, unless the caller opts out ([`ReaderConfig::content_hash`]), their blake3 hash.
-//! - Where each line of text starts in the file ([`RawChunk::line_offsets`]), so that a later
+//! - Where each line of text starts in the file ([`RawBlock::line_offsets`]), so that a later
 //!   step can read a line again without reading the file again (the key pass's candidates).
 //!
-//! Memory stays bounded by the block size, a chunk's worth of line offsets
-//! ([`ReaderConfig::max_lines_per_chunk`]) and [`ReaderConfig::max_line_bytes`], whatever the
-//! lines: held-back blank lines are only counted, never buffered. A line longer than one block
+//! Memory stays bounded by the block size, a block's worth of line offsets
+//! ([`ReaderConfig::max_lines_per_block`]) and [`ReaderConfig::max_line_bytes`], whatever the
+//! lines: held-back blank lines are only counted, never buffered. A line longer than one read
 //! grows the buffer for that line only (the next read is at least as large as what is carried
 //! over, so the copying stays linear). A line longer than `max_line_bytes` is cut: its first
-//! `max_line_bytes` bytes are kept, the rest is read (hashed, counted) and dropped, and the chunk
-//! marks the line ([`RawChunk::overlong_lines`]) so that the splitter makes it malformed and the
-//! run rejects it. So a chunk is never larger than a block plus two such lines (the held-back line
-//! and the unfinished one), and the chunks in flight cost the same whatever the file holds.
+//! `max_line_bytes` bytes are kept, the rest is read (hashed, counted) and dropped, and the block
+//! marks the line ([`RawBlock::overlong_lines`]) so that the splitter makes it malformed and the
+//! run rejects it. So a block is never larger than one read plus two such lines (the held-back line
+//! and the unfinished one), and the blocks in flight cost the same whatever the file holds.
 
 use std::fs::File;
 use std::io::Read;
@@ -40,33 +41,32 @@ use std::path::{Path, PathBuf};
 use arrow::buffer::Buffer;
 use etr_interp::RawRecordLine;
 
-use crate::dialect::{PreparedDialect, SourceDialect};
 use crate::error::{Result, RuntimeError};
-use crate::split::split_record_line_prepared;
+use crate::input::dialect::{PreparedDialect, SourceDialect};
+use crate::input::split::split_record_line_prepared;
 
 /// The end-of-file marker some DOS-era tools still append.
 const CTRL_Z: u8 = 0x1A;
 
-/// The largest block or line the reader accepts: keeps every buffer offset within `u32`, which
+/// The largest read or line the reader accepts: keeps every buffer offset within `u32`, which
 /// is what Arrow string views store.
 const MAX_CONFIGURABLE_BYTES: usize = 512 << 20;
 
-/// Tuning knobs for [`ChunkReader`].
+/// Tuning knobs for [`BlockReader`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReaderConfig {
-    /// Bytes requested from the source per read; a chunk holds about this much. Default 1 MiB:
-    /// about 4,000 lines of a 41-field file, small enough that a chunk's split columns stay in
-    /// the caches and the chunks in flight cost little memory (W1 peaks at about 150 MB with 1 MiB
-    /// against 290 MB with 4 MiB, for the same CPU time; docs/notes/0008).
+    /// Bytes requested from the source per read; a block holds about this much. Default 1 MiB:
+    /// about 4,000 lines of a 41-field file, small enough that a block's split columns stay in
+    /// the caches and the blocks in flight cost little memory (docs/notes/0008).
     pub block_size: usize,
     /// The longest line kept whole, in bytes; a longer one is cut to this length and marked as
     /// overlong (the run rejects it). Default 1 MiB: a contributor line of 41 fields is a few
-    /// hundred bytes, and the chunks in flight (two per worker thread, and two) may each hold up
+    /// hundred bytes, and the blocks in flight (two per worker thread, and two) may each hold up
     /// to two lines this long.
     pub max_line_bytes: usize,
-    /// The most lines in one chunk. Bounds a batch's memory when lines are tiny (a block of blank
+    /// The most lines in one block. Bounds a batch's memory when lines are tiny (a run of blank
     /// lines would otherwise make millions of rows). Default 65,536.
-    pub max_lines_per_chunk: usize,
+    pub max_lines_per_block: usize,
     /// Compute the blake3 hash of the file ([`InputFacts::input_hash`]). A run needs it once, for
     /// its summary; a later pass over the same file only needs to prove it read the same bytes,
     /// which the 128-bit xxh3 fingerprint, always computed, does at several times the speed.
@@ -76,7 +76,7 @@ pub struct ReaderConfig {
 
 impl Default for ReaderConfig {
     fn default() -> Self {
-        ReaderConfig { block_size: 1 << 20, max_line_bytes: 1 << 20, max_lines_per_chunk: 1 << 16, content_hash: true }
+        ReaderConfig { block_size: 1 << 20, max_line_bytes: 1 << 20, max_lines_per_block: 1 << 16, content_hash: true }
     }
 }
 
@@ -94,8 +94,8 @@ impl ReaderConfig {
         if self.max_line_bytes == 0 || self.max_line_bytes > MAX_CONFIGURABLE_BYTES {
             return bad("max_line_bytes must be between 1 byte and 512 MiB");
         }
-        if self.max_lines_per_chunk == 0 {
-            return bad("max_lines_per_chunk must be at least 1");
+        if self.max_lines_per_block == 0 {
+            return bad("max_lines_per_block must be at least 1");
         }
         Ok(())
     }
@@ -104,19 +104,19 @@ impl ReaderConfig {
 /// A run of consecutive whole data lines, as raw bytes in the file's encoding.
 ///
 /// The buffer is shared (reference-counted) and may hold bytes that belong to no line of this
-/// chunk (terminators, the header, lines of a neighbouring chunk cut from the same block); only
-/// the line ranges say what the chunk is. Line `i` has the physical line number
+/// block (terminators, the header, lines of a neighbouring block cut from the same read); only
+/// the line ranges say what the block is. Line `i` has the physical line number
 /// `first_line_no + i`.
 #[derive(Debug, Clone)]
-pub struct RawChunk {
+pub struct RawBlock {
     data: Buffer,
     starts: Vec<u32>,
     ends: Vec<u32>,
     first_line_no: u64,
     /// Where each line starts in the file ([`NO_OFFSET`] for a blank or Ctrl-Z line); empty when
-    /// the chunk was not cut from a file by [`ChunkReader`].
+    /// the block was not cut from a file by [`BlockReader`].
     offsets: Vec<u64>,
-    /// The lines cut at [`ReaderConfig::max_line_bytes`]: their index in the chunk and their whole
+    /// The lines cut at [`ReaderConfig::max_line_bytes`]: their index in the block and their whole
     /// length in bytes.
     overlong: Vec<(u32, u64)>,
 }
@@ -124,22 +124,22 @@ pub struct RawChunk {
 /// The file offset of a line that is not text of the file (a blank or Ctrl-Z line).
 pub const NO_OFFSET: u64 = u64::MAX;
 
-impl RawChunk {
-    /// Builds a chunk from a buffer and line ranges, checking that every range lies in the buffer.
+impl RawBlock {
+    /// Builds a block from a buffer and line ranges, checking that every range lies in the buffer.
     pub fn new(data: Buffer, ranges: &[(u32, u32)], first_line_no: u64) -> Result<Self> {
         if u32::try_from(data.len()).is_err() {
             return Err(RuntimeError::Internal(format!(
-                "a chunk buffer of {} bytes does not fit 32-bit offsets",
+                "a block buffer of {} bytes does not fit 32-bit offsets",
                 data.len()
             )));
         }
         if let Some(&(s, e)) = ranges.iter().find(|&&(s, e)| s > e || e as usize > data.len()) {
             return Err(RuntimeError::Internal(format!(
-                "line range {s}..{e} lies outside a chunk buffer of {} bytes",
+                "line range {s}..{e} lies outside a block buffer of {} bytes",
                 data.len()
             )));
         }
-        Ok(RawChunk {
+        Ok(RawBlock {
             data,
             starts: ranges.iter().map(|r| r.0).collect(),
             ends: ranges.iter().map(|r| r.1).collect(),
@@ -154,7 +154,7 @@ impl RawChunk {
         self.starts.len()
     }
 
-    /// True when the chunk holds no line.
+    /// True when the block holds no line.
     pub fn is_empty(&self) -> bool {
         self.starts.is_empty()
     }
@@ -165,18 +165,18 @@ impl RawChunk {
     }
 
     /// Where each line starts in the file: the byte offset of its first byte ([`NO_OFFSET`] for a
-    /// blank or Ctrl-Z line); empty for a chunk made with [`RawChunk::new`].
+    /// blank or Ctrl-Z line); empty for a block made with [`RawBlock::new`].
     pub fn line_offsets(&self) -> &[u64] {
         &self.offsets
     }
 
     /// The lines longer than [`ReaderConfig::max_line_bytes`], cut to that length: each line's index
-    /// in the chunk and its whole length in bytes (without the terminator).
+    /// in the block and its whole length in bytes (without the terminator).
     pub fn overlong_lines(&self) -> &[(u32, u64)] {
         &self.overlong
     }
 
-    /// Takes the lines' file offsets out of the chunk (leaving none).
+    /// Takes the lines' file offsets out of the block (leaving none).
     pub fn take_line_offsets(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.offsets)
     }
@@ -186,7 +186,7 @@ impl RawChunk {
         &self.data
     }
 
-    /// The byte range of line `i` in [`RawChunk::data`], without its terminator.
+    /// The byte range of line `i` in [`RawBlock::data`], without its terminator.
     pub fn line_range(&self, i: usize) -> Option<std::ops::Range<usize>> {
         Some(*self.starts.get(i)? as usize..*self.ends.get(i)? as usize)
     }
@@ -218,7 +218,7 @@ pub struct InputFacts {
     pub header: Option<RawRecordLine>,
     /// The trailer line, when the last non-empty line carries the trailer prefix.
     pub trailer: Option<RawRecordLine>,
-    /// Lines handed out in chunks.
+    /// Lines handed out in blocks.
     pub data_lines: u64,
     /// Blank and Ctrl-Z lines after the last non-empty line.
     pub ignored_trailing_lines: u64,
@@ -239,21 +239,21 @@ pub struct InputFacts {
     pub eof_marker: bool,
 }
 
-/// Opens a file and reads it with [`ChunkReader`].
-pub fn open(path: impl AsRef<Path>, dialect: &SourceDialect, config: ReaderConfig) -> Result<ChunkReader<File>> {
+/// Opens a file and reads it with [`BlockReader`].
+pub fn open(path: impl AsRef<Path>, dialect: &SourceDialect, config: ReaderConfig) -> Result<BlockReader<File>> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| RuntimeError::io("open", path, e))?;
-    Ok(ChunkReader::new(file, dialect, config)?.with_source_name(path))
+    Ok(BlockReader::new(file, dialect, config)?.with_source_name(path))
 }
 
-/// Cuts a byte stream into [`RawChunk`]s of whole data lines; see the module docs.
+/// Cuts a byte stream into [`RawBlock`]s of whole data lines; see the module docs.
 #[derive(Debug)]
-pub struct ChunkReader<R> {
+pub struct BlockReader<R> {
     src: R,
     source_name: PathBuf,
     dialect: PreparedDialect,
     config: ReaderConfig,
-    /// The current block: bytes carried over from the previous one, then freshly read bytes.
+    /// The read buffer: bytes carried over from the previous one, then freshly read bytes.
     cur: Buffer,
     /// Where the line being scanned starts in `cur`.
     line_start: usize,
@@ -272,7 +272,7 @@ pub struct ChunkReader<R> {
     held: Option<Held>,
     /// Blank and Ctrl-Z lines after `held`: trailing, unless a non-empty line follows.
     pending: Pending,
-    /// Lines known to be data but not yet placed in a chunk (only more than a few when a long
+    /// Lines known to be data but not yet placed in a block (only more than a few when a long
     /// run of blank lines turns out not to be trailing).
     backlog: Backlog,
     emit: Emit,
@@ -356,13 +356,13 @@ enum Step {
     End,
 }
 
-impl<R: Read> ChunkReader<R> {
+impl<R: Read> BlockReader<R> {
     /// Reads `src` in `dialect`, refusing an invalid dialect or configuration up front.
     pub fn new(src: R, dialect: &SourceDialect, config: ReaderConfig) -> Result<Self> {
         dialect.validate()?;
         config.validate()?;
         let content_hash = config.content_hash;
-        Ok(ChunkReader {
+        Ok(BlockReader {
             src,
             source_name: PathBuf::from("<input stream>"),
             dialect: PreparedDialect::new(dialect),
@@ -399,15 +399,15 @@ impl<R: Read> ChunkReader<R> {
         self
     }
 
-    /// The header line. Known once the first chunk has been returned (or the file is exhausted).
+    /// The header line. Known once the first block has been returned (or the file is exhausted).
     pub fn header(&self) -> Option<&RawRecordLine> {
         self.header.as_ref()
     }
 
-    /// Returns the next chunk of data lines, or `None` once the file is exhausted.
+    /// Returns the next block of data lines, or `None` once the file is exhausted.
     ///
     /// After an error the reader is spent: later calls return `None` (and [`Self::finish`] fails).
-    pub fn next_chunk(&mut self) -> Result<Option<RawChunk>> {
+    pub fn next_block(&mut self) -> Result<Option<RawBlock>> {
         if self.failed {
             return Ok(None);
         }
@@ -416,16 +416,16 @@ impl<R: Read> ChunkReader<R> {
         res
     }
 
-    fn advance(&mut self) -> Result<Option<RawChunk>> {
+    fn advance(&mut self) -> Result<Option<RawBlock>> {
         loop {
             self.drain_backlog();
-            if self.emit.starts.len() >= self.config.max_lines_per_chunk {
+            if self.emit.starts.len() >= self.config.max_lines_per_block {
                 return Ok(Some(self.cut()));
             }
             match self.next_line() {
                 Step::Line(start, end) => self.on_line(start, end),
                 Step::NeedInput => {
-                    // Hand out what this block produced before reading the next one, so the
+                    // Hand out what this read produced before reading the next one, so the
                     // splitter works on it while the reader waits for IO.
                     if !self.emit.starts.is_empty() {
                         return Ok(Some(self.cut()));
@@ -446,7 +446,7 @@ impl<R: Read> ChunkReader<R> {
         }
     }
 
-    /// The facts about the whole file. Fails if chunks remain: facts about a partly read file
+    /// The facts about the whole file. Fails if blocks remain: facts about a partly read file
     /// (a hash of half the bytes, say) would be wrong, not just incomplete.
     pub fn finish(self) -> Result<InputFacts> {
         let exhausted = !self.failed
@@ -456,7 +456,7 @@ impl<R: Read> ChunkReader<R> {
             && self.backlog.pending_done >= self.backlog.pending.count;
         if !exhausted {
             return Err(RuntimeError::Internal(format!(
-                "ChunkReader::finish called on {} before next_chunk returned None",
+                "BlockReader::finish called on {} before next_block returned None",
                 self.source_name.display()
             )));
         }
@@ -489,8 +489,8 @@ impl<R: Read> ChunkReader<R> {
                 } else if self.src_eof {
                     1
                 } else {
-                    // A CR that ends the block may be the first half of a CRLF: decide once the
-                    // next block shows what follows.
+                    // A CR that ends the read buffer may be the first half of a CRLF: decide
+                    // once the next read shows what follows.
                     self.scan_pos = t;
                     return Step::NeedInput;
                 };
@@ -522,7 +522,7 @@ impl<R: Read> ChunkReader<R> {
         let line_no = self.next_line_no;
         self.next_line_no += 1;
         // A line over the limit was cut while it was read (`refill_past_overlong_line`), or is cut
-        // here when it arrived whole within one block.
+        // here when it arrived whole within one read.
         let (end, offset, overlong) = match self.overlong.take() {
             Some(cut) => (end, cut.offset, Some(cut.length)),
             None if end - start > self.config.max_line_bytes => (
@@ -566,7 +566,7 @@ impl<R: Read> ChunkReader<R> {
     }
 
     fn drain_backlog(&mut self) {
-        let cap = self.config.max_lines_per_chunk;
+        let cap = self.config.max_lines_per_block;
         let backlog = &mut self.backlog;
         let emit = &mut self.emit;
         if let Some(held) = backlog.held
@@ -613,10 +613,10 @@ impl<R: Read> ChunkReader<R> {
         self.finalized = true;
     }
 
-    fn cut(&mut self) -> RawChunk {
+    fn cut(&mut self) -> RawBlock {
         let emit = std::mem::take(&mut self.emit);
         self.data_lines += emit.starts.len() as u64;
-        RawChunk {
+        RawBlock {
             data: self.cur.clone(),
             starts: emit.starts,
             ends: emit.ends,
@@ -626,17 +626,17 @@ impl<R: Read> ChunkReader<R> {
         }
     }
 
-    /// Starts a new block: the held line, a Ctrl-Z marker and the unfinished line are carried over
-    /// from the current one, then at least one block size is read (more when the carried bytes are
-    /// larger, so a long line is copied a logarithmic number of times, not once per block).
+    /// Starts a new read buffer: the held line, a Ctrl-Z marker and the unfinished line are carried
+    /// over from the current one, then at least one block size is read (more when the carried bytes
+    /// are larger, so a long line is copied a logarithmic number of times, not once per read).
     fn refill(&mut self) -> Result<()> {
-        // Bytes of the unfinished line so far (a CR at the block's end, which may start a CRLF,
-        // is past `scan_pos` and not counted).
+        // Bytes of the unfinished line so far (a CR at the read buffer's end, which may start a
+        // CRLF, is past `scan_pos` and not counted).
         let scanned = self.scan_pos - self.line_start;
         if self.overlong.is_none() && scanned > self.config.max_line_bytes {
             return self.refill_past_overlong_line();
         }
-        // A handle on the block (a reference count), so the carry-over below may borrow `self`.
+        // A handle on the read buffer (a reference count): the carry-over below may borrow `self`.
         let cur = self.cur.clone();
         let old = cur.as_slice();
         let tail = &old[self.line_start..];
@@ -646,13 +646,15 @@ impl<R: Read> ChunkReader<R> {
         let read_size = self.config.block_size.max(carried);
         let capacity = carried + read_size;
         if u32::try_from(capacity).is_err() {
-            return Err(RuntimeError::Internal(format!("a block of {capacity} bytes would not fit 32-bit offsets")));
+            return Err(RuntimeError::Internal(format!(
+                "a read buffer of {capacity} bytes would not fit 32-bit offsets"
+            )));
         }
 
-        let mut block = Vec::with_capacity(capacity);
-        self.carry_held_and_marker(&mut block);
-        let line_start = block.len();
-        block.extend_from_slice(tail);
+        let mut buffer = Vec::with_capacity(capacity);
+        self.carry_held_and_marker(&mut buffer);
+        let line_start = buffer.len();
+        buffer.extend_from_slice(tail);
         let scan_pos = line_start + (self.scan_pos - self.line_start);
         // The unfinished line keeps its place in the file; the fresh bytes follow it there too,
         // anchored at the scan position, not the line's start: after a cut line the mapping holds
@@ -662,54 +664,54 @@ impl<R: Read> ChunkReader<R> {
         let scan_offset = self.cur_base.wrapping_add(self.scan_pos as u64);
         self.cur_base = scan_offset.wrapping_sub(scan_pos as u64);
 
-        self.read_into(&mut block, read_size)?;
+        self.read_into(&mut buffer, read_size)?;
         if !self.bom_checked {
             // The BOM decision needs three bytes; tiny blocks may need a few reads for that.
-            while block.len() < 3 && !self.src_eof {
-                self.read_into(&mut block, read_size)?;
+            while buffer.len() < 3 && !self.src_eof {
+                self.read_into(&mut buffer, read_size)?;
             }
             self.bom_checked = true;
-            if block.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            if buffer.starts_with(&[0xEF, 0xBB, 0xBF]) {
                 self.bom = true;
-                if self.dialect.encoding == crate::dialect::Encoding::Utf8 {
-                    self.cur = Buffer::from_vec(block);
+                if self.dialect.encoding == crate::input::dialect::Encoding::Utf8 {
+                    self.cur = Buffer::from_vec(buffer);
                     self.line_start = 3;
                     self.scan_pos = 3;
                     return Ok(());
                 }
             }
         }
-        self.cur = Buffer::from_vec(block);
+        self.cur = Buffer::from_vec(buffer);
         self.line_start = line_start;
         self.scan_pos = scan_pos;
         Ok(())
     }
 
-    /// Starts a new block once the unfinished line is too long: the held line, a Ctrl-Z marker and
-    /// the line's first `max_line_bytes` bytes are carried over, then the source is read, hashed and
-    /// dropped up to the line's terminator (or the end of the file), which is placed right after the
-    /// kept bytes with everything read after it. The cut is recorded in `overlong` until the line
-    /// is taken by `on_line`; further refills before that (a CR that may start a CRLF at the end of
-    /// the block) are ordinary ones.
+    /// Starts a new read buffer once the unfinished line is too long: the held line, a Ctrl-Z
+    /// marker and the line's first `max_line_bytes` bytes are carried over, then the source is
+    /// read, hashed and dropped up to the line's terminator (or the end of the file), which is
+    /// placed right after the kept bytes with everything read after it. The cut is recorded in
+    /// `overlong` until the line is taken by `on_line`; further refills before that (a CR that may
+    /// start a CRLF at the end of the buffer) are ordinary ones.
     fn refill_past_overlong_line(&mut self) -> Result<()> {
         let limit = self.config.max_line_bytes;
-        // A handle on the block (a reference count), so the carry-over below may borrow `self`.
+        // A handle on the read buffer (a reference count): the carry-over below may borrow `self`.
         let cur = self.cur.clone();
         let old = cur.as_slice();
         let scanned = self.scan_pos - self.line_start;
         let offset = self.cur_base.wrapping_add(self.line_start as u64);
         let held_len = self.held.map_or(0, |h| h.end - h.start);
         let kept = scanned.min(limit);
-        let mut block = Vec::with_capacity(held_len + 1 + kept + self.config.block_size);
-        self.carry_held_and_marker(&mut block);
-        let line_start = block.len();
-        block.extend_from_slice(&old[self.line_start..self.line_start + kept]);
-        // The terminator lands here in the block; it is at `offset + length` in the file.
-        let terminator_at = block.len();
+        let mut buffer = Vec::with_capacity(held_len + 1 + kept + self.config.block_size);
+        self.carry_held_and_marker(&mut buffer);
+        let line_start = buffer.len();
+        buffer.extend_from_slice(&old[self.line_start..self.line_start + kept]);
+        // The terminator lands here in the buffer; it is at `offset + length` in the file.
+        let terminator_at = buffer.len();
         let mut length = scanned as u64;
-        // A CR that ended the old block (it may start a CRLF) is the terminator already.
-        block.extend_from_slice(&old[self.scan_pos..]);
-        let mut placed = block.len() > terminator_at;
+        // A CR that ended the old buffer (it may start a CRLF) is the terminator already.
+        buffer.extend_from_slice(&old[self.scan_pos..]);
+        let mut placed = buffer.len() > terminator_at;
         let mut scratch = Vec::new();
         while !placed && !self.src_eof {
             scratch.clear();
@@ -717,7 +719,7 @@ impl<R: Read> ChunkReader<R> {
             match memchr::memchr2(b'\n', b'\r', &scratch) {
                 Some(i) => {
                     length += i as u64;
-                    block.extend_from_slice(&scratch[i..]);
+                    buffer.extend_from_slice(&scratch[i..]);
                     placed = true;
                 }
                 None => length += scratch.len() as u64,
@@ -725,37 +727,37 @@ impl<R: Read> ChunkReader<R> {
         }
         self.cur_base = offset.wrapping_add(length).wrapping_sub(terminator_at as u64);
         self.overlong = Some(Overlong { offset, length });
-        self.cur = Buffer::from_vec(block);
+        self.cur = Buffer::from_vec(buffer);
         self.line_start = line_start;
         self.scan_pos = terminator_at;
         Ok(())
     }
 
-    /// Starts a new block with what must survive the current one before the unfinished line: the
-    /// held line (moved to the block's start) and the Ctrl-Z byte pending lines point at.
-    fn carry_held_and_marker(&mut self, block: &mut Vec<u8>) {
+    /// Starts a new read buffer with what must survive the current one before the unfinished line:
+    /// the held line (moved to the buffer's start) and the Ctrl-Z byte pending lines point at.
+    fn carry_held_and_marker(&mut self, buffer: &mut Vec<u8>) {
         let old = self.cur.as_slice();
         if let Some(held) = &mut self.held {
             let len = held.end - held.start;
-            block.extend_from_slice(&old[held.start..held.end]);
+            buffer.extend_from_slice(&old[held.start..held.end]);
             held.start = 0;
             held.end = len;
         }
         if !self.pending.ctrl_z.is_empty() {
-            self.pending.marker = block.len();
-            block.push(CTRL_Z);
+            self.pending.marker = buffer.len();
+            buffer.push(CTRL_Z);
         }
     }
 
-    fn read_into(&mut self, block: &mut Vec<u8>, want: usize) -> Result<()> {
-        let before = block.len();
+    fn read_into(&mut self, buffer: &mut Vec<u8>, want: usize) -> Result<()> {
+        let before = buffer.len();
         // `take(..).read_to_end` reads into the vector's spare capacity without zeroing it first
         // (for sources that support it, such as files), which a plain `read` into a slice cannot.
         let got = (&mut self.src)
             .take(want as u64)
-            .read_to_end(block)
+            .read_to_end(buffer)
             .map_err(|e| RuntimeError::io("read", &self.source_name, e))?;
-        let fresh = &block[before..];
+        let fresh = &buffer[before..];
         if let Some(hasher) = &mut self.hasher {
             hasher.update(fresh);
         }
@@ -771,11 +773,11 @@ impl<R: Read> ChunkReader<R> {
     }
 }
 
-impl<R: Read> Iterator for ChunkReader<R> {
-    type Item = Result<RawChunk>;
+impl<R: Read> Iterator for BlockReader<R> {
+    type Item = Result<RawBlock>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_chunk().transpose()
+        self.next_block().transpose()
     }
 }
 
@@ -785,7 +787,7 @@ impl Emit {
             self.first_line_no = line_no;
         }
         debug_assert_eq!(line_no, self.first_line_no + self.starts.len() as u64);
-        // Lossless: `refill` keeps every block within u32 offsets.
+        // Lossless: `refill` keeps every read buffer within u32 offsets.
         self.starts.push(start as u32);
         self.ends.push(end as u32);
         self.offsets.push(offset);

@@ -1,20 +1,20 @@
-//! Decoding and field splitting: a [`RawChunk`] in, a [`RawBatch`] of string-view columns out.
+//! Decoding and field splitting: a [`RawBlock`] in, a [`RawBatch`] of string-view columns out.
 //!
 //! This is the hottest code before evaluation (tens of millions of fields per file), so it is
-//! built to copy no field bytes: every field is an Arrow string view pointing into the chunk's
+//! built to copy no field bytes: every field is an Arrow string view pointing into the block's
 //! buffer (or inlined in the view when at most 12 bytes long, as the view format requires).
-//! [`split_chunk`] is pure and takes shared references only, so several chunks can be split on
+//! [`split_block`] is pure and takes shared references only, so several blocks can be split on
 //! worker threads while the reader goes on.
 //!
 //! Decoding rules:
 //! - UTF-8: each line is validated as it is split. The delimiter scan also collects the bytes'
 //!   high bits, so a pure-ASCII line (most lines of most files) costs nothing more, and only a line
-//!   with non-ASCII bytes is checked with `str::from_utf8` (which is as fast as a whole-chunk pass
-//!   on such text, and avoids a second pass over the chunk for ASCII text). A line with invalid
+//!   with non-ASCII bytes is checked with `str::from_utf8` (which is as fast as a whole-block pass
+//!   on such text, and avoids a second pass over the block for ASCII text). A line with invalid
 //!   UTF-8 gets `bad_encoding = true`, its text is decoded lossily (U+FFFD per bad sequence, stored
 //!   in a side buffer) and split over that text, so aggregates still read its fields; its field
 //!   count is that of the lossy text.
-//! - windows-1252: a chunk that is pure ASCII is used as is (the two encodings agree on ASCII);
+//! - windows-1252: a block that is pure ASCII is used as is (the two encodings agree on ASCII);
 //!   otherwise each line is transcoded into a new UTF-8 buffer, which never fails. The delimiter,
 //!   given as cp1252 bytes, is transcoded too and the UTF-8 text is split on its UTF-8 form. This
 //!   is exact because cp1252 maps each byte to exactly one character and UTF-8 is
@@ -28,14 +28,14 @@
 //!   Python's csv module does). An opening quote that is never closed makes the rest of the line
 //!   the field, delimiters included (with `""` still unescaped): the line is damaged and later
 //!   rules will see a short line, which is the most useful signal; it never panics.
-//! - Quoted fields that need no unescaping stay views into the chunk buffer; the others are
+//! - Quoted fields that need no unescaping stay views into the block buffer; the others are
 //!   copied, unescaped, into a side buffer, the second data buffer of every array in the batch.
 //! - Lines are cut before fields are split, so a line terminator inside quotes ends the line:
 //!   embedded newlines are not supported in this version.
 //! - `field_counts` is the number of fields found (an empty line has one, empty, field). An empty
 //!   field is null; a line shorter than `column_count` has nulls for the missing columns; extra
 //!   fields are counted but not kept. NUL bytes are ordinary data. A line the reader cut at its
-//!   length limit ([`RawChunk::overlong_lines`]) has a field count of 0, which no line has
+//!   length limit ([`RawBlock::overlong_lines`]) has a field count of 0, which no line has
 //!   otherwise: it is malformed, and its text is the part the reader kept.
 
 use std::mem::MaybeUninit;
@@ -45,19 +45,19 @@ use arrow::array::StringViewArray;
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 use etr_interp::{RawBatch, RawRecordLine};
 
-use crate::dialect::{Encoding, PreparedDialect, SourceDialect, decode_lossy};
-use crate::reader::RawChunk;
+use crate::input::dialect::{Encoding, PreparedDialect, SourceDialect, decode_lossy};
+use crate::input::reader::RawBlock;
 
-/// Splits a chunk's lines into the dialect's columns (see the module docs for the rules).
-pub fn split_chunk(chunk: &RawChunk, dialect: &SourceDialect) -> RawBatch {
-    split_chunk_with(chunk, dialect, Isa::Best, None)
+/// Splits a block's lines into the dialect's columns (see the module docs for the rules).
+pub fn split_block(block: &RawBlock, dialect: &SourceDialect) -> RawBatch {
+    split_block_with(block, dialect, Isa::Best, None)
 }
 
-/// [`split_chunk`] for a reader of some columns only: the columns not `wanted` come out all null,
+/// [`split_block`] for a reader of some columns only: the columns not `wanted` come out all null,
 /// which spares building their views (most of a split's cost). The lines, their field counts and
-/// encodings are exactly as [`split_chunk`] gives them.
-pub fn split_chunk_columns(chunk: &RawChunk, dialect: &SourceDialect, wanted: &[bool]) -> RawBatch {
-    split_chunk_with(chunk, dialect, Isa::Best, Some(wanted))
+/// encodings are exactly as [`split_block`] gives them.
+pub fn split_block_columns(block: &RawBlock, dialect: &SourceDialect, wanted: &[bool]) -> RawBatch {
+    split_block_with(block, dialect, Isa::Best, Some(wanted))
 }
 
 /// Which instructions the splitting loop may use; tests pin the portable one to check that both
@@ -69,17 +69,17 @@ enum Isa {
     Portable,
 }
 
-fn split_chunk_with(chunk: &RawChunk, dialect: &SourceDialect, isa: Isa, wanted: Option<&[bool]>) -> RawBatch {
+fn split_block_with(block: &RawBlock, dialect: &SourceDialect, isa: Isa, wanted: Option<&[bool]>) -> RawBatch {
     let dialect = PreparedDialect::new(dialect);
-    let decoded = decode_chunk(chunk, dialect.encoding);
-    let mut builder = BatchBuilder::new(&decoded, &dialect, chunk.len(), wanted);
+    let decoded = decode_block(block, dialect.encoding);
+    let mut builder = BatchBuilder::new(&decoded, &dialect, block.len(), wanted);
     match isa {
         Isa::Best => builder.split_all(&decoded),
         Isa::Portable => builder.split_all_impl(&decoded),
     }
-    let mut batch = builder.finish(chunk.first_line_no(), decoded.data.clone());
+    let mut batch = builder.finish(block.first_line_no(), decoded.data.clone());
     // A line the reader cut is malformed whatever its kept part holds: no field count is its own.
-    for &(line, _) in chunk.overlong_lines() {
+    for &(line, _) in block.overlong_lines() {
         if let Some(count) = batch.field_counts.get_mut(line as usize) {
             *count = 0;
         }
@@ -88,7 +88,7 @@ fn split_chunk_with(chunk: &RawChunk, dialect: &SourceDialect, isa: Isa, wanted:
 }
 
 /// Splits one line (a header or a trailer) into owned fields, with the same rules as
-/// [`split_chunk`]; invalid bytes are decoded lossily.
+/// [`split_block`]; invalid bytes are decoded lossily.
 pub fn split_record_line(line: &[u8], line_no: u64, dialect: &SourceDialect) -> RawRecordLine {
     split_record_line_prepared(line, line_no, &PreparedDialect::new(dialect))
 }
@@ -111,7 +111,7 @@ pub(crate) fn split_record_line_prepared(line: &[u8], line_no: u64, dialect: &Pr
     RawRecordLine { line_no, text, fields }
 }
 
-/// A chunk's lines as UTF-8, with which of them are valid.
+/// A block's lines as UTF-8, with which of them are valid.
 struct Decoded {
     data: Buffer,
     starts: Vec<u32>,
@@ -121,44 +121,44 @@ struct Decoded {
     invalid: Option<Vec<bool>>,
 }
 
-fn decode_chunk(chunk: &RawChunk, encoding: Encoding) -> Decoded {
+fn decode_block(block: &RawBlock, encoding: Encoding) -> Decoded {
     let plain = || Decoded {
-        data: chunk.data().clone(),
-        starts: chunk.starts().to_vec(),
-        ends: chunk.ends().to_vec(),
+        data: block.data().clone(),
+        starts: block.starts().to_vec(),
+        ends: block.ends().to_vec(),
         invalid: None,
     };
     match encoding {
         // UTF-8 lines are validated one by one as they are split (see `scan_fast`).
         Encoding::Utf8 => plain(),
         Encoding::Windows1252 => {
-            // The lines of a chunk are (nearly) contiguous in its buffer, so one pass over the
+            // The lines of a block are (nearly) contiguous in its buffer, so one pass over the
             // span they cover tells whether any needs transcoding at all.
-            let lo = chunk.starts().iter().copied().min().unwrap_or(0) as usize;
-            let hi = chunk.ends().iter().copied().max().unwrap_or(0) as usize;
-            if chunk.data().as_slice().get(lo..hi).unwrap_or_default().is_ascii() {
+            let lo = block.starts().iter().copied().min().unwrap_or(0) as usize;
+            let hi = block.ends().iter().copied().max().unwrap_or(0) as usize;
+            if block.data().as_slice().get(lo..hi).unwrap_or_default().is_ascii() {
                 plain()
             } else {
-                transcode_windows_1252(chunk)
+                transcode_windows_1252(block)
             }
         }
     }
 }
 
-fn transcode_windows_1252(chunk: &RawChunk) -> Decoded {
-    let mut out = String::with_capacity(chunk.data().len() + chunk.data().len() / 4);
-    let mut starts = Vec::with_capacity(chunk.len());
-    let mut ends = Vec::with_capacity(chunk.len());
+fn transcode_windows_1252(block: &RawBlock) -> Decoded {
+    let mut out = String::with_capacity(block.data().len() + block.data().len() / 4);
+    let mut starts = Vec::with_capacity(block.len());
+    let mut ends = Vec::with_capacity(block.len());
     let mut invalid: Option<Vec<bool>> = None;
-    for (i, line) in chunk.lines().enumerate() {
+    for (i, line) in block.lines().enumerate() {
         let text = encoding_rs::WINDOWS_1252.decode_without_bom_handling(line).0;
         let start = out.len();
         if u32::try_from(start + text.len()).is_ok() {
             out.push_str(&text);
         } else {
-            // Only a chunk of well over a gigabyte of non-ASCII text gets here: the line cannot
+            // Only a block of well over a gigabyte of non-ASCII text gets here: the line cannot
             // be addressed by a view, so it is handed on as an empty, unusable line.
-            invalid.get_or_insert_with(|| vec![false; chunk.len()])[i] = true;
+            invalid.get_or_insert_with(|| vec![false; block.len()])[i] = true;
         }
         // Lossless: `out` stays within u32 offsets (checked just above).
         starts.push(start as u32);
@@ -167,7 +167,7 @@ fn transcode_windows_1252(chunk: &RawChunk) -> Decoded {
     Decoded { data: Buffer::from_vec(out.into_bytes()), starts, ends, invalid }
 }
 
-/// A field's bytes: a range of the chunk buffer (zero-copy) or of the side buffer (unescaped).
+/// A field's bytes: a range of the block buffer (zero-copy) or of the side buffer (unescaped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Piece {
     Main(usize, usize),
@@ -192,11 +192,11 @@ struct BatchBuilder<'a> {
     slots: Vec<Option<usize>>,
     data: &'a [u8],
     ncols: usize,
-    /// The number of lines in the chunk.
+    /// The number of lines in the block.
     lines: usize,
     /// The views of every built column in one allocation, column-major (the column in slot `j`
     /// is `j * lines..(j + 1) * lines`), written tile by tile into the spare capacity. One
-    /// allocation per chunk instead of one per column keeps the allocator from handing each chunk
+    /// allocation per block instead of one per column keeps the allocator from handing each block
     /// fresh pages, whose faults cost more than the splitting.
     views: Vec<u128>,
     /// Per column, one validity word per tile (bit set = non-empty field).
@@ -208,7 +208,7 @@ struct BatchBuilder<'a> {
     side: Vec<u8>,
     pieces: Vec<Piece>,
     scratch: Scratch,
-    /// Lines whose views are written (a prefix of the chunk).
+    /// Lines whose views are written (a prefix of the block).
     built: usize,
 }
 
@@ -238,7 +238,7 @@ impl<'a> BatchBuilder<'a> {
                 })
             })
             .collect();
-        // Room for `ncols + 1` boundaries per line, plus a whole 64-byte block's worth of
+        // Room for `ncols + 1` boundaries per line, plus a whole 64-byte span's worth of
         // positions that the fast scanner may write past them unconditionally.
         let height = ncols + 2 + 64;
         BatchBuilder {
@@ -272,9 +272,9 @@ impl<'a> BatchBuilder<'a> {
             && std::is_x86_feature_detected!("bmi2")
             && std::is_x86_feature_detected!("popcnt")
         {
-            // SAFETY: benefit: the baseline x86_64 target has no `popcnt` (the per-block
+            // SAFETY: benefit: the baseline x86_64 target has no `popcnt` (the per-span
             // `count_ones` becomes a dozen instructions) and no flag-free variable shifts, which
-            // the view arithmetic is full of; this makes splitting W1 about 14% faster.
+            // the view arithmetic is full of, and splitting is the hottest code before evaluation.
             // Soundness: the function only differs from `split_all_impl` in the instructions it
             // may use, and the CPU was just checked to have every one of them.
             unsafe { self.split_all_x86_64_v3(decoded) };
@@ -332,22 +332,22 @@ impl<'a> BatchBuilder<'a> {
     fn scan_fast(&mut self, r: usize, s: usize, e: usize, delimiter: u8) -> Option<u32> {
         let ncols = self.ncols;
         let bounds = &mut self.scratch.bounds;
-        // Lossless casts to u32 here and below: chunk buffers stay within u32 offsets.
+        // Lossless casts to u32 here and below: block buffers stay within u32 offsets.
         bounds[r] = s as u32;
         // Delimiters found so far; field `k + 1` starts after delimiter `k`.
         let mut found = 0usize;
         let mut non_ascii = 0u64;
         let mut base = s;
         while base < e {
-            let (mut mask, high) = block_masks(self.data, base, e, delimiter);
+            let (mut mask, high) = span_masks(self.data, base, e, delimiter);
             non_ascii |= high;
             let count = mask.count_ones() as usize;
             if found <= ncols {
                 // Positions are written in batches of eight without looking at how many bits
                 // are left (a spent mask writes harmless garbage into slots that later
                 // positions or the padding below overwrite, or that lie past the columns): a
-                // branch per delimiter would mispredict at every block. The window holds the
-                // 64 slots a block can need, so the writes below need no bounds checks.
+                // branch per delimiter would mispredict at every span. The window holds the
+                // 64 slots a span can need, so the writes below need no bounds checks.
                 let after = base as u32 + 1;
                 let window = &mut bounds[(found + 1) * TILE + r..][..63 * TILE + 1];
                 let mut write = |from: usize, to: usize| {
@@ -453,7 +453,7 @@ impl<'a> BatchBuilder<'a> {
                 std::str::from_utf8(bytes).is_ok()
             });
         if addressable && sound {
-            // Every field is copied into the side buffer: the lossy text is not in the chunk.
+            // Every field is copied into the side buffer: the lossy text is not in the block.
             let ncols = self.ncols;
             for k in 0..ncols {
                 let bytes = match pieces.get(k) {
@@ -586,7 +586,7 @@ fn views_to_array(
 ) -> StringViewArray {
     // SAFETY: `new_unchecked` skips a validation pass that would cost as much as splitting
     // itself. What that pass checks holds by construction: every view comes from `make_view`
-    // over a range of the buffer it names (index 0 is the chunk data, 1 the side buffer, present
+    // over a range of the buffer it names (index 0 is the block data, 1 the side buffer, present
     // whenever a view points into it), so offsets and prefixes are right and inline views are
     // zero-padded; null slots hold the empty view 0; `nulls` has one bit per view, cleared
     // exactly for the empty views; and each viewed range is valid UTF-8, because the lines were
@@ -650,17 +650,17 @@ fn make_view(buf: &[u8], buffer_index: u32, start: usize, end: usize) -> u128 {
     (u128::from(high) << 64) | u128::from(low)
 }
 
-/// The delimiter mask and the high-bit (non-ASCII) mask of the 64-byte block at `base`, limited
+/// The delimiter mask and the high-bit (non-ASCII) mask of the 64-byte span at `base`, limited
 /// to the line, which ends at `end`.
 #[inline(always)]
-fn block_masks(data: &[u8], base: usize, end: usize, needle: u8) -> (u64, u64) {
+fn span_masks(data: &[u8], base: usize, end: usize, needle: u8) -> (u64, u64) {
     let (mut eq, mut high) = match data[base..].first_chunk::<64>() {
-        Some(block) => masks64(block, needle),
+        Some(span) => masks64(span, needle),
         None => {
-            let mut block = [0u8; 64];
+            let mut span = [0u8; 64];
             let tail = &data[base..end];
-            block[..tail.len()].copy_from_slice(tail);
-            masks64(&block, needle)
+            span[..tail.len()].copy_from_slice(tail);
+            masks64(&span, needle)
         }
     };
     let remaining = end - base;
@@ -672,21 +672,21 @@ fn block_masks(data: &[u8], base: usize, end: usize, needle: u8) -> (u64, u64) {
     (eq, high)
 }
 
-/// Bit `i` of the first mask is set when `block[i] == needle`, of the second when `block[i]` is
+/// Bit `i` of the first mask is set when `span[i] == needle`, of the second when `span[i]` is
 /// not ASCII.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn masks64(block: &[u8; 64], needle: u8) -> (u64, u64) {
+fn masks64(span: &[u8; 64], needle: u8) -> (u64, u64) {
     use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
     // SAFETY: benefit: the compiler does not turn the portable code into vector compares (it
     // shuffles two bytes at a time), and this is the innermost loop of splitting. Soundness: SSE2
     // is part of the x86_64 baseline, so these instructions always exist; the four unaligned
-    // 16-byte loads start at offsets 0, 16, 32 and 48 of the 64-byte `block`, so they stay
+    // 16-byte loads start at offsets 0, 16, 32 and 48 of the 64-byte `span`, so they stay
     // inside it.
     unsafe {
         let needles = _mm_set1_epi8(needle as i8);
         let lane = |i: usize| -> (u64, u64) {
-            let bytes = _mm_loadu_si128(block.as_ptr().add(i).cast::<__m128i>());
+            let bytes = _mm_loadu_si128(span.as_ptr().add(i).cast::<__m128i>());
             let eq = _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, needles)) as u16;
             let high = _mm_movemask_epi8(bytes) as u16;
             (u64::from(eq) << i, u64::from(high) << i)
@@ -698,21 +698,21 @@ fn masks64(block: &[u8; 64], needle: u8) -> (u64, u64) {
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn masks64(block: &[u8; 64], needle: u8) -> (u64, u64) {
-    masks64_portable(block, needle)
+fn masks64(span: &[u8; 64], needle: u8) -> (u64, u64) {
+    masks64_portable(span, needle)
 }
 
 /// [`masks64`] without vector instructions (SWAR on 64-bit words), for other architectures.
 #[cfg_attr(all(target_arch = "x86_64", not(test)), expect(dead_code))]
 #[inline(always)]
-fn masks64_portable(block: &[u8; 64], needle: u8) -> (u64, u64) {
+fn masks64_portable(span: &[u8; 64], needle: u8) -> (u64, u64) {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Gathers the high bit of each byte of a word into one byte, first byte lowest.
     let gather = |bits: u64| (bits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
     let splat = u64::from(needle) * 0x0101_0101_0101_0101;
     let (mut eq, mut high) = (0u64, 0u64);
-    for (i, word) in block.chunks_exact(8).enumerate() {
+    for (i, word) in span.chunks_exact(8).enumerate() {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(word);
         let w = u64::from_le_bytes(bytes);
@@ -833,7 +833,7 @@ mod tests {
     use arrow::array::Array as _;
     use proptest::prelude::*;
 
-    fn chunk_of(input: &[u8]) -> RawChunk {
+    fn block_of(input: &[u8]) -> RawBlock {
         // Lines cut on LF only: enough to feed the splitter, whose input is lines.
         let mut ranges = Vec::new();
         let mut start = 0u32;
@@ -844,7 +844,7 @@ mod tests {
             }
         }
         ranges.push((start, input.len() as u32));
-        RawChunk::new(Buffer::from_vec(input.to_vec()), &ranges, 1).expect("ranges inside the buffer")
+        RawBlock::new(Buffer::from_vec(input.to_vec()), &ranges, 1).expect("ranges inside the buffer")
     }
 
     fn assert_same(a: &RawBatch, b: &RawBatch) {
@@ -857,20 +857,20 @@ mod tests {
 
     #[test]
     fn portable_masks_match_the_vector_ones() {
-        let mut block = [0u8; 64];
+        let mut span = [0u8; 64];
         for seed in 0u64..200 {
             let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            for b in &mut block {
+            for b in &mut span {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 *b = [b'|', b'a', 0x80, 0xFF, 0, b'|', 0x7F, 0xC3][(x % 8) as usize];
             }
-            let expected = block.iter().enumerate().fold((0u64, 0u64), |(eq, high), (i, &b)| {
+            let expected = span.iter().enumerate().fold((0u64, 0u64), |(eq, high), (i, &b)| {
                 (eq | (u64::from(b == b'|') << i), high | (u64::from(b >= 0x80) << i))
             });
-            assert_eq!(masks64(&block, b'|'), expected);
-            assert_eq!(masks64_portable(&block, b'|'), expected);
+            assert_eq!(masks64(&span, b'|'), expected);
+            assert_eq!(masks64_portable(&span, b'|'), expected);
         }
     }
 
@@ -912,10 +912,10 @@ mod tests {
             columns in 0usize..70,
             quote in any::<bool>(),
         ) {
-            let chunk = chunk_of(&input);
+            let block = block_of(&input);
             let dialect = SourceDialect { quote: quote.then_some(b'"'), ..SourceDialect::pipe(columns) };
-            let best = split_chunk_with(&chunk, &dialect, Isa::Best, None);
-            let portable = split_chunk_with(&chunk, &dialect, Isa::Portable, None);
+            let best = split_block_with(&block, &dialect, Isa::Best, None);
+            let portable = split_block_with(&block, &dialect, Isa::Portable, None);
             assert_same(&best, &portable);
         }
 
@@ -928,10 +928,10 @@ mod tests {
             wanted in prop::collection::vec(any::<bool>(), 0..12),
             quote in any::<bool>(),
         ) {
-            let chunk = chunk_of(&input);
+            let block = block_of(&input);
             let dialect = SourceDialect { quote: quote.then_some(b'"'), ..SourceDialect::pipe(wanted.len()) };
-            let full = split_chunk(&chunk, &dialect);
-            let projected = split_chunk_columns(&chunk, &dialect, &wanted);
+            let full = split_block(&block, &dialect);
+            let projected = split_block_columns(&block, &dialect, &wanted);
             prop_assert_eq!(&full.line_nos, &projected.line_nos);
             prop_assert_eq!(&full.lines, &projected.lines);
             prop_assert_eq!(&full.field_counts, &projected.field_counts);
@@ -945,7 +945,7 @@ mod tests {
             }
         }
 
-        /// Lines of W1's shape (tens of fields over several 64-byte blocks, some lines a field
+        /// Lines of W1's shape (tens of fields over several 64-byte spans, some lines a field
         /// short or long): a projected split gives the wanted columns of the full split.
         #[test]
         fn a_projected_split_of_long_lines_keeps_the_wanted_columns(
@@ -956,10 +956,10 @@ mod tests {
             wanted in prop::collection::vec(prop::sample::select(vec![false, false, false, true]), 41),
         ) {
             let text: String = lines.iter().map(|fields| fields.join("|") + "\n").collect();
-            let chunk = chunk_of(text.as_bytes());
+            let block = block_of(text.as_bytes());
             let dialect = SourceDialect::pipe(wanted.len());
-            let full = split_chunk(&chunk, &dialect);
-            let projected = split_chunk_columns(&chunk, &dialect, &wanted);
+            let full = split_block(&block, &dialect);
+            let projected = split_block_columns(&block, &dialect, &wanted);
             prop_assert_eq!(&full.field_counts, &projected.field_counts);
             for (k, &want) in wanted.iter().enumerate() {
                 if want {

@@ -3,21 +3,21 @@
 //! Encoding the accepted records (definition levels, plain or dictionary encoding, statistics,
 //! zstd) costs more CPU than anything else in a run, and `ArrowWriter` does all of it on the thread
 //! that calls `write`: the pipeline's one ordered writing thread. A profile of W1 showed that
-//! thread saturated while the evaluation workers idled two thirds of the time.
+//! thread saturated while the evaluation workers waited for it.
 //!
 //! Here every column belongs to one lane, a thread that owns the column's encoder: an
 //! `ArrowColumnWriter`, or, when the sink asks for typed encoders, one of etr's own for the
-//! record's types ([`crate::chunks`]). The writing thread hands each lane the same unfiltered
-//! batch (its arrays are shared, not copied) with the plan of rows to keep; each lane filters and
-//! encodes its own columns. At the end of a row group the lanes hand back their encoded column
-//! chunks, which the writing thread appends to the file in schema order. Row groups end where
-//! `ArrowWriter` would end them (every `max_row_group_rows` kept rows), and each column sees the
-//! same arrays in the same order, so the file does not depend on the number of lanes: with
-//! `ArrowColumnWriter`s it holds the very pages one `ArrowWriter` would write (a test compares
-//! the bytes), and with typed encoders the same bytes on any number of threads.
+//! record's types ([`crate::output::column_chunk`]). The writing thread hands each lane the same
+//! unfiltered batch (its arrays are shared, not copied) with the plan of rows to keep; each lane
+//! filters and encodes its own columns. At the end of a row group the lanes hand back their encoded
+//! column chunks, which the writing thread appends to the file in schema order. Row groups end
+//! where `ArrowWriter` would end them (every `max_row_group_rows` kept rows), and each column sees
+//! the same arrays in the same order, so the file does not depend on the number of lanes: with
+//! `ArrowColumnWriter`s it holds the very pages one `ArrowWriter` would write (a test compares the
+//! bytes), and with typed encoders the same bytes on any number of threads.
 //!
 //! Memory stays bounded: a lane's job queue holds at most [`QUEUED_BATCHES`] batches, so a lane
-//! that falls behind blocks the writing thread, which stops returning chunk tokens to the reader.
+//! that falls behind blocks the writing thread, which stops returning block tokens to the reader.
 
 use std::fs::File;
 use std::sync::Arc;
@@ -34,8 +34,8 @@ use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRow
 use parquet::column::writer::ColumnCloseResult;
 use parquet::file::writer::SerializedFileWriter;
 
-use crate::chunks::{ChunkEncoder, ChunkPages};
 use crate::error::{Result, RuntimeError};
+use crate::output::column_chunk::{ColumnChunkEncoder, ColumnChunkPages};
 
 /// Batches a lane may have waiting before the writing thread blocks.
 const QUEUED_BATCHES: usize = 4;
@@ -48,7 +48,7 @@ pub(crate) struct LaneEncoder {
     schema: SchemaRef,
     lane_count: usize,
     max_row_group_rows: usize,
-    /// Whether columns of the types [`ChunkEncoder`] knows are encoded by it.
+    /// Whether columns of the types [`ColumnChunkEncoder`] knows are encoded by it.
     typed: bool,
     /// Started on the first batch, when the columns' sizes are known.
     lanes: Vec<Lane>,
@@ -73,25 +73,25 @@ enum LaneJob {
     Start(Vec<(usize, ColumnEncoder)>),
     /// Rows to encode: the batch's rows where `keep` is true (all of them without a mask).
     Write { batch: RecordBatch, keep: Option<Arc<FilterPredicate>> },
-    /// End the row group: send back the encoded chunks with their column indices.
-    Close(SyncSender<Result<Vec<(usize, EncodedChunk)>>>),
+    /// End the row group: send back the encoded column chunks with their column indices.
+    Close(SyncSender<Result<Vec<(usize, EncodedColumnChunk)>>>),
 }
 
 /// Who encodes one column chunk.
 enum ColumnEncoder {
     Arrow(Box<ArrowColumnWriter>),
-    Typed(Box<ChunkEncoder>),
+    Typed(Box<ColumnChunkEncoder>),
 }
 
 /// An encoded column chunk, ready to be appended to its row group.
-enum EncodedChunk {
+enum EncodedColumnChunk {
     Arrow(Box<ArrowColumnChunk>),
-    Typed(ChunkPages, Box<ColumnCloseResult>),
+    Typed(ColumnChunkPages, Box<ColumnCloseResult>),
 }
 
 impl LaneEncoder {
     /// Takes over `writer`, which must not have been written to. With `typed`, the columns of
-    /// the types [`ChunkEncoder`] knows are encoded by it, on one lane at least. Gives the writer
+    /// the types [`ColumnChunkEncoder`] knows are encoded by it, on one lane at least. Gives the writer
     /// back (`Err`) when the schema has nested columns (one Arrow column to several Parquet
     /// leaves): those stay with `ArrowWriter`, as do writers asked for fewer than two lanes
     /// without `typed`.
@@ -220,7 +220,7 @@ impl LaneEncoder {
             for (column, writer) in writers.into_iter().enumerate() {
                 let typed = self.typed.then(|| {
                     let data_type = self.schema.field(column).data_type();
-                    ChunkEncoder::for_column(data_type, descriptors.column(column), props)
+                    ColumnChunkEncoder::for_column(data_type, descriptors.column(column), props)
                 });
                 let encoder = match typed.flatten() {
                     Some(typed) => ColumnEncoder::Typed(Box::new(typed)),
@@ -247,7 +247,7 @@ impl LaneEncoder {
             self.send(lane, LaneJob::Close(reply))?;
             replies.push(answer);
         }
-        let mut chunks: Vec<Option<EncodedChunk>> = (0..self.schema.fields().len()).map(|_| None).collect();
+        let mut chunks: Vec<Option<EncodedColumnChunk>> = (0..self.schema.fields().len()).map(|_| None).collect();
         for answer in replies {
             for (column, chunk) in answer.recv().map_err(|_| lane_died())?? {
                 chunks[column] = Some(chunk);
@@ -256,8 +256,8 @@ impl LaneEncoder {
         let mut row_group = self.file.next_row_group()?;
         for chunk in chunks {
             match chunk.ok_or_else(|| RuntimeError::Internal("an encoder lane lost a column".into()))? {
-                EncodedChunk::Arrow(chunk) => chunk.append_to_row_group(&mut row_group)?,
-                EncodedChunk::Typed(bytes, close) => row_group.append_column(&bytes, *close)?,
+                EncodedColumnChunk::Arrow(chunk) => chunk.append_to_row_group(&mut row_group)?,
+                EncodedColumnChunk::Typed(bytes, close) => row_group.append_column(&bytes, *close)?,
             }
         }
         row_group.close()?;
@@ -307,10 +307,10 @@ fn run_lane(schema: &SchemaRef, inbox: &Receiver<LaneJob>, abandoned: &AtomicBoo
                         .into_iter()
                         .map(|(column, writer)| {
                             let chunk = match writer {
-                                ColumnEncoder::Arrow(writer) => EncodedChunk::Arrow(Box::new(writer.close()?)),
+                                ColumnEncoder::Arrow(writer) => EncodedColumnChunk::Arrow(Box::new(writer.close()?)),
                                 ColumnEncoder::Typed(encoder) => {
                                     let (bytes, close) = encoder.close()?;
-                                    EncodedChunk::Typed(bytes, Box::new(close))
+                                    EncodedColumnChunk::Typed(bytes, Box::new(close))
                                 }
                             };
                             Ok((column, chunk))

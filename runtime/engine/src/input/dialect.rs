@@ -14,6 +14,10 @@
 
 use std::borrow::Cow;
 
+use etr_ir::Program;
+
+use crate::error::RuntimeError;
+
 /// The character encoding of a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Encoding {
@@ -112,7 +116,7 @@ impl SourceDialect {
     }
 }
 
-/// A dialect translated to the decoded (UTF-8) side, computed once per chunk or per file.
+/// A dialect translated to the decoded (UTF-8) side, computed once per block or per file.
 ///
 /// Everything downstream of decoding works on UTF-8, so the delimiter and prefixes are decoded
 /// with the file's encoding. For windows-1252 this is exact: the code page maps each byte to one
@@ -160,6 +164,38 @@ pub(crate) fn decode_lossy(bytes: &[u8], encoding: Encoding) -> Cow<'_, str> {
         Encoding::Utf8 => String::from_utf8_lossy(bytes),
         Encoding::Windows1252 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
     }
+}
+
+/// The dialect the reader needs, from the spec's source declaration.
+pub fn dialect_of(program: &Program) -> crate::Result<SourceDialect> {
+    let source = &program.source;
+    let encoding = match source.encoding {
+        etr_ir::Encoding::Utf8 => Encoding::Utf8,
+        etr_ir::Encoding::Windows1252 => Encoding::Windows1252,
+    };
+    // The spec writes the delimiter and prefixes as text; the reader wants them in the file's bytes.
+    let in_file_bytes = |text: &str| -> crate::Result<Vec<u8>> {
+        match encoding {
+            Encoding::Utf8 => Ok(text.as_bytes().to_vec()),
+            Encoding::Windows1252 => {
+                let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
+                if unmappable {
+                    return Err(RuntimeError::Config(format!("`{text}` cannot be written in windows-1252")));
+                }
+                Ok(bytes.into_owned())
+            }
+        }
+    };
+    let etr_ir::SourceFormat::Delimited { delimiter, quote } = &source.format;
+    let delimiter = in_file_bytes(std::str::from_utf8(delimiter).map_err(|e| RuntimeError::Config(e.to_string()))?)?;
+    Ok(SourceDialect {
+        delimiter,
+        quote: *quote,
+        encoding,
+        header_prefix: source.header.as_ref().map(|h| in_file_bytes(&h.prefix)).transpose()?,
+        trailer_prefix: source.trailer.as_ref().map(|t| in_file_bytes(&t.prefix)).transpose()?,
+        column_count: source.columns.len(),
+    })
 }
 
 #[cfg(test)]

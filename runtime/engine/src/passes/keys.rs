@@ -1,14 +1,15 @@
-//! The key index of `unique` checks: which keys are duplicated among the lines that pass the row
-//! rules, known before the writing pass starts.
+//! The key pass ([`key_pass`]) and its key index of `unique` checks: which keys are duplicated
+//! among the lines that pass the row rules, known before the writing pass starts.
 //!
 //! Why it is built this way: a duplicated key rejects every copy, the first one included, so the
 //! writing pass must know the duplicated keys before it writes the first line. Evaluating every
 //! line fully just to learn which lines are rejected doubled the work of a run. Instead:
 //!
-//! 1. The key pass ([`Interpreter::eval_keys`]) evaluates only the bindings the keys need and counts
-//!    every key of a well-formed line, rejected or not. A key counted once is unique for certain:
-//!    rejected lines can only lower a count. For a key counted twice or more, the index remembers
-//!    the line numbers of all its copies (the candidates; a handful of lines in a real file).
+//! 1. The key pass's sweep ([`Interpreter::eval_keys`]) evaluates only the bindings the keys need
+//!    and counts every key of a well-formed line, rejected or not. A key counted once is unique for
+//!    certain: rejected lines can only lower a count. For a key counted twice or more, the index
+//!    remembers the line numbers of all its copies (the candidates; a handful of lines in a real
+//!    file).
 //! 2. The candidates are then read again by line number, evaluated fully, and counted exactly as
 //!    the writing pass counts: only lines that are not rejected, where the check's `when` holds
 //!    and whose key is not entirely null. Keys counted more than once there are the duplicates,
@@ -16,9 +17,9 @@
 //!    by number and hashes no key.
 //!    The key pass notes the file offset of every [`CHECKPOINT_STRIDE`]-th line of text, so each
 //!    candidate is read from the checkpoint before it (a few kilobytes), not by reading the file
-//!    again (a quarter of a second on W1's 258 MB at 1M lines, a serial step of the run). Every
-//!    line read again must have a key the index saw twice; one that does not means the file
-//!    changed under the run, which is an error.
+//!    again (a serial step of the run, as long as a whole read of the file). Every line read again
+//!    must have a key the index saw twice; one that does not means the file changed under the run,
+//!    which is an error.
 //!
 //! Memory: the index holds one entry per distinct key (64 bits of its hash, a count and the line of
 //! its first copy: 16 bytes, in a table sized once from the first batch), a line number per
@@ -27,16 +28,55 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::time::Instant;
 
 use arrow::buffer::Buffer;
 use etr_interp::{BatchResult, Interpreter, KeyBatch, RawBatch};
 use etr_ir::Program;
 use hashbrown::{HashMap, HashSet};
 
-use crate::dialect::SourceDialect;
 use crate::error::{Result, RuntimeError};
-use crate::reader::{ChunkReader, NO_OFFSET, RawChunk, ReaderConfig};
-use crate::split::split_chunk;
+use crate::input::dialect::SourceDialect;
+use crate::input::reader::{BlockReader, NO_OFFSET, RawBlock, ReaderConfig};
+use crate::input::split::split_block;
+use crate::passes::PassContext;
+use crate::passes::stream::stream;
+
+/// Pass number `pass`, the key pass: counts the keys of every line over the key `columns` only,
+/// then reads again, and evaluates fully, the lines whose key it counted more than once. Returns,
+/// per unique check, the lines (by number) it rejects. The index is dropped before this returns,
+/// so its peak and the writing pass's never add up.
+pub(crate) fn key_pass(
+    context: &mut PassContext<'_>,
+    pass: u8,
+    interpreter: &Interpreter,
+    columns: &[bool],
+) -> Result<Vec<HashSet<u64>>> {
+    let pass_start = Instant::now();
+    let input = context.input;
+    let input_bytes = std::fs::metadata(input).map_err(|e| RuntimeError::io("read", input, e))?.len();
+    let mut index = KeyIndex::new(context.program, input_bytes);
+    let evaluate = |batch: &RawBatch| interpreter.eval_keys(batch);
+    let facts = stream(
+        input,
+        context.dialect,
+        context.config,
+        context.sweep(pass, Some(columns)),
+        &evaluate,
+        |_, batch, offsets, keys| index.add(batch, offsets, &keys),
+    )?;
+    context.same_input(facts.fingerprint, facts.input_hash.as_deref())?;
+    context.memory.insert("key_index".to_string(), index.allocated_bytes());
+    context.time(format!("pass{pass}"), pass_start);
+    let resolve_start = Instant::now();
+    let resolved = resolve_candidates(input, context.dialect, &context.config.reader, interpreter, &index)?;
+    drop(index);
+    if let Some(fingerprint) = resolved.fingerprint {
+        context.same_input(fingerprint, None)?;
+    }
+    context.time(format!("pass{pass}_candidates"), resolve_start);
+    Ok(resolved.duplicates)
+}
 
 /// Where a key was first seen and how often (8 bytes, so an index entry is 16).
 #[derive(Debug, Clone, Copy, Default)]
@@ -143,7 +183,7 @@ impl SeenTable {
 /// The index keeps 64 of the key hash's 128 bits: two keys that share them only make both
 /// candidates, and the full evaluation of the candidates compares all 128 bits.
 #[derive(Debug)]
-pub(crate) struct KeyIndex {
+struct KeyIndex {
     seen: Vec<SeenTable>,
     candidate_lines: Vec<u64>,
     /// `(line, file offset)` of a line of text every [`CHECKPOINT_STRIDE`] lines or so, in order.
@@ -295,7 +335,7 @@ impl KeyCounts {
 
 /// What the candidates' full evaluation found.
 #[derive(Debug)]
-pub(crate) struct Resolved {
+struct Resolved {
     /// Per unique check, the lines (by line number) whose key is duplicated among the lines that
     /// take part: the writing pass rejects them without hashing any key again.
     pub(crate) duplicates: Vec<HashSet<u64>>,
@@ -307,7 +347,7 @@ pub(crate) struct Resolved {
 /// Reads the candidate lines again, evaluates them fully in batches, and returns the keys
 /// duplicated among the lines that take part. Each line is read from the checkpoint before it;
 /// without checkpoints (the key pass saw no offsets), by reading the whole file again.
-pub(crate) fn resolve_candidates(
+fn resolve_candidates(
     input: &Path,
     dialect: &SourceDialect,
     reader_config: &ReaderConfig,
@@ -367,16 +407,16 @@ fn reread_candidates(
 ) -> Result<Resolved> {
     let file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
     let config = ReaderConfig { content_hash: false, ..reader_config.clone() };
-    let mut reader = ChunkReader::new(file, dialect, config)?.with_source_name(input);
+    let mut reader = BlockReader::new(file, dialect, config)?.with_source_name(input);
     let mut picked = Picked::default();
     let mut next = 0;
-    while let Some(chunk) = reader.next_chunk()? {
-        let first = chunk.first_line_no();
-        let end = first + chunk.len() as u64;
+    while let Some(block) = reader.next_block()? {
+        let first = block.first_line_no();
+        let end = first + block.len() as u64;
         while let Some(&line_no) = candidate_lines.get(next)
             && line_no < end
         {
-            let bytes = line_no.checked_sub(first).and_then(|i| chunk.line(i as usize)).ok_or_else(|| {
+            let bytes = line_no.checked_sub(first).and_then(|i| block.line(i as usize)).ok_or_else(|| {
                 RuntimeError::Internal(format!("candidate line {line_no} was not found on re-reading"))
             })?;
             picked.push(bytes, line_no);
@@ -498,7 +538,7 @@ impl Segment {
     }
 }
 
-/// Candidate lines copied out of their chunks, to be split and evaluated as one batch.
+/// Candidate lines copied out of their blocks, to be split and evaluated as one batch.
 #[derive(Debug, Default)]
 struct Picked {
     data: Vec<u8>,
@@ -515,7 +555,7 @@ impl Picked {
     }
 
     fn is_full(&self, config: &ReaderConfig) -> bool {
-        self.ranges.len() >= config.max_lines_per_chunk || self.data.len() >= config.block_size
+        self.ranges.len() >= config.max_lines_per_block || self.data.len() >= config.block_size
     }
 
     fn evaluate(
@@ -529,8 +569,8 @@ impl Picked {
             return Ok(());
         }
         let taken = std::mem::take(self);
-        let chunk = RawChunk::new(Buffer::from_vec(taken.data), &taken.ranges, 1)?;
-        let mut batch = split_chunk(&chunk, dialect);
+        let block = RawBlock::new(Buffer::from_vec(taken.data), &taken.ranges, 1)?;
+        let mut batch = split_block(&block, dialect);
         // The lines are not consecutive: give each its own number (used only in messages here).
         batch.line_nos = taken.line_nos;
         let result = interpreter
