@@ -330,7 +330,8 @@ pub fn check_runs(program: &Arc<etr_ir::Program>, case: &DataCase) -> Result<Sta
     let mut reference: Option<(&str, OutputFiles)> = None;
     for (i, (name, engine, threads, block)) in runs.into_iter().enumerate() {
         let out = dir.path().join(format!("out{i}"));
-        let mut config = RunConfig { threads, engine, ..RunConfig::default() };
+        let mut config =
+            RunConfig { threads, engine, native_backend: etr_tests::native_backend(engine), ..RunConfig::default() };
         config.reader.block_size = block;
         config.as_of = Some(pipeline::parse_as_of(crate::child::AS_OF).expect("a valid date"));
         let summary = pipeline::run(Arc::clone(program), &input, &out, &config)

@@ -18,6 +18,15 @@ use etr_sema::{Database, Diagnostic, SourceFile};
 
 pub use jcl::jcl_program;
 
+/// The run configuration's native back end for `engine`: the Cranelift JIT for
+/// [`Engine::Jit`](etr_runtime::pipeline::Engine::Jit), as `etr run --engine jit` gives it, and
+/// none for the interpreter. Without it a run asked for the JIT is the interpreter alone, and a
+/// comparison of the two engines would compare the interpreter with itself.
+pub fn native_backend(engine: etr_runtime::pipeline::Engine) -> Option<Arc<dyn etr_runtime::NativeBackend>> {
+    (engine == etr_runtime::pipeline::Engine::Jit)
+        .then(|| Arc::new(etr_jit::JitBackend::default()) as Arc<dyn etr_runtime::NativeBackend>)
+}
+
 /// The workspace root (the parent of this crate's folder).
 pub fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()

@@ -67,11 +67,16 @@ fn run_outputs_with(
         spec_hash: pipeline::spec_hash([spec_text]),
         as_of: Some(as_of),
         engine,
+        native_backend: crate::native_backend(engine),
         ..RunConfig::default()
     };
     config.reader.block_size = 64 * 1024;
     let mut outputs = Vec::new();
     match pipeline::run(program, &input_path, &out, &config) {
+        // The JIT must really have been given to the run, or the engines would not be compared.
+        Ok(summary) if engine == pipeline::Engine::Jit && !summary.engine.starts_with("jit ") => {
+            return Err(format!("the jit engine did not run: {}", summary.engine));
+        }
         Ok(_) => {}
         Err(error) => {
             // A refused run publishes nothing: that is part of what the case expects.

@@ -92,7 +92,8 @@ fn run(
 ) -> Vec<(String, String)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
-    let mut config = RunConfig { threads, engine, ..RunConfig::default() };
+    let mut config =
+        RunConfig { threads, engine, native_backend: etr_tests::native_backend(engine), ..RunConfig::default() };
     config.reader.block_size = block;
     let summary = pipeline::run(Arc::clone(program), input, &out, &config).expect("a run never fails on bad data");
     assert_eq!(summary.lines_read, summary.accepted + summary.rejected + summary.refused, "conservation: {summary:?}");

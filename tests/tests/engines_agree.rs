@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use arrow::buffer::Buffer;
 use etr_interp::Interpreter;
-use etr_runtime::{RawChunk, pipeline, split_chunk};
+use etr_runtime::{RawBlock, pipeline, split_block};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -348,8 +348,8 @@ fn split_lines(lines: &[impl AsRef<str>], dialect: &etr_runtime::SourceDialect) 
         ranges.push((start, data.len() as u32));
         data.push(b'\n');
     }
-    let chunk = RawChunk::new(Buffer::from_vec(data), &ranges, 1).expect("the ranges lie in the buffer");
-    split_chunk(&chunk, dialect)
+    let block = RawBlock::new(Buffer::from_vec(data), &ranges, 1).expect("the ranges lie in the buffer");
+    split_block(&block, dialect)
 }
 
 fn check_case(case: &Case) -> Result<(), TestCaseError> {

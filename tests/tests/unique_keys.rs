@@ -170,7 +170,8 @@ fn run_accepted(
     let input = dir.path().join("input.psv");
     std::fs::write(&input, file_text(lines, layout)).expect("write input");
     let out = dir.path().join("out");
-    let mut config = RunConfig { threads, engine, ..RunConfig::default() };
+    let mut config =
+        RunConfig { threads, engine, native_backend: etr_tests::native_backend(engine), ..RunConfig::default() };
     config.reader.block_size = block;
     let summary = pipeline::run(Arc::clone(program), &input, &out, &config).expect("the run succeeds");
     assert_eq!(summary.lines_read, lines.len() as u64);

@@ -25,6 +25,7 @@
 #![deny(clippy::disallowed_methods)]
 
 pub mod aggregate;
+mod backend;
 pub mod batch;
 mod error;
 mod eval;
@@ -52,6 +53,7 @@ use hashbrown::HashMap;
 use regex::Regex;
 
 pub use aggregate::{AggregateState, AggregateStates, NumberSum, ValueList};
+pub use backend::{CompiledKernels, KernelFallbacks, NativeBackend};
 pub use batch::{RawBatch, RawRecordLine};
 pub use error::InterpError;
 pub use lines::LineValues;

@@ -31,11 +31,12 @@
 //! Architecture Invariant: no IO, and no call from generated code into Rust.
 //! API Boundary: callers see `Jit`, `JitProgram`, `JitOutput`, `JitError` and [`JitKernels`] (the
 //! interpreter's `NativeKernels`, with a count of the kernel runs that fell back to the
-//! interpreter); plans, translators and the kernel ABI stay private. The runtime does not depend
+//! interpreter), and [`JitBackend`], the runtime's native back end made of them; plans, translators and the kernel ABI stay private. The runtime does not depend
 //! on this crate: the CLI compiles a spec with it and hands the kernels to a run.
 
 #![deny(clippy::disallowed_methods)]
 
+mod backend;
 mod error;
 mod kernel;
 mod kernels;
@@ -55,6 +56,7 @@ use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
 use etr_interp::{RawBatch, calendar};
 use etr_ir::{ColumnIdx, ExprKind, OnFailure, Program, Slot};
 
+pub use backend::JitBackend;
 pub use error::JitError;
 pub use kernels::JitKernels;
 

@@ -8,6 +8,7 @@
 mod check;
 mod explain;
 mod fmt;
+#[cfg(test)]
 mod jit_backend;
 mod run;
 mod signals;

@@ -52,7 +52,7 @@ pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>)
     }
     config.engine = engine;
     if engine == pipeline::Engine::Jit {
-        config.native_backend = Some(Arc::new(crate::jit_backend::JitBackend::default()));
+        config.native_backend = Some(Arc::new(etr_jit::JitBackend::default()));
     }
     config.notify = Some(Arc::new(|notice: &str| {
         use std::io::Write as _;

@@ -31,11 +31,3 @@ pub use output::{
     NativeFallbacks, OutputDir, ParquetOptions, ParquetSink, Published, RuleStats, Severity, Summary, ViolationRow,
     ViolationRowsBuilder, violation_schema,
 };
-
-/// The names a block of input lines had before it was called a block (a Parquet column chunk is
-/// the only chunk now), kept for the callers outside the runtime that still use them
-/// (`tests/tests/engines_agree.rs`) until they move to [`RawBlock`] and [`split_block`].
-#[doc(hidden)]
-pub use input::reader::RawBlock as RawChunk;
-#[doc(hidden)]
-pub use input::split::split_block as split_chunk;

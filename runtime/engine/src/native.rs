@@ -14,49 +14,15 @@
 //! ([`NativeFallbacks`]) and the run's notices say so.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use etr_interp::Interpreter;
-pub use etr_interp::NativeKernels;
+pub use etr_interp::{CompiledKernels, KernelFallbacks, NativeBackend, NativeKernels};
 use etr_ir::Program;
 
 use crate::config::{Engine, RunConfig};
 use crate::output::NativeFallbacks;
 use crate::passes::milliseconds_since;
-
-/// A back end that compiles a program's native kernels: what a binary links to serve
-/// [`crate::pipeline::Engine::Jit`].
-pub trait NativeBackend: Send + Sync {
-    /// The back end's name, as the summary's engine line shows it (`jit`).
-    fn name(&self) -> &str;
-
-    /// Compiles the kernels of `program`, or says why it could not; then the run goes on with the
-    /// interpreter alone.
-    fn compile(&self, program: &Program) -> Result<Box<dyn CompiledKernels>, String>;
-}
-
-/// The kernels a [`NativeBackend`] compiled for one program, for the length of one run.
-pub trait CompiledKernels: Send + Sync {
-    /// What the interpreter calls in place of its own kernels.
-    fn kernels(&self) -> Arc<dyn NativeKernels>;
-
-    /// How many parses and lookups run natively (the summary's engine line shows it).
-    fn native_kernel_count(&self) -> usize;
-
-    /// The kernel runs that failed on a batch so far, each leaving it to the interpreter: read
-    /// once the last pass is over.
-    fn fallbacks(&self) -> KernelFallbacks;
-}
-
-/// What [`CompiledKernels::fallbacks`] reports; the run adds it to the summary's
-/// [`NativeFallbacks`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KernelFallbacks {
-    pub count: u64,
-    /// The first distinct messages.
-    pub reasons: Vec<String>,
-}
 
 /// The engine of one run: the native kernels it asked for, if any, and what the summary and the
 /// notices say about them.
