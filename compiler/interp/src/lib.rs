@@ -46,8 +46,8 @@ use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use etr_ir::{
-    Aggregate, AggregateFunction, AggregateIdx, Builtin, Expr, ExprKind, FallibleOp, OnFailure, Program, RuleIdx,
-    Severity, Slot,
+    Aggregate, AggregateFunction, AggregateIdx, Builtin, Expr, ExprKind, OnFailure, Program, RuleIdx, Severity, Slot,
+    Step,
 };
 use hashbrown::HashMap;
 use regex::Regex;
@@ -218,94 +218,38 @@ fn argument_of(aggregate: &Aggregate) -> Result<&Expr, InterpError> {
 }
 
 /// The side of the first comparison (in evaluation order) that reads an aggregate: what a file
-/// check measures, as in `count_distinct(x) * 1.0 / count() >= 0.5`.
+/// check measures, as in `count_distinct(x) * 1.0 / count() >= 0.5`. Only comparisons reached
+/// through operators, `not`, `is null` and `??` count; one inside a call or an `if` does not.
 fn observed_side(expr: &Expr) -> Option<&Expr> {
-    etr_ir::ensure_sufficient_stack::<Option<&Expr>>(|| {
-        let reads_aggregate = |e: &Expr| {
-            let mut found = false;
-            walk(e, &mut |x| found |= is_measured(x));
-            found
-        };
-        match &expr.kind {
-            ExprKind::Binary(op, a, b) => {
-                let comparison = matches!(
-                    op,
-                    etr_ir::BinaryOp::Eq
-                        | etr_ir::BinaryOp::Ne
-                        | etr_ir::BinaryOp::Lt
-                        | etr_ir::BinaryOp::Le
-                        | etr_ir::BinaryOp::Gt
-                        | etr_ir::BinaryOp::Ge
-                );
-                if comparison {
-                    if reads_aggregate(a) {
-                        return Some(a);
-                    }
-                    if reads_aggregate(b) {
-                        return Some(b);
-                    }
+    let mut side = None;
+    let _ = expr.visit(&mut |e| match &e.kind {
+        ExprKind::Binary(op, a, b) => {
+            let comparison = matches!(
+                op,
+                etr_ir::BinaryOp::Eq
+                    | etr_ir::BinaryOp::Ne
+                    | etr_ir::BinaryOp::Lt
+                    | etr_ir::BinaryOp::Le
+                    | etr_ir::BinaryOp::Gt
+                    | etr_ir::BinaryOp::Ge
+            );
+            match [a, b].into_iter().find(|operand| comparison && operand.any(is_measured)) {
+                Some(operand) => {
+                    side = Some(&**operand);
+                    Step::Stop
                 }
-                observed_side(a).or_else(|| observed_side(b))
+                None => Step::Descend,
             }
-            ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } => observed_side(e),
-            ExprKind::Coalesce(a, b) => observed_side(a).or_else(|| observed_side(b)),
-            _ => None,
         }
-    })
+        ExprKind::Unary(..) | ExprKind::IsNull { .. } | ExprKind::Coalesce(..) => Step::Descend,
+        _ => Step::Skip,
+    });
+    side
 }
 
 /// What a file check measures: an aggregate, or the header's values.
 fn is_measured(expr: &Expr) -> bool {
     matches!(expr.kind, ExprKind::Aggregate(_) | ExprKind::Call { function: Builtin::HeaderValues, .. })
-}
-
-/// Every sub-expression of `expr`, `expr` included.
-fn walk<'e>(expr: &'e Expr, visit: &mut impl FnMut(&'e Expr)) {
-    etr_ir::ensure_sufficient_stack(|| {
-        visit(expr);
-        let mut each = |e: &'e Expr| walk(e, visit);
-        match &expr.kind {
-            ExprKind::Literal(_)
-            | ExprKind::List(_)
-            | ExprKind::Column(_)
-            | ExprKind::Field(_)
-            | ExprKind::Local(_)
-            | ExprKind::HeaderField(_)
-            | ExprKind::TrailerField(_)
-            | ExprKind::Aggregate(_) => {}
-            ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } | ExprKind::InList { operand: e, .. } => {
-                each(e)
-            }
-            ExprKind::Binary(_, a, b) | ExprKind::Coalesce(a, b) => {
-                each(a);
-                each(b);
-            }
-            ExprKind::If { condition, then_branch, else_branch } => {
-                each(condition);
-                each(then_branch);
-                each(else_branch);
-            }
-            ExprKind::Match { scrutinee, arms, default } => {
-                each(scrutinee);
-                for arm in arms {
-                    each(&arm.value);
-                }
-                if let Some(d) = default {
-                    each(d);
-                }
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(each),
-            ExprKind::Fallible { op, on_failure } => {
-                match op {
-                    FallibleOp::Call { args, .. } => args.iter().for_each(&mut each),
-                    FallibleOp::Lookup { key, .. } => each(key),
-                }
-                if let OnFailure::Default(e) = on_failure {
-                    each(e);
-                }
-            }
-        }
-    })
 }
 
 /// The bindings the unique checks need, in program order: those assigning a key field or a slot
@@ -314,7 +258,7 @@ fn key_bindings(program: &Program) -> Vec<usize> {
     let mut fields = vec![false; program.record.fields.len()];
     let mut locals = vec![false; program.locals.len()];
     let need = |e: &Expr, fields: &mut [bool], locals: &mut [bool]| {
-        walk(e, &mut |e| match e.kind {
+        e.walk(&mut |e| match e.kind {
             ExprKind::Field(f) => {
                 if let Some(slot) = fields.get_mut(f as usize) {
                     *slot = true;
@@ -371,7 +315,7 @@ impl Interpreter {
         let mut targets: HashMap<String, Arc<str>> = HashMap::new();
         let mut error = None;
         for expr in exprs {
-            walk(expr, &mut |e| match &e.kind {
+            expr.walk(&mut |e| match &e.kind {
                 ExprKind::Call { function: Builtin::Matches(pattern), .. } if !regexes.contains_key(pattern) => {
                     match Regex::new(pattern) {
                         Ok(re) => {
@@ -453,18 +397,10 @@ impl Interpreter {
     /// so that a run needs the aggregates before it evaluates lines.
     pub fn rows_read_aggregates(&self) -> bool {
         let program = &self.program;
-        let mut found = false;
-        let mut visit = |e: &Expr| found |= matches!(e.kind, ExprKind::Aggregate(_));
-        for binding in &program.bindings {
-            walk(&binding.expr, &mut visit);
-        }
-        for check in &program.row_checks {
-            walk(&check.condition, &mut visit);
-            if let Some(when) = &check.when {
-                walk(when, &mut visit);
-            }
-        }
-        found
+        let mut row_expressions = program.bindings.iter().map(|b| &b.expr).chain(
+            program.row_checks.iter().flat_map(|check| std::iter::once(&check.condition).chain(check.when.as_ref())),
+        );
+        row_expressions.any(|e| e.any(|e| matches!(e.kind, ExprKind::Aggregate(_))))
     }
 
     pub fn program(&self) -> &Program {
@@ -695,11 +631,11 @@ impl Interpreter {
         };
         for &idx in self.key_bindings.iter() {
             if let Some(binding) = program.bindings.get(idx) {
-                walk(&binding.expr, &mut mark);
+                binding.expr.walk(&mut mark);
             }
         }
         for when in program.unique_checks.iter().filter_map(|c| c.when.as_ref()) {
-            walk(when, &mut mark);
+            when.walk(&mut mark);
         }
         wanted
     }
@@ -850,7 +786,7 @@ impl Interpreter {
                 matches!(frame.eval(&check.condition, &Sel::All).map(|d| d.scalar_at(0)), Ok(Scalar::Bool(true)));
             let mut read: Option<AggregateIdx> = None;
             let mut several = false;
-            walk(&check.condition, &mut |e| {
+            check.condition.walk(&mut |e| {
                 if let ExprKind::Aggregate(idx) = e.kind {
                     several |= read.is_some_and(|first| first != idx);
                     read.get_or_insert(idx);
@@ -866,12 +802,7 @@ impl Interpreter {
                     .map(|d| d.scalar_at(0)),
                 // No aggregate: the header's values, or the comparison side that reads them.
                 (None, _) => {
-                    let mut header_values: Option<&Expr> = None;
-                    walk(&check.condition, &mut |e| {
-                        if header_values.is_none() && is_measured(e) {
-                            header_values = Some(e);
-                        }
-                    });
+                    let header_values = check.condition.find_map(|e| is_measured(e).then_some(e));
                     observed_side(&check.condition)
                         .or(header_values)
                         .and_then(|side| frame.eval(side, &Sel::All).ok())

@@ -12,8 +12,10 @@
 
 mod display;
 mod stack;
+mod visit;
 pub use display::{builtin_name, format_money};
 pub use stack::ensure_sufficient_stack;
+pub use visit::Step;
 pub mod types;
 
 pub use types::{ListOf, Type, TypeKind};

@@ -166,21 +166,11 @@ pub(crate) fn scalar_json(program: &Program, kind: TypeKind, value: &Scalar) -> 
     }
 }
 
-/// The type of the first aggregate a file check reads (what its observed value is).
+/// The type of the first aggregate (or `header_values()`) a file check reads, in evaluation order:
+/// how its observed value is shown.
 fn observed_kind(expr: &etr_ir::Expr) -> Option<TypeKind> {
-    etr_ir::ensure_sufficient_stack(|| {
-        use etr_ir::ExprKind as K;
-        match &expr.kind {
-            K::Aggregate(_) | K::Call { function: etr_ir::Builtin::HeaderValues, .. } => Some(expr.ty.kind),
-            K::Unary(_, e) | K::IsNull { operand: e, .. } | K::InList { operand: e, .. } => observed_kind(e),
-            K::Binary(_, a, b) | K::Coalesce(a, b) => observed_kind(a).or_else(|| observed_kind(b)),
-            K::If { condition, then_branch, else_branch } => {
-                observed_kind(condition).or_else(|| observed_kind(then_branch)).or_else(|| observed_kind(else_branch))
-            }
-            K::Call { args, .. } => args.iter().find_map(observed_kind),
-            K::Fallible { op: etr_ir::FallibleOp::Call { args, .. }, .. } => args.iter().find_map(observed_kind),
-            K::Match { scrutinee, .. } => observed_kind(scrutinee),
-            _ => None,
-        }
+    use etr_ir::ExprKind as K;
+    expr.find_map(|e| {
+        matches!(e.kind, K::Aggregate(_) | K::Call { function: etr_ir::Builtin::HeaderValues, .. }).then_some(e.ty.kind)
     })
 }
