@@ -16,9 +16,14 @@
 //! calls [`Interpreter::file_check_outcomes`] (or [`Interpreter::finish_file`] for the broken checks
 //! alone), which evaluates the file checks with the same evaluator over a one-row context.
 //!
+//! The rules that judge a line by other lines of the file (`unique`, `increasing`) and the routing
+//! of every finding by severity are [`DatasetChecks`], fed the batches' results in file order; the
+//! lines each `unique` check rejects are found by [`UniqueKeys`] (see the `dataset` module).
+//!
 //! API Boundary: the runtime sees `Interpreter`, `BatchResult`, `Violation`, `CheckStats`,
-//! `FileViolation`, `FileCheckOutcome`, `AggregateStates`, `LineValues` and `Scalar`; kernels and
-//! the evaluator stay private.
+//! `FileViolation`, `FileCheckOutcome`, `AggregateStates`, `LineValues`, `Scalar`, and the dataset
+//! checks (`DatasetChecks`, `BatchFindings`, `Finding`, `Route`, `DatasetStats`, `UniqueKeys`,
+//! `DuplicateLines`); kernels and the evaluator stay private.
 //! Architecture Invariant: no IO, no clock, no environment; a well-typed program never makes the
 //! interpreter fail on data (only `InterpError::Internal` for broken IR invariants).
 
@@ -27,6 +32,7 @@
 pub mod aggregate;
 mod backend;
 pub mod batch;
+mod dataset;
 mod error;
 mod eval;
 mod kernels;
@@ -55,6 +61,7 @@ use regex::Regex;
 pub use aggregate::{AggregateState, AggregateStates, NumberSum, ValueList};
 pub use backend::{CompiledKernels, KernelFallbacks, NativeBackend};
 pub use batch::{RawBatch, RawRecordLine};
+pub use dataset::{BatchFindings, DatasetChecks, DatasetStats, DuplicateLines, Finding, Route, UniqueKeys};
 pub use error::InterpError;
 pub use lines::LineValues;
 pub use value::{Scalar, render_scalar};

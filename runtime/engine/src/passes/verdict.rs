@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use etr_interp::{BatchResult, CheckStats, FileCheckOutcome, Scalar};
+use etr_interp::{BatchResult, CheckStats, DatasetStats, FileCheckOutcome, Scalar};
 use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
 
 use crate::output::RuleStats;
@@ -54,6 +54,7 @@ impl FileVerdict {
 pub(crate) fn rule_stats(
     program: &Program,
     check_stats: &[CheckStats],
+    dataset_stats: &DatasetStats,
     outcomes: &[FileCheckOutcome],
     counts: &Counts,
     lines_read: u64,
@@ -105,20 +106,21 @@ pub(crate) fn rule_stats(
                 });
             }
         }
-        for (check, (seen, broken)) in program.order_checks.iter().zip(&counts.order_stats) {
+        for (check, stat) in program.order_checks.iter().zip(&dataset_stats.order) {
             if check.rule == idx {
                 scope = "dataset";
-                considered += seen;
-                unexpected += broken;
+                considered += stat.considered;
+                unexpected += stat.unexpected;
             }
         }
-        for (check, (seen, null_keys)) in program.unique_checks.iter().zip(&counts.unique_stats) {
+        for (check, stat) in program.unique_checks.iter().zip(&dataset_stats.unique) {
             if check.rule == idx {
                 scope = "dataset";
-                considered += seen;
-                missing += null_keys;
+                considered += stat.considered;
+                missing += stat.missing;
             }
         }
+        // A unique rule's broken lines are its rows in the rejects.
         if program.unique_checks.iter().any(|c| c.rule == idx) {
             unexpected += counts.per_rule.get(&rule.id).copied().unwrap_or(0);
         }
