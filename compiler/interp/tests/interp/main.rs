@@ -1,9 +1,11 @@
 //! The interpreter's behaviour through its public API, on hand-built programs (the front end that
 //! lowers specs is not there yet): built-ins with their result types, three-valued logic, failure
 //! handlers, malformed lines, aggregates, file checks, key hashes and the output batch. One test
-//! binary: `jcl` runs the W1 spec, `props` holds the property tests, `tidy` the house-style checks.
+//! binary: `jcl` runs the W1 spec, `dataset` decides a file's dataset checks, `props` holds the
+//! property tests, `tidy` the house-style checks.
 
 mod aggregates;
+mod dataset;
 mod jcl;
 mod number;
 mod props;
