@@ -9,7 +9,7 @@
 #![deny(clippy::disallowed_methods)]
 
 pub mod builtins;
-pub mod checker;
+mod check;
 pub mod codes;
 pub mod datefmt;
 pub mod db;
@@ -18,6 +18,13 @@ pub mod render;
 pub mod resolver;
 pub mod suggest;
 
-pub use checker::{CheckResult, ExprType};
-pub use db::{Database, Db, SourceFile, check, lower, parse, resolve};
+pub use check::{CheckResult, ExprType};
+pub use db::{Database, Db, SourceFile, lower, parse, resolve};
 pub use diagnostics::{Diagnostic, DiagnosticSeverity, Label, Span};
+
+/// Type-checks a file and lowers it to the typed IR, with every diagnostic of the file: the
+/// tracked query [`db::check`]. (Salsa gives the query a type of the same name, which would
+/// collide with the `check` module, so the crate root forwards to it.)
+pub fn check(db: &dyn Db, file: SourceFile) -> std::sync::Arc<CheckResult> {
+    db::check(db, file)
+}
