@@ -17,6 +17,8 @@ pub mod diagnostics;
 pub mod render;
 pub mod resolver;
 pub mod suggest;
+#[cfg(test)]
+mod test_fixture;
 
 pub use check::{CheckResult, ExprType};
 pub use db::{Database, Db, SourceFile, lower, parse, resolve};

@@ -1,10 +1,63 @@
-//! Calendar arithmetic (proleptic Gregorian, days since 1970-01-01) and the date and money text
-//! formats shared by the parse kernels, `format_date` and violation rendering.
+//! Calendar arithmetic (proleptic Gregorian, days since 1970-01-01), the date and money text
+//! formats shared by the parse kernels, `format_date` and violation rendering, and the kernels of
+//! the date functions (the IR's `BuiltinFamily::Date`, [`call`]).
 //!
 //! The conversions are Howard Hinnant's `days_from_civil` / `civil_from_days`: exact for every
 //! `i32` day count, with no table and no floating point.
 
-use etr_ir::DateItem;
+use arrow::array::{Array, Date32Array, Int64Array, StringViewArray};
+use etr_ir::{Builtin, DateItem};
+
+use crate::error::InterpError;
+use crate::kernels::Call;
+use crate::value::{Column, Datum, Scalar};
+use crate::views::TextBuilder;
+
+/// The date functions.
+pub(crate) fn call(call: &Call<'_>) -> Result<Datum, InterpError> {
+    let column = match call.function {
+        // One value for the whole run, whatever the rows.
+        Builtin::RunDate => return Ok(Datum::Scalar(call.interp.run_date().map_or(Scalar::Null, Scalar::Date))),
+        Builtin::AddDays => Column::Date(add_days(&call.date(0)?, &call.int(1)?)),
+        Builtin::FormatDate(format) => Column::Text(format_date_column(&call.date(0)?, &format.items)),
+        _ => return Err(call.not_in("date")),
+    };
+    Ok(call.finish(column))
+}
+
+/// `add_days`: null when either side is, or when the result leaves `Date32`'s range.
+fn add_days(dates: &Date32Array, days: &Int64Array) -> Date32Array {
+    dates
+        .iter()
+        .zip(days.iter())
+        .map(|(date, days)| match (date, days) {
+            (Some(date), Some(days)) => (date as i64).checked_add(days).and_then(|v| i32::try_from(v).ok()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `format_date` over a column: a text of at most 12 bytes is written straight into its view.
+fn format_date_column(input: &Date32Array, items: &[DateItem]) -> StringViewArray {
+    let mut out = TextBuilder::new(input.len());
+    let mut scratch = Vec::new();
+    let inline_len = inline_format_len(items);
+    for i in 0..input.len() {
+        if input.is_null(i) {
+            out.push_null();
+        } else if let Some(view) = inline_len.and_then(|len| format_date_view(input.value(i), items, len)) {
+            out.push_view(view);
+        } else {
+            scratch.clear();
+            format_date(input.value(i), items, &mut scratch);
+            match std::str::from_utf8(&scratch) {
+                Ok(text) => out.push_str(text),
+                Err(_) => out.push_str(&String::from_utf8_lossy(&scratch)),
+            }
+        }
+    }
+    out.finish()
+}
 
 pub(crate) const fn is_leap_year(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0

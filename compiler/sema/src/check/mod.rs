@@ -45,6 +45,8 @@ use crate::db::{Db, SourceFile, parse, resolve};
 use crate::diagnostics::Diagnostic;
 
 pub(crate) use declarations::Declarations;
+pub(crate) use expressions::{literal_expr, strip_parens};
+pub(crate) use fallibility::handler_span;
 use mapping::Mapping;
 use source::SourceNames;
 

@@ -351,8 +351,7 @@ fn uses_file_values(expr: &ast::Expr) -> bool {
             }
         }
         ast::ExprKind::Call { callee, .. }
-            if callee.text == "header_values"
-                || builtins::lookup(&callee.text).is_some_and(|b| b.kind == BuiltinKind::Aggregate) =>
+            if builtins::lookup(&callee.text).is_some_and(|b| b.kind == BuiltinKind::Aggregate || b.file_value) =>
         {
             found = true;
         }

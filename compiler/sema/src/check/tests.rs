@@ -1,47 +1,10 @@
-//! Unit tests of the checker's pieces: the frozen declaration environment and each rule's
-//! `RuleInfo`, the lowering of calls through the builtin table, and the result types of
-//! aggregates.
-//!
-//! Fixtures are specs in one string; `//- /path` lines start a file, and the last file is the one
-//! checked (the others are modules it `use`s by their file name). They declare their own record
-//! and codes rather than loading the stdlib.
+//! Unit tests of the checker's pieces: the frozen declaration environment, each rule's
+//! `RuleInfo`, lets and mappings. Calls and the builtin table are tested in `builtins::tests`.
 
 use expect_test::{Expect, expect};
 
 use super::declarations::Declarations;
-use crate::db::Database;
-
-/// The files of a fixture: `(path, text)`, the checked file last.
-fn files(fixture: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in fixture.lines() {
-        if let Some(path) = line.strip_prefix("//- ") {
-            out.push((path.trim().to_owned(), String::new()));
-        } else {
-            if out.is_empty() {
-                out.push(("/spec.etr".to_owned(), String::new()));
-            }
-            let text = &mut out.last_mut().expect("pushed above").1;
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    out
-}
-
-/// The text a span covers, to show where a diagnostic points.
-fn spanned<'t>(files: &'t [(String, String)], path: &str, span: etr_syntax::ast::Span) -> &'t str {
-    files.iter().find(|(p, _)| p == path).map_or("?", |(_, text)| &text[span.start as usize..span.end as usize])
-}
-
-fn diagnostic_lines(files: &[(String, String)], diagnostics: &[crate::Diagnostic]) -> String {
-    let mut out = String::new();
-    for d in diagnostics {
-        let at = spanned(files, &d.primary.file, d.primary.span);
-        out.push_str(&format!("{} {} {at:?}: {}\n", d.code.id, d.primary.file, d.message));
-    }
-    out
-}
+use crate::test_fixture::{check_spec, diagnostic_lines, files};
 
 /// The declarations of the fixture's files, as the lowering phase sees them.
 fn check_declarations(fixture: &str, expected: Expect) {
@@ -99,29 +62,6 @@ fn describe(env: &Declarations<'_>) -> String {
         out.push_str(&format!("let {name} in {}\n", env.lets[name].path));
     }
     out
-}
-
-/// Checks the fixture's last file (the others are importable modules) and shows its
-/// diagnostics, then its program when it has one.
-fn check_spec(fixture: &str, expected: Expect) {
-    let files = files(fixture);
-    let mut db = Database::new();
-    let (own_path, own_text) = files.last().expect("a fixture has a file");
-    let modules: Vec<(String, &str, &str)> = files[..files.len() - 1]
-        .iter()
-        .map(|(path, text)| {
-            let name = path.trim_start_matches('/').trim_end_matches(".etr").replace('/', ".");
-            (name, path.as_str(), text.as_str())
-        })
-        .collect();
-    db.set_modules(modules.iter().map(|(name, path, text)| (name.as_str(), *path, *text)));
-    let file = db.add_file(own_path, own_text);
-    let result = crate::check(&db, file);
-    let mut out = diagnostic_lines(&files, &result.diagnostics);
-    if let Some(program) = &crate::lower(&db, file) {
-        out.push_str(&program.to_string());
-    }
-    expected.assert_eq(&out);
 }
 
 /// The header of a contributor spec over the columns `X` and `Y`, mapping `X` into `a`.
