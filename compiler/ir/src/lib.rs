@@ -604,6 +604,9 @@ pub enum Builtin {
     ParseMonth(DateFormat),
     /// `format_date(value: date, "format") -> text`.
     FormatDate(DateFormat),
+    /// `month_of(value: date) -> month`: the month the date falls in (its first day); null when
+    /// that day is before `Date32`'s range.
+    MonthOf,
     /// `is_valid_nric(value: text) -> bool`: 12 digits, YYMMDD a real date in either century,
     /// place-of-birth digits not 00, 17-20, 69, 70, 73, 80, 81, 94-97.
     IsValidNric,
@@ -663,6 +666,7 @@ impl Builtin {
             Builtin::ParseDate(_) => "parse_date",
             Builtin::ParseMonth(_) => "parse_month",
             Builtin::FormatDate(_) => "format_date",
+            Builtin::MonthOf => "month_of",
             Builtin::IsValidNric => "is_valid_nric",
             Builtin::IsValidSsm => "is_valid_ssm",
             Builtin::NricGender { .. } => "nric_gender",
@@ -689,7 +693,7 @@ impl Builtin {
             | Builtin::ParseMoney(_)
             | Builtin::ParseDate(_)
             | Builtin::ParseMonth(_) => BuiltinFamily::Parse,
-            Builtin::RunDate | Builtin::AddDays | Builtin::FormatDate(_) => BuiltinFamily::Date,
+            Builtin::RunDate | Builtin::AddDays | Builtin::FormatDate(_) | Builtin::MonthOf => BuiltinFamily::Date,
             Builtin::ListIsSubset
             | Builtin::ListSameSet
             | Builtin::ListOverlaps

@@ -20,6 +20,7 @@ pub(crate) fn call(call: &Call<'_>) -> Result<Datum, InterpError> {
         Builtin::RunDate => return Ok(Datum::Scalar(call.interp.run_date().map_or(Scalar::Null, Scalar::Date))),
         Builtin::AddDays => Column::Date(add_days(&call.date(0)?, &call.int(1)?)),
         Builtin::FormatDate(format) => Column::Text(format_date_column(&call.date(0)?, &format.items)),
+        Builtin::MonthOf => Column::Date(call.date(0)?.unary_opt(first_of_month)),
         _ => return Err(call.not_in("date")),
     };
     Ok(call.finish(column))
@@ -35,6 +36,13 @@ fn add_days(dates: &Date32Array, days: &Int64Array) -> Date32Array {
             _ => None,
         })
         .collect()
+}
+
+/// The first day of the month of a day count (`month_of`): `None` when it is before `Date32`'s
+/// range, which only the first month of that range can be.
+pub(crate) fn first_of_month(days: i32) -> Option<i32> {
+    let (_, _, day) = civil_from_days(days);
+    days.checked_sub(day as i32 - 1)
 }
 
 /// `format_date` over a column: a text of at most 12 bytes is written straight into its view.
@@ -575,6 +583,22 @@ mod tests {
             [DateItem::Year4, DateItem::Literal(b'-'), DateItem::Month2, DateItem::Literal(b'-'), DateItem::Day2];
         assert_eq!(inline_format_len(&[&long[..], &[DateItem::Literal(b'T'), DateItem::Hour2]].concat()), None);
         assert_eq!(inline_format_len(&[DateItem::Literal(0xC3), DateItem::Literal(0xA9)]), None);
+    }
+
+    #[test]
+    fn first_of_month_goes_back_to_day_one() {
+        let day = |y, m, d| days_from_civil(y, m, d).expect("in range");
+        assert_eq!(first_of_month(day(2024, 2, 29)), Some(day(2024, 2, 1)));
+        assert_eq!(first_of_month(day(2025, 6, 1)), Some(day(2025, 6, 1)));
+        assert_eq!(first_of_month(day(1969, 12, 31)), Some(day(1969, 12, 1)));
+        assert_eq!(first_of_month(day(1, 1, 31)), Some(day(1, 1, 1)));
+        // Every day of a month maps to the same first day, the next day to the next month's.
+        let march = day(2023, 3, 1);
+        assert!((0..31).all(|k| first_of_month(march + k) == Some(march)));
+        assert_eq!(first_of_month(march + 31), Some(day(2023, 4, 1)));
+        // The range's first day is a month's first day only if it is day 1; otherwise no month fits.
+        let (_, _, first_day) = civil_from_days(i32::MIN);
+        assert_eq!(first_of_month(i32::MIN), (first_day == 1).then_some(i32::MIN));
     }
 
     #[test]

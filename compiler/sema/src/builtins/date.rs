@@ -53,6 +53,20 @@ const FUNCTIONS: &[Signature] = &[
     .with_examples(&[
         row("format_date(parse_date(X, \"%Y-%m-%d\") else null, \"%y%m%d\")", &["1985-01-01|"], "\"850101\""),
     ]),
+    value(
+        "month_of",
+        "month_of(value: date) -> month",
+        &[Param::Data(DATE)],
+        TypeKind::Month,
+        "The month the date falls in, e.g. the reporting month of a transaction date.",
+        |_| Some(Builtin::MonthOf),
+    )
+    .with_text_help("parse the text first with `parse_date`")
+    .with_examples(&[
+        row("month_of(parse_date(X, \"%Y-%m-%d\") else null)", &["2025-06-15|"], "2025-06-01"),
+        row("month_of(parse_date(X, \"%d/%m/%Y\") else null)", &["29/02/2024|"], "2024-02-01"),
+        row("month_of(parse_date(X, \"%Y-%m-%d\") else null)", &["|"], "null"),
+    ]),
     whole(
         "looks_like_date",
         "looks_like_date(value: text) -> bool",
