@@ -156,9 +156,9 @@ pub(crate) fn parse_int_short(text: &[u8]) -> Option<i64> {
 }
 
 /// `parse_money(text, ringgit)` of a text of at most 12 bytes (every text inside an Arrow view):
-/// one pass over the digits, without the overflow checks 12 digits cannot need. W1 parses 13
-/// million amounts; the general parse, which counts the digits before reading them, took 1.6
-/// times as long (`cargo bench -p etr-jit --bench kernels -- parse_money`).
+/// one pass over the digits, without the overflow checks 12 digits cannot need, where the general
+/// parse counts the digits before reading them (`cargo bench -p etr-jit --bench kernels --
+/// parse_money` compares the two).
 #[inline]
 pub(crate) fn parse_ringgit_short(text: &[u8]) -> Option<i64> {
     if text.len() > 12 {

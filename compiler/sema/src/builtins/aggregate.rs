@@ -1,6 +1,9 @@
 //! The aggregates: values computed over every data line of the file (the interpreter's
 //! `aggregate.rs`). File checks read them, and so may row checks, once a first pass computed
 //! them.
+//!
+//! Boundary: the entries are data for the checker, the editor and the docs; the hooks below reach
+//! the checker through its `pub(crate)` methods only.
 
 use etr_ir::TypeKind::{Bool, Date, Int, Money, Month, Number, Text};
 use etr_ir::{self as ir, AggregateFunction};
@@ -10,10 +13,11 @@ use super::{ANY, AggregateLowering, Family, NUMBER, Param, ResultType, Signature
 use crate::check::{Checker, strip_parens};
 use crate::codes;
 
-pub const FAMILY: Family = Family {
+pub(super) const FAMILY: Family = Family {
     title: "Aggregates",
     doc: "Computed over every data line of the file, malformed lines included, so their arguments read the columns only.",
     functions: FUNCTIONS,
+    ir_family: None,
 };
 
 const FUNCTIONS: &[Signature] = &[

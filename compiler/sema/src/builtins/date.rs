@@ -2,6 +2,9 @@
 //!
 //! A month is held as its first day, so a month is a date whose day is 1, and `format_date`
 //! writes either.
+//!
+//! Boundary: the entries are data for the checker, the editor and the docs; the hooks below reach
+//! the checker through its `pub(crate)` methods only.
 
 use etr_ir::{self as ir, Builtin, Type, TypeKind};
 
@@ -11,10 +14,11 @@ use crate::check::{Checker, literal_expr};
 use crate::codes;
 use crate::datefmt::{DateFormatUse, parse_date_format};
 
-pub const FAMILY: Family = Family {
+pub(super) const FAMILY: Family = Family {
     title: "Dates and months",
     doc: "Computing with dates and months, and the date a run is as of.",
     functions: FUNCTIONS,
+    ir_family: Some(etr_ir::BuiltinFamily::Date),
 };
 
 const FUNCTIONS: &[Signature] = &[

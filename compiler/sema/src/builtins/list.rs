@@ -1,6 +1,9 @@
 //! The list functions of file checks, and `header_values()`, the header's fields as a list
 //! (the interpreter's `kernels/list.rs`). Lists are constants or aggregates, so these are file
 //! values.
+//!
+//! Boundary: the entries are data for the checker, the editor and the docs; the hooks below reach
+//! the checker through its `pub(crate)` methods only.
 
 use etr_ir::{self as ir, Builtin, Type, TypeKind};
 use etr_syntax::ast;
@@ -10,10 +13,11 @@ use crate::check::calls::Call;
 use crate::check::{Checker, Scope, handler_span, plural, strip_parens};
 use crate::codes;
 
-pub const FAMILY: Family = Family {
+pub(super) const FAMILY: Family = Family {
     title: "Lists",
     doc: "Lists come from `distinct_values(...)`, `modes(...)` and `header_values()`, or are written `[\"A\", \"B\"]`; the list functions compare them as sets.",
     functions: FUNCTIONS,
+    ir_family: Some(etr_ir::BuiltinFamily::List),
 };
 
 const FUNCTIONS: &[Signature] = &[

@@ -1,5 +1,5 @@
 //! The built-in functions a spec can call: one table entry per function, in one file per family
-//! ([`text`], [`nric`], [`parse`], [`date`], [`list`], [`aggregate`]), the families of the IR's
+//! (`text`, `nric`, `parse`, `date`, `list`, `aggregate`), the families of the IR's
 //! `BuiltinFamily` and of the interpreter's `kernels/<family>.rs`.
 //!
 //! An entry ([`Signature`]) is everything the compiler knows of a function: its parameters and
@@ -168,6 +168,9 @@ pub struct Family {
     pub title: &'static str,
     pub doc: &'static str,
     pub functions: &'static [Signature],
+    /// The IR family of the functions' `Builtin` variants, and so the interpreter's kernel file
+    /// that evaluates them; `None` for the aggregates, which the IR holds apart.
+    pub ir_family: Option<ir::BuiltinFamily>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -1,5 +1,8 @@
 //! The Malaysian identifier functions: NRIC (identity card) and SSM (company) numbers, and the
 //! gender an NRIC encodes (the interpreter's `kernels/nric.rs`).
+//!
+//! Boundary: the entries are data for the checker, the editor and the docs; the hooks below reach
+//! the checker through its `pub(crate)` methods only.
 
 use etr_ir::{Builtin, TypeKind};
 
@@ -7,10 +10,11 @@ use super::{Family, Param, ResultType, Signature, TEXT, row, value};
 use crate::check::calls::ValueCall;
 use crate::codes;
 
-pub const FAMILY: Family = Family {
+pub(super) const FAMILY: Family = Family {
     title: "Malaysian identifiers",
     doc: "Checks of NRIC and SSM numbers written as text.",
     functions: FUNCTIONS,
+    ir_family: Some(etr_ir::BuiltinFamily::Nric),
 };
 
 const FUNCTIONS: &[Signature] = &[

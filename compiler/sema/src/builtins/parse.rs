@@ -1,15 +1,19 @@
 //! The parses of text into typed values (the interpreter's `kernels/parse.rs`, and the JIT's
 //! compiled parses). All of them can fail on data, so a spec must say what happens then.
+//!
+//! Boundary: the entries are data for the checker, the editor and the docs; the hooks below reach
+//! the checker through its `pub(crate)` methods only.
 
 use etr_ir::{Builtin, TypeKind};
 
 use super::{Family, Param, Signature, TEXT, row, value};
 use crate::datefmt::DateFormatUse;
 
-pub const FAMILY: Family = Family {
+pub(super) const FAMILY: Family = Family {
     title: "Parsing",
     doc: "Reading typed values out of text. Every parse can fail on data, and a spec handles the failure with `else`.",
     functions: FUNCTIONS,
+    ir_family: Some(etr_ir::BuiltinFamily::Parse),
 };
 
 const FUNCTIONS: &[Signature] = &[

@@ -91,7 +91,8 @@ fn result_types_come_from_the_rule_and_the_argument() {
 }
 
 /// Every per-value function, called as its first per-line example does, lowers (through its
-/// entry's hook) to the IR function of its name: the table and the IR cannot drift apart.
+/// entry's hook) to the IR function of its name and of its table family: the table and the IR
+/// cannot drift apart.
 #[test]
 fn each_value_function_lowers_to_the_ir_function_of_its_name() {
     let mut checked = 0;
@@ -107,6 +108,14 @@ fn each_value_function_lowers_to_the_ir_function_of_its_name() {
             other => panic!("{}: lowered to {other:?}", example.call),
         };
         assert_eq!(function.name(), signature.name, "{}", example.call);
+        let family = FAMILIES.iter().find(|f| f.functions.iter().any(|s| s.name == signature.name)).expect("listed");
+        assert_eq!(
+            Some(function.family()),
+            family.ir_family,
+            "{}: its entry is in the family {}",
+            signature.name,
+            family.title
+        );
         checked += 1;
     }
     assert!(checked >= 20, "only {checked} value functions");

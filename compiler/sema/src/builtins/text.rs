@@ -1,5 +1,8 @@
 //! The text functions (the interpreter's `kernels/text.rs`), and `type_of`, which gives the
 //! name of a value's type as text.
+//!
+//! Boundary: the entries are data for the checker, the editor and the docs; the hooks below reach
+//! the checker through its `pub(crate)` methods only.
 
 use etr_ir::{Builtin, TypeKind};
 
@@ -8,10 +11,11 @@ use crate::check::calls::{Call, ValueCall};
 use crate::check::{Checker, literal_expr};
 use crate::codes;
 
-pub const FAMILY: Family = Family {
+pub(super) const FAMILY: Family = Family {
     title: "Text",
     doc: "Functions of text, and `type_of`, which names the type of a value.",
     functions: FUNCTIONS,
+    ir_family: Some(etr_ir::BuiltinFamily::Text),
 };
 
 const FUNCTIONS: &[Signature] = &[

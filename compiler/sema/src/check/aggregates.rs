@@ -4,6 +4,9 @@
 //! the columns only; the aggregate itself is a file value, which file checks read and row checks
 //! may read too (the run computes the aggregates in a first pass). Equal aggregates are computed
 //! once: each is interned in `Checker::aggregates`.
+//!
+//! Boundary: `calls` hands it the calls whose table entry has an aggregate lowering, and `rules`
+//! interns the counts its zones read through [`Checker::aggregate_index`].
 
 use etr_ir as ir;
 use etr_ir::{Type, TypeKind};

@@ -8,6 +8,9 @@
 //! - An aggregate goes to `aggregates`, with the entry's aggregate lowering.
 //! - A function whose call is not a plain application (sugar such as `looks_like_date`, the
 //!   compile-time `type_of`, the list functions) lowers the whole [`Call`] in its own hook.
+//!
+//! Boundary: it reads the table (`crate::builtins`) and gives the hooks [`Call`] and
+//! [`ValueCall`]; no function is named here.
 
 use etr_ir as ir;
 use etr_ir::{Type, TypeKind};

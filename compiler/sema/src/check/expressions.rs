@@ -3,6 +3,9 @@
 //! [`Checker::infer_expecting`] is the one entry: every recursion over an expression comes
 //! through it, for the stack guard and to record each expression's type for the IDE. Calls go to
 //! `calls`, handlers and lookups to `fallibility`.
+//!
+//! Boundary: it resolves names through the frozen declarations, the source's names and the
+//! mapping's lets and fields; it builds no binding or check itself.
 
 use etr_ir as ir;
 use etr_ir::{Type, TypeKind};

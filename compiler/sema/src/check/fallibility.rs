@@ -4,6 +4,9 @@
 //! STYLE 13: a compiled rule set is infallible by default. An operation that can fail on data
 //! lowers to `ir::ExprKind::Fallible` with its handler, or is an error; a handler on something
 //! that cannot fail is an error too.
+//!
+//! Boundary: the only place that builds an `OnFailure`, and so the only one that marks a rule
+//! raised (`Checker::raised_rules`).
 
 use etr_ir as ir;
 use etr_ir::{Type, TypeKind};

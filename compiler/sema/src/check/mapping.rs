@@ -4,6 +4,9 @@
 //! Lets are checked lazily, on first use (a let may read a let declared after it), and once
 //! more at the end for the lets nothing read, so that their errors show. A cycle through
 //! bindings is reported once the order is computed.
+//!
+//! Boundary: it owns [`Mapping`] (the record, the lets' states, the bindings); the others read
+//! fields and lets through name resolution in `expressions`.
 
 use std::collections::HashMap;
 

@@ -5,6 +5,9 @@
 //! Whether a `check` is about a line or about the file is decided from its text: one that reads
 //! header or trailer fields or aggregates, and no per-line value outside an aggregate, is a file
 //! check.
+//!
+//! Boundary: it reads each rule's `RuleInfo` from the frozen declarations and writes only the
+//! checks ([`Checks`]) and the unused-rule warnings.
 
 use etr_ir as ir;
 use etr_ir::{Type, TypeKind};

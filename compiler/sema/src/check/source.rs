@@ -4,6 +4,9 @@
 //! Besides its own errors, the source declares the names the rest of the spec reads per line
 //! (columns) and per file (header and trailer fields): they are kept in [`SourceNames`] for name
 //! resolution. Every dialect problem the runtime would refuse is reported here, at compile time.
+//!
+//! Boundary: it owns [`SourceNames`], which `expressions` reads to resolve a column or a header
+//! or trailer field.
 
 use std::collections::{HashMap, HashSet};
 
