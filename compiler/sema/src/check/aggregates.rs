@@ -21,6 +21,9 @@ use crate::suggest::did_you_mean;
 
 impl<'a> Checker<'a> {
     pub(super) fn aggregate(&mut self, call: &Call<'_>, lowering: AggregateLowering) -> Option<ir::Expr> {
+        if !self.has_its_arguments(call) {
+            return None;
+        }
         let (name, args) = (call.signature.name, call.args);
         // A row expression may read a file aggregate (`x > 3 * median(X)`): the run computes the
         // aggregates in a first pass. An aggregate inside an aggregate has no meaning.

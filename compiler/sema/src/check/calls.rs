@@ -104,30 +104,35 @@ impl<'a> Checker<'a> {
             return None;
         };
         let call = Call { signature, callee, args, ctx, span, handler };
-        // A whole-call hook checks its arguments itself, the number included.
-        if let Lowering::Whole(lower) = signature.lowering {
-            return lower(self, &call);
-        }
-        if args.len() != signature.params.len() {
-            let expected = signature.params.len();
-            self.error(
-                codes::ARGUMENT_COUNT,
-                format!("`{name}` takes {} but is given {}", plural(expected, "argument"), args.len()),
-                span,
-                "wrong number of arguments",
-            )
-            .help = Some(format!("the signature is `{}`", signature.signature));
-            return None;
-        }
         match signature.lowering {
+            // A whole-call hook checks its arguments itself, their number included.
+            Lowering::Whole(lower) => lower(self, &call),
             Lowering::Value(lower) => self.value_call(&call, lower),
             Lowering::Aggregate(lowering) => self.aggregate(&call, lowering),
-            Lowering::Whole(_) => unreachable!("lowered above"),
         }
+    }
+
+    /// Whether the call has as many arguments as its function's parameters; reported when not.
+    pub(super) fn has_its_arguments(&mut self, call: &Call<'_>) -> bool {
+        let (signature, given) = (call.signature, call.args.len());
+        if given == signature.params.len() {
+            return true;
+        }
+        self.error(
+            codes::ARGUMENT_COUNT,
+            format!("`{}` takes {} but is given {given}", signature.name, plural(signature.params.len(), "argument")),
+            call.span,
+            "wrong number of arguments",
+        )
+        .help = Some(format!("the signature is `{}`", signature.signature));
+        false
     }
 
     /// A call of a function of per-line values.
     fn value_call(&mut self, call: &Call<'_>, lower: ValueHook) -> Option<ir::Expr> {
+        if !self.has_its_arguments(call) {
+            return None;
+        }
         let (signature, name) = (call.signature, call.signature.name);
         // Constant arguments first: they decide the built-in variant.
         let mut data_args: Vec<ir::Expr> = Vec::new();
