@@ -243,3 +243,15 @@ rule F1 fatal "f" { check size(header_values() else null) > 0 on f }
         "#]],
     );
 }
+
+#[test]
+fn an_aggregate_of_any_kind_given_null_lists_no_kind() {
+    // FIXME: an aggregate that takes any kind (`accepts: &[]`) refuses the null literal with an
+    // empty list of kinds: "takes , but this is null". Issue 14 kept the message as it was.
+    check_spec(
+        &example_spec(r#"rule F1 fatal "f" { check count_distinct(null) > 0 on f }"#),
+        expect![[r#"
+            E300 /spec.etr "null": `count_distinct` takes , but this is null
+        "#]],
+    );
+}
