@@ -26,6 +26,8 @@ pub(super) struct Mapping<'a> {
     pub(super) field_index: HashMap<String, ir::FieldIdx>,
     /// The lets checked or being checked; a declared let absent from here is not checked yet.
     lets: HashMap<String, LetState>,
+    /// The lets already reported as reading themselves, so that each cycle is reported once.
+    cyclic_lets: std::collections::HashSet<String>,
     pub(super) locals: Vec<ir::LocalDef>,
     /// Bindings with the span that reports a cycle through them.
     bindings: Vec<(ir::Binding, &'a str, Span)>,
@@ -143,7 +145,20 @@ impl<'a> Checker<'a> {
         let declared = *self.env.lets.get(name)?;
         match self.mapping.lets.get(name) {
             Some(LetState::Done(idx)) => return Some(*idx),
-            Some(LetState::InProgress) => return Some(None),
+            Some(LetState::InProgress) => {
+                // The let reads itself through the lets being checked: without this report the
+                // cycle gave no diagnostic, and whatever read the let silently had no value.
+                if self.mapping.cyclic_lets.insert(name.to_string()) {
+                    self.report.push(Diagnostic::error(
+                        codes::CYCLE,
+                        format!("`{name}` depends on itself"),
+                        declared.path,
+                        declared.item.name.span,
+                        "part of a cycle",
+                    ));
+                }
+                return Some(None);
+            }
             None => {}
         }
         self.mapping.lets.insert(name.to_string(), LetState::InProgress);

@@ -172,7 +172,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Reports, at compile time, every dialect the runtime would refuse when the run starts
-    /// (`etr_runtime::dialect::SourceDialect::validate` and the encoding of the delimiter and
+    /// (`etr_runtime::input::dialect::SourceDialect::validate` and the encoding of the delimiter and
     /// prefixes into the file's bytes), and the prefixes that could never be told apart: so that
     /// a spec `etr check` accepts is one `etr run` can read. True when the dialect is usable.
     fn check_dialect(&mut self, source: &ast::Source, encoding: ir::Encoding, quote: Option<u8>) -> bool {
@@ -328,26 +328,11 @@ impl<'a> Checker<'a> {
             match lowered {
                 Some(ty) => fields.push(ir::LineField { name: field.name.text.clone(), ty }),
                 None => {
-                    self.error(codes::BAD_SOURCE, format!("`{}` is not a header or trailer field type", type_text(ty)), ty.span, "unknown field type")
+                    self.error(codes::BAD_SOURCE, format!("`{ty}` is not a header or trailer field type"), ty.span, "unknown field type")
                         .help = Some("the field types are text, int, money(ringgit), money(sen), date(\"%d/%m/%Y\") and month(\"%Y%m\")".into());
                 }
             }
         }
         Some(ir::RecordLine { prefix: line.prefix.value.clone(), fields })
     }
-}
-
-fn type_text(ty: &ast::TypeExpr) -> String {
-    if ty.args.is_empty() {
-        return ty.name.text.clone();
-    }
-    let args: Vec<String> = ty
-        .args
-        .iter()
-        .map(|a| match a {
-            ast::TypeArg::Ident(i) => i.text.clone(),
-            ast::TypeArg::String(s) => format!("{:?}", s.value),
-        })
-        .collect();
-    format!("{}({})", ty.name.text, args.join(", "))
 }
