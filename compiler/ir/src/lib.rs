@@ -1,7 +1,7 @@
 //! The typed intermediate representation (IR) of a compiled etr spec.
 //!
 //! The IR is the contract between the front end (`etr-sema` lowers a checked spec into it) and every
-//! back end (the reference interpreter today, the Cranelift JIT later) and the runtime. It is plain
+//! back end (the reference interpreter, and the Cranelift JIT for the parses and lookups it compiles) and the runtime. It is plain
 //! data: everything a back end needs is resolved here (names to indices, formats parsed, code
 //! literals turned into member indices), so a back end never sees source text, spans or names it
 //! would have to look up.
