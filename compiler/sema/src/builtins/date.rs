@@ -89,9 +89,8 @@ const FUNCTIONS: &[Signature] = &[
 const LOOSE_DATE_LAYOUTS: &[&str] = &["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d"];
 
 /// `looks_like_date(x)` is sugar: `x` parses in one of [`LOOSE_DATE_LAYOUTS`], null when `x` is.
-// FIXME: an `else` after the call is accepted and ignored, where other functions that cannot
-// fail report it (E401); issue 14 kept this as it was.
 fn lower_looks_like_date(checker: &mut Checker<'_>, call: &Call<'_>) -> Option<ir::Expr> {
+    checker.refuse_needless_handler(call);
     let args = call.args;
     if args.len() != 1 {
         checker.error(

@@ -10,7 +10,7 @@ use etr_syntax::ast;
 
 use super::{ANY, Family, Param, Signature, file, row, whole};
 use crate::check::calls::Call;
-use crate::check::{Checker, Scope, handler_span, plural, strip_parens};
+use crate::check::{Checker, Scope, plural, strip_parens};
 use crate::codes;
 
 pub(super) const FAMILY: Family = Family {
@@ -87,9 +87,8 @@ enum Order {
 }
 
 /// `header_values()`: the header's text fields, in a file check.
-// FIXME: an `else` after the call is accepted and ignored, where other functions that cannot
-// fail report it (E401); issue 14 kept this as it was.
 fn lower_header_values(checker: &mut Checker<'_>, call: &Call<'_>) -> Option<ir::Expr> {
+    checker.refuse_needless_handler(call);
     if !call.args.is_empty() {
         checker.error(
             codes::ARGUMENT_COUNT,
@@ -118,14 +117,7 @@ fn lower_header_values(checker: &mut Checker<'_>, call: &Call<'_>) -> Option<ir:
 /// the other argument's element kind. The result is never null (lists are never null).
 fn lower_list_call(checker: &mut Checker<'_>, call: &Call<'_>, function: Builtin, order: Order) -> Option<ir::Expr> {
     let (name, args, span, ctx) = (call.callee.text.as_str(), call.args, call.span, call.ctx);
-    if let Some((handler, _)) = call.handler {
-        checker.error(
-            codes::NEEDLESS_HANDLER,
-            format!("`{name}` cannot fail, so it needs no `else`"),
-            handler_span(handler),
-            "never used",
-        );
-    }
+    checker.refuse_needless_handler(call);
     let arity = call.signature.params.len();
     if args.len() != arity {
         checker.error(

@@ -226,10 +226,10 @@ rule R0 reject "malformed"
 }
 
 #[test]
-fn whole_call_sugar_ignores_a_needless_handler() {
-    // FIXME: `looks_like_date`, `type_of` and `header_values` accept an `else` they never use,
-    // where every other function that cannot fail reports it (E401, as `upper` does here). Issue
-    // 14 kept this as it was; the fix is for their hooks to report `call.handler`.
+fn whole_call_sugar_refuses_a_needless_handler_as_every_function_does() {
+    // `looks_like_date`, `type_of` and `header_values` are lowered by hooks of their own; they
+    // used to accept an `else` they never use, where every other function that cannot fail
+    // reports it (E401, as `upper` does here).
     check_spec(
         &example_spec(
             r#"let l = looks_like_date(X) else null
@@ -239,19 +239,22 @@ rule F1 fatal "f" { check size(header_values() else null) > 0 on f }
 "#,
         ),
         expect![[r#"
+            E401 /spec.etr "null": `looks_like_date` cannot fail, so it needs no `else`
+            E401 /spec.etr "\"text\"": `type_of` cannot fail, so it needs no `else`
             E401 /spec.etr "null": `upper` cannot fail, so it needs no `else`
+            E401 /spec.etr "null": `header_values` cannot fail, so it needs no `else`
         "#]],
     );
 }
 
 #[test]
-fn an_aggregate_of_any_kind_given_null_lists_no_kind() {
-    // FIXME: an aggregate that takes any kind (`accepts: &[]`) refuses the null literal with an
-    // empty list of kinds: "takes , but this is null". Issue 14 kept the message as it was.
+fn an_aggregate_of_any_kind_given_null_says_what_it_takes() {
+    // An aggregate that takes any kind (`accepts: &[]`) refuses only the null literal; its
+    // message used to list no kind at all ("takes , but this is null").
     check_spec(
         &example_spec(r#"rule F1 fatal "f" { check count_distinct(null) > 0 on f }"#),
         expect![[r#"
-            E300 /spec.etr "null": `count_distinct` takes , but this is null
+            E300 /spec.etr "null": `count_distinct` takes a value of some type, but this is null
         "#]],
     );
 }

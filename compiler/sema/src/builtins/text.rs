@@ -166,6 +166,7 @@ fn lower_matches(call: &mut ValueCall<'_, '_>) -> Option<Builtin> {
 /// Types are declared by the spec, so a value's type is known when the spec compiles: `type_of`
 /// is that name as a constant (`int`, `number`, `text`, `PaymentStatus`...).
 fn lower_type_of(checker: &mut Checker<'_>, call: &Call<'_>) -> Option<etr_ir::Expr> {
+    checker.refuse_needless_handler(call);
     if call.args.len() != 1 {
         checker.error(codes::ARGUMENT_COUNT, "`type_of` takes one argument", call.span, "wrong number of arguments");
         return None;

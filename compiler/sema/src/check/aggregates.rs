@@ -53,9 +53,11 @@ impl<'a> Checker<'a> {
             if !any_kind && !accepts.contains(&k) {
                 let found = self.kind_name(k);
                 let want: Vec<String> = accepts.iter().map(|a| a.to_string()).collect();
+                // An aggregate of any kind refuses only the null literal, which has no kind.
+                let takes = if want.is_empty() { "a value of some type".to_string() } else { want.join(" or ") };
                 self.error(
                     codes::TYPE_MISMATCH,
-                    format!("`{name}` takes {}, but this is {found}", want.join(" or ")),
+                    format!("`{name}` takes {takes}, but this is {found}"),
                     args[0].span,
                     format!("this is {found}"),
                 );

@@ -208,15 +208,7 @@ impl<'a> Checker<'a> {
             let op = ir::FallibleOp::Call { function, args: data_args };
             return self.fallible(op, result, call.ctx, call.span, call.handler, signature.failure);
         }
-        if let Some((handler, _)) = call.handler {
-            self.error(
-                codes::NEEDLESS_HANDLER,
-                format!("`{name}` cannot fail, so it needs no `else`"),
-                handler_span(handler),
-                "never used",
-            )
-            .help = Some("remove the `else` handler".into());
-        }
+        self.refuse_needless_handler(call);
         let nullable = any_nullable || signature.always_nullable;
         Some(ir::Expr { kind: ir::ExprKind::Call { function, args: data_args }, ty: Type::new(result, nullable) })
     }
@@ -270,5 +262,21 @@ fn argument_help(signature: &Signature, found: TypeKind) -> Option<String> {
         TypeKind::Text if !signature.text_help.is_empty() => Some(signature.text_help.to_owned()),
         TypeKind::Code(_) => Some("a code is not text; compare it with `==` instead".into()),
         _ => None,
+    }
+}
+
+impl Checker<'_> {
+    /// E401 on the `else` of a call to a function that cannot fail: every hook of such a
+    /// function calls this, so none accepts an `else` it would never use.
+    pub(crate) fn refuse_needless_handler(&mut self, call: &Call<'_>) {
+        if let Some((handler, _)) = call.handler {
+            self.error(
+                codes::NEEDLESS_HANDLER,
+                format!("`{}` cannot fail, so it needs no `else`", call.callee.text),
+                handler_span(handler),
+                "never used",
+            )
+            .help = Some("remove the `else` handler".into());
+        }
     }
 }

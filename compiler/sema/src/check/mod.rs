@@ -46,7 +46,6 @@ use crate::diagnostics::Diagnostic;
 
 pub(crate) use declarations::Declarations;
 pub(crate) use expressions::{literal_expr, strip_parens};
-pub(crate) use fallibility::handler_span;
 use mapping::Mapping;
 use source::SourceNames;
 
