@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, BooleanArray, StringViewArray};
+use arrow::array::{Array, BooleanArray};
 use arrow::buffer::BooleanBuffer;
 use etr_ir::{
     BinaryOp, Builtin, Expr, ExprKind, FallibleOp, Literal, MatchArm, OnFailure, Pattern, RuleIdx, TypeKind, UnaryOp,
@@ -22,8 +22,7 @@ use crate::error::InterpError;
 use crate::kernels::compare::{CmpOp, compare_bool, compare_text};
 use crate::kernels::lookup::column_of;
 use crate::kernels::select::{select, take};
-use crate::kernels::text::{self, CharSet};
-use crate::kernels::{Fallible, Prim, arith, boolean};
+use crate::kernels::{self, Fallible, Prim, arith, boolean};
 use crate::value::{Column, Datum, Phys, Scalar, render_scalar};
 use crate::{Interpreter, RawBatch, Violation};
 
@@ -409,106 +408,13 @@ impl<'a> Frame<'a> {
         Ok(result)
     }
 
-    /// An infallible built-in. When every argument is a scalar, the kernel runs over one row and
-    /// the result is a scalar again.
+    /// An infallible built-in, by the kernels of its family (`kernels::call`).
     fn call(&mut self, function: &Builtin, args: &[Datum]) -> Result<Datum, InterpError> {
-        if let Builtin::ListIsSubset | Builtin::ListSameSet | Builtin::ListOverlaps | Builtin::ListSize = function {
-            return list_call(function, args);
-        }
-        if let Builtin::RunDate = function {
-            return Ok(Datum::Scalar(self.interp.run_date().map_or(Scalar::Null, Scalar::Date)));
-        }
-        if let Builtin::HeaderValues = function {
-            let Env::File { header, .. } = self.env else {
-                return Err(InterpError::internal("header_values() read per line"));
-            };
-            let texts = header.iter().filter(|v| matches!(v, Scalar::Text(_))).cloned().collect();
-            return Ok(Datum::Scalar(crate::value::sorted_list(texts)));
-        }
-        if let Builtin::IntToNumber = function {
-            // Exact up to 2^53, rounded to nearest above: always finite.
-            let value = args.first().ok_or_else(|| missing("argument", 0))?;
-            return Ok(arith::unary::<i64, f64>(Prim::of(value)?, self.len, |x| Some(x as f64)));
-        }
-        let scalar = args.iter().all(|a| matches!(a, Datum::Scalar(_)));
-        let n = if scalar { 1 } else { self.len };
-        let text_arg = |k: usize| -> Result<StringViewArray, InterpError> {
-            match args.get(k).cloned().ok_or_else(|| missing("argument", k as u32))?.into_column(Phys::Text, n)? {
-                Column::Text(a) => Ok(a),
-                _ => Err(InterpError::internal("a text argument expected")),
-            }
+        let header = match self.env {
+            Env::File { header, .. } => Some(header),
+            Env::Rows(_) => None,
         };
-        let column = match function {
-            Builtin::Trim => Column::Text(text::trim(&text_arg(0)?)),
-            Builtin::Upper => Column::Text(text::upper(&text_arg(0)?)),
-            Builtin::Lower => Column::Text(text::lower(&text_arg(0)?)),
-            Builtin::RemoveChars(chars) => Column::Text(text::remove_chars(&text_arg(0)?, &CharSet::new(chars))),
-            Builtin::Replace(from, to) => Column::Text(text::replace(&text_arg(0)?, from, to)),
-            Builtin::NullIfEmpty => Column::Text(text::null_if_empty(&text_arg(0)?)?),
-            Builtin::Substring => {
-                let (start, length) = match args {
-                    [_, start, length] => (Prim::<i64>::of(start)?, Prim::<i64>::of(length)?),
-                    _ => return Err(InterpError::internal("substring takes three arguments")),
-                };
-                Column::Text(text::substring(&text_arg(0)?, start, length))
-            }
-            Builtin::Length => text::length(&text_arg(0)?),
-            Builtin::Matches(pattern) => Column::Bool(text::matches(&text_arg(0)?, self.interp.regex(pattern)?)),
-            Builtin::IsValidNric => Column::Bool(text::is_valid_nric(&text_arg(0)?)),
-            Builtin::IsValidSsm => Column::Bool(text::is_valid_ssm(&text_arg(0)?)),
-            Builtin::IsJson => Column::Bool(text::is_json(&text_arg(0)?)),
-            Builtin::NricGender { male, female, .. } => Column::Code(text::nric_gender(&text_arg(0)?, *male, *female)),
-            Builtin::FormatDate(format) => {
-                let date = args.first().cloned().ok_or_else(|| missing("argument", 0))?.into_column(Phys::Date, n)?;
-                let Column::Date(date) = date else { return Err(InterpError::internal("a date argument expected")) };
-                Column::Text(text::format_date(&date, &format.items))
-            }
-            Builtin::IntToNumber => return Err(InterpError::internal("int_to_number was not dispatched")),
-            Builtin::RunDate => return Err(InterpError::internal("run_date was not dispatched")),
-            Builtin::AddDays => {
-                let date = args.first().cloned().ok_or_else(|| missing("argument", 0))?.into_column(Phys::Date, n)?;
-                let days = args.get(1).cloned().ok_or_else(|| missing("argument", 1))?.into_column(Phys::Int, n)?;
-                let (Column::Date(date), Column::Int(days)) = (date, days) else {
-                    return Err(InterpError::internal("add_days takes a date and an int"));
-                };
-                let shifted: arrow::array::Date32Array = date
-                    .iter()
-                    .zip(days.iter())
-                    .map(|(d, k)| match (d, k) {
-                        (Some(d), Some(k)) => (d as i64).checked_add(k).and_then(|v| i32::try_from(v).ok()),
-                        _ => None,
-                    })
-                    .collect();
-                Column::Date(shifted)
-            }
-            Builtin::ListIsSubset
-            | Builtin::ListSameSet
-            | Builtin::ListOverlaps
-            | Builtin::ListSize
-            | Builtin::HeaderValues => {
-                return Err(InterpError::internal("a list function was not dispatched"));
-            }
-            Builtin::ParseInt
-            | Builtin::ParseNumber
-            | Builtin::ParseMoney(_)
-            | Builtin::ParseDate(_)
-            | Builtin::ParseMonth(_) => {
-                // A parse can fail, so it only appears under `Fallible`; alone, failures are nulls.
-                self.parse(function, &text_arg(0)?)?.values
-            }
-        };
-        Ok(if scalar { Datum::Scalar(column.scalar_at(0)) } else { Datum::Array(column) })
-    }
-
-    fn parse(&self, function: &Builtin, input: &StringViewArray) -> Result<Fallible, InterpError> {
-        Ok(match function {
-            Builtin::ParseInt => text::parse_int(input),
-            Builtin::ParseNumber => text::parse_number(input),
-            Builtin::ParseMoney(unit) => text::parse_money(input, *unit),
-            Builtin::ParseDate(format) => text::parse_date(input, &format.items),
-            Builtin::ParseMonth(format) => text::parse_month(input, &format.items),
-            other => return Err(InterpError::internal(format!("{other:?} is not fallible"))),
-        })
+        kernels::call(&kernels::Call { function, args, interp: self.interp, header, rows: self.len })
     }
 
     fn eval_fallible(&mut self, op: &FallibleOp, on_failure: &OnFailure, sel: &Sel) -> Result<Datum, InterpError> {
@@ -547,12 +453,12 @@ impl<'a> Frame<'a> {
             _ => None,
         };
         let outcome = match (op, native) {
-            (_, Some((values, failed))) => crate::kernels::Fallible { values: Column::from_array(&values)?, failed },
+            (_, Some((values, failed))) => Fallible { values: Column::from_array(&values)?, failed },
             (FallibleOp::Call { function, .. }, None) => {
                 let Column::Text(text) = input.clone().into_column(Phys::Text, len)? else {
                     return Err(InterpError::internal("a parse of a non-text value"));
                 };
-                self.parse(function, &text)?
+                kernels::parse::parse(function, &text)?
             }
             (FallibleOp::Lookup { table, .. }, None) => {
                 let table = self.interp.tables.get(*table as usize).ok_or_else(|| missing("table", *table))?;
@@ -711,31 +617,4 @@ fn in_list(value: &Datum, list: &[Literal], negated: bool, phys: Phys) -> Result
     };
     let values = if negated { !&hits } else { hits };
     Ok(Datum::Array(Column::Bool(BooleanArray::new(values, col.nulls().cloned()))))
-}
-
-/// The list functions: lists are scalars (file checks), so these work on one value.
-fn list_call(function: &Builtin, args: &[Datum]) -> Result<Datum, InterpError> {
-    let list = |k: usize| -> Result<&[Scalar], InterpError> {
-        match args.get(k) {
-            Some(Datum::Scalar(Scalar::List(items))) => Ok(items),
-            other => Err(InterpError::internal(format!("a list argument expected, got {other:?}"))),
-        }
-    };
-    let contains = |items: &[Scalar], value: &Scalar| {
-        items.binary_search_by(|probe| crate::value::compare_scalars(probe, value)).is_ok()
-    };
-    let value = match function {
-        Builtin::ListSize => Scalar::Int(list(0)?.len() as i64),
-        Builtin::ListIsSubset => {
-            let (a, b) = (list(0)?, list(1)?);
-            Scalar::Bool(a.iter().all(|x| contains(b, x)))
-        }
-        Builtin::ListSameSet => Scalar::Bool(list(0)? == list(1)?),
-        Builtin::ListOverlaps => {
-            let (a, b) = (list(0)?, list(1)?);
-            Scalar::Bool(a.iter().any(|x| contains(b, x)))
-        }
-        other => return Err(InterpError::internal(format!("{other:?} is not a list function"))),
-    };
-    Ok(Datum::Scalar(value))
 }

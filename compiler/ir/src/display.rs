@@ -297,35 +297,19 @@ fn binary_op_str(op: BinaryOp) -> &'static str {
     }
 }
 
-/// The name a spec uses for a built-in, with its constant arguments.
+/// The name a spec uses for a built-in ([`Builtin::name`]), with its constant arguments in
+/// brackets. A function without constants is its name alone (`nric_gender`'s code members are not
+/// shown either).
 pub fn builtin_name(function: &Builtin) -> String {
+    let name = function.name();
     match function {
-        Builtin::Trim => "trim".into(),
-        Builtin::Upper => "upper".into(),
-        Builtin::Lower => "lower".into(),
-        Builtin::RemoveChars(set) => format!("remove_chars[{set:?}]"),
-        Builtin::Replace(from, to) => format!("replace[{from:?}, {to:?}]"),
-        Builtin::NullIfEmpty => "null_if_empty".into(),
-        Builtin::Substring => "substring".into(),
-        Builtin::Length => "length".into(),
-        Builtin::Matches(re) => format!("matches[{re:?}]"),
-        Builtin::ParseInt => "parse_int".into(),
-        Builtin::ParseNumber => "parse_number".into(),
-        Builtin::IntToNumber => "number".into(),
-        Builtin::ListIsSubset => "is_subset".into(),
-        Builtin::ListSameSet => "same_set".into(),
-        Builtin::ListOverlaps => "overlaps".into(),
-        Builtin::ListSize => "size".into(),
-        Builtin::HeaderValues => "header_values".into(),
-        Builtin::IsJson => "is_json".into(),
-        Builtin::RunDate => "run_date".into(),
-        Builtin::AddDays => "add_days".into(),
-        Builtin::ParseMoney(unit) => format!("parse_money[{unit:?}]"),
-        Builtin::ParseDate(fmt) => format!("parse_date[{:?}]", fmt.pattern),
-        Builtin::ParseMonth(fmt) => format!("parse_month[{:?}]", fmt.pattern),
-        Builtin::FormatDate(fmt) => format!("format_date[{:?}]", fmt.pattern),
-        Builtin::IsValidNric => "is_valid_nric".into(),
-        Builtin::IsValidSsm => "is_valid_ssm".into(),
-        Builtin::NricGender { .. } => "nric_gender".into(),
+        Builtin::RemoveChars(set) => format!("{name}[{set:?}]"),
+        Builtin::Replace(from, to) => format!("{name}[{from:?}, {to:?}]"),
+        Builtin::Matches(re) => format!("{name}[{re:?}]"),
+        Builtin::ParseMoney(unit) => format!("{name}[{unit:?}]"),
+        Builtin::ParseDate(format) | Builtin::ParseMonth(format) | Builtin::FormatDate(format) => {
+            format!("{name}[{:?}]", format.pattern)
+        }
+        _ => name.to_owned(),
     }
 }

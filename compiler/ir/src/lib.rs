@@ -1,7 +1,7 @@
 //! The typed intermediate representation (IR) of a compiled etr spec.
 //!
 //! The IR is the contract between the front end (`etr-sema` lowers a checked spec into it) and every
-//! back end (the reference interpreter today, the Cranelift JIT later) and the runtime. It is plain
+//! back end (the reference interpreter, and the Cranelift JIT for the parses and lookups it compiles) and the runtime. It is plain
 //! data: everything a back end needs is resolved here (names to indices, formats parsed, code
 //! literals turned into member indices), so a back end never sees source text, spans or names it
 //! would have to look up.
@@ -545,6 +545,10 @@ pub enum OnFailure {
 
 /// The built-in functions, with their compile-time constant arguments folded in.
 /// `args` of the enclosing node hold only the data arguments, `value` first.
+///
+/// A new function is a variant here with its [`Builtin::name`] and [`Builtin::family`], an entry
+/// in the compiler's table of its family (`etr_sema::builtins`), and an arm in the interpreter's
+/// kernel file of its family; the text form and the reference docs derive from those.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Builtin {
     /// `trim(value: text) -> text`: strips leading and trailing Unicode whitespace.
@@ -602,6 +606,9 @@ pub enum Builtin {
     ParseMonth(DateFormat),
     /// `format_date(value: date, "format") -> text`.
     FormatDate(DateFormat),
+    /// `month_of(value: date) -> month`: the month the date falls in (its first day); null when
+    /// that day is before `Date32`'s range.
+    MonthOf,
     /// `is_valid_nric(value: text) -> bool`: 12 digits, YYMMDD a real date in either century,
     /// place-of-birth digits not 00, 17-20, 69, 70, 73, 80, 81, 94-97.
     IsValidNric,
@@ -611,4 +618,90 @@ pub enum Builtin {
     /// `nric_gender(value: text) -> Gender`: `M` when the 12th char is an odd digit, `F` when
     /// even, null otherwise. Carries the `Gender` code type's index and its two members.
     NricGender { code_type: CodeTypeIdx, male: u32, female: u32 },
+}
+
+/// The families the built-ins are grouped in, the same in the compiler's table
+/// (`etr_sema::builtins::<family>`) and in the interpreter's kernels (`kernels/<family>.rs`), so
+/// that each layer holds a function in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BuiltinFamily {
+    /// Text in, text or a property of it out.
+    Text,
+    /// Malaysian identifiers: NRIC and SSM numbers.
+    Nric,
+    /// The fallible parses of text into typed values.
+    Parse,
+    /// Dates and months, and the run's date.
+    Date,
+    /// Lists of constants (file checks).
+    List,
+    /// Conversions between numeric kinds that the compiler inserts.
+    Arith,
+}
+
+impl Builtin {
+    /// The name a spec calls the function by (for the IR's text form; `IntToNumber`, which no
+    /// spec writes, is `number`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Builtin::Trim => "trim",
+            Builtin::Upper => "upper",
+            Builtin::Lower => "lower",
+            Builtin::RemoveChars(_) => "remove_chars",
+            Builtin::Replace(..) => "replace",
+            Builtin::NullIfEmpty => "null_if_empty",
+            Builtin::Substring => "substring",
+            Builtin::Length => "length",
+            Builtin::Matches(_) => "matches",
+            Builtin::ParseNumber => "parse_number",
+            Builtin::ListIsSubset => "is_subset",
+            Builtin::ListSameSet => "same_set",
+            Builtin::ListOverlaps => "overlaps",
+            Builtin::ListSize => "size",
+            Builtin::HeaderValues => "header_values",
+            Builtin::IsJson => "is_json",
+            Builtin::RunDate => "run_date",
+            Builtin::AddDays => "add_days",
+            Builtin::IntToNumber => "number",
+            Builtin::ParseInt => "parse_int",
+            Builtin::ParseMoney(_) => "parse_money",
+            Builtin::ParseDate(_) => "parse_date",
+            Builtin::ParseMonth(_) => "parse_month",
+            Builtin::FormatDate(_) => "format_date",
+            Builtin::MonthOf => "month_of",
+            Builtin::IsValidNric => "is_valid_nric",
+            Builtin::IsValidSsm => "is_valid_ssm",
+            Builtin::NricGender { .. } => "nric_gender",
+        }
+    }
+
+    /// The family the function belongs to: where the compiler's table and the interpreter's
+    /// kernels hold it.
+    pub fn family(&self) -> BuiltinFamily {
+        match self {
+            Builtin::Trim
+            | Builtin::Upper
+            | Builtin::Lower
+            | Builtin::RemoveChars(_)
+            | Builtin::Replace(..)
+            | Builtin::NullIfEmpty
+            | Builtin::Substring
+            | Builtin::Length
+            | Builtin::Matches(_)
+            | Builtin::IsJson => BuiltinFamily::Text,
+            Builtin::IsValidNric | Builtin::IsValidSsm | Builtin::NricGender { .. } => BuiltinFamily::Nric,
+            Builtin::ParseInt
+            | Builtin::ParseNumber
+            | Builtin::ParseMoney(_)
+            | Builtin::ParseDate(_)
+            | Builtin::ParseMonth(_) => BuiltinFamily::Parse,
+            Builtin::RunDate | Builtin::AddDays | Builtin::FormatDate(_) | Builtin::MonthOf => BuiltinFamily::Date,
+            Builtin::ListIsSubset
+            | Builtin::ListSameSet
+            | Builtin::ListOverlaps
+            | Builtin::ListSize
+            | Builtin::HeaderValues => BuiltinFamily::List,
+            Builtin::IntToNumber => BuiltinFamily::Arith,
+        }
+    }
 }

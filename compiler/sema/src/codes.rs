@@ -4,7 +4,8 @@
 //! by phase: 1xx syntax, 2xx names, 3xx types, 4xx fallibility, 5xx spec structure, 6xx rules.
 //! Warnings use the same numbering with a `W` prefix.
 
-/// A diagnostic code with its one-line summary (shown by `etr check --explain` later, and in docs).
+/// A diagnostic code with its one-line summary (the corpus test names the summary of a code that no
+/// case covers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Code {
     pub id: &'static str,

@@ -6,14 +6,14 @@ use etr_ir::{DateFormat, DateItem};
 
 /// What the format will be used for: parsing accepts fewer directives than formatting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateFormatUse {
+pub(crate) enum DateFormatUse {
     ParseDate,
     ParseMonth,
     Format,
 }
 
 /// Reads a pattern, or explains in one line what is wrong with it.
-pub fn parse_date_format(pattern: &str, usage: DateFormatUse) -> Result<DateFormat, String> {
+pub(crate) fn parse_date_format(pattern: &str, usage: DateFormatUse) -> Result<DateFormat, String> {
     let mut items = Vec::new();
     let bytes = pattern.as_bytes();
     let mut i = 0;

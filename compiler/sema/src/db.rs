@@ -11,7 +11,7 @@ use std::sync::Arc;
 use etr_syntax::ParsedFile;
 use salsa::{Durability, Setter};
 
-use crate::checker::{CheckResult, check_file};
+use crate::check::{CheckResult, check_file};
 use crate::resolver::{Resolved, resolve_file};
 
 /// One spec or stdlib module: its path (for diagnostics) and its text.

@@ -4,20 +4,33 @@
 //! Architecture invariant: this crate does no IO. File texts come in through the database's
 //! inputs; diagnostics and programs go out as values.
 //!
-//! API boundary: `Database`, the queries in `db`, `Diagnostic` and `render`. The language server
-//! and the CLI use only these.
+//! API boundary: `Database` and the `Db` trait with its inputs (`db`), the queries `parse`,
+//! `resolve`, `check` and `lower`, `Diagnostic` with its `codes` and `render`, and the table of
+//! built-in functions (`builtins`: signatures, docs and examples, for the editor's completion and
+//! hover and for the documentation tests). The language server and the CLI use only these;
+//! everything else (the checker in `check/`, date formats, suggestions) is the crate's own.
 #![deny(clippy::disallowed_methods)]
 
 pub mod builtins;
-pub mod checker;
+mod check;
 pub mod codes;
-pub mod datefmt;
+mod datefmt;
 pub mod db;
-pub mod diagnostics;
+mod diagnostics;
 pub mod render;
-pub mod resolver;
-pub mod suggest;
+mod resolver;
+mod suggest;
+#[cfg(test)]
+mod test_fixture;
 
-pub use checker::{CheckResult, ExprType};
-pub use db::{Database, Db, SourceFile, check, lower, parse, resolve};
+pub use check::{CheckResult, ExprType};
+pub use db::{Database, Db, SourceFile, lower, parse, resolve};
 pub use diagnostics::{Diagnostic, DiagnosticSeverity, Label, Span};
+pub use resolver::{ImportedModule, Resolved};
+
+/// Type-checks a file and lowers it to the typed IR, with every diagnostic of the file: the
+/// tracked query [`db::check`]. (Salsa gives the query a type of the same name, which would
+/// collide with the `check` module, so the crate root forwards to it.)
+pub fn check(db: &dyn Db, file: SourceFile) -> std::sync::Arc<CheckResult> {
+    db::check(db, file)
+}

@@ -4,7 +4,7 @@
 //! Imports are flat: `use etr.record` makes every declaration of that module, and of the modules
 //! it uses, visible by its plain name. Collisions between declarations are reported by `check`.
 
-use etr_syntax::ast::{Item, Span};
+use etr_syntax::ast::Item;
 
 use crate::codes;
 use crate::db::{Db, SourceFile, parse};
@@ -76,9 +76,4 @@ pub(crate) fn resolve_file(db: &dyn Db, file: SourceFile) -> Resolved {
         }
     }
     resolved
-}
-
-/// The span of a whole item, for "first declared here" labels.
-pub fn item_span(item: &Item) -> Span {
-    item.span()
 }

@@ -1,5 +1,6 @@
 //! Arithmetic and comparisons of the primitive layouts, with array-array, array-scalar and
-//! scalar-array variants (scalar-scalar folds to a scalar).
+//! scalar-array variants (scalar-scalar folds to a scalar), and the int-to-number conversion the
+//! compiler inserts where an int meets a number.
 //!
 //! Arithmetic is checked: overflow and division by zero give null, never a wrapped value. Number
 //! arithmetic is IEEE, but a result that is not finite (an overflow, `x / 0`, `0 / 0`) is null
@@ -7,9 +8,20 @@
 
 use arrow::array::{BooleanArray, PrimitiveArray};
 use arrow::buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
+use etr_ir::Builtin;
 
-use crate::kernels::{Prim, PrimLayout, nulls_from};
+use crate::error::InterpError;
+use crate::kernels::{Call, Prim, PrimLayout, nulls_from};
 use crate::value::{Datum, Scalar};
+
+/// The conversions the compiler inserts (the IR's `BuiltinFamily::Arith`).
+pub(crate) fn call(call: &Call<'_>) -> Result<Datum, InterpError> {
+    match call.function {
+        // Exact up to 2^53, rounded to nearest above: always finite.
+        Builtin::IntToNumber => Ok(unary::<i64, f64>(Prim::of(call.arg(0)?)?, call.rows, |x| Some(x as f64))),
+        _ => Err(call.not_in("conversion")),
+    }
+}
 
 /// An `f64` result as a checked one: `None` unless finite.
 #[inline]

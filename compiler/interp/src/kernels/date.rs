@@ -1,10 +1,71 @@
-//! Calendar arithmetic (proleptic Gregorian, days since 1970-01-01) and the date and money text
-//! formats shared by the parse kernels, `format_date` and violation rendering.
+//! Calendar arithmetic (proleptic Gregorian, days since 1970-01-01), the date and money text
+//! formats shared by the parse kernels, `format_date` and violation rendering, and the kernels of
+//! the date functions (the IR's `BuiltinFamily::Date`, [`call`]).
 //!
 //! The conversions are Howard Hinnant's `days_from_civil` / `civil_from_days`: exact for every
 //! `i32` day count, with no table and no floating point.
 
-use etr_ir::DateItem;
+use arrow::array::{Array, Date32Array, Int64Array, StringViewArray};
+use etr_ir::{Builtin, DateItem};
+
+use crate::error::InterpError;
+use crate::kernels::Call;
+use crate::value::{Column, Datum, Scalar};
+use crate::views::TextBuilder;
+
+/// The date functions.
+pub(crate) fn call(call: &Call<'_>) -> Result<Datum, InterpError> {
+    let column = match call.function {
+        // One value for the whole run, whatever the rows.
+        Builtin::RunDate => return Ok(Datum::Scalar(call.interp.run_date().map_or(Scalar::Null, Scalar::Date))),
+        Builtin::AddDays => Column::Date(add_days(&call.date(0)?, &call.int(1)?)),
+        Builtin::FormatDate(format) => Column::Text(format_date_column(&call.date(0)?, &format.items)),
+        Builtin::MonthOf => Column::Date(call.date(0)?.unary_opt(first_of_month)),
+        _ => return Err(call.not_in("date")),
+    };
+    Ok(call.finish(column))
+}
+
+/// `add_days`: null when either side is, or when the result leaves `Date32`'s range.
+fn add_days(dates: &Date32Array, days: &Int64Array) -> Date32Array {
+    dates
+        .iter()
+        .zip(days.iter())
+        .map(|(date, days)| match (date, days) {
+            (Some(date), Some(days)) => (date as i64).checked_add(days).and_then(|v| i32::try_from(v).ok()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first day of the month of a day count (`month_of`): `None` when it is before `Date32`'s
+/// range, which only the first month of that range can be.
+pub(crate) fn first_of_month(days: i32) -> Option<i32> {
+    let (_, _, day) = civil_from_days(days);
+    days.checked_sub(day as i32 - 1)
+}
+
+/// `format_date` over a column: a text of at most 12 bytes is written straight into its view.
+fn format_date_column(input: &Date32Array, items: &[DateItem]) -> StringViewArray {
+    let mut out = TextBuilder::new(input.len());
+    let mut scratch = Vec::new();
+    let inline_len = inline_format_len(items);
+    for i in 0..input.len() {
+        if input.is_null(i) {
+            out.push_null();
+        } else if let Some(view) = inline_len.and_then(|len| format_date_view(input.value(i), items, len)) {
+            out.push_view(view);
+        } else {
+            scratch.clear();
+            format_date(input.value(i), items, &mut scratch);
+            match std::str::from_utf8(&scratch) {
+                Ok(text) => out.push_str(text),
+                Err(_) => out.push_str(&String::from_utf8_lossy(&scratch)),
+            }
+        }
+    }
+    out.finish()
+}
 
 pub(crate) const fn is_leap_year(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
@@ -134,7 +195,7 @@ pub(crate) fn parse_date(text: &[u8], items: &[DateItem]) -> Option<i32> {
 /// A date format of fixed-width fields only, `%Y`, `%m` and `%d` once each plus literal bytes,
 /// at most 12 bytes long: `%d/%m/%Y`, `%Y-%m-%d`, `%Y%m%d`. Every text it reads fits inside an
 /// Arrow view, and [`FixedDate::parse`] reads the fields at their known offsets where
-/// [`parse_date`] walks the format's items for every value (W1's dates took 14 ns each that way).
+/// [`parse_date`] walks the format's items for every value.
 /// Both give the same result for every text (tested below).
 pub(crate) struct FixedDate {
     len: usize,
@@ -522,6 +583,22 @@ mod tests {
             [DateItem::Year4, DateItem::Literal(b'-'), DateItem::Month2, DateItem::Literal(b'-'), DateItem::Day2];
         assert_eq!(inline_format_len(&[&long[..], &[DateItem::Literal(b'T'), DateItem::Hour2]].concat()), None);
         assert_eq!(inline_format_len(&[DateItem::Literal(0xC3), DateItem::Literal(0xA9)]), None);
+    }
+
+    #[test]
+    fn first_of_month_goes_back_to_day_one() {
+        let day = |y, m, d| days_from_civil(y, m, d).expect("in range");
+        assert_eq!(first_of_month(day(2024, 2, 29)), Some(day(2024, 2, 1)));
+        assert_eq!(first_of_month(day(2025, 6, 1)), Some(day(2025, 6, 1)));
+        assert_eq!(first_of_month(day(1969, 12, 31)), Some(day(1969, 12, 1)));
+        assert_eq!(first_of_month(day(1, 1, 31)), Some(day(1, 1, 1)));
+        // Every day of a month maps to the same first day, the next day to the next month's.
+        let march = day(2023, 3, 1);
+        assert!((0..31).all(|k| first_of_month(march + k) == Some(march)));
+        assert_eq!(first_of_month(march + 31), Some(day(2023, 4, 1)));
+        // The range's first day is a month's first day only if it is day 1; otherwise no month fits.
+        let (_, _, first_day) = civil_from_days(i32::MIN);
+        assert_eq!(first_of_month(i32::MIN), (first_day == 1).then_some(i32::MIN));
     }
 
     #[test]

@@ -10,23 +10,107 @@
 //!
 //! The value-level definitions (what `parse_money` accepts, what a real date is) live in
 //! `parse.rs`, `date.rs` and `nric.rs`, so a scalar caller and a column kernel cannot disagree.
+//!
+//! The built-in functions are evaluated family by family ([`call`]): each family of the IR's
+//! `BuiltinFamily` has a `call` in its file here (`text`, `nric`, `parse`, `date`, `list`,
+//! `arith`), with one arm per function, so a new function's kernel is an arm in one file.
 
 pub(crate) mod arith;
 pub(crate) mod boolean;
 pub(crate) mod compare;
 pub(crate) mod date;
+pub(crate) mod list;
 pub(crate) mod lookup;
 pub(crate) mod nric;
 pub(crate) mod parse;
 pub(crate) mod select;
 pub(crate) mod text;
 
-use arrow::array::{Array, ArrowPrimitiveType, PrimitiveArray};
+use arrow::array::{Array, ArrowPrimitiveType, Date32Array, Int64Array, PrimitiveArray, StringViewArray};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::datatypes::{Date32Type, Float64Type, Int64Type, UInt32Type};
+use etr_ir::{Builtin, BuiltinFamily};
 
+use crate::Interpreter;
 use crate::error::InterpError;
-use crate::value::{Column, Datum, Scalar};
+use crate::value::{Column, Datum, Phys, Scalar};
+
+/// A call of a built-in over a batch: the function, its evaluated arguments (the data ones,
+/// `value` first), and what a kernel may read of the run.
+pub(crate) struct Call<'a> {
+    pub(crate) function: &'a Builtin,
+    pub(crate) args: &'a [Datum],
+    pub(crate) interp: &'a Interpreter,
+    /// The header's values, in a file check (`header_values()` reads them).
+    pub(crate) header: Option<&'a [Scalar]>,
+    /// The rows of the batch.
+    pub(crate) rows: usize,
+}
+
+/// Evaluates a call with the kernels of its function's family.
+pub(crate) fn call(call: &Call<'_>) -> Result<Datum, InterpError> {
+    match call.function.family() {
+        BuiltinFamily::Text => text::call(call),
+        BuiltinFamily::Nric => nric::call(call),
+        BuiltinFamily::Parse => parse::call(call),
+        BuiltinFamily::Date => date::call(call),
+        BuiltinFamily::List => list::call(call),
+        BuiltinFamily::Arith => arith::call(call),
+    }
+}
+
+impl Call<'_> {
+    /// When every argument is a scalar, a kernel runs over one row and the result is a scalar
+    /// again ([`Call::finish`]).
+    fn is_scalar(&self) -> bool {
+        self.args.iter().all(|a| matches!(a, Datum::Scalar(_)))
+    }
+
+    /// The rows a kernel runs over: the batch's, or one when every argument is a scalar.
+    pub(crate) fn len(&self) -> usize {
+        if self.is_scalar() { 1 } else { self.rows }
+    }
+
+    pub(crate) fn arg(&self, k: usize) -> Result<&Datum, InterpError> {
+        self.args.get(k).ok_or_else(|| InterpError::internal(format!("argument {k} does not exist")))
+    }
+
+    /// The `k`-th argument as a column of [`Call::len`] rows in the layout `phys`.
+    fn column(&self, k: usize, phys: Phys) -> Result<Column, InterpError> {
+        self.arg(k)?.clone().into_column(phys, self.len())
+    }
+
+    pub(crate) fn text(&self, k: usize) -> Result<StringViewArray, InterpError> {
+        match self.column(k, Phys::Text)? {
+            Column::Text(a) => Ok(a),
+            _ => Err(InterpError::internal("a text argument expected")),
+        }
+    }
+
+    pub(crate) fn date(&self, k: usize) -> Result<Date32Array, InterpError> {
+        match self.column(k, Phys::Date)? {
+            Column::Date(a) => Ok(a),
+            _ => Err(InterpError::internal("a date argument expected")),
+        }
+    }
+
+    pub(crate) fn int(&self, k: usize) -> Result<Int64Array, InterpError> {
+        match self.column(k, Phys::Int)? {
+            Column::Int(a) => Ok(a),
+            _ => Err(InterpError::internal("an int argument expected")),
+        }
+    }
+
+    /// A kernel's result: a scalar when every argument was one.
+    pub(crate) fn finish(&self, column: Column) -> Datum {
+        if self.is_scalar() { Datum::Scalar(column.scalar_at(0)) } else { Datum::Array(column) }
+    }
+
+    /// The error of a family's `call` given a function of another family.
+    pub(crate) fn not_in(&self, family: &str) -> InterpError {
+        InterpError::internal(format!("{:?} is not a {family} function", self.function))
+    }
+}
 
 /// A column whose failed rows are null, and where the operation failed on a non-null input.
 pub(crate) struct Fallible {

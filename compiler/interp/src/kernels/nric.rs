@@ -1,8 +1,32 @@
-//! Malaysian identity numbers: the NRIC (MyKad) and SSM company-number checks.
+//! Malaysian identity numbers: the NRIC (MyKad) and SSM company-number checks (the IR's
+//! `BuiltinFamily::Nric`).
 //!
-//! These are the value-level definitions; the column kernels in `text.rs` map them over arrays.
+//! [`call`] maps the value-level definitions below it over text columns.
 
+use arrow::array::StringViewArray;
+use etr_ir::Builtin;
+
+use crate::error::InterpError;
+use crate::kernels::Call;
 use crate::kernels::date::is_valid_date;
+use crate::kernels::text::{map_bool, map_prim};
+use crate::value::{Column, Datum};
+
+/// The NRIC and SSM functions.
+pub(crate) fn call(call: &Call<'_>) -> Result<Datum, InterpError> {
+    let column = match call.function {
+        Builtin::IsValidNric => Column::Bool(map_bool(&call.text(0)?, is_valid_nric)),
+        Builtin::IsValidSsm => Column::Bool(map_bool(&call.text(0)?, is_valid_ssm)),
+        Builtin::NricGender { male, female, .. } => Column::Code(nric_gender(&call.text(0)?, *male, *female)),
+        _ => return Err(call.not_in("NRIC")),
+    };
+    Ok(call.finish(column))
+}
+
+/// `nric_gender`: the male or female member, null when the 12th char is not a digit.
+fn nric_gender(input: &StringViewArray, male: u32, female: u32) -> arrow::array::UInt32Array {
+    map_prim::<u32>(input, |s| nric_is_male(s).map(|m| if m { male } else { female })).0
+}
 
 /// Place-of-birth codes (chars 7-8) that no NRIC carries.
 const INVALID_PLACE_OF_BIRTH: [u8; 14] = [0, 17, 18, 19, 20, 69, 70, 73, 80, 81, 94, 95, 96, 97];

@@ -1,9 +1,58 @@
-//! The text parsers behind `parse_int`, `parse_money` and `parse_number`, one value at a time.
+//! The parses (the IR's `BuiltinFamily::Parse`): their column kernels, and the text parsers
+//! behind `parse_int`, `parse_money` and `parse_number`, one value at a time (dates and months
+//! are read by `date.rs`).
 //!
-//! They are the only definition of what these functions accept: the column kernels, the header
-//! and trailer fields, and (later) the JIT's reference tests all call these.
+//! The value-level parsers are the only definition of what these functions accept: the column
+//! kernels, the header and trailer fields, and the JIT's reference tests all call them.
 
-use etr_ir::MoneyUnit;
+use arrow::array::StringViewArray;
+use etr_ir::{Builtin, DateItem, MoneyUnit};
+
+use crate::error::InterpError;
+use crate::kernels::text::{fallible, map_prim, map_prim_inline};
+use crate::kernels::{Call, Fallible, date};
+use crate::value::Datum;
+
+/// A parse outside a `Fallible` node: a failed row is simply null.
+pub(crate) fn call(call: &Call<'_>) -> Result<Datum, InterpError> {
+    Ok(call.finish(parse(call.function, &call.text(0)?)?.values))
+}
+
+/// A parse of a text column: its values (null where it failed) and the rows where it failed.
+pub(crate) fn parse(function: &Builtin, input: &StringViewArray) -> Result<Fallible, InterpError> {
+    Ok(match function {
+        Builtin::ParseInt => fallible::<i64>(map_prim_inline(input, parse_int_short, parse_int)),
+        Builtin::ParseNumber => fallible::<f64>(map_prim(input, parse_number)),
+        Builtin::ParseMoney(unit) => money_column(input, *unit),
+        Builtin::ParseDate(format) => date_column(input, &format.items),
+        Builtin::ParseMonth(format) => month_column(input, &format.items),
+        other => return Err(InterpError::internal(format!("{other:?} is not fallible"))),
+    })
+}
+
+fn money_column(input: &StringViewArray, unit: MoneyUnit) -> Fallible {
+    let general = |s: &str| parse_money(s, unit);
+    fallible::<i64>(match unit {
+        MoneyUnit::Ringgit => map_prim_inline(input, parse_ringgit_short, general),
+        MoneyUnit::Sen => map_prim_inline(input, |text| parse_money_bytes(text, unit), general),
+    })
+}
+
+fn date_column(input: &StringViewArray, items: &[DateItem]) -> Fallible {
+    let general = |s: &str| date::parse_date(s.as_bytes(), items);
+    match date::FixedDate::of(items) {
+        Some(fixed) => fallible::<i32>(map_prim_inline(input, |text| fixed.parse(text), general)),
+        None => fallible::<i32>(map_prim(input, general)),
+    }
+}
+
+fn month_column(input: &StringViewArray, items: &[DateItem]) -> Fallible {
+    let general = |s: &str| date::parse_month(s.as_bytes(), items);
+    match date::FixedDate::of_month(items) {
+        Some(fixed) => fallible::<i32>(map_prim_inline(input, |text| fixed.parse_month(text), general)),
+        None => fallible::<i32>(map_prim(input, general)),
+    }
+}
 
 /// Reads a run of ASCII digits (at least one) as a magnitude; `None` on any other byte or when the
 /// magnitude exceeds `u64`.
@@ -107,9 +156,9 @@ pub(crate) fn parse_int_short(text: &[u8]) -> Option<i64> {
 }
 
 /// `parse_money(text, ringgit)` of a text of at most 12 bytes (every text inside an Arrow view):
-/// one pass over the digits, without the overflow checks 12 digits cannot need. W1 parses 13
-/// million amounts; the general parse, which counts the digits before reading them, took 1.6
-/// times as long (`cargo bench -p etr-jit --bench kernels -- parse_money`).
+/// one pass over the digits, without the overflow checks 12 digits cannot need, where the general
+/// parse counts the digits before reading them (`cargo bench -p etr-jit --bench kernels --
+/// parse_money` compares the two).
 #[inline]
 pub(crate) fn parse_ringgit_short(text: &[u8]) -> Option<i64> {
     if text.len() > 12 {

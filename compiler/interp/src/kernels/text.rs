@@ -1,19 +1,44 @@
-//! The text built-ins and the parses, over `Utf8View` columns.
+//! The text built-ins over `Utf8View` columns (the IR's `BuiltinFamily::Text`), and the maps over
+//! a text column that the other families reading text (`nric`, `parse`) build their kernels with.
 //!
 //! Results that are a slice of the input (trim, substring, an `upper` of text that is already
 //! upper case, `remove_chars` with nothing to remove) reuse the input's bytes through their views;
 //! only changed values are copied. ASCII is the fast path everywhere; non-ASCII text takes the
 //! general Unicode path.
 
-use arrow::array::{Array, BooleanArray, Date32Array, PrimitiveArray, StringViewArray, UInt32Array};
+use arrow::array::{Array, BooleanArray, PrimitiveArray, StringViewArray};
 use arrow::buffer::{BooleanBuffer, ScalarBuffer};
-use etr_ir::{DateItem, MoneyUnit};
+use etr_ir::Builtin;
 use regex::Regex;
 
 use crate::error::InterpError;
-use crate::kernels::{Fallible, Prim, PrimLayout, date, failed_rows, nric, nulls_from, parse};
-use crate::value::Column;
+use crate::kernels::{Call, Fallible, Prim, PrimLayout, failed_rows, nulls_from};
+use crate::value::{Column, Datum};
 use crate::views::{MAX_INLINE, TextBuilder, inline_text, prefetch_ahead, view_bytes, view_len};
+
+/// The text functions.
+pub(crate) fn call(call: &Call<'_>) -> Result<Datum, InterpError> {
+    let column = match call.function {
+        Builtin::Trim => Column::Text(trim(&call.text(0)?)),
+        Builtin::Upper => Column::Text(upper(&call.text(0)?)),
+        Builtin::Lower => Column::Text(lower(&call.text(0)?)),
+        Builtin::RemoveChars(chars) => Column::Text(remove_chars(&call.text(0)?, &CharSet::new(chars))),
+        Builtin::Replace(from, to) => Column::Text(replace(&call.text(0)?, from, to)),
+        Builtin::NullIfEmpty => Column::Text(null_if_empty(&call.text(0)?)?),
+        Builtin::Substring => {
+            let (start, length) = match call.args {
+                [_, start, length] => (Prim::<i64>::of(start)?, Prim::<i64>::of(length)?),
+                _ => return Err(InterpError::internal("substring takes three arguments")),
+            };
+            Column::Text(substring(&call.text(0)?, start, length))
+        }
+        Builtin::Length => length(&call.text(0)?),
+        Builtin::Matches(pattern) => Column::Bool(matches(&call.text(0)?, call.interp.regex(pattern)?)),
+        Builtin::IsJson => Column::Bool(is_json(&call.text(0)?)),
+        _ => return Err(call.not_in("text")),
+    };
+    Ok(call.finish(column))
+}
 
 /// Maps every valid row of `input` through `f`, which appends exactly one value to the builder.
 fn map_text(input: &StringViewArray, mut f: impl FnMut(u128, &str, &mut TextBuilder)) -> StringViewArray {
@@ -32,7 +57,7 @@ fn map_text(input: &StringViewArray, mut f: impl FnMut(u128, &str, &mut TextBuil
 }
 
 /// A predicate over every valid row (null in, null out).
-fn map_bool(input: &StringViewArray, f: impl Fn(&str) -> bool) -> BooleanArray {
+pub(crate) fn map_bool(input: &StringViewArray, f: impl Fn(&str) -> bool) -> BooleanArray {
     let nulls = input.nulls();
     let values = BooleanBuffer::collect_bool(input.len(), |i| {
         prefetch_ahead(input, i);
@@ -43,7 +68,7 @@ fn map_bool(input: &StringViewArray, f: impl Fn(&str) -> bool) -> BooleanArray {
 
 /// `f` over every valid row into a primitive column; `None` makes the slot null. Also returns
 /// where `f` gave `None` on a valid row (what a fallible function calls a failure).
-fn map_prim<T: PrimLayout>(
+pub(crate) fn map_prim<T: PrimLayout>(
     input: &StringViewArray,
     f: impl Fn(&str) -> Option<T>,
 ) -> (PrimitiveArray<T::Arrow>, BooleanBuffer) {
@@ -56,7 +81,7 @@ fn map_prim<T: PrimLayout>(
 /// [`map_prim`] for a function whose common case is a text of at most 12 bytes: such a text is
 /// inside its view, and `inline` gets its bytes from there (`inline_text`), with no call to build
 /// the `&str`; a longer text goes to `general`. Both must give the result `general` gives.
-fn map_prim_inline<T: PrimLayout>(
+pub(crate) fn map_prim_inline<T: PrimLayout>(
     input: &StringViewArray,
     inline: impl Fn(&[u8]) -> Option<T>,
     general: impl Fn(&str) -> Option<T>,
@@ -93,7 +118,8 @@ fn map_prim_rows<T: PrimLayout>(
     (PrimitiveArray::new(ScalarBuffer::from(values), nulls_from(ok)), failed)
 }
 
-fn fallible<T: PrimLayout>((values, failed): (PrimitiveArray<T::Arrow>, BooleanBuffer)) -> Fallible {
+/// A fallible kernel's result from a [`map_prim`]: the values and the rows where it failed.
+pub(crate) fn fallible<T: PrimLayout>((values, failed): (PrimitiveArray<T::Arrow>, BooleanBuffer)) -> Fallible {
     Fallible { values: T::into_column(values), failed }
 }
 
@@ -274,74 +300,7 @@ pub(crate) fn matches(input: &StringViewArray, regex: &Regex) -> BooleanArray {
     map_bool(input, |s| regex.is_match(s))
 }
 
-pub(crate) fn is_valid_nric(input: &StringViewArray) -> BooleanArray {
-    map_bool(input, nric::is_valid_nric)
-}
-
-pub(crate) fn is_valid_ssm(input: &StringViewArray) -> BooleanArray {
-    map_bool(input, nric::is_valid_ssm)
-}
-
 /// `is_json`: the text is exactly one JSON value (surrounding whitespace allowed).
 pub(crate) fn is_json(input: &StringViewArray) -> BooleanArray {
     map_bool(input, |s| serde_json::from_str::<serde_json::Value>(s).is_ok())
-}
-
-/// `nric_gender`: the male or female member, null when the 12th char is not a digit.
-pub(crate) fn nric_gender(input: &StringViewArray, male: u32, female: u32) -> UInt32Array {
-    map_prim::<u32>(input, |s| nric::nric_is_male(s).map(|m| if m { male } else { female })).0
-}
-
-/// `format_date`.
-pub(crate) fn format_date(input: &Date32Array, items: &[DateItem]) -> StringViewArray {
-    let mut out = TextBuilder::new(input.len());
-    let mut scratch = Vec::new();
-    let inline_len = date::inline_format_len(items);
-    for i in 0..input.len() {
-        if input.is_null(i) {
-            out.push_null();
-        } else if let Some(view) = inline_len.and_then(|len| date::format_date_view(input.value(i), items, len)) {
-            out.push_view(view);
-        } else {
-            scratch.clear();
-            date::format_date(input.value(i), items, &mut scratch);
-            match std::str::from_utf8(&scratch) {
-                Ok(text) => out.push_str(text),
-                Err(_) => out.push_str(&String::from_utf8_lossy(&scratch)),
-            }
-        }
-    }
-    out.finish()
-}
-
-pub(crate) fn parse_int(input: &StringViewArray) -> Fallible {
-    fallible::<i64>(map_prim_inline(input, parse::parse_int_short, parse::parse_int))
-}
-
-pub(crate) fn parse_number(input: &StringViewArray) -> Fallible {
-    fallible::<f64>(map_prim(input, parse::parse_number))
-}
-
-pub(crate) fn parse_money(input: &StringViewArray, unit: MoneyUnit) -> Fallible {
-    let general = |s: &str| parse::parse_money(s, unit);
-    fallible::<i64>(match unit {
-        MoneyUnit::Ringgit => map_prim_inline(input, parse::parse_ringgit_short, general),
-        MoneyUnit::Sen => map_prim_inline(input, |text| parse::parse_money_bytes(text, unit), general),
-    })
-}
-
-pub(crate) fn parse_date(input: &StringViewArray, items: &[DateItem]) -> Fallible {
-    let general = |s: &str| date::parse_date(s.as_bytes(), items);
-    match date::FixedDate::of(items) {
-        Some(fixed) => fallible::<i32>(map_prim_inline(input, |text| fixed.parse(text), general)),
-        None => fallible::<i32>(map_prim(input, general)),
-    }
-}
-
-pub(crate) fn parse_month(input: &StringViewArray, items: &[DateItem]) -> Fallible {
-    let general = |s: &str| date::parse_month(s.as_bytes(), items);
-    match date::FixedDate::of_month(items) {
-        Some(fixed) => fallible::<i32>(map_prim_inline(input, |text| fixed.parse_month(text), general)),
-        None => fallible::<i32>(map_prim(input, general)),
-    }
 }

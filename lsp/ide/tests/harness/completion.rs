@@ -59,7 +59,7 @@ fn values_in_an_expression() {
         replaces "AC"
         Column: ACCT BAL NAME STATUS
         Field: account_no account_status action_code address amount_due as_at_date birth_or_reg_date capacity collateral_type contributor_code credit_limit days_past_due gender id_number id_type industry_segment instalment_amount last_payment_amount last_payment_date nationality old_id_number open_date outstanding_balance overdue_120_plus overdue_1_30 overdue_31_60 overdue_61_90 overdue_91_120 payment_status payment_term_days postcode product_type repayment_freq reporting_month special_flag state_code status_date subject_name subject_type tenure_months written_off_amount
-        Function: 42 functions
+        Function: 43 functions
         Keyword: and else false if in is match not null or then true
         Let: balance_or_zero
         Table: statuses
@@ -75,7 +75,7 @@ fn functions_after_a_dot() {
         true,
         expect![[r#"
         replaces "up"
-        Function: add_days contains_all format_date is_json is_subset is_valid_nric is_valid_ssm length looks_like_date lower matches nric_gender null_if_empty overlaps parse_date parse_int parse_money parse_month parse_number remove_chars replace same_set size substring trim type_of upper
+        Function: add_days contains_all format_date is_json is_subset is_valid_nric is_valid_ssm length looks_like_date lower matches month_of nric_gender null_if_empty overlaps parse_date parse_int parse_money parse_month parse_number remove_chars replace same_set size substring trim type_of upper
     "#]],
     );
 }
