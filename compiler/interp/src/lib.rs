@@ -51,10 +51,7 @@ use arrow::array::{Array, ArrayRef};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use etr_ir::{
-    Aggregate, AggregateFunction, AggregateIdx, Builtin, Expr, ExprKind, OnFailure, Program, RuleIdx, Severity, Slot,
-    Step,
-};
+use etr_ir::{Aggregate, AggregateFunction, Builtin, Expr, ExprKind, OnFailure, Program, RuleIdx, Severity, Slot};
 use hashbrown::HashMap;
 use regex::Regex;
 
@@ -208,11 +205,12 @@ pub struct FileCheckOutcome {
     pub target: String,
     /// The condition was true (false, null or not evaluable breaks the check).
     pub passed: bool,
-    /// The final value of the aggregate the condition reads, when it reads exactly one aggregate
-    /// (however many times); `None` when it reads none or several. `Some(Scalar::Null)` is an
-    /// aggregate whose value is null (a sum past `i64`).
+    /// The value of what the check measures (`etr_ir::FileCheck::observed`); `None` when it
+    /// measures nothing, or it could not be evaluated. `Some(Scalar::Null)` is a null value (a sum
+    /// past `i64`, say).
     pub observed: Option<Scalar>,
-    /// When the check measures `distinct_values(x)`: each value with its count.
+    /// When the check measures an aggregate that keeps its values (`distinct_values(x)`): each
+    /// value with its count.
     pub value_counts: Option<Vec<(Scalar, u64)>>,
 }
 
@@ -222,41 +220,6 @@ fn argument_of(aggregate: &Aggregate) -> Result<&Expr, InterpError> {
         .argument
         .as_ref()
         .ok_or_else(|| InterpError::internal(format!("{:?} without an argument", aggregate.function)))
-}
-
-/// The side of the first comparison (in evaluation order) that reads an aggregate: what a file
-/// check measures, as in `count_distinct(x) * 1.0 / count() >= 0.5`. Only comparisons reached
-/// through operators, `not`, `is null` and `??` count; one inside a call or an `if` does not.
-fn observed_side(expr: &Expr) -> Option<&Expr> {
-    let mut side = None;
-    let _ = expr.visit(&mut |e| match &e.kind {
-        ExprKind::Binary(op, a, b) => {
-            let comparison = matches!(
-                op,
-                etr_ir::BinaryOp::Eq
-                    | etr_ir::BinaryOp::Ne
-                    | etr_ir::BinaryOp::Lt
-                    | etr_ir::BinaryOp::Le
-                    | etr_ir::BinaryOp::Gt
-                    | etr_ir::BinaryOp::Ge
-            );
-            match [a, b].into_iter().find(|operand| comparison && operand.any(is_measured)) {
-                Some(operand) => {
-                    side = Some(&**operand);
-                    Step::Stop
-                }
-                None => Step::Descend,
-            }
-        }
-        ExprKind::Unary(..) | ExprKind::IsNull { .. } | ExprKind::Coalesce(..) => Step::Descend,
-        _ => Step::Skip,
-    });
-    side
-}
-
-/// What a file check measures: an aggregate, or the header's values.
-fn is_measured(expr: &Expr) -> bool {
-    matches!(expr.kind, ExprKind::Aggregate(_) | ExprKind::Call { function: Builtin::HeaderValues, .. })
 }
 
 /// The bindings the unique checks need, in program order: those assigning a key field or a slot
@@ -791,34 +754,16 @@ impl Interpreter {
         for check in &self.program.file_checks {
             let passed =
                 matches!(frame.eval(&check.condition, &Sel::All).map(|d| d.scalar_at(0)), Ok(Scalar::Bool(true)));
-            let mut read: Option<AggregateIdx> = None;
-            let mut several = false;
-            check.condition.walk(&mut |e| {
-                if let ExprKind::Aggregate(idx) = e.kind {
-                    several |= read.is_some_and(|first| first != idx);
-                    read.get_or_insert(idx);
-                }
-            });
-            // An aggregate that does not exist (broken IR) is observed as null: the check broke.
-            let observed = match (read, several) {
-                (Some(idx), false) => Some(values.get(idx as usize).cloned().unwrap_or(Scalar::Null)),
-                // Several aggregates (`count_distinct(x) / count()`): the measured side of the
-                // first comparison that reads them, evaluated.
-                (Some(_), true) => observed_side(&check.condition)
-                    .and_then(|side| frame.eval(side, &Sel::All).ok())
-                    .map(|d| d.scalar_at(0)),
-                // No aggregate: the header's values, or the comparison side that reads them.
-                (None, _) => {
-                    let header_values = check.condition.find_map(|e| is_measured(e).then_some(e));
-                    observed_side(&check.condition)
-                        .or(header_values)
-                        .and_then(|side| frame.eval(side, &Sel::All).ok())
-                        .map(|d| d.scalar_at(0))
-                }
-            };
-            let value_counts = match (read, several) {
-                (Some(idx), false) => aggregates.states.get(idx as usize).and_then(|state| state.value_counts()),
-                _ => None,
+            // What the check measures was decided by the front end; an aggregate is read from its
+            // state, which also has the counts of its values. One that does not exist (broken IR)
+            // is observed as null: the check broke.
+            let (observed, value_counts) = match check.observed.as_ref().map(|e| (e, &e.kind)) {
+                Some((_, ExprKind::Aggregate(idx))) => (
+                    Some(values.get(*idx as usize).cloned().unwrap_or(Scalar::Null)),
+                    aggregates.states.get(*idx as usize).and_then(|state| state.value_counts()),
+                ),
+                Some((measured, _)) => (frame.eval(measured, &Sel::All).ok().map(|d| d.scalar_at(0)), None),
+                None => (None, None),
             };
             outcomes.push(FileCheckOutcome {
                 rule: check.rule,

@@ -359,6 +359,12 @@ pub struct FileCheck {
     pub severity: Severity,
     /// For a check made from a rule's zone (`fatal above 2%`), the percentage.
     pub zone: Option<F64>,
+    /// What the check measures, evaluated like the condition once the file is read and shown in
+    /// the summary as its observed value, in its own type: the aggregate the condition reads when
+    /// it reads one (however many times), else the measured side of its first comparison, else
+    /// `header_values()`; `None` when it measures none of these (`trailer.count is not null`).
+    /// The front end decides it.
+    pub observed: Option<Expr>,
 }
 
 /// Every line whose key occurs more than once among the lines no row rule rejected breaks the rule

@@ -89,7 +89,7 @@ pub(crate) fn rule_stats(
                 unexpected += 1;
                 file_checks_pass = false;
             }
-            let kind = observed_kind(&check.condition).unwrap_or(TypeKind::Null);
+            let kind = check.observed.as_ref().map_or(TypeKind::Null, |measured| measured.ty.kind);
             observed_values
                 .push(outcome.observed.as_ref().map_or(serde_json::Value::Null, |v| scalar_json(program, kind, v)));
             if observed.is_null() {
@@ -166,13 +166,4 @@ pub(crate) fn scalar_json(program: &Program, kind: TypeKind, value: &Scalar) -> 
         }
         (other, kind) => etr_interp::render_scalar(program, kind, other).map_or(Value::Null, Value::String),
     }
-}
-
-/// The type of the first aggregate (or `header_values()`) a file check reads, in evaluation order:
-/// how its observed value is shown.
-fn observed_kind(expr: &etr_ir::Expr) -> Option<TypeKind> {
-    use etr_ir::ExprKind as K;
-    expr.find_map(|e| {
-        matches!(e.kind, K::Aggregate(_) | K::Call { function: etr_ir::Builtin::HeaderValues, .. }).then_some(e.ty.kind)
-    })
 }
