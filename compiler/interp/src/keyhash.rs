@@ -1,4 +1,4 @@
-//! The 128-bit hashes of unique-check keys.
+//! The 128-bit hashes of keys: of `unique` checks, and of the groups of ordering checks (`per`).
 //!
 //! A key's parts are encoded one after the other, each as a presence byte (0 for null, 1 for a
 //! value) followed, for a value, by its bytes: text of at most 12 bytes as its canonical Arrow

@@ -100,6 +100,14 @@ impl Display for Program {
                 (true, true) => "strictly decreasing",
             };
             write!(f, "order check {} on {}: {name} {order}", self.rule_id(check.rule), check.target)?;
+            if !check.per.is_empty() {
+                let key: Vec<&str> = check
+                    .per
+                    .iter()
+                    .map(|&i| self.record.fields.get(i as usize).map_or("?", |f| f.name.as_str()))
+                    .collect();
+                write!(f, " per ({})", key.join(", "))?;
+            }
             if let Some(when) = &check.when {
                 write!(f, " when {}", self.expr(when))?;
             }

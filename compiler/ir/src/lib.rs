@@ -380,12 +380,16 @@ pub struct UniqueCheck {
 
 /// Each non-null value of `field` must not be smaller (`descending`: larger) than the previous
 /// non-null value in file order, or must differ from it too when `strict`. A line that breaks it
-/// is reported under `rule`; the first value always passes.
+/// is reported under `rule`; the first value always passes. With a key in `per`, the previous
+/// value is that of the last line with the same key, so the order holds within each group of
+/// lines that share it; a line whose key is all null takes no part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderCheck {
     pub rule: RuleIdx,
     pub target: String,
     pub field: FieldIdx,
+    /// The fields of the key whose groups are ordered separately; empty for the whole file.
+    pub per: Vec<FieldIdx>,
     pub descending: bool,
     pub strict: bool,
     /// Only the lines where this holds take part.

@@ -460,9 +460,11 @@ impl Walker<'_> {
                 }
                 self.target(target);
             }
-            RuleStmt::Order { field, target, .. } => {
-                let resolved = self.value_name(&field.text);
-                self.push(field.span, resolved);
+            RuleStmt::Order { field, per, target, .. } => {
+                for field in std::iter::once(field).chain(per) {
+                    let resolved = self.value_name(&field.text);
+                    self.push(field.span, resolved);
+                }
                 self.target(target);
             }
         }

@@ -9,8 +9,8 @@ use etr_interp::test_support::split_batch;
 use etr_interp::{DatasetChecks, DatasetStats, Interpreter, Route, UniqueKeys};
 use proptest::prelude::*;
 
-/// Ordering checks of both directions, strict and not, one with a `when`, on text and an int;
-/// a `unique` check; two row rules that reject (the field count, a number that does not parse)
+/// Ordering checks of both directions, strict and not, one with a `when`, on text and an int, one
+/// within each group of a key (`per`); a `unique` check; two row rules that reject (the field count, a number that does not parse)
 /// and an info row check.
 const SPEC: &str = r#"
 contributor X "X" layout 1
@@ -39,6 +39,9 @@ rule O1 warn "the names are not sorted" {
 rule O2 reject "the days past due of flagged lines do not strictly decrease" {
   when special_flag == "Y"
   strictly decreasing days_past_due on days_past_due
+}
+rule O3 warn "the names are not sorted among the lines with the same flag" {
+  increasing subject_name per special_flag on subject_name
 }
 "#;
 
@@ -86,14 +89,16 @@ fn owned(lines: &[&str]) -> Vec<String> {
 fn ordering_and_uniqueness_findings_come_from_the_interpreter() {
     let lines = owned(&[
         "a|90|Bea|Y", // 1: the first value of each ordering check passes; I1 counts 90
-        "b|80|Al|Y",  // 2: Al < Bea breaks O1 (a warning on a loaded line)
+        "b|80|Al|Y",  // 2: Al < Bea breaks O1 and, among the Y lines, O3 (warnings on a loaded line)
         "c|80|Al|Y",  // 3: 80 is not below 80 breaks the strict O2; Al == Al passes O1
         "x|1|A",      // 4: malformed: rejected by R0 alone, and takes no part in any check
-        "a|70|Cy|N",  // 5: account a again: lines 1 and 5 are rejected by U1; O2 skips an N line
+        "a|70|Cy|N",  // 5: account a again: lines 1 and 5 are rejected by U1; O2 skips an N line, O3
+        //               starts the N lines
         "d||Cy|Y",    // 6: no days past due: O2 has nothing to compare
-        "|10|Ben|Y",  // 7: no account: U1 skips it; Ben < Cy breaks O1 (on a loaded line)
+        "|10|Ben|Y",  // 7: no account: U1 skips it; Ben < Cy breaks O1 and O3 (on a loaded line)
         "e|10|Dan|Y", // 8: 10 is not below 10 breaks O2
         "e|x|Eve|Y",  // 9: rejected by R2, so takes no part: line 8 is not a duplicate of it
+        "f|20|Da|N",  // 10: Da < Dan (line 8) breaks O1, but among the N lines Da follows Cy
     ]);
     let (found, accepted, stats) = judge_file(&lines, 3);
     let finding = |line: u64, rule: &str, target: &str, value: Option<&str>, route| {
@@ -106,20 +111,25 @@ fn ordering_and_uniqueness_findings_come_from_the_interpreter() {
             finding(1, "U1", "account_no", None, Route::Reject),
             finding(2, "I1", "days_past_due", None, Route::Info),
             finding(2, "O1", "subject_name", Some("Al"), Route::Warn),
+            finding(2, "O3", "subject_name", Some("Al"), Route::Warn),
             finding(3, "O2", "days_past_due", Some("80"), Route::Reject),
             finding(4, "R0", "line", None, Route::Reject),
             finding(5, "U1", "account_no", None, Route::Reject),
             finding(7, "O1", "subject_name", Some("Ben"), Route::Warn),
+            finding(7, "O3", "subject_name", Some("Ben"), Route::Warn),
             finding(8, "O2", "days_past_due", Some("10"), Route::Reject),
             finding(9, "R2", "days_past_due", Some("x"), Route::Reject),
+            finding(10, "O1", "subject_name", Some("Da"), Route::Warn),
         ]
     );
-    assert_eq!(accepted, [2, 6, 7]);
-    // O1 compared the names of lines 1-3 and 5-8; O2 the days of the Y lines with days (1-3, 7, 8).
-    assert_eq!((stats.order[0].considered, stats.order[0].unexpected), (7, 2));
+    assert_eq!(accepted, [2, 6, 7, 10]);
+    // O1 and O3 compared the names of lines 1-3, 5-8 and 10; O2 the days of the Y lines with days
+    // (1-3, 7, 8).
+    assert_eq!((stats.order[0].considered, stats.order[0].unexpected), (8, 3));
     assert_eq!((stats.order[1].considered, stats.order[1].unexpected), (5, 2));
-    // U1: seven lines took part, six with an account; lines 1 and 5 are its duplicates.
-    assert_eq!((stats.unique[0].considered, stats.unique[0].missing, stats.unique[0].unexpected), (6, 1, 2));
+    assert_eq!((stats.order[2].considered, stats.order[2].unexpected), (8, 2));
+    // U1: eight lines took part, seven with an account; lines 1 and 5 are its duplicates.
+    assert_eq!((stats.unique[0].considered, stats.unique[0].missing, stats.unique[0].unexpected), (7, 1, 2));
 }
 
 /// The same spec decided the obvious way, one line after the other over the whole file, with
@@ -137,6 +147,7 @@ fn model(lines: &[String]) -> (Vec<Found>, Vec<u64>) {
     }
     let (mut found, mut accepted) = (Vec::new(), Vec::new());
     let (mut previous_name, mut previous_days): (Option<String>, Option<i64>) = (None, None);
+    let mut previous_name_per_flag: HashMap<&str, String> = HashMap::new();
     for (i, f) in fields.iter().enumerate() {
         let line = i as u64 + 1;
         if !well_formed(f) {
@@ -153,7 +164,15 @@ fn model(lines: &[String]) -> (Vec<Found>, Vec<u64>) {
             (Some(name), Some(previous)) => name < *previous,
             _ => false,
         };
+        // O3: a line without a flag has no group.
+        let name_out_of_order_within_flag = match (text(f[2]), previous_name_per_flag.get(f[3])) {
+            (Some(name), Some(previous)) if !f[3].is_empty() => name < *previous,
+            _ => false,
+        };
         if let Some(name) = text(f[2]) {
+            if !f[3].is_empty() {
+                previous_name_per_flag.insert(f[3], name.clone());
+            }
             previous_name = Some(name);
         }
         let days_out_of_order = match (f[3] == "Y", days, previous_days) {
@@ -177,6 +196,9 @@ fn model(lines: &[String]) -> (Vec<Found>, Vec<u64>) {
         if days_out_of_order {
             here.push(("O2", "days_past_due", days.map(|d| d.to_string()), Route::Reject));
         }
+        if loaded && name_out_of_order_within_flag {
+            here.push(("O3", "subject_name", text(f[2]), Route::Warn));
+        }
         found.extend(
             here.into_iter()
                 .map(|(rule, target, value, route)| (line, rule.to_owned(), target.to_owned(), value, route)),
@@ -193,7 +215,7 @@ fn line() -> impl Strategy<Value = String> {
         prop::sample::select(vec!["a", "b", "c", ""]),
         prop::sample::select(vec!["", "5", "40", "60", "7", "x"]),
         prop::sample::select(vec!["", "Al", "Bea", "Cy", "Al"]),
-        prop::sample::select(vec!["Y", "N"]),
+        prop::sample::select(vec!["Y", "N", "Y", "N", ""]),
         prop::sample::select(vec![4usize, 4, 4, 4, 4, 4, 3, 5]),
     )
         .prop_map(|(acct, days, name, flag, fields)| {

@@ -1,4 +1,4 @@
-//! The rules' bodies: each `check`, `require`, `increasing`/`decreasing` and `unique` statement
+//! The rules' bodies: each `check`, `require`, `increasing`/`decreasing` (`per` a key) and `unique` statement
 //! lowered to the IR's row, file, order and uniqueness checks; the file checks made from zones
 //! (`fatal above 2%`); and the warning about rules that nothing can break.
 //!
@@ -154,7 +154,7 @@ impl<'a> Checker<'a> {
                         });
                     }
                 }
-                ast::RuleStmt::Order { field, descending, strict, target, .. } => {
+                ast::RuleStmt::Order { field, per, descending, strict, target, .. } => {
                     if !matches!(severity, ir::Severity::Reject | ir::Severity::Warn) {
                         self.error(
                             codes::RULE_SEVERITY,
@@ -189,10 +189,16 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
+                    // Every field of a key has a value to group by, whatever its type.
+                    let group: Vec<ir::FieldIdx> = per.iter().filter_map(|field| self.record_field(field)).collect();
+                    if group.len() != per.len() {
+                        continue;
+                    }
                     checks.order.push(ir::OrderCheck {
                         rule: rule_idx,
                         target: target_text(target),
                         field: idx,
+                        per: group,
                         descending: *descending,
                         strict: *strict,
                         when,
