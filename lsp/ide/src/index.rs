@@ -30,6 +30,25 @@ pub(crate) enum DefKind {
     TrailerField,
 }
 
+/// The editor's kind of a compiler declaration kind (the same eleven).
+#[cfg(test)]
+pub(crate) fn def_kind(kind: etr_sema::DeclKind) -> DefKind {
+    use etr_sema::DeclKind as K;
+    match kind {
+        K::Contributor => DefKind::Contributor,
+        K::Record => DefKind::Record,
+        K::Field => DefKind::Field,
+        K::Code => DefKind::Code,
+        K::CodeMember => DefKind::CodeMember,
+        K::Table => DefKind::Table,
+        K::Rule => DefKind::Rule,
+        K::Let => DefKind::Let,
+        K::Column => DefKind::Column,
+        K::HeaderField => DefKind::HeaderField,
+        K::TrailerField => DefKind::TrailerField,
+    }
+}
+
 /// A declaration: where it is and what an editor shows about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Def {

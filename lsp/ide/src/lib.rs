@@ -22,6 +22,8 @@ mod formatting;
 mod hover;
 mod index;
 mod inlay_hints;
+#[cfg(test)]
+mod names_differential;
 mod navigation;
 mod outline;
 mod rename_check;
