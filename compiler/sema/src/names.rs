@@ -13,9 +13,10 @@
 //! (a let or field inside an aggregate) still resolves, with `in_scope: false`, so that
 //! go-to-definition works where the checker reports the scope error.
 //!
-//! Known gap: the checker's resolution code does not consume this map yet (issue 14, item 6);
-//! both follow the rules above, and `etr-ide`'s differential test compares the map with the
-//! editor's previous resolver.
+//! Known gap: the checker's lowering does not consume this map yet; both follow the rules above.
+//! Before the editor switched to it, a differential test compared it with the editor's previous
+//! resolver over the repository's specs, the language reference's examples and mangled copies:
+//! the one difference was duplicates (see `docs/notes/0021-name-map.md`).
 
 use std::collections::HashMap;
 
@@ -438,5 +439,90 @@ impl Resolver<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::{NameMap, Resolution};
+    use crate::db::Database;
+    use crate::test_fixture::files;
+
+    /// Each written name of the fixture's last file, with what it resolves to.
+    fn check(fixture: &str, expect: Expect) {
+        let files = files(fixture);
+        let mut db = Database::new();
+        let modules: Vec<(String, String, String)> = files[..files.len() - 1]
+            .iter()
+            .map(|(path, text)| {
+                (path.trim_start_matches('/').trim_end_matches(".etr").to_owned(), path.clone(), text.clone())
+            })
+            .collect();
+        db.set_modules(modules.iter().map(|(n, p, t)| (n.as_str(), p.as_str(), t.as_str())));
+        let (path, text) = files.last().expect("a fixture has a file");
+        let file = db.add_file(path, text);
+        let map: std::sync::Arc<NameMap> = crate::names(&db, file);
+        let text_of = |path: &str, span: etr_syntax::ast::Span| {
+            let text = files.iter().find(|(p, _)| p == path).map_or("?", |(_, t)| t.as_str());
+            text[span.start as usize..span.end as usize].to_owned()
+        };
+        let mut out = String::new();
+        for name in &map.refs {
+            let written = &text[name.span.start as usize..name.span.end as usize];
+            let meaning = match &name.resolution {
+                Resolution::Decl { id, in_scope } => {
+                    let decl = map.decl(id).expect("a resolution names a declaration of the map");
+                    let scope = if *in_scope { "" } else { " (out of scope)" };
+                    format!(
+                        "{:?} {}@{}{scope}",
+                        decl.kind,
+                        id.file,
+                        text_of(&id.file, decl.full_span).lines().next().unwrap_or("")
+                    )
+                }
+                Resolution::Builtin(name) => format!("built-in {name}"),
+                Resolution::Module { name, file } => format!("module {name} {file:?}"),
+                Resolution::Unresolved => "unresolved".to_owned(),
+            };
+            out.push_str(&format!("{written} -> {meaning}\n"));
+        }
+        expect.assert_eq(&out);
+    }
+
+    /// A module file lowers nothing in `check`, yet its rules' names resolve (against the record
+    /// it imports), and a duplicate declaration loses to the imported one, as in the checker.
+    #[test]
+    fn a_shared_rule_set_resolves_against_its_imports() {
+        check(
+            r#"
+//- /shared.etr
+record R { a: int }
+rule Q1 warn "q"
+//- /rules.etr
+use shared
+rule Q1 fatal "mine"
+let l = a + 1
+rule Q2 warn "x" { check l > 0 and missing and len(a) > 0 on a }
+rule F fatal "f" { check sum(a) + sum(l) > 0 on file }
+override Q1 warn
+"#,
+            expect![[r#"
+                shared -> module shared Some("/shared.etr")
+                a -> Field /shared.etr@a: int
+                l -> Let /rules.etr@let l = a + 1
+                missing -> unresolved
+                len -> unresolved
+                a -> Field /shared.etr@a: int
+                a -> Field /shared.etr@a: int
+                sum -> built-in sum
+                a -> Field /shared.etr@a: int (out of scope)
+                sum -> built-in sum
+                l -> Let /rules.etr@let l = a + 1 (out of scope)
+                file -> unresolved
+                Q1 -> Rule /shared.etr@rule Q1 warn "q"
+            "#]],
+        );
     }
 }

@@ -22,8 +22,6 @@ mod formatting;
 mod hover;
 mod index;
 mod inlay_hints;
-#[cfg(test)]
-mod names_differential;
 mod navigation;
 mod outline;
 mod rename_check;
