@@ -2,7 +2,7 @@
 //!
 //! Granularity: every query is per file. `parse` depends only on its file's text, so an edit to one
 //! spec never re-parses another; `resolve` reads the parses of the file and of the modules it
-//! imports; `check` (types, fallibility, lowering to the typed IR) reads `resolve`. The stdlib is
+//! imports; `names` (the name map the editor reads) reads `resolve`; `check` (types, fallibility, lowering to the typed IR) reads `resolve`. The stdlib is
 //! set with high durability because it changes only with a new etr release, contributor specs
 //! with medium durability, so that editing one spec re-validates only what depends on it.
 
@@ -12,6 +12,7 @@ use etr_syntax::ParsedFile;
 use salsa::{Durability, Setter};
 
 use crate::check::{CheckResult, check_file};
+use crate::names::{NameMap, names_of};
 use crate::resolver::{Resolved, resolve_file};
 
 /// One spec or stdlib module: its path (for diagnostics) and its text.
@@ -116,6 +117,14 @@ pub fn parse(db: &dyn Db, file: SourceFile) -> ParsedFile {
 #[salsa::tracked(returns(clone))]
 pub fn resolve(db: &dyn Db, file: SourceFile) -> Arc<Resolved> {
     Arc::new(resolve_file(db, file))
+}
+
+/// The file's name map: its declarations and imports' and what every written name means. A pass
+/// of its own (not part of `check`, which stops early), so that the editor sees names resolved
+/// in module files and half-written specs.
+#[salsa::tracked(returns(clone))]
+pub fn names(db: &dyn Db, file: SourceFile) -> Arc<NameMap> {
+    Arc::new(names_of(db, file))
 }
 
 /// Type-checks a file and lowers it to the typed IR, with every diagnostic of the file.

@@ -143,7 +143,7 @@ pub(crate) fn completions(db: &IdeDatabase, files: &FileTable, position: FilePos
     let trimmed = before.trim_end();
     let item_line = enclosing_item_line(text, offset);
     let item_word = item_line.and_then(|l| l.split_whitespace().next()).unwrap_or("");
-    let record = index.mapped_record(&parsed.items);
+    let record = index.mapped_record.clone();
 
     if before.is_empty() {
         // The start of a top-level line: a new item.

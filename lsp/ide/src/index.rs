@@ -1,18 +1,22 @@
-//! The symbol index of a file: every declaration it makes and every name it writes, each name
-//! resolved to the declaration it means. Navigation, rename, hover and semantic tokens read it.
+//! The symbol index of a file, in editor terms: every declaration visible in it (with the
+//! signature and doc an editor shows) and every name it writes, each with its target.
+//! Navigation, rename, hover and semantic tokens read it.
 //!
-//! Granularity: one tracked query per file. It reads the file's parse and the items its imports
-//! bring (`etr_sema::resolve`), so it is recomputed when the file or a module it uses changes,
-//! and a reference search over the workspace reuses the indexes of the files nobody edited.
+//! It is an adapter over the compiler's name map (`etr_sema::names`): what a name means is
+//! decided once, by the compiler, so the editor cannot disagree with the checker. This module
+//! adds what only the editor needs: the declarations' one-line signatures and docs, and the
+//! declaration sites as references (so that rename edits them too).
 //!
-//! Resolution follows the checker's rules, which are flat: a plain name in an expression is a
-//! `let`, else a field of the mapped record, else a column of the source. A name that resolves to
-//! nothing is left out (the checker reports it).
+//! Granularity: one tracked query per file, over the file's parse, its imports
+//! (`etr_sema::resolve`) and its name map, so a reference search over the workspace reuses the
+//! indexes of the files nobody edited. A name that resolves to nothing is left out (the checker
+//! reports it).
 
 use std::sync::Arc;
 
 use etr_sema::SourceFile;
-use etr_syntax::ast::{self, Expr, ExprKind, Handler, Item, RuleStmt, Span};
+use etr_sema::{NameMap, Resolution};
+use etr_syntax::ast::{self, Item, Span};
 
 /// What kind of thing a name declares or refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,6 +32,24 @@ pub(crate) enum DefKind {
     Column,
     HeaderField,
     TrailerField,
+}
+
+/// The editor's kind of a compiler declaration kind (the same eleven).
+pub(crate) fn def_kind(kind: etr_sema::DeclKind) -> DefKind {
+    use etr_sema::DeclKind as K;
+    match kind {
+        K::Contributor => DefKind::Contributor,
+        K::Record => DefKind::Record,
+        K::Field => DefKind::Field,
+        K::Code => DefKind::Code,
+        K::CodeMember => DefKind::CodeMember,
+        K::Table => DefKind::Table,
+        K::Rule => DefKind::Rule,
+        K::Let => DefKind::Let,
+        K::Column => DefKind::Column,
+        K::HeaderField => DefKind::HeaderField,
+        K::TrailerField => DefKind::TrailerField,
+    }
 }
 
 /// A declaration: where it is and what an editor shows about it.
@@ -73,12 +95,9 @@ pub(crate) struct FileIndex {
     pub(crate) scope: Vec<Def>,
     /// The names written in the file, sorted by position.
     pub(crate) references: Vec<Reference>,
-}
-
-impl Def {
-    pub(crate) fn target(&self) -> Target {
-        Target::Def { kind: self.kind, path: self.path.clone(), name_span: self.name_span }
-    }
+    /// The record the file's `map` targets, else the file's own or imported record: the one
+    /// whose fields completion offers (the name map's choice).
+    pub(crate) mapped_record: Option<String>,
 }
 
 impl FileIndex {
@@ -95,19 +114,8 @@ impl FileIndex {
         self.scope.iter().find(|d| d.kind == *kind && d.path == *path && d.name_span == *name_span)
     }
 
-    pub(crate) fn find(&self, kind: DefKind, name: &str) -> Option<&Def> {
-        self.scope.iter().find(|d| d.kind == kind && d.name == name)
-    }
-
     pub(crate) fn of_kind(&self, kind: DefKind) -> impl Iterator<Item = &Def> {
         self.scope.iter().filter(move |d| d.kind == kind)
-    }
-
-    /// The record the file's `map` targets, or the first record in scope.
-    pub(crate) fn mapped_record(&self, own: &[Item]) -> Option<String> {
-        own.iter()
-            .find_map(|item| if let Item::Map(map) = item { Some(map.target.text.clone()) } else { None })
-            .or_else(|| self.of_kind(DefKind::Record).next().map(|d| d.name.clone()))
     }
 
     /// The fields of a record in scope.
@@ -122,22 +130,44 @@ pub(crate) fn file_index(db: &dyn etr_sema::Db, file: SourceFile) -> Arc<FileInd
     let path = file.path(db).clone();
     let parsed = etr_sema::parse(db, file);
     let resolved = etr_sema::resolve(db, file);
+    let names = etr_sema::names(db, file);
     let mut scope = Vec::new();
     collect_defs(&path, &parsed.items, &mut scope);
+    let own = scope.len();
     for module in &resolved.imports {
         collect_defs(&module.path, &module.items, &mut scope);
     }
-    let mut index = FileIndex { scope, references: Vec::new() };
-    let record = index.mapped_record(&parsed.items);
-    let mut walker = Walker { index: &index, path: &path, record: record.as_deref(), acc: Vec::new() };
-    for item in &parsed.items {
-        walker.item(item);
-    }
-    let mut references = walker.acc;
+    // Every declaration the file writes is a reference to itself, a duplicate one too: rename
+    // edits it, and semantic tokens colour it.
+    let mut references: Vec<Reference> = scope[..own]
+        .iter()
+        .map(|def| Reference {
+            span: def.name_span,
+            target: Target::Def { kind: def.kind, path: def.path.clone(), name_span: def.name_span },
+            is_def: true,
+        })
+        .collect();
+    references.extend(names.refs.iter().filter_map(|name| {
+        let target = target(&names, &name.resolution)?;
+        Some(Reference { span: name.span, target, is_def: false })
+    }));
     references.sort_by_key(|r| (r.span.start, r.span.end));
     references.dedup_by_key(|r| r.span);
-    index.references = references;
-    Arc::new(index)
+    let mapped_record = names.mapped_record.as_ref().and_then(|id| names.decl(id)).map(|d| d.name.clone());
+    Arc::new(FileIndex { scope, references, mapped_record })
+}
+
+/// What a resolution is in the editor's terms; nothing for a name the compiler did not resolve.
+fn target(names: &NameMap, resolution: &Resolution) -> Option<Target> {
+    match resolution {
+        Resolution::Decl { id, .. } => {
+            let kind = def_kind(names.decl(id)?.kind);
+            Some(Target::Def { kind, path: id.file.clone(), name_span: id.name_span })
+        }
+        Resolution::Builtin(name) => Some(Target::Builtin(name)),
+        Resolution::Module { name, .. } => Some(Target::Module(name.clone())),
+        Resolution::Unresolved => None,
+    }
 }
 
 fn doc_text(doc: &Option<ast::Doc>) -> Option<String> {
@@ -290,224 +320,6 @@ fn collect_defs(path: &str, items: &[Item], acc: &mut Vec<Def>) {
     }
 }
 
-/// Walks a file's items and records every name with its target.
-struct Walker<'a> {
-    index: &'a FileIndex,
-    path: &'a str,
-    record: Option<&'a str>,
-    acc: Vec<Reference>,
-}
-
-impl Walker<'_> {
-    fn push_def(&mut self, kind: DefKind, span: Span) {
-        let target = Target::Def { kind, path: self.path.to_string(), name_span: span };
-        self.acc.push(Reference { span, target, is_def: true });
-    }
-
-    fn push(&mut self, span: Span, def: Option<Target>) {
-        if let Some(target) = def {
-            self.acc.push(Reference { span, target, is_def: false });
-        }
-    }
-
-    fn lookup(&self, kind: DefKind, name: &str) -> Option<Target> {
-        self.index.find(kind, name).map(Def::target)
-    }
-
-    /// A plain name in an expression: a let, else a field of the mapped record, else a column.
-    fn value_name(&self, name: &str) -> Option<Target> {
-        self.lookup(DefKind::Let, name)
-            .or_else(|| {
-                let record = self.record?;
-                self.index.fields_of(record).find(|d| d.name == name).map(Def::target)
-            })
-            .or_else(|| self.lookup(DefKind::Column, name))
-    }
-
-    fn type_ref(&mut self, ty: &ast::TypeExpr) {
-        let target = self.lookup(DefKind::Code, &ty.name.text).or_else(|| self.lookup(DefKind::Record, &ty.name.text));
-        self.push(ty.name.span, target);
-    }
-
-    fn rule_ref(&mut self, rule: &ast::Ident) {
-        let target = self.lookup(DefKind::Rule, &rule.text);
-        self.push(rule.span, target);
-    }
-
-    fn handler(&mut self, handler: &Handler) {
-        match handler {
-            Handler::Reject { rule, .. } | Handler::Fail { rule, .. } => self.rule_ref(rule),
-            Handler::Value(value) => self.expr(value),
-        }
-    }
-
-    fn item(&mut self, item: &Item) {
-        match item {
-            Item::Contributor(it) => self.push_def(DefKind::Contributor, it.code.span),
-            Item::Use(it) => {
-                let name: Vec<&str> = it.path.segments.iter().map(|s| s.text.as_str()).collect();
-                self.acc.push(Reference { span: it.path.span, target: Target::Module(name.join(".")), is_def: false });
-            }
-            Item::Source(source) => {
-                for setting in &source.settings {
-                    match setting {
-                        ast::SourceSetting::Columns { columns, handler, .. } => {
-                            for column in columns {
-                                self.push_def(DefKind::Column, column.span);
-                            }
-                            if let Some(handler) = handler {
-                                self.handler(handler);
-                            }
-                        }
-                        ast::SourceSetting::Encoding { handler: Some(handler), .. } => self.handler(handler),
-                        ast::SourceSetting::Header(line) | ast::SourceSetting::Trailer(line) => {
-                            let kind = if matches!(setting, ast::SourceSetting::Header(_)) {
-                                DefKind::HeaderField
-                            } else {
-                                DefKind::TrailerField
-                            };
-                            for field in &line.fields {
-                                self.push_def(kind, field.name.span);
-                                self.type_ref(&field.ty);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            Item::Table(table) => {
-                self.push_def(DefKind::Table, table.name.span);
-                self.type_ref(&table.key_ty);
-                self.type_ref(&table.value_ty);
-                for entry in &table.entries {
-                    if let ast::LitValue::String(value) = &entry.value.value {
-                        let member = self
-                            .index
-                            .of_kind(DefKind::CodeMember)
-                            .find(|d| d.name == *value && d.container.as_deref() == Some(&table.value_ty.name.text))
-                            .map(Def::target);
-                        self.push(entry.value.span, member);
-                    }
-                }
-            }
-            Item::Map(map) => {
-                let target = self.lookup(DefKind::Record, &map.target.text);
-                self.push(map.target.span, target);
-                for assignment in &map.assignments {
-                    let field = self
-                        .index
-                        .fields_of(&map.target.text)
-                        .find(|d| d.name == assignment.field.text)
-                        .map(Def::target);
-                    self.push(assignment.field.span, field);
-                    self.expr(&assignment.value);
-                }
-            }
-            Item::Let(it) => {
-                self.push_def(DefKind::Let, it.name.span);
-                self.expr(&it.value);
-            }
-            Item::Rule(rule) => {
-                self.push_def(DefKind::Rule, rule.id.span);
-                for stmt in rule.body.iter().flat_map(|b| &b.stmts) {
-                    self.rule_stmt(stmt);
-                }
-            }
-            Item::Override(it) => self.rule_ref(&it.rule),
-            Item::Record(record) => {
-                self.push_def(DefKind::Record, record.name.span);
-                for field in &record.fields {
-                    self.push_def(DefKind::Field, field.name.span);
-                    self.type_ref(&field.ty);
-                }
-            }
-            Item::Code(code) => {
-                self.push_def(DefKind::Code, code.name.span);
-                for member in &code.members {
-                    self.push_def(DefKind::CodeMember, member.value.span);
-                }
-            }
-        }
-    }
-
-    fn target(&mut self, target: &ast::Target) {
-        if let ast::Target::Ident(ident) = target {
-            let field = self.value_name(&ident.text);
-            self.push(ident.span, field);
-        }
-    }
-
-    fn rule_stmt(&mut self, stmt: &RuleStmt) {
-        match stmt {
-            RuleStmt::When { condition, .. } => self.expr(condition),
-            RuleStmt::Check { condition, target, value, .. } => {
-                self.expr(condition);
-                self.target(target);
-                if let Some(value) = value {
-                    self.expr(value);
-                }
-            }
-            RuleStmt::Require { fields, .. } => {
-                for field in fields {
-                    let target = self.value_name(&field.text);
-                    self.push(field.span, target);
-                }
-            }
-            RuleStmt::Unique { fields, target, .. } => {
-                for field in fields {
-                    let resolved = self.value_name(&field.text);
-                    self.push(field.span, resolved);
-                }
-                self.target(target);
-            }
-            RuleStmt::Order { field, per, target, .. } => {
-                for field in std::iter::once(field).chain(per) {
-                    let resolved = self.value_name(&field.text);
-                    self.push(field.span, resolved);
-                }
-                self.target(target);
-            }
-        }
-    }
-
-    fn expr(&mut self, expr: &Expr) {
-        expr.walk(|node| match &node.kind {
-            ExprKind::Name(ident) => {
-                let target = self.value_name(&ident.text);
-                self.push(ident.span, target);
-            }
-            ExprKind::Call { callee, .. } | ExprKind::MethodCall { method: callee, .. } => {
-                let builtin = etr_sema::builtins::lookup(&callee.text).map(|s| Target::Builtin(s.name));
-                self.push(callee.span, builtin);
-            }
-            ExprKind::Field { base, field } => {
-                if let ExprKind::Name(base_name) = &base.kind {
-                    let kind = match base_name.text.as_str() {
-                        "header" => Some(DefKind::HeaderField),
-                        "trailer" => Some(DefKind::TrailerField),
-                        _ => None,
-                    };
-                    if let Some(kind) = kind {
-                        let target = self.lookup(kind, &field.text);
-                        self.push(field.span, target);
-                    }
-                }
-            }
-            ExprKind::Index { base, .. } => {
-                if let ExprKind::Name(table) = &base.kind {
-                    let target = self.lookup(DefKind::Table, &table.text);
-                    self.push(table.span, target);
-                }
-            }
-            ExprKind::Else { handler: Handler::Reject { rule, .. } | Handler::Fail { rule, .. }, .. } => {
-                let target = self.lookup(DefKind::Rule, &rule.text);
-                self.push(rule.span, target);
-            }
-            _ => {}
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use etr_syntax::ast::{Item, SourceSetting};
@@ -556,5 +368,25 @@ mod tests {
             .collect();
         assert_eq!(displayed.len(), forms.len());
         assert_eq!(quoted, displayed);
+    }
+
+    /// A name declared both in the file and in a module it uses means the imported declaration,
+    /// as in the checker (which reports the file's as declared twice); the editor's own resolver
+    /// took the file's, so go-to-definition and the diagnostic disagreed. The file's declaration
+    /// is still a declaration site, for rename.
+    #[test]
+    fn a_duplicate_of_an_imported_name_means_the_imported_declaration() {
+        let text = "use etr.rules.standard\nrule Q09 warn \"mine\"\noverride Q09 warn\n";
+        let mut db = etr_sema::Database::new();
+        db.set_modules(etr_stdlib::MODULES.iter().map(|m| (m.name, m.path, m.text)));
+        let file = db.add_file("/spec.etr", text);
+        let index = super::file_index(&db, file);
+        let at = |offset: usize| index.reference_at(offset as u32).map(|r| (r.target.clone(), r.is_def));
+        let own = text.find("Q09").unwrap();
+        let overridden = text.rfind("Q09").unwrap();
+        let Some((super::Target::Def { path, .. }, false)) = at(overridden) else { panic!("{:?}", at(overridden)) };
+        assert_eq!(path, "stdlib/etr/rules/standard.etr");
+        let Some((super::Target::Def { path, .. }, true)) = at(own) else { panic!("{:?}", at(own)) };
+        assert_eq!(path, "/spec.etr");
     }
 }
