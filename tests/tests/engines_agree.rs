@@ -6,14 +6,17 @@
 //! fixed formats, codes looked up in a table with short and long keys) or plain text, mapped into record fields or `let`s with a random handler
 //! (`else null`, `else reject`, a default value), sometimes through an expression the JIT does not
 //! compile (so the per-expression fallback runs too), sometimes the same column twice; random
-//! row checks (reject and warn) over those values; sometimes a `unique` check. The lines are drawn
+//! row checks (reject and warn) over those values; sometimes a `unique` check, sometimes an ordering
+//! check (`[strictly] increasing` or `decreasing`, reject or warn). The lines are drawn
 //! per column from valid values, near misses (31/02, month 13, a third decimal, an overflowing
 //! integer, signs and blanks) and garbage, and some lines have the wrong number of fields.
 //!
 //! Both engines evaluate the same split batch; every output of `eval_batch` must be equal: the
 //! record's Arrow arrays, the violations with their rendered values, the rejected rows, the
-//! fatal failures, the key hashes and the per-check statistics. A case whose spec has a parse the
-//! JIT supports must also have been compiled by it (so the property is not vacuously true).
+//! fatal failures, the key hashes and the per-check statistics; and what the interpreter's dataset
+//! checks decide from each engine's result (every finding with its route, the accepted lines, the
+//! dataset statistics). A case whose spec has a parse the JIT supports must also have been compiled
+//! by it (so the property is not vacuously true).
 //!
 //! `cargo test` runs 96 cases; the full run is `ETR_DIFF_CASES=10000 cargo test --release -p
 //! etr-tests --test engines_agree`.
@@ -22,7 +25,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use arrow::buffer::Buffer;
-use etr_interp::Interpreter;
+use etr_interp::{DatasetChecks, DatasetStats, Interpreter, Route, UniqueKeys};
 use etr_runtime::{RawBlock, pipeline, split_block};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -84,6 +87,8 @@ struct Case {
     checks: Vec<(usize, Option<usize>, &'static str, bool)>,
     /// A unique check over these bindings.
     unique: Vec<usize>,
+    /// An ordering check on a binding: (binding, decreasing, strictly, warn instead of reject).
+    order: Option<(usize, bool, bool, bool)>,
     lines: Vec<String>,
 }
 
@@ -220,6 +225,16 @@ impl Case {
                 writeln!(s, "rule D1 reject \"duplicate\" {{\n  unique {} on record_key\n}}", key.join(", ")).ok();
             }
         }
+        if let Some((b, decreasing, strictly, warn)) = self.order {
+            let name = &names[b].0;
+            // An ordering check reads a record field of an ordered type: codes have no order.
+            if !name.starts_with('v') && self.kinds[self.bindings[b].column] != Kind::Code {
+                let severity = if warn { "warn" } else { "reject" };
+                let strictly = if strictly { "strictly " } else { "" };
+                let direction = if decreasing { "decreasing" } else { "increasing" };
+                writeln!(s, "rule O1 {severity} \"order\" {{\n  {strictly}{direction} {name} on {name}\n}}").ok();
+            }
+        }
         s
     }
 }
@@ -306,10 +321,11 @@ fn case() -> impl Strategy<Value = Case> {
                 Just(bindings),
                 prop::collection::vec(check, 0..4),
                 prop::collection::vec(0..b, 0..3),
+                prop::option::weighted(0.75, (0..b, any::<bool>(), any::<bool>(), any::<bool>())),
                 prop::collection::vec(line, 0..40),
             )
         })
-        .prop_map(|(kinds, bindings, checks, unique, lines)| {
+        .prop_map(|(kinds, bindings, checks, unique, order, lines)| {
             // Only same-typed operands compare; other pairs compare the left value with a literal.
             let checks = checks
                 .into_iter()
@@ -334,7 +350,7 @@ fn case() -> impl Strategy<Value = Case> {
                     fields.join("|")
                 })
                 .collect();
-            Case { kinds, bindings, checks, unique, lines }
+            Case { kinds, bindings, checks, unique, order, lines }
         })
 }
 
@@ -352,7 +368,8 @@ fn split_lines(lines: &[impl AsRef<str>], dialect: &etr_runtime::SourceDialect) 
     split_block(&block, dialect)
 }
 
-fn check_case(case: &Case) -> Result<(), TestCaseError> {
+/// Checks one case; says whether some line broke its ordering check.
+fn check_case(case: &Case) -> Result<bool, TestCaseError> {
     let spec = case.spec();
     let (program, diagnostics, ..) = etr_tests::compile("random.etr", &spec);
     let Some(program) = program else {
@@ -380,11 +397,36 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
     prop_assert_eq!(&by_interp.key_hashes, &by_jit.key_hashes, "key hashes\n{}", spec);
     prop_assert_eq!(&by_interp.check_stats, &by_jit.check_stats, "check statistics\n{}", spec);
     prop_assert_eq!(&by_interp.aggregates, &by_jit.aggregates, "aggregates\n{}", spec);
+    let dataset_interp = dataset_decisions(&program, &batch, &by_interp).map_err(TestCaseError::fail)?;
+    let dataset_jit = dataset_decisions(&program, &batch, &by_jit).map_err(TestCaseError::fail)?;
+    let out_of_order = dataset_interp.0.iter().any(|(_, rule, ..)| program.rule_id(*rule) == "O1");
+    prop_assert_eq!(dataset_interp, dataset_jit, "dataset findings\n{}", spec);
     let keys_interp = interp.eval_keys(&batch).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let keys_jit = jit.eval_keys(&batch).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(keys_interp.key_hashes, keys_jit.key_hashes, "key pass hashes\n{}", spec);
     prop_assert_eq!(keys_interp.counted, keys_jit.counted, "key pass rows\n{}", spec);
-    Ok(())
+    Ok(out_of_order)
+}
+
+/// Every finding, with its route, and the accepted lines and the statistics, as the interpreter's
+/// dataset checks decide them from `result`, a whole file's evaluation.
+type Decisions = (Vec<(u32, u32, String, Option<String>, Route)>, Vec<bool>, DatasetStats);
+
+fn dataset_decisions(
+    program: &etr_ir::Program,
+    batch: &etr_interp::RawBatch,
+    result: &etr_interp::BatchResult,
+) -> Result<Decisions, String> {
+    let mut keys = UniqueKeys::new(program);
+    keys.add(program, batch, result).map_err(|e| e.to_string())?;
+    let mut checks = DatasetChecks::new(program, keys.duplicates()).map_err(|e| e.to_string())?;
+    let decided = checks.judge(batch, result).map_err(|e| e.to_string())?;
+    let findings = decided
+        .findings
+        .into_iter()
+        .map(|f| (f.row, f.rule, f.target.to_owned(), f.value.map(|v| v.into_owned()), f.route))
+        .collect();
+    Ok((findings, decided.accepted, checks.into_stats()))
 }
 
 #[test]
@@ -392,18 +434,22 @@ fn jit_and_interpreter_agree_on_random_specs_and_data() {
     let cases = std::env::var("ETR_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(96);
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let native_cases = std::cell::Cell::new(0u32);
+    let out_of_order_cases = std::cell::Cell::new(0u32);
     let result = runner.run(&case(), |case| {
         if case.names().iter().any(|(_, compiled)| *compiled) {
             native_cases.set(native_cases.get() + 1);
         }
-        check_case(&case)
+        let out_of_order = check_case(&case)?;
+        out_of_order_cases.set(out_of_order_cases.get() + u32::from(out_of_order));
+        Ok(())
     });
-    let native_cases = native_cases.get();
+    let (native_cases, out_of_order_cases) = (native_cases.get(), out_of_order_cases.get());
     if let Err(e) = result {
         panic!("{e}");
     }
-    // The generator must mostly produce specs the JIT has work in.
+    // The generator must mostly produce specs the JIT has work in, and often lines out of order.
     assert!(native_cases * 2 > cases, "only {native_cases} of {cases} cases had a parse the JIT compiles");
+    assert!(out_of_order_cases * 16 > cases, "only {out_of_order_cases} of {cases} cases had a line out of order");
 }
 
 /// An aggregate runs over malformed lines too, and a parse or lookup inside it may share its

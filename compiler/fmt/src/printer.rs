@@ -315,19 +315,23 @@ impl<'a> Printer<'a> {
                 self.keyword("unique")?,
                 Doc::indent(vec![self.idents_fill(fields)?, sp(), self.keyword("on")?, self.target(target)?]),
             ]),
-            RuleStmt::Order { field, descending, strict, target, .. } => {
+            RuleStmt::Order { field, per, descending, strict, target, .. } => {
                 let mut acc = Vec::new();
                 if *strict {
                     acc.push(self.keyword("strictly")?);
                 }
                 acc.push(self.keyword(if *descending { "decreasing" } else { "increasing" })?);
-                acc.extend([self.ident(field)?, sp(), self.keyword("on")?, self.target(target)?]);
+                acc.extend([self.ident(field)?, sp()]);
+                if !per.is_empty() {
+                    acc.extend([self.keyword("per")?, self.idents_fill(per)?, sp()]);
+                }
+                acc.extend([self.keyword("on")?, self.target(target)?]);
                 Doc::Concat(acc)
             }
         })
     }
 
-    /// `a, b, c` filling lines, for `require` and `unique`.
+    /// `a, b, c` filling lines, for `require`, `unique` and `per`.
     fn idents_fill(&mut self, idents: &[Ident]) -> Printed {
         let mut items = Vec::new();
         for (i, ident) in idents.iter().enumerate() {

@@ -1,4 +1,4 @@
-//! The 128-bit hashes of unique-check keys.
+//! The 128-bit hashes of keys: of `unique` checks, and of the groups of ordering checks (`per`).
 //!
 //! A key's parts are encoded one after the other, each as a presence byte (0 for null, 1 for a
 //! value) followed, for a value, by its bytes: text of at most 12 bytes as its canonical Arrow
@@ -7,8 +7,8 @@
 //! equally), date and month as 4, a code as its 4-byte member index, a bool as 1. Each part
 //! has a fixed type, so the encoding is injective: `("ab", "c")` and `("a", "bc")` encode
 //! differently (a text's first 4 bytes are its length either way, which says how many bytes
-//! follow), and only a 128-bit hash collision can merge two distinct keys. The runtime compares
-//! the hashes to find duplicates. Short texts (most codes, ids and account numbers) are copied as
+//! follow), and only a 128-bit hash collision can merge two distinct keys. The dataset checks'
+//! `UniqueKeys` compare the hashes to find duplicates. Short texts (most codes, ids and account numbers) are copied as
 //! one 16-byte word, with no call to copy their bytes.
 
 use arrow::array::{

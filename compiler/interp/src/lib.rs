@@ -16,9 +16,14 @@
 //! calls [`Interpreter::file_check_outcomes`] (or [`Interpreter::finish_file`] for the broken checks
 //! alone), which evaluates the file checks with the same evaluator over a one-row context.
 //!
+//! The rules that judge a line by other lines of the file (`unique`, `increasing`) and the routing
+//! of every finding by severity are [`DatasetChecks`], fed the batches' results in file order; the
+//! lines each `unique` check rejects are found by [`UniqueKeys`] (see the `dataset` module).
+//!
 //! API Boundary: the runtime sees `Interpreter`, `BatchResult`, `Violation`, `CheckStats`,
-//! `FileViolation`, `FileCheckOutcome`, `AggregateStates`, `LineValues` and `Scalar`; kernels and
-//! the evaluator stay private.
+//! `FileViolation`, `FileCheckOutcome`, `AggregateStates`, `LineValues`, `Scalar`, and the dataset
+//! checks (`DatasetChecks`, `BatchFindings`, `Finding`, `Route`, `DatasetStats`, `UniqueKeys`,
+//! `DuplicateLines`); kernels and the evaluator stay private.
 //! Architecture Invariant: no IO, no clock, no environment; a well-typed program never makes the
 //! interpreter fail on data (only `InterpError::Internal` for broken IR invariants).
 
@@ -27,6 +32,7 @@
 pub mod aggregate;
 mod backend;
 pub mod batch;
+mod dataset;
 mod error;
 mod eval;
 mod kernels;
@@ -45,16 +51,14 @@ use arrow::array::{Array, ArrayRef};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use etr_ir::{
-    Aggregate, AggregateFunction, AggregateIdx, Builtin, Expr, ExprKind, FallibleOp, OnFailure, Program, RuleIdx,
-    Severity, Slot,
-};
+use etr_ir::{Aggregate, AggregateFunction, Builtin, Expr, ExprKind, OnFailure, Program, RuleIdx, Severity, Slot};
 use hashbrown::HashMap;
 use regex::Regex;
 
 pub use aggregate::{AggregateState, AggregateStates, NumberSum, ValueList};
 pub use backend::{CompiledKernels, KernelFallbacks, NativeBackend};
 pub use batch::{RawBatch, RawRecordLine};
+pub use dataset::{BatchFindings, DatasetChecks, DatasetStats, DuplicateLines, Finding, Route, UniqueKeys};
 pub use error::InterpError;
 pub use lines::LineValues;
 pub use value::{Scalar, render_scalar};
@@ -201,11 +205,12 @@ pub struct FileCheckOutcome {
     pub target: String,
     /// The condition was true (false, null or not evaluable breaks the check).
     pub passed: bool,
-    /// The final value of the aggregate the condition reads, when it reads exactly one aggregate
-    /// (however many times); `None` when it reads none or several. `Some(Scalar::Null)` is an
-    /// aggregate whose value is null (a sum past `i64`).
+    /// The value of what the check measures (`etr_ir::FileCheck::observed`); `None` when it
+    /// measures nothing, or it could not be evaluated. `Some(Scalar::Null)` is a null value (a sum
+    /// past `i64`, say).
     pub observed: Option<Scalar>,
-    /// When the check measures `distinct_values(x)`: each value with its count.
+    /// When the check measures an aggregate that keeps its values (`distinct_values(x)`): each
+    /// value with its count.
     pub value_counts: Option<Vec<(Scalar, u64)>>,
 }
 
@@ -217,104 +222,13 @@ fn argument_of(aggregate: &Aggregate) -> Result<&Expr, InterpError> {
         .ok_or_else(|| InterpError::internal(format!("{:?} without an argument", aggregate.function)))
 }
 
-/// The side of the first comparison (in evaluation order) that reads an aggregate: what a file
-/// check measures, as in `count_distinct(x) * 1.0 / count() >= 0.5`.
-fn observed_side(expr: &Expr) -> Option<&Expr> {
-    etr_ir::ensure_sufficient_stack::<Option<&Expr>>(|| {
-        let reads_aggregate = |e: &Expr| {
-            let mut found = false;
-            walk(e, &mut |x| found |= is_measured(x));
-            found
-        };
-        match &expr.kind {
-            ExprKind::Binary(op, a, b) => {
-                let comparison = matches!(
-                    op,
-                    etr_ir::BinaryOp::Eq
-                        | etr_ir::BinaryOp::Ne
-                        | etr_ir::BinaryOp::Lt
-                        | etr_ir::BinaryOp::Le
-                        | etr_ir::BinaryOp::Gt
-                        | etr_ir::BinaryOp::Ge
-                );
-                if comparison {
-                    if reads_aggregate(a) {
-                        return Some(a);
-                    }
-                    if reads_aggregate(b) {
-                        return Some(b);
-                    }
-                }
-                observed_side(a).or_else(|| observed_side(b))
-            }
-            ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } => observed_side(e),
-            ExprKind::Coalesce(a, b) => observed_side(a).or_else(|| observed_side(b)),
-            _ => None,
-        }
-    })
-}
-
-/// What a file check measures: an aggregate, or the header's values.
-fn is_measured(expr: &Expr) -> bool {
-    matches!(expr.kind, ExprKind::Aggregate(_) | ExprKind::Call { function: Builtin::HeaderValues, .. })
-}
-
-/// Every sub-expression of `expr`, `expr` included.
-fn walk<'e>(expr: &'e Expr, visit: &mut impl FnMut(&'e Expr)) {
-    etr_ir::ensure_sufficient_stack(|| {
-        visit(expr);
-        let mut each = |e: &'e Expr| walk(e, visit);
-        match &expr.kind {
-            ExprKind::Literal(_)
-            | ExprKind::List(_)
-            | ExprKind::Column(_)
-            | ExprKind::Field(_)
-            | ExprKind::Local(_)
-            | ExprKind::HeaderField(_)
-            | ExprKind::TrailerField(_)
-            | ExprKind::Aggregate(_) => {}
-            ExprKind::Unary(_, e) | ExprKind::IsNull { operand: e, .. } | ExprKind::InList { operand: e, .. } => {
-                each(e)
-            }
-            ExprKind::Binary(_, a, b) | ExprKind::Coalesce(a, b) => {
-                each(a);
-                each(b);
-            }
-            ExprKind::If { condition, then_branch, else_branch } => {
-                each(condition);
-                each(then_branch);
-                each(else_branch);
-            }
-            ExprKind::Match { scrutinee, arms, default } => {
-                each(scrutinee);
-                for arm in arms {
-                    each(&arm.value);
-                }
-                if let Some(d) = default {
-                    each(d);
-                }
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(each),
-            ExprKind::Fallible { op, on_failure } => {
-                match op {
-                    FallibleOp::Call { args, .. } => args.iter().for_each(&mut each),
-                    FallibleOp::Lookup { key, .. } => each(key),
-                }
-                if let OnFailure::Default(e) = on_failure {
-                    each(e);
-                }
-            }
-        }
-    })
-}
-
 /// The bindings the unique checks need, in program order: those assigning a key field or a slot
 /// a check's `when` reads, then, walking back, those assigning what the chosen ones read.
 fn key_bindings(program: &Program) -> Vec<usize> {
     let mut fields = vec![false; program.record.fields.len()];
     let mut locals = vec![false; program.locals.len()];
     let need = |e: &Expr, fields: &mut [bool], locals: &mut [bool]| {
-        walk(e, &mut |e| match e.kind {
+        e.walk(&mut |e| match e.kind {
             ExprKind::Field(f) => {
                 if let Some(slot) = fields.get_mut(f as usize) {
                     *slot = true;
@@ -371,7 +285,7 @@ impl Interpreter {
         let mut targets: HashMap<String, Arc<str>> = HashMap::new();
         let mut error = None;
         for expr in exprs {
-            walk(expr, &mut |e| match &e.kind {
+            expr.walk(&mut |e| match &e.kind {
                 ExprKind::Call { function: Builtin::Matches(pattern), .. } if !regexes.contains_key(pattern) => {
                     match Regex::new(pattern) {
                         Ok(re) => {
@@ -453,18 +367,10 @@ impl Interpreter {
     /// so that a run needs the aggregates before it evaluates lines.
     pub fn rows_read_aggregates(&self) -> bool {
         let program = &self.program;
-        let mut found = false;
-        let mut visit = |e: &Expr| found |= matches!(e.kind, ExprKind::Aggregate(_));
-        for binding in &program.bindings {
-            walk(&binding.expr, &mut visit);
-        }
-        for check in &program.row_checks {
-            walk(&check.condition, &mut visit);
-            if let Some(when) = &check.when {
-                walk(when, &mut visit);
-            }
-        }
-        found
+        let mut row_expressions = program.bindings.iter().map(|b| &b.expr).chain(
+            program.row_checks.iter().flat_map(|check| std::iter::once(&check.condition).chain(check.when.as_ref())),
+        );
+        row_expressions.any(|e| e.any(|e| matches!(e.kind, ExprKind::Aggregate(_))))
     }
 
     pub fn program(&self) -> &Program {
@@ -695,11 +601,11 @@ impl Interpreter {
         };
         for &idx in self.key_bindings.iter() {
             if let Some(binding) = program.bindings.get(idx) {
-                walk(&binding.expr, &mut mark);
+                binding.expr.walk(&mut mark);
             }
         }
         for when in program.unique_checks.iter().filter_map(|c| c.when.as_ref()) {
-            walk(when, &mut mark);
+            when.walk(&mut mark);
         }
         wanted
     }
@@ -848,39 +754,16 @@ impl Interpreter {
         for check in &self.program.file_checks {
             let passed =
                 matches!(frame.eval(&check.condition, &Sel::All).map(|d| d.scalar_at(0)), Ok(Scalar::Bool(true)));
-            let mut read: Option<AggregateIdx> = None;
-            let mut several = false;
-            walk(&check.condition, &mut |e| {
-                if let ExprKind::Aggregate(idx) = e.kind {
-                    several |= read.is_some_and(|first| first != idx);
-                    read.get_or_insert(idx);
-                }
-            });
-            // An aggregate that does not exist (broken IR) is observed as null: the check broke.
-            let observed = match (read, several) {
-                (Some(idx), false) => Some(values.get(idx as usize).cloned().unwrap_or(Scalar::Null)),
-                // Several aggregates (`count_distinct(x) / count()`): the measured side of the
-                // first comparison that reads them, evaluated.
-                (Some(_), true) => observed_side(&check.condition)
-                    .and_then(|side| frame.eval(side, &Sel::All).ok())
-                    .map(|d| d.scalar_at(0)),
-                // No aggregate: the header's values, or the comparison side that reads them.
-                (None, _) => {
-                    let mut header_values: Option<&Expr> = None;
-                    walk(&check.condition, &mut |e| {
-                        if header_values.is_none() && is_measured(e) {
-                            header_values = Some(e);
-                        }
-                    });
-                    observed_side(&check.condition)
-                        .or(header_values)
-                        .and_then(|side| frame.eval(side, &Sel::All).ok())
-                        .map(|d| d.scalar_at(0))
-                }
-            };
-            let value_counts = match (read, several) {
-                (Some(idx), false) => aggregates.states.get(idx as usize).and_then(|state| state.value_counts()),
-                _ => None,
+            // What the check measures was decided by the front end; an aggregate is read from its
+            // state, which also has the counts of its values. One that does not exist (broken IR)
+            // is observed as null: the check broke.
+            let (observed, value_counts) = match check.observed.as_ref().map(|e| (e, &e.kind)) {
+                Some((_, ExprKind::Aggregate(idx))) => (
+                    Some(values.get(*idx as usize).cloned().unwrap_or(Scalar::Null)),
+                    aggregates.states.get(*idx as usize).and_then(|state| state.value_counts()),
+                ),
+                Some((measured, _)) => (frame.eval(measured, &Sel::All).ok().map(|d| d.scalar_at(0)), None),
+                None => (None, None),
             };
             outcomes.push(FileCheckOutcome {
                 rule: check.rule,

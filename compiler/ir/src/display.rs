@@ -78,7 +78,7 @@ impl Display for Program {
             writeln!(f, ")")?;
         }
         for check in &self.file_checks {
-            writeln!(
+            write!(
                 f,
                 "file check {} {} on {}: {}",
                 self.rule_id(check.rule),
@@ -86,6 +86,10 @@ impl Display for Program {
                 check.target,
                 self.expr(&check.condition)
             )?;
+            if let Some(observed) = &check.observed {
+                write!(f, "; measures {}", self.expr(observed))?;
+            }
+            writeln!(f)?;
         }
         for check in &self.order_checks {
             let name = self.record.fields.get(check.field as usize).map_or("?", |f| f.name.as_str());
@@ -96,6 +100,14 @@ impl Display for Program {
                 (true, true) => "strictly decreasing",
             };
             write!(f, "order check {} on {}: {name} {order}", self.rule_id(check.rule), check.target)?;
+            if !check.per.is_empty() {
+                let key: Vec<&str> = check
+                    .per
+                    .iter()
+                    .map(|&i| self.record.fields.get(i as usize).map_or("?", |f| f.name.as_str()))
+                    .collect();
+                write!(f, " per ({})", key.join(", "))?;
+            }
             if let Some(when) = &check.when {
                 write!(f, " when {}", self.expr(when))?;
             }

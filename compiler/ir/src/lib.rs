@@ -12,8 +12,10 @@
 
 mod display;
 mod stack;
+mod visit;
 pub use display::{builtin_name, format_money};
 pub use stack::ensure_sufficient_stack;
+pub use visit::Step;
 pub mod types;
 
 pub use types::{ListOf, Type, TypeKind};
@@ -357,6 +359,12 @@ pub struct FileCheck {
     pub severity: Severity,
     /// For a check made from a rule's zone (`fatal above 2%`), the percentage.
     pub zone: Option<F64>,
+    /// What the check measures, evaluated like the condition once the file is read and shown in
+    /// the summary as its observed value, in its own type: the aggregate the condition reads when
+    /// it reads one (however many times), else the measured side of its first comparison, else
+    /// `header_values()`; `None` when it measures none of these (`trailer.count is not null`).
+    /// The front end decides it.
+    pub observed: Option<Expr>,
 }
 
 /// Every line whose key occurs more than once among the lines no row rule rejected breaks the rule
@@ -372,12 +380,16 @@ pub struct UniqueCheck {
 
 /// Each non-null value of `field` must not be smaller (`descending`: larger) than the previous
 /// non-null value in file order, or must differ from it too when `strict`. A line that breaks it
-/// is reported under `rule`; the first value always passes.
+/// is reported under `rule`; the first value always passes. With a key in `per`, the previous
+/// value is that of the last line with the same key, so the order holds within each group of
+/// lines that share it; a line whose key is all null takes no part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderCheck {
     pub rule: RuleIdx,
     pub target: String,
     pub field: FieldIdx,
+    /// The fields of the key whose groups are ordered separately; empty for the whole file.
+    pub per: Vec<FieldIdx>,
     pub descending: bool,
     pub strict: bool,
     /// Only the lines where this holds take part.

@@ -370,8 +370,9 @@ impl Resolver<'_> {
                 fields.iter().for_each(|f| self.value_name(f));
                 self.target(target);
             }
-            RuleStmt::Order { field, target, .. } => {
+            RuleStmt::Order { field, per, target, .. } => {
                 self.value_name(field);
+                per.iter().for_each(|f| self.value_name(f));
                 self.target(target);
             }
         }

@@ -285,8 +285,9 @@ pub enum RuleStmt {
     Require { fields: Vec<Ident>, span: Span },
     /// `unique a, b on target`: the fields together form a key that occurs once.
     Unique { fields: Vec<Ident>, target: Target, span: Span },
-    /// `[strictly] increasing FIELD on TARGET` (or `decreasing`).
-    Order { field: Ident, descending: bool, strict: bool, target: Target, span: Span },
+    /// `[strictly] increasing FIELD [per KEY, ...] on TARGET` (or `decreasing`); with `per`, in
+    /// file order within each group of lines that share the key.
+    Order { field: Ident, per: Vec<Ident>, descending: bool, strict: bool, target: Target, span: Span },
 }
 
 /// Where a finding is reported: a field name or a free label.

@@ -275,6 +275,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_else => "`else`",
         Rule::kw_match => "`match`",
         Rule::kw_on => "`on`",
+        Rule::kw_per => "`per`",
         Rule::kw_reject => "`reject`",
         Rule::kw_fail => "`fail`",
         Rule::kw_layout => "`layout`",

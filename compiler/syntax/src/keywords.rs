@@ -24,7 +24,7 @@ pub enum KeywordClass {
     Threshold,
     /// Starts a statement inside a rule's braces: `when`, `check`, ..., `strictly increasing`.
     RuleStatement,
-    /// Continues a rule statement: `check ... on field`.
+    /// Continues a rule statement: `check ... on field`, `increasing ... per account_no`.
     StatementPart,
     /// Follows `else` in a handler: `else reject R1`, `else fail F1`.
     Handler,
@@ -88,6 +88,7 @@ pub const KEYWORDS: &[Keyword] = &[
     contextual("increasing", &[KeywordClass::RuleStatement]),
     contextual("decreasing", &[KeywordClass::RuleStatement]),
     reserved("on", &[KeywordClass::StatementPart]),
+    contextual("per", &[KeywordClass::StatementPart]),
     reserved("fail", &[KeywordClass::Handler]),
     reserved("if", &[KeywordClass::Expression]),
     reserved("then", &[KeywordClass::Expression]),

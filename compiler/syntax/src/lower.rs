@@ -354,13 +354,23 @@ impl Lowerer {
             let stmt = match rule {
                 Rule::order_stmt => {
                     let field = self.ident(it.pop());
-                    it.skip_keyword(Rule::kw_on);
-                    let target = self.target(it.pop());
+                    let mut per = Vec::new();
+                    let mut target = None;
+                    let mut after_on = false;
+                    for child in it {
+                        match child.as_rule() {
+                            Rule::kw_per => {}
+                            Rule::kw_on => after_on = true,
+                            Rule::ident if !after_on => per.push(self.ident(child)),
+                            _ => target = Some(self.target(child)),
+                        }
+                    }
                     RuleStmt::Order {
                         field,
+                        per,
                         descending: keyword.ends_with("decreasing"),
                         strict: keyword.starts_with("strictly"),
-                        target,
+                        target: target.expect("grammar: order target"),
                         span: stmt_span,
                     }
                 }

@@ -75,7 +75,7 @@ fn summarize(
     engine: EngineReport,
     started: Instant,
 ) -> Result<Summary> {
-    let WriteOutcome { facts, counts, check_stats, verdict } = written;
+    let WriteOutcome { facts, counts, check_stats, dataset_stats, verdict } = written;
     let fatal = verdict.is_fatal();
     let accepted = if fatal { 0 } else { counts.accepted };
     let refused = if fatal { counts.accepted } else { 0 };
@@ -103,7 +103,7 @@ fn summarize(
         .map(|(_, o)| format!("{} {}", program.rule_id(o.rule), o.target))
         .collect();
     context.time("total".to_string(), started);
-    let rules = rule_stats(program, &check_stats, outcomes, &counts, facts.data_lines);
+    let rules = rule_stats(program, &check_stats, &dataset_stats, outcomes, &counts, facts.data_lines);
     Ok(Summary {
         contributor: program.contributor.code.clone(),
         layout: format!("{} layout {}", program.contributor.name, program.contributor.layout),

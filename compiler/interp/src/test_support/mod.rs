@@ -182,8 +182,14 @@ pub fn value_probe(value: Expr) -> RowCheck {
 }
 
 /// A fatal file check of rule 1 on `target`.
+/// A file check of rule 1 (fatal) that measures nothing (see [`measuring`]).
 pub fn fatal_file_check(target: &str, condition: Expr) -> FileCheck {
-    FileCheck { rule: 1, target: target.into(), condition, severity: Severity::Fatal, zone: None }
+    FileCheck { rule: 1, target: target.into(), condition, severity: Severity::Fatal, zone: None, observed: None }
+}
+
+/// `check`, measuring `observed` (what the front end decides from the condition).
+pub fn measuring(check: FileCheck, observed: Expr) -> FileCheck {
+    FileCheck { observed: Some(observed), ..check }
 }
 
 pub fn field_def(name: &str, kind: TypeKind) -> FieldDef {

@@ -220,11 +220,14 @@ fn file_checks_observe_the_statistical_aggregates() {
         Aggregate { function: AggregateFunction::CountDistinct, argument: Some(argument(TypeKind::Text)) },
     ];
     let agg = |i: u32, kind: TypeKind| expr(ExprKind::Aggregate(i), Type::nullable(kind));
+    let check = |target: &str, op: BinaryOp, measured: Expr, bound: Expr| {
+        measuring(fatal_file_check(target, binary(op, measured.clone(), bound)), measured)
+    };
     p.file_checks = vec![
-        fatal_file_check("mean", binary(BinaryOp::Ge, agg(0, TypeKind::Number), number_lit(1.0))),
-        fatal_file_check("stdev", binary(BinaryOp::Lt, agg(1, TypeKind::Number), number_lit(1.0))),
-        fatal_file_check("max", binary(BinaryOp::Le, agg(2, TypeKind::Date), date_lit(days(2024, 12, 31)))),
-        fatal_file_check("distinct", binary(BinaryOp::Eq, agg(3, TypeKind::Int), int_lit(1))),
+        check("mean", BinaryOp::Ge, agg(0, TypeKind::Number), number_lit(1.0)),
+        check("stdev", BinaryOp::Lt, agg(1, TypeKind::Number), number_lit(1.0)),
+        check("max", BinaryOp::Le, agg(2, TypeKind::Date), date_lit(days(2024, 12, 31))),
+        check("distinct", BinaryOp::Eq, agg(3, TypeKind::Int), int_lit(1)),
     ];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let r = interp.eval_batch(&split_batch(&["2024-01-05"], 2, 1)).expect("evaluates");

@@ -1,9 +1,11 @@
 //! The interpreter's behaviour through its public API, on hand-built programs (the front end that
 //! lowers specs is not there yet): built-ins with their result types, three-valued logic, failure
 //! handlers, malformed lines, aggregates, file checks, key hashes and the output batch. One test
-//! binary: `jcl` runs the W1 spec, `props` holds the property tests, `tidy` the house-style checks.
+//! binary: `jcl` runs the W1 spec, `dataset` decides a file's dataset checks, `props` holds the
+//! property tests, `tidy` the house-style checks.
 
 mod aggregates;
+mod dataset;
 mod jcl;
 mod number;
 mod props;
@@ -863,8 +865,11 @@ fn check_stats_count_considered_unexpected_and_missing() {
     assert_eq!(none.check_stats, [stats(0, 0, 0); 4]);
 }
 
+/// The interpreter evaluates what the front end said each check measures
+/// (`FileCheck::observed`); which expression that is, is the front end's choice (tested in
+/// `etr-sema`'s `check::tests`).
 #[test]
-fn file_check_outcomes_report_the_observed_aggregate() {
+fn file_check_outcomes_report_the_value_each_check_measures() {
     let mut p = sum_program();
     p.rules.push(rule("F", Severity::Fatal));
     p.source.trailer = Some(RecordLine {
@@ -874,18 +879,24 @@ fn file_check_outcomes_report_the_observed_aggregate() {
     let agg = |i: u32| expr(ExprKind::Aggregate(i), Type::nullable(TypeKind::Int));
     let trailer = expr(ExprKind::TrailerField(0), Type::nullable(TypeKind::Int));
     p.file_checks = vec![
-        fatal_file_check("count", binary(BinaryOp::Eq, trailer.clone(), agg(0))),
-        fatal_file_check("sum", binary(BinaryOp::Ge, agg(1), money_lit(0))),
-        // The same aggregate twice is still one aggregate.
-        fatal_file_check(
-            "twice",
-            binary(
-                BinaryOp::And,
-                binary(BinaryOp::Ge, agg(1), money_lit(0)),
-                binary(BinaryOp::Lt, agg(1), money_lit(100)),
+        measuring(fatal_file_check("count", binary(BinaryOp::Eq, trailer.clone(), agg(0))), agg(0)),
+        measuring(fatal_file_check("sum", binary(BinaryOp::Ge, agg(1), money_lit(0))), agg(1)),
+        measuring(
+            fatal_file_check(
+                "twice",
+                binary(
+                    BinaryOp::And,
+                    binary(BinaryOp::Ge, agg(1), money_lit(0)),
+                    binary(BinaryOp::Lt, agg(1), money_lit(100)),
+                ),
             ),
+            agg(1),
         ),
-        fatal_file_check("both", binary(BinaryOp::Lt, agg(0), agg(1))),
+        // Any expression is evaluated, not only a bare aggregate.
+        measuring(
+            fatal_file_check("both", binary(BinaryOp::Lt, agg(0), agg(1))),
+            binary(BinaryOp::Mul, agg(0), int_lit(2)),
+        ),
         fatal_file_check("none", binary(BinaryOp::Eq, trailer, int_lit(2))),
     ];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
@@ -905,8 +916,7 @@ fn file_check_outcomes_report_the_observed_aggregate() {
             ("count", false, Some(Scalar::Int(3))),
             ("sum", true, Some(Scalar::Int(300))),
             ("twice", false, Some(Scalar::Int(300))),
-            // Two aggregates: the measured side of the comparison (its left side here).
-            ("both", true, Some(Scalar::Int(3))),
+            ("both", true, Some(Scalar::Int(6))),
             ("none", true, None),
         ]
     );

@@ -1,10 +1,11 @@
-//! The rules' bodies: each `check`, `require`, `increasing`/`decreasing` and `unique` statement
+//! The rules' bodies: each `check`, `require`, `increasing`/`decreasing` (`per` a key) and `unique` statement
 //! lowered to the IR's row, file, order and uniqueness checks; the file checks made from zones
 //! (`fatal above 2%`); and the warning about rules that nothing can break.
 //!
 //! Whether a `check` is about a line or about the file is decided from its text: one that reads
 //! header or trailer fields or aggregates, and no per-line value outside an aggregate, is a file
-//! check.
+//! check. What a file check measures, its observed value in the summary, is decided here too, from
+//! the lowered condition ([`observed`]), so the back ends and the runtime only evaluate and show it.
 //!
 //! Boundary: it reads each rule's `RuleInfo` from the frozen declarations and writes only the
 //! checks ([`Checks`]) and the unused-rule warnings.
@@ -108,6 +109,7 @@ impl<'a> Checker<'a> {
                         checks.file.push(ir::FileCheck {
                             rule: rule_idx,
                             target: target_name,
+                            observed: observed(&expr),
                             condition: expr,
                             severity,
                             zone: None,
@@ -152,7 +154,7 @@ impl<'a> Checker<'a> {
                         });
                     }
                 }
-                ast::RuleStmt::Order { field, descending, strict, target, .. } => {
+                ast::RuleStmt::Order { field, per, descending, strict, target, .. } => {
                     if !matches!(severity, ir::Severity::Reject | ir::Severity::Warn) {
                         self.error(
                             codes::RULE_SEVERITY,
@@ -187,10 +189,16 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
+                    // Every field of a key has a value to group by, whatever its type.
+                    let group: Vec<ir::FieldIdx> = per.iter().filter_map(|field| self.record_field(field)).collect();
+                    if group.len() != per.len() {
+                        continue;
+                    }
                     checks.order.push(ir::OrderCheck {
                         rule: rule_idx,
                         target: target_text(target),
                         field: idx,
+                        per: group,
                         descending: *descending,
                         strict: *strict,
                         when,
@@ -288,6 +296,7 @@ impl<'a> Checker<'a> {
                 checks.file.push(ir::FileCheck {
                     rule: rule_idx,
                     target: format!("above {percent}%"),
+                    observed: observed(&condition),
                     condition,
                     severity,
                     zone: Some(ir::F64(percent)),
@@ -361,6 +370,63 @@ fn uses_file_values(expr: &ast::Expr) -> bool {
         _ => {}
     });
     found
+}
+
+/// What a file check with this condition measures (see `ir::FileCheck::observed`): the aggregate
+/// it reads, when it reads exactly one (however many times); with several, the side of its first
+/// comparison that reads one (`count_distinct(x) * 1.0 / count()` in
+/// `count_distinct(x) * 1.0 / count() >= 0.5`); with none, that side for `header_values()`, or else
+/// `header_values()` itself.
+fn observed(condition: &ir::Expr) -> Option<ir::Expr> {
+    let mut first: Option<&ir::Expr> = None;
+    let mut several = false;
+    condition.walk(&mut |e| {
+        if let ir::ExprKind::Aggregate(idx) = e.kind {
+            several |= first.is_some_and(|first| first.kind != ir::ExprKind::Aggregate(idx));
+            first.get_or_insert(e);
+        }
+    });
+    let measured = match (first, several) {
+        (Some(aggregate), false) => Some(aggregate),
+        (Some(_), true) => measured_side(condition),
+        (None, _) => measured_side(condition).or_else(|| condition.find_map(|e| is_measured(e).then_some(e))),
+    };
+    measured.cloned()
+}
+
+/// The side of the first comparison, in evaluation order, that reads an aggregate or the header's
+/// values. Only comparisons reached through operators, `not`, `is null` and `??` count; one inside
+/// a call or an `if` does not.
+fn measured_side(condition: &ir::Expr) -> Option<&ir::Expr> {
+    let mut side = None;
+    let _ = condition.visit(&mut |e| match &e.kind {
+        ir::ExprKind::Binary(op, a, b) => {
+            let comparison = matches!(
+                op,
+                ir::BinaryOp::Eq
+                    | ir::BinaryOp::Ne
+                    | ir::BinaryOp::Lt
+                    | ir::BinaryOp::Le
+                    | ir::BinaryOp::Gt
+                    | ir::BinaryOp::Ge
+            );
+            match [a, b].into_iter().find(|operand| comparison && operand.any(is_measured)) {
+                Some(operand) => {
+                    side = Some(&**operand);
+                    ir::Step::Stop
+                }
+                None => ir::Step::Descend,
+            }
+        }
+        ir::ExprKind::Unary(..) | ir::ExprKind::IsNull { .. } | ir::ExprKind::Coalesce(..) => ir::Step::Descend,
+        _ => ir::Step::Skip,
+    });
+    side
+}
+
+/// Whether a file check can measure this expression: an aggregate, or the header's values.
+fn is_measured(expr: &ir::Expr) -> bool {
+    matches!(expr.kind, ir::ExprKind::Aggregate(_) | ir::ExprKind::Call { function: ir::Builtin::HeaderValues, .. })
 }
 
 /// True when an expression reads per-line values (names) outside aggregate arguments: a check

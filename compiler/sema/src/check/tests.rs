@@ -255,3 +255,56 @@ rule R0 reject "malformed"
         "#]],
     );
 }
+
+#[test]
+fn a_file_check_records_what_it_measures() {
+    // One aggregate, read once or twice: that aggregate. Several: the side of the first comparison
+    // that reads one. None: the side that reads the header's values, or those values. Neither:
+    // nothing. A zone measures the side of its comparison that counts the broken lines.
+    check_spec(
+        r#"contributor T "T" layout 1
+source delimited "|" {
+  encoding "utf-8" else reject R0
+  header "H" { c1: text, c2: text }
+  trailer "T" { count: int }
+  columns { X, Y } else reject R0
+}
+record Rec { a: text }
+map to Rec { a = X }
+rule R0 reject "malformed" warn above 1%
+rule F1 warn "count" { check trailer.count == count() on count }
+rule F2 warn "twice" { check count() >= 1 and count() <= 9 on count }
+rule F3 warn "share" { check count_distinct(X) * 1.0 / count() >= 0.5 on share }
+rule F4 warn "size" { check size(header_values()) == 2 on columns }
+rule F5 warn "set" { check same_set(header_values(), ["X", "Y"]) on columns }
+rule F6 warn "trailer" { check trailer.count is not null on trailer }
+"#,
+        expect![[r#"
+            contributor T "T" layout 1
+            source delimited "|" quote none encoding Utf8
+              bad encoding -> reject R0
+              header "H": c1:Text c2:Text
+              trailer "T": count:Int
+              columns 2 -> otherwise reject R0
+            rule R0 reject "malformed"
+            rule F1 warn "count"
+            rule F2 warn "twice"
+            rule F3 warn "share"
+            rule F4 warn "size"
+            rule F5 warn "set"
+            rule F6 warn "trailer"
+            map to Rec
+              a: text? = $X
+            aggregate #0 = Count()
+            aggregate #1 = CountDistinct($X)
+            aggregate #2 = LinesBroken(0)()
+            file check F1 warn on count: (trailer.count == aggregate#0); measures aggregate#0
+            file check F2 warn on count: ((aggregate#0 >= 1) and (aggregate#0 <= 9)); measures aggregate#0
+            file check F3 warn on share: (((number(aggregate#1) * 1.0) / number(aggregate#0)) >= 0.5); measures ((number(aggregate#1) * 1.0) / number(aggregate#0))
+            file check F4 warn on columns: (size(header_values()) == 2); measures size(header_values())
+            file check F5 warn on columns: same_set(header_values(), ["X", "Y"]); measures header_values()
+            file check F6 warn on trailer: (trailer.count is not null)
+            file check R0 warn on above 1%: ((number(aggregate#2) * 100.0) <= (number(aggregate#0) * 1.0)); measures (number(aggregate#2) * 100.0)
+        "#]],
+    );
+}

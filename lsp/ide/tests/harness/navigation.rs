@@ -111,6 +111,18 @@ fn references_of_a_stdlib_field_across_files() {
 }
 
 #[test]
+fn references_of_a_field_include_the_key_of_an_ordering_check() {
+    let spec = SPEC.replace("  account_no = ACCT", "  account$0_no = ACCT");
+    check_references(
+        &format!("{spec}rule P1 warn \"names\" {{ increasing subject_name per account_no on subject_name }}\n"),
+        expect![[r#"
+            stdlib/etr/record.etr:38:3 "account_no"
+            /main.etr:17:3 "account_no"
+            /main.etr:29:52 "account_no""#]],
+    );
+}
+
+#[test]
 fn rename_a_table_across_files() {
     check_rename(
         &TWO_FILES.replace("genders[SEX]", "gend$0ers[SEX]"),

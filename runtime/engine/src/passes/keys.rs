@@ -10,11 +10,11 @@
 //!    certain: rejected lines can only lower a count. For a key counted twice or more, the index
 //!    remembers the line numbers of all its copies (the candidates; a handful of lines in a real
 //!    file).
-//! 2. The candidates are then read again by line number, evaluated fully, and counted exactly as
-//!    the writing pass counts: only lines that are not rejected, where the check's `when` holds
-//!    and whose key is not entirely null. Keys counted more than once there are the duplicates,
-//!    and the lines that carry them are the lines the check rejects: the writing pass knows them
-//!    by number and hashes no key.
+//! 2. The candidates are then read again by line number, evaluated fully, and their keys counted
+//!    exactly by the interpreter's [`UniqueKeys`]: only lines that are not rejected, where the
+//!    check's `when` holds and whose key is not entirely null. Keys counted more than once there
+//!    are the duplicates, and the lines that carry them are the lines the check rejects: the
+//!    writing pass's dataset checks know them by number and hash no key.
 //!    The key pass notes the file offset of every [`CHECKPOINT_STRIDE`]-th line of text, so each
 //!    candidate is read from the checkpoint before it (a few kilobytes), not by reading the file
 //!    again (a serial step of the run, as long as a whole read of the file). Every line read again
@@ -31,9 +31,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use arrow::buffer::Buffer;
-use etr_interp::{BatchResult, Interpreter, KeyBatch, RawBatch};
+use etr_interp::{DuplicateLines, Interpreter, KeyBatch, RawBatch, UniqueKeys};
 use etr_ir::Program;
-use hashbrown::{HashMap, HashSet};
 
 use crate::error::{Result, RuntimeError};
 use crate::input::dialect::SourceDialect;
@@ -43,15 +42,16 @@ use crate::passes::PassContext;
 use crate::passes::stream::stream;
 
 /// Pass number `pass`, the key pass: counts the keys of every line over the key `columns` only,
-/// then reads again, and evaluates fully, the lines whose key it counted more than once. Returns,
-/// per unique check, the lines (by number) it rejects. The index is dropped before this returns,
+/// then reads again, and evaluates fully, the lines whose key it counted more than once, whose
+/// keys the interpreter counts exactly ([`UniqueKeys`]). Returns, per unique check, the lines (by
+/// number) it rejects. The index is dropped before this returns,
 /// so its peak and the writing pass's never add up.
 pub(crate) fn key_pass(
     context: &mut PassContext<'_>,
     pass: u8,
     interpreter: &Interpreter,
     columns: &[bool],
-) -> Result<Vec<HashSet<u64>>> {
+) -> Result<DuplicateLines> {
     let pass_start = Instant::now();
     let input = context.input;
     let input_bytes = std::fs::metadata(input).map_err(|e| RuntimeError::io("read", input, e))?.len();
@@ -288,57 +288,12 @@ const PREFETCH_DISTANCE: usize = 8;
 /// 2 million lines, and about 8 KB to read per candidate on W1.
 const CHECKPOINT_STRIDE: u64 = 32;
 
-/// Exact per-check counts of the keys of lines that take part in uniqueness (the writing pass's
-/// rule: not rejected, the check's `when` holds, the key not entirely null), and which lines
-/// those are.
-#[derive(Debug)]
-pub(crate) struct KeyCounts {
-    counts: Vec<HashMap<u128, u32>>,
-    /// Per check, the line number and key of every line counted.
-    takers: Vec<Vec<(u64, u128)>>,
-}
-
-impl KeyCounts {
-    pub(crate) fn new(program: &Program) -> KeyCounts {
-        let checks = program.unique_checks.len();
-        KeyCounts { counts: vec![HashMap::new(); checks], takers: vec![Vec::new(); checks] }
-    }
-
-    pub(crate) fn add(&mut self, program: &Program, result: &BatchResult, line_nos: &[u64]) {
-        for (check, (counts, takers)) in self.counts.iter_mut().zip(&mut self.takers).enumerate() {
-            let Some(hashes) = result.key_hashes.get(check) else { continue };
-            let unique_check = &program.unique_checks[check];
-            for (row, ((hash, rejected), &line)) in hashes.iter().zip(&result.rejected).zip(line_nos).enumerate() {
-                if !rejected && takes_part(&result.unique_when, check, row) && !key_is_null(unique_check, result, row) {
-                    *counts.entry(*hash).or_insert(0) += 1;
-                    takers.push((line, *hash));
-                }
-            }
-        }
-    }
-
-    /// Per check, the lines whose key was counted more than once: the lines the check rejects.
-    pub(crate) fn duplicates(self) -> Vec<HashSet<u64>> {
-        self.counts
-            .into_iter()
-            .zip(self.takers)
-            .map(|(counts, takers)| {
-                takers
-                    .into_iter()
-                    .filter(|(_, hash)| counts.get(hash).is_some_and(|&n| n > 1))
-                    .map(|(line, _)| line)
-                    .collect()
-            })
-            .collect()
-    }
-}
-
 /// What the candidates' full evaluation found.
 #[derive(Debug)]
 struct Resolved {
     /// Per unique check, the lines (by line number) whose key is duplicated among the lines that
     /// take part: the writing pass rejects them without hashing any key again.
-    pub(crate) duplicates: Vec<HashSet<u64>>,
+    pub(crate) duplicates: DuplicateLines,
     /// The fingerprint of the file as this read saw it (`None` when there was nothing to read),
     /// so that the caller can check the file did not change since the key pass.
     pub(crate) fingerprint: Option<u128>,
@@ -355,7 +310,7 @@ fn resolve_candidates(
     index: &KeyIndex,
 ) -> Result<Resolved> {
     let candidate_lines = index.candidate_lines();
-    let mut counts = KeyCounts::new(interpreter.program());
+    let mut counts = UniqueKeys::new(interpreter.program());
     if candidate_lines.is_empty() {
         return Ok(Resolved { duplicates: counts.duplicates(), fingerprint: None });
     }
@@ -403,7 +358,7 @@ fn reread_candidates(
     interpreter: &Interpreter,
     index: &KeyIndex,
     candidate_lines: &[u64],
-    mut counts: KeyCounts,
+    mut counts: UniqueKeys,
 ) -> Result<Resolved> {
     let file = std::fs::File::open(input).map_err(|e| RuntimeError::io("open", input, e))?;
     let config = ReaderConfig { content_hash: false, ..reader_config.clone() };
@@ -563,7 +518,7 @@ impl Picked {
         dialect: &SourceDialect,
         interpreter: &Interpreter,
         index: &KeyIndex,
-        counts: &mut KeyCounts,
+        counts: &mut UniqueKeys,
     ) -> Result<()> {
         if self.ranges.is_empty() {
             return Ok(());
@@ -587,23 +542,10 @@ impl Picked {
                 return Err(changed_under_the_run(line));
             }
         }
-        counts.add(interpreter.program(), &result, &batch.line_nos);
-        Ok(())
+        counts
+            .add(interpreter.program(), &batch, &result)
+            .map_err(|e| RuntimeError::Internal(format!("counting the candidate lines' keys: {e}")))
     }
-}
-
-/// Whether a line takes part in a dataset check: its `when` holds (or it has none).
-pub(crate) fn takes_part(when: &[Option<arrow::buffer::BooleanBuffer>], check: usize, row: usize) -> bool {
-    match when.get(check) {
-        Some(Some(rows)) => row < rows.len() && rows.value(row),
-        _ => true,
-    }
-}
-
-/// A key whose parts are all null takes no part in uniqueness (GX's default, and what an analyst
-/// expects: missing keys are the `require` rules' business).
-pub(crate) fn key_is_null(check: &etr_ir::UniqueCheck, result: &BatchResult, row: usize) -> bool {
-    check.key.iter().all(|&f| result.fields.get(f as usize).is_none_or(|a| a.is_null(row)))
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use etr_interp::Interpreter;
+use etr_interp::{DuplicateLines, Interpreter};
 use etr_ir::Program;
 
 pub use plan::{Pass, PassPlan};
@@ -130,7 +130,7 @@ pub(crate) fn execute(
     output: &OutputDir,
 ) -> Result<WriteOutcome> {
     let mut interpreter = interpreter;
-    let mut duplicates = vec![Default::default(); context.program.unique_checks.len()];
+    let mut duplicates = DuplicateLines::none();
     for (number, pass) in (1..).zip(plan.passes()) {
         match pass {
             Pass::Aggregates => interpreter = aggregates::aggregates_pass(context, number, &interpreter)?,
@@ -138,7 +138,7 @@ pub(crate) fn execute(
             Pass::Write => {
                 // The writing pass tells duplicates by line number: it hashes no key.
                 let interpreter = Arc::new(interpreter.without_key_hashes());
-                return write::write_pass(context, number, interpreter, Arc::new(duplicates), output);
+                return write::write_pass(context, number, interpreter, duplicates, output);
             }
         }
     }

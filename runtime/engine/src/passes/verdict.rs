@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use etr_interp::{BatchResult, CheckStats, FileCheckOutcome, Scalar};
+use etr_interp::{BatchResult, CheckStats, DatasetStats, FileCheckOutcome, Scalar};
 use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
 
 use crate::output::RuleStats;
@@ -54,6 +54,7 @@ impl FileVerdict {
 pub(crate) fn rule_stats(
     program: &Program,
     check_stats: &[CheckStats],
+    dataset_stats: &DatasetStats,
     outcomes: &[FileCheckOutcome],
     counts: &Counts,
     lines_read: u64,
@@ -88,7 +89,7 @@ pub(crate) fn rule_stats(
                 unexpected += 1;
                 file_checks_pass = false;
             }
-            let kind = observed_kind(&check.condition).unwrap_or(TypeKind::Null);
+            let kind = check.observed.as_ref().map_or(TypeKind::Null, |measured| measured.ty.kind);
             observed_values
                 .push(outcome.observed.as_ref().map_or(serde_json::Value::Null, |v| scalar_json(program, kind, v)));
             if observed.is_null() {
@@ -105,20 +106,21 @@ pub(crate) fn rule_stats(
                 });
             }
         }
-        for (check, (seen, broken)) in program.order_checks.iter().zip(&counts.order_stats) {
+        for (check, stat) in program.order_checks.iter().zip(&dataset_stats.order) {
             if check.rule == idx {
                 scope = "dataset";
-                considered += seen;
-                unexpected += broken;
+                considered += stat.considered;
+                unexpected += stat.unexpected;
             }
         }
-        for (check, (seen, null_keys)) in program.unique_checks.iter().zip(&counts.unique_stats) {
+        for (check, stat) in program.unique_checks.iter().zip(&dataset_stats.unique) {
             if check.rule == idx {
                 scope = "dataset";
-                considered += seen;
-                missing += null_keys;
+                considered += stat.considered;
+                missing += stat.missing;
             }
         }
+        // A unique rule's broken lines are its rows in the rejects.
         if program.unique_checks.iter().any(|c| c.rule == idx) {
             unexpected += counts.per_rule.get(&rule.id).copied().unwrap_or(0);
         }
@@ -164,23 +166,4 @@ pub(crate) fn scalar_json(program: &Program, kind: TypeKind, value: &Scalar) -> 
         }
         (other, kind) => etr_interp::render_scalar(program, kind, other).map_or(Value::Null, Value::String),
     }
-}
-
-/// The type of the first aggregate a file check reads (what its observed value is).
-fn observed_kind(expr: &etr_ir::Expr) -> Option<TypeKind> {
-    etr_ir::ensure_sufficient_stack(|| {
-        use etr_ir::ExprKind as K;
-        match &expr.kind {
-            K::Aggregate(_) | K::Call { function: etr_ir::Builtin::HeaderValues, .. } => Some(expr.ty.kind),
-            K::Unary(_, e) | K::IsNull { operand: e, .. } | K::InList { operand: e, .. } => observed_kind(e),
-            K::Binary(_, a, b) | K::Coalesce(a, b) => observed_kind(a).or_else(|| observed_kind(b)),
-            K::If { condition, then_branch, else_branch } => {
-                observed_kind(condition).or_else(|| observed_kind(then_branch)).or_else(|| observed_kind(else_branch))
-            }
-            K::Call { args, .. } => args.iter().find_map(observed_kind),
-            K::Fallible { op: etr_ir::FallibleOp::Call { args, .. }, .. } => args.iter().find_map(observed_kind),
-            K::Match { scrutinee, .. } => observed_kind(scrutinee),
-            _ => None,
-        }
-    })
 }
