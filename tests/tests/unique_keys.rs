@@ -2,7 +2,7 @@
 //! duplicated, rejected, null and `when`-excluded keys a file holds.
 //!
 //! The runtime finds duplicates in three sweeps (a key pass over the keys alone, a full evaluation
-//! of the candidate lines, the writing pass; `runtime/engine/src/keys.rs`). The model here does it
+//! of the candidate lines, the writing pass; `runtime/engine/src/passes/keys.rs`, with the verdicts in `etr_interp::dataset`). The model here does it
 //! the obvious way: decide every line's row-level fate first, then count the keys of the lines that
 //! survived. Keys come from tiny alphabets so that most files have many duplicates, and many of
 //! them have a copy rejected for another reason, which is where a shortcut would go wrong.
