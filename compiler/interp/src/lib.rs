@@ -387,11 +387,7 @@ impl Interpreter {
     }
 
     fn severity(&self, rule: RuleIdx) -> Result<Severity, InterpError> {
-        self.program
-            .rules
-            .get(rule as usize)
-            .map(|r| r.severity)
-            .ok_or_else(|| InterpError::internal(format!("rule {rule} does not exist")))
+        rule_severity(&self.program, rule)
     }
 
     fn check_shape(&self, batch: &RawBatch) -> Result<(), InterpError> {
@@ -796,4 +792,13 @@ impl Interpreter {
     pub fn output_record(&self, batch: &RawBatch, result: &BatchResult) -> Result<RecordBatch, InterpError> {
         output::record(&self.program, &self.schema, &self.dictionaries, &result.fields, &batch.line_nos)
     }
+}
+
+/// The severity of `rule`; an index outside the program is an internal error (the IR is checked).
+pub(crate) fn rule_severity(program: &Program, rule: RuleIdx) -> Result<Severity, InterpError> {
+    program
+        .rules
+        .get(rule as usize)
+        .map(|r| r.severity)
+        .ok_or_else(|| InterpError::internal(format!("rule {rule} does not exist")))
 }

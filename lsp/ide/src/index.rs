@@ -18,39 +18,9 @@ use etr_sema::SourceFile;
 use etr_sema::{NameMap, Resolution};
 use etr_syntax::ast::{self, Item, Span};
 
-/// What kind of thing a name declares or refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum DefKind {
-    Contributor,
-    Record,
-    Field,
-    Code,
-    CodeMember,
-    Table,
-    Rule,
-    Let,
-    Column,
-    HeaderField,
-    TrailerField,
-}
-
-/// The editor's kind of a compiler declaration kind (the same eleven).
-pub(crate) fn def_kind(kind: etr_sema::DeclKind) -> DefKind {
-    use etr_sema::DeclKind as K;
-    match kind {
-        K::Contributor => DefKind::Contributor,
-        K::Record => DefKind::Record,
-        K::Field => DefKind::Field,
-        K::Code => DefKind::Code,
-        K::CodeMember => DefKind::CodeMember,
-        K::Table => DefKind::Table,
-        K::Rule => DefKind::Rule,
-        K::Let => DefKind::Let,
-        K::Column => DefKind::Column,
-        K::HeaderField => DefKind::HeaderField,
-        K::TrailerField => DefKind::TrailerField,
-    }
-}
+/// What kind of thing a name declares or refers to: the compiler's own kinds, so that the editor's
+/// index and the name map it is built from cannot disagree on them.
+pub(crate) use etr_sema::DeclKind as DefKind;
 
 /// A declaration: where it is and what an editor shows about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,7 +131,7 @@ pub(crate) fn file_index(db: &dyn etr_sema::Db, file: SourceFile) -> Arc<FileInd
 fn target(names: &NameMap, resolution: &Resolution) -> Option<Target> {
     match resolution {
         Resolution::Decl { id, .. } => {
-            let kind = def_kind(names.decl(id)?.kind);
+            let kind = names.decl(id)?.kind;
             Some(Target::Def { kind, path: id.file.clone(), name_span: id.name_span })
         }
         Resolution::Builtin(name) => Some(Target::Builtin(name)),

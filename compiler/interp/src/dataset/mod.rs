@@ -181,11 +181,7 @@ impl<'p> DatasetChecks<'p> {
     }
 
     fn severity(&self, rule: RuleIdx) -> Result<Severity, InterpError> {
-        self.program
-            .rules
-            .get(rule as usize)
-            .map(|r| r.severity)
-            .ok_or_else(|| InterpError::internal(format!("rule {rule} does not exist")))
+        crate::rule_severity(self.program, rule)
     }
 }
 
