@@ -1,0 +1,146 @@
+//! Where the lake lives: the catalog that names each table's current metadata, and the warehouse
+//! that holds the data and metadata files.
+//!
+//! The embedded default is an Iceberg SQL catalog in a SQLite file beside a local warehouse folder;
+//! production is the same SQL catalog on PostgreSQL, or any catalog database, with an S3-compatible
+//! bucket. The SQL catalog's tables (`iceberg_tables`, `iceberg_namespace_properties`) are the ones
+//! Iceberg's JDBC catalog and pyiceberg's `SqlCatalog` use, so those read the same lake.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use iceberg_rust::catalog::Catalog;
+use iceberg_rust::object_store::ObjectStoreBuilder;
+use iceberg_sql_catalog::SqlCatalog;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+
+use crate::error::LakeError;
+
+/// Everything needed to open the lake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LakeConfig {
+    pub catalog: CatalogConfig,
+    pub warehouse: Warehouse,
+    /// The catalog's name (the `catalog_name` column of the SQL catalog's tables).
+    pub catalog_name: String,
+    /// The namespace of the three tables.
+    pub namespace: String,
+}
+
+impl LakeConfig {
+    /// The embedded default: `catalog.db` (SQLite) and `warehouse/` in `dir`.
+    pub fn embedded(dir: &std::path::Path) -> Self {
+        LakeConfig {
+            catalog: CatalogConfig::Sql { url: format!("sqlite:{}?mode=rwc", dir.join("catalog.db").display()) },
+            warehouse: Warehouse::Local(dir.join("warehouse")),
+            catalog_name: "etr".to_owned(),
+            namespace: "etr".to_owned(),
+        }
+    }
+}
+
+/// The catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogConfig {
+    /// Iceberg's SQL catalog: `sqlite:PATH?mode=rwc` or `postgres://...`.
+    Sql { url: String },
+}
+
+/// Where data and metadata files are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warehouse {
+    /// An absolute folder on this machine.
+    Local(PathBuf),
+    /// A bucket of an S3-compatible object store.
+    S3(S3Config),
+}
+
+/// An S3-compatible bucket. Credentials come from the configuration's environment or files, never
+/// from the YAML (the platform's config resolves them before they reach here).
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Config {
+    pub bucket: String,
+    /// A key prefix inside the bucket, without leading or trailing `/` (may be empty).
+    pub prefix: String,
+    pub region: String,
+    /// For S3-compatible servers other than AWS (MinIO, moto, Ceph): their URL.
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Plain HTTP to the endpoint (a local test server).
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for S3Config {
+    // The secret stays out of logs and error messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Warehouse {
+    /// The location of the warehouse's root as Iceberg metadata writes it: an absolute path for a
+    /// local folder (the form the iceberg-rust object store maps onto the file system), `s3://`
+    /// for a bucket.
+    pub(crate) fn root(&self) -> Result<String, LakeError> {
+        match self {
+            Warehouse::Local(path) => {
+                if !path.is_absolute() {
+                    return Err(LakeError::Config(format!("the warehouse folder {} is not absolute", path.display())));
+                }
+                let text = path.to_str().ok_or_else(|| {
+                    LakeError::Config(format!("the warehouse folder {} is not UTF-8", path.display()))
+                })?;
+                Ok(text.trim_end_matches('/').to_owned())
+            }
+            Warehouse::S3(s3) => {
+                let prefix = s3.prefix.trim_matches('/');
+                Ok(if prefix.is_empty() {
+                    format!("s3://{}", s3.bucket)
+                } else {
+                    format!("s3://{}/{prefix}", s3.bucket)
+                })
+            }
+        }
+    }
+
+    pub(crate) fn object_store_builder(&self) -> Result<ObjectStoreBuilder, LakeError> {
+        match self {
+            Warehouse::Local(path) => {
+                std::fs::create_dir_all(path)
+                    .map_err(|e| LakeError::Storage(format!("cannot create the warehouse {}: {e}", path.display())))?;
+                Ok(ObjectStoreBuilder::Filesystem(Arc::new(LocalFileSystem::new())))
+            }
+            Warehouse::S3(s3) => {
+                let mut builder = AmazonS3Builder::new()
+                    .with_region(&s3.region)
+                    .with_access_key_id(&s3.access_key_id)
+                    .with_secret_access_key(&s3.secret_access_key)
+                    .with_allow_http(s3.allow_http);
+                if let Some(endpoint) = &s3.endpoint {
+                    // Path-style requests: S3-compatible servers rarely serve virtual-host buckets.
+                    builder = builder.with_endpoint(endpoint).with_virtual_hosted_style_request(false);
+                }
+                Ok(ObjectStoreBuilder::S3(Box::new(builder)))
+            }
+        }
+    }
+}
+
+/// Opens the catalog of `config`.
+pub(crate) async fn open_catalog(config: &LakeConfig) -> Result<Arc<dyn Catalog>, LakeError> {
+    let store = config.warehouse.object_store_builder()?;
+    match &config.catalog {
+        CatalogConfig::Sql { url } => {
+            let catalog = SqlCatalog::new(url, &config.catalog_name, store).await.map_err(LakeError::catalog)?;
+            Ok(Arc::new(catalog))
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! Publishing a run: its data files written beside the tables, then one commit per table, each
+//! idempotent and checked against the catalog after it is made.
+//!
+//! Per table (records, then rejects, then runs; the runs row last, so that a run in `runs` is a run
+//! wholly in the lake):
+//! 1. load the table as the catalog has it now;
+//! 2. if a live data file of this run is there, the table is done (a retry after a crash);
+//! 3. if a live file of this contributor-month belongs to a run received later, this run is
+//!    superseded: nothing is committed, anywhere, from here on;
+//! 4. write this run's file once (kept across retries of the commit);
+//! 5. commit: an append when the month has no files yet, else an overwrite that removes the previous
+//!    run's files of the month and adds this run's in one snapshot;
+//! 6. load the table again and look for the run: the SQL catalog's compare-and-swap does not report
+//!    a lost race, so a commit is only taken as made when it is seen; otherwise back to 1.
+//!
+//! Data files are named `<run seq, 20 digits>-<run id>-<uuid>.parquet` under
+//! `data/month=<YYYY-MM-01>/contributor=<name>/` (runs: `data/`), so which run a file belongs to,
+//! and in which order runs were received, is read from its path.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Date32Array, Int64Array, StringArray, TimestampMicrosecondArray};
+use arrow::datatypes::{Schema as ArrowSchema, SchemaRef};
+use iceberg_rust::catalog::Catalog;
+use iceberg_rust::catalog::commit::{CommitTable, TableRequirement, TableUpdate};
+use iceberg_rust::catalog::create::CreateTableBuilder;
+use iceberg_rust::catalog::identifier::Identifier;
+use iceberg_rust::catalog::namespace::Namespace;
+use iceberg_rust::catalog::tabular::Tabular;
+use iceberg_rust::file_format::parquet::parquet_to_datafile;
+use iceberg_rust::spec::manifest::{DataFile, Status};
+use iceberg_rust::spec::util::strip_prefix;
+use iceberg_rust::table::Table;
+use object_store::ObjectStoreExt;
+use parquet::arrow::AsyncArrowWriter;
+use parquet::arrow::async_writer::ParquetObjectWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::catalog::{LakeConfig, open_catalog};
+use crate::convert::{RunColumns, open_output, output_error, runs_row, to_lake_batch};
+use crate::error::LakeError;
+use crate::tables::{
+    RecordField, TableName, evolved_records_schema, partition_spec, records_schema, rejects_schema, runs_schema,
+};
+
+/// How many times a commit lost to other writers is tried again before giving up.
+const COMMIT_ATTEMPTS: u32 = 8;
+
+/// A reporting month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    pub year: i32,
+    /// 1 to 12.
+    pub month: u32,
+}
+
+impl Month {
+    /// `YYYY-MM`.
+    pub fn parse(text: &str) -> Option<Month> {
+        let (year, month) = text.split_once('-')?;
+        if year.len() != 4 || month.len() != 2 {
+            return None;
+        }
+        let year: i32 = year.parse().ok()?;
+        let month: u32 = month.parse().ok()?;
+        (1..=12).contains(&month).then_some(Month { year, month })
+    }
+
+    /// Days from 1970-01-01 to the month's first day (the proleptic Gregorian calendar).
+    pub fn first_day(self) -> i32 {
+        // Days from civil (Howard Hinnant's algorithm, in its public-domain description).
+        let (y, m) = if self.month <= 2 { (self.year - 1, self.month + 9) } else { (self.year, self.month - 3) };
+        let era = y.div_euclid(400);
+        let year_of_era = y - era * 400;
+        let day_of_year = (153 * m as i32 + 2) / 5;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// What the runs table records of a run, besides its id, contributor and month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRow {
+    pub file_name: String,
+    pub content_hash: String,
+    pub size_bytes: i64,
+    pub lines_read: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub warnings: i64,
+    pub spec_hash: String,
+    /// Microseconds since 1970-01-01 UTC.
+    pub published_at_micros: i64,
+}
+
+/// A run to publish.
+#[derive(Debug, Clone)]
+pub struct PublishRequest<'a> {
+    /// The ledger's name of the run.
+    pub run_id: &'a str,
+    /// The order in which the ledger received runs: of two runs of one contributor-month, the one
+    /// with the higher sequence is the newer file and the one the lake keeps.
+    pub run_seq: i64,
+    /// As the workspace names it: letters, digits, `_` and `-` (it is a path segment).
+    pub contributor: &'a str,
+    pub month: Month,
+    /// The engine's output folder of the run (`accepted.parquet`, `rejects.parquet`).
+    pub output: &'a Path,
+    pub run: RunRow,
+}
+
+/// What a publication did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Published {
+    /// The tables this call committed to; empty when the run was already in the lake.
+    pub committed: Vec<TableName>,
+    /// The runs whose files of the month this run's replaced.
+    pub replaced_runs: Vec<String>,
+    /// A run of the same contributor-month received later is in the lake: this one was not published.
+    pub superseded_by: Option<String>,
+    /// The records table's snapshot after the publication.
+    pub records_snapshot: Option<i64>,
+}
+
+/// The lake: a catalog and the three tables in its namespace.
+pub struct Lake {
+    catalog: Arc<dyn Catalog>,
+    namespace: Vec<String>,
+    root: String,
+}
+
+/// A live data file of a table: the manifest that lists it, and its path.
+#[derive(Debug, Clone)]
+struct LiveFile {
+    manifest: String,
+    path: String,
+}
+
+impl LiveFile {
+    fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+
+    /// The run sequence and run id a file's name carries (`None` for a file this lake did not write).
+    fn run(&self) -> Option<(i64, &str)> {
+        let name = self.name();
+        let (seq, rest) = name.split_once('-')?;
+        let seq: i64 = seq.parse().ok()?;
+        // The uuid is the last five `-`-separated groups before `.parquet`.
+        let stem = rest.strip_suffix(".parquet")?;
+        let cut = stem.rmatch_indices('-').nth(4)?.0;
+        Some((seq, &stem[..cut]))
+    }
+}
+
+impl Lake {
+    /// Opens the catalog and the warehouse of `config`. The tables are created by
+    /// [`Lake::ensure_tables`].
+    pub async fn open(config: &LakeConfig) -> Result<Lake, LakeError> {
+        let root = config.warehouse.root()?;
+        let catalog = open_catalog(config).await?;
+        let namespace = vec![config.namespace.clone()];
+        Ok(Lake { catalog, namespace, root })
+    }
+
+    fn identifier(&self, table: TableName) -> Identifier {
+        Identifier::new(&self.namespace, table.as_str())
+    }
+
+    /// Where a table's files live: `<warehouse>/<namespace>/<table>`.
+    pub fn table_location(&self, table: TableName) -> String {
+        format!("{}/{}/{}", self.root, self.namespace.join("/"), table.as_str())
+    }
+
+    /// Creates the namespace and any table missing, and adds to `records` the fields `record` has
+    /// and the table lacks (schema evolution: the canonical record gained a field).
+    pub async fn ensure_tables(&self, record: &[RecordField]) -> Result<(), LakeError> {
+        let namespace = Namespace::try_new(&self.namespace).map_err(LakeError::catalog)?;
+        // `list_namespaces`, not `namespace_exists`: the SQL catalog leaves the latter unimplemented
+        // (a panic), see docs/notes/0025.
+        let namespaces = self.catalog.list_namespaces(None).await.map_err(LakeError::catalog)?;
+        if !namespaces.iter().any(|n| n.to_string() == namespace.to_string()) {
+            self.catalog.create_namespace(&namespace, None).await.map_err(LakeError::catalog)?;
+        }
+        for table in TableName::ALL {
+            let identifier = self.identifier(table);
+            if self.catalog.tabular_exists(&identifier).await.map_err(LakeError::catalog)? {
+                if table == TableName::Records {
+                    self.evolve_records(record).await?;
+                }
+                continue;
+            }
+            let schema = match table {
+                TableName::Records => records_schema(record)?,
+                TableName::Rejects => rejects_schema()?,
+                TableName::Runs => runs_schema()?,
+            };
+            let mut builder = CreateTableBuilder::default();
+            builder
+                .with_name(table.as_str())
+                .with_location(self.table_location(table))
+                .with_schema(schema)
+                .with_partition_spec(partition_spec(table)?)
+                .with_property(("write.format.default".to_owned(), "parquet".to_owned()));
+            builder.build(&self.namespace, self.catalog.clone()).await.map_err(LakeError::catalog)?;
+        }
+        Ok(())
+    }
+
+    async fn evolve_records(&self, record: &[RecordField]) -> Result<(), LakeError> {
+        let table = self.load(TableName::Records).await?;
+        let current = table.current_schema(None).map_err(LakeError::catalog)?;
+        let Some(evolved) = evolved_records_schema(current, record)? else { return Ok(()) };
+        let last_column_id = evolved.fields().iter().map(|f| f.id).max();
+        let commit = CommitTable {
+            identifier: self.identifier(TableName::Records),
+            requirements: vec![TableRequirement::AssertCurrentSchemaId { current_schema_id: *current.schema_id() }],
+            updates: vec![
+                TableUpdate::AddSchema { schema: evolved, last_column_id },
+                TableUpdate::SetCurrentSchema { schema_id: -1 },
+            ],
+        };
+        self.catalog.clone().update_table(commit).await.map_err(LakeError::catalog)?;
+        Ok(())
+    }
+
+    async fn load(&self, table: TableName) -> Result<Table, LakeError> {
+        match self.catalog.clone().load_tabular(&self.identifier(table)).await.map_err(LakeError::catalog)? {
+            Tabular::Table(table) => Ok(table),
+            _ => Err(LakeError::Catalog(format!("`{}` is a view, not a table", table.as_str()))),
+        }
+    }
+
+    /// The data files of a table's current snapshot.
+    async fn live_files(table: &Table) -> Result<Vec<LiveFile>, LakeError> {
+        let manifests = table.manifests(None, None).await.map_err(LakeError::catalog)?;
+        let entries = table.datafiles(&manifests, None, (None, None)).await.map_err(LakeError::catalog)?;
+        let mut live = Vec::new();
+        for entry in entries {
+            let (manifest, entry) = entry.map_err(LakeError::catalog)?;
+            if *entry.status() != Status::Deleted {
+                live.push(LiveFile { manifest, path: entry.data_file().file_path().clone() });
+            }
+        }
+        Ok(live)
+    }
+
+    /// The ids of the runs with files in a table's current snapshot.
+    pub async fn runs_in(&self, table: TableName) -> Result<Vec<String>, LakeError> {
+        let table = self.load(table).await?;
+        let mut runs: Vec<String> =
+            Self::live_files(&table).await?.iter().filter_map(|f| f.run().map(|(_, id)| id.to_owned())).collect();
+        runs.sort();
+        runs.dedup();
+        Ok(runs)
+    }
+
+    /// Publishes a run; see the module's documentation for the steps and what holds.
+    pub async fn publish(&self, request: &PublishRequest<'_>) -> Result<Published, LakeError> {
+        if !request.contributor.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || request.contributor.is_empty()
+        {
+            return Err(LakeError::Config(format!(
+                "the contributor name `{}` cannot name a folder",
+                request.contributor
+            )));
+        }
+        let mut published = Published::default();
+        for table in TableName::ALL {
+            match self.publish_to(table, request, &mut published).await? {
+                TableOutcome::Done => {}
+                TableOutcome::Superseded(by) => {
+                    published.superseded_by = Some(by);
+                    return Ok(published);
+                }
+            }
+        }
+        let records = self.load(TableName::Records).await?;
+        published.records_snapshot =
+            records.metadata().current_snapshot(None).map_err(LakeError::catalog)?.map(|s| *s.snapshot_id());
+        Ok(published)
+    }
+
+    async fn publish_to(
+        &self,
+        name: TableName,
+        request: &PublishRequest<'_>,
+        published: &mut Published,
+    ) -> Result<TableOutcome, LakeError> {
+        let month_folder = format!("month={}-01/contributor={}/", request.month, request.contributor);
+        let mut written: Option<Vec<DataFile>> = None;
+        for _attempt in 0..COMMIT_ATTEMPTS {
+            let mut table = self.load(name).await?;
+            let live = Self::live_files(&table).await?;
+            if live.iter().any(|f| f.run().is_some_and(|(_, id)| id == request.run_id)) {
+                return Ok(TableOutcome::Done);
+            }
+            let month_files: Vec<&LiveFile> = if name.replaces_month() {
+                live.iter().filter(|f| f.path.contains(&month_folder)).collect()
+            } else {
+                Vec::new()
+            };
+            if let Some((_, newer)) = month_files.iter().filter_map(|f| f.run()).find(|(seq, _)| *seq > request.run_seq)
+            {
+                return Ok(TableOutcome::Superseded(newer.to_owned()));
+            }
+            let files = match &written {
+                Some(files) => files.clone(),
+                None => {
+                    let files = self.write_files(name, &table, request, &month_folder).await?;
+                    written = Some(files.clone());
+                    files
+                }
+            };
+            if files.is_empty() && month_files.is_empty() {
+                return Ok(TableOutcome::Done);
+            }
+            let replaced: Vec<String> =
+                month_files.iter().filter_map(|f| f.run().map(|(_, id)| id.to_owned())).collect();
+            let transaction = table.new_transaction(None);
+            let transaction = if month_files.is_empty() {
+                transaction.append_data(files.clone())
+            } else {
+                let mut by_manifest: HashMap<String, Vec<String>> = HashMap::new();
+                for f in &month_files {
+                    by_manifest.entry(f.manifest.clone()).or_default().push(f.path.clone());
+                }
+                transaction.overwrite(files.clone(), by_manifest)
+            };
+            transaction.commit().await.map_err(LakeError::catalog)?;
+
+            // Taken only when seen: the run's files live, the replaced ones gone.
+            let table = self.load(name).await?;
+            let live = Self::live_files(&table).await?;
+            let ours_live = files.iter().all(|f| live.iter().any(|l| &l.path == f.file_path()));
+            let replaced_gone = month_files.iter().all(|old| !live.iter().any(|l| l.path == old.path));
+            if ours_live && replaced_gone {
+                published.committed.push(name);
+                for run in replaced {
+                    if !published.replaced_runs.contains(&run) {
+                        published.replaced_runs.push(run);
+                    }
+                }
+                return Ok(TableOutcome::Done);
+            }
+        }
+        Err(LakeError::CommitContention {
+            table: name.as_str().into(),
+            run_id: request.run_id.into(),
+            attempts: COMMIT_ATTEMPTS,
+        })
+    }
+
+    /// Writes the run's data file of a table (none when the run has no rows for it).
+    async fn write_files(
+        &self,
+        name: TableName,
+        table: &Table,
+        request: &PublishRequest<'_>,
+        month_folder: &str,
+    ) -> Result<Vec<DataFile>, LakeError> {
+        let schema = table.current_schema(None).map_err(LakeError::catalog)?;
+        let arrow_schema: ArrowSchema = schema.fields().try_into().map_err(LakeError::catalog)?;
+        let arrow_schema: SchemaRef = Arc::new(arrow_schema);
+        let folder = if name.replaces_month() { format!("data/{month_folder}") } else { "data/".to_owned() };
+        let location = format!(
+            "{}/{folder}{:020}-{}-{}.parquet",
+            table.metadata().location,
+            request.run_seq,
+            request.run_id,
+            uuid::Uuid::new_v4()
+        );
+        let store = table.object_store();
+        let run = RunColumns {
+            run_id: request.run_id.to_owned(),
+            contributor: request.contributor.to_owned(),
+            month_day: request.month.first_day(),
+        };
+        let batches: Vec<arrow::array::RecordBatch> = match name {
+            TableName::Records | TableName::Rejects => {
+                let file = if name == TableName::Records { "accepted.parquet" } else { "rejects.parquet" };
+                let Some(reader) = open_output(request.output, file)? else { return Ok(Vec::new()) };
+                let mut batches = Vec::new();
+                for batch in reader {
+                    let batch = batch.map_err(|e| output_error(&request.output.join(file), e))?;
+                    if batch.num_rows() > 0 {
+                        batches.push(to_lake_batch(&batch, &arrow_schema, &run).map_err(|e| with_table(e, name))?);
+                    }
+                }
+                batches
+            }
+            TableName::Runs => vec![runs_row(&arrow_schema, run_values(request))?],
+        };
+        if batches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let path = object_store::path::Path::from(strip_prefix(&location).as_str());
+        let writer = ParquetObjectWriter::new(store.clone(), path.clone());
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).map_err(LakeError::storage)?))
+            .build();
+        let mut writer =
+            AsyncArrowWriter::try_new(writer, arrow_schema.clone(), Some(properties)).map_err(LakeError::storage)?;
+        for batch in &batches {
+            writer.write(batch).await.map_err(LakeError::storage)?;
+        }
+        let metadata = writer.close().await.map_err(LakeError::storage)?;
+        let size = store.head(&path).await.map_err(LakeError::storage)?.size;
+        let partition_fields = table.metadata().current_partition_fields(None).map_err(LakeError::catalog)?;
+        let file = parquet_to_datafile(&location, size, &metadata, schema, &partition_fields, None)
+            .map_err(LakeError::catalog)?;
+        Ok(vec![file])
+    }
+}
+
+enum TableOutcome {
+    Done,
+    Superseded(String),
+}
+
+fn with_table(error: LakeError, table: TableName) -> LakeError {
+    match error {
+        LakeError::Schema { message, .. } => LakeError::Schema { table: table.as_str().into(), message },
+        other => other,
+    }
+}
+
+/// The runs table's row of a request, in the table's column order.
+fn run_values(request: &PublishRequest<'_>) -> Vec<ArrayRef> {
+    let r = &request.run;
+    let text = |s: &str| Arc::new(StringArray::from(vec![s.to_owned()])) as ArrayRef;
+    let long = |v: i64| Arc::new(Int64Array::from(vec![v])) as ArrayRef;
+    vec![
+        text(request.run_id),
+        text(request.contributor),
+        Arc::new(Date32Array::from(vec![request.month.first_day()])),
+        text(&r.file_name),
+        text(&r.content_hash),
+        long(r.size_bytes),
+        long(r.lines_read),
+        long(r.accepted),
+        long(r.rejected),
+        long(r.warnings),
+        text(&r.spec_hash),
+        Arc::new(TimestampMicrosecondArray::from(vec![r.published_at_micros]).with_timezone("UTC")),
+        Arc::new(StringArray::from(vec![None::<String>])),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_parse_and_count_days_from_the_epoch() {
+        assert_eq!(Month::parse("2025-06"), Some(Month { year: 2025, month: 6 }));
+        assert_eq!(Month::parse("2025-13"), None);
+        assert_eq!(Month::parse("2025-6"), None);
+        assert_eq!(Month { year: 1970, month: 1 }.first_day(), 0);
+        assert_eq!(Month { year: 2000, month: 3 }.first_day(), 11_017);
+        assert_eq!(Month { year: 1969, month: 12 }.first_day(), -31);
+    }
+
+    #[test]
+    fn a_file_name_tells_its_run() {
+        let file = LiveFile {
+            manifest: String::new(),
+            path: "/w/etr/records/data/month=2025-06-01/contributor=JCL/00000000000000000042-run-42-8f14e45f-ceea-467f-a8b9-1d2c3e4f5a6b.parquet"
+                .into(),
+        };
+        assert_eq!(file.run(), Some((42, "run-42")));
+        let foreign = LiveFile { manifest: String::new(), path: "/w/x/data/part-0.parquet".into() };
+        assert_eq!(foreign.run(), None);
+    }
+}

@@ -1,0 +1,14 @@
+//! The platform around the engine: a workspace (`etr.yaml`) of contributors, the files they send
+//! (landing folder, HTTP, bucket), the archive that keeps every received file by content hash, and
+//! the path of each file from landing to the lake, tracked by the run ledger.
+//!
+//! This crate holds the parts that are not the engine, the ledger or the lake: reading the workspace
+//! (`config`), naming a file's reporting month (`pattern`). docs/architecture.md has the map.
+
+pub mod archive;
+pub mod config;
+pub mod pattern;
+
+pub use archive::{Archive, Incoming, Stored};
+pub use config::{ConfigError, Contributor, LedgerLocation, Secret, WORKSPACE_FILE, Workspace};
+pub use pattern::FilePattern;
