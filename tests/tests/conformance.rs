@@ -25,7 +25,7 @@ fn main() {
     let args = Arguments::from_args();
     let Some(dir) = conformance::suite_dir() else {
         let reason = "shared/ not found (expected ../shared/conformance/great_expectations beside the workspace)";
-        if in_ci() {
+        if etr_testkit::ci::in_ci() {
             eprintln!("conformance: {reason}; CI is set, where the suite must run");
             std::process::exit(1);
         }
@@ -98,12 +98,6 @@ fn main() {
         }
     }
     conclusion.exit();
-}
-
-/// Whether this is a CI run: `CI` set to anything but empty, `0` or `false` (`.ci/run` sets it).
-/// There a missing suite is a failure; elsewhere (a clone without `shared/` beside it) a skip.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false"))
 }
 
 /// Unlisted failures, listed cases that pass, and listed cases that are not run.

@@ -21,7 +21,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn sources() -> Vec<PathBuf> {
     let root = etr_tests::workspace_root();
     let mut files = Vec::new();
-    for dir in ["compiler", "runtime", "stdlib", "lsp", "tests/src", "tests/tests"] {
+    for dir in ["compiler", "runtime", "stdlib", "lsp", "tests/src", "tests/tests", "tests/kit"] {
         rust_files(&root.join(dir), &mut files);
     }
     files.sort();
