@@ -225,6 +225,20 @@ impl Ledger {
         self.finish_attempt(lease, duplicate).await
     }
 
+    /// Ends the attempt with the run superseded by run `by`: a newer file of the same
+    /// contributor-month was published first, so this older one is not published at all (the lake
+    /// decides it, from the months' live files). Fenced; [`LedgerError::UnknownRun`] when `by` does
+    /// not exist.
+    pub async fn mark_superseded(&self, lease: &Lease, by: RunId) -> Result<()> {
+        if by == lease.run.id {
+            return Err(LedgerError::InvalidInput(format!("{by} cannot supersede itself")));
+        }
+        let detail = format!("a newer file of the month, {by}, was published first");
+        let mut superseded = Finish::new(RunState::Superseded, Some(&detail));
+        superseded.superseded_by = Some(by);
+        self.finish_attempt(lease, superseded).await
+    }
+
     /// Ends the attempt as failed with `error`: the run is claimable again after the policy's
     /// delay for this attempt, or, after its last attempt, failed for good. Fenced.
     pub async fn fail(&self, lease: &Lease, error: &str, policy: &RetryPolicy) -> Result<()> {
@@ -238,7 +252,7 @@ impl Ledger {
         let mut tx = self.backend.begin_write(&self.pool).await?;
         let now = self.backend.now(&mut tx).await?;
         let run = self.fenced_run(&mut tx, lease).await?;
-        if let Some(of) = end.duplicate_of {
+        if let Some(of) = end.duplicate_of.or(end.superseded_by) {
             let exists =
                 sqlx::query("SELECT id FROM runs WHERE id = $1").bind(of.number()).fetch_optional(&mut *tx).await?;
             if exists.is_none() {
@@ -286,13 +300,14 @@ struct Finish<'a> {
     detail: Option<&'a str>,
     retry_after: Option<Duration>,
     duplicate_of: Option<RunId>,
+    superseded_by: Option<RunId>,
     month: Option<Month>,
     outcome: Option<OutcomeColumns>,
 }
 
 impl<'a> Finish<'a> {
     fn new(state: RunState, detail: Option<&'a str>) -> Finish<'a> {
-        Finish { state, detail, retry_after: None, duplicate_of: None, month: None, outcome: None }
+        Finish { state, detail, retry_after: None, duplicate_of: None, superseded_by: None, month: None, outcome: None }
     }
 }
 
@@ -329,7 +344,7 @@ async fn finish(tx: &mut Transaction<'static, Any>, run: &Run, now: i64, end: Fi
         "UPDATE runs SET state = $2, lease_owner = NULL, lease_expires_at_us = NULL, updated_at_us = $3, \
          finished_at_us = $3, detail = $4, retry_at_us = $5, duplicate_of = $6, \
          reporting_month = COALESCE($7, reporting_month), lines = $8, accepted = $9, rejected = $10, \
-         warnings = $11, lake_snapshot = $12 \
+         warnings = $11, lake_snapshot = $12, superseded_by = COALESCE($13, superseded_by) \
          WHERE id = $1 RETURNING {RUN_COLUMNS}"
     ))
     .bind(run.id.number())
@@ -344,6 +359,7 @@ async fn finish(tx: &mut Transaction<'static, Any>, run: &Run, now: i64, end: Fi
     .bind(outcome.map(|o| o.rejected))
     .bind(outcome.map(|o| o.warnings))
     .bind(outcome.and_then(|o| o.lake_snapshot))
+    .bind(end.superseded_by.map(RunId::number))
     .fetch_one(&mut **tx)
     .await?;
     run_from_row(&row)

@@ -3,12 +3,15 @@
 //! the path of each file from landing to the lake, tracked by the run ledger.
 //!
 //! This crate holds the parts that are not the engine, the ledger or the lake: reading the workspace
-//! (`config`), naming a file's reporting month (`pattern`). docs/architecture.md has the map.
+//! (`config`), naming a file's reporting month (`pattern`), keeping received files (`archive`), and
+//! taking each run from arrival to its end (`platform`). docs/architecture.md has the map.
 
 pub mod archive;
 pub mod config;
 pub mod pattern;
+pub mod platform;
 
 pub use archive::{Archive, Incoming, Stored};
 pub use config::{ConfigError, Contributor, LedgerLocation, Secret, WORKSPACE_FILE, Workspace};
 pub use pattern::FilePattern;
+pub use platform::{CompiledSpec, EngineSettings, IntakeError, Platform, PlatformError, Processed, SpecCompiler};

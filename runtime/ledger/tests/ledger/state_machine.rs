@@ -16,6 +16,7 @@ on_both_backends!(
     a_run_is_received_claimed_and_published_with_its_trail,
     refused_and_duplicate_runs_end_there,
     a_publication_supersedes_the_last_one_of_its_contributor_and_month,
+    an_older_file_published_after_a_newer_one_is_superseded_on_arrival,
     the_database_refuses_two_published_runs_for_one_month,
     an_expired_lease_is_reclaimed_and_the_old_one_is_fenced_off,
     a_lease_past_its_expiry_still_finishes_when_nobody_took_the_run,
@@ -167,6 +168,32 @@ async fn a_publication_supersedes_the_last_one_of_its_contributor_and_month(db: 
     assert_eq!((renamed.state, renamed.reporting_month), (RunState::Published, Some(month_of("2026-10"))));
     assert_eq!(ledger.get(october.id).await.unwrap().superseded_by, Some(unnamed.id));
     assert_eq!(ledger.get(other.id).await.unwrap().state, RunState::Published, "another contributor's month");
+}
+
+/// The lake found a newer run of the month already live: the older run ends superseded, the
+/// published one stays, and the older run never counted as published.
+async fn an_older_file_published_after_a_newer_one_is_superseded_on_arrival(db: &TestDb) {
+    let ledger = db.open().await;
+    let older = ledger.receive(&file("ACME", "nov-1.psv", Some("2026-11"))).await.unwrap();
+    let newer = ledger.receive(&file("ACME", "nov-2.psv", Some("2026-11"))).await.unwrap();
+    let older_lease = ledger.claim("slow", LONG_LEASE).await.unwrap().unwrap();
+    let newer_lease = ledger.claim("fast", LONG_LEASE).await.unwrap().unwrap();
+    assert_eq!((older_lease.run_id(), newer_lease.run_id()), (older.id, newer.id));
+    ledger.publish(&newer_lease, &outcome(5)).await.unwrap();
+    ledger.mark_superseded(&older_lease, newer.id).await.unwrap();
+    let run = ledger.get(older.id).await.unwrap();
+    assert_eq!((run.state, run.superseded_by), (RunState::Superseded, Some(newer.id)));
+    assert!(run.is_settled() && run.outcome.is_none(), "never published, so no outcome");
+    assert_eq!(ledger.published_for("ACME", month_of("2026-11")).await.unwrap().map(|r| r.id), Some(newer.id));
+    let events = ledger.events(older.id).await.unwrap();
+    assert_eq!(trail(&events).last(), Some(&(Some(RunState::Running), RunState::Superseded, Some("slow"))));
+    // Fenced like every other end, and never by itself or an unknown run.
+    let again = ledger.receive(&file("ACME", "nov-3.psv", Some("2026-11"))).await.unwrap();
+    let lease = ledger.claim("w", LONG_LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id(), again.id);
+    assert!(ledger.mark_superseded(&lease, again.id).await.is_err());
+    assert!(matches!(ledger.mark_superseded(&lease, RunId::new(999).unwrap()).await, Err(LedgerError::UnknownRun(_))));
+    assert_eq!(ledger.get(again.id).await.unwrap().state, RunState::Running, "nothing changed");
 }
 
 /// The unique index behind the one-published-run invariant holds even against a statement that

@@ -1,0 +1,94 @@
+//! A file's way through the platform, in process, on the embedded default (SQLite ledger, SQL
+//! catalog on SQLite, local warehouse): received, run, published; the same content again a
+//! duplicate; a corrected file of the month superseding the first in the ledger and the lake; a
+//! fatal file refused; names and empty files refused before anything is recorded.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use etr_ledger::{RunState, Source};
+use etr_platform::{CompiledSpec, EngineSettings, IntakeError, Platform, SpecCompiler};
+
+/// Compiles specs with the test crate's front end (the CLI supplies the real one).
+struct TestCompiler;
+
+impl SpecCompiler for TestCompiler {
+    fn compile(&self, spec: &Path) -> Result<CompiledSpec, String> {
+        let text = std::fs::read_to_string(spec).map_err(|e| e.to_string())?;
+        let (program, diagnostics, db, file) = etr_tests::compile(&spec.display().to_string(), &text);
+        let program = program.ok_or_else(|| etr_tests::render_diagnostics(&db, file, &diagnostics))?;
+        Ok(CompiledSpec { program, spec_hash: etr_runtime::pipeline::spec_hash([text.as_str()]) })
+    }
+}
+
+fn workspace(dir: &Path) -> etr_platform::Workspace {
+    let spec = etr_tests::workspace_root().join("contributors/jcl.etr");
+    let text = format!("contributors:\n  JCL:\n    spec: {}\n    files: \"JCL_{{YYYY}}{{MM}}*.psv\"\n", spec.display());
+    std::fs::write(dir.join("etr.yaml"), text).unwrap();
+    etr_platform::config::load(dir).unwrap()
+}
+
+fn sample() -> String {
+    std::fs::read_to_string(etr_tests::workspace_root().join("tests/corpus/w1/jcl_1k/input.psv")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_are_received_run_published_and_superseded_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = EngineSettings { threads: 1, ..EngineSettings::default() };
+    let platform = Platform::open(workspace(dir.path()), Arc::new(TestCompiler), settings).await.unwrap();
+    let drop_zone = dir.path().join("incoming");
+    std::fs::create_dir_all(&drop_zone).unwrap();
+    let write = |name: &str, text: &str| {
+        let path = drop_zone.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+
+    // Refused at the door: nothing is recorded.
+    let wrong = write("ACME_202506.psv", &sample());
+    assert!(matches!(platform.receive_path("JCL", &wrong, Source::Cli).await, Err(IntakeError::BadName { .. })));
+    assert!(matches!(
+        platform.receive_path("NOPE", &wrong, Source::Cli).await,
+        Err(IntakeError::UnknownContributor(_))
+    ));
+    let empty = write("JCL_202506_empty.psv", "");
+    assert!(matches!(platform.receive_path("JCL", &empty, Source::Cli).await, Err(IntakeError::Empty)));
+    assert!(platform.runs(None).await.unwrap().is_empty());
+
+    // The first file of June: published, 980 records in the lake.
+    let first = platform.receive_path("JCL", &write("JCL_202506.psv", &sample()), Source::Cli).await.unwrap();
+    assert_eq!(first.state, RunState::Received);
+    let done = platform.drain("test").await.unwrap();
+    assert_eq!(done.len(), 1);
+    let run = platform.ledger.get(first.id).await.unwrap();
+    assert_eq!(run.state, RunState::Published, "{:?}", run.detail);
+    assert_eq!(run.outcome.as_ref().map(|o| o.accepted), Some(980));
+    assert_eq!(platform.lake.runs_in(etr_lake::TableName::Records).await.unwrap(), vec![first.id.to_string()]);
+    assert!(wrong.exists(), "a received file is never removed by the platform");
+
+    // The same bytes under another name: a duplicate, not loaded again.
+    let again = platform.receive_path("JCL", &write("JCL_202506_resent.psv", &sample()), Source::Cli).await.unwrap();
+    platform.drain("test").await.unwrap();
+    let run = platform.ledger.get(again.id).await.unwrap();
+    assert_eq!((run.state, run.duplicate_of), (RunState::Duplicate, Some(first.id)));
+
+    // A corrected file of the month: published, the first superseded, the lake holds only it.
+    let corrected_text = sample().replacen("SITI BINTI HASSAN", "SITI BINTI HASAN", 1);
+    let corrected =
+        platform.receive_path("JCL", &write("JCL_202506_v2.psv", &corrected_text), Source::Cli).await.unwrap();
+    platform.drain("test").await.unwrap();
+    assert_eq!(platform.ledger.get(corrected.id).await.unwrap().state, RunState::Published);
+    let old = platform.ledger.get(first.id).await.unwrap();
+    assert_eq!((old.state, old.superseded_by), (RunState::Superseded, Some(corrected.id)));
+    assert_eq!(platform.lake.runs_in(etr_lake::TableName::Records).await.unwrap(), vec![corrected.id.to_string()]);
+
+    // A file whose trailer does not count its lines is fatal: refused, the lake unchanged.
+    let broken = sample().replace("T|1000|", "T|999|");
+    let fatal = platform.receive_path("JCL", &write("JCL_202507.psv", &broken), Source::Cli).await.unwrap();
+    platform.drain("test").await.unwrap();
+    let run = platform.ledger.get(fatal.id).await.unwrap();
+    assert_eq!(run.state, RunState::Refused);
+    assert!(run.detail.as_deref().is_some_and(|d| d.contains("F2")), "{:?}", run.detail);
+    assert_eq!(platform.lake.runs_in(etr_lake::TableName::Records).await.unwrap(), vec![corrected.id.to_string()]);
+}
