@@ -10,6 +10,10 @@ mod explain;
 mod fmt;
 #[cfg(test)]
 mod jit_backend;
+#[cfg(feature = "platform")]
+mod platform_cmd;
+#[cfg(feature = "platform")]
+mod platform_compiler;
 mod run;
 mod signals;
 mod specs;
@@ -25,7 +29,7 @@ struct Cli {
     command: Command,
     /// The folder whose specs a spec can `use` by their relative path (`rules/shared.etr` is
     /// `use rules.shared`), as the editor does with the folder it opened. Used by check, run and
-    /// explain.
+    /// explain; for the platform's commands (ingest, runs, replay, serve), the folder of etr.yaml.
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]
     workspace: std::path::PathBuf,
 }
@@ -88,6 +92,62 @@ enum Command {
     /// Run the language server on stdin/stdout, for editors (VS Code, Neovim, any LSP client).
     #[cfg(feature = "lsp")]
     Lsp,
+    /// Write a new platform workspace (etr.yaml, a spec, the landing folder) into DIR.
+    #[cfg(feature = "platform")]
+    Init {
+        /// The workspace folder (created).
+        dir: std::path::PathBuf,
+        /// Also ingest the committed sample month (JCL, June 2025) and print where the tables are.
+        #[arg(long)]
+        sample: bool,
+    },
+    /// Take files through the platform (archive, ledger, engine, lake) and wait for their end. Exit
+    /// status: 0 published, duplicate or superseded; 2 usage or configuration; 3 a file refused at
+    /// the door; 4 a file refused by its spec (fatal); 5 internal.
+    #[cfg(feature = "platform")]
+    Ingest {
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// The contributor who sent them, as etr.yaml names it.
+        #[arg(long)]
+        contributor: String,
+        #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+        engine: EngineArg,
+    },
+    /// List the run ledger of the workspace, newest first.
+    #[cfg(feature = "platform")]
+    Runs {
+        /// Only this contributor's runs.
+        #[arg(long)]
+        contributor: Option<String>,
+    },
+    /// Run a run's archived file again, under today's spec; when published it replaces the month.
+    #[cfg(feature = "platform")]
+    Replay {
+        /// The run (run-000123).
+        run: String,
+        #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+        engine: EngineArg,
+    },
+}
+
+impl EngineArg {
+    fn engine(self) -> etr_runtime::pipeline::Engine {
+        match self {
+            EngineArg::Interp => etr_runtime::pipeline::Engine::Interp,
+            EngineArg::Jit => etr_runtime::pipeline::Engine::Jit,
+        }
+    }
+
+    #[cfg(feature = "platform")]
+    fn settings(self) -> etr_platform::EngineSettings {
+        let engine = self.engine();
+        let native_backend = (engine == etr_runtime::pipeline::Engine::Jit).then(|| {
+            std::sync::Arc::new(etr_jit::JitBackend::default()) as std::sync::Arc<dyn etr_runtime::NativeBackend>
+        });
+        etr_platform::EngineSettings { engine, native_backend, ..etr_platform::EngineSettings::default() }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,14 +170,15 @@ fn main() -> ExitCode {
         #[cfg(feature = "lsp")]
         Command::Lsp => {}
         Command::Check { .. } | Command::Explain { .. } | Command::Fmt { .. } => signals::end_quietly_on_closed_pipe(),
+        #[cfg(feature = "platform")]
+        Command::Init { .. } | Command::Ingest { .. } | Command::Runs { .. } | Command::Replay { .. } => {
+            signals::end_quietly_on_closed_pipe()
+        }
     }
     let result = match cli.command {
         Command::Check { specs, format } => check::run(&specs, format == Format::Json, &workspace),
         Command::Run { spec, input, out, quiet, threads, as_of, engine } => {
-            let engine = match engine {
-                EngineArg::Interp => etr_runtime::pipeline::Engine::Interp,
-                EngineArg::Jit => etr_runtime::pipeline::Engine::Jit,
-            };
+            let engine = engine.engine();
             let options = run::RunOptions { quiet, threads, as_of: as_of.as_deref(), engine, workspace: &workspace };
             run::run(&spec, &input, &out, &options)
         }
@@ -132,6 +193,16 @@ fn main() -> ExitCode {
         }
         #[cfg(feature = "lsp")]
         Command::Lsp => etr_lsp::run_stdio().map(|()| ExitCode::SUCCESS).map_err(anyhow::Error::from),
+        #[cfg(feature = "platform")]
+        Command::Init { dir, sample } => platform_cmd::init(&dir, sample, EngineArg::Interp.settings()),
+        #[cfg(feature = "platform")]
+        Command::Ingest { files, contributor, engine } => {
+            platform_cmd::ingest(&workspace, &contributor, &files, engine.settings())
+        }
+        #[cfg(feature = "platform")]
+        Command::Runs { contributor } => platform_cmd::runs(&workspace, contributor.as_deref()),
+        #[cfg(feature = "platform")]
+        Command::Replay { run, engine } => platform_cmd::replay(&workspace, &run, engine.settings()),
     };
     match result {
         Ok(code) => code,

@@ -33,17 +33,7 @@ pub fn run(spec_path: &Path, input: &Path, out: &Path, options: &RunOptions<'_>)
         eprintln!("{}: the spec has errors; nothing was run", spec_path.display());
         return Ok(ExitCode::from(1));
     };
-    // The spec's identity: its text, the stdlib's, and the text of every workspace module it uses.
-    let imported: Vec<String> = etr_sema::resolve(&db, spec)
-        .imports
-        .iter()
-        .filter(|m| !etr_stdlib::MODULES.iter().any(|s| s.path == m.path))
-        .filter_map(|m| db.module_text(&m.path))
-        .collect();
-    let mut texts: Vec<&str> = vec![spec.text(&db).as_str()];
-    texts.extend(etr_stdlib::MODULES.iter().map(|m| m.text));
-    texts.extend(imported.iter().map(String::as_str));
-    let mut config = RunConfig { spec_hash: pipeline::spec_hash(texts), ..RunConfig::default() };
+    let mut config = RunConfig { spec_hash: specs::spec_hash(&db, spec), ..RunConfig::default() };
     if let Some(threads) = threads {
         config.threads = threads.max(1);
     }

@@ -148,6 +148,21 @@ pub fn compile(db: &Database, spec: SourceFile) -> (Option<Arc<etr_ir::Program>>
     (etr_sema::lower(db, spec), result.diagnostics.clone())
 }
 
+/// The spec's identity, the hash a run's summary records: its text, the stdlib's, and the text of
+/// every workspace module it uses.
+pub fn spec_hash(db: &Database, spec: SourceFile) -> String {
+    let imported: Vec<String> = etr_sema::resolve(db, spec)
+        .imports
+        .iter()
+        .filter(|m| !etr_stdlib::MODULES.iter().any(|s| s.path == m.path))
+        .filter_map(|m| db.module_text(&m.path))
+        .collect();
+    let mut texts: Vec<&str> = vec![spec.text(db).as_str()];
+    texts.extend(etr_stdlib::MODULES.iter().map(|m| m.text));
+    texts.extend(imported.iter().map(String::as_str));
+    etr_runtime::pipeline::spec_hash(texts)
+}
+
 /// Prints diagnostics to stderr, with colours on a terminal.
 pub fn print_diagnostics(db: &Database, spec: SourceFile, diagnostics: &[Diagnostic]) {
     use std::io::IsTerminal;

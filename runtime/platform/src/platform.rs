@@ -156,6 +156,28 @@ impl Platform {
         self.record(contributor, &name, month, stored, source).await
     }
 
+    /// Receives a run's archived file again as a new run (`Source::Replay`): it is run under the
+    /// spec of today and, when published, replaces the month in the lake like any newer file.
+    pub async fn replay(&self, run: RunId) -> Result<Run, IntakeError> {
+        let original = self.ledger.get(run).await?;
+        if !self.archive.path_of(&original.archive_key).is_file() {
+            return Err(IntakeError::Io(std::io::Error::other(format!(
+                "{run}'s file is not in the archive ({})",
+                original.archive_key
+            ))));
+        }
+        let file = NewFile {
+            contributor: original.contributor,
+            file_name: original.file_name,
+            content_hash: original.content_hash,
+            size_bytes: original.size_bytes,
+            source: Source::Replay,
+            archive_key: original.archive_key,
+            reporting_month: original.reporting_month,
+        };
+        Ok(self.ledger.receive(&file).await?)
+    }
+
     /// Records a file already in the archive as a run.
     pub async fn record(
         &self,
@@ -246,7 +268,9 @@ impl Platform {
             self.ledger.refuse(lease, &format!("no contributor `{}` in the workspace", run.contributor)).await?;
             return Ok(());
         };
-        if let Some(earlier) = self.ledger.published_with_hash(&run.contributor, &run.content_hash).await?
+        // A replay re-runs a file on purpose (a fixed spec, a lost lake): never a duplicate.
+        if run.source != Source::Replay
+            && let Some(earlier) = self.ledger.published_with_hash(&run.contributor, &run.content_hash).await?
             && earlier.id != run.id
         {
             self.ledger.mark_duplicate(lease, earlier.id).await?;
@@ -277,7 +301,7 @@ impl Platform {
                 .map_err(|e| ProcessError::Message(format!("the engine's thread: {e}")))?
                 .map_err(|e| ProcessError::Message(format!("the engine: {e}")))?;
         if !summary.fatal.is_empty() {
-            self.ledger.refuse(lease, &summary.fatal.join("; ")).await?;
+            self.ledger.refuse(lease, &fatal_reasons(&compiled.program, &summary)).await?;
             return Ok(());
         }
         let record = RecordField::of_record(&compiled.program.record);
@@ -322,6 +346,31 @@ impl Platform {
         self.ledger.publish(lease, &outcome).await?;
         Ok(())
     }
+}
+
+/// The reasons a file was fatal, as a contributor reads them: each fatal rule's id and message,
+/// with what it observed (`F2: the trailer's record count differs from the data lines (observed
+/// 1000)`). The summary lists `<rule> <what failed>`; the rule's words come from the spec.
+fn fatal_reasons(program: &etr_ir::Program, summary: &etr_runtime::output::Summary) -> String {
+    let reasons: Vec<String> = summary
+        .fatal
+        .iter()
+        .map(|entry| {
+            let id = entry.split_whitespace().next().unwrap_or(entry);
+            let message = program.rules.iter().find(|r| r.id == id).map(|r| r.message.as_str());
+            let observed = summary
+                .rules
+                .get(id)
+                .map(|r| &r.observed_value)
+                .filter(|v| !v.is_null())
+                .map(|v| format!(" (observed {v})"));
+            match message {
+                Some(message) => format!("{id}: {message}{}", observed.unwrap_or_default()),
+                None => entry.clone(),
+            }
+        })
+        .collect();
+    reasons.join("; ")
 }
 
 /// Why an attempt failed (the run is retried).
