@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create bench/.venv with the Python packages the W1 baselines need (polars, duckdb, pandas, pyarrow,
-# numpy), from PyPI with pip. Only the benches use it: the build and the tests never do.
+# numpy) and the month benchmark's peer (pyiceberg), from PyPI with pip. Only the benches use it: the build and the tests never do.
 #
 #   bench/setup-venv.sh            # create it, or do nothing if it is already there and importable
 #   bench/setup-venv.sh --force    # delete it and create it again
@@ -19,8 +19,10 @@ packages=(
   "pandas==3.1.1"
   "pyarrow==26.0.1"
   "numpy==2.4.6"
+  # the month benchmark's peer pipeline appends to Iceberg (bench/month_peer.py)
+  "pyiceberg[sql-sqlite]==0.12.0"
 )
-modules="polars, duckdb, pandas, pyarrow, numpy"
+modules="polars, duckdb, pandas, pyarrow, numpy, pyiceberg"
 
 die() { echo "setup-venv: $*" >&2; exit 1; }
 

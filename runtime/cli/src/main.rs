@@ -109,9 +109,10 @@ enum Command {
         /// The files.
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
-        /// The contributor who sent them, as etr.yaml names it.
+        /// The contributor who sent them, as etr.yaml names it; by default the name of each file's
+        /// folder (`landing/JCL/JCL_202506.psv` is JCL's).
         #[arg(long)]
-        contributor: String,
+        contributor: Option<String>,
         #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
         engine: EngineArg,
     },
@@ -197,7 +198,7 @@ fn main() -> ExitCode {
         Command::Init { dir, sample } => platform_cmd::init(&dir, sample, EngineArg::Interp.settings()),
         #[cfg(feature = "platform")]
         Command::Ingest { files, contributor, engine } => {
-            platform_cmd::ingest(&workspace, &contributor, &files, engine.settings())
+            platform_cmd::ingest(&workspace, contributor.as_deref(), &files, engine.settings())
         }
         #[cfg(feature = "platform")]
         Command::Runs { contributor } => platform_cmd::runs(&workspace, contributor.as_deref()),

@@ -93,7 +93,7 @@ pub fn init(dir: &Path, sample: bool, engine: EngineSettings) -> Result<ExitCode
     std::fs::create_dir_all(&samples)?;
     let sample_file = samples.join("JCL_202506.psv");
     std::fs::write(&sample_file, EXAMPLE_FILE)?;
-    let code = ingest(dir, "JCL", &[sample_file], engine)?;
+    let code = ingest(dir, Some("JCL"), &[sample_file], engine)?;
     let workspace = match load_workspace(dir) {
         Ok(workspace) => workspace,
         Err(code) => return Ok(code),
@@ -118,9 +118,10 @@ fn catalog_text(workspace: &Workspace) -> String {
     }
 }
 
-/// `etr ingest FILE... --contributor X`: every file received, then worked on until the queue is
-/// empty; one line per file with its end.
-pub fn ingest(dir: &Path, contributor: &str, files: &[PathBuf], engine: EngineSettings) -> Result<ExitCode> {
+/// `etr ingest FILE... [--contributor X]`: every file received, then worked on until the queue is
+/// empty; one line per file with its end. Without `--contributor`, a file's contributor is the name
+/// of its folder (the landing folder's layout: `landing/JCL/JCL_202506.psv`).
+pub fn ingest(dir: &Path, contributor: Option<&str>, files: &[PathBuf], engine: EngineSettings) -> Result<ExitCode> {
     let workspace = match load_workspace(dir) {
         Ok(workspace) => workspace,
         Err(code) => return Ok(code),
@@ -137,6 +138,8 @@ pub fn ingest(dir: &Path, contributor: &str, files: &[PathBuf], engine: EngineSe
         let mut worst = 0u8;
         let mut ours = Vec::new();
         for file in files {
+            let folder = file.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or_default();
+            let contributor = contributor.unwrap_or(folder);
             match platform.receive_path(contributor, file, Source::Cli).await {
                 Ok(run) => {
                     eprintln!("{}: received as {} ({} bytes)", file.display(), run.id, run.size_bytes);
