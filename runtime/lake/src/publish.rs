@@ -316,7 +316,8 @@ impl Lake {
             let files = match &written {
                 Some(files) => files.clone(),
                 None => {
-                    let files = self.write_files(name, &table, request, &month_folder).await?;
+                    let replaced = published.replaced_runs.first().map(String::as_str);
+                    let files = self.write_files(name, &table, request, &month_folder, replaced).await?;
                     written = Some(files.clone());
                     files
                 }
@@ -367,6 +368,7 @@ impl Lake {
         table: &Table,
         request: &PublishRequest<'_>,
         month_folder: &str,
+        replaced: Option<&str>,
     ) -> Result<Vec<DataFile>, LakeError> {
         let schema = table.current_schema(None).map_err(LakeError::catalog)?;
         let arrow_schema: ArrowSchema = schema.fields().try_into().map_err(LakeError::catalog)?;
@@ -398,7 +400,7 @@ impl Lake {
                 }
                 batches
             }
-            TableName::Runs => vec![runs_row(&arrow_schema, run_values(request))?],
+            TableName::Runs => vec![runs_row(&arrow_schema, run_values(request, replaced))?],
         };
         if batches.is_empty() {
             return Ok(Vec::new());
@@ -434,8 +436,10 @@ fn with_table(error: LakeError, table: TableName) -> LakeError {
     }
 }
 
-/// The runs table's row of a request, in the table's column order.
-fn run_values(request: &PublishRequest<'_>) -> Vec<ArrayRef> {
+/// The runs table's row of a request, in the table's column order. `replaced`: the run whose
+/// records this publication replaced, when this call did the replacing (a retry after a crash between
+/// the records commit and this one no longer knows it, and leaves it null).
+fn run_values(request: &PublishRequest<'_>, replaced: Option<&str>) -> Vec<ArrayRef> {
     let r = &request.run;
     let text = |s: &str| Arc::new(StringArray::from(vec![s.to_owned()])) as ArrayRef;
     let long = |v: i64| Arc::new(Int64Array::from(vec![v])) as ArrayRef;
@@ -452,7 +456,7 @@ fn run_values(request: &PublishRequest<'_>) -> Vec<ArrayRef> {
         long(r.warnings),
         text(&r.spec_hash),
         Arc::new(TimestampMicrosecondArray::from(vec![r.published_at_micros]).with_timezone("UTC")),
-        Arc::new(StringArray::from(vec![None::<String>])),
+        Arc::new(StringArray::from(vec![replaced.map(str::to_owned)])),
     ]
 }
 

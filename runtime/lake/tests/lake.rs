@@ -122,6 +122,7 @@ for r in records.select(["line_no", "outstanding_balance", "account_no"]).to_pyl
 print(json.dumps({
     "records": records.num_rows, "rejects": rejects.num_rows, "runs": runs.num_rows,
     "engine_rejects": pq.read_table(f"{output}/rejects.parquet").num_rows,
+    "replaced": sorted((r["run_id"], r["replaced_run_id"]) for r in runs.select(["run_id", "replaced_run_id"]).to_pylist()),
     "money_type": str(records.schema.field("outstanding_balance").type),
     "line_type": str(records.schema.field("line_no").type),
     "line_nullable": records.schema.field("line_no").nullable,
@@ -137,6 +138,7 @@ print(json.dumps({
     assert_eq!(seen["rejects"], seen["engine_rejects"], "{seen}");
     assert!(seen["rejects"].as_u64().unwrap() >= rejected, "{seen}");
     assert_eq!(seen["runs"], 2, "{seen}");
+    assert_eq!(seen["replaced"], serde_json::json!([["run-1", null], ["run-2", "run-1"]]), "{seen}");
     assert_eq!(seen["money_type"], "decimal128(18, 2)", "{seen}");
     assert_eq!(seen["line_type"], "int64", "{seen}");
     assert_eq!(seen["line_nullable"], false, "{seen}");
