@@ -53,7 +53,6 @@ out="$here/out/month-$lines-$files-s$seed"
 data="$out/files"
 if [ ! -f "$data/.complete" ]; then
   say "generating $files files, $lines lines in all, into $data"
-  rm -rf "$data"
   mkdir -p "$data"
   # Sizes: the largest 38%, the next 8 share 53% (geometrically), the other files share 9% evenly.
   "$py" - "$lines" "$files" > "$out.sizes" <<'PY'
@@ -68,11 +67,17 @@ small[0] += rest - sum(small)
 for i, size in enumerate([largest] + next8 + small):
     print(f"C{i + 1:02d} {max(size, 1)}")
 PY
+  # File by file, each under a temporary name until whole: an interrupted generation resumes.
   while read -r name size; do
+    file="$data/$name/${name}_202506.psv"
+    [ -f "$file" ] && continue
     mkdir -p "$data/$name"
-    "$py" "$shared/gen_jcl.py" --rows "$size" --seed "$((seed + ${name#C}))" --out "$data/$name/${name}_202506.psv" >/dev/null
-    rm -f "$data/$name/${name}_202506.psv.labels.tsv"
+    "$py" "$shared/gen_jcl.py" --rows "$size" --seed "$((seed + 10#${name#C}))" --out "$file.tmp" >/dev/null \
+      || die "gen_jcl.py failed for $name"
+    rm -f "$file.tmp.labels.tsv"
+    mv "$file.tmp" "$file"
   done < "$out.sizes"
+  [ "$(ls "$data" | wc -l)" -eq "$files" ] || die "generated $(ls "$data" | wc -l) folders, not $files"
   touch "$data/.complete"
 fi
 total_lines=$(awk '{ s += $2 } END { print s }' "$out.sizes")
