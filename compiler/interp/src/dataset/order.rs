@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 
 use arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray, PrimitiveArray};
 use arrow::datatypes::{Date32Type, Float64Type, Int64Type};
-use etr_ir::{OrderCheck, Program, TypeKind};
+use etr_ir::{OrderCheck, Program, Sequence, TypeKind};
 use hashbrown::HashMap;
 
 use super::takes_part;
@@ -229,11 +229,11 @@ impl OrderState {
 
 /// Whether a value that compares with the previous one as `ordering` breaks `check`.
 fn breaks(check: &OrderCheck, ordering: Ordering) -> bool {
-    match (check.descending, check.strict) {
-        (false, false) => ordering == Ordering::Less,
-        (false, true) => ordering != Ordering::Greater,
-        (true, false) => ordering == Ordering::Greater,
-        (true, true) => ordering != Ordering::Less,
+    match check.sequence {
+        Sequence::Increasing { strict: false } => ordering == Ordering::Less,
+        Sequence::Increasing { strict: true } => ordering != Ordering::Greater,
+        Sequence::Decreasing { strict: false } => ordering == Ordering::Greater,
+        Sequence::Decreasing { strict: true } => ordering != Ordering::Less,
     }
 }
 

@@ -199,8 +199,10 @@ impl<'a> Checker<'a> {
                         target: target_text(target),
                         field: idx,
                         per: group,
-                        descending: *descending,
-                        strict: *strict,
+                        sequence: match *descending {
+                            false => ir::Sequence::Increasing { strict: *strict },
+                            true => ir::Sequence::Decreasing { strict: *strict },
+                        },
                         when,
                     });
                 }
