@@ -629,7 +629,7 @@ fn unclosed_brace_costs_one_item() {
         "rule R1 reject \"x\" {\n  check a on a\nrule R2 reject \"y\"\n",
         expect![[r#"
             rule R2 reject 36..54
-            error 36..36 "": expected a statement: when, check, require or unique, `}`, `=` or `increasing` or `decreasing`, but the item ends here
+            error 36..36 "": expected a statement: when, check, require, unique, strictly, increasing or decreasing, `}` or `=`, but the item ends here
         "#]],
     );
 }
