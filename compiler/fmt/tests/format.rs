@@ -143,8 +143,8 @@ rule R3 fatal "empty" { }
 }
 
 /// Every statement is printed by the same code, clause by clause: a list of names too long for its
-/// line fills the next ones one level in, after `require`, `unique` or `per` alike, and a comment
-/// inside a statement keeps its place.
+/// line fills the next ones one level in, after `unique` or `per` alike, whatever the statement, and
+/// a comment inside a statement keeps its place.
 #[test]
 fn statement_clauses_fill_lines_alike_whatever_the_statement() {
     check(
@@ -154,6 +154,7 @@ unique account_number_of_the_subject, capacity_of_the_subject, reporting_month_o
 increasing as_at_date per account_number_of_the_subject, capacity_of_the_subject, reporting_month_of_the_file on as_at_date
 decreasing   balance per account_no // the account
   on balance
+consistent open_date per account_number_of_the_subject, capacity_of_the_subject, reporting_month_of_the_file on open_date
 }
 "#,
         expect![[r#"
@@ -163,6 +164,8 @@ decreasing   balance per account_no // the account
               increasing as_at_date per account_number_of_the_subject, capacity_of_the_subject,
                 reporting_month_of_the_file on as_at_date
               decreasing balance per account_no on balance // the account
+              consistent open_date per account_number_of_the_subject, capacity_of_the_subject,
+                reporting_month_of_the_file on open_date
             }
         "#]],
     );

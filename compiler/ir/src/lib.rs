@@ -57,7 +57,7 @@ pub struct Program {
     pub file_checks: Vec<FileCheck>,
     /// Dataset uniqueness checks, evaluated over the lines that no row rule rejected.
     pub unique_checks: Vec<UniqueCheck>,
-    /// Dataset checks in file order (`increasing x`, `decreasing x per k`), evaluated over the
+    /// Dataset checks in file order (`increasing x`, `consistent x per k`), evaluated over the
     /// lines that no row rule rejected.
     pub order_checks: Vec<OrderCheck>,
 }
@@ -380,7 +380,8 @@ pub struct UniqueCheck {
 
 /// A dataset check in file order: each non-null value of `field`, on the lines that take part,
 /// against the value remembered from the earlier lines, as `sequence` says (for an ordering, the
-/// previous value). A line that breaks it is reported under `rule`; the first value always passes.
+/// previous value; for consistency, the first). A line that breaks it is reported under `rule`;
+/// the first value always passes.
 /// With a key in `per`, the remembered value is that of the lines with the same key, so the check
 /// holds within each group of lines that share it; a line whose key is all null takes no part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -402,6 +403,8 @@ pub enum Sequence {
     Increasing { strict: bool },
     /// Not larger than the previous value (`strict`: smaller).
     Decreasing { strict: bool },
+    /// Equal to the first value (of the file, or of the group): a key has one value of the field.
+    Consistent,
 }
 
 impl Sequence {
@@ -412,6 +415,7 @@ impl Sequence {
             Sequence::Increasing { strict: true } => "strictly increasing",
             Sequence::Decreasing { strict: false } => "decreasing",
             Sequence::Decreasing { strict: true } => "strictly decreasing",
+            Sequence::Consistent => "consistent",
         }
     }
 }

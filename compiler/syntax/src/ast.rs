@@ -308,6 +308,9 @@ pub enum StmtKind {
     /// `[strictly] increasing FIELD [per KEY, ...] on TARGET` (or `decreasing`); with `per`, in
     /// file order within each group of lines that share the key.
     Order { descending: bool, strict: bool },
+    /// `consistent FIELD [per KEY, ...] on TARGET`: every value is the first one, of the file or,
+    /// with `per`, of the lines that share the key.
+    Consistent,
 }
 
 /// A keyword or `=` where the tree keeps one: the words that start a rule statement, and the word
@@ -608,6 +611,7 @@ impl StmtKind {
             ["decreasing"] => StmtKind::Order { descending: true, strict: false },
             ["strictly", "increasing"] => StmtKind::Order { descending: false, strict: true },
             ["strictly", "decreasing"] => StmtKind::Order { descending: true, strict: true },
+            ["consistent"] => StmtKind::Consistent,
             _ => return None,
         })
     }

@@ -89,6 +89,7 @@ pub const KEYWORDS: &[Keyword] = &[
     contextual("strictly", &[KeywordClass::RuleStatement]),
     contextual("increasing", &[KeywordClass::RuleStatement]),
     contextual("decreasing", &[KeywordClass::RuleStatement]),
+    contextual("consistent", &[KeywordClass::RuleStatement]),
     reserved("on", &[KeywordClass::StatementPart]),
     contextual("per", &[KeywordClass::StatementPart]),
     reserved("fail", &[KeywordClass::Handler]),

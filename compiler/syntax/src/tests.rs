@@ -629,7 +629,7 @@ fn unclosed_brace_costs_one_item() {
         "rule R1 reject \"x\" {\n  check a on a\nrule R2 reject \"y\"\n",
         expect![[r#"
             rule R2 reject 36..54
-            error 36..36 "": expected a statement: when, check, require, unique, strictly, increasing or decreasing, `}` or `=`, but the item ends here
+            error 36..36 "": expected a statement: when, check, require, unique, strictly, increasing, decreasing or consistent, `}` or `=`, but the item ends here
         "#]],
     );
 }
@@ -982,7 +982,7 @@ fn other_unicode_whitespace_is_read_like_a_refused_character() {
 /// expression, a label, or names continued by commas.
 #[test]
 fn rule_statements_are_words_and_clauses() {
-    let text = "rule R1 reject \"x\" {\n  when a > 1\n  check b on \"label\" = B\n  require c, d\n  unique e, f on e\n  strictly \t decreasing g per h, i on g\n  increasing g on \"g\"\n}\n";
+    let text = "rule R1 reject \"x\" {\n  when a > 1\n  check b on \"label\" = B\n  require c, d\n  unique e, f on e\n  strictly \t decreasing g per h, i on g\n  increasing g on \"g\"\n  consistent j per k on \"j\"\n}\n";
     let file = parse_file(text);
     assert!(file.errors.is_empty(), "{:?}", file.errors);
     let Some(Item::Rule(rule)) = file.items.first() else { panic!("a rule") };
@@ -1008,6 +1008,7 @@ fn rule_statements_are_words_and_clauses() {
         Unique [unique@76] | e,f | on@88 e (76..92)
         Order { descending: true, strict: true } [strictly@95 decreasing@106] | g | per@119 h,i | on@128 g (95..132)
         Order { descending: false, strict: false } [increasing@135] | g | on@148 "g" (135..154)
+        Consistent [consistent@157] | j | per@170 k | on@176 "j" (157..182)
     "#]]
     .assert_eq(&acc);
     let order = &rule.body.as_ref().unwrap().stmts[4];

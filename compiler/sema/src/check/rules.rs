@@ -1,6 +1,7 @@
-//! The rules' bodies: each `check`, `require`, `increasing`/`decreasing` (`per` a key) and `unique` statement
-//! lowered to the IR's row, file, order and uniqueness checks; the file checks made from zones
-//! (`fatal above 2%`); and the warning about rules that nothing can break.
+//! The rules' bodies: each `check`, `require`, `increasing`/`decreasing` and `consistent` (`per` a
+//! key) and `unique` statement lowered to the IR's row, file, file-order and uniqueness checks; the
+//! file checks made from zones (`fatal above 2%`); and the warning about rules that nothing can
+//! break.
 //!
 //! Whether a `check` is about a line or about the file is decided from its text: one that reads
 //! header or trailer fields or aggregates, and no per-line value outside an aggregate, is a file
@@ -154,16 +155,22 @@ impl<'a> Checker<'a> {
                         });
                     }
                 }
-                ast::StmtKind::Order { descending, strict } => {
+                ast::StmtKind::Order { .. } | ast::StmtKind::Consistent => {
                     let (Some(field), Some(target)) = (stmt.names(None).first(), target) else { continue };
                     let per = stmt.names(Some("per"));
+                    let (sequence, what) = match stmt.kind {
+                        ast::StmtKind::Order { descending: false, strict } => {
+                            (ir::Sequence::Increasing { strict }, "an ordering check")
+                        }
+                        ast::StmtKind::Order { descending: true, strict } => {
+                            (ir::Sequence::Decreasing { strict }, "an ordering check")
+                        }
+                        _ => (ir::Sequence::Consistent, "a consistency check"),
+                    };
                     if !matches!(severity, ir::Severity::Reject | ir::Severity::Warn) {
                         self.error(
                             codes::RULE_SEVERITY,
-                            format!(
-                                "an ordering check reports lines, so rule {} must be `reject` or `warn`",
-                                rule.id.text
-                            ),
+                            format!("{what} reports lines, so rule {} must be `reject` or `warn`", rule.id.text),
                             rule.severity_span,
                             "not reject or warn",
                         );
@@ -173,7 +180,8 @@ impl<'a> Checker<'a> {
                     let Some(idx) = self.record_field(field) else { continue };
                     let kind =
                         self.mapping.record.as_ref().map(|r| r.fields[idx as usize].ty.kind).unwrap_or(TypeKind::Null);
-                    if !matches!(
+                    // Consistency compares values for equality, which every field has.
+                    let ordered = matches!(
                         kind,
                         TypeKind::Int
                             | TypeKind::Money
@@ -181,7 +189,8 @@ impl<'a> Checker<'a> {
                             | TypeKind::Date
                             | TypeKind::Month
                             | TypeKind::Text
-                    ) {
+                    );
+                    if !ordered && sequence != ir::Sequence::Consistent {
                         let found = self.kind_name(kind);
                         self.error(
                             codes::TYPE_MISMATCH,
@@ -201,10 +210,7 @@ impl<'a> Checker<'a> {
                         target,
                         field: idx,
                         per: group,
-                        sequence: match descending {
-                            false => ir::Sequence::Increasing { strict },
-                            true => ir::Sequence::Decreasing { strict },
-                        },
+                        sequence,
                         when,
                     });
                 }
