@@ -14,7 +14,7 @@
 //! every comment, and means the same (the same program, as `etr explain` prints it, for a spec
 //! that compiles; the same diagnostics for one that does not).
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use etr_syntax::lexer::TokenKind;
 use serde_json::json;
@@ -68,40 +68,11 @@ const ODD_TEXT: &[&str] = &[
     "\\u{110000}",
 ];
 
-const WORDS: &[&str] = &[
-    "contributor",
-    "layout",
-    "use",
-    "source",
-    "delimited",
+/// Words a replaced token may become besides the keywords of the language (which
+/// [`replacement_words`] adds from `etr_syntax`'s table, so that a new keyword is fuzzed too):
+/// near-keywords, names, types, punctuation, numbers and strings.
+const OTHER_WORDS: &[&str] = &[
     "fixed",
-    "columns",
-    "map",
-    "to",
-    "record",
-    "rule",
-    "reject",
-    "warn",
-    "info",
-    "fatal",
-    "table",
-    "let",
-    "check",
-    "on",
-    "when",
-    "else",
-    "unique",
-    "mostly",
-    "above",
-    "null",
-    "true",
-    "false",
-    "and",
-    "or",
-    "not",
-    "in",
-    "if",
-    "then",
     "Record",
     "text",
     "int",
@@ -142,6 +113,13 @@ const WORDS: &[&str] = &[
     "///",
     "//",
 ];
+
+/// The keywords of the language, then [`OTHER_WORDS`].
+fn replacement_words() -> &'static [&'static str] {
+    static WORDS: LazyLock<Vec<&'static str>> =
+        LazyLock::new(|| etr_syntax::keywords::WORDS.iter().chain(OTHER_WORDS).copied().collect());
+    &WORDS
+}
 
 impl SpecTarget {
     pub fn load() -> SpecTarget {
@@ -198,7 +176,7 @@ impl SpecTarget {
                 log.push("replace token");
                 let r = rng.pick(&solid).clone();
                 let with = if rng.chance(1, 2) {
-                    rng.pick(WORDS).to_string()
+                    rng.pick(replacement_words()).to_string()
                 } else {
                     text[rng.pick(&solid).clone()].to_string()
                 };

@@ -7,7 +7,8 @@
 //! (`else null`, `else reject`, a default value), sometimes through an expression the JIT does not
 //! compile (so the per-expression fallback runs too), sometimes the same column twice; random
 //! row checks (reject and warn) over those values; sometimes a `unique` check, sometimes an ordering
-//! check (`[strictly] increasing` or `decreasing`, reject or warn). The lines are drawn
+//! check (`[strictly] increasing` or `decreasing`, reject or warn), sometimes a consistency check
+//! (`consistent`, over the file or `per` another field, on any kind, codes too). The lines are drawn
 //! per column from valid values, near misses (31/02, month 13, a third decimal, an overflowing
 //! integer, signs and blanks) and garbage, and some lines have the wrong number of fields.
 //!
@@ -89,6 +90,9 @@ struct Case {
     unique: Vec<usize>,
     /// An ordering check on a binding: (binding, decreasing, strictly, warn instead of reject).
     order: Option<(usize, bool, bool, bool)>,
+    /// A consistency check on a binding: (binding, the binding of its `per` key, warn instead of
+    /// reject).
+    consistent: Option<(usize, Option<usize>, bool)>,
     lines: Vec<String>,
 }
 
@@ -235,6 +239,16 @@ impl Case {
                 writeln!(s, "rule O1 {severity} \"order\" {{\n  {strictly}{direction} {name} on {name}\n}}").ok();
             }
         }
+        if let Some((b, per, warn)) = self.consistent {
+            // A consistency check and its key read record fields, of any kind.
+            let name = &names[b].0;
+            let per = per.map(|p| names[p].0.as_str()).filter(|key| !key.starts_with('v'));
+            if !name.starts_with('v') {
+                let severity = if warn { "warn" } else { "reject" };
+                let per = per.map_or(String::new(), |key| format!(" per {key}"));
+                writeln!(s, "rule S1 {severity} \"consistent\" {{\n  consistent {name}{per} on {name}\n}}").ok();
+            }
+        }
         s
     }
 }
@@ -322,10 +336,11 @@ fn case() -> impl Strategy<Value = Case> {
                 prop::collection::vec(check, 0..4),
                 prop::collection::vec(0..b, 0..3),
                 prop::option::weighted(0.75, (0..b, any::<bool>(), any::<bool>(), any::<bool>())),
+                prop::option::weighted(0.5, (0..b, prop::option::of(0..b), any::<bool>())),
                 prop::collection::vec(line, 0..40),
             )
         })
-        .prop_map(|(kinds, bindings, checks, unique, order, lines)| {
+        .prop_map(|(kinds, bindings, checks, unique, order, consistent, lines)| {
             // Only same-typed operands compare; other pairs compare the left value with a literal.
             let checks = checks
                 .into_iter()
@@ -350,7 +365,7 @@ fn case() -> impl Strategy<Value = Case> {
                     fields.join("|")
                 })
                 .collect();
-            Case { kinds, bindings, checks, unique, order, lines }
+            Case { kinds, bindings, checks, unique, order, consistent, lines }
         })
 }
 
@@ -368,8 +383,8 @@ fn split_lines(lines: &[impl AsRef<str>], dialect: &etr_runtime::SourceDialect) 
     split_block(&block, dialect)
 }
 
-/// Checks one case; says whether some line broke its ordering check.
-fn check_case(case: &Case) -> Result<bool, TestCaseError> {
+/// Checks one case; says whether some line broke its ordering check, and its consistency check.
+fn check_case(case: &Case) -> Result<(bool, bool), TestCaseError> {
     let spec = case.spec();
     let (program, diagnostics, ..) = etr_tests::compile("random.etr", &spec);
     let Some(program) = program else {
@@ -399,13 +414,14 @@ fn check_case(case: &Case) -> Result<bool, TestCaseError> {
     prop_assert_eq!(&by_interp.aggregates, &by_jit.aggregates, "aggregates\n{}", spec);
     let dataset_interp = dataset_decisions(&program, &batch, &by_interp).map_err(TestCaseError::fail)?;
     let dataset_jit = dataset_decisions(&program, &batch, &by_jit).map_err(TestCaseError::fail)?;
-    let out_of_order = dataset_interp.0.iter().any(|(_, rule, ..)| program.rule_id(*rule) == "O1");
+    let broke = |id: &str| dataset_interp.0.iter().any(|(_, rule, ..)| program.rule_id(*rule) == id);
+    let (out_of_order, inconsistent) = (broke("O1"), broke("S1"));
     prop_assert_eq!(dataset_interp, dataset_jit, "dataset findings\n{}", spec);
     let keys_interp = interp.eval_keys(&batch).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let keys_jit = jit.eval_keys(&batch).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(keys_interp.key_hashes, keys_jit.key_hashes, "key pass hashes\n{}", spec);
     prop_assert_eq!(keys_interp.counted, keys_jit.counted, "key pass rows\n{}", spec);
-    Ok(out_of_order)
+    Ok((out_of_order, inconsistent))
 }
 
 /// Every finding, with its route, and the accepted lines and the statistics, as the interpreter's
@@ -435,21 +451,25 @@ fn jit_and_interpreter_agree_on_random_specs_and_data() {
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let native_cases = std::cell::Cell::new(0u32);
     let out_of_order_cases = std::cell::Cell::new(0u32);
+    let inconsistent_cases = std::cell::Cell::new(0u32);
     let result = runner.run(&case(), |case| {
         if case.names().iter().any(|(_, compiled)| *compiled) {
             native_cases.set(native_cases.get() + 1);
         }
-        let out_of_order = check_case(&case)?;
+        let (out_of_order, inconsistent) = check_case(&case)?;
         out_of_order_cases.set(out_of_order_cases.get() + u32::from(out_of_order));
+        inconsistent_cases.set(inconsistent_cases.get() + u32::from(inconsistent));
         Ok(())
     });
-    let (native_cases, out_of_order_cases) = (native_cases.get(), out_of_order_cases.get());
+    let (native_cases, out_of_order_cases, inconsistent_cases) =
+        (native_cases.get(), out_of_order_cases.get(), inconsistent_cases.get());
     if let Err(e) = result {
         panic!("{e}");
     }
     // The generator must mostly produce specs the JIT has work in, and often lines out of order.
     assert!(native_cases * 2 > cases, "only {native_cases} of {cases} cases had a parse the JIT compiles");
     assert!(out_of_order_cases * 16 > cases, "only {out_of_order_cases} of {cases} cases had a line out of order");
+    assert!(inconsistent_cases * 16 > cases, "only {inconsistent_cases} of {cases} cases had an inconsistent line");
 }
 
 /// An aggregate runs over malformed lines too, and a parse or lookup inside it may share its

@@ -15,8 +15,8 @@
 //! - literals, names and strings are printed exactly as written; optional commas are dropped.
 
 use etr_syntax::ast::{
-    self, Assignment, BinaryOp, CodeMember, ControlLine, Expr, ExprKind, FieldDecl, Handler, Ident, Item, Literal,
-    MatchArm, Pattern, PatternKind, RuleStmt, SourceSetting, Span, Target, TypeArg, TypeExpr, Zone,
+    self, Assignment, BinaryOp, Clause, ClauseValue, CodeMember, ControlLine, Expr, ExprKind, FieldDecl, Handler,
+    Ident, Item, Literal, MatchArm, Pattern, PatternKind, RuleStmt, SourceSetting, Span, TypeArg, TypeExpr, Zone,
 };
 use etr_syntax::lexer::TokenKind;
 
@@ -297,41 +297,37 @@ impl<'a> Printer<'a> {
         Ok(Doc::Concat(acc))
     }
 
+    /// A rule statement, whatever its kind: its words, then each clause by what it holds. The rest
+    /// of a statement that starts with names (`require`, `unique`, `increasing`) is indented, so
+    /// that a list too long for its line continues one level in; one that starts with an
+    /// expression (`check`, `when`) is not, since the expression indents its own continuation.
     fn rule_stmt(&mut self, stmt: &RuleStmt) -> Printed {
-        Ok(match stmt {
-            RuleStmt::When { condition, .. } => Doc::Concat(vec![self.keyword("when")?, self.expr(condition)?]),
-            RuleStmt::Check { condition, target, value, .. } => {
-                let keyword = self.keyword("check")?;
-                let mut rest = vec![self.expr(condition)?, sp(), self.keyword("on")?, self.target(target)?];
-                if let Some(value) = value {
-                    rest.extend([sp(), self.cursor.token("=")?, sp(), self.expr(value)?]);
+        let mut acc = Vec::new();
+        for word in &stmt.words {
+            acc.push(self.keyword(&word.text)?);
+        }
+        let mut rest = Vec::new();
+        for clause in &stmt.clauses {
+            if let Some(lead) = &clause.lead {
+                if !rest.is_empty() {
+                    rest.push(sp());
                 }
-                Doc::Concat(vec![keyword, Doc::Concat(rest)])
+                rest.push(self.keyword(&lead.text)?);
             }
-            RuleStmt::Require { fields, .. } => {
-                Doc::Concat(vec![self.keyword("require")?, Doc::indent(vec![self.idents_fill(fields)?])])
-            }
-            RuleStmt::Unique { fields, target, .. } => Doc::Concat(vec![
-                self.keyword("unique")?,
-                Doc::indent(vec![self.idents_fill(fields)?, sp(), self.keyword("on")?, self.target(target)?]),
-            ]),
-            RuleStmt::Order { field, per, descending, strict, target, .. } => {
-                let mut acc = Vec::new();
-                if *strict {
-                    acc.push(self.keyword("strictly")?);
-                }
-                acc.push(self.keyword(if *descending { "decreasing" } else { "increasing" })?);
-                acc.extend([self.ident(field)?, sp()]);
-                if !per.is_empty() {
-                    acc.extend([self.keyword("per")?, self.idents_fill(per)?, sp()]);
-                }
-                acc.extend([self.keyword("on")?, self.target(target)?]);
-                Doc::Concat(acc)
-            }
-        })
+            rest.push(match &clause.value {
+                ClauseValue::Expr(expr) => self.expr(expr)?,
+                ClauseValue::Names(names) => self.idents_fill(names)?,
+                ClauseValue::Label(label) => self.cursor.span(label.span.start, label.span.end)?,
+            });
+        }
+        match stmt.clauses.first() {
+            Some(Clause { lead: None, value: ClauseValue::Expr(_) }) => acc.push(Doc::Concat(rest)),
+            _ => acc.push(Doc::indent(rest)),
+        }
+        Ok(Doc::Concat(acc))
     }
 
-    /// `a, b, c` filling lines, for `require`, `unique` and `per`.
+    /// `a, b, c` filling lines, for the names of a rule statement (`require`, `unique`, `per`).
     fn idents_fill(&mut self, idents: &[Ident]) -> Printed {
         let mut items = Vec::new();
         for (i, ident) in idents.iter().enumerate() {
@@ -342,13 +338,6 @@ impl<'a> Printer<'a> {
             items.push(Doc::Concat(item));
         }
         Ok(Doc::Fill(items))
-    }
-
-    fn target(&mut self, target: &Target) -> Printed {
-        match target {
-            Target::Ident(it) => self.ident(it),
-            Target::String(it) => self.cursor.span(it.span.start, it.span.end),
-        }
     }
 
     /// Code members: a filled list, or one member per line when any of them is documented.

@@ -142,6 +142,35 @@ rule R3 fatal "empty" { }
     );
 }
 
+/// Every statement is printed by the same code, clause by clause: a list of names too long for its
+/// line fills the next ones one level in, after `unique` or `per` alike, whatever the statement, and
+/// a comment inside a statement keeps its place.
+#[test]
+fn statement_clauses_fill_lines_alike_whatever_the_statement() {
+    check(
+        r#"
+rule P1 reject "x" {
+unique account_number_of_the_subject, capacity_of_the_subject, reporting_month_of_the_file, line, more on key
+increasing as_at_date per account_number_of_the_subject, capacity_of_the_subject, reporting_month_of_the_file on as_at_date
+decreasing   balance per account_no // the account
+  on balance
+consistent open_date per account_number_of_the_subject, capacity_of_the_subject, reporting_month_of_the_file on open_date
+}
+"#,
+        expect![[r#"
+            rule P1 reject "x" {
+              unique account_number_of_the_subject, capacity_of_the_subject, reporting_month_of_the_file, line,
+                more on key
+              increasing as_at_date per account_number_of_the_subject, capacity_of_the_subject,
+                reporting_month_of_the_file on as_at_date
+              decreasing balance per account_no on balance // the account
+              consistent open_date per account_number_of_the_subject, capacity_of_the_subject,
+                reporting_month_of_the_file on open_date
+            }
+        "#]],
+    );
+}
+
 #[test]
 fn map_alignment_restarts_after_a_blank_line() {
     check(

@@ -93,13 +93,8 @@ impl Display for Program {
         }
         for check in &self.order_checks {
             let name = self.record.fields.get(check.field as usize).map_or("?", |f| f.name.as_str());
-            let order = match (check.descending, check.strict) {
-                (false, false) => "increasing",
-                (false, true) => "strictly increasing",
-                (true, false) => "decreasing",
-                (true, true) => "strictly decreasing",
-            };
-            write!(f, "order check {} on {}: {name} {order}", self.rule_id(check.rule), check.target)?;
+            let sequence = check.sequence.as_str();
+            write!(f, "order check {} on {}: {name} {sequence}", self.rule_id(check.rule), check.target)?;
             if !check.per.is_empty() {
                 let key: Vec<&str> = check
                     .per

@@ -57,8 +57,8 @@ pub struct Program {
     pub file_checks: Vec<FileCheck>,
     /// Dataset uniqueness checks, evaluated over the lines that no row rule rejected.
     pub unique_checks: Vec<UniqueCheck>,
-    /// Dataset ordering checks (`increasing x`), evaluated in file order over the lines that no
-    /// row rule rejected.
+    /// Dataset checks in file order (`increasing x`, `consistent x per k`), evaluated over the
+    /// lines that no row rule rejected.
     pub order_checks: Vec<OrderCheck>,
 }
 
@@ -378,22 +378,46 @@ pub struct UniqueCheck {
     pub when: Option<Expr>,
 }
 
-/// Each non-null value of `field` must not be smaller (`descending`: larger) than the previous
-/// non-null value in file order, or must differ from it too when `strict`. A line that breaks it
-/// is reported under `rule`; the first value always passes. With a key in `per`, the previous
-/// value is that of the last line with the same key, so the order holds within each group of
-/// lines that share it; a line whose key is all null takes no part.
+/// A dataset check in file order: each non-null value of `field`, on the lines that take part,
+/// against the value remembered from the earlier lines, as `sequence` says (for an ordering, the
+/// previous value; for consistency, the first). A line that breaks it is reported under `rule`;
+/// the first value always passes.
+/// With a key in `per`, the remembered value is that of the lines with the same key, so the check
+/// holds within each group of lines that share it; a line whose key is all null takes no part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderCheck {
     pub rule: RuleIdx,
     pub target: String,
     pub field: FieldIdx,
-    /// The fields of the key whose groups are ordered separately; empty for the whole file.
+    /// The fields of the key whose groups are checked separately; empty for the whole file.
     pub per: Vec<FieldIdx>,
-    pub descending: bool,
-    pub strict: bool,
+    pub sequence: Sequence,
     /// Only the lines where this holds take part.
     pub when: Option<Expr>,
+}
+
+/// How the values of an [`OrderCheck`] must follow each other in file order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sequence {
+    /// Not smaller than the previous value (`strict`: larger).
+    Increasing { strict: bool },
+    /// Not larger than the previous value (`strict`: smaller).
+    Decreasing { strict: bool },
+    /// Equal to the first value (of the file, or of the group): a key has one value of the field.
+    Consistent,
+}
+
+impl Sequence {
+    /// The words of the spec that ask for it, as the IR's text shows them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sequence::Increasing { strict: false } => "increasing",
+            Sequence::Increasing { strict: true } => "strictly increasing",
+            Sequence::Decreasing { strict: false } => "decreasing",
+            Sequence::Decreasing { strict: true } => "strictly decreasing",
+            Sequence::Consistent => "consistent",
+        }
+    }
 }
 
 /// A typed expression.

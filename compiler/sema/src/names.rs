@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 
-use etr_syntax::ast::{self, Expr, ExprKind, Handler, Item, RuleStmt, Span};
+use etr_syntax::ast::{self, ClauseValue, Expr, ExprKind, Handler, Item, RuleStmt, Span};
 
 use crate::db::{Db, SourceFile, parse, resolve};
 
@@ -348,32 +348,15 @@ impl Resolver<'_> {
         }
     }
 
-    /// `on TARGET`: a label, which names a value when one of that name exists.
-    fn target(&mut self, target: &ast::Target) {
-        if let ast::Target::Ident(ident) = target {
-            self.value_name(ident);
-        }
-    }
-
+    /// A rule statement, whatever its kind, clause by clause: the names of a clause (`require a`,
+    /// `per k`, `on x`) are values, and a label (`on "sum bal"`) names nothing. A name after `on`
+    /// is a label that names a value when one of that name exists.
     fn rule_stmt(&mut self, stmt: &RuleStmt) {
-        match stmt {
-            RuleStmt::When { condition, .. } => self.expr(condition),
-            RuleStmt::Check { condition, target, value, .. } => {
-                self.expr(condition);
-                self.target(target);
-                if let Some(value) = value {
-                    self.expr(value);
-                }
-            }
-            RuleStmt::Require { fields, .. } => fields.iter().for_each(|f| self.value_name(f)),
-            RuleStmt::Unique { fields, target, .. } => {
-                fields.iter().for_each(|f| self.value_name(f));
-                self.target(target);
-            }
-            RuleStmt::Order { field, per, target, .. } => {
-                self.value_name(field);
-                per.iter().for_each(|f| self.value_name(f));
-                self.target(target);
+        for clause in &stmt.clauses {
+            match &clause.value {
+                ClauseValue::Expr(expr) => self.expr(expr),
+                ClauseValue::Names(names) => names.iter().for_each(|name| self.value_name(name)),
+                ClauseValue::Label(_) => {}
             }
         }
     }

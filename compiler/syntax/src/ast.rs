@@ -266,7 +266,7 @@ pub enum Severity {
 
 /// The braces of a rule, with its statements in source order.
 ///
-/// The parser guarantees at most one [`RuleStmt::When`] (a second one is a
+/// The parser guarantees at most one `when` statement (a second one is a
 /// syntax error), so [`RuleBody::when`] is the rule's condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleBody {
@@ -274,27 +274,79 @@ pub struct RuleBody {
     pub span: Span,
 }
 
+/// One statement of a rule's body. Every kind of statement has this one shape: the words that
+/// start it, then its clauses in source order. `check x > 0 on x = X` is the word `check` and the
+/// clauses `x > 0`, `on x` and `= X`; `strictly increasing d per a, b on d` is the words
+/// `strictly increasing` and the clauses `d`, `per a, b` and `on d`.
+///
+/// One shape, because most readers do not care which statement they walk: the formatter prints a
+/// clause, and the name map resolves it, by what it holds (an expression, names or a label), so a
+/// new kind of statement or a new clause costs them nothing. The checker gives each kind its
+/// meaning, and asks a statement for the clauses its kind has ([`RuleStmt::expr`],
+/// [`RuleStmt::names`], [`RuleStmt::target`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RuleStmt {
-    /// `when expr`: the rule only applies where the condition holds.
-    When { condition: Expr, span: Span },
-    /// `check expr on target` or `check expr on target = value`: the
-    /// finding is reported on `target`, showing `value` when given.
-    Check { condition: Expr, target: Target, value: Option<Expr>, span: Span },
-    /// `require a, b, c`: the fields must not be null.
-    Require { fields: Vec<Ident>, span: Span },
-    /// `unique a, b on target`: the fields together form a key that occurs once.
-    Unique { fields: Vec<Ident>, target: Target, span: Span },
-    /// `[strictly] increasing FIELD [per KEY, ...] on TARGET` (or `decreasing`); with `per`, in
-    /// file order within each group of lines that share the key.
-    Order { field: Ident, per: Vec<Ident>, descending: bool, strict: bool, target: Target, span: Span },
+pub struct RuleStmt {
+    pub kind: StmtKind,
+    /// The words that start the statement, as written: `check`, or `strictly` and `increasing`.
+    pub words: Vec<Word>,
+    pub clauses: Vec<Clause>,
+    pub span: Span,
 }
 
-/// Where a finding is reported: a field name or a free label.
+/// What a rule statement asks for, told by the words that start it ([`StmtKind::of_words`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StmtKind {
+    /// `when EXPR`: the rule only applies where the condition holds.
+    When,
+    /// `check EXPR on TARGET [= VALUE]`: the finding is reported on `TARGET`, showing `VALUE` when
+    /// given.
+    Check,
+    /// `require a, b, c`: the fields must not be null.
+    Require,
+    /// `unique a, b on TARGET`: the fields together form a key that occurs once.
+    Unique,
+    /// `[strictly] increasing FIELD [per KEY, ...] on TARGET` (or `decreasing`); with `per`, in
+    /// file order within each group of lines that share the key.
+    Order { descending: bool, strict: bool },
+    /// `consistent FIELD [per KEY, ...] on TARGET`: every value is the first one, of the file or,
+    /// with `per`, of the lines that share the key.
+    Consistent,
+}
+
+/// A keyword or `=` where the tree keeps one: the words that start a rule statement, and the word
+/// that starts one of its clauses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    Ident(Ident),
-    String(StringLit),
+pub struct Word {
+    pub text: String,
+    pub span: Span,
+}
+
+/// A clause of a rule statement: `on x`, `per a, b`, `= VALUE`, or what follows the statement's
+/// words (`x > 0` in `check x > 0 on x`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    /// The word that starts it (`on`, `per`, `=`); `None` for what follows the statement's words.
+    pub lead: Option<Word>,
+    pub value: ClauseValue,
+}
+
+/// What a clause of a rule statement holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClauseValue {
+    /// `check EXPR`, `when EXPR`, `= VALUE`.
+    Expr(Expr),
+    /// Names separated by commas: fields (`require a, b`, `per account_no`), or the one field a
+    /// finding is about (`on x`).
+    Names(Vec<Ident>),
+    /// A label in quotes: `on "sum bal"`.
+    Label(StringLit),
+}
+
+/// Where a finding is reported, the `on` clause: a field name or a free label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    Ident(&'a Ident),
+    String(&'a StringLit),
 }
 
 /// `record Record { field: type ... }`
@@ -542,10 +594,61 @@ impl Item {
 impl RuleBody {
     /// The rule's `when` condition, if any.
     pub fn when(&self) -> Option<&Expr> {
-        self.stmts.iter().find_map(|stmt| match stmt {
-            RuleStmt::When { condition, .. } => Some(condition),
-            _ => None,
+        self.stmts.iter().find(|stmt| stmt.kind == StmtKind::When).and_then(|stmt| stmt.expr(None))
+    }
+}
+
+impl StmtKind {
+    /// The kind of statement that `words` start, `None` for words that start none. This is the one
+    /// place that tells statements apart by their words; the grammar says which words start one.
+    pub fn of_words(words: &[&str]) -> Option<StmtKind> {
+        Some(match words {
+            ["when"] => StmtKind::When,
+            ["check"] => StmtKind::Check,
+            ["require"] => StmtKind::Require,
+            ["unique"] => StmtKind::Unique,
+            ["increasing"] => StmtKind::Order { descending: false, strict: false },
+            ["decreasing"] => StmtKind::Order { descending: true, strict: false },
+            ["strictly", "increasing"] => StmtKind::Order { descending: false, strict: true },
+            ["strictly", "decreasing"] => StmtKind::Order { descending: true, strict: true },
+            ["consistent"] => StmtKind::Consistent,
+            _ => return None,
         })
+    }
+}
+
+impl RuleStmt {
+    /// The value of the clause that `lead` starts (`Some("on")`, `Some("per")`, `Some("=")`), or
+    /// of what follows the statement's words (`None`).
+    pub fn clause(&self, lead: Option<&str>) -> Option<&ClauseValue> {
+        let starts = |clause: &&Clause| clause.lead.as_ref().map(|word| word.text.as_str()) == lead;
+        self.clauses.iter().find(starts).map(|clause| &clause.value)
+    }
+
+    /// The expression of the clause that `lead` starts (see [`RuleStmt::clause`]).
+    pub fn expr(&self, lead: Option<&str>) -> Option<&Expr> {
+        match self.clause(lead)? {
+            ClauseValue::Expr(expr) => Some(expr),
+            _ => None,
+        }
+    }
+
+    /// The names of the clause that `lead` starts (see [`RuleStmt::clause`]); none when the
+    /// statement has no such clause.
+    pub fn names(&self, lead: Option<&str>) -> &[Ident] {
+        match self.clause(lead) {
+            Some(ClauseValue::Names(names)) => names,
+            _ => &[],
+        }
+    }
+
+    /// What the `on` clause names.
+    pub fn target(&self) -> Option<Target<'_>> {
+        match self.clause(Some("on"))? {
+            ClauseValue::Names(names) if names.len() == 1 => Some(Target::Ident(&names[0])),
+            ClauseValue::Label(label) => Some(Target::String(label)),
+            _ => None,
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! own message because the rule list would mislead: an unterminated string,
 //! a bad escape, a stray doc comment and a reserved word used as a name.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use pest::error::{ErrorVariant, InputLocation};
@@ -31,7 +32,16 @@ static EXPECTED_SEVERITY: LazyLock<String> = LazyLock::new(|| listing("a rule se
 /// "a setting: quote, encoding, header, trailer or columns".
 static EXPECTED_SETTING: LazyLock<String> = LazyLock::new(|| listing("a setting", KeywordClass::SourceSetting));
 
+/// "a statement: when, check, require, ...".
+static EXPECTED_STATEMENT: LazyLock<String> = LazyLock::new(|| listing("a statement", KeywordClass::RuleStatement));
+
+/// Each keyword in backquotes, "`on`", for the keywords that are named as themselves.
+static QUOTED_KEYWORDS: LazyLock<HashMap<&'static str, String>> =
+    LazyLock::new(|| keywords::WORDS.iter().map(|word| (*word, format!("`{word}`"))).collect());
+
 const EXPECTED_EXPR: &str = "an expression";
+const EXPECTED_ZONE: &str = "a zone such as `fatal above 2%`";
+const EXPECTED_FORMAT: &str = "a source format: delimited";
 const EXPECTED_OPERATOR: &str = "an operator";
 const EXPECTED_END: &str = "the end of the item";
 
@@ -160,22 +170,23 @@ fn is_expression_start(words: &str) -> bool {
 
 /// Describes a grammar rule, or `None` for rules a reader should not hear
 /// about (doc comments, which are always optional).
+///
+/// A keyword's rule (`kw_X`, which the grammar's test holds to spell `X`) is
+/// described from the keyword table ([`describe_keyword`]), and a statement's
+/// rule (`X_stmt`) is "a statement" with the table's list of them, so a new
+/// keyword, clause or kind of statement needs nothing here.
 fn describe(rule: Rule) -> Option<&'static str> {
+    let name = format!("{rule:?}");
+    if let Some(word) = name.strip_prefix("kw_") {
+        return describe_keyword(word);
+    }
+    if name.ends_with("_stmt") {
+        return Some(EXPECTED_STATEMENT.as_str());
+    }
     Some(match rule {
         Rule::EOI => EXPECTED_END,
         Rule::doc_line => return None,
-        Rule::item
-        | Rule::item_region
-        | Rule::item_prefix
-        | Rule::kw_contributor
-        | Rule::kw_use
-        | Rule::kw_source
-        | Rule::kw_table
-        | Rule::kw_map
-        | Rule::kw_let
-        | Rule::kw_rule
-        | Rule::kw_record
-        | Rule::kw_code => EXPECTED_ITEM.as_str(),
+        Rule::item | Rule::item_region | Rule::item_prefix => EXPECTED_ITEM.as_str(),
 
         Rule::ident | Rule::keyword => "a name",
         Rule::path => "a module path such as `etr.record`",
@@ -183,10 +194,11 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::int => "an integer",
         Rule::money => "a money amount",
         Rule::number => "a number",
-        Rule::order_stmt | Rule::order_kw => "`increasing` or `decreasing`",
-        Rule::rule_mostly | Rule::kw_mostly => "`mostly`",
-        Rule::rule_zone | Rule::kw_above | Rule::percent => "a zone such as `fatal above 2%`",
-        Rule::override_item | Rule::kw_override => "`override`",
+        // The words of an ordering statement, `strictly increasing`, are one token.
+        Rule::order_kw => EXPECTED_STATEMENT.as_str(),
+        Rule::rule_mostly => "`mostly`",
+        Rule::rule_zone | Rule::percent => EXPECTED_ZONE,
+        Rule::override_item => "`override`",
         Rule::severity => EXPECTED_SEVERITY.as_str(),
         Rule::literal => "a literal (a string, a number, a money amount, true, false or null)",
         Rule::literal_list => "a list of literals `[...]`",
@@ -198,26 +210,13 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::match_arm | Rule::pattern | Rule::range_pattern | Rule::wildcard => {
             "a pattern (a literal, a range `lo..=hi` or `_`)"
         }
-        Rule::source_format | Rule::kw_delimited => "a source format: delimited",
+        Rule::source_format => EXPECTED_FORMAT,
         Rule::quote_setting
         | Rule::encoding_setting
         | Rule::header_setting
         | Rule::trailer_setting
-        | Rule::columns_setting
-        | Rule::kw_quote
-        | Rule::kw_encoding
-        | Rule::kw_header
-        | Rule::kw_trailer
-        | Rule::kw_columns => EXPECTED_SETTING.as_str(),
+        | Rule::columns_setting => EXPECTED_SETTING.as_str(),
         Rule::rule_body => "`{`",
-        Rule::when_stmt
-        | Rule::check_stmt
-        | Rule::require_stmt
-        | Rule::unique_stmt
-        | Rule::kw_when
-        | Rule::kw_check
-        | Rule::kw_require
-        | Rule::kw_unique => "a statement: when, check, require or unique",
         Rule::reject_handler | Rule::fail_handler | Rule::handler_value => {
             "a handler: `reject RULE`, `fail RULE` or a value"
         }
@@ -247,11 +246,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::match_expr
         | Rule::args => EXPECTED_EXPR,
 
-        Rule::kw_and
-        | Rule::kw_or
-        | Rule::kw_in
-        | Rule::kw_is
-        | Rule::compare
+        Rule::compare
         | Rule::compare_nh
         | Rule::in_test
         | Rule::is_test
@@ -266,21 +261,6 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::handler_else => EXPECTED_OPERATOR,
 
         Rule::neg_op => "`-`",
-        Rule::kw_not => "`not`",
-        Rule::kw_null => "`null`",
-        Rule::kw_true => "`true`",
-        Rule::kw_false => "`false`",
-        Rule::kw_if => "`if`",
-        Rule::kw_then => "`then`",
-        Rule::kw_else => "`else`",
-        Rule::kw_match => "`match`",
-        Rule::kw_on => "`on`",
-        Rule::kw_per => "`per`",
-        Rule::kw_reject => "`reject`",
-        Rule::kw_fail => "`fail`",
-        Rule::kw_layout => "`layout`",
-        Rule::kw_none => "`none`",
-        Rule::kw_to => "`to`",
 
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
@@ -300,6 +280,24 @@ fn describe(rule: Rule) -> Option<&'static str> {
         // Trivia, silent helper rules, and whole items (whose keyword is
         // reported instead).
         _ => return None,
+    })
+}
+
+/// Describes the grammar's rule for the keyword `word`: by what it starts (an item, a setting, a
+/// statement: the list of its class), else as itself (`` `on` ``). The few words a reader knows
+/// by the construct they continue are named here: the operators, the `above` of a zone, the
+/// source format. `None` for a word the table does not have (the grammar's test rules it out).
+fn describe_keyword(word: &str) -> Option<&'static str> {
+    let keyword = keywords::lookup(word)?;
+    let of = |class| keyword.classes.contains(&class);
+    Some(match word {
+        "and" | "or" | "in" | "is" => EXPECTED_OPERATOR,
+        "above" => EXPECTED_ZONE,
+        "delimited" => EXPECTED_FORMAT,
+        _ if of(KeywordClass::Item) => EXPECTED_ITEM.as_str(),
+        _ if of(KeywordClass::SourceSetting) => EXPECTED_SETTING.as_str(),
+        _ if of(KeywordClass::RuleStatement) => EXPECTED_STATEMENT.as_str(),
+        _ => QUOTED_KEYWORDS.get(word)?.as_str(),
     })
 }
 
@@ -363,3 +361,6 @@ fn printable(text: &str) -> String {
     };
     text.chars().map(shown).collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,9 +4,11 @@
 //! This is the one list of keywords. The grammar (`etr.pest`) must spell its keyword rules with
 //! the same words, and a test reads the grammar to check it, in both directions. Everything else
 //! derives its lists from here: the syntax errors ("`and` is a reserved word", "expected an item:
-//! ..."), the item cut of `split.rs`, the token stream of [`crate::lexer`], and the IDE's
-//! completion and colouring. The VS Code grammar (`editors/vscode`) cannot read Rust, so a test
-//! compares its keyword patterns with this table instead.
+//! ...", and the description of every `kw_*` rule of the grammar), the item cut of `split.rs`, the
+//! token stream of [`crate::lexer`], the IDE's completion and colouring, and the fuzzers' words.
+//! The VS Code grammar (`editors/vscode`) cannot read Rust, so its keyword patterns are generated
+//! from this table by a test, which fails when the committed grammar differs
+//! (`UPDATE_EXPECT=1 cargo test -p etr-syntax` rewrites it): a new word is coloured by its class.
 
 /// Where a keyword is written. Completion offers a class at a time, and errors list one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,6 +89,7 @@ pub const KEYWORDS: &[Keyword] = &[
     contextual("strictly", &[KeywordClass::RuleStatement]),
     contextual("increasing", &[KeywordClass::RuleStatement]),
     contextual("decreasing", &[KeywordClass::RuleStatement]),
+    contextual("consistent", &[KeywordClass::RuleStatement]),
     reserved("on", &[KeywordClass::StatementPart]),
     contextual("per", &[KeywordClass::StatementPart]),
     reserved("fail", &[KeywordClass::Handler]),

@@ -347,81 +347,76 @@ impl Lowerer {
         let mut stmts = Vec::new();
         let mut seen_when = false;
         for stmt in Children::new(pair) {
-            let stmt_span = self.span(&stmt);
-            let rule = stmt.as_rule();
-            let mut it = Children::new(stmt);
-            let keyword = it.pop().as_str().to_string(); // The statement keyword.
-            let stmt = match rule {
-                Rule::order_stmt => {
-                    let field = self.ident(it.pop());
-                    let mut per = Vec::new();
-                    let mut target = None;
-                    let mut after_on = false;
-                    for child in it {
-                        match child.as_rule() {
-                            Rule::kw_per => {}
-                            Rule::kw_on => after_on = true,
-                            Rule::ident if !after_on => per.push(self.ident(child)),
-                            _ => target = Some(self.target(child)),
-                        }
-                    }
-                    RuleStmt::Order {
-                        field,
-                        per,
-                        descending: keyword.ends_with("decreasing"),
-                        strict: keyword.starts_with("strictly"),
-                        target: target.expect("grammar: order target"),
-                        span: stmt_span,
-                    }
+            let stmt = self.rule_stmt(stmt)?;
+            if stmt.kind == StmtKind::When {
+                if seen_when {
+                    self.soft_error(stmt.span, "a rule has at most one `when`: combine the conditions with `and`");
                 }
-                Rule::when_stmt => {
-                    if seen_when {
-                        self.soft_error(stmt_span, "a rule has at most one `when`: combine the conditions with `and`");
-                    }
-                    seen_when = true;
-                    RuleStmt::When { condition: self.expr(it.pop())?.0, span: stmt_span }
-                }
-                Rule::check_stmt => {
-                    let condition = self.expr(it.pop())?.0;
-                    it.skip_keyword(Rule::kw_on);
-                    let target = self.target(it.pop());
-                    let value = match it.next_opt() {
-                        Some(value) => Some(self.expr(value)?.0),
-                        None => None,
-                    };
-                    RuleStmt::Check { condition, target, value, span: stmt_span }
-                }
-                Rule::require_stmt => {
-                    RuleStmt::Require { fields: it.map(|field| self.ident(field)).collect(), span: stmt_span }
-                }
-                Rule::unique_stmt => {
-                    let mut fields = Vec::new();
-                    let mut target = None;
-                    for child in it {
-                        match child.as_rule() {
-                            Rule::ident if target.is_none() => fields.push(self.ident(child)),
-                            Rule::kw_on => target = Some(None),
-                            _ => target = Some(Some(self.target(child))),
-                        }
-                    }
-                    RuleStmt::Unique {
-                        fields,
-                        target: target.flatten().expect("grammar: unique target"),
-                        span: stmt_span,
-                    }
-                }
-                other => unreachable!("grammar: unexpected rule statement {other:?}"),
-            };
+                seen_when = true;
+            }
             stmts.push(stmt);
         }
         Ok(RuleBody { stmts, span })
     }
 
-    fn target(&mut self, pair: Pair<'_, Rule>) -> Target {
-        match pair.as_rule() {
-            Rule::ident => Target::Ident(self.ident(pair)),
-            _ => Target::String(self.string(pair)),
+    /// A rule statement, whatever its kind: the words that start it, then its clauses. A clause
+    /// starts at a keyword or `=` (or right after the statement's words) and holds what the
+    /// grammar put there: an expression, a label, or names, which commas continue. Nothing here
+    /// knows a kind of statement but [`StmtKind::of_words`].
+    fn rule_stmt(&mut self, pair: Pair<'_, Rule>) -> Result<RuleStmt, Fatal> {
+        let span = self.span(&pair);
+        let mut children = pair.into_inner();
+        let head = children.next().expect("grammar: a statement starts with its words");
+        let words = self.words(&head);
+        let texts: Vec<&str> = words.iter().map(|word| word.text.as_str()).collect();
+        let kind = StmtKind::of_words(&texts).unwrap_or_else(|| unreachable!("grammar: {texts:?} start no statement"));
+        let mut clauses: Vec<Clause> = Vec::new();
+        let mut lead = None;
+        let mut after_comma = false;
+        for child in children {
+            let value = match child.as_rule() {
+                Rule::comma => {
+                    after_comma = true;
+                    continue;
+                }
+                Rule::expr => ClauseValue::Expr(self.expr(child)?.0),
+                Rule::string => ClauseValue::Label(self.string(child)),
+                Rule::ident => {
+                    let name = self.ident(child);
+                    if std::mem::take(&mut after_comma) {
+                        match clauses.last_mut() {
+                            Some(Clause { value: ClauseValue::Names(names), .. }) => names.push(name),
+                            _ => unreachable!("grammar: a comma after something else than a name"),
+                        }
+                        continue;
+                    }
+                    ClauseValue::Names(vec![name])
+                }
+                // A keyword or `=`: the start of the next clause.
+                _ => {
+                    lead = Some(Word { text: child.as_str().to_owned(), span: self.span(&child) });
+                    continue;
+                }
+            };
+            clauses.push(Clause { lead: lead.take(), value });
         }
+        debug_assert!(lead.is_none(), "grammar: a statement ends with a clause's word");
+        Ok(RuleStmt { kind, words, clauses, span })
+    }
+
+    /// The words of a keyword token: `strictly increasing` is one token of two words.
+    fn words(&self, pair: &Pair<'_, Rule>) -> Vec<Word> {
+        let start = pair.as_span().start();
+        let mut acc = Vec::new();
+        let mut at = start;
+        // The grammar separates the words of a token by spaces and tabs only.
+        for word in pair.as_str().split([' ', '\t']) {
+            if !word.is_empty() {
+                acc.push(Word { text: word.to_owned(), span: self.span_of(at, at + word.len()) });
+            }
+            at += word.len() + 1;
+        }
+        acc
     }
 
     // ------------------------------------------------------------ tokens

@@ -156,11 +156,10 @@ fn jcl_details() {
     });
     let body = r4.unwrap().body.as_ref().unwrap();
     expect![[r#"(== id_type "NRIC")"#]].assert_eq(&body.when().unwrap().dump());
-    let RuleStmt::Check { target, value, .. } = &body.stmts[1] else {
-        panic!("R4 has a check second");
-    };
-    assert!(matches!(target, Target::Ident(it) if it.text == "id_number"));
-    expect!["ID_NO"].assert_eq(&value.as_ref().unwrap().dump());
+    let check = &body.stmts[1];
+    assert_eq!(check.kind, StmtKind::Check, "R4 has a check second");
+    assert!(matches!(check.target(), Some(Target::Ident(it)) if it.text == "id_number"));
+    expect!["ID_NO"].assert_eq(&check.expr(Some("=")).unwrap().dump());
 }
 
 #[test]
@@ -630,7 +629,7 @@ fn unclosed_brace_costs_one_item() {
         "rule R1 reject \"x\" {\n  check a on a\nrule R2 reject \"y\"\n",
         expect![[r#"
             rule R2 reject 36..54
-            error 36..36 "": expected a statement: when, check, require or unique, `}`, `=` or `increasing` or `decreasing`, but the item ends here
+            error 36..36 "": expected a statement: when, check, require, unique, strictly, increasing, decreasing or consistent, `}` or `=`, but the item ends here
         "#]],
     );
 }
@@ -977,4 +976,44 @@ fn other_unicode_whitespace_is_read_like_a_refused_character() {
             assert_eq!((items, errors), outcome(&template.replace('#', refused)), "{with_odd:?}");
         }
     }
+}
+
+/// Every statement is its words and its clauses; a clause starts at a keyword or `=` and holds an
+/// expression, a label, or names continued by commas.
+#[test]
+fn rule_statements_are_words_and_clauses() {
+    let text = "rule R1 reject \"x\" {\n  when a > 1\n  check b on \"label\" = B\n  require c, d\n  unique e, f on e\n  strictly \t decreasing g per h, i on g\n  increasing g on \"g\"\n  consistent j per k on \"j\"\n}\n";
+    let file = parse_file(text);
+    assert!(file.errors.is_empty(), "{:?}", file.errors);
+    let Some(Item::Rule(rule)) = file.items.first() else { panic!("a rule") };
+    let mut acc = String::new();
+    for stmt in &rule.body.as_ref().expect("a body").stmts {
+        let words: Vec<String> = stmt.words.iter().map(|w| format!("{}@{}", w.text, w.span.start)).collect();
+        write!(acc, "{:?} [{}]", stmt.kind, words.join(" ")).unwrap();
+        for clause in &stmt.clauses {
+            let lead = clause.lead.as_ref().map_or(String::new(), |w| format!("{}@{} ", w.text, w.span.start));
+            let value = match &clause.value {
+                ClauseValue::Expr(expr) => expr.dump(),
+                ClauseValue::Names(names) => names.iter().map(|n| n.text.as_str()).collect::<Vec<_>>().join(","),
+                ClauseValue::Label(label) => format!("{:?}", label.value),
+            };
+            write!(acc, " | {lead}{value}").unwrap();
+        }
+        writeln!(acc, " ({}..{})", stmt.span.start, stmt.span.end).unwrap();
+    }
+    expect![[r#"
+        When [when@23] | (> a 1) (23..33)
+        Check [check@36] | b | on@44 "label" | =@55 B (36..58)
+        Require [require@61] | c,d (61..73)
+        Unique [unique@76] | e,f | on@88 e (76..92)
+        Order { descending: true, strict: true } [strictly@95 decreasing@106] | g | per@119 h,i | on@128 g (95..132)
+        Order { descending: false, strict: false } [increasing@135] | g | on@148 "g" (135..154)
+        Consistent [consistent@157] | j | per@170 k | on@176 "j" (157..182)
+    "#]]
+    .assert_eq(&acc);
+    let order = &rule.body.as_ref().unwrap().stmts[4];
+    assert_eq!(&text[order.words[1].span.start as usize..order.words[1].span.end as usize], "decreasing");
+    assert_eq!(order.names(Some("per")).len(), 2);
+    assert!(matches!(order.target(), Some(Target::Ident(it)) if it.text == "g"));
+    assert!(order.names(Some("when")).is_empty());
 }

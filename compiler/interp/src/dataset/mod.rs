@@ -1,5 +1,6 @@
-//! The dataset checks: the rules that judge a line by other lines of the file (`unique`,
-//! `increasing`, `decreasing`), and the routing of every finding on a line to where it is reported.
+//! The dataset checks: the rules that judge a line by other lines of the file (`unique`, and the
+//! checks in file order of `order.rs`: `increasing`, `decreasing`, ...), and the routing of every
+//! finding on a line to where it is reported.
 //!
 //! Why here and not in the runtime: the interpreter is the oracle (STYLE 15). `eval_batch` decides
 //! the row rules of a batch on its own; a dataset rule needs the lines before it in file order, or,
@@ -47,7 +48,7 @@ pub struct BatchFindings<'r> {
     /// finding routed to [`Route::Reject`].
     pub accepted: Vec<bool>,
     /// Every finding to report, by row; within a row in the order the spec raises them: the row
-    /// rules' violations, then the uniqueness verdict, then the ordering checks.
+    /// rules' violations, then the uniqueness verdict, then the checks in file order.
     pub findings: Vec<Finding<'r>>,
 }
 
@@ -81,8 +82,8 @@ pub enum Route {
 /// on).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DatasetStats {
-    /// Per ordering check (in `Program::order_checks` order): the non-null values compared
-    /// (`considered`) and those out of order (`unexpected`).
+    /// Per check in file order (in `Program::order_checks` order): the non-null values compared
+    /// (`considered`) and those that break it (`unexpected`).
     pub order: Vec<CheckStats>,
     /// Per unique check: the lines that took part with a key (`considered`), those whose key was
     /// all null (`missing`), and the lines this check rejected (`unexpected`; a line that several
@@ -117,7 +118,7 @@ impl<'p> DatasetChecks<'p> {
                 result.rejected.len()
             )));
         }
-        // The ordering checks, each over the batch in file order; then their broken lines by row.
+        // The checks in file order, each over the batch; then their broken lines by row.
         let mut out_of_order = Vec::new();
         for (check, (state, stats)) in self.order.iter_mut().zip(&mut self.stats.order).enumerate() {
             state.judge(program, check, result, stats, &mut out_of_order)?;

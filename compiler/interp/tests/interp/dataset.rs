@@ -10,8 +10,9 @@ use etr_interp::{DatasetChecks, DatasetStats, Interpreter, Route, UniqueKeys};
 use proptest::prelude::*;
 
 /// Ordering checks of both directions, strict and not, one with a `when`, on text and an int, one
-/// within each group of a key (`per`); a `unique` check; two row rules that reject (the field count, a number that does not parse)
-/// and an info row check.
+/// within each group of a key (`per`); consistency checks per key, on text (warn) and an int
+/// (reject); a `unique` check; two row rules that reject (the field count, a number that does not
+/// parse) and an info row check.
 const SPEC: &str = r#"
 contributor X "X" layout 1
 use etr.record
@@ -43,6 +44,12 @@ rule O2 reject "the days past due of flagged lines do not strictly decrease" {
 rule O3 warn "the names are not sorted among the lines with the same flag" {
   increasing subject_name per special_flag on subject_name
 }
+rule C1 warn "the flag of a name changes" {
+  consistent special_flag per subject_name on special_flag
+}
+rule C2 reject "the days past due of an account change" {
+  consistent days_past_due per account_no on days_past_due
+}
 "#;
 
 /// One routed finding: line number, rule id, target, value, route.
@@ -51,14 +58,19 @@ type Found = (u64, String, String, Option<String>, Route);
 /// What the interpreter decides about `lines` (numbered from 1) cut into batches of `batch_len`:
 /// every finding, the accepted lines, and the dataset checks' statistics.
 fn judge_file(lines: &[String], batch_len: usize) -> (Vec<Found>, Vec<u64>, DatasetStats) {
-    let (program, diagnostics, ..) = etr_tests::compile("dataset.etr", SPEC);
+    judge_spec(SPEC, 4, lines, batch_len)
+}
+
+/// [`judge_file`] for another spec, whose source has `columns` columns.
+fn judge_spec(spec: &str, columns: usize, lines: &[String], batch_len: usize) -> (Vec<Found>, Vec<u64>, DatasetStats) {
+    let (program, diagnostics, ..) = etr_tests::compile("dataset.etr", spec);
     let program = program.unwrap_or_else(|| panic!("the spec compiles: {diagnostics:?}"));
     let interpreter = Interpreter::new(Arc::clone(&program)).expect("prepares");
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     let batches: Vec<_> = lines
         .chunks(batch_len.max(1))
         .enumerate()
-        .map(|(i, chunk)| split_batch(chunk, 1 + (i * batch_len.max(1)) as u64, 4))
+        .map(|(i, chunk)| split_batch(chunk, 1 + (i * batch_len.max(1)) as u64, columns))
         .collect();
     let results: Vec<_> = batches.iter().map(|batch| interpreter.eval_batch(batch).expect("evaluates")).collect();
 
@@ -86,15 +98,15 @@ fn owned(lines: &[&str]) -> Vec<String> {
 }
 
 #[test]
-fn ordering_and_uniqueness_findings_come_from_the_interpreter() {
+fn ordering_consistency_and_uniqueness_findings_come_from_the_interpreter() {
     let lines = owned(&[
-        "a|90|Bea|Y", // 1: the first value of each ordering check passes; I1 counts 90
+        "a|90|Bea|Y", // 1: the first value of each check in file order passes; I1 counts 90
         "b|80|Al|Y",  // 2: Al < Bea breaks O1 and, among the Y lines, O3 (warnings on a loaded line)
         "c|80|Al|Y",  // 3: 80 is not below 80 breaks the strict O2; Al == Al passes O1
         "x|1|A",      // 4: malformed: rejected by R0 alone, and takes no part in any check
-        "a|70|Cy|N",  // 5: account a again: lines 1 and 5 are rejected by U1; O2 skips an N line, O3
-        //               starts the N lines
-        "d||Cy|Y",    // 6: no days past due: O2 has nothing to compare
+        "a|70|Cy|N",  // 5: account a again: lines 1 and 5 are rejected by U1, and 70 is not a's first
+        //               90 (C2); O2 skips an N line, O3 starts the N lines
+        "d||Cy|Y",    // 6: no days past due: O2 and C2 have nothing to compare; Cy was N (C1)
         "|10|Ben|Y",  // 7: no account: U1 skips it; Ben < Cy breaks O1 and O3 (on a loaded line)
         "e|10|Dan|Y", // 8: 10 is not below 10 breaks O2
         "e|x|Eve|Y",  // 9: rejected by R2, so takes no part: line 8 is not a duplicate of it
@@ -115,6 +127,8 @@ fn ordering_and_uniqueness_findings_come_from_the_interpreter() {
             finding(3, "O2", "days_past_due", Some("80"), Route::Reject),
             finding(4, "R0", "line", None, Route::Reject),
             finding(5, "U1", "account_no", None, Route::Reject),
+            finding(5, "C2", "days_past_due", Some("70"), Route::Reject),
+            finding(6, "C1", "special_flag", Some("Y"), Route::Warn),
             finding(7, "O1", "subject_name", Some("Ben"), Route::Warn),
             finding(7, "O3", "subject_name", Some("Ben"), Route::Warn),
             finding(8, "O2", "days_past_due", Some("10"), Route::Reject),
@@ -128,13 +142,66 @@ fn ordering_and_uniqueness_findings_come_from_the_interpreter() {
     assert_eq!((stats.order[0].considered, stats.order[0].unexpected), (8, 3));
     assert_eq!((stats.order[1].considered, stats.order[1].unexpected), (5, 2));
     assert_eq!((stats.order[2].considered, stats.order[2].unexpected), (8, 2));
+    // C1 compared the flags of lines 1-3, 5-8 and 10; C2 the days of the lines with an account
+    // and days (1-3, 5, 8, 10).
+    assert_eq!((stats.order[3].considered, stats.order[3].unexpected), (8, 1));
+    assert_eq!((stats.order[4].considered, stats.order[4].unexpected), (6, 1));
     // U1: eight lines took part, seven with an account; lines 1 and 5 are its duplicates.
     assert_eq!((stats.unique[0].considered, stats.unique[0].missing, stats.unique[0].unexpected), (7, 1, 2));
 }
 
+/// Consistency compares values that have no order too: a `bool` and a code, in their own layouts,
+/// and shows the value of the line that differs.
+#[test]
+fn consistency_compares_bools_and_codes() {
+    let spec = r#"
+contributor X "X" layout 1
+use etr.codes
+source delimited "|" {
+  encoding "utf-8" else reject R0
+  columns { ACCT, ACTIVE, CAP } else reject R0
+}
+record Line {
+  account: text
+  active: bool
+  capacity: Capacity
+}
+table capacities: text -> Capacity { "O" => "OWN", "J" => "JNT" }
+map to Line {
+  account = ACCT
+  active = ACTIVE == "Y"
+  capacity = capacities[CAP] else null
+}
+rule R0 reject "the line does not have three fields"
+rule A1 reject "an account is active on one line and not on another" {
+  consistent active per account on active
+}
+rule A2 warn "the capacity of an account changes" {
+  consistent capacity per account on capacity
+}
+"#;
+    let lines = owned(&["a|Y|O", "b|N|J", "a|Y|J", "b|Y|J", "a|N|O", "b|N|X"]);
+    let (found, accepted, stats) = judge_spec(spec, 3, &lines, 2);
+    let finding = |line: u64, rule: &str, target: &str, value: &str, route| {
+        (line, rule.to_owned(), target.to_owned(), Some(value.to_owned()), route)
+    };
+    assert_eq!(
+        found,
+        [
+            finding(3, "A2", "capacity", "JNT", Route::Warn),
+            finding(4, "A1", "active", "true", Route::Reject),
+            finding(5, "A1", "active", "false", Route::Reject),
+        ]
+    );
+    assert_eq!(accepted, [1, 2, 3, 6]);
+    // Line 6's capacity is null (`X` is not in the table): A2 compared five values.
+    assert_eq!((stats.order[0].considered, stats.order[0].unexpected), (6, 2));
+    assert_eq!((stats.order[1].considered, stats.order[1].unexpected), (5, 1));
+}
+
 /// The same spec decided the obvious way, one line after the other over the whole file, with
 /// plain Rust values: which lines are malformed, which keys repeat, how each value compares with
-/// the previous one.
+/// the previous one or the first one of its group.
 fn model(lines: &[String]) -> (Vec<Found>, Vec<u64>) {
     let fields: Vec<Vec<&str>> = lines.iter().map(|line| line.split('|').collect()).collect();
     let well_formed = |f: &Vec<&str>| f.len() == 4;
@@ -148,6 +215,8 @@ fn model(lines: &[String]) -> (Vec<Found>, Vec<u64>) {
     let (mut found, mut accepted) = (Vec::new(), Vec::new());
     let (mut previous_name, mut previous_days): (Option<String>, Option<i64>) = (None, None);
     let mut previous_name_per_flag: HashMap<&str, String> = HashMap::new();
+    let mut first_flag_per_name: HashMap<&str, &str> = HashMap::new();
+    let mut first_days_per_account: HashMap<&str, i64> = HashMap::new();
     for (i, f) in fields.iter().enumerate() {
         let line = i as u64 + 1;
         if !well_formed(f) {
@@ -182,7 +251,14 @@ fn model(lines: &[String]) -> (Vec<Found>, Vec<u64>) {
         if f[3] == "Y" && days.is_some() {
             previous_days = days;
         }
-        let loaded = !duplicate && !days_out_of_order;
+        // C1 and C2: a line with an empty key or value takes no part; the first value stays.
+        let flag_changed =
+            !f[2].is_empty() && !f[3].is_empty() && *first_flag_per_name.entry(f[2]).or_insert(f[3]) != f[3];
+        let days_changed = match days {
+            Some(days) if !f[0].is_empty() => *first_days_per_account.entry(f[0]).or_insert(days) != days,
+            _ => false,
+        };
+        let loaded = !duplicate && !days_out_of_order && !days_changed;
         let mut here = Vec::new();
         if loaded && days.is_some_and(|d| d >= 50) {
             here.push(("I1", "days_past_due", None, Route::Info));
@@ -198,6 +274,12 @@ fn model(lines: &[String]) -> (Vec<Found>, Vec<u64>) {
         }
         if loaded && name_out_of_order_within_flag {
             here.push(("O3", "subject_name", text(f[2]), Route::Warn));
+        }
+        if loaded && flag_changed {
+            here.push(("C1", "special_flag", text(f[3]), Route::Warn));
+        }
+        if days_changed {
+            here.push(("C2", "days_past_due", days.map(|d| d.to_string()), Route::Reject));
         }
         found.extend(
             here.into_iter()

@@ -453,8 +453,7 @@ impl<'a> Collector<'a> {
         let severity = ir_severity(rule.severity);
         let idx = self.env.rules.len() as ir::RuleIdx;
         let mostly = rule.mostly.and_then(|(bits, span)| self.mostly(bits, span));
-        let is_unique =
-            rule.body.as_ref().is_some_and(|b| b.stmts.iter().any(|s| matches!(s, ast::RuleStmt::Unique { .. })));
+        let is_unique = rule.body.as_ref().is_some_and(|b| b.stmts.iter().any(|s| s.kind == ast::StmtKind::Unique));
         self.env.rules.push(RuleInfo {
             rule: ir::Rule { id: rule.id.text.clone(), severity, message: rule.message.value.clone(), mostly },
             file: self.report.file,

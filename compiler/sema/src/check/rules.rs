@@ -1,6 +1,7 @@
-//! The rules' bodies: each `check`, `require`, `increasing`/`decreasing` (`per` a key) and `unique` statement
-//! lowered to the IR's row, file, order and uniqueness checks; the file checks made from zones
-//! (`fatal above 2%`); and the warning about rules that nothing can break.
+//! The rules' bodies: each `check`, `require`, `increasing`/`decreasing` and `consistent` (`per` a
+//! key) and `unique` statement lowered to the IR's row, file, file-order and uniqueness checks; the
+//! file checks made from zones (`fatal above 2%`); and the warning about rules that nothing can
+//! break.
 //!
 //! Whether a `check` is about a line or about the file is decided from its text: one that reads
 //! header or trailer fields or aggregates, and no per-line value outside an aggregate, is a file
@@ -51,11 +52,8 @@ impl<'a> Checker<'a> {
         }
         let Some(body) = &rule.body else { return };
         let severity = self.env.rules[rule_idx as usize].rule.severity;
-        let when_ast = body.stmts.iter().find_map(|s| match s {
-            ast::RuleStmt::When { condition, .. } => Some(condition),
-            _ => None,
-        });
-        let whens = body.stmts.iter().filter(|s| matches!(s, ast::RuleStmt::When { .. })).count();
+        let when_ast = body.when();
+        let whens = body.stmts.iter().filter(|s| s.kind == ast::StmtKind::When).count();
         if whens > 1 {
             self.error(codes::DUPLICATE, "a rule has at most one `when`", rule.id.span, "several `when` conditions")
                 .help = Some("combine the conditions with `and`".into());
@@ -71,16 +69,19 @@ impl<'a> Checker<'a> {
             when_cache.clone().map(Some).unwrap_or(None)
         };
         for stmt in &body.stmts {
-            match stmt {
-                ast::RuleStmt::When { .. } => {}
-                ast::RuleStmt::Check { condition, target, value, span } => {
-                    let target_name = target_text(target);
+            // The grammar gives each kind its clauses: what follows the statement's words, and `on`.
+            let target = stmt.target().map(target_text);
+            match stmt.kind {
+                ast::StmtKind::When => {}
+                ast::StmtKind::Check => {
+                    let (Some(condition), Some(target_name)) = (stmt.expr(None), target) else { continue };
+                    let value = stmt.expr(Some("="));
                     if uses_file_values(condition) && !reads_row_values(condition) {
                         if when_ast.is_some() {
                             self.error(
                                 codes::SCOPE,
                                 "a file check cannot have a `when` condition",
-                                *span,
+                                stmt.span,
                                 "file check",
                             )
                             .help = Some("put the condition inside the check with `or`".into());
@@ -135,8 +136,8 @@ impl<'a> Checker<'a> {
                         });
                     }
                 }
-                ast::RuleStmt::Require { fields, .. } => {
-                    for field in fields {
+                ast::StmtKind::Require => {
+                    for field in stmt.names(None) {
                         let Some(when) = row_when(self, &field.text) else { continue };
                         let name_expr = ast::Expr { kind: ast::ExprKind::Name(field.clone()), span: field.span };
                         let ctx = Ctx { scope: Scope::Row, target: &field.text };
@@ -154,24 +155,33 @@ impl<'a> Checker<'a> {
                         });
                     }
                 }
-                ast::RuleStmt::Order { field, per, descending, strict, target, .. } => {
+                ast::StmtKind::Order { .. } | ast::StmtKind::Consistent => {
+                    let (Some(field), Some(target)) = (stmt.names(None).first(), target) else { continue };
+                    let per = stmt.names(Some("per"));
+                    let (sequence, what) = match stmt.kind {
+                        ast::StmtKind::Order { descending: false, strict } => {
+                            (ir::Sequence::Increasing { strict }, "an ordering check")
+                        }
+                        ast::StmtKind::Order { descending: true, strict } => {
+                            (ir::Sequence::Decreasing { strict }, "an ordering check")
+                        }
+                        _ => (ir::Sequence::Consistent, "a consistency check"),
+                    };
                     if !matches!(severity, ir::Severity::Reject | ir::Severity::Warn) {
                         self.error(
                             codes::RULE_SEVERITY,
-                            format!(
-                                "an ordering check reports lines, so rule {} must be `reject` or `warn`",
-                                rule.id.text
-                            ),
+                            format!("{what} reports lines, so rule {} must be `reject` or `warn`", rule.id.text),
                             rule.severity_span,
                             "not reject or warn",
                         );
                         continue;
                     }
-                    let Some(when) = row_when(self, &target_text(target)) else { continue };
+                    let Some(when) = row_when(self, &target) else { continue };
                     let Some(idx) = self.record_field(field) else { continue };
                     let kind =
                         self.mapping.record.as_ref().map(|r| r.fields[idx as usize].ty.kind).unwrap_or(TypeKind::Null);
-                    if !matches!(
+                    // Consistency compares values for equality, which every field has.
+                    let ordered = matches!(
                         kind,
                         TypeKind::Int
                             | TypeKind::Money
@@ -179,7 +189,8 @@ impl<'a> Checker<'a> {
                             | TypeKind::Date
                             | TypeKind::Month
                             | TypeKind::Text
-                    ) {
+                    );
+                    if !ordered && sequence != ir::Sequence::Consistent {
                         let found = self.kind_name(kind);
                         self.error(
                             codes::TYPE_MISMATCH,
@@ -196,15 +207,15 @@ impl<'a> Checker<'a> {
                     }
                     checks.order.push(ir::OrderCheck {
                         rule: rule_idx,
-                        target: target_text(target),
+                        target,
                         field: idx,
                         per: group,
-                        descending: *descending,
-                        strict: *strict,
+                        sequence,
                         when,
                     });
                 }
-                ast::RuleStmt::Unique { fields, target, .. } => {
+                ast::StmtKind::Unique => {
+                    let (fields, Some(target)) = (stmt.names(None), target) else { continue };
                     if severity != ir::Severity::Reject {
                         self.error(
                             codes::RULE_SEVERITY,
@@ -217,7 +228,7 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    let Some(when) = row_when(self, &target_text(target)) else { continue };
+                    let Some(when) = row_when(self, &target) else { continue };
                     let mut key = Vec::new();
                     for field in fields {
                         if let Some(idx) = self.record_field(field) {
@@ -225,7 +236,7 @@ impl<'a> Checker<'a> {
                         }
                     }
                     if key.len() == fields.len() {
-                        checks.unique.push(ir::UniqueCheck { rule: rule_idx, target: target_text(target), key, when });
+                        checks.unique.push(ir::UniqueCheck { rule: rule_idx, target, key, when });
                     }
                 }
             }
@@ -344,7 +355,7 @@ impl<'a> Checker<'a> {
     }
 }
 
-fn target_text(target: &ast::Target) -> String {
+fn target_text(target: ast::Target<'_>) -> String {
     match target {
         ast::Target::Ident(i) => i.text.clone(),
         ast::Target::String(s) => s.value.clone(),

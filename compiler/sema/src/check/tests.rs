@@ -308,3 +308,45 @@ rule F6 warn "trailer" { check trailer.count is not null on trailer }
         "#]],
     );
 }
+
+#[test]
+fn checks_in_file_order_lower_with_their_sequence_and_key() {
+    // An ordering on an ordered field; consistency on any field, a `bool` too; either per a key
+    // or over the file. The IR's text names each sequence in the spec's words.
+    check_spec(
+        r#"contributor T "T" layout 1
+source delimited "|" {
+  encoding "utf-8" else reject R0
+  columns { X, Y } else reject R0
+}
+record Rec { a: text, b: int, c: bool }
+map to Rec {
+  a = X
+  b = parse_int(Y) else null
+  c = Y == "1"
+}
+rule R0 reject "malformed"
+rule O1 warn "order" { strictly decreasing b per a, c on b }
+rule C1 reject "one c per a" { when b > 0
+  consistent c per a on "c of a" }
+rule C2 warn "one a" { consistent a on a }
+"#,
+        expect![[r#"
+            contributor T "T" layout 1
+            source delimited "|" quote none encoding Utf8
+              bad encoding -> reject R0
+              columns 2 -> otherwise reject R0
+            rule R0 reject "malformed"
+            rule O1 warn "order"
+            rule C1 reject "one c per a"
+            rule C2 warn "one a"
+            map to Rec
+              a: text? = $X
+              b: int? = parse_int($Y) else null
+              c: bool? = ($Y == "1")
+            order check O1 on b: b strictly decreasing per (a, c)
+            order check C1 on c of a: c consistent per (a) when (b > 0)
+            order check C2 on a: a consistent
+        "#]],
+    );
+}

@@ -1,9 +1,10 @@
-//! The keyword table against the two grammars that spell keywords without reading the table:
-//! the pest grammar and the VS Code TextMate grammar.
+//! The keyword table against the two grammars that spell keywords without reading the table: the
+//! pest grammar, which a test holds to the table, and the VS Code TextMate grammar, whose keyword
+//! patterns a test generates from it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{KEYWORDS, KeywordClass, Reservation, WORDS, is_reserved, lookup, of_class};
+use super::{KEYWORDS, Keyword, KeywordClass, Reservation, WORDS, is_reserved, lookup, of_class};
 use crate::grammar_text::{GRAMMAR, is_word, literals, rules};
 
 /// The token rules whose word literals are not keywords: the letters of string escapes, the `RM`
@@ -12,10 +13,6 @@ const NON_KEYWORD_WORD_RULES: &[&str] = &["string_escape", "money", "number"];
 
 /// The VS Code grammar, as the extension ships it.
 const TEXTMATE_GRAMMAR: &str = include_str!("../../../../editors/vscode/syntaxes/etr.tmLanguage.json");
-
-/// Scopes of the VS Code grammar's `keywords` patterns that colour words which are not keywords
-/// of the language: the money units of `money(ringgit)`, which are type arguments.
-const TEXTMATE_NON_KEYWORD_SCOPES: &[&str] = &["support.constant.money-unit.etr"];
 
 fn table_words() -> BTreeSet<&'static str> {
     KEYWORDS.iter().map(|it| it.text).collect()
@@ -80,49 +77,105 @@ fn the_pest_grammar_spells_exactly_the_tables_keywords() {
     }
 }
 
-#[test]
-fn the_vscode_grammar_colours_exactly_the_tables_keywords() {
-    let grammar: serde_json::Value = serde_json::from_str(TEXTMATE_GRAMMAR).expect("etr.tmLanguage.json is JSON");
-    let repository = &grammar["repository"];
+/// The colours of keywords in the VS Code grammar, one pattern each, in the order of its
+/// patterns: the TextMate scope, and the regex before and after the group of words.
+const TEXTMATE_COLOURS: &[(&str, &str, &str)] = &[
+    // An item keyword is coloured at column 0 only, where it starts an item: elsewhere it is a name.
+    ("storage.type.etr", "^", "\\b"),
+    ("keyword.control.etr", "(?<!\\.)\\b", "\\b"),
+    ("keyword.operator.logical.etr", "(?<!\\.)\\b", "\\b"),
+    ("constant.language.etr", "(?<!\\.)\\b", "\\b"),
+    ("keyword.other.statement.etr", "(?<!\\.)\\b", "\\b"),
+    // Setting words are also field names (`header.month`, `header: text`).
+    ("keyword.other.setting.etr", "(?<!\\.)\\b", "\\b(?!\\s*[.:])"),
+    ("keyword.other.severity.etr", "(?<!\\.)\\b", "\\b"),
+];
 
-    // The `keywords` patterns: each is one scope and one `(?:a|b|c)` group of words.
-    let mut coloured: BTreeSet<&str> = BTreeSet::new();
-    let patterns = repository["keywords"]["patterns"].as_array().expect("repository.keywords.patterns");
-    for pattern in patterns {
-        let Some(regex) = pattern["match"].as_str() else {
-            assert!(pattern.get("include").is_some(), "a `keywords` pattern neither matches nor includes: {pattern}");
-            continue;
-        };
-        let scope = pattern["name"].as_str().unwrap_or_else(|| panic!("a `keywords` pattern has no scope: {pattern}"));
-        let words = textmate_word_alternatives(regex)
-            .unwrap_or_else(|| panic!("the `keywords` pattern of `{scope}` is not a `(?:word|...)` group: {regex}"));
-        if TEXTMATE_NON_KEYWORD_SCOPES.contains(&scope) {
-            continue;
+/// The colour of a keyword, by its classes: a new word of a class gets the class's colour. Words
+/// of an expression are told apart by what they are (literals, operators, the rest control the
+/// flow), and `when` is coloured as the condition it is, like `if`.
+fn textmate_scope(keyword: &Keyword) -> &'static str {
+    let of = |class| keyword.classes.contains(&class);
+    match keyword.text {
+        "true" | "false" | "null" => "constant.language.etr",
+        "and" | "or" | "not" | "in" | "is" => "keyword.operator.logical.etr",
+        "when" => "keyword.control.etr",
+        _ if of(KeywordClass::Item) => "storage.type.etr",
+        _ if of(KeywordClass::Expression) => "keyword.control.etr",
+        _ if [
+            KeywordClass::RuleStatement,
+            KeywordClass::StatementPart,
+            KeywordClass::Handler,
+            KeywordClass::Threshold,
+        ]
+        .into_iter()
+        .any(of) =>
+        {
+            "keyword.other.statement.etr"
         }
-        // The words that start an item at column 0 are the item keywords, the class completion
-        // offers there and the item cut of `split.rs` starts a region with.
-        if regex.starts_with('^') {
-            let items: Vec<&str> = of_class(KeywordClass::Item).collect();
-            assert_eq!(words, items, "the VS Code grammar's column-0 pattern `{scope}` must list the item keywords");
-        }
-        assert!(
-            ["keyword.", "storage.type", "constant.language"].iter().any(|it| scope.starts_with(it)),
-            "the `keywords` pattern of `{scope}` colours {words:?}: is it a keyword scope? \
-             If not, list it in TEXTMATE_NON_KEYWORD_SCOPES"
-        );
-        coloured.extend(words);
+        _ if of(KeywordClass::ItemPart) || of(KeywordClass::SourceSetting) => "keyword.other.setting.etr",
+        _ => "keyword.other.severity.etr",
     }
-    if let Some(message) = difference(
-        &coloured,
-        "the VS Code grammar's `keywords` patterns (etr.tmLanguage.json)",
-        &table_words(),
-        "keywords",
-    ) {
+}
+
+/// The VS Code grammar's `keywords` entry, as `etr.tmLanguage.json` holds it (indented to its place
+/// in `repository`): one pattern per colour, each listing its words in table order.
+fn textmate_keywords() -> String {
+    let mut patterns = Vec::new();
+    for &(scope, before, after) in TEXTMATE_COLOURS {
+        let words: Vec<&str> = KEYWORDS.iter().filter(|it| textmate_scope(it) == scope).map(|it| it.text).collect();
+        if words.is_empty() {
+            continue;
+        }
+        let regex = format!("{before}(?:{}){after}", words.join("|"));
+        let json = |text: &str| serde_json::to_string(text).expect("a string is JSON");
+        patterns.push(format!(
+            "        {{\n          \"name\": {},\n          \"match\": {}\n        }}",
+            json(scope),
+            json(&regex)
+        ));
+    }
+    format!(
+        "    \"keywords\": {{\n      \"comment\": \"Generated from the keyword table, compiler/syntax/src/keywords.rs: \
+         UPDATE_EXPECT=1 cargo test -p etr-syntax rewrites it.\",\n      \"patterns\": [\n{}\n      ]\n    }}",
+        patterns.join(",\n")
+    )
+}
+
+/// The VS Code grammar's `keywords` entry is generated from the keyword table, so that a new
+/// keyword is coloured without a hand edit; `UPDATE_EXPECT=1 cargo test -p etr-syntax` rewrites
+/// it in `etr.tmLanguage.json` (the rest of that file is written by hand). The keyword scopes the
+/// declarations colour in their captures must be keywords of the table too.
+#[test]
+fn the_vscode_grammar_colours_the_tables_keywords() {
+    const ENTRY: &str = "    \"keywords\": {\n";
+    let start = TEXTMATE_GRAMMAR.find(ENTRY).expect("etr.tmLanguage.json has a `keywords` entry in its repository");
+    let end = start
+        + TEXTMATE_GRAMMAR[start..].find("\n    }").expect("the `keywords` entry ends at its indentation")
+        + "\n    }".len();
+    let generated = format!("{}{}{}", &TEXTMATE_GRAMMAR[..start], textmate_keywords(), &TEXTMATE_GRAMMAR[end..]);
+    let grammar: serde_json::Value = serde_json::from_str(&generated).expect("the generated grammar is JSON");
+    expect_test::expect_file!["../../../../editors/vscode/syntaxes/etr.tmLanguage.json"].assert_eq(&generated);
+
+    // Every keyword has its colour, once.
+    let mut coloured: BTreeMap<&str, &str> = BTreeMap::new();
+    for pattern in grammar["repository"]["keywords"]["patterns"].as_array().expect("keywords.patterns") {
+        let scope = pattern["name"].as_str().expect("a keyword pattern has a scope");
+        let regex = pattern["match"].as_str().expect("a keyword pattern matches");
+        let words = textmate_word_alternatives(regex).expect("a keyword pattern is a `(?:word|...)` group");
+        for word in words {
+            assert_eq!(coloured.insert(word, scope), None, "`{word}` has two colours");
+        }
+    }
+    let found: BTreeSet<&str> = coloured.keys().copied().collect();
+    if let Some(message) = difference(&found, "the VS Code grammar's `keywords` patterns", &table_words(), "keywords") {
         panic!("{message}");
     }
+    let items: Vec<&str> = of_class(KeywordClass::Item).collect();
+    assert!(items.iter().all(|it| coloured[it] == "storage.type.etr"), "items are coloured as items");
 
     // The declaration patterns colour keywords of their own, in captures: those must be keywords.
-    let declarations = repository["declarations"]["patterns"].as_array().expect("repository.declarations.patterns");
+    let declarations = grammar["repository"]["declarations"]["patterns"].as_array().expect("declarations.patterns");
     for pattern in declarations {
         let regex = pattern["match"].as_str().expect("a declaration pattern matches");
         let groups = textmate_capture_groups(regex);

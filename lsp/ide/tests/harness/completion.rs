@@ -152,7 +152,7 @@ fn rule_statement_keywords_inside_a_rule() {
         &text,
         expect![[r#"
         replaces ""
-        Keyword: check decreasing increasing require strictly unique when
+        Keyword: check consistent decreasing increasing require strictly unique when
     "#]],
     );
 }
