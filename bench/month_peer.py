@@ -47,6 +47,8 @@ def main():
     started = time.perf_counter()
     files = appended = 0
     for contributor in sorted(os.listdir(files_dir)):
+        if not os.path.isdir(os.path.join(files_dir, contributor)):
+            continue
         for name in sorted(os.listdir(os.path.join(files_dir, contributor))):
             src = os.path.join(files_dir, contributor, name)
             out = os.path.join(work, "runs", contributor, name)
