@@ -162,9 +162,7 @@ pub fn render_scalar(program: &Program, kind: TypeKind, value: &Scalar) -> Optio
             let (y, m, day) = civil_from_days(*d);
             Some(format!("{y:04}-{m:02}-{day:02}"))
         }
-        (Scalar::Code(idx), TypeKind::Code(ty)) => {
-            program.code_types.get(ty as usize)?.members.get(*idx as usize).cloned()
-        }
+        (Scalar::Code(idx), TypeKind::Code(ty)) => program.code_types.get(ty)?.members.get(*idx as usize).cloned(),
         (Scalar::Code(idx), _) => Some(idx.to_string()),
         (Scalar::List(items), TypeKind::List(of)) => {
             let items: Vec<String> = items.iter().filter_map(|i| render_scalar(program, of.kind(), i)).collect();

@@ -88,8 +88,8 @@ fn summarize(
     // Line warnings per rule (every warn rule that can flag a line, even when it flagged none);
     // warn-level file checks are reported apart, as `file_warnings`.
     let mut warnings = BTreeMap::new();
-    for (idx, rule) in program.rules.iter().enumerate() {
-        let file_level = program.file_checks.iter().any(|c| c.rule as usize == idx && c.zone.is_none());
+    for (idx, rule) in program.rules.iter_enumerated() {
+        let file_level = program.file_checks.iter().any(|c| c.rule == idx && c.zone.is_none());
         if rule.severity == RuleSeverity::Warn && !file_level {
             warnings.insert(rule.id.clone(), counts.warnings.get(&rule.id).copied().unwrap_or(0));
         }
