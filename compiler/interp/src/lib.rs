@@ -43,7 +43,6 @@ mod output;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 mod value;
-mod views;
 
 use std::sync::Arc;
 
@@ -65,13 +64,6 @@ pub use dataset::{BatchFindings, DatasetChecks, DatasetStats, DuplicateLines, Fi
 pub use error::InterpError;
 pub use lines::LineValues;
 pub use value::{Scalar, render_scalar};
-pub use views::{canonical_inline, prefetch_ahead};
-
-/// The calendar table the date parses share with native back ends: the first day and length of
-/// every month of the years 1900-2099.
-pub mod calendar {
-    pub use crate::kernels::date::{MONTHS, MonthStart, TABLE_FIRST_YEAR, TABLE_YEARS};
-}
 
 /// Native kernels a back end (the Cranelift JIT) offers in place of the interpreter's own, per
 /// expression: the interpreter asks before parsing a raw column, and evaluates everything else

@@ -53,8 +53,9 @@ use cranelift_codegen::{Context, isa::OwnedTargetIsa};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
-use etr_interp::{RawBatch, calendar};
+use etr_interp::RawBatch;
 use etr_ir::{ColumnIdx, ExprKind, OnFailure, Program, Slot};
+use etr_values::calendar;
 
 pub use backend::JitBackend;
 pub use error::JitError;
