@@ -426,7 +426,7 @@ fn check_case(case: &Case) -> Result<(bool, bool), TestCaseError> {
 
 /// Every finding, with its route, and the accepted lines and the statistics, as the interpreter's
 /// dataset checks decide them from `result`, a whole file's evaluation.
-type Decisions = (Vec<(u32, u32, String, Option<String>, Route)>, Vec<bool>, DatasetStats);
+type Decisions = (Vec<(u32, etr_ir::RuleIdx, String, Option<String>, Route)>, Vec<bool>, DatasetStats);
 
 fn dataset_decisions(
     program: &etr_ir::Program,

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use arrow::array::{Array, BooleanArray};
 use arrow::buffer::BooleanBuffer;
 use etr_ir::{
-    BinaryOp, Builtin, Expr, ExprKind, FallibleOp, Literal, MatchArm, OnFailure, Pattern, RuleIdx, TypeKind, UnaryOp,
+    BinaryOp, Builtin, ColumnIdx, Expr, ExprKind, FallibleOp, FieldDef, IndexVec, Literal, LocalDef, MatchArm,
+    OnFailure, Pattern, RuleIdx, TypeKind, UnaryOp,
 };
 
 use crate::error::InterpError;
@@ -86,15 +87,15 @@ pub(crate) struct Frame<'a> {
     pub(crate) interp: &'a Interpreter,
     pub(crate) len: usize,
     pub(crate) env: Env<'a>,
-    pub(crate) fields: Vec<Option<Datum>>,
-    pub(crate) locals: Vec<Option<Datum>>,
+    pub(crate) fields: IndexVec<FieldDef, Option<Datum>>,
+    pub(crate) locals: IndexVec<LocalDef, Option<Datum>>,
     pub(crate) report: Report,
     pub(crate) violations: Vec<Violation>,
     pub(crate) fatal: Vec<Violation>,
     /// Parses of a column with `else null`, by function and column: their value does not depend on
     /// the selection, so the aggregates reuse what the mapping computed (jcl.etr re-reads six money
     /// columns in its control totals). A handful of entries: a linear search is the fastest map.
-    pub(crate) memo: Vec<(Builtin, u32, Column)>,
+    pub(crate) memo: Vec<(Builtin, ColumnIdx, Column)>,
 }
 
 /// The rows where a bool datum is true, and where it is false (neither where it is null).
@@ -174,26 +175,20 @@ impl<'a> Frame<'a> {
                 }
                 ExprKind::Column(idx) => match self.env {
                     Env::Rows(batch) => {
-                        let column = batch.columns.get(*idx as usize).ok_or_else(|| missing("column", *idx))?;
+                        let column = batch.columns.get(idx.index()).ok_or_else(|| missing("column", idx.raw()))?;
                         Datum::Array(Column::Text(column.clone()))
                     }
                     Env::File { .. } => return Err(InterpError::internal("a column read in a file check")),
                 },
-                ExprKind::Field(idx) => self
-                    .fields
-                    .get(*idx as usize)
-                    .ok_or_else(|| missing("field", *idx))?
-                    .clone()
-                    .unwrap_or(Datum::null()),
-                ExprKind::Local(idx) => self
-                    .locals
-                    .get(*idx as usize)
-                    .ok_or_else(|| missing("local", *idx))?
-                    .clone()
-                    .unwrap_or(Datum::null()),
+                ExprKind::Field(idx) => {
+                    self.fields.get(*idx).ok_or_else(|| missing("field", idx.raw()))?.clone().unwrap_or(Datum::null())
+                }
+                ExprKind::Local(idx) => {
+                    self.locals.get(*idx).ok_or_else(|| missing("local", idx.raw()))?.clone().unwrap_or(Datum::null())
+                }
                 ExprKind::HeaderField(idx) => Datum::Scalar(self.file_value(|h, _, _| h, "header field", *idx)?),
                 ExprKind::TrailerField(idx) => Datum::Scalar(self.file_value(|_, t, _| t, "trailer field", *idx)?),
-                ExprKind::Aggregate(idx) => Datum::Scalar(self.file_value(|_, _, a| a, "aggregate", *idx)?),
+                ExprKind::Aggregate(idx) => Datum::Scalar(self.file_value(|_, _, a| a, "aggregate", idx.raw())?),
                 ExprKind::Unary(UnaryOp::Neg, operand) => {
                     let value = self.eval(operand, sel)?;
                     match Phys::of(operand.ty.kind) {
@@ -461,7 +456,7 @@ impl<'a> Frame<'a> {
                 kernels::parse::parse(function, &text)?
             }
             (FallibleOp::Lookup { table, .. }, None) => {
-                let table = self.interp.tables.get(*table as usize).ok_or_else(|| missing("table", *table))?;
+                let table = self.interp.tables.get(*table).ok_or_else(|| missing("table", table.raw()))?;
                 table.lookup(&input, len)?
             }
         };

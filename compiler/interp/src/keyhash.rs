@@ -15,11 +15,11 @@ use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, StringViewArray, UInt32Array,
 };
 use arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, UInt32Type};
+use etr_values::views::{MAX_INLINE, canonical_inline, prefetch_ahead, view_len};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::InterpError;
 use crate::value::number_bits;
-use crate::views::{MAX_INLINE, canonical_inline, prefetch_ahead, view_len};
 
 /// A key part, downcast once per batch.
 enum Part<'a> {

@@ -43,7 +43,6 @@ mod output;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 mod value;
-mod views;
 
 use std::sync::Arc;
 
@@ -51,7 +50,10 @@ use arrow::array::{Array, ArrayRef};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use etr_ir::{Aggregate, AggregateFunction, Builtin, Expr, ExprKind, OnFailure, Program, RuleIdx, Severity, Slot};
+use etr_ir::{
+    Aggregate, AggregateFunction, Builtin, CodeTable, CodeType, ColumnIdx, Expr, ExprKind, FieldDef, IndexVec,
+    LocalDef, OnFailure, Program, RuleIdx, Severity, Slot, TableIdx,
+};
 use hashbrown::HashMap;
 use regex::Regex;
 
@@ -62,13 +64,6 @@ pub use dataset::{BatchFindings, DatasetChecks, DatasetStats, DuplicateLines, Fi
 pub use error::InterpError;
 pub use lines::LineValues;
 pub use value::{Scalar, render_scalar};
-pub use views::{canonical_inline, prefetch_ahead};
-
-/// The calendar table the date parses share with native back ends: the first day and length of
-/// every month of the years 1900-2099.
-pub mod calendar {
-    pub use crate::kernels::date::{MONTHS, MonthStart, TABLE_FIRST_YEAR, TABLE_YEARS};
-}
 
 /// Native kernels a back end (the Cranelift JIT) offers in place of the interpreter's own, per
 /// expression: the interpreter asks before parsing a raw column, and evaluates everything else
@@ -78,13 +73,18 @@ pub trait NativeKernels: Send + Sync + std::fmt::Debug {
     /// `function` (a parse) over column `column` of `batch`: the values (`Int64` for int and money,
     /// `Date32` for dates and months, nulls where the input is null or failed) and the rows whose
     /// non-null input failed; `None` when the back end did not compile this parse.
-    fn parse_column(&self, function: &Builtin, column: u32, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)>;
+    fn parse_column(
+        &self,
+        function: &Builtin,
+        column: ColumnIdx,
+        batch: &RawBatch,
+    ) -> Option<(ArrayRef, BooleanBuffer)>;
 
     /// `table[column]` over `batch`: the table's values (in the layout `parse_column` uses, and
     /// `UInt32` member indices for codes; null where the key is null or not in the table) and the
     /// rows whose non-null key is not in the table; `None` when the back end did not compile this
     /// lookup.
-    fn lookup_column(&self, table: u32, column: u32, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
+    fn lookup_column(&self, table: TableIdx, column: ColumnIdx, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
         let _ = (table, column, batch);
         None
     }
@@ -100,11 +100,11 @@ use value::{Column, Datum, Phys};
 pub struct Interpreter {
     program: Arc<Program>,
     regexes: HashMap<String, Regex>,
-    tables: Vec<CompiledTable>,
+    tables: IndexVec<CodeTable, CompiledTable>,
     /// Violation targets, shared by every violation that names them.
     targets: HashMap<String, Arc<str>>,
     schema: SchemaRef,
-    dictionaries: Vec<ArrayRef>,
+    dictionaries: IndexVec<CodeType, ArrayRef>,
     /// The file's aggregate values, for row expressions that read them (`x > 3 * median(X)`):
     /// known only after a first pass over the file; until then such a read is null.
     file_aggregates: Option<Arc<Vec<Scalar>>>,
@@ -225,17 +225,17 @@ fn argument_of(aggregate: &Aggregate) -> Result<&Expr, InterpError> {
 /// The bindings the unique checks need, in program order: those assigning a key field or a slot
 /// a check's `when` reads, then, walking back, those assigning what the chosen ones read.
 fn key_bindings(program: &Program) -> Vec<usize> {
-    let mut fields = vec![false; program.record.fields.len()];
-    let mut locals = vec![false; program.locals.len()];
-    let need = |e: &Expr, fields: &mut [bool], locals: &mut [bool]| {
+    let mut fields: IndexVec<FieldDef, bool> = program.record.fields.iter().map(|_| false).collect();
+    let mut locals: IndexVec<LocalDef, bool> = program.locals.iter().map(|_| false).collect();
+    let need = |e: &Expr, fields: &mut IndexVec<FieldDef, bool>, locals: &mut IndexVec<LocalDef, bool>| {
         e.walk(&mut |e| match e.kind {
             ExprKind::Field(f) => {
-                if let Some(slot) = fields.get_mut(f as usize) {
+                if let Some(slot) = fields.get_mut(f) {
                     *slot = true;
                 }
             }
             ExprKind::Local(l) => {
-                if let Some(slot) = locals.get_mut(l as usize) {
+                if let Some(slot) = locals.get_mut(l) {
                     *slot = true;
                 }
             }
@@ -244,7 +244,7 @@ fn key_bindings(program: &Program) -> Vec<usize> {
     };
     for check in &program.unique_checks {
         for &f in &check.key {
-            if let Some(slot) = fields.get_mut(f as usize) {
+            if let Some(slot) = fields.get_mut(f) {
                 *slot = true;
             }
         }
@@ -256,8 +256,8 @@ fn key_bindings(program: &Program) -> Vec<usize> {
     // A binding reads only slots assigned before it, so one backward sweep closes the set.
     for (idx, binding) in program.bindings.iter().enumerate().rev() {
         let wanted = match binding.target {
-            Slot::Field(f) => fields.get(f as usize).copied().unwrap_or(false),
-            Slot::Local(l) => locals.get(l as usize).copied().unwrap_or(false),
+            Slot::Field(f) => fields.get(f).copied().unwrap_or(false),
+            Slot::Local(l) => locals.get(l).copied().unwrap_or(false),
         };
         if wanted {
             chosen.push(idx);
@@ -314,7 +314,7 @@ impl Interpreter {
         for name in program.row_checks.iter().map(|c| &c.target).chain([&"line".to_owned()]) {
             targets.entry(name.clone()).or_insert_with(|| Arc::from(name.as_str()));
         }
-        let tables = program.tables.iter().map(CompiledTable::new).collect::<Result<Vec<_>, _>>()?;
+        let tables = program.tables.iter().map(CompiledTable::new).collect::<Result<IndexVec<_, _>, _>>()?;
         let schema = output::schema(&program);
         let dictionaries = output::dictionaries(&program);
         Ok(Interpreter {
@@ -418,8 +418,8 @@ impl Interpreter {
             interp: self,
             len: batch.len(),
             env: Env::Rows(batch),
-            fields: vec![None; self.program.record.fields.len()],
-            locals: vec![None; self.program.locals.len()],
+            fields: self.program.record.fields.iter().map(|_| None).collect(),
+            locals: self.program.locals.iter().map(|_| None).collect(),
             report,
             violations,
             fatal: Vec::new(),
@@ -431,8 +431,8 @@ impl Interpreter {
     fn run_binding(frame: &mut Frame<'_>, binding: &etr_ir::Binding, sel: &Sel) -> Result<(), InterpError> {
         let value = frame.eval(&binding.expr, sel)?;
         let slot = match binding.target {
-            Slot::Field(i) => frame.fields.get_mut(i as usize),
-            Slot::Local(i) => frame.locals.get_mut(i as usize),
+            Slot::Field(i) => frame.fields.get_mut(i),
+            Slot::Local(i) => frame.locals.get_mut(i),
         };
         *slot.ok_or_else(|| InterpError::internal(format!("binding target {:?} does not exist", binding.target)))? =
             Some(value);
@@ -565,7 +565,9 @@ impl Interpreter {
                 let parts = check
                     .key
                     .iter()
-                    .map(|&f| out_fields.get(f as usize).ok_or_else(|| InterpError::internal(format!("key field {f}"))))
+                    .map(|&f| {
+                        out_fields.get(f.index()).ok_or_else(|| InterpError::internal(format!("key field {}", f.raw())))
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 key_hashes.push(keyhash::key_hashes(&parts, len)?);
             }
@@ -590,7 +592,7 @@ impl Interpreter {
         let mut wanted = vec![false; program.source.columns.len()];
         let mut mark = |e: &Expr| {
             if let ExprKind::Column(c) = e.kind
-                && let Some(slot) = wanted.get_mut(c as usize)
+                && let Some(slot) = wanted.get_mut(c.index())
             {
                 *slot = true;
             }
@@ -641,10 +643,10 @@ impl Interpreter {
                 let def = program
                     .record
                     .fields
-                    .get(f as usize)
-                    .ok_or_else(|| InterpError::internal(format!("key field {f}")))?;
+                    .get(f)
+                    .ok_or_else(|| InterpError::internal(format!("key field {}", f.raw())))?;
                 let phys = Phys::of(def.ty.kind);
-                let column = match frame.fields[f as usize].clone() {
+                let column = match frame.fields[f].clone() {
                     Some(value) => value.into_column(phys, len)?,
                     None => Column::new_null(phys, len),
                 };
@@ -739,8 +741,8 @@ impl Interpreter {
             interp: self,
             len: 1,
             env: Env::File { header: &lines.header, trailer: &lines.trailer, aggregates: &values },
-            fields: Vec::new(),
-            locals: Vec::new(),
+            fields: IndexVec::new(),
+            locals: IndexVec::new(),
             report: Report::Nothing,
             violations: Vec::new(),
             fatal: Vec::new(),
@@ -755,8 +757,8 @@ impl Interpreter {
             // is observed as null: the check broke.
             let (observed, value_counts) = match check.observed.as_ref().map(|e| (e, &e.kind)) {
                 Some((_, ExprKind::Aggregate(idx))) => (
-                    Some(values.get(*idx as usize).cloned().unwrap_or(Scalar::Null)),
-                    aggregates.states.get(*idx as usize).and_then(|state| state.value_counts()),
+                    Some(values.get(idx.index()).cloned().unwrap_or(Scalar::Null)),
+                    aggregates.states.get(idx.index()).and_then(|state| state.value_counts()),
                 ),
                 Some((measured, _)) => (frame.eval(measured, &Sel::All).ok().map(|d| d.scalar_at(0)), None),
                 None => (None, None),
@@ -798,7 +800,7 @@ impl Interpreter {
 pub(crate) fn rule_severity(program: &Program, rule: RuleIdx) -> Result<Severity, InterpError> {
     program
         .rules
-        .get(rule as usize)
+        .get(rule)
         .map(|r| r.severity)
-        .ok_or_else(|| InterpError::internal(format!("rule {rule} does not exist")))
+        .ok_or_else(|| InterpError::internal(format!("rule {} does not exist", rule.raw())))
 }

@@ -9,7 +9,7 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, DictionaryArray, Stri
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt32Type};
 use arrow::record_batch::RecordBatch;
-use etr_ir::{Program, TypeKind};
+use etr_ir::{CodeType, IndexVec, Program, TypeKind};
 
 use crate::error::InterpError;
 
@@ -36,7 +36,7 @@ pub(crate) fn schema(program: &Program) -> SchemaRef {
 }
 
 /// The members of each code type as a string array (the dictionaries of code columns).
-pub(crate) fn dictionaries(program: &Program) -> Vec<ArrayRef> {
+pub(crate) fn dictionaries(program: &Program) -> IndexVec<CodeType, ArrayRef> {
     program.code_types.iter().map(|c| Arc::new(StringArray::from_iter_values(c.members.iter())) as ArrayRef).collect()
 }
 
@@ -44,7 +44,7 @@ pub(crate) fn dictionaries(program: &Program) -> Vec<ArrayRef> {
 pub(crate) fn batch(
     program: &Program,
     schema: &SchemaRef,
-    dictionaries: &[ArrayRef],
+    dictionaries: &IndexVec<CodeType, ArrayRef>,
     fields: &[ArrayRef],
     line_nos: &[u64],
     keep: &[bool],
@@ -65,7 +65,7 @@ pub(crate) fn batch(
 pub(crate) fn record(
     program: &Program,
     schema: &SchemaRef,
-    dictionaries: &[ArrayRef],
+    dictionaries: &IndexVec<CodeType, ArrayRef>,
     fields: &[ArrayRef],
     line_nos: &[u64],
 ) -> Result<RecordBatch, InterpError> {
@@ -78,8 +78,8 @@ pub(crate) fn record(
         let array = match def.ty.kind {
             TypeKind::Code(ty) => {
                 let values = dictionaries
-                    .get(ty as usize)
-                    .ok_or_else(|| InterpError::internal(format!("code type {ty} does not exist")))?;
+                    .get(ty)
+                    .ok_or_else(|| InterpError::internal(format!("code type {} does not exist", ty.raw())))?;
                 let keys = array
                     .as_primitive_opt::<UInt32Type>()
                     .ok_or_else(|| InterpError::internal(format!("field {} is not a code column", def.name)))?;

@@ -16,10 +16,11 @@ use arrow::array::{
 use arrow::buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow::datatypes::ArrowPrimitiveType;
 use etr_ir::{Literal, Program, TypeKind};
+use etr_values::calendar::civil_from_days;
+use etr_values::views::{self, TextBuilder};
 
 use crate::error::InterpError;
-use crate::kernels::date::{civil_from_days, format_money};
-use crate::views::{self, TextBuilder};
+use crate::kernels::date::format_money;
 
 /// One value of any language type, without its logical type (see the module docs).
 ///
@@ -162,9 +163,7 @@ pub fn render_scalar(program: &Program, kind: TypeKind, value: &Scalar) -> Optio
             let (y, m, day) = civil_from_days(*d);
             Some(format!("{y:04}-{m:02}-{day:02}"))
         }
-        (Scalar::Code(idx), TypeKind::Code(ty)) => {
-            program.code_types.get(ty as usize)?.members.get(*idx as usize).cloned()
-        }
+        (Scalar::Code(idx), TypeKind::Code(ty)) => program.code_types.get(ty)?.members.get(*idx as usize).cloned(),
         (Scalar::Code(idx), _) => Some(idx.to_string()),
         (Scalar::List(items), TypeKind::List(of)) => {
             let items: Vec<String> = items.iter().filter_map(|i| render_scalar(program, of.kind(), i)).collect();
@@ -291,15 +290,16 @@ impl Column {
 
     /// The same values with the given validity (the values under new nulls are kept, unseen).
     pub(crate) fn with_nulls(self, nulls: Option<NullBuffer>) -> Result<Column, InterpError> {
+        let mismatch = || InterpError::internal("a validity of another length than its column");
         if nulls.as_ref().is_some_and(|n| n.len() != self.len()) {
-            return Err(InterpError::internal("a validity of another length than its column"));
+            return Err(mismatch());
         }
         fn prim<T: ArrowPrimitiveType>(a: PrimitiveArray<T>, nulls: Option<NullBuffer>) -> PrimitiveArray<T> {
             let (_, values, _) = a.into_parts();
             PrimitiveArray::new(values, nulls)
         }
         Ok(match self {
-            Column::Text(a) => Column::Text(views::with_nulls(a, nulls)?),
+            Column::Text(a) => Column::Text(views::with_nulls(a, nulls).ok_or_else(mismatch)?),
             Column::Int(a) => Column::Int(prim(a, nulls)),
             Column::Number(a) => Column::Number(prim(a, nulls)),
             Column::Date(a) => Column::Date(prim(a, nulls)),

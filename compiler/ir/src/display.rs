@@ -52,10 +52,8 @@ impl Display for Program {
         writeln!(f, "map to {}", self.record.name)?;
         for binding in &self.bindings {
             let (name, ty) = match binding.target {
-                Slot::Field(i) => {
-                    (format!("  {}", self.record.fields[i as usize].name), self.record.fields[i as usize].ty)
-                }
-                Slot::Local(i) => (format!("  let {}", self.locals[i as usize].name), self.locals[i as usize].ty),
+                Slot::Field(i) => (format!("  {}", self.record.fields[i].name), self.record.fields[i].ty),
+                Slot::Local(i) => (format!("  let {}", self.locals[i].name), self.locals[i].ty),
             };
             writeln!(f, "{name}: {} = {}", self.type_name(ty), self.expr(&binding.expr))?;
         }
@@ -71,7 +69,12 @@ impl Display for Program {
             writeln!(f)?;
         }
         for (i, agg) in self.aggregates.iter().enumerate() {
-            write!(f, "aggregate #{i} = {:?}(", agg.function)?;
+            match agg.function {
+                // The rule as its number, as when rule indices were bare `u32`s (the text form is
+                // compared byte for byte by snapshots).
+                AggregateFunction::LinesBroken(rule) => write!(f, "aggregate #{i} = LinesBroken({})(", rule.raw())?,
+                function => write!(f, "aggregate #{i} = {function:?}(")?,
+            }
             if let Some(arg) = &agg.argument {
                 write!(f, "{}", self.expr(arg))?;
             }
@@ -92,15 +95,12 @@ impl Display for Program {
             writeln!(f)?;
         }
         for check in &self.order_checks {
-            let name = self.record.fields.get(check.field as usize).map_or("?", |f| f.name.as_str());
+            let name = self.record.fields.get(check.field).map_or("?", |f| f.name.as_str());
             let sequence = check.sequence.as_str();
             write!(f, "order check {} on {}: {name} {sequence}", self.rule_id(check.rule), check.target)?;
             if !check.per.is_empty() {
-                let key: Vec<&str> = check
-                    .per
-                    .iter()
-                    .map(|&i| self.record.fields.get(i as usize).map_or("?", |f| f.name.as_str()))
-                    .collect();
+                let key: Vec<&str> =
+                    check.per.iter().map(|&i| self.record.fields.get(i).map_or("?", |f| f.name.as_str())).collect();
                 write!(f, " per ({})", key.join(", "))?;
             }
             if let Some(when) = &check.when {
@@ -109,7 +109,7 @@ impl Display for Program {
             writeln!(f)?;
         }
         for check in &self.unique_checks {
-            let names: Vec<&str> = check.key.iter().map(|&i| self.record.fields[i as usize].name.as_str()).collect();
+            let names: Vec<&str> = check.key.iter().map(|&i| self.record.fields[i].name.as_str()).collect();
             write!(f, "unique check {} on {}: ({})", self.rule_id(check.rule), check.target, names.join(", "))?;
             if let Some(when) = &check.when {
                 write!(f, " when {}", self.expr(when))?;
@@ -123,15 +123,13 @@ impl Display for Program {
 impl Program {
     /// The rule's stable id, for messages.
     pub fn rule_id(&self, rule: RuleIdx) -> &str {
-        self.rules.get(rule as usize).map_or("<unknown rule>", |r| r.id.as_str())
+        self.rules.get(rule).map_or("<unknown rule>", |r| r.id.as_str())
     }
 
     /// A type as the spec writes it (code types by name), with `?` when nullable.
     pub fn type_name(&self, ty: Type) -> String {
         let kind = match ty.kind {
-            TypeKind::Code(i) => {
-                self.code_types.get(i as usize).map_or_else(|| format!("code#{i}"), |c| c.name.clone())
-            }
+            TypeKind::Code(i) => self.code_types.get(i).map_or_else(|| format!("code#{}", i.raw()), |c| c.name.clone()),
             other => other.to_string(),
         };
         if ty.nullable { format!("{kind}?") } else { kind }
@@ -148,11 +146,8 @@ impl Program {
             Literal::Text(t) => format!("{t:?}"),
             Literal::Date(days) => format!("date({days})"),
             Literal::Code(ty, member) => {
-                let name = self
-                    .code_types
-                    .get(*ty as usize)
-                    .and_then(|c| c.members.get(*member as usize))
-                    .map_or("?", |m| m.as_str());
+                let name =
+                    self.code_types.get(*ty).and_then(|c| c.members.get(*member as usize)).map_or("?", |m| m.as_str());
                 format!("{name:?}")
             }
         }
@@ -183,14 +178,14 @@ impl<'a> Display for ExprDisplay<'a> {
             let sub = |e: &'a Expr| ExprDisplay { program: p, expr: e };
             match &self.expr.kind {
                 ExprKind::Literal(lit) => f.write_str(&p.literal(lit)),
-                ExprKind::Column(i) => write!(f, "${}", p.source.columns.get(*i as usize).map_or("?", |c| c.as_str())),
+                ExprKind::Column(i) => write!(f, "${}", p.source.columns.get(*i).map_or("?", |c| c.as_str())),
                 ExprKind::Field(i) => {
-                    write!(f, "{}", p.record.fields.get(*i as usize).map_or("?", |c| c.name.as_str()))
+                    write!(f, "{}", p.record.fields.get(*i).map_or("?", |c| c.name.as_str()))
                 }
-                ExprKind::Local(i) => write!(f, "{}", p.locals.get(*i as usize).map_or("?", |c| c.name.as_str())),
+                ExprKind::Local(i) => write!(f, "{}", p.locals.get(*i).map_or("?", |c| c.name.as_str())),
                 ExprKind::HeaderField(i) => write!(f, "header.{}", line_field_name(&p.source.header, *i)),
                 ExprKind::TrailerField(i) => write!(f, "trailer.{}", line_field_name(&p.source.trailer, *i)),
-                ExprKind::Aggregate(i) => write!(f, "aggregate#{i}"),
+                ExprKind::Aggregate(i) => write!(f, "aggregate#{}", i.raw()),
                 ExprKind::Unary(op, operand) => {
                     let op = match op {
                         UnaryOp::Neg => "-",
@@ -265,7 +260,7 @@ impl<'a> Display for ExprDisplay<'a> {
                             f.write_str(")")?;
                         }
                         FallibleOp::Lookup { table, key } => {
-                            let name = p.tables.get(*table as usize).map_or("?", |t| t.name.as_str());
+                            let name = p.tables.get(*table).map_or("?", |t| t.name.as_str());
                             write!(f, "{name}[{}]", sub(key))?;
                         }
                     }

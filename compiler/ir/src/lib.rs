@@ -11,48 +11,54 @@
 #![deny(clippy::disallowed_methods)]
 
 mod display;
+mod idx;
 mod stack;
 mod visit;
 pub use display::{builtin_name, format_money};
+pub use idx::{Idx, IndexVec};
 pub use stack::ensure_sufficient_stack;
 pub use visit::Step;
 pub mod types;
 
 pub use types::{ListOf, Type, TypeKind};
 
-/// Index of a declared source column (0-based, in declaration order).
-pub type ColumnIdx = u32;
-/// Index of a field of the target record type.
-pub type FieldIdx = u32;
-/// Index of a `let` value.
-pub type LocalIdx = u32;
+/// The marker of a source column's index: the columns are their names (`Source::columns`), so
+/// the index is marked with this type instead, of which no value exists.
+pub enum Column {}
+
+/// Index of a declared source column (0-based, in declaration order) into [`Source::columns`].
+pub type ColumnIdx = Idx<Column>;
+/// Index of a field of the target record type, into [`RecordType::fields`].
+pub type FieldIdx = Idx<FieldDef>;
+/// Index of a `let` value, into [`Program::locals`].
+pub type LocalIdx = Idx<LocalDef>;
 /// Index into [`Program::rules`].
-pub type RuleIdx = u32;
+pub type RuleIdx = Idx<Rule>;
 /// Index into [`Program::code_types`].
-pub type CodeTypeIdx = u32;
+pub type CodeTypeIdx = Idx<CodeType>;
 /// Index into [`Program::tables`].
-pub type TableIdx = u32;
+pub type TableIdx = Idx<CodeTable>;
 /// Index into [`Program::aggregates`].
-pub type AggregateIdx = u32;
+pub type AggregateIdx = Idx<Aggregate>;
 
 /// A compiled contributor spec: everything the runtime and the back ends need to process a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
     pub contributor: Contributor,
     pub source: Source,
-    pub code_types: Vec<CodeType>,
-    pub tables: Vec<CodeTable>,
+    pub code_types: IndexVec<CodeType>,
+    pub tables: IndexVec<CodeTable>,
     /// The target record type of the mapping (the canonical eTR+ record for contributor specs).
     pub record: RecordType,
-    pub locals: Vec<LocalDef>,
-    pub rules: Vec<Rule>,
+    pub locals: IndexVec<LocalDef>,
+    pub rules: IndexVec<Rule>,
     /// Row computations, in evaluation order: each field of the record and each `let`, after
     /// everything it reads. A field that the mapping does not assign is absent (it stays null).
     pub bindings: Vec<Binding>,
     /// Row checks, in the order they are written; evaluated over well-formed lines only.
     pub row_checks: Vec<RowCheck>,
     /// The aggregates over all data lines that file checks read.
-    pub aggregates: Vec<Aggregate>,
+    pub aggregates: IndexVec<Aggregate>,
     /// File checks, in the order they are written; evaluated once at the end of the file.
     pub file_checks: Vec<FileCheck>,
     /// Dataset uniqueness checks, evaluated over the lines that no row rule rejected.
@@ -80,7 +86,7 @@ pub struct Source {
     pub header: Option<RecordLine>,
     pub trailer: Option<RecordLine>,
     /// The data columns, by position.
-    pub columns: Vec<String>,
+    pub columns: IndexVec<Column, String>,
     /// The reject rule for a data line whose field count differs from `columns.len()`.
     pub field_count_rule: RuleIdx,
 }
@@ -205,7 +211,7 @@ pub struct CodeTable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordType {
     pub name: String,
-    pub fields: Vec<FieldDef>,
+    pub fields: IndexVec<FieldDef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -111,7 +111,7 @@ impl fmt::Display for TypeKind {
             TypeKind::Date => f.write_str("date"),
             TypeKind::Month => f.write_str("month"),
             TypeKind::Bool => f.write_str("bool"),
-            TypeKind::Code(idx) => write!(f, "code#{idx}"),
+            TypeKind::Code(idx) => write!(f, "code#{}", idx.raw()),
             TypeKind::Null => f.write_str("null"),
             TypeKind::List(of) => write!(f, "list of {}", of.kind()),
         }

@@ -120,7 +120,11 @@ impl Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{BinaryOp, Builtin, Literal, MatchArm, Type, TypeKind};
+    use crate::{BinaryOp, Builtin, Idx, Literal, MatchArm, Type, TypeKind};
+
+    fn col(c: u32) -> ExprKind {
+        ExprKind::Column(Idx::from_raw(c))
+    }
 
     fn leaf(kind: ExprKind) -> Expr {
         Expr { kind, ty: Type::nullable(TypeKind::Int) }
@@ -132,20 +136,20 @@ mod tests {
 
     /// Every node kind with children, each child a distinct column, so the walk's order shows.
     fn every_kind() -> Expr {
-        let column = |c| boxed(ExprKind::Column(c));
+        let column = |c| boxed(col(c));
         let fallible_call = leaf(ExprKind::Fallible {
-            op: FallibleOp::Call { function: Builtin::ParseInt, args: vec![leaf(ExprKind::Column(10))] },
+            op: FallibleOp::Call { function: Builtin::ParseInt, args: vec![leaf(col(10))] },
             on_failure: OnFailure::Default(column(11)),
         });
         let lookup = leaf(ExprKind::Fallible {
-            op: FallibleOp::Lookup { table: 0, key: column(12) },
-            on_failure: OnFailure::Reject { rule: 0, target: "t".into() },
+            op: FallibleOp::Lookup { table: Idx::from_raw(0), key: column(12) },
+            on_failure: OnFailure::Reject { rule: Idx::from_raw(0), target: "t".into() },
         });
         let matched = leaf(ExprKind::Match {
             scrutinee: column(6),
             arms: vec![
-                MatchArm { patterns: vec![], value: leaf(ExprKind::Column(7)) },
-                MatchArm { patterns: vec![], value: leaf(ExprKind::Column(8)) },
+                MatchArm { patterns: vec![], value: leaf(col(7)) },
+                MatchArm { patterns: vec![], value: leaf(col(8)) },
             ],
             default: Some(column(9)),
         });
@@ -170,7 +174,7 @@ mod tests {
         let mut seen = Vec::new();
         expr.walk(&mut |e| {
             if let ExprKind::Column(c) = e.kind {
-                seen.push(c);
+                seen.push(c.raw());
             }
         });
         seen
@@ -187,26 +191,27 @@ mod tests {
         let mut seen = Vec::new();
         let flow = expr.visit(&mut |e| match e.kind {
             ExprKind::Call { .. } => Step::Skip,
-            ExprKind::Column(12) => Step::Stop,
+            ExprKind::Column(c) if c.raw() == 12 => Step::Stop,
             ExprKind::Column(c) => {
-                seen.push(c);
+                seen.push(c.raw());
                 Step::Descend
             }
             _ => Step::Descend,
         });
         assert!(flow.is_break());
         assert_eq!(seen, [1, 2, 10, 11]);
-        let first_above_seven = expr.find_map(|e| matches!(e.kind, ExprKind::Column(c) if c > 7).then_some(&e.kind));
-        assert_eq!(first_above_seven, Some(&ExprKind::Column(8)));
-        assert!(expr.any(|e| matches!(e.kind, ExprKind::Column(13))));
-        assert!(!expr.any(|e| matches!(e.kind, ExprKind::Column(14))));
+        let first_above_seven =
+            expr.find_map(|e| matches!(e.kind, ExprKind::Column(c) if c.raw() > 7).then_some(&e.kind));
+        assert_eq!(first_above_seven, Some(&col(8)));
+        assert!(expr.any(|e| e.kind == col(13)));
+        assert!(!expr.any(|e| e.kind == col(14)));
     }
 
     /// A chain far deeper than the parser allows, walked on a thread with a small stack: the walk
     /// must continue on new segments rather than overflow.
     #[test]
     fn a_deep_chain_is_walked_on_a_small_stack() {
-        let mut expr = leaf(ExprKind::Column(0));
+        let mut expr = leaf(col(0));
         for _ in 0..20_000 {
             expr = leaf(ExprKind::Unary(crate::UnaryOp::Neg, Box::new(expr)));
         }

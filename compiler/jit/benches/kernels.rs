@@ -95,9 +95,9 @@ fn parse_families(c: &mut Criterion) {
         // `parse_*(x) else null`: the handler the W1 spec uses for amounts, and the one that costs
         // least around the kernel itself.
         let mut one_parse = program(&["x"]);
-        one_parse.record.fields.push(field_def("f", family.kind));
+        let field = one_parse.record.fields.push(field_def("f", family.kind));
         one_parse.bindings.push(Binding {
-            target: Slot::Field(0),
+            target: Slot::Field(field),
             expr: fallible(family.function.clone(), raw_column(0), family.kind, or_default(null_lit(family.kind))),
         });
         let interp = Interpreter::new(Arc::new(one_parse.clone())).expect("prepares");

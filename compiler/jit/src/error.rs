@@ -21,10 +21,10 @@ pub enum JitError {
     #[error("Cranelift module error: {0}")]
     Module(#[from] Box<cranelift_module::ModuleError>),
     /// The batch has fewer columns than the program declares.
-    #[error("the batch has {columns} columns, binding {binding} reads column {column}")]
+    #[error("the batch has {columns} columns, binding {binding} reads column {}", .column.raw())]
     MissingColumn { binding: usize, column: ColumnIdx, columns: usize },
     /// A kernel found a string view pointing outside the array's data buffers. Arrow validates
     /// views when an array is built, so this is a broken array (built unchecked), not bad data.
-    #[error("binding {binding}: column {column} has a string view outside its data buffers")]
+    #[error("binding {binding}: column {} has a string view outside its data buffers", .column.raw())]
     InvalidView { binding: usize, column: ColumnIdx },
 }

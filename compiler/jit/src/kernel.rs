@@ -9,7 +9,7 @@
 //! the bounds they come with: `len` views, `(len + offset) / 8` validity bytes, and for each long
 //! string the bytes its view names, after checking the buffer index against `buffer_count` and
 //! `offset + length` against that buffer's length. Short strings are read inside their view.
-//! Besides its arguments, a date kernel reads one table, `etr_interp::calendar::MONTHS` (a
+//! Besides its arguments, a date kernel reads one table, `etr_values::calendar::MONTHS` (a
 //! `static`), at an index below its length (year 1900-2099 and month 1-12 checked first).
 
 use std::mem::offset_of;

@@ -14,7 +14,7 @@ use arrow::array::ArrayRef;
 use arrow::buffer::{BooleanBuffer, MutableBuffer};
 use arrow::util::bit_util;
 use etr_interp::{NativeKernels, RawBatch};
-use etr_ir::{Builtin, ExprKind, FallibleOp, Literal, OnFailure, Program};
+use etr_ir::{Builtin, ColumnIdx, ExprKind, FallibleOp, Literal, OnFailure, Program, TableIdx};
 
 use crate::JitProgram;
 
@@ -22,8 +22,8 @@ use crate::JitProgram;
 #[derive(Debug)]
 pub struct JitKernels {
     program: JitProgram,
-    by_parse: HashMap<(Builtin, u32), usize>,
-    by_lookup: HashMap<(u32, u32), usize>,
+    by_parse: HashMap<(Builtin, ColumnIdx), usize>,
+    by_lookup: HashMap<(TableIdx, ColumnIdx), usize>,
     fallbacks: Fallbacks,
 }
 
@@ -96,12 +96,17 @@ impl JitKernels {
 }
 
 impl NativeKernels for JitKernels {
-    fn parse_column(&self, function: &Builtin, column: u32, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
+    fn parse_column(
+        &self,
+        function: &Builtin,
+        column: ColumnIdx,
+        batch: &RawBatch,
+    ) -> Option<(ArrayRef, BooleanBuffer)> {
         let index = *self.by_parse.get(&(function.clone(), column))?;
         self.run(index, batch)
     }
 
-    fn lookup_column(&self, table: u32, column: u32, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
+    fn lookup_column(&self, table: TableIdx, column: ColumnIdx, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
         let index = *self.by_lookup.get(&(table, column))?;
         self.run(index, batch)
     }

@@ -53,8 +53,9 @@ use cranelift_codegen::{Context, isa::OwnedTargetIsa};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
-use etr_interp::{RawBatch, calendar};
+use etr_interp::RawBatch;
 use etr_ir::{ColumnIdx, ExprKind, OnFailure, Program, Slot};
+use etr_values::calendar;
 
 pub use backend::JitBackend;
 pub use error::JitError;
@@ -209,13 +210,17 @@ impl Jit {
 fn describe(program: &Program, index: usize, plan: &KernelPlan) -> String {
     let binding = &program.bindings[index];
     let target = match binding.target {
-        Slot::Field(i) => format!("field {}", program.record.fields.get(i as usize).map_or("?", |f| &f.name)),
-        Slot::Local(i) => format!("let {}", program.locals.get(i as usize).map_or("?", |l| &l.name)),
+        Slot::Field(i) => format!("field {}", program.record.fields.get(i).map_or("?", |f| &f.name)),
+        Slot::Local(i) => format!("let {}", program.locals.get(i).map_or("?", |l| &l.name)),
     };
-    let column = program.source.columns.get(plan.column as usize).map_or("?", String::as_str);
+    let column = program.source.columns.get(plan.column).map_or("?", String::as_str);
     let handler = match &binding.expr.kind {
-        ExprKind::Fallible { on_failure: OnFailure::Reject { rule, .. }, .. } => format!("else reject (rule {rule})"),
-        ExprKind::Fallible { on_failure: OnFailure::Fail { rule, .. }, .. } => format!("else fail (rule {rule})"),
+        ExprKind::Fallible { on_failure: OnFailure::Reject { rule, .. }, .. } => {
+            format!("else reject (rule {})", rule.raw())
+        }
+        ExprKind::Fallible { on_failure: OnFailure::Fail { rule, .. }, .. } => {
+            format!("else fail (rule {})", rule.raw())
+        }
         _ => match plan.fallback {
             Some(value) => format!("else {value}"),
             None => "else null".to_owned(),
@@ -269,7 +274,7 @@ impl JitProgram {
         let Some(Some((plan, kernel))) = self.kernels.get(index) else {
             return Ok(None);
         };
-        let input = batch.columns.get(plan.column as usize).ok_or(JitError::MissingColumn {
+        let input = batch.columns.get(plan.column.index()).ok_or(JitError::MissingColumn {
             binding: index,
             column: plan.column,
             columns: batch.columns.len(),

@@ -181,7 +181,7 @@ impl KernelPlan {
             OnFailure::Reject { .. } | OnFailure::Fail { .. } => true,
             OnFailure::Default(fallback) => matches!(fallback.kind, ExprKind::Literal(Literal::Null)),
         };
-        let code_table = program.tables.get(table as usize)?;
+        let code_table = program.tables.get(table)?;
         if !null_on_failure || code_table.key_type.kind != TypeKind::Text || key.ty.kind != TypeKind::Text {
             return None;
         }

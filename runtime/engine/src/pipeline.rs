@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use etr_interp::{Interpreter, Scalar};
 use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
+use etr_values::calendar;
 
 pub use crate::config::{Engine, Notify, Progress, RunConfig};
 pub use crate::input::dialect::dialect_of;
@@ -88,8 +89,8 @@ fn summarize(
     // Line warnings per rule (every warn rule that can flag a line, even when it flagged none);
     // warn-level file checks are reported apart, as `file_warnings`.
     let mut warnings = BTreeMap::new();
-    for (idx, rule) in program.rules.iter().enumerate() {
-        let file_level = program.file_checks.iter().any(|c| c.rule as usize == idx && c.zone.is_none());
+    for (idx, rule) in program.rules.iter_enumerated() {
+        let file_level = program.file_checks.iter().any(|c| c.rule == idx && c.zone.is_none());
         if rule.severity == RuleSeverity::Warn && !file_level {
             warnings.insert(rule.id.clone(), counts.warnings.get(&rule.id).copied().unwrap_or(0));
         }
@@ -145,19 +146,12 @@ pub fn parse_as_of(text: &str) -> Result<i32> {
     }
     let (y, m, d): (i64, u32, u32) =
         (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&m) || d == 0 || d > days_in_month[(m - 1) as usize] {
+    // Not `calendar::is_valid_date`, which refuses the year 0 a data file may not hold: `--as-of`
+    // has always taken any four-digit year.
+    if !(1..=12).contains(&m) || d == 0 || d > calendar::days_in_month(y, m) {
         return Err(bad());
     }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    i32::try_from(era * 146_097 + doe - 719_468).map_err(|_| bad())
+    calendar::days_from_civil(y, m, d).ok_or_else(bad)
 }
 
 /// The hash that identifies a spec in summaries: blake3 over the texts it was compiled from.
@@ -180,6 +174,8 @@ mod tests {
         assert_eq!(parse_as_of("1970-01-01").ok(), Some(0));
         assert_eq!(parse_as_of("2000-03-01").ok(), Some(11_017));
         assert_eq!(parse_as_of("2024-02-29").ok(), Some(19_782));
+        // The year 0 (a leap year of the proleptic calendar) is taken, as it always was.
+        assert_eq!(parse_as_of("0000-02-29").ok(), Some(-719_469));
         for bad in ["2023-02-29", "2025-13-01", "2025-1-01", "20250101", "", "2025-06-31"] {
             assert!(parse_as_of(bad).is_err(), "{bad}");
         }

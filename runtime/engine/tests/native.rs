@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use arrow::array::ArrayRef;
 use arrow::buffer::BooleanBuffer;
 use etr_interp::test_support::*;
-use etr_ir::{Binding, Builtin, Program, Slot, TypeKind};
+use etr_ir::{Binding, Builtin, ColumnIdx, Program, Slot, TypeKind};
 use etr_runtime::pipeline::{self, Engine, RunConfig};
 use etr_runtime::{CompiledKernels, KernelFallbacks, NativeBackend, NativeKernels, RawBatch, Summary};
 
@@ -18,7 +18,7 @@ fn program() -> Arc<Program> {
     let mut p = etr_interp::test_support::program(&["id", "amount"]);
     p.record.fields.push(field_def("amount", TypeKind::Int));
     p.bindings.push(Binding {
-        target: Slot::Field(0),
+        target: Slot::Field(idx(0)),
         expr: fallible(Builtin::ParseInt, column(1), TypeKind::Int, or_default(null_lit(TypeKind::Int))),
     });
     Arc::new(p)
@@ -38,7 +38,7 @@ struct FailingKernels {
 struct FailingCompiled(Arc<FailingKernels>);
 
 impl NativeKernels for FailingKernels {
-    fn parse_column(&self, _: &Builtin, _: u32, _: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
+    fn parse_column(&self, _: &Builtin, _: ColumnIdx, _: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         None
     }

@@ -167,8 +167,8 @@ impl OrderState {
     /// The state of `check` before the first line. The front end admits ordering checks on
     /// ordered types only, and consistency checks on any field; any other is an internal error.
     pub(super) fn new(program: &Program, check: &OrderCheck) -> Result<OrderState, InterpError> {
-        let kind = program.record.fields.get(check.field as usize).map(|field| field.ty.kind).ok_or_else(|| {
-            InterpError::internal(format!("a check in file order on field {} that does not exist", check.field))
+        let kind = program.record.fields.get(check.field).map(|field| field.ty.kind).ok_or_else(|| {
+            InterpError::internal(format!("a check in file order on field {} that does not exist", check.field.raw()))
         })?;
         let grouped = !check.per.is_empty();
         let remember = match check.sequence {
@@ -207,8 +207,8 @@ impl OrderState {
             .ok_or_else(|| InterpError::internal(format!("check in file order {index} does not exist")))?;
         let array = result
             .fields
-            .get(check.field as usize)
-            .ok_or_else(|| InterpError::internal(format!("no values for field {}", check.field)))?;
+            .get(check.field.index())
+            .ok_or_else(|| InterpError::internal(format!("no values for field {}", check.field.raw())))?;
         let groups = Groups::of(check, result, array.len())?;
         let rows = (0..array.len())
             .filter(|&row| !result.rejected[row] && takes_part(&result.order_when, index, row))
@@ -345,8 +345,8 @@ impl<'r> Groups<'r> {
             .map(|&field| {
                 result
                     .fields
-                    .get(field as usize)
-                    .ok_or_else(|| InterpError::internal(format!("no values for key field {field}")))
+                    .get(field.index())
+                    .ok_or_else(|| InterpError::internal(format!("no values for key field {}", field.raw())))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Groups::Keyed { hashes: keyhash::key_hashes(&parts, len)?, parts })

@@ -116,5 +116,5 @@ pub(super) fn verdict(
 
 /// Whether every part of the key of `check` is null on row `row`.
 fn key_is_null(check: &UniqueCheck, result: &BatchResult, row: usize) -> bool {
-    check.key.iter().all(|&field| result.fields.get(field as usize).is_none_or(|values| values.is_null(row)))
+    check.key.iter().all(|&field| result.fields.get(field.index()).is_none_or(|values| values.is_null(row)))
 }

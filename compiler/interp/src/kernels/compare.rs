@@ -7,10 +7,10 @@ use std::cmp::Ordering;
 
 use arrow::array::{Array, BooleanArray, StringViewArray};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
+use etr_values::views::{MAX_INLINE, canonical_inline, inline_view, view_len};
 
 use crate::error::InterpError;
 use crate::value::{Column, Datum, Scalar};
-use crate::views::{MAX_INLINE, canonical_inline, view_len};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CmpOp {
@@ -120,7 +120,7 @@ fn compare_with_scalar(
 ) -> BooleanBuffer {
     let views = xs.views();
     if matches!(op, CmpOp::Eq | CmpOp::Ne) && t.len() <= MAX_INLINE {
-        let target = crate::views::inline_view(t.as_bytes());
+        let target = inline_view(t.as_bytes());
         let eq = op == CmpOp::Eq;
         return BooleanBuffer::collect_bool(len, |i| {
             let v = views[i];

@@ -8,13 +8,13 @@
 use arrow::array::{Array, StringViewArray};
 use arrow::buffer::BooleanBuffer;
 use etr_ir::{CodeTable, Literal};
+use etr_values::views::{MAX_INLINE, canonical_inline, inline_view, view_len};
 use hashbrown::HashMap;
 
 use crate::error::InterpError;
 use crate::kernels::select::take;
 use crate::kernels::{Fallible, Prim, failed_rows};
 use crate::value::{Column, Datum, Phys, Scalar, number_bits};
-use crate::views::{MAX_INLINE, canonical_inline, inline_view, view_len};
 
 /// A code table ready for lookups.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 //! - Validity is computed apart from the values: infallible operations run over every slot and
 //!   take the union of the input validities; fallible ones (parses, lookups) only look at valid
 //!   slots and also report where they failed.
-//! - A kernel never allocates per row; text results go through [`crate::views::TextBuilder`].
+//! - A kernel never allocates per row; text results go through [`etr_values::views::TextBuilder`].
 //!
 //! The value-level definitions (what `parse_money` accepts, what a real date is) live in
 //! `parse.rs`, `date.rs` and `nric.rs`, so a scalar caller and a column kernel cannot disagree.

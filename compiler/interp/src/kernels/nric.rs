@@ -5,10 +5,10 @@
 
 use arrow::array::StringViewArray;
 use etr_ir::Builtin;
+use etr_values::calendar::is_valid_date;
 
 use crate::error::InterpError;
 use crate::kernels::Call;
-use crate::kernels::date::is_valid_date;
 use crate::kernels::text::{map_bool, map_prim};
 use crate::value::{Column, Datum};
 

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use arrow::array::{Array, BooleanArray, PrimitiveArray, StringViewArray};
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
+use etr_values::views::{MAX_INLINE, view_len};
 
 use crate::error::InterpError;
 use crate::kernels::{Prim, PrimLayout, nulls_from};
 use crate::value::{Column, Datum, Phys};
-use crate::views::{MAX_INLINE, view_len};
 
 /// Per row, `then` where `mask` is set, else `otherwise`; `phys` is the result's layout.
 pub(crate) fn select(

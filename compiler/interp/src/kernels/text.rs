@@ -9,12 +9,12 @@
 use arrow::array::{Array, BooleanArray, PrimitiveArray, StringViewArray};
 use arrow::buffer::{BooleanBuffer, ScalarBuffer};
 use etr_ir::Builtin;
+use etr_values::views::{self, MAX_INLINE, TextBuilder, inline_text, prefetch_ahead, view_bytes, view_len};
 use regex::Regex;
 
 use crate::error::InterpError;
 use crate::kernels::{Call, Fallible, Prim, PrimLayout, failed_rows, nulls_from};
 use crate::value::{Column, Datum};
-use crate::views::{MAX_INLINE, TextBuilder, inline_text, prefetch_ahead, view_bytes, view_len};
 
 /// The text functions.
 pub(crate) fn call(call: &Call<'_>) -> Result<Datum, InterpError> {
@@ -248,7 +248,8 @@ pub(crate) fn null_if_empty(input: &StringViewArray) -> Result<StringViewArray, 
         Some(n) => n.inner() & &non_empty,
         None => non_empty,
     };
-    crate::views::with_nulls(input.clone(), nulls_from(valid))
+    views::with_nulls(input.clone(), nulls_from(valid))
+        .ok_or_else(|| InterpError::internal("a validity of another length than its text column"))
 }
 
 /// The byte offset of char `n` of `s` (the length of `s` past its end).

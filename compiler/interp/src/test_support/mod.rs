@@ -6,6 +6,9 @@
 //! dev-dependencies. A whole spec's program (JCL's, workload W1) is not built here by hand but
 //! compiled from `contributors/jcl.etr` by the front end, in `etr-tests` (`etr_tests::jcl_program`),
 //! so that no hand lowering can drift from what the compiler produces.
+//!
+//! The constructors take the positions of columns, fields, rules and tables as plain numbers, as a
+//! test writes them (`column(0)`, `reject(1, "x")`), and make them the IR's typed indices.
 
 use arrow::array::StringViewArray;
 use etr_ir::*;
@@ -22,6 +25,12 @@ pub fn xorshift(seed: u64) -> impl FnMut() -> u64 {
         state ^= state << 17;
         state
     }
+}
+
+/// The typed index of position `raw`, of whatever kind the place it goes to wants (`Slot::Field(idx(0))`,
+/// `TypeKind::Code(idx(1))`).
+pub fn idx<T>(raw: u32) -> Idx<T> {
+    Idx::from_raw(raw)
 }
 
 /// An expression of type `ty`.
@@ -53,7 +62,8 @@ pub fn date_lit(days: i32) -> Expr {
     expr(ExprKind::Literal(Literal::Date(days)), Type::non_null(TypeKind::Date))
 }
 
-pub fn code_lit(ty: CodeTypeIdx, idx: u32) -> Expr {
+pub fn code_lit(ty: u32, idx: u32) -> Expr {
+    let ty = Idx::from_raw(ty);
     expr(ExprKind::Literal(Literal::Code(ty, idx)), Type::non_null(TypeKind::Code(ty)))
 }
 
@@ -62,16 +72,16 @@ pub fn null_lit(kind: TypeKind) -> Expr {
     expr(ExprKind::Literal(Literal::Null), Type::nullable(kind))
 }
 
-pub fn column(idx: ColumnIdx) -> Expr {
-    expr(ExprKind::Column(idx), Type::nullable(TypeKind::Text))
+pub fn column(idx: u32) -> Expr {
+    expr(ExprKind::Column(Idx::from_raw(idx)), Type::nullable(TypeKind::Text))
 }
 
-pub fn field(idx: FieldIdx, kind: TypeKind) -> Expr {
-    expr(ExprKind::Field(idx), Type::nullable(kind))
+pub fn field(idx: u32, kind: TypeKind) -> Expr {
+    expr(ExprKind::Field(Idx::from_raw(idx)), Type::nullable(kind))
 }
 
-pub fn local(idx: LocalIdx, kind: TypeKind) -> Expr {
-    expr(ExprKind::Local(idx), Type::nullable(kind))
+pub fn local(idx: u32, kind: TypeKind) -> Expr {
+    expr(ExprKind::Local(Idx::from_raw(idx)), Type::nullable(kind))
 }
 
 pub fn binary(op: BinaryOp, a: Expr, b: Expr) -> Expr {
@@ -135,16 +145,17 @@ pub fn fallible(function: Builtin, arg: Expr, kind: TypeKind, on_failure: OnFail
 }
 
 /// `table[key]` with its failure handler.
-pub fn lookup(table: TableIdx, key: Expr, kind: TypeKind, on_failure: OnFailure) -> Expr {
-    expr(ExprKind::Fallible { op: FallibleOp::Lookup { table, key: Box::new(key) }, on_failure }, Type::nullable(kind))
+pub fn lookup(table: u32, key: Expr, kind: TypeKind, on_failure: OnFailure) -> Expr {
+    let op = FallibleOp::Lookup { table: Idx::from_raw(table), key: Box::new(key) };
+    expr(ExprKind::Fallible { op, on_failure }, Type::nullable(kind))
 }
 
-pub fn reject(rule: RuleIdx, target: &str) -> OnFailure {
-    OnFailure::Reject { rule, target: target.to_owned() }
+pub fn reject(rule: u32, target: &str) -> OnFailure {
+    OnFailure::Reject { rule: Idx::from_raw(rule), target: target.to_owned() }
 }
 
-pub fn fail(rule: RuleIdx, target: &str) -> OnFailure {
-    OnFailure::Fail { rule, target: target.to_owned() }
+pub fn fail(rule: u32, target: &str) -> OnFailure {
+    OnFailure::Fail { rule: Idx::from_raw(rule), target: target.to_owned() }
 }
 
 pub fn or_default(value: Expr) -> OnFailure {
@@ -178,13 +189,14 @@ pub fn rule(id: &str, severity: Severity) -> Rule {
 /// A row check of rule 1 that never fails but carries `value`: each row's value shows in the
 /// check's statistics, which is how tests see how a value renders.
 pub fn value_probe(value: Expr) -> RowCheck {
-    RowCheck { rule: 1, target: "t".into(), when: None, condition: bool_lit(false), value: Some(value) }
+    RowCheck { rule: Idx::from_raw(1), target: "t".into(), when: None, condition: bool_lit(false), value: Some(value) }
 }
 
 /// A fatal file check of rule 1 on `target`.
 /// A file check of rule 1 (fatal) that measures nothing (see [`measuring`]).
 pub fn fatal_file_check(target: &str, condition: Expr) -> FileCheck {
-    FileCheck { rule: 1, target: target.into(), condition, severity: Severity::Fatal, zone: None, observed: None }
+    let rule = Idx::from_raw(1);
+    FileCheck { rule, target: target.into(), condition, severity: Severity::Fatal, zone: None, observed: None }
 }
 
 /// `check`, measuring `observed` (what the front end decides from the condition).
@@ -201,8 +213,9 @@ pub fn code_type(name: &str, members: &[&str]) -> CodeType {
 }
 
 /// A text-keyed table onto code type `ty`, whose values are given as member names.
-pub fn code_table(name: &str, ty: CodeTypeIdx, types: &[CodeType], entries: &[(&str, &str)]) -> CodeTable {
+pub fn code_table(name: &str, ty: u32, types: &[CodeType], entries: &[(&str, &str)]) -> CodeTable {
     let members = &types[ty as usize].members;
+    let ty = Idx::from_raw(ty);
     CodeTable {
         name: name.to_owned(),
         key_type: Type::non_null(TypeKind::Text),
@@ -224,20 +237,20 @@ pub fn program(columns: &[&str]) -> Program {
         source: Source {
             format: SourceFormat::Delimited { delimiter: b"|".to_vec(), quote: None },
             encoding: Encoding::Utf8,
-            encoding_rule: Some(0),
+            encoding_rule: Some(Idx::from_raw(0)),
             header: None,
             trailer: None,
             columns: columns.iter().map(|c| (*c).to_owned()).collect(),
-            field_count_rule: 0,
+            field_count_rule: Idx::from_raw(0),
         },
-        code_types: Vec::new(),
-        tables: Vec::new(),
-        record: RecordType { name: "Record".to_owned(), fields: Vec::new() },
-        locals: Vec::new(),
-        rules: vec![rule("R0", Severity::Reject)],
+        code_types: IndexVec::new(),
+        tables: IndexVec::new(),
+        record: RecordType { name: "Record".to_owned(), fields: IndexVec::new() },
+        locals: IndexVec::new(),
+        rules: IndexVec::from(vec![rule("R0", Severity::Reject)]),
         bindings: Vec::new(),
         row_checks: Vec::new(),
-        aggregates: Vec::new(),
+        aggregates: IndexVec::new(),
         file_checks: Vec::new(),
         unique_checks: Vec::new(),
         order_checks: Vec::new(),
@@ -322,11 +335,12 @@ pub fn one_lookup(from: &Program, table: &str, on_failure: OnFailure) -> Program
     let mut p = program(&["x"]);
     p.code_types = from.code_types.clone();
     p.tables = from.tables.clone();
-    let idx = p.tables.iter().position(|t| t.name == table).unwrap_or_else(|| panic!("no table {table}")) as u32;
-    let kind = p.tables[idx as usize].value_type.kind;
+    let (idx, found) =
+        p.tables.iter_enumerated().find(|(_, t)| t.name == table).unwrap_or_else(|| panic!("no table {table}"));
+    let kind = found.value_type.kind;
     p.rules.push(rule("R3", Severity::Reject));
-    p.record.fields.push(field_def("code", kind));
-    p.bindings.push(Binding { target: Slot::Field(0), expr: lookup(idx, column(0), kind, on_failure) });
+    let code = p.record.fields.push(field_def("code", kind));
+    p.bindings.push(Binding { target: Slot::Field(code), expr: lookup(idx.raw(), column(0), kind, on_failure) });
     p
 }
 
@@ -354,16 +368,17 @@ mod tests {
     #[test]
     fn one_lookup_maps_its_column_through_the_named_table_only() {
         let mut from = program(&["a", "b"]);
-        from.code_types = vec![code_type("Gender", &["M", "F"])];
+        from.code_types = vec![code_type("Gender", &["M", "F"])].into();
         from.tables = vec![
             code_table("sexes", 0, &from.code_types, &[("L", "M"), ("P", "F")]),
             code_table("others", 0, &from.code_types, &[("X", "M")]),
-        ];
+        ]
+        .into();
         let p = one_lookup(&from, "others", reject(1, "code"));
-        assert_eq!(p.source.columns, ["x"]);
+        assert_eq!(*p.source.columns, ["x"]);
         assert_eq!(p.tables, from.tables);
         assert_eq!(p.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["R0", "R3"]);
         assert_eq!(p.bindings.len(), 1);
-        assert_eq!(p.bindings[0].expr, lookup(1, column(0), TypeKind::Code(0), reject(1, "code")));
+        assert_eq!(p.bindings[0].expr, lookup(1, column(0), TypeKind::Code(Idx::from_raw(0)), reject(1, "code")));
     }
 }

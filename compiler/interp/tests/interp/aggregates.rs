@@ -27,7 +27,7 @@ fn argument(kind: TypeKind) -> Expr {
 
 fn interpreter(function: AggregateFunction, kind: TypeKind) -> Interpreter {
     let mut p = program(&["A"]);
-    p.aggregates = vec![Aggregate { function, argument: Some(argument(kind)) }];
+    p.aggregates = vec![Aggregate { function, argument: Some(argument(kind)) }].into();
     Interpreter::new(Arc::new(p)).expect("prepares")
 }
 
@@ -218,8 +218,9 @@ fn file_checks_observe_the_statistical_aggregates() {
         Aggregate { function: AggregateFunction::Stdev, argument: Some(argument(TypeKind::Int)) },
         Aggregate { function: AggregateFunction::Max, argument: Some(argument(TypeKind::Date)) },
         Aggregate { function: AggregateFunction::CountDistinct, argument: Some(argument(TypeKind::Text)) },
-    ];
-    let agg = |i: u32, kind: TypeKind| expr(ExprKind::Aggregate(i), Type::nullable(kind));
+    ]
+    .into();
+    let agg = |i: u32, kind: TypeKind| expr(ExprKind::Aggregate(idx(i)), Type::nullable(kind));
     let check = |target: &str, op: BinaryOp, measured: Expr, bound: Expr| {
         measuring(fatal_file_check(target, binary(op, measured.clone(), bound)), measured)
     };

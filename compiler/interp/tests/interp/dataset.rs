@@ -85,7 +85,7 @@ fn judge_spec(spec: &str, columns: usize, lines: &[String], batch_len: usize) ->
         let decided = dataset.judge(batch, result).expect("judges");
         for finding in decided.findings {
             let line = batch.line_nos[finding.row as usize];
-            let rule = program.rules[finding.rule as usize].id.clone();
+            let rule = program.rules[finding.rule].id.clone();
             found.push((line, rule, finding.target.to_owned(), finding.value.map(|v| v.into_owned()), finding.route));
         }
         accepted.extend(batch.line_nos.iter().zip(&decided.accepted).filter(|(_, a)| **a).map(|(line, _)| *line));

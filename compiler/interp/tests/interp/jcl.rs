@@ -42,7 +42,7 @@ fn jcl_defects_and_file_checks() {
         .violations
         .iter()
         .map(|v| {
-            let rule = &program.rules[v.rule as usize].id;
+            let rule = &program.rules[v.rule].id;
             format!("{} {rule} {} {}", v.row, v.target, v.value.as_deref().unwrap_or("null"))
         })
         .collect();
@@ -111,7 +111,7 @@ fn jcl_defects_and_file_checks() {
         interp
             .finish_file(&r.aggregates, &lines)
             .iter()
-            .map(|v| format!("{} {}", program.rules[v.rule as usize].id, v.target))
+            .map(|v| format!("{} {}", program.rules[v.rule].id, v.target))
             .collect()
     };
     // One short line (R0) and one unknown code (R3) in eleven are above the spec's zones: those
@@ -146,7 +146,7 @@ fn key_pass_counts_a_superset_with_the_same_hashes() {
     assert_eq!(program.unique_checks.len(), 1);
     let counted_by_full: Vec<bool> = (0..batch.len())
         .map(|row| {
-            let key_null = program.unique_checks[0].key.iter().all(|&f| full.fields[f as usize].is_null(row));
+            let key_null = program.unique_checks[0].key.iter().all(|&f| full.fields[f.index()].is_null(row));
             !full.rejected[row] && !key_null
         })
         .collect();

@@ -39,8 +39,8 @@ pub(crate) fn show(array: &ArrayRef, row: usize) -> String {
 /// batch, and returns the field's Arrow type and its rendered values.
 pub(crate) fn eval_over(expr: Expr, program: Program, input: &[Option<&str>]) -> (DataType, Vec<String>, BatchResult) {
     let mut program = program;
-    program.record.fields = vec![field_def("out", expr.ty.kind)];
-    program.bindings = vec![Binding { target: Slot::Field(0), expr }];
+    program.record.fields = vec![field_def("out", expr.ty.kind)].into();
+    program.bindings = vec![Binding { target: Slot::Field(idx(0)), expr }];
     let interp = Interpreter::new(Arc::new(program)).expect("program prepares");
     let result = interp.eval_batch(&one_column(input)).expect("batch evaluates");
     let out = &result.fields[0];
@@ -225,7 +225,7 @@ check_fn!(
 
 check_fn!(
     nric_gender_members,
-    call(Builtin::NricGender { code_type: 0, male: 0, female: 1 }, vec![column(0)], TypeKind::Code(0)),
+    call(Builtin::NricGender { code_type: idx(0), male: 0, female: 1 }, vec![column(0)], TypeKind::Code(idx(0))),
     DataType::UInt32,
     [
         (Some("850818145867"), "#0"),
@@ -331,8 +331,8 @@ fn kleene_truth_tables() {
     let batch = batch(&rows, 2);
     let run = |expr: Expr| -> Vec<String> {
         let mut p = program(&["A", "B"]);
-        p.record.fields = vec![field_def("out", TypeKind::Bool)];
-        p.bindings = vec![Binding { target: Slot::Field(0), expr }];
+        p.record.fields = vec![field_def("out", TypeKind::Bool)].into();
+        p.bindings = vec![Binding { target: Slot::Field(idx(0)), expr }];
         let interp = Interpreter::new(Arc::new(p)).expect("prepares");
         let r = interp.eval_batch(&batch).expect("evaluates");
         (0..9).map(|i| show(&r.fields[0], i)).collect()
@@ -380,10 +380,10 @@ fn arithmetic_overflow_and_division_by_zero_are_null() {
     let b = batch(&rows, 2);
     let run = |op: BinaryOp| -> Vec<String> {
         let mut p = program(&["A", "B"]);
-        p.record.fields = vec![field_def("out", TypeKind::Int)];
+        p.record.fields = vec![field_def("out", TypeKind::Int)].into();
         let expr =
             binary(op, parse_col(0, Builtin::ParseInt, TypeKind::Int), parse_col(1, Builtin::ParseInt, TypeKind::Int));
-        p.bindings = vec![Binding { target: Slot::Field(0), expr }];
+        p.bindings = vec![Binding { target: Slot::Field(idx(0)), expr }];
         let r = Interpreter::new(Arc::new(p)).and_then(|i| i.eval_batch(&b)).expect("evaluates");
         (0..5).map(|i| show(&r.fields[0], i)).collect()
     };
@@ -458,9 +458,9 @@ fn one_rule_program(handler: OnFailure) -> Program {
     let mut p = program(&["A"]);
     p.rules.push(rule("R2", Severity::Reject));
     p.rules.push(rule("F9", Severity::Fatal));
-    p.record.fields = vec![field_def("d", TypeKind::Date)];
+    p.record.fields = vec![field_def("d", TypeKind::Date)].into();
     p.bindings = vec![Binding {
-        target: Slot::Field(0),
+        target: Slot::Field(idx(0)),
         expr: fallible(Builtin::ParseDate(date_format("%d/%m/%Y")), column(0), TypeKind::Date, handler),
     }];
     p
@@ -483,7 +483,7 @@ fn fallible_handlers() {
     assert_eq!((0..3).map(|i| show(&r.fields[0], i)).collect::<Vec<_>>(), ["d0", "null", "null"]);
     assert_eq!(r.violations.len(), 1);
     let v = &r.violations[0];
-    assert_eq!((v.row, v.rule, &*v.target, v.value.as_deref()), (1, 1, "d", Some("31/02/2025")));
+    assert_eq!((v.row, v.rule.raw(), &*v.target, v.value.as_deref()), (1, 1, "d", Some("31/02/2025")));
     assert_eq!(r.rejected, [false, true, false]);
     assert!(r.fatal.is_empty());
 
@@ -491,7 +491,7 @@ fn fallible_handlers() {
     assert!(r.violations.is_empty());
     assert_eq!(r.rejected, [false, false, false]);
     assert_eq!(r.fatal.len(), 1);
-    assert_eq!((r.fatal[0].row, r.fatal[0].rule, r.fatal[0].value.as_deref()), (1, 2, Some("31/02/2025")));
+    assert_eq!((r.fatal[0].row, r.fatal[0].rule.raw(), r.fatal[0].value.as_deref()), (1, 2, Some("31/02/2025")));
 }
 
 #[test]
@@ -509,12 +509,15 @@ fn a_branch_not_taken_raises_nothing() {
 fn unknown_code_rejects_with_raw_value() {
     let mut p = program(&["A"]);
     p.rules.push(rule("R3", Severity::Reject));
-    p.code_types = vec![code_type("G", &["M", "F"])];
+    p.code_types = vec![code_type("G", &["M", "F"])].into();
     let types = p.code_types.clone();
-    p.tables = vec![code_table("genders", 0, &types, &[("L", "M"), ("P", "F"), ("A LONG KEY OF MANY BYTES", "F")])];
-    p.record.fields = vec![field_def("gender", TypeKind::Code(0))];
-    p.bindings =
-        vec![Binding { target: Slot::Field(0), expr: lookup(0, column(0), TypeKind::Code(0), reject(1, "gender")) }];
+    p.tables =
+        vec![code_table("genders", 0, &types, &[("L", "M"), ("P", "F"), ("A LONG KEY OF MANY BYTES", "F")])].into();
+    p.record.fields = vec![field_def("gender", TypeKind::Code(idx(0)))].into();
+    p.bindings = vec![Binding {
+        target: Slot::Field(idx(0)),
+        expr: lookup(0, column(0), TypeKind::Code(idx(0)), reject(1, "gender")),
+    }];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let r = interp
         .eval_batch(&one_column(&[Some("L"), Some("P"), Some("X"), None, Some("A LONG KEY OF MANY BYTES")]))
@@ -529,14 +532,17 @@ fn malformed_lines_get_exactly_one_violation() {
     let mut p = program(&["A", "B"]);
     p.rules.push(rule("E", Severity::Reject));
     p.rules.push(rule("R1", Severity::Reject));
-    p.source.encoding_rule = Some(1);
-    p.record.fields = vec![field_def("a", TypeKind::Text), field_def("n", TypeKind::Int)];
+    p.source.encoding_rule = Some(idx(1));
+    p.record.fields = vec![field_def("a", TypeKind::Text), field_def("n", TypeKind::Int)].into();
     p.bindings = vec![
-        Binding { target: Slot::Field(0), expr: column(0) },
-        Binding { target: Slot::Field(1), expr: fallible(Builtin::ParseInt, column(1), TypeKind::Int, reject(2, "n")) },
+        Binding { target: Slot::Field(idx(0)), expr: column(0) },
+        Binding {
+            target: Slot::Field(idx(1)),
+            expr: fallible(Builtin::ParseInt, column(1), TypeKind::Int, reject(2, "n")),
+        },
     ];
     p.row_checks = vec![RowCheck {
-        rule: 2,
+        rule: idx(2),
         target: "a".into(),
         when: None,
         condition: is_null(field(0, TypeKind::Text), true),
@@ -547,7 +553,7 @@ fn malformed_lines_get_exactly_one_violation() {
     b.bad_encoding[4] = true;
     let r = interp.eval_batch(&b).expect("evaluates");
     let got: Vec<(u32, u32, &str, Option<&str>)> =
-        r.violations.iter().map(|v| (v.row, v.rule, &*v.target, v.value.as_deref())).collect();
+        r.violations.iter().map(|v| (v.row, v.rule.raw(), &*v.target, v.value.as_deref())).collect();
     assert_eq!(
         got,
         [(1, 0, "line", None), (2, 0, "line", None), (3, 2, "n", Some("q")), (3, 2, "a", None), (4, 1, "line", None)]
@@ -562,9 +568,9 @@ fn malformed_lines_get_exactly_one_violation() {
 fn row_check_values_render_by_type() {
     let mut p = program(&["A"]);
     p.rules.push(rule("W", Severity::Warn));
-    p.code_types = vec![code_type("C", &["ZERO", "ONE"])];
-    p.record.fields = vec![field_def("m", TypeKind::Money)];
-    p.bindings = vec![Binding { target: Slot::Field(0), expr: money_col(0) }];
+    p.code_types = vec![code_type("C", &["ZERO", "ONE"])].into();
+    p.record.fields = vec![field_def("m", TypeKind::Money)].into();
+    p.bindings = vec![Binding { target: Slot::Field(idx(0)), expr: money_col(0) }];
     p.row_checks = vec![
         value_probe(field(0, TypeKind::Money)),
         value_probe(parse_col(0, Builtin::ParseMoney(MoneyUnit::Sen), TypeKind::Int)),
@@ -599,12 +605,13 @@ fn sum_program() -> Program {
     let mut p = program(&["A"]);
     // The mapping parses the same column the same way: the aggregate reuses that parse, which must
     // still cover the malformed lines the mapping skips.
-    p.record.fields = vec![field_def("m", TypeKind::Money)];
-    p.bindings = vec![Binding { target: Slot::Field(0), expr: money_col(0) }];
+    p.record.fields = vec![field_def("m", TypeKind::Money)].into();
+    p.bindings = vec![Binding { target: Slot::Field(idx(0)), expr: money_col(0) }];
     p.aggregates = vec![
         Aggregate { function: AggregateFunction::Count, argument: None },
         Aggregate { function: AggregateFunction::Sum, argument: Some(money_col(0)) },
-    ];
+    ]
+    .into();
     p
 }
 
@@ -650,7 +657,7 @@ fn file_checks_break_on_false_or_null() {
             LineField { name: "sum".into(), ty: LineFieldType::Money(MoneyUnit::Ringgit) },
         ],
     });
-    let agg = |i: u32| expr(ExprKind::Aggregate(i), Type::nullable(TypeKind::Int));
+    let agg = |i: u32| expr(ExprKind::Aggregate(idx(i)), Type::nullable(TypeKind::Int));
     let trailer = |i: u32| expr(ExprKind::TrailerField(i), Type::nullable(TypeKind::Int));
     p.file_checks = vec![
         fatal_file_check(
@@ -689,15 +696,15 @@ fn key_program() -> Program {
     let mut p = program(&["A", "B"]);
     p.rules.push(rule("D1", Severity::Reject));
     p.record.fields =
-        vec![field_def("a", TypeKind::Text), field_def("b", TypeKind::Text), field_def("n", TypeKind::Int)];
+        vec![field_def("a", TypeKind::Text), field_def("b", TypeKind::Text), field_def("n", TypeKind::Int)].into();
     p.bindings = vec![
-        Binding { target: Slot::Field(0), expr: column(0) },
-        Binding { target: Slot::Field(1), expr: column(1) },
-        Binding { target: Slot::Field(2), expr: parse_col(1, Builtin::ParseInt, TypeKind::Int) },
+        Binding { target: Slot::Field(idx(0)), expr: column(0) },
+        Binding { target: Slot::Field(idx(1)), expr: column(1) },
+        Binding { target: Slot::Field(idx(2)), expr: parse_col(1, Builtin::ParseInt, TypeKind::Int) },
     ];
     p.unique_checks = vec![
-        UniqueCheck { rule: 1, target: "k".into(), key: vec![0, 1], when: None },
-        UniqueCheck { rule: 1, target: "k2".into(), key: vec![0, 2], when: None },
+        UniqueCheck { rule: idx(1), target: "k".into(), key: vec![idx(0), idx(1)], when: None },
+        UniqueCheck { rule: idx(1), target: "k2".into(), key: vec![idx(0), idx(2)], when: None },
     ];
     p
 }
@@ -743,29 +750,30 @@ fn key_hashes_equal_exactly_for_equal_keys() {
 #[test]
 fn output_schema_and_filtering() {
     let mut p = program(&["A", "B"]);
-    p.code_types = vec![code_type("G", &["M", "F"])];
+    p.code_types = vec![code_type("G", &["M", "F"])].into();
     let types = p.code_types.clone();
-    p.tables = vec![code_table("genders", 0, &types, &[("L", "M"), ("P", "F")])];
+    p.tables = vec![code_table("genders", 0, &types, &[("L", "M"), ("P", "F")])].into();
     p.record.fields = vec![
         field_def("name", TypeKind::Text),
-        field_def("gender", TypeKind::Code(0)),
+        field_def("gender", TypeKind::Code(idx(0))),
         field_def("amount", TypeKind::Money),
         field_def("month", TypeKind::Month),
         field_def("flag", TypeKind::Bool),
         field_def("unassigned", TypeKind::Int),
-    ];
+    ]
+    .into();
     p.bindings = vec![
-        Binding { target: Slot::Field(0), expr: column(0) },
+        Binding { target: Slot::Field(idx(0)), expr: column(0) },
         Binding {
-            target: Slot::Field(1),
-            expr: lookup(0, column(1), TypeKind::Code(0), or_default(null_lit(TypeKind::Code(0)))),
+            target: Slot::Field(idx(1)),
+            expr: lookup(0, column(1), TypeKind::Code(idx(0)), or_default(null_lit(TypeKind::Code(idx(0))))),
         },
-        Binding { target: Slot::Field(2), expr: money_lit(150) },
+        Binding { target: Slot::Field(idx(2)), expr: money_lit(150) },
         Binding {
-            target: Slot::Field(3),
+            target: Slot::Field(idx(3)),
             expr: parse_col(0, Builtin::ParseMonth(date_format("%Y%m")), TypeKind::Month),
         },
-        Binding { target: Slot::Field(4), expr: is_null(column(1), false) },
+        Binding { target: Slot::Field(idx(4)), expr: is_null(column(1), false) },
     ];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let schema = interp.output_schema();
@@ -802,9 +810,9 @@ fn output_schema_and_filtering() {
 #[test]
 fn invalid_regex_is_an_error_from_new() {
     let mut p = program(&["A"]);
-    p.record.fields = vec![field_def("m", TypeKind::Bool)];
+    p.record.fields = vec![field_def("m", TypeKind::Bool)].into();
     p.bindings = vec![Binding {
-        target: Slot::Field(0),
+        target: Slot::Field(idx(0)),
         expr: call(Builtin::Matches("(".into()), vec![column(0)], TypeKind::Bool),
     }];
     assert!(matches!(Interpreter::new(Arc::new(p)), Err(InterpError::InvalidRegex { .. })));
@@ -838,14 +846,20 @@ fn check_stats_count_considered_unexpected_and_missing() {
     let mut p = program(&["A", "B"]);
     p.rules.push(rule("C1", Severity::Warn));
     p.rules.push(rule("C2", Severity::Reject));
-    p.record.fields = vec![field_def("n", TypeKind::Int)];
-    p.bindings = vec![Binding { target: Slot::Field(0), expr: parse_col(0, Builtin::ParseInt, TypeKind::Int) }];
+    p.record.fields = vec![field_def("n", TypeKind::Int)].into();
+    p.bindings = vec![Binding { target: Slot::Field(idx(0)), expr: parse_col(0, Builtin::ParseInt, TypeKind::Int) }];
     let positive = binary(BinaryOp::Gt, field(0, TypeKind::Int), int_lit(0));
     p.row_checks = vec![
-        RowCheck { rule: 1, target: "n".into(), when: None, condition: positive.clone(), value: None },
-        RowCheck { rule: 2, target: "n".into(), when: Some(bool_col(1)), condition: positive, value: None },
-        RowCheck { rule: 1, target: "n".into(), when: Some(bool_lit(false)), condition: bool_lit(false), value: None },
-        RowCheck { rule: 1, target: "n".into(), when: None, condition: null_lit(TypeKind::Bool), value: None },
+        RowCheck { rule: idx(1), target: "n".into(), when: None, condition: positive.clone(), value: None },
+        RowCheck { rule: idx(2), target: "n".into(), when: Some(bool_col(1)), condition: positive, value: None },
+        RowCheck {
+            rule: idx(1),
+            target: "n".into(),
+            when: Some(bool_lit(false)),
+            condition: bool_lit(false),
+            value: None,
+        },
+        RowCheck { rule: idx(1), target: "n".into(), when: None, condition: null_lit(TypeKind::Bool), value: None },
     ];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let lines = ["5|t", "-1|t", "x|t", "7|f", "-2|", "3|t|extra", "-4|f", "0|t"];
@@ -854,7 +868,7 @@ fn check_stats_count_considered_unexpected_and_missing() {
     // The malformed line (`3|t|extra`) is not counted anywhere.
     assert_eq!(r.check_stats, [stats(6, 4, 1), stats(3, 2, 1), stats(0, 0, 0), stats(0, 0, 7)]);
     // The broken rows are exactly the counted unexpected ones.
-    let broken = |rule: u32| r.violations.iter().filter(|v| v.rule == rule).count() as u64;
+    let broken = |rule: u32| r.violations.iter().filter(|v| v.rule.raw() == rule).count() as u64;
     assert_eq!(broken(2), r.check_stats[1].unexpected);
 
     let mut total = etr_interp::CheckStats::default();
@@ -876,7 +890,7 @@ fn file_check_outcomes_report_the_value_each_check_measures() {
         prefix: "T".into(),
         fields: vec![LineField { name: "count".into(), ty: LineFieldType::Int }],
     });
-    let agg = |i: u32| expr(ExprKind::Aggregate(i), Type::nullable(TypeKind::Int));
+    let agg = |i: u32| expr(ExprKind::Aggregate(idx(i)), Type::nullable(TypeKind::Int));
     let trailer = expr(ExprKind::TrailerField(0), Type::nullable(TypeKind::Int));
     p.file_checks = vec![
         measuring(fatal_file_check("count", binary(BinaryOp::Eq, trailer.clone(), agg(0))), agg(0)),
@@ -920,7 +934,7 @@ fn file_check_outcomes_report_the_value_each_check_measures() {
             ("none", true, None),
         ]
     );
-    assert!(outcomes.iter().all(|o| o.rule == 1));
+    assert!(outcomes.iter().all(|o| o.rule.raw() == 1));
     // `finish_file` reports exactly the checks that did not pass.
     let broken: Vec<String> = interp.finish_file(&r.aggregates, &lines).into_iter().map(|v| v.target).collect();
     assert_eq!(broken, ["count", "twice"]);
@@ -940,13 +954,13 @@ impl etr_interp::NativeKernels for FakeNative {
     fn parse_column(
         &self,
         function: &Builtin,
-        column: u32,
+        column: etr_ir::ColumnIdx,
         batch: &RawBatch,
     ) -> Option<(ArrayRef, arrow::buffer::BooleanBuffer)> {
         if !matches!(function, Builtin::ParseDate(_)) {
             return None;
         }
-        let text = &batch.columns[column as usize];
+        let text = &batch.columns[column.index()];
         let failed: Vec<bool> = (0..text.len()).map(|i| text.is_valid(i) && text.value(i).starts_with('x')).collect();
         let values: arrow::array::Date32Array =
             (0..text.len()).map(|i| (text.is_valid(i) && !failed[i]).then_some(42)).collect();

@@ -65,9 +65,9 @@ fn parse_number_accepts_decimal_and_exponent_forms_only() {
 fn parse_number_failures_go_to_the_handler() {
     let mut p = program(&["A"]);
     p.rules.push(rule("N1", Severity::Reject));
-    p.record.fields = vec![field_def("n", TypeKind::Number)];
+    p.record.fields = vec![field_def("n", TypeKind::Number)].into();
     p.bindings = vec![Binding {
-        target: Slot::Field(0),
+        target: Slot::Field(idx(0)),
         expr: fallible(Builtin::ParseNumber, column(0), TypeKind::Number, reject(1, "n")),
     }];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
@@ -118,8 +118,8 @@ fn number_arithmetic_is_ieee_but_never_non_finite() {
     let b = batch(&rows, 2);
     let run = |op: BinaryOp, rhs: Expr| -> (DataType, Vec<String>) {
         let mut p = program(&["A", "B"]);
-        p.record.fields = vec![field_def("out", TypeKind::Number)];
-        p.bindings = vec![Binding { target: Slot::Field(0), expr: binary(op, number_col(0), rhs) }];
+        p.record.fields = vec![field_def("out", TypeKind::Number)].into();
+        p.bindings = vec![Binding { target: Slot::Field(idx(0)), expr: binary(op, number_col(0), rhs) }];
         let r = Interpreter::new(Arc::new(p)).and_then(|i| i.eval_batch(&b)).expect("evaluates");
         (r.fields[0].data_type().clone(), (0..rows.len()).map(|i| show(&r.fields[0], i)).collect())
     };
@@ -173,9 +173,9 @@ fn number_comparisons_are_plain_f64() {
     // Column against column, and an int converted by the compiler.
     let rows = vec![vec![Some("1.0"), Some("1")], vec![Some("1.5"), Some("2")], vec![Some("3"), None]];
     let mut p = program(&["A", "B"]);
-    p.record.fields = vec![field_def("out", TypeKind::Bool)];
+    p.record.fields = vec![field_def("out", TypeKind::Bool)].into();
     p.bindings =
-        vec![Binding { target: Slot::Field(0), expr: binary(BinaryOp::Lt, number_col(0), to_number(int_col(1))) }];
+        vec![Binding { target: Slot::Field(idx(0)), expr: binary(BinaryOp::Lt, number_col(0), to_number(int_col(1))) }];
     let r = Interpreter::new(Arc::new(p)).and_then(|i| i.eval_batch(&batch(&rows, 2))).expect("evaluates");
     assert_eq!((0..3).map(|i| show(&r.fields[0], i)).collect::<Vec<_>>(), ["false", "true", "null"]);
     let folded = eval_col(binary(BinaryOp::Eq, number_lit(-0.0), number_lit(0.0)), &[Some("a")]);
@@ -263,10 +263,13 @@ fn number_table_keys_and_values() {
             (Literal::Number(F64(0.0)), Literal::Number(F64(0.1))),
             (Literal::Number(F64(1.5)), Literal::Number(F64(2.5))),
         ],
+    }]
+    .into();
+    p.record.fields = vec![field_def("rate", TypeKind::Number)].into();
+    p.bindings = vec![Binding {
+        target: Slot::Field(idx(0)),
+        expr: lookup(0, number_col(0), TypeKind::Number, reject(1, "rate")),
     }];
-    p.record.fields = vec![field_def("rate", TypeKind::Number)];
-    p.bindings =
-        vec![Binding { target: Slot::Field(0), expr: lookup(0, number_col(0), TypeKind::Number, reject(1, "rate")) }];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let r = interp.eval_batch(&one_column(&[Some("1.50"), Some("-0"), Some("2"), None])).expect("evaluates");
     assert_eq!((0..4).map(|i| show(&r.fields[0], i)).collect::<Vec<_>>(), ["2.5", "0.1", "null", "null"]);
@@ -303,9 +306,9 @@ fn number_values_render_with_display() {
 #[test]
 fn number_key_parts_hash_by_value() {
     let mut p = program(&["A"]);
-    p.record.fields = vec![field_def("n", TypeKind::Number)];
-    p.bindings = vec![Binding { target: Slot::Field(0), expr: number_col(0) }];
-    p.unique_checks = vec![UniqueCheck { rule: 0, target: "n".into(), key: vec![0], when: None }];
+    p.record.fields = vec![field_def("n", TypeKind::Number)].into();
+    p.bindings = vec![Binding { target: Slot::Field(idx(0)), expr: number_col(0) }];
+    p.unique_checks = vec![UniqueCheck { rule: idx(0), target: "n".into(), key: vec![idx(0)], when: None }];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let r = interp
         .eval_batch(&one_column(&[
@@ -330,8 +333,8 @@ fn number_key_parts_hash_by_value() {
 #[test]
 fn number_fields_are_float64_in_the_output() {
     let mut p = program(&["A"]);
-    p.record.fields = vec![field_def("n", TypeKind::Number)];
-    p.bindings = vec![Binding { target: Slot::Field(0), expr: number_col(0) }];
+    p.record.fields = vec![field_def("n", TypeKind::Number)].into();
+    p.bindings = vec![Binding { target: Slot::Field(idx(0)), expr: number_col(0) }];
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let schema = interp.output_schema();
     assert_eq!(schema.field(0).data_type(), &DataType::Float64);
@@ -345,7 +348,7 @@ fn number_fields_are_float64_in_the_output() {
 #[test]
 fn number_sums_are_exact_and_order_independent() {
     let mut p = program(&["A"]);
-    p.aggregates = vec![Aggregate { function: AggregateFunction::Sum, argument: Some(number_col(0)) }];
+    p.aggregates = vec![Aggregate { function: AggregateFunction::Sum, argument: Some(number_col(0)) }].into();
     let interp = Interpreter::new(Arc::new(p)).expect("prepares");
     let states: Vec<AggregateStates> = [
         split_batch(&["0.1", "x", "", "1e308"], 2, 1),

@@ -65,8 +65,8 @@ proptest! {
         let b = batch(&rows, 2);
         let run = |expr: Expr| {
             let mut p = program(&["A", "B"]);
-            p.record.fields = vec![field_def("out", TypeKind::Bool)];
-            p.bindings = vec![Binding { target: Slot::Field(0), expr }];
+            p.record.fields = vec![field_def("out", TypeKind::Bool)].into();
+            p.bindings = vec![Binding { target: Slot::Field(idx(0)), expr }];
             Interpreter::new(Arc::new(p)).and_then(|i| i.eval_batch(&b)).map(|r| r.fields[0].clone())
         };
         let lhs = run(not(binary(BinaryOp::And, bool_col(0), bool_col(1)))).expect("evaluates");
@@ -78,12 +78,12 @@ proptest! {
     fn key_hashes_are_equal_exactly_when_keys_are(rows in prop::collection::vec((prop::option::of("[ab]{0,3}"), prop::option::of("[ab]{0,3}")), 2..40)) {
         let rows_ref: Vec<Vec<Option<&str>>> = rows.iter().map(|(a, b)| vec![a.as_deref(), b.as_deref()]).collect();
         let mut p = program(&["A", "B"]);
-        p.record.fields = vec![field_def("a", TypeKind::Text), field_def("b", TypeKind::Text)];
+        p.record.fields = vec![field_def("a", TypeKind::Text), field_def("b", TypeKind::Text)].into();
         p.bindings = vec![
-            Binding { target: Slot::Field(0), expr: column(0) },
-            Binding { target: Slot::Field(1), expr: column(1) },
+            Binding { target: Slot::Field(idx(0)), expr: column(0) },
+            Binding { target: Slot::Field(idx(1)), expr: column(1) },
         ];
-        p.unique_checks = vec![UniqueCheck { rule: 0, target: "k".into(), key: vec![0, 1], when: None }];
+        p.unique_checks = vec![UniqueCheck { rule: idx(0), target: "k".into(), key: vec![idx(0), idx(1)], when: None }];
         let r = Interpreter::new(Arc::new(p)).and_then(|i| i.eval_batch(&batch(&rows_ref, 2))).expect("evaluates");
         let h = &r.key_hashes[0];
         for i in 0..rows.len() {

@@ -19,11 +19,12 @@ use cranelift_codegen::ir::{AbiParam, Block, Endianness, Function, GlobalValue, 
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_codegen::packed_option::ReservedValue;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use etr_values::views::MAX_INLINE;
 
 use crate::kernel::args;
 use crate::plan::{KernelPlan, Output};
 
-/// The symbol under which the generated code finds `etr_interp::calendar::MONTHS` (a data
+/// The symbol under which the generated code finds `etr_values::calendar::MONTHS` (a data
 /// import: its address is resolved when the module is finalised, so the CLIF text names the
 /// symbol, not an address that changes from run to run).
 pub(crate) const MONTHS_SYMBOL: &str = "etr_months";
@@ -230,7 +231,7 @@ impl FunctionTranslator<'_> {
         let data_ready = b.create_block();
         let data = b.append_block_param(data_ready, I64);
 
-        let is_inline = b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, len, 12);
+        let is_inline = b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, len, MAX_INLINE as i64);
         b.ins().brif(is_inline, inline, &[], outline, &[]);
 
         b.switch_to_block(inline);

@@ -12,9 +12,10 @@
 //!
 //! Numbers are read a byte at a time (with no overflow check at all up to 18 bytes); dates of at
 //! most 12 bytes a word at a time from the view, longer ones a byte at a time from their buffer.
-//! A date of the years 1900-2099 takes its month's first day and length from the interpreter's
-//! month table (`etr_interp::calendar::MONTHS`, imported as the data symbol `super::MONTHS_SYMBOL`:
-//! one load instead of the leap-year test and the day count); other years take the arithmetic.
+//! A date of the years 1900-2099 takes its month's first day and length from the month table the
+//! interpreter reads too (`etr_values::calendar::MONTHS`, imported as the data symbol
+//! `super::MONTHS_SYMBOL`: one load instead of the leap-year test and the day count); other years
+//! take the arithmetic.
 //!
 //! Overflow without 128-bit arithmetic: while reading digits, an accumulator above
 //! `BIG = (u64::MAX - 9) / 10` before a step means the number is at least `10 * (BIG + 1)`, above
@@ -24,8 +25,9 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I64};
 use cranelift_codegen::ir::{Block, InstBuilder, Value};
 use cranelift_frontend::FunctionBuilder;
-use etr_interp::calendar;
 use etr_ir::{DateItem, MoneyUnit};
+use etr_values::calendar;
+use etr_values::views::MAX_INLINE;
 
 use super::{FunctionTranslator, input};
 use crate::plan::{DateLayout, Parser};
@@ -37,8 +39,8 @@ const BIG: i64 = ((u64::MAX - 9) / 10) as i64;
 /// Above this many whole ringgit the amount is more than 2^63 sen, so it fails whatever the sign;
 /// at or below it, `whole * 100 + 99` does not wrap.
 const MAX_RINGGIT: i64 = ((1u64 << 63) / 100) as i64;
-/// Date formats up to this many bytes are read from the view (Arrow inlines texts of 12 bytes).
-const INLINE: u32 = 12;
+/// Date formats up to this many bytes are read from the view (where Arrow inlines a text).
+const INLINE: u32 = MAX_INLINE as u32;
 /// The days from 0000-03-01 shifted by 400 years (see `translate_days_from_civil`) to 1970-01-01.
 const EPOCH_SHIFT: i64 = 719_468 + 146_097;
 

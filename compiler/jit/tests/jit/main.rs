@@ -68,11 +68,11 @@ pub(crate) fn check_both_engines(program: &Program, jit: &JitProgram, batch: &Ra
         let out = jit.eval_binding(index, batch).expect("the kernel runs").expect("compiled");
         assert_eq!(out.values.len(), batch.len());
         let Slot::Field(field) = binding.target else { continue };
-        let name = &program.record.fields[field as usize].name;
+        let name = &program.record.fields[field].name;
         let got = masked(&out.values, &keep);
-        let expected = &want.fields[field as usize];
+        let expected = &want.fields[field.index()];
         if got.to_data() != expected.to_data() {
-            let column = jit.input_column(index).expect("compiled") as usize;
+            let column = jit.input_column(index).expect("compiled").index();
             let diffs: Vec<String> = (0..batch.len())
                 .filter(|&r| show(&got, r) != show(expected, r) || got.is_valid(r) != expected.is_valid(r))
                 .take(10)
@@ -98,7 +98,7 @@ pub(crate) fn check_both_engines(program: &Program, jit: &JitProgram, batch: &Ra
             .filter(|v| v.rule == rule && &*v.target == target.as_str())
             .map(|v| (v.row, v.value.clone()))
             .collect();
-        let column = &batch.columns[jit.input_column(index).expect("compiled") as usize];
+        let column = &batch.columns[jit.input_column(index).expect("compiled").index()];
         let got: Vec<(u32, Option<String>)> =
             out.failed.iter().map(|&row| (row, Some(column.value(row as usize).to_owned()))).collect();
         assert_eq!(got, expected, "binding {index} ({name}): failed rows");

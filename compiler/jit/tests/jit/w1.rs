@@ -33,7 +33,7 @@ fn every_compilable_binding_of_jcl_is_compiled() {
     let names: Vec<&str> = jit
         .compiled_bindings()
         .map(|i| match program.bindings[i].target {
-            etr_ir::Slot::Field(f) => program.record.fields[f as usize].name.as_str(),
+            etr_ir::Slot::Field(f) => program.record.fields[f].name.as_str(),
             etr_ir::Slot::Local(_) => "let",
         })
         .collect();

@@ -65,7 +65,7 @@ fn lower_nric_gender(call: &mut ValueCall<'_, '_>) -> Option<Builtin> {
         call.checker.table_bug(call.call.callee.span, "`nric_gender` is typed as something other than a code");
         return None;
     };
-    let members = &call.checker.env.codes.types[code_type as usize].members;
+    let members = &call.checker.env.codes.types[code_type].members;
     let male = members.iter().position(|m| m == "M");
     let female = members.iter().position(|m| m == "F");
     let (Some(male), Some(female)) = (male, female) else {

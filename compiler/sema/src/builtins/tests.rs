@@ -72,7 +72,7 @@ fn all_is_every_family_in_order() {
 
 #[test]
 fn result_types_come_from_the_rule_and_the_argument() {
-    let gender = |name: &str| (name == "Gender").then_some(3);
+    let gender = |name: &str| (name == "Gender").then_some(ir::Idx::from_raw(3));
     let nothing = |_: &str| None;
     assert_eq!(ResultType::Fixed(TypeKind::Int).kind(Some(TypeKind::Text), nothing), Ok(TypeKind::Int));
     assert_eq!(ResultType::SameAsArg.kind(Some(TypeKind::Money), nothing), Ok(TypeKind::Money));
@@ -83,7 +83,7 @@ fn result_types_come_from_the_rule_and_the_argument() {
         ResultType::ListOfArg.kind(Some(TypeKind::Null), nothing),
         Err(NoResultType::NotListable(TypeKind::Null))
     );
-    assert_eq!(ResultType::Code("Gender").kind(Some(TypeKind::Text), gender), Ok(TypeKind::Code(3)));
+    assert_eq!(ResultType::Code("Gender").kind(Some(TypeKind::Text), gender), Ok(TypeKind::Code(ir::Idx::from_raw(3))));
     assert_eq!(
         ResultType::Code("Gender").kind(Some(TypeKind::Text), nothing),
         Err(NoResultType::CodeNotInScope("Gender"))
@@ -101,7 +101,11 @@ fn each_value_function_lowers_to_the_ir_function_of_its_name() {
         let compiled = compile(&example_spec(&format!("let example = {}", example.call)));
         let program =
             compiled.program.as_ref().unwrap_or_else(|| panic!("{}: {}", example.call, compiled.diagnostics()));
-        let binding = program.bindings.iter().find(|b| b.target == ir::Slot::Local(0)).expect("the let is bound");
+        let binding = program
+            .bindings
+            .iter()
+            .find(|b| b.target == ir::Slot::Local(ir::Idx::from_raw(0)))
+            .expect("the let is bound");
         let function = match &binding.expr.kind {
             ir::ExprKind::Call { function, .. } => function,
             ir::ExprKind::Fallible { op: ir::FallibleOp::Call { function, .. }, .. } => function,

@@ -88,7 +88,7 @@ impl<'a> Checker<'a> {
                 .help = help;
             return None;
         };
-        if self.env.rules[idx as usize].is_unique {
+        if self.env.rules[idx].is_unique {
             self.error(
                 codes::SCOPE,
                 format!(
@@ -103,13 +103,10 @@ impl<'a> Checker<'a> {
         Some(idx)
     }
 
-    pub(super) fn aggregate_index(&mut self, aggregate: ir::Aggregate) -> u32 {
+    pub(super) fn aggregate_index(&mut self, aggregate: ir::Aggregate) -> ir::AggregateIdx {
         match self.aggregates.iter().position(|a| *a == aggregate) {
-            Some(i) => i as u32,
-            None => {
-                self.aggregates.push(aggregate);
-                (self.aggregates.len() - 1) as u32
-            }
+            Some(i) => ir::Idx::from_index(i),
+            None => self.aggregates.push(aggregate),
         }
     }
 }

@@ -27,10 +27,10 @@ pub(crate) struct Declarations<'a> {
     pub(crate) codes: CodeTypes,
     /// Every record type by name, with the file it is declared in.
     pub(crate) records: HashMap<String, RecordDecl>,
-    pub(crate) tables: Vec<ir::CodeTable>,
+    pub(crate) tables: ir::IndexVec<ir::CodeTable>,
     pub(crate) table_index: HashMap<String, ir::TableIdx>,
     /// Every rule, in declaration order (their index is the IR's `RuleIdx`).
-    pub(crate) rules: Vec<RuleInfo<'a>>,
+    pub(crate) rules: ir::IndexVec<ir::Rule, RuleInfo<'a>>,
     pub(crate) rule_index: HashMap<String, ir::RuleIdx>,
     pub(crate) lets: HashMap<String, LetDecl<'a>>,
     /// The lets' names in declaration order, so that the IR does not depend on hash order.
@@ -73,10 +73,10 @@ pub(crate) struct LetDecl<'a> {
 /// names to kinds, kinds to the names diagnostics use.
 #[derive(Debug, Default)]
 pub(crate) struct CodeTypes {
-    pub(crate) types: Vec<ir::CodeType>,
+    pub(crate) types: ir::IndexVec<ir::CodeType>,
     /// Per code type, each member's index: a literal is looked up in constant time, since a code
     /// may have tens of thousands of members and a table as many literals of it.
-    member_index: Vec<HashMap<String, u32>>,
+    member_index: ir::IndexVec<ir::CodeType, HashMap<String, u32>>,
     index: HashMap<String, ir::CodeTypeIdx>,
 }
 
@@ -88,9 +88,9 @@ impl<'a> Declarations<'a> {
             env: Declarations {
                 codes: CodeTypes::default(),
                 records: HashMap::new(),
-                tables: Vec::new(),
+                tables: ir::IndexVec::new(),
                 table_index: HashMap::new(),
-                rules: Vec::new(),
+                rules: ir::IndexVec::new(),
                 rule_index: HashMap::new(),
                 lets: HashMap::new(),
                 let_order: Vec::new(),
@@ -210,10 +210,10 @@ impl CodeTypes {
         span: Span,
         report: &mut Report<'_>,
     ) -> Option<ir::Literal> {
-        if let Some(&pos) = self.member_index[code as usize].get(member) {
+        if let Some(&pos) = self.member_index[code].get(member) {
             return Some(ir::Literal::Code(code, pos));
         }
-        let code_type = &self.types[code as usize];
+        let code_type = &self.types[code];
         let name = &code_type.name;
         let members = &code_type.members;
         let help = did_you_mean(member, members.iter().map(|m| m.as_str()))
@@ -227,9 +227,7 @@ impl CodeTypes {
     /// A type kind as the diagnostics name it (`` `Gender` code ``).
     pub(crate) fn kind_name(&self, kind: TypeKind) -> String {
         match kind {
-            TypeKind::Code(idx) => {
-                self.types.get(idx as usize).map_or_else(|| "code".into(), |c| format!("`{}` code", c.name))
-            }
+            TypeKind::Code(idx) => self.types.get(idx).map_or_else(|| "code".into(), |c| format!("`{}` code", c.name)),
             other => other.to_string(),
         }
     }
@@ -237,7 +235,7 @@ impl CodeTypes {
     /// A type kind as written in a spec (`ActionCode` rather than the diagnostics' "`ActionCode` code").
     pub(crate) fn type_label(&self, kind: TypeKind) -> String {
         match kind {
-            TypeKind::Code(idx) => self.types.get(idx as usize).map_or_else(|| "code".into(), |c| c.name.clone()),
+            TypeKind::Code(idx) => self.types.get(idx).map_or_else(|| "code".into(), |c| c.name.clone()),
             other => other.to_string(),
         }
     }
@@ -252,14 +250,14 @@ impl CodeTypes {
             ir::Literal::Null => "null".into(),
             ir::Literal::Date(d) => format!("date {d}"),
             ir::Literal::Code(t, m) => {
-                format!("\"{}\"", self.types[*t as usize].members.get(*m as usize).map_or("?", |s| s.as_str()))
+                format!("\"{}\"", self.types[*t].members.get(*m as usize).map_or("?", |s| s.as_str()))
             }
         }
     }
 
     /// The fields of a record type, with their declared types.
     fn record_type(&self, record: &ast::Record, report: &mut Report<'_>) -> ir::RecordType {
-        let mut fields: Vec<ir::FieldDef> = Vec::new();
+        let mut fields: ir::IndexVec<ir::FieldDef> = ir::IndexVec::new();
         let mut seen: HashSet<&str> = HashSet::new();
         for field in &record.fields {
             if !seen.insert(&field.name.text) {
@@ -357,8 +355,7 @@ impl<'a> Collector<'a> {
             }
         }
         let codes = &mut self.env.codes;
-        let idx = codes.types.len() as ir::CodeTypeIdx;
-        codes.types.push(ir::CodeType { name: code.name.text.clone(), members });
+        let idx = codes.types.push(ir::CodeType { name: code.name.text.clone(), members });
         codes.member_index.push(member_index);
         codes.index.insert(code.name.text.clone(), idx);
     }
@@ -437,7 +434,7 @@ impl<'a> Collector<'a> {
 
     fn declare_rule(&mut self, rule: &'a ast::Rule) {
         if let Some(&first) = self.env.rule_index.get(&rule.id.text) {
-            let first = &self.env.rules[first as usize];
+            let first = &self.env.rules[first];
             let d = Diagnostic::error(
                 codes::DUPLICATE_RULE,
                 format!("rule {} is declared twice", rule.id.text),
@@ -451,10 +448,9 @@ impl<'a> Collector<'a> {
             return;
         }
         let severity = ir_severity(rule.severity);
-        let idx = self.env.rules.len() as ir::RuleIdx;
         let mostly = rule.mostly.and_then(|(bits, span)| self.mostly(bits, span));
         let is_unique = rule.body.as_ref().is_some_and(|b| b.stmts.iter().any(|s| s.kind == ast::StmtKind::Unique));
-        self.env.rules.push(RuleInfo {
+        let idx = self.env.rules.push(RuleInfo {
             rule: ir::Rule { id: rule.id.text.clone(), severity, message: rule.message.value.clone(), mostly },
             file: self.report.file,
             id_span: rule.id.span,
@@ -513,8 +509,7 @@ impl<'a> Collector<'a> {
             }
             entries.push((key, value));
         }
-        let idx = self.env.tables.len() as ir::TableIdx;
-        self.env.tables.push(ir::CodeTable {
+        let idx = self.env.tables.push(ir::CodeTable {
             name: table.name.text.clone(),
             key_type: Type::non_null(key_kind),
             value_type: Type::non_null(value_kind),
@@ -567,12 +562,12 @@ impl<'a> Collector<'a> {
         }
         seen.insert(over.rule.text.clone(), over.rule.span);
         if let Some((severity, _)) = over.severity {
-            self.env.rules[idx as usize].rule.severity = ir_severity(severity);
+            self.env.rules[idx].rule.severity = ir_severity(severity);
         }
         if let Some((bits, span)) = over.mostly {
             let value = f64::from_bits(bits);
             if (0.0..=1.0).contains(&value) {
-                self.env.rules[idx as usize].rule.mostly = Some(ir::F64(value));
+                self.env.rules[idx].rule.mostly = Some(ir::F64(value));
             } else {
                 // No help here, unlike a rule's own `mostly`.
                 self.error(
@@ -584,7 +579,7 @@ impl<'a> Collector<'a> {
             }
         }
         if !over.zones.is_empty() {
-            let rule = &mut self.env.rules[idx as usize];
+            let rule = &mut self.env.rules[idx];
             rule.zones_file = self.report.file;
             rule.zones = over.zones.clone();
         }

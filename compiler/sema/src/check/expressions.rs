@@ -145,11 +145,11 @@ impl<'a> Checker<'a> {
         if ctx.scope == Scope::Row {
             if let Some(idx) = self.let_local(name) {
                 let idx = idx?; // an error in the let was reported there
-                let ty = self.mapping.locals[idx as usize].ty;
+                let ty = self.mapping.locals[idx].ty;
                 return Some(ir::Expr { kind: ir::ExprKind::Local(idx), ty });
             }
             if let Some(&idx) = self.mapping.field_index.get(name) {
-                let ty = self.mapping.record.as_ref().expect("fields imply a record").fields[idx as usize].ty;
+                let ty = self.mapping.record.as_ref().expect("fields imply a record").fields[idx].ty;
                 return Some(ir::Expr { kind: ir::ExprKind::Field(idx), ty });
             }
         }
@@ -401,7 +401,7 @@ impl<'a> Checker<'a> {
 
     /// A code value as its member text, through a match over the code's members.
     fn code_to_text(&self, expr: ir::Expr, code: ir::CodeTypeIdx) -> ir::Expr {
-        let members = &self.env.codes.types[code as usize].members;
+        let members = &self.env.codes.types[code].members;
         let arms = members
             .iter()
             .enumerate()

@@ -104,7 +104,7 @@ impl<'a> Checker<'a> {
                 .help = help;
             return None;
         };
-        let actual = self.env.rules[idx as usize].rule.severity;
+        let actual = self.env.rules[idx].rule.severity;
         if actual != severity {
             let keyword = if severity == ir::Severity::Fatal { "fail" } else { "reject" };
             let help = if actual == ir::Severity::Fatal {
@@ -166,7 +166,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         let key = self.infer(index, ctx)?;
-        let table = &self.env.tables[table_idx as usize];
+        let table = &self.env.tables[table_idx];
         let (key_kind, value_type) = (table.key_type.kind, table.value_type);
         if key.ty.kind != key_kind && key.ty.kind != TypeKind::Null {
             let (want, found) = (self.kind_name(key_kind), self.kind_name(key.ty.kind));

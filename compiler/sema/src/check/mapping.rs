@@ -28,7 +28,7 @@ pub(super) struct Mapping<'a> {
     lets: HashMap<String, LetState>,
     /// The lets already reported as reading themselves, so that each cycle is reported once.
     cyclic_lets: std::collections::HashSet<String>,
-    pub(super) locals: Vec<ir::LocalDef>,
+    pub(super) locals: ir::IndexVec<ir::LocalDef>,
     /// Bindings with the span that reports a cycle through them.
     bindings: Vec<(ir::Binding, &'a str, Span)>,
 }
@@ -64,8 +64,8 @@ impl<'a> Checker<'a> {
         self.report.diagnostics.extend(declared.diagnostics.iter().cloned());
         self.report.diagnostics.dedup();
         let record = declared.ty.clone();
-        for (i, field) in record.fields.iter().enumerate() {
-            self.mapping.field_index.insert(field.name.clone(), i as ir::FieldIdx);
+        for (i, field) in record.fields.iter_enumerated() {
+            self.mapping.field_index.insert(field.name.clone(), i);
         }
         self.mapping.record = Some(record);
         let mut assigned: HashMap<String, Span> = HashMap::new();
@@ -97,7 +97,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             assigned.insert(name.clone(), assignment.field.span);
-            let field_ty = self.mapping.record.as_ref().expect("set above").fields[field as usize].ty;
+            let field_ty = self.mapping.record.as_ref().expect("set above").fields[field].ty;
             let ctx = Ctx { scope: Scope::Row, target: name };
             let Some(expr) = self.infer_expecting(&assignment.value, ctx, Some(field_ty.kind)) else { continue };
             if !self.compatible(expr.ty.kind, field_ty.kind) {
@@ -168,8 +168,7 @@ impl<'a> Checker<'a> {
         let ctx = Ctx { scope: Scope::Row, target: &item.name.text };
         let expr = self.infer(&item.value, ctx);
         let idx = expr.map(|expr| {
-            let idx = self.mapping.locals.len() as ir::LocalIdx;
-            self.mapping.locals.push(ir::LocalDef { name: name.to_string(), ty: expr.ty });
+            let idx = self.mapping.locals.push(ir::LocalDef { name: name.to_string(), ty: expr.ty });
             let binding = ir::Binding { target: ir::Slot::Local(idx), expr };
             self.mapping.bindings.push((binding, declared.path, item.name.span));
             idx
@@ -221,10 +220,8 @@ impl<'a> Checker<'a> {
             if *is_cyclic {
                 let (binding, file, span) = &bindings[i];
                 let name = match binding.target {
-                    ir::Slot::Field(f) => {
-                        self.mapping.record.as_ref().map_or("?".into(), |r| r.fields[f as usize].name.clone())
-                    }
-                    ir::Slot::Local(l) => self.mapping.locals[l as usize].name.clone(),
+                    ir::Slot::Field(f) => self.mapping.record.as_ref().map_or("?".into(), |r| r.fields[f].name.clone()),
+                    ir::Slot::Local(l) => self.mapping.locals[l].name.clone(),
                 };
                 self.report.push(Diagnostic::error(
                     codes::CYCLE,

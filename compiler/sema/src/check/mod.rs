@@ -175,7 +175,7 @@ pub(crate) struct Checker<'a> {
     mapping: Mapping<'a>,
     /// The rules a handler raises; a rule that nothing raises and that has no checks is unused.
     raised_rules: HashSet<ir::RuleIdx>,
-    aggregates: Vec<ir::Aggregate>,
+    aggregates: ir::IndexVec<ir::Aggregate>,
     expr_types: Vec<ExprType>,
 }
 
@@ -189,7 +189,7 @@ impl<'a> Checker<'a> {
             source: SourceNames::default(),
             mapping: Mapping::default(),
             raised_rules: HashSet::new(),
-            aggregates: Vec::new(),
+            aggregates: ir::IndexVec::new(),
             expr_types: Vec::new(),
         }
     }

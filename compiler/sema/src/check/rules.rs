@@ -46,12 +46,12 @@ impl<'a> Checker<'a> {
     /// Lowers the checks of a rule's body into `checks`.
     pub(super) fn check_rule(&mut self, rule: &'a ast::Rule, checks: &mut Checks) {
         let Some(&rule_idx) = self.env.rule_index.get(&rule.id.text) else { return };
-        let declared = &self.env.rules[rule_idx as usize];
+        let declared = &self.env.rules[rule_idx];
         if (declared.file, declared.id_span) != (self.report.file, rule.id.span) {
             return; // a duplicate declaration, already reported
         }
         let Some(body) = &rule.body else { return };
-        let severity = self.env.rules[rule_idx as usize].rule.severity;
+        let severity = self.env.rules[rule_idx].rule.severity;
         let when_ast = body.when();
         let whens = body.stmts.iter().filter(|s| s.kind == ast::StmtKind::When).count();
         if whens > 1 {
@@ -178,8 +178,7 @@ impl<'a> Checker<'a> {
                     }
                     let Some(when) = row_when(self, &target) else { continue };
                     let Some(idx) = self.record_field(field) else { continue };
-                    let kind =
-                        self.mapping.record.as_ref().map(|r| r.fields[idx as usize].ty.kind).unwrap_or(TypeKind::Null);
+                    let kind = self.mapping.record.as_ref().map(|r| r.fields[idx].ty.kind).unwrap_or(TypeKind::Null);
                     // Consistency compares values for equality, which every field has.
                     let ordered = matches!(
                         kind,
@@ -247,12 +246,11 @@ impl<'a> Checker<'a> {
     /// data lines broke the rule.
     pub(super) fn zone_checks(&mut self, checks: &mut Checks) {
         let env = self.env;
-        for (idx, declared) in env.rules.iter().enumerate() {
+        for (rule_idx, declared) in env.rules.iter_enumerated() {
             if declared.zones.is_empty() {
                 continue;
             }
             self.report.file = declared.zones_file;
-            let rule_idx = idx as ir::RuleIdx;
             let rule = &declared.rule;
             let is_file_rule = checks.file.iter().any(|c| c.rule == rule_idx && c.zone.is_none());
             let is_unique_rule = checks.unique.iter().any(|c| c.rule == rule_idx);
@@ -289,8 +287,10 @@ impl<'a> Checker<'a> {
                 });
                 let lines =
                     self.aggregate_index(ir::Aggregate { function: ir::AggregateFunction::Count, argument: None });
-                let int_aggregate =
-                    |i: u32| ir::Expr { kind: ir::ExprKind::Aggregate(i), ty: Type::non_null(TypeKind::Int) };
+                let int_aggregate = |i: ir::AggregateIdx| ir::Expr {
+                    kind: ir::ExprKind::Aggregate(i),
+                    ty: Type::non_null(TypeKind::Int),
+                };
                 let number = |v: f64| literal_expr(ir::Literal::Number(ir::F64(v)), TypeKind::Number);
                 let times = |a: ir::Expr, b: ir::Expr| ir::Expr {
                     kind: ir::ExprKind::Binary(ir::BinaryOp::Mul, Box::new(a), Box::new(b)),
@@ -318,8 +318,7 @@ impl<'a> Checker<'a> {
 
     /// Warns about every rule that nothing can break: no checks, no body, and no handler raises it.
     pub(super) fn warn_unused_rules(&mut self, checks: &Checks) {
-        for (idx, declared) in self.env.rules.iter().enumerate() {
-            let idx = idx as ir::RuleIdx;
+        for (idx, declared) in self.env.rules.iter_enumerated() {
             if self.raised_rules.contains(&idx) || checks.any_of(idx) || declared.has_body {
                 continue;
             }

@@ -22,7 +22,7 @@ use crate::diagnostics::Diagnostic;
 /// The names the source declares, for name resolution.
 #[derive(Debug, Default)]
 pub(super) struct SourceNames {
-    pub(super) columns: Vec<String>,
+    pub(super) columns: ir::IndexVec<ir::Column, String>,
     pub(super) column_index: HashMap<String, ir::ColumnIdx>,
     pub(super) header: Option<ir::RecordLine>,
     pub(super) trailer: Option<ir::RecordLine>,
@@ -120,10 +120,8 @@ impl<'a> Checker<'a> {
                             );
                             continue;
                         }
-                        self.source
-                            .column_index
-                            .insert(column.text.clone(), self.source.columns.len() as ir::ColumnIdx);
-                        self.source.columns.push(column.text.clone());
+                        let idx = self.source.columns.push(column.text.clone());
+                        self.source.column_index.insert(column.text.clone(), idx);
                     }
                     match handler {
                         Some(handler) => {

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Schema, SchemaRef};
-use etr_ir::{Program, TypeKind};
+use etr_ir::{FieldIdx, Program, TypeKind};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -76,10 +76,9 @@ impl ParquetOptions {
         let fields = &program.record.fields;
         let dictionary_columns =
             fields.iter().filter(|f| matches!(f.ty.kind, TypeKind::Code(_))).map(|f| f.name.clone()).collect();
-        let in_a_key = |idx: usize| program.unique_checks.iter().any(|c| c.key.contains(&(idx as u32)));
+        let in_a_key = |idx: FieldIdx| program.unique_checks.iter().any(|c| c.key.contains(&idx));
         let no_statistics_columns = fields
-            .iter()
-            .enumerate()
+            .iter_enumerated()
             .filter(|(idx, f)| f.ty.kind == TypeKind::Text && !in_a_key(*idx))
             .map(|(_, f)| f.name.clone())
             .collect();

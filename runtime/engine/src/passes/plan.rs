@@ -145,9 +145,9 @@ mod tests {
         let mut p = program(&["id", "amount"]);
         p.record.fields.push(field_def("id", TypeKind::Text));
         p.record.fields.push(field_def("amount", TypeKind::Int));
-        p.bindings.push(Binding { target: Slot::Field(0), expr: column(0) });
+        p.bindings.push(Binding { target: Slot::Field(idx(0)), expr: column(0) });
         p.bindings.push(Binding {
-            target: Slot::Field(1),
+            target: Slot::Field(idx(1)),
             expr: fallible(Builtin::ParseInt, column(1), TypeKind::Int, or_default(null_lit(TypeKind::Int))),
         });
         p
@@ -164,7 +164,7 @@ mod tests {
     fn a_unique_check_adds_a_key_pass_over_the_key_columns_only() {
         let mut p = two_columns();
         p.rules.push(rule("D1", etr_ir::Severity::Reject));
-        p.unique_checks.push(UniqueCheck { rule: 1, target: "id".to_owned(), key: vec![0], when: None });
+        p.unique_checks.push(UniqueCheck { rule: idx(1), target: "id".to_owned(), key: vec![idx(0)], when: None });
         let plan = PassPlan::for_program(Arc::new(p.clone())).expect("plans");
         assert_eq!(plan.passes(), [Pass::Keys { columns: vec![true, false] }, Pass::Write]);
         let text = plan.display(&p).to_string();

@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use etr_interp::{BatchResult, CheckStats, DatasetStats, FileCheckOutcome, Scalar};
-use etr_ir::{Program, Severity as RuleSeverity, TypeKind};
+use etr_ir::{Program, RuleIdx, Severity as RuleSeverity, TypeKind};
 
 use crate::output::RuleStats;
 use crate::passes::write::Counts;
 
 /// Row-level fatal violations (`else fail`, fatal row checks), as summary entries.
-pub(crate) fn collect_row_fatal(result: &BatchResult, into: &mut BTreeSet<(u32, String)>) {
+pub(crate) fn collect_row_fatal(result: &BatchResult, into: &mut BTreeSet<(RuleIdx, String)>) {
     for violation in &result.fatal {
         into.insert((violation.rule, violation.target.to_string()));
     }
@@ -26,7 +26,7 @@ impl FileVerdict {
     pub(crate) fn new(
         program: &Program,
         outcomes: Vec<FileCheckOutcome>,
-        row_fatal: BTreeSet<(u32, String)>,
+        row_fatal: BTreeSet<(RuleIdx, String)>,
     ) -> FileVerdict {
         let mut fatal = Vec::new();
         // A check's own severity decides (a zone `fatal above 5%` of a reject rule is fatal).
@@ -60,8 +60,7 @@ pub(crate) fn rule_stats(
     lines_read: u64,
 ) -> BTreeMap<String, RuleStats> {
     let mut stats = BTreeMap::new();
-    for (idx, rule) in program.rules.iter().enumerate() {
-        let idx = idx as u32;
+    for (idx, rule) in program.rules.iter_enumerated() {
         let mostly = rule.mostly.map_or(1.0, |m| m.0);
         let mut considered = 0;
         let mut unexpected = 0;

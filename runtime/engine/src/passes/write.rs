@@ -144,7 +144,7 @@ pub(crate) fn write_batch(
     let mut warnings = ViolationRowsBuilder::new();
     let mut feedback = String::new();
     for finding in &decided.findings {
-        let rule = &program.rules[finding.rule as usize];
+        let rule = &program.rules[finding.rule];
         let row = finding.row as usize;
         let (severity, builder, tally) = match finding.route {
             Route::Reject => (Severity::Reject, &mut rejects, &mut counts.per_rule),

@@ -36,6 +36,7 @@ use arrow::array::{Array, AsArray, BooleanBufferBuilder};
 use arrow::compute::FilterPredicate;
 use arrow::datatypes::{DataType, Date32Type, Int32Type, Int64Type, UInt32Type, UInt64Type};
 use bytes::Bytes;
+use etr_values::views::prefetch_ahead;
 use parquet::basic::{Compression, Encoding, EncodingMask, Type as PhysicalType};
 use parquet::column::page::{CompressedPage, Page};
 use parquet::column::writer::ColumnCloseResult;
@@ -240,7 +241,7 @@ impl ColumnChunkEncoder {
                 let mut last: Option<(u128, u32)> = None;
                 let mut index_of = |i: usize| {
                     // Texts are read a line apart, long after the split: see `prefetch_ahead`.
-                    etr_interp::prefetch_ahead(texts, i);
+                    prefetch_ahead(texts, i);
                     let view = views[i];
                     let Some(key) = short_view_key(view) else {
                         return text_members.long_index(members, texts.value(i).as_bytes());
@@ -273,7 +274,7 @@ impl ColumnChunkEncoder {
                 let carried = std::mem::take(&mut deltas.previous);
                 let mut previous: &[u8] = &carried;
                 let mut push = |i: usize| {
-                    etr_interp::prefetch_ahead(texts, i);
+                    prefetch_ahead(texts, i);
                     let text = texts.value(i).as_bytes();
                     deltas.push(previous, text);
                     previous = text;

@@ -6,6 +6,7 @@ use std::hash::{BuildHasher, Hash};
 
 use arrow::array::ArrayData;
 use arrow::buffer::NullBuffer;
+use etr_values::views::{MAX_INLINE, canonical_inline, view_len};
 use parquet::data_type::ByteArray;
 use parquet::file::statistics::Statistics;
 
@@ -92,7 +93,7 @@ pub(super) const MAX_TEXT_MEMBERS: usize = 8192;
 /// zeros there), or `None` for a text of more than 12 bytes.
 #[inline]
 pub(super) fn short_view_key(view: u128) -> Option<u128> {
-    (view as u32 <= 12).then(|| etr_interp::canonical_inline(view))
+    (view_len(view) <= MAX_INLINE).then(|| canonical_inline(view))
 }
 
 impl Dictionary {

@@ -1,37 +1,41 @@
-//! Building `Utf8View` arrays without per-row allocation, and without copying when a result is a
-//! slice of its input.
+//! Arrow string views (`Utf8View`): reading one as a machine word, comparing short ones, prefetching
+//! long ones, and building arrays of them without per-row allocation, and without copying when a
+//! result is a slice of its input.
 //!
 //! A view is 16 bytes: the length, then either the whole string (12 bytes or fewer, inline) or a
 //! 4-byte prefix, a buffer index and an offset into that buffer. Text kernels whose result is a
 //! slice of the input (trim, substring, an unchanged `upper`) emit a view into the input's buffers
 //! instead of copying bytes; the rest copy into one buffer owned by the builder.
+//!
+//! The interpreter's text kernels, its key hashes and code lookups, and the runtime's column
+//! encoders all read views this way, so a short text compares equal in each of them exactly when
+//! its bytes do.
 
 use arrow::array::{Array, BooleanBufferBuilder, StringViewArray};
 use arrow::buffer::{Buffer, NullBuffer, ScalarBuffer};
-
-use crate::error::InterpError;
 
 /// The largest own buffer before the builder starts another one (offsets in views are `u32`).
 const MAX_BLOCK: usize = i32::MAX as usize;
 
 /// The longest string stored inline in its view.
-pub(crate) const MAX_INLINE: usize = 12;
+pub const MAX_INLINE: usize = 12;
 
-/// The same array with another validity. No bytes are copied (this is why it exists: the safe
-/// constructor would validate every string's UTF-8 again).
-pub(crate) fn with_nulls(array: StringViewArray, nulls: Option<NullBuffer>) -> Result<StringViewArray, InterpError> {
+/// The same array with another validity, or `None` when `nulls` is not as long as the array. No
+/// bytes are copied (this is why it exists: the safe constructor would validate every string's
+/// UTF-8 again).
+pub fn with_nulls(array: StringViewArray, nulls: Option<NullBuffer>) -> Option<StringViewArray> {
     if nulls.as_ref().is_some_and(|n| n.len() != array.len()) {
-        return Err(InterpError::internal("a validity of another length than its text column"));
+        return None;
     }
     let (views, buffers, _) = array.into_parts();
     // SAFETY: the views and buffers come unchanged from a valid array, so each view still points at
     // valid UTF-8 inside its buffer; only the null buffer changes, and its length was checked.
-    Ok(unsafe { StringViewArray::new_unchecked(views, buffers, nulls) })
+    Some(unsafe { StringViewArray::new_unchecked(views, buffers, nulls) })
 }
 
 /// The length stored in a view.
 #[inline]
-pub(crate) fn view_len(view: u128) -> usize {
+pub fn view_len(view: u128) -> usize {
     view as u32 as usize
 }
 
@@ -47,7 +51,7 @@ pub fn canonical_inline(view: u128) -> u128 {
 
 /// The inline view of a string of at most 12 bytes.
 #[inline]
-pub(crate) fn inline_view(bytes: &[u8]) -> u128 {
+pub fn inline_view(bytes: &[u8]) -> u128 {
     debug_assert!(bytes.len() <= MAX_INLINE);
     let mut raw = [0u8; 16];
     raw[..4].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
@@ -69,13 +73,13 @@ fn long_view(bytes: &[u8], buffer: u32, offset: u32) -> u128 {
 /// The bytes of a view in memory order (the 4-byte length, then the text of a short text):
 /// `inline_text(&view_bytes(view))` is a text inside its view (at most [`MAX_INLINE`] bytes).
 #[inline(always)]
-pub(crate) fn view_bytes(view: u128) -> [u8; 16] {
+pub fn view_bytes(view: u128) -> [u8; 16] {
     view.to_le_bytes()
 }
 
 /// The text of an inline view's bytes ([`view_bytes`]).
 #[inline(always)]
-pub(crate) fn inline_text(bytes: &[u8; 16]) -> &[u8] {
+pub fn inline_text(bytes: &[u8; 16]) -> &[u8] {
     let len = (u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize).min(MAX_INLINE);
     &bytes[4..4 + len]
 }
@@ -100,7 +104,7 @@ fn prefetch_text(view: u128, buffers: &[arrow::buffer::Buffer]) {
 
 /// How many rows ahead a loop over a text column prefetches: enough to cover a miss's latency
 /// with the work of a few rows, few enough that the line is still there when its row comes.
-pub(crate) const PREFETCH_AHEAD: usize = 8;
+pub const PREFETCH_AHEAD: usize = 8;
 
 /// [`prefetch_text`] for the row [`PREFETCH_AHEAD`] rows after `row`, if any.
 #[inline(always)]
@@ -112,7 +116,10 @@ pub fn prefetch_ahead(input: &StringViewArray, row: usize) {
 
 /// Builds a `StringViewArray` row by row. Built over an input array ([`TextBuilder::over`]), it
 /// can emit slices of the input's values without copying them.
-pub(crate) struct TextBuilder {
+///
+/// The methods a kernel calls once per row are `#[inline]`: the kernels are in another crate,
+/// and a call per row would cost more than the push itself.
+pub struct TextBuilder {
     /// The input's buffers (shared, not copied), then the builder's finished own blocks.
     buffers: Vec<Buffer>,
     /// The block being written; it becomes buffer `own_index` at the end.
@@ -125,7 +132,7 @@ pub(crate) struct TextBuilder {
 
 impl TextBuilder {
     /// A builder for `capacity` rows with no input to share.
-    pub(crate) fn new(capacity: usize) -> TextBuilder {
+    pub fn new(capacity: usize) -> TextBuilder {
         TextBuilder {
             buffers: Vec::new(),
             data: Vec::new(),
@@ -137,20 +144,22 @@ impl TextBuilder {
     }
 
     /// A builder whose [`TextBuilder::push_slice`] may point into `input`'s buffers.
-    pub(crate) fn over(input: &StringViewArray, capacity: usize) -> TextBuilder {
+    pub fn over(input: &StringViewArray, capacity: usize) -> TextBuilder {
         let buffers = input.data_buffers().to_vec();
         let own_index = buffers.len() as u32;
         TextBuilder { buffers, own_index, ..TextBuilder::new(capacity) }
     }
 
-    pub(crate) fn push_null(&mut self) {
+    #[inline]
+    pub fn push_null(&mut self) {
         self.views.push(0);
         self.validity.append(false);
         self.null_count += 1;
     }
 
     /// Appends a copy of `value`.
-    pub(crate) fn push_str(&mut self, value: &str) {
+    #[inline]
+    pub fn push_str(&mut self, value: &str) {
         let bytes = value.as_bytes();
         let view = if bytes.len() <= MAX_INLINE {
             inline_view(bytes)
@@ -170,7 +179,8 @@ impl TextBuilder {
     /// this builder was made [`over`](TextBuilder::over). The range must lie on char boundaries
     /// (the callers slice at boundaries `str` methods gave them); otherwise the slice is copied
     /// lossily, which keeps the array valid UTF-8.
-    pub(crate) fn push_slice(&mut self, view: u128, value: &str, start: usize, end: usize) {
+    #[inline]
+    pub fn push_slice(&mut self, view: u128, value: &str, start: usize, end: usize) {
         let Some(slice) = value.get(start..end) else {
             self.push_str(&String::from_utf8_lossy(&value.as_bytes()[start.min(end)..end]));
             return;
@@ -192,7 +202,8 @@ impl TextBuilder {
     }
 
     /// Appends the input's value with view `view` unchanged.
-    pub(crate) fn push_view(&mut self, view: u128) {
+    #[inline]
+    pub fn push_view(&mut self, view: u128) {
         self.views.push(view);
         self.validity.append(true);
     }
@@ -203,7 +214,7 @@ impl TextBuilder {
         self.own_index += 1;
     }
 
-    pub(crate) fn finish(mut self) -> StringViewArray {
+    pub fn finish(mut self) -> StringViewArray {
         if !self.data.is_empty() {
             self.flush_block();
         }
