@@ -168,23 +168,17 @@ fn files_uploaded_and_dropped_reach_the_lake() {
     }
 
     // After the stop, the ledger and the lake as any reader sees them.
-    let workspace = etr_platform::config::load(dir.path()).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("etr.yaml")).unwrap();
+    let env = |name: &str| (name == "ETR_E2E_TOKEN").then(|| TOKEN.to_owned());
+    let workspace = etr_platform::config::parse(&text, "etr.yaml", dir.path(), &env).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let ledger = etr_ledger::Ledger::open(&workspace.ledger.url()).await.unwrap();
         let filter = etr_ledger::Filter { contributor: None, month: None, state: None, limit: None };
-        let mut states: Vec<(String, String)> = ledger
-            .list(&filter)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.id.to_string(), r.state.to_string()))
-            .collect();
+        let mut states: Vec<(String, String)> =
+            ledger.list(&filter).await.unwrap().iter().map(|r| (r.id.to_string(), r.state.to_string())).collect();
         states.sort();
-        assert_eq!(
-            states,
-            vec![("run-000001".into(), "superseded".into()), ("run-000002".into(), "published".into())]
-        );
+        assert_eq!(states, vec![("run-000001".into(), "superseded".into()), ("run-000002".into(), "published".into())]);
         let lake = etr_lake::Lake::open(&workspace.lake).await.unwrap();
         assert_eq!(lake.runs_in(etr_lake::TableName::Records).await.unwrap(), vec!["run-000002".to_owned()]);
     });

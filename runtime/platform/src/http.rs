@@ -164,7 +164,8 @@ async fn upload(
             json!({ "max_upload_bytes": limit }),
         )
     };
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit) {
         return Err(too_large());
     }
@@ -479,8 +480,12 @@ async fn portal_run(
     } else {
         ("<meta http-equiv=refresh content=2>", "<p>This page refreshes until the run is settled.</p>")
     };
-    page(&format!("Run {}", run.id), head, &format!("<table>{rows}</table>\n{note}\n<p><a href=/portal>Send another file</a></p>"))
-        .into_response()
+    page(
+        &format!("Run {}", run.id),
+        head,
+        &format!("<table>{rows}</table>\n{note}\n<p><a href=/portal>Send another file</a></p>"),
+    )
+    .into_response()
 }
 
 #[cfg(test)]

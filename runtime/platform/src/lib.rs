@@ -18,5 +18,5 @@ pub mod watch;
 pub use archive::{Archive, Incoming, Stored};
 pub use config::{ConfigError, Contributor, LedgerLocation, Secret, WORKSPACE_FILE, Workspace};
 pub use pattern::FilePattern;
-pub use serve::{ServeOptions, interrupted, serve, serve_with};
 pub use platform::{CompiledSpec, EngineSettings, IntakeError, Platform, PlatformError, Processed, SpecCompiler};
+pub use serve::{ServeOptions, interrupted, serve, serve_with};

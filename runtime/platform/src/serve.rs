@@ -30,7 +30,10 @@ impl Default for ServeOptions {
 }
 
 /// Serves with the default options until `shutdown` completes.
-pub async fn serve(platform: Arc<Platform>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    platform: Arc<Platform>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     serve_with(platform, ServeOptions::default(), shutdown).await
 }
 
@@ -81,7 +84,12 @@ pub async fn serve_with(
 }
 
 /// One worker: takes runs until told to stop, checking between runs only.
-async fn work(platform: Arc<Platform>, worker: String, idle_wait: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn work(
+    platform: Arc<Platform>,
+    worker: String,
+    idle_wait: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     while !*stop.borrow() {
         let wait = match platform.work_one(&worker).await {
             Ok(Some(done)) => {

@@ -73,8 +73,7 @@ impl Watcher {
     pub async fn poll(&mut self) -> std::io::Result<Vec<Taken>> {
         let mut taken = Vec::new();
         let mut present = Vec::new();
-        let contributors: Vec<String> =
-            self.platform.workspace.contributors.iter().map(|c| c.name.clone()).collect();
+        let contributors: Vec<String> = self.platform.workspace.contributors.iter().map(|c| c.name.clone()).collect();
         for contributor in contributors {
             let folder = self.platform.workspace.landing.join(&contributor);
             tokio::fs::create_dir_all(&folder).await?;
@@ -119,10 +118,7 @@ impl Watcher {
                 let to = folder.join(RECEIVED).join(format!("{}-{name}", run.id));
                 tokio::fs::create_dir_all(folder.join(RECEIVED)).await?;
                 tokio::fs::rename(path, &to).await?;
-                eprintln!(
-                    "etr serve: received {} {contributor} {name} ({} bytes, folder)",
-                    run.id, run.size_bytes
-                );
+                eprintln!("etr serve: received {} {contributor} {name} ({} bytes, folder)", run.id, run.size_bytes);
                 Ok(Some(Taken::Received { contributor: contributor.to_owned(), run: run.id, to }))
             }
             Err(error @ (IntakeError::BadName { .. } | IntakeError::Empty)) => {

@@ -8,8 +8,8 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use etr_ledger::{RunState, Source};
 use common::TestCompiler;
+use etr_ledger::{RunState, Source};
 use etr_platform::{EngineSettings, IntakeError, Platform};
 
 fn workspace(dir: &Path) -> etr_platform::Workspace {

@@ -38,7 +38,10 @@ pub fn request(
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")) {
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding"))
+    {
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
@@ -47,20 +50,27 @@ pub fn request(
     exchange(address, &bytes, false)
 }
 
-/// Sends `bytes` as they are (a request head and as much body as wanted), then closes the
-/// sending side, and reads whatever answer comes. With `abort`, the connection is closed both
-/// ways right after sending, reading nothing: a client that went away.
+/// Sends `bytes` as they are (a request head and as much body as wanted) and reads the answer to
+/// the end of the connection. With `abort`, the connection is closed right after sending,
+/// reading nothing: a client that went away.
 pub fn exchange(address: SocketAddr, bytes: &[u8], abort: bool) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect(address)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    stream.write_all(bytes)?;
+    // A server may answer (a refusal) and close before reading the whole body: a failed write or
+    // shutdown is then expected, and the answer is still there to read.
+    let written = stream.write_all(bytes);
     if abort {
-        stream.shutdown(Shutdown::Both)?;
-        return Ok(Response { status: 0, headers: Vec::new(), body: Vec::new() });
+        let _ = stream.shutdown(Shutdown::Both);
+        return written.map(|()| Response { status: 0, headers: Vec::new(), body: Vec::new() });
     }
-    stream.shutdown(Shutdown::Write)?;
+    // The sending side stays open: hyper's server drops a connection whose client half-closes
+    // before the answer. `Connection: close` makes the server close it after answering.
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer)?;
+    let read = stream.read_to_end(&mut answer);
+    if answer.is_empty() {
+        read?;
+        written?;
+    }
     parse(&answer)
 }
 
@@ -70,11 +80,8 @@ fn parse(answer: &[u8]) -> std::io::Result<Response> {
     let head = std::str::from_utf8(&answer[..end]).map_err(|_| bad("the head is not UTF-8"))?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("no status in the answer"))?;
+    let status =
+        status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("no status in the answer"))?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -120,7 +127,8 @@ mod tests {
     #[test]
     fn chunked_bodies_round_trip_and_answers_parse() {
         let body = chunked(&[b"hello ".as_slice(), b"", b"world"]);
-        let answer = [b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n".as_slice(), &body].concat();
+        let answer =
+            [b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n".as_slice(), &body].concat();
         let response = parse(&answer).unwrap();
         assert_eq!(response.status, 201);
         assert_eq!(response.header("x-a"), Some("b"));
