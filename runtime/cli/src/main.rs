@@ -15,6 +15,8 @@ mod platform_cmd;
 #[cfg(feature = "platform")]
 mod platform_compiler;
 mod run;
+#[cfg(feature = "platform")]
+mod serve;
 mod signals;
 mod specs;
 
@@ -131,6 +133,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
         engine: EngineArg,
     },
+    /// Serve the platform of the workspace (`--workspace`, the folder of etr.yaml): the HTTP API
+    /// and portal, the landing-folder watcher and the workers, until SIGINT or SIGTERM.
+    #[cfg(feature = "platform")]
+    Serve {
+        /// Worker loops taking runs from the ledger.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+        engine: EngineArg,
+    },
 }
 
 impl EngineArg {
@@ -175,6 +187,8 @@ fn main() -> ExitCode {
         Command::Init { .. } | Command::Ingest { .. } | Command::Runs { .. } | Command::Replay { .. } => {
             signals::end_quietly_on_closed_pipe()
         }
+        #[cfg(feature = "platform")]
+        Command::Serve { .. } => {}
     }
     let result = match cli.command {
         Command::Check { specs, format } => check::run(&specs, format == Format::Json, &workspace),
@@ -204,6 +218,8 @@ fn main() -> ExitCode {
         Command::Runs { contributor } => platform_cmd::runs(&workspace, contributor.as_deref()),
         #[cfg(feature = "platform")]
         Command::Replay { run, engine } => platform_cmd::replay(&workspace, &run, engine.settings()),
+        #[cfg(feature = "platform")]
+        Command::Serve { workers, engine } => serve::run(&workspace, workers, engine.settings()),
     };
     match result {
         Ok(code) => code,

@@ -3,23 +3,14 @@
 //! duplicate; a corrected file of the month superseding the first in the ledger and the lake; a
 //! fatal file refused; names and empty files refused before anything is recorded.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
+use common::TestCompiler;
 use etr_ledger::{RunState, Source};
-use etr_platform::{CompiledSpec, EngineSettings, IntakeError, Platform, SpecCompiler};
-
-/// Compiles specs with the test crate's front end (the CLI supplies the real one).
-struct TestCompiler;
-
-impl SpecCompiler for TestCompiler {
-    fn compile(&self, spec: &Path) -> Result<CompiledSpec, String> {
-        let text = std::fs::read_to_string(spec).map_err(|e| e.to_string())?;
-        let (program, diagnostics, db, file) = etr_tests::compile(&spec.display().to_string(), &text);
-        let program = program.ok_or_else(|| etr_tests::render_diagnostics(&db, file, &diagnostics))?;
-        Ok(CompiledSpec { program, spec_hash: etr_runtime::pipeline::spec_hash([text.as_str()]) })
-    }
-}
+use etr_platform::{EngineSettings, IntakeError, Platform};
 
 fn workspace(dir: &Path) -> etr_platform::Workspace {
     let spec = etr_tests::workspace_root().join("contributors/jcl.etr");

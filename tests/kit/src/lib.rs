@@ -5,6 +5,8 @@
 //!   stderr that it is skipped and why. Never a silent pass.
 //! - [`postgres`]: a throwaway PostgreSQL server from the system's packages, on a temporary
 //!   directory and a loopback port, for tests that need a real one.
+//! - [`http`]: a plain HTTP/1.1 client on a TCP stream, for the tests of `etr serve`.
 
 pub mod ci;
+pub mod http;
 pub mod postgres;

@@ -1,0 +1,170 @@
+//! The landing-folder watcher: files that contributors drop (by SFTP, or a shared folder) into
+//! `landing/<contributor>/` are received once complete, then moved out of the way.
+//!
+//! The folder is polled, not watched with inotify: a poll sees what a notification would, works on
+//! network file systems where notifications do not arrive, and needs no dependency.
+//!
+//! The completeness rule (docs/platform.md says it for users): a file directly in a contributor's
+//! folder is taken when
+//! - it is a regular file whose name is not hidden (no leading `.`) and has no temporary suffix
+//!   ([`TEMPORARY_SUFFIXES`]): an SFTP client that uploads as `name.part` and renames is never
+//!   seen half written;
+//! - its size and modification time were the same at two polls at least `settle_seconds` apart
+//!   (and at least one poll apart when `settle_seconds` is 0): a file still being written grows
+//!   or is touched, and is looked at again later.
+//!
+//! A taken file whose name is one of the contributor's is received (archived, recorded with
+//! `Source::Folder`) and moved to `received/<run-id>-<name>`. Any other taken file (another
+//! contributor's name, an empty file) is moved to `refused/<name>` with `<name>.reason.txt` beside
+//! it. The platform did not create these files, so it never deletes one. A crash between the
+//! ledger's record and the move receives the file again at the next start; the worker then finds
+//! the first run's content and makes the second a duplicate.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use etr_ledger::{RunId, Source};
+
+use crate::platform::{IntakeError, Platform};
+
+/// Name endings of files still being written: what SFTP clients, browsers and copy tools use.
+pub const TEMPORARY_SUFFIXES: &[&str] = &[".part", ".partial", ".filepart", ".tmp", ".temp", ".crdownload", "~"];
+
+/// The subfolder of received files.
+pub const RECEIVED: &str = "received";
+/// The subfolder of refused files and their reasons.
+pub const REFUSED: &str = "refused";
+
+/// What one poll did with a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// Received as a run, moved to `to`.
+    Received { contributor: String, run: RunId, to: PathBuf },
+    /// Refused, moved to `to`, the reason beside it.
+    Refused { contributor: String, to: PathBuf, reason: String },
+}
+
+/// What a file looked like at a poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Look {
+    size: u64,
+    modified: Option<SystemTime>,
+}
+
+/// Polls the landing folder; remembers what each file looked like and since when.
+pub struct Watcher {
+    platform: Arc<Platform>,
+    settle: Duration,
+    /// Each candidate file: how it looked, and when it was first seen looking so.
+    seen: HashMap<PathBuf, (Look, Instant)>,
+}
+
+impl Watcher {
+    pub fn new(platform: Arc<Platform>) -> Watcher {
+        let settle = Duration::from_secs(platform.workspace.worker.settle_seconds);
+        Watcher { platform, settle, seen: HashMap::new() }
+    }
+
+    /// Creates every contributor's landing folder (so an SFTP user finds it), and looks at every
+    /// file once: receives the settled ones, refuses the settled ones that are not the
+    /// contributor's, and remembers the others for the next poll.
+    pub async fn poll(&mut self) -> std::io::Result<Vec<Taken>> {
+        let mut taken = Vec::new();
+        let mut present = Vec::new();
+        let contributors: Vec<String> = self.platform.workspace.contributors.iter().map(|c| c.name.clone()).collect();
+        for contributor in contributors {
+            let folder = self.platform.workspace.landing.join(&contributor);
+            tokio::fs::create_dir_all(&folder).await?;
+            let mut entries = tokio::fs::read_dir(&folder).await?;
+            while let Some(entry) = entries.next_entry().await? {
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                // `symlink_metadata`: a link is not followed out of the landing folder.
+                let Ok(meta) = tokio::fs::symlink_metadata(&path).await else { continue };
+                if !meta.is_file() || name.starts_with('.') || TEMPORARY_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+                    continue;
+                }
+                present.push(path.clone());
+                let look = Look { size: meta.len(), modified: meta.modified().ok() };
+                let now = Instant::now();
+                let settled = match self.seen.get(&path) {
+                    Some((before, since)) if *before == look => now.duration_since(*since) >= self.settle,
+                    _ => {
+                        self.seen.insert(path.clone(), (look, now));
+                        false
+                    }
+                };
+                if settled {
+                    self.seen.remove(&path);
+                    match self.take(&contributor, &folder, &path, &name).await {
+                        Ok(Some(done)) => taken.push(done),
+                        Ok(None) => {}
+                        Err(error) => eprintln!("etr serve: landing file {}: {error}", path.display()),
+                    }
+                }
+            }
+        }
+        // Forget files that went away (renamed by their sender, or taken).
+        self.seen.retain(|path, _| present.contains(path));
+        Ok(taken)
+    }
+
+    /// Receives or refuses one settled file.
+    async fn take(&self, contributor: &str, folder: &Path, path: &Path, name: &str) -> std::io::Result<Option<Taken>> {
+        match self.platform.receive_path(contributor, path, Source::Folder).await {
+            Ok(run) => {
+                let to = folder.join(RECEIVED).join(format!("{}-{name}", run.id));
+                tokio::fs::create_dir_all(folder.join(RECEIVED)).await?;
+                tokio::fs::rename(path, &to).await?;
+                eprintln!("etr serve: received {} {contributor} {name} ({} bytes, folder)", run.id, run.size_bytes);
+                Ok(Some(Taken::Received { contributor: contributor.to_owned(), run: run.id, to }))
+            }
+            Err(error @ (IntakeError::BadName { .. } | IntakeError::Empty)) => {
+                let reason = error.to_string();
+                let to = refuse(folder, path, name, &reason).await?;
+                eprintln!("etr serve: refused landing file {contributor}/{name}: {reason}");
+                Ok(Some(Taken::Refused { contributor: contributor.to_owned(), to, reason }))
+            }
+            Err(error) => {
+                // The platform's own trouble (disk, ledger): the file stays and is tried again.
+                eprintln!("etr serve: could not receive {}: {error}; it is tried again", path.display());
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Moves a refused file to `refused/`, under a name no earlier refused file has, with the reason
+/// beside it.
+async fn refuse(folder: &Path, path: &Path, name: &str, reason: &str) -> std::io::Result<PathBuf> {
+    let refused = folder.join(REFUSED);
+    tokio::fs::create_dir_all(&refused).await?;
+    let mut to = refused.join(name);
+    let mut n = 1;
+    while tokio::fs::try_exists(&to).await? {
+        to = refused.join(format!("{name}.{n}"));
+        n += 1;
+    }
+    tokio::fs::rename(path, &to).await?;
+    let mut reason_file = to.clone().into_os_string();
+    reason_file.push(".reason.txt");
+    tokio::fs::write(&reason_file, format!("{reason}\n")).await?;
+    Ok(to)
+}
+
+/// Polls every `interval` until `stop` is true.
+pub async fn run(platform: Arc<Platform>, interval: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut watcher = Watcher::new(platform);
+    while !*stop.borrow() {
+        if let Err(error) = watcher.poll().await {
+            eprintln!("etr serve: the landing folder: {error}");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            // A dropped sender stops the watcher as a `true` would.
+            changed = stop.changed() => if changed.is_err() { break },
+        }
+    }
+}
