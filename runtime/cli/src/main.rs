@@ -105,16 +105,21 @@ enum Command {
     },
     /// Take files through the platform (archive, ledger, engine, lake) and wait for their end. Exit
     /// status: 0 published, duplicate or superseded; 2 usage or configuration; 3 a file refused at
-    /// the door; 4 a file refused by its spec (fatal); 5 internal.
+    /// the door; 4 a file refused by its spec (fatal); 5 internal. Re-running it after a crash is
+    /// safe (docs/platform.md, "Crash safety").
     #[cfg(feature = "platform")]
     Ingest {
         /// The files.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "resume")]
         files: Vec<std::path::PathBuf>,
         /// The contributor who sent them, as etr.yaml names it; by default the name of each file's
         /// folder (`landing/JCL/JCL_202506.psv` is JCL's).
         #[arg(long)]
         contributor: Option<String>,
+        /// No files: work on the queue until no run is open, taking the runs of crashed workers
+        /// once their leases expire.
+        #[arg(long, conflicts_with_all = ["files", "contributor"])]
+        resume: bool,
         #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
         engine: EngineArg,
     },
@@ -211,8 +216,8 @@ fn main() -> ExitCode {
         #[cfg(feature = "platform")]
         Command::Init { dir, sample } => platform_cmd::init(&dir, sample, EngineArg::Interp.settings()),
         #[cfg(feature = "platform")]
-        Command::Ingest { files, contributor, engine } => {
-            platform_cmd::ingest(&workspace, contributor.as_deref(), &files, engine.settings())
+        Command::Ingest { files, contributor, resume, engine } => {
+            platform_cmd::ingest(&workspace, contributor.as_deref(), &files, resume, engine.settings())
         }
         #[cfg(feature = "platform")]
         Command::Runs { contributor } => platform_cmd::runs(&workspace, contributor.as_deref()),

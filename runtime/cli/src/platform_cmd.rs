@@ -10,6 +10,9 @@
 //! - 5: internal (the ledger, the lake or the disk failed; the run is retried by the next worker).
 //!
 //! The worst outcome decides: a fatal file and an internal failure in one call exit 5.
+//!
+//! `etr ingest --resume` (no files) works on the queue until no run is open. Re-running a killed
+//! `etr ingest` is safe: docs/platform.md, "Crash safety", says what each kill point leaves.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -93,7 +96,7 @@ pub fn init(dir: &Path, sample: bool, engine: EngineSettings) -> Result<ExitCode
     std::fs::create_dir_all(&samples)?;
     let sample_file = samples.join("JCL_202506.psv");
     std::fs::write(&sample_file, EXAMPLE_FILE)?;
-    let code = ingest(dir, Some("JCL"), &[sample_file], engine)?;
+    let code = ingest(dir, Some("JCL"), &[sample_file], false, engine)?;
     let workspace = match load_workspace(dir) {
         Ok(workspace) => workspace,
         Err(code) => return Ok(code),
@@ -118,10 +121,22 @@ fn catalog_text(workspace: &Workspace) -> String {
     }
 }
 
-/// `etr ingest FILE... [--contributor X]`: every file received, then worked on until the queue is
-/// empty; one line per file with its end. Without `--contributor`, a file's contributor is the name
-/// of its folder (the landing folder's layout: `landing/JCL/JCL_202506.psv`).
-pub fn ingest(dir: &Path, contributor: Option<&str>, files: &[PathBuf], engine: EngineSettings) -> Result<ExitCode> {
+/// `etr ingest FILE... [--contributor X]`: every file received, then worked on until each has
+/// ended; one line per file with its end. Without `--contributor`, a file's contributor is the
+/// name of its folder (the landing folder's layout: `landing/JCL/JCL_202506.psv`). With `resume`
+/// (no files): the queue worked on until nothing is open, one line per run taken.
+///
+/// Re-running an ingest that was killed is safe, and is what an operator does: files received
+/// before the kill are received again as new runs, which the ledger holds back until the killed
+/// runs have ended and which then end as duplicates of them; the killed process's runs are taken
+/// again once their leases expire, which this waits for (docs/platform.md, "Crash safety").
+pub fn ingest(
+    dir: &Path,
+    contributor: Option<&str>,
+    files: &[PathBuf],
+    resume: bool,
+    engine: EngineSettings,
+) -> Result<ExitCode> {
     let workspace = match load_workspace(dir) {
         Ok(workspace) => workspace,
         Err(code) => return Ok(code),
@@ -157,9 +172,21 @@ pub fn ingest(dir: &Path, contributor: Option<&str>, files: &[PathBuf], engine: 
             }
         }
         let worker = format!("ingest-{}", std::process::id());
-        if let Err(error) = platform.drain(&worker).await {
-            eprintln!("error: {error}");
-            worst = worst.max(EXIT_INTERNAL);
+        let mine: Vec<RunId> = ours.iter().map(|(_, id)| *id).collect();
+        let taken = match work_until_ended(&platform, &worker, if resume { None } else { Some(mine.as_slice()) }).await
+        {
+            Ok(taken) => taken,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                worst = worst.max(EXIT_INTERNAL);
+                Vec::new()
+            }
+        };
+        if resume {
+            for id in taken {
+                let run = platform.ledger.get(id).await?;
+                worst = worst.max(report(Path::new(&run.file_name), &run));
+            }
         }
         for (file, id) in ours {
             let run = platform.ledger.get(id).await?;
@@ -167,6 +194,61 @@ pub fn ingest(dir: &Path, contributor: Option<&str>, files: &[PathBuf], engine: 
         }
         Ok(if worst == 0 { ExitCode::SUCCESS } else { ExitCode::from(worst) })
     })
+}
+
+/// Works on the queue until the runs `waited_for` (every open run when `None`) have ended, or
+/// until only a failed run's retry could move them (its back-off can be minutes; the next worker
+/// takes it then). A run held by another worker, or by a killed one, is waited for: when its lease
+/// expires it is claimable, and taken here. Returns the runs this worker took, in order, once each.
+async fn work_until_ended(platform: &Platform, worker: &str, waited_for: Option<&[RunId]>) -> Result<Vec<RunId>> {
+    let mut taken: Vec<RunId> = Vec::new();
+    let mut announced: Vec<(RunId, u32)> = Vec::new();
+    loop {
+        for processed in platform.drain(worker).await? {
+            if !taken.contains(&processed.run) {
+                taken.push(processed.run);
+            }
+        }
+        let open = match waited_for {
+            Some(ids) => {
+                let mut open = false;
+                for id in ids {
+                    let run = platform.ledger.get(*id).await?;
+                    open |= matches!(run.state, RunState::Received | RunState::Running);
+                }
+                open
+            }
+            None => {
+                let all = platform.runs(None).await?;
+                all.iter().any(|run| matches!(run.state, RunState::Received | RunState::Running))
+            }
+        };
+        if !open {
+            return Ok(taken);
+        }
+        // What may free the open runs: a lease that expires (its worker finished or died).
+        let filter = etr_ledger::Filter { state: Some(RunState::Running), ..etr_ledger::Filter::default() };
+        let running = platform.ledger.list(&filter).await?;
+        let Some(next) = running.iter().filter_map(|run| run.lease_expires_at).min() else {
+            return Ok(taken);
+        };
+        for run in &running {
+            if !announced.contains(&(run.id, run.attempts)) {
+                announced.push((run.id, run.attempts));
+                eprintln!(
+                    "waiting for {} ({}, attempt {}): taken here if its lease expires, at {}",
+                    run.id,
+                    run.lease_owner.as_deref().unwrap_or("a worker"),
+                    run.attempts,
+                    run.lease_expires_at.map(|at| at.to_rfc3339()).unwrap_or_default()
+                );
+            }
+        }
+        // Polled at least every second: the other worker may end the run before its lease does.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let until = u64::try_from(next.timestamp_micros() - now.as_micros() as i64).unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_micros(until.clamp(20_000, 1_000_000))).await;
+    }
 }
 
 /// Prints a run's end; its exit code (0 when fine).

@@ -29,5 +29,5 @@ mod tables;
 
 pub use catalog::{CatalogConfig, LakeConfig, S3Config, Warehouse};
 pub use error::LakeError;
-pub use publish::{Lake, Month, PublishRequest, Published, RunRow};
+pub use publish::{Lake, LakeFile, Month, PublishRequest, Published, RunRow};
 pub use tables::{LakeType, RecordField, TableName};

@@ -138,11 +138,21 @@ pub struct Lake {
     root: String,
 }
 
-/// A live data file of a table: the manifest that lists it, and its path.
+/// A live data file of a table: the manifest that lists it, its path and its rows.
 #[derive(Debug, Clone)]
 struct LiveFile {
     manifest: String,
     path: String,
+    rows: i64,
+}
+
+/// A data file in a table's current snapshot, as [`Lake::files_in`] lists it: which run wrote it
+/// (`None` for a file this lake did not write) and how many rows the manifest says it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LakeFile {
+    pub run_id: Option<String>,
+    pub path: String,
+    pub rows: i64,
 }
 
 impl LiveFile {
@@ -248,7 +258,8 @@ impl Lake {
         for entry in entries {
             let (manifest, entry) = entry.map_err(LakeError::catalog)?;
             if *entry.status() != Status::Deleted {
-                live.push(LiveFile { manifest, path: entry.data_file().file_path().clone() });
+                let data = entry.data_file();
+                live.push(LiveFile { manifest, path: data.file_path().clone(), rows: *data.record_count() });
             }
         }
         Ok(live)
@@ -262,6 +273,18 @@ impl Lake {
         runs.sort();
         runs.dedup();
         Ok(runs)
+    }
+
+    /// The data files of a table's current snapshot with their runs and row counts: what a check
+    /// of the lake against the ledger compares (every file a published run's, each run's rows its
+    /// accepted count).
+    pub async fn files_in(&self, table: TableName) -> Result<Vec<LakeFile>, LakeError> {
+        let table = self.load(table).await?;
+        let files = Self::live_files(&table).await?;
+        Ok(files
+            .iter()
+            .map(|f| LakeFile { run_id: f.run().map(|(_, id)| id.to_owned()), path: f.path.clone(), rows: f.rows })
+            .collect())
     }
 
     /// Publishes a run; see the module's documentation for the steps and what holds.
@@ -478,11 +501,12 @@ mod tests {
     fn a_file_name_tells_its_run() {
         let file = LiveFile {
             manifest: String::new(),
+            rows: 0,
             path: "/w/etr/records/data/month=2025-06-01/contributor=JCL/00000000000000000042-run-42-8f14e45f-ceea-467f-a8b9-1d2c3e4f5a6b.parquet"
                 .into(),
         };
         assert_eq!(file.run(), Some((42, "run-42")));
-        let foreign = LiveFile { manifest: String::new(), path: "/w/x/data/part-0.parquet".into() };
+        let foreign = LiveFile { manifest: String::new(), path: "/w/x/data/part-0.parquet".into(), rows: 0 };
         assert_eq!(foreign.run(), None);
     }
 }

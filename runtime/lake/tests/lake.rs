@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use etr_lake::{Lake, LakeConfig, Month, PublishRequest, RecordField, RunRow, TableName};
+mod support;
+
+use etr_lake::{Lake, LakeConfig, RecordField, TableName};
 use etr_runtime::pipeline::{RunConfig, run};
+use support::request;
 
 /// Runs JCL's spec over the first `lines` lines of the committed sample into `out`.
 fn engine_output(dir: &Path, name: &str, lines: usize) -> (PathBuf, etr_runtime::output::Summary) {
@@ -28,32 +31,6 @@ fn engine_output(dir: &Path, name: &str, lines: usize) -> (PathBuf, etr_runtime:
     let config = RunConfig { threads: 1, as_of: Some(20_000), ..RunConfig::default() };
     let summary = run(program, &input, &out, &config).unwrap();
     (out, summary)
-}
-
-fn request<'a>(
-    run_id: &'a str,
-    seq: i64,
-    output: &'a Path,
-    summary: &etr_runtime::output::Summary,
-) -> PublishRequest<'a> {
-    PublishRequest {
-        run_id,
-        run_seq: seq,
-        contributor: "JCL",
-        month: Month { year: 2025, month: 6 },
-        output,
-        run: RunRow {
-            file_name: format!("JCL_202506_{seq}.psv"),
-            content_hash: format!("{seq:064}"),
-            size_bytes: 1,
-            lines_read: summary.lines_read as i64,
-            accepted: summary.accepted as i64,
-            rejected: summary.rejected as i64,
-            warnings: 0,
-            spec_hash: summary.spec_hash.clone(),
-            published_at_micros: 1_750_000_000_000_000 + seq,
-        },
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

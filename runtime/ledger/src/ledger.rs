@@ -151,6 +151,23 @@ impl Ledger {
         row.as_ref().map(run_from_row).transpose()
     }
 
+    /// The run of `contributor` whose content a file received again with `hash` duplicates: the
+    /// published run with it, else the newest superseded one. A superseded file sent again is a
+    /// duplicate too, not a newer file of its month: re-sending (or re-ingesting after a crash) an
+    /// old file must not undo its correction; `etr replay` is how an old file is put back on purpose.
+    pub async fn taken_with_hash(&self, contributor: &str, hash: &ContentHash) -> Result<Option<Run>> {
+        let row = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE contributor = $1 AND content_hash = $2 \
+             AND state IN ('published', 'superseded') \
+             ORDER BY CASE WHEN state = 'published' THEN 0 ELSE 1 END, id DESC LIMIT 1"
+        ))
+        .bind(contributor)
+        .bind(hash.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
     /// The published run of `contributor` for `month`, if any (there is at most one).
     pub async fn published_for(&self, contributor: &str, month: Month) -> Result<Option<Run>> {
         let row = sqlx::query(&format!(

@@ -25,8 +25,10 @@
 //!   other published run of the same contributor and reporting month becomes `superseded`, with
 //!   `superseded_by` naming the new one.
 //! - `refused` ([`Ledger::refuse`]): the file is fatal; never retried.
-//! - `duplicate` ([`Ledger::mark_duplicate`]): the same content as a run already published
-//!   ([`Ledger::published_with_hash`] finds it).
+//! - `duplicate` ([`Ledger::mark_duplicate`]): the same content as a run already published or
+//!   superseded ([`Ledger::taken_with_hash`] finds it). A run is not claimed while an earlier run
+//!   of the same contributor and content is still open, so a copy is judged once its first has
+//!   settled (`lifecycle.rs`).
 //! - `failed` ([`Ledger::fail`]): the attempt failed; the run is claimable again after a delay
 //!   that doubles with each attempt ([`RetryPolicy`]), and after the policy's last attempt it
 //!   stays failed. So does a run whose lease expired too often ([`LedgerOptions`]).

@@ -12,9 +12,17 @@
 //!
 //! Expired leases are how a crashed worker's run comes back: a claim takes the oldest of the
 //! runs that are `received`, `failed` with their retry time come, or `running` with their lease
-//! expired. A file that kills every worker that reads it would come back forever, so a run whose
+//! expired, and not waiting for an earlier run of the same content (below). A file that kills every worker that reads it would come back forever, so a run whose
 //! lease expired at attempt [`crate::LedgerOptions::abandon_after_attempts`] or later is marked `failed`
 //! for good instead (by the claim that finds it).
+//!
+//! A run waits while an earlier run of the same contributor with the same content is still open
+//! (`received`, `running`, or `failed` with a retry to come): the earlier one settles first, and
+//! the later one is then a duplicate of it ([`Ledger::taken_with_hash`]) or, if the earlier one
+//! was refused or failed for good, runs on its own. Without the wait, a file sent again while its
+//! first copy's worker had died (an operator re-running an ingest after a crash) would run as a
+//! newer file of its month, and an old file re-sent after its correction would replace the
+//! correction in the lake.
 //!
 //! Renewing a lease changes no state and appends no event; every other call here appends one
 //! event per run it changes, in the same transaction.
@@ -74,8 +82,12 @@ impl Ledger {
         let now = self.backend.now(&mut tx).await?;
         let candidate = format!(
             "SELECT {RUN_COLUMNS} FROM runs \
-             WHERE state = 'received' OR (state = 'failed' AND retry_at_us <= $1) \
-             OR (state = 'running' AND lease_expires_at_us <= $1) \
+             WHERE (state = 'received' OR (state = 'failed' AND retry_at_us <= $1) \
+             OR (state = 'running' AND lease_expires_at_us <= $1)) \
+             AND NOT EXISTS (SELECT 1 FROM runs AS earlier \
+             WHERE earlier.contributor = runs.contributor AND earlier.content_hash = runs.content_hash \
+             AND earlier.id < runs.id AND (earlier.state IN ('received', 'running') \
+             OR (earlier.state = 'failed' AND earlier.retry_at_us IS NOT NULL))) \
              ORDER BY id LIMIT 1{}",
             self.backend.claim_lock_clause()
         );

@@ -7,6 +7,11 @@
 //! crash leaves at most a temporary file, which the next start removes (`Archive::open`). A file
 //! whose hash is already there is not written again (the same bytes); its temporary copy is removed.
 //! Only files this archive created are ever removed.
+//!
+//! Several processes share an archive (`etr serve` and an `etr ingest` beside it), so a start must
+//! not take a file another process is still receiving for a crash's leftover: a temporary file is
+//! locked (`flock`) by its writer from its creation to its rename, and a start removes only the
+//! ones it can lock, whose writer is gone (the kernel drops a dead process's locks).
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -40,8 +45,16 @@ impl Archive {
         fs::create_dir_all(root.join("sha256"))?;
         for entry in fs::read_dir(root.join("tmp"))? {
             let entry = entry?;
-            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) && entry.file_type()?.is_file() {
-                fs::remove_file(entry.path())?;
+            if !entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) || !entry.file_type()?.is_file() {
+                continue;
+            }
+            // Locked: another process is receiving it. Gone: it was just renamed or removed.
+            let Ok(file) = File::open(entry.path()) else { continue };
+            if file.try_lock().is_ok() {
+                match fs::remove_file(entry.path()) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
             }
         }
         Ok(Archive { root: root.to_owned() })
@@ -63,7 +76,16 @@ impl Archive {
             );
             let path = self.root.join("tmp").join(format!("{TEMP_PREFIX}{}", hex(&random)));
             match File::options().write(true).create_new(true).open(&path) {
-                Ok(file) => return Ok(Incoming { file: Some(file), path, hasher: Sha256::new(), size: 0 }),
+                Ok(file) => {
+                    file.lock()?;
+                    // Another process's `open` may have removed the file between its creation and
+                    // the lock (it was not locked yet): then it is not at its path, and a new name
+                    // is tried.
+                    let ours = fs::metadata(&path).is_ok_and(|at_path| same_file(&at_path, &file));
+                    if ours {
+                        return Ok(Incoming { file: Some(file), path, hasher: Sha256::new(), size: 0 });
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
             }
@@ -90,7 +112,8 @@ impl Archive {
     pub fn commit(&self, mut incoming: Incoming) -> io::Result<Stored> {
         let file = incoming.file.take().ok_or_else(|| io::Error::other("an incoming file committed twice"))?;
         file.sync_all()?;
-        drop(file);
+        // The file stays open, and so locked, until it is renamed or removed: an unlocked
+        // temporary file is a dead writer's, which another process's `open` removes.
         let hash = hex(&std::mem::take(&mut incoming.hasher).finalize());
         let key = format!("sha256/{}/{hash}", &hash[..2]);
         let target = self.root.join(&key);
@@ -101,6 +124,7 @@ impl Archive {
             fs::rename(&incoming.path, &target)?;
             File::open(target.parent().unwrap_or(&self.root))?.sync_all()?;
         }
+        drop(file);
         incoming.path = PathBuf::new();
         Ok(Stored { hash, size: incoming.size, key })
     }
@@ -144,6 +168,12 @@ impl Drop for Incoming {
     }
 }
 
+/// Whether `file` is the file `at_path` describes (same device and inode).
+fn same_file(at_path: &fs::Metadata, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    file.metadata().is_ok_and(|open| open.dev() == at_path.dev() && open.ino() == at_path.ino())
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -178,6 +208,12 @@ mod tests {
         incoming.write_all(b"half a fi").unwrap();
         drop(incoming);
         assert_eq!(fs::read_dir(root.join("tmp")).unwrap().count(), 0);
+
+        // Another process's upload in progress: its file is locked, and an open leaves it.
+        let mut receiving = archive.incoming().unwrap();
+        receiving.write_all(b"still coming").unwrap();
+        Archive::open(&root).unwrap();
+        assert_eq!(archive.commit(receiving).unwrap().size, 12);
 
         fs::write(root.join("tmp").join(format!("{TEMP_PREFIX}dead")), b"x").unwrap();
         fs::write(root.join("tmp").join("someone-elses"), b"y").unwrap();

@@ -4,8 +4,8 @@
 //! The order of the steps is what makes a crash at any moment safe:
 //! - a file is archived (synced, renamed under its hash) before the ledger hears of it, so every
 //!   run in the ledger has its bytes; a file archived but never recorded is simply received again;
-//! - a worker claims a run under a lease; if it dies, the lease expires and another worker takes
-//!   the run from the start (the engine's output folder is replaced as a whole, the lake's
+//! - a worker claims a run under a lease, renewed while it works; if it dies, the lease expires
+//!   and another worker takes the run from the start (the engine's output folder is replaced as a whole, the lake's
 //!   publication is idempotent per table);
 //! - the lake is committed before the ledger says `published`: a crash between the two leaves the
 //!   run `running`, and the next attempt finds the run in the lake and commits nothing again;
@@ -219,7 +219,25 @@ impl Platform {
     pub async fn work_one(&self, worker: &str) -> Result<Option<Processed>, PlatformError> {
         let Some(lease) = self.ledger.claim(worker, self.lease()).await? else { return Ok(None) };
         let run = lease.run_id();
-        match self.process(&lease).await {
+        // The lease is renewed while the run is worked on: a file that takes longer than the
+        // lease would otherwise be claimed by a second worker, which would do it all again and
+        // make this worker's end fail as `LeaseLost`. A worker that dies stops renewing, and its
+        // run comes back one lease later.
+        let mut renewing = lease.clone();
+        let every = self.lease() / 3;
+        let work = self.process(&lease);
+        tokio::pin!(work);
+        let result = loop {
+            tokio::select! {
+                result = &mut work => break result,
+                () = tokio::time::sleep(every) => {
+                    // A failed renewal is not the attempt's end: the fenced finish tells whether
+                    // the run is still this worker's.
+                    let _ = self.ledger.renew(&mut renewing, self.lease()).await;
+                }
+            }
+        };
+        match result {
             Ok(()) => {}
             Err(error) => {
                 // The platform's own failure (a lake or disk error): the run is tried again later.
@@ -268,9 +286,12 @@ impl Platform {
             self.ledger.refuse(lease, &format!("no contributor `{}` in the workspace", run.contributor)).await?;
             return Ok(());
         };
-        // A replay re-runs a file on purpose (a fixed spec, a lost lake): never a duplicate.
+        // A replay re-runs a file on purpose (a fixed spec, a lost lake): never a duplicate. Any
+        // other copy of content already taken is one, even when a correction superseded it since:
+        // a re-sent old file (or an ingest re-run after a crash) must not replace the correction.
+        // The ledger only lets this run be claimed once every earlier copy has settled.
         if run.source != Source::Replay
-            && let Some(earlier) = self.ledger.published_with_hash(&run.contributor, &run.content_hash).await?
+            && let Some(earlier) = self.ledger.taken_with_hash(&run.contributor, &run.content_hash).await?
             && earlier.id != run.id
         {
             self.ledger.mark_duplicate(lease, earlier.id).await?;

@@ -23,6 +23,7 @@ on_both_backends!(
     a_renewed_lease_keeps_other_workers_out,
     failures_back_off_exponentially_and_the_last_one_is_final,
     a_run_whose_leases_keep_expiring_is_abandoned,
+    a_copy_waits_for_its_first_and_an_old_file_sent_again_is_a_duplicate,
     lists_filter_by_contributor_month_and_state_newest_first,
     unknown_runs_and_bad_input_are_errors_that_change_nothing,
     a_schema_newer_than_the_code_is_refused_and_an_older_one_is_kept,
@@ -321,6 +322,51 @@ async fn a_run_whose_leases_keep_expiring_is_abandoned(db: &TestDb) {
     assert_eq!((abandoned.state, abandoned.retry_at, abandoned.lease_owner.as_deref()), (RunState::Failed, None, None));
     assert!(abandoned.detail.as_deref().unwrap().starts_with("abandoned:"), "{abandoned:?}");
     assert!(abandoned.is_settled());
+}
+
+async fn a_copy_waits_for_its_first_and_an_old_file_sent_again_is_a_duplicate(db: &TestDb) {
+    let ledger = db.open().await;
+    // The first copy's worker dies; the copy, received later, must not run before the first ends.
+    let first = ledger.receive(&file("ACME", "a.psv", Some("2026-11"))).await.unwrap();
+    // Long enough for the claims below to happen inside it on a loaded machine.
+    let dead = ledger.claim("dies", Duration::from_secs(2)).await.unwrap().unwrap();
+    assert_eq!(dead.run_id(), first.id);
+    let copy = ledger.receive(&file("ACME", "a.psv", Some("2026-11"))).await.unwrap();
+    let other = ledger.receive(&file("OTHER", "a.psv", Some("2026-11"))).await.unwrap();
+    let lease = ledger.claim("w", LONG_LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id(), other.id, "another contributor's copy does not wait");
+    ledger.publish(&lease, &outcome(10)).await.unwrap();
+    assert!(ledger.claim("w", LONG_LEASE).await.unwrap().is_none(), "the copy waits while the first runs");
+    let expiry = (dead.expires_at() - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(expiry + Duration::from_millis(50)).await;
+    let lease = ledger.claim("w", LONG_LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id(), first.id, "the first, its lease expired, before its copy");
+    ledger.publish(&lease, &outcome(10)).await.unwrap();
+    let lease = ledger.claim("w", LONG_LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id(), copy.id);
+    assert_eq!(ledger.taken_with_hash("ACME", &copy.content_hash).await.unwrap().map(|r| r.id), Some(first.id));
+    ledger.mark_duplicate(&lease, first.id).await.unwrap();
+
+    // A correction supersedes the first; the old file sent again is still a duplicate of it.
+    let correction = ledger.receive(&file("ACME", "a-corrected.psv", Some("2026-11"))).await.unwrap();
+    let lease = ledger.claim("w", LONG_LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id(), correction.id);
+    ledger.publish(&lease, &outcome(10)).await.unwrap();
+    assert_eq!(ledger.get(first.id).await.unwrap().state, RunState::Superseded);
+    assert_eq!(ledger.published_with_hash("ACME", &copy.content_hash).await.unwrap(), None);
+    let taken = ledger.taken_with_hash("ACME", &copy.content_hash).await.unwrap().expect("the superseded first");
+    assert_eq!((taken.id, taken.state), (first.id, RunState::Superseded));
+
+    // A refused file's copy runs on its own once the refusal is in (a fixed spec may take it).
+    let fatal = ledger.receive(&file("ACME", "fatal.psv", Some("2026-12"))).await.unwrap();
+    let fatal_copy = ledger.receive(&file("ACME", "fatal.psv", Some("2026-12"))).await.unwrap();
+    let lease = ledger.claim("w", LONG_LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id(), fatal.id);
+    assert!(ledger.claim("w2", LONG_LEASE).await.unwrap().is_none(), "the copy waits for the refusal");
+    ledger.refuse(&lease, "F2").await.unwrap();
+    assert_eq!(ledger.taken_with_hash("ACME", &fatal.content_hash).await.unwrap(), None);
+    let lease = ledger.claim("w", LONG_LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id(), fatal_copy.id);
 }
 
 async fn lists_filter_by_contributor_month_and_state_newest_first(db: &TestDb) {
