@@ -78,7 +78,7 @@ async fn a_month_is_in_the_lake_once_and_a_newer_file_replaces_it_in_one_commit(
 /// rejects as the run's summary says, money as decimal(18,2) equal to the engine's sen / 100, and
 /// the line numbers of the engine's accepted file.
 fn independent_reader_agrees(lake_dir: &Path, output: &Path, accepted: u64, rejected: u64) {
-    let Some(python) = etr_tests_python() else { return };
+    let Some(python) = etr_testkit::ci::require(etr_testkit::python::with_modules("pyiceberg")) else { return };
     let script = r#"
 import sys, json
 import pyarrow.parquet as pq
@@ -121,24 +121,4 @@ print(json.dumps({
     assert_eq!(seen["line_nullable"], false, "{seen}");
     assert_eq!(seen["months"], serde_json::json!(["2025-06-01"]), "{seen}");
     assert_eq!(seen["mismatches"], 0, "{seen}");
-}
-
-/// The Python with pyiceberg that `.ci/run` installs (`target/test-python`), or `ETR_TEST_PYTHON`.
-fn etr_tests_python() -> Option<PathBuf> {
-    let python = std::env::var_os("ETR_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| etr_tests::workspace_root().join("target/test-python/bin/python"));
-    let has_pyiceberg =
-        Command::new(&python).args(["-c", "import pyiceberg"]).output().is_ok_and(|o| o.status.success());
-    if has_pyiceberg {
-        return Some(python);
-    }
-    let reason = format!(
-        "skipped the independent reader: no Python with pyiceberg at {} (`.ci/run` installs it; or set ETR_TEST_PYTHON).",
-        python.display()
-    );
-    let in_ci = std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"));
-    assert!(!in_ci, "{reason} CI is set, where this check must run.");
-    eprintln!("{reason}");
-    None
 }

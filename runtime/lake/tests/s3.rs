@@ -22,29 +22,6 @@ const BUCKET: &str = "etr-lake";
 const KEY: &str = "etr-test-key";
 const SECRET: &str = "etr-test-secret";
 
-/// The Python with pyiceberg and moto, or why there is none.
-fn test_python() -> Result<PathBuf, String> {
-    let python = std::env::var_os("ETR_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| etr_tests::workspace_root().join("target/test-python/bin/python"));
-    let ready = Command::new(&python)
-        .args(["-c", "import pyiceberg, moto.server, boto3"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ready {
-        Ok(python)
-    } else {
-        Err(format!(
-            "no Python with pyiceberg and moto at {} (`.ci/run` installs it; or set ETR_TEST_PYTHON)",
-            python.display()
-        ))
-    }
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
-}
-
 /// moto's S3 server, killed when dropped (a failing assertion included).
 struct Moto {
     child: Child,
@@ -93,13 +70,9 @@ fn engine_output(dir: &Path, name: &str, created: &str) -> (PathBuf, etr_runtime
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_month_published_to_an_s3_bucket_is_read_back_by_the_lake_and_pyiceberg() {
-    let python = match test_python() {
-        Ok(python) => python,
-        Err(reason) => {
-            assert!(!in_ci(), "{reason}. CI is set, where this test must run.");
-            eprintln!("a_month_published_to_an_s3_bucket_is_read_back_by_the_lake_and_pyiceberg: skipped: {reason}");
-            return;
-        }
+    let Some(python) = etr_testkit::ci::require(etr_testkit::python::with_modules("pyiceberg, moto.server, boto3"))
+    else {
+        return;
     };
     let moto = Moto::start(&python);
     let make_bucket = format!(

@@ -228,13 +228,8 @@ impl Ledger {
     /// Ends the attempt with the run a duplicate of run `of` (the published run with the same
     /// content). Fenced; [`LedgerError::UnknownRun`] when `of` does not exist.
     pub async fn mark_duplicate(&self, lease: &Lease, of: RunId) -> Result<()> {
-        if of == lease.run.id {
-            return Err(LedgerError::InvalidInput(format!("{of} cannot be a duplicate of itself")));
-        }
         let detail = format!("the same content as {of}");
-        let mut duplicate = Finish::new(RunState::Duplicate, Some(&detail));
-        duplicate.duplicate_of = Some(of);
-        self.finish_attempt(lease, duplicate).await
+        self.finish_pointing_at(lease, RunState::Duplicate, of, &detail).await
     }
 
     /// Ends the attempt with the run superseded by run `by`: a newer file of the same
@@ -242,13 +237,25 @@ impl Ledger {
     /// decides it, from the months' live files). Fenced; [`LedgerError::UnknownRun`] when `by` does
     /// not exist.
     pub async fn mark_superseded(&self, lease: &Lease, by: RunId) -> Result<()> {
-        if by == lease.run.id {
-            return Err(LedgerError::InvalidInput(format!("{by} cannot supersede itself")));
-        }
         let detail = format!("a newer file of the month, {by}, was published first");
-        let mut superseded = Finish::new(RunState::Superseded, Some(&detail));
-        superseded.superseded_by = Some(by);
-        self.finish_attempt(lease, superseded).await
+        self.finish_pointing_at(lease, RunState::Superseded, by, &detail).await
+    }
+
+    /// The end of an attempt that names another run (`duplicate` of it, `superseded` by it),
+    /// which must exist and not be the run itself.
+    async fn finish_pointing_at(&self, lease: &Lease, state: RunState, other: RunId, detail: &str) -> Result<()> {
+        let superseding = state == RunState::Superseded;
+        if other == lease.run.id {
+            let relation = if superseding { "superseded by" } else { "a duplicate of" };
+            return Err(LedgerError::InvalidInput(format!("{other} cannot be {relation} itself")));
+        }
+        let mut end = Finish::new(state, Some(detail));
+        if superseding {
+            end.superseded_by = Some(other);
+        } else {
+            end.duplicate_of = Some(other);
+        }
+        self.finish_attempt(lease, end).await
     }
 
     /// Ends the attempt as failed with `error`: the run is claimable again after the policy's

@@ -24,7 +24,13 @@ fn means_ci(value: Option<&str>) -> bool {
 /// caller returns at once.
 ///
 /// ```no_run
-/// # fn find_nvim() -> Result<std::path::PathBuf, String> { unimplemented!() }
+/// fn find_nvim() -> Result<std::path::PathBuf, String> {
+///     let path = std::env::var_os("PATH").unwrap_or_default();
+///     std::env::split_paths(&path)
+///         .map(|dir| dir.join("nvim"))
+///         .find(|candidate| candidate.is_file())
+///         .ok_or_else(|| "no nvim on PATH (apt-get install -y neovim)".to_owned())
+/// }
 /// let Some(nvim) = etr_testkit::ci::require(find_nvim()) else { return };
 /// ```
 pub fn require<T, E: Display>(found: Result<T, E>) -> Option<T> {

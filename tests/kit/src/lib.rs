@@ -6,7 +6,9 @@
 //! - [`postgres`]: a throwaway PostgreSQL server from the system's packages, on a temporary
 //!   directory and a loopback port, for tests that need a real one.
 //! - [`http`]: a plain HTTP/1.1 client on a TCP stream, for the tests of `etr serve`.
+//! - [`python`]: the Python of the independent checkers (pyiceberg, moto).
 
 pub mod ci;
 pub mod http;
 pub mod postgres;
+pub mod python;
