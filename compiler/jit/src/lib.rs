@@ -132,6 +132,10 @@ impl Jit {
         flags.set("use_colocated_libcalls", "false")?;
         flags.set("is_pic", "false")?;
         flags.set("opt_level", "speed")?;
+        // Cranelift checks its IR before every function it compiles; that check was a third of the
+        // compile time of a spec, paid again by every run. Debug builds (and so the tests, which
+        // compare the JIT's outputs with the interpreter's) keep it.
+        flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
         let isa = cranelift_native::builder()
             .map_err(|message| JitError::UnsupportedHost(message.to_owned()))?
             .finish(settings::Flags::new(flags))

@@ -15,8 +15,11 @@
 //!   in a table is not committed to it again (a worker that died between the commit and the ledger's
 //!   update publishes again and changes nothing);
 //! - a commit that the catalog did not take is not reported as taken: after each commit the table is
-//!   read back from the catalog and the run looked for (the SQL catalog's compare-and-swap does not
-//!   report a lost race; see docs/notes/0025-the-lake.md).
+//!   read back from the catalog and the commit's snapshot looked for in its history (the SQL
+//!   catalog's compare-and-swap does not report a lost race; see docs/notes/0025-the-lake.md).
+//!
+//! A run's data files are the engine's files with the lake's footer (`splice.rs`): publishing
+//! copies bytes, it does not decode and encode the records again (docs/notes/0027).
 //!
 //! Money is `decimal(18,2)` in the lake (the engine keeps sen as integers; the values are the same
 //! integers with a scale), line numbers are `long` (Iceberg has no unsigned types), codes are strings.
@@ -24,7 +27,9 @@
 mod catalog;
 mod convert;
 mod error;
+mod manifests;
 mod publish;
+mod splice;
 mod tables;
 
 pub use catalog::{CatalogConfig, LakeConfig, S3Config, Warehouse};

@@ -3,15 +3,18 @@
 //!
 //! Per table (records, then rejects, then runs; the runs row last, so that a run in `runs` is a run
 //! wholly in the lake):
-//! 1. load the table as the catalog has it now;
-//! 2. if a live data file of this run is there, the table is done (a retry after a crash);
-//! 3. if a live file of this contributor-month belongs to a run received later, this run is
-//!    superseded: nothing is committed, anywhere, from here on;
-//! 4. write this run's file once (kept across retries of the commit);
+//! 1. load the table as the catalog has it now, and list the live files of the run's
+//!    contributor-month (`manifests.rs`: only the manifests whose partition bounds can hold it);
+//! 2. if a file of this run is there, the table is done (a retry after a crash);
+//! 3. if a file of a run received later is there, this run is superseded: nothing is committed,
+//!    anywhere, from here on;
+//! 4. write this run's file once, kept across retries of the commit (`splice.rs`: the engine's
+//!    column chunks under the lake's footer);
 //! 5. commit: an append when the month has no files yet, else an overwrite that removes the previous
 //!    run's files of the month and adds this run's in one snapshot;
-//! 6. load the table again and look for the run: the SQL catalog's compare-and-swap does not report
-//!    a lost race, so a commit is only taken as made when it is seen; otherwise back to 1.
+//! 6. load the table again and look for the snapshot the commit made in the current snapshot's
+//!    history: the SQL catalog's compare-and-swap does not report a lost race, so a commit is only
+//!    taken as made when it is seen; otherwise back to 1.
 //!
 //! Data files are named `<run seq, 20 digits>-<run id>-<uuid>.parquet` under
 //! `data/month=<YYYY-MM-01>/contributor=<name>/` (runs: `data/`), so which run a file belongs to,
@@ -30,7 +33,7 @@ use iceberg_rust::catalog::identifier::Identifier;
 use iceberg_rust::catalog::namespace::Namespace;
 use iceberg_rust::catalog::tabular::Tabular;
 use iceberg_rust::file_format::parquet::parquet_to_datafile;
-use iceberg_rust::spec::manifest::{DataFile, Status};
+use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
 use object_store::ObjectStoreExt;
@@ -39,9 +42,11 @@ use parquet::arrow::async_writer::ParquetObjectWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use crate::catalog::{LakeConfig, open_catalog};
+use crate::catalog::{LakeConfig, Warehouse, open_catalog};
 use crate::convert::{RunColumns, open_output, output_error, runs_row, to_lake_batch};
 use crate::error::LakeError;
+use crate::manifests::{LiveFile, Partition, live_files};
+use crate::splice;
 use crate::tables::{
     RecordField, TableName, evolved_records_schema, partition_spec, records_schema, rejects_schema, runs_schema,
 };
@@ -136,14 +141,11 @@ pub struct Lake {
     catalog: Arc<dyn Catalog>,
     namespace: Vec<String>,
     root: String,
-}
-
-/// A live data file of a table: the manifest that lists it, its path and its rows.
-#[derive(Debug, Clone)]
-struct LiveFile {
-    manifest: String,
-    path: String,
-    rows: i64,
+    warehouse: Warehouse,
+    /// The record [`Lake::ensure_tables`] last made the tables fit: asked again for the same
+    /// record (every run of a worker), it has nothing to do. Tables are never dropped, and a field
+    /// another process adds stays, so what was ensured holds.
+    ensured: std::sync::Mutex<Option<Vec<RecordField>>>,
 }
 
 /// A data file in a table's current snapshot, as [`Lake::files_in`] lists it: which run wrote it
@@ -155,23 +157,6 @@ pub struct LakeFile {
     pub rows: i64,
 }
 
-impl LiveFile {
-    fn name(&self) -> &str {
-        self.path.rsplit('/').next().unwrap_or(&self.path)
-    }
-
-    /// The run sequence and run id a file's name carries (`None` for a file this lake did not write).
-    fn run(&self) -> Option<(i64, &str)> {
-        let name = self.name();
-        let (seq, rest) = name.split_once('-')?;
-        let seq: i64 = seq.parse().ok()?;
-        // The uuid is the last five `-`-separated groups before `.parquet`.
-        let stem = rest.strip_suffix(".parquet")?;
-        let cut = stem.rmatch_indices('-').nth(4)?.0;
-        Some((seq, &stem[..cut]))
-    }
-}
-
 impl Lake {
     /// Opens the catalog and the warehouse of `config`. The tables are created by
     /// [`Lake::ensure_tables`].
@@ -179,7 +164,7 @@ impl Lake {
         let root = config.warehouse.root()?;
         let catalog = open_catalog(config).await?;
         let namespace = vec![config.namespace.clone()];
-        Ok(Lake { catalog, namespace, root })
+        Ok(Lake { catalog, namespace, root, warehouse: config.warehouse.clone(), ensured: std::sync::Mutex::new(None) })
     }
 
     fn identifier(&self, table: TableName) -> Identifier {
@@ -194,6 +179,9 @@ impl Lake {
     /// Creates the namespace and any table missing, and adds to `records` the fields `record` has
     /// and the table lacks (schema evolution: the canonical record gained a field).
     pub async fn ensure_tables(&self, record: &[RecordField]) -> Result<(), LakeError> {
+        if self.ensured.lock().is_ok_and(|ensured| ensured.as_deref() == Some(record)) {
+            return Ok(());
+        }
         let namespace = Namespace::try_new(&self.namespace).map_err(LakeError::catalog)?;
         // `list_namespaces`, not `namespace_exists`: the SQL catalog leaves the latter unimplemented
         // (a panic), see docs/notes/0025.
@@ -223,6 +211,9 @@ impl Lake {
                 .with_property(("write.format.default".to_owned(), "parquet".to_owned()));
             builder.build(&self.namespace, self.catalog.clone()).await.map_err(LakeError::catalog)?;
         }
+        if let Ok(mut ensured) = self.ensured.lock() {
+            *ensured = Some(record.to_vec());
+        }
         Ok(())
     }
 
@@ -250,26 +241,11 @@ impl Lake {
         }
     }
 
-    /// The data files of a table's current snapshot.
-    async fn live_files(table: &Table) -> Result<Vec<LiveFile>, LakeError> {
-        let manifests = table.manifests(None, None).await.map_err(LakeError::catalog)?;
-        let entries = table.datafiles(&manifests, None, (None, None)).await.map_err(LakeError::catalog)?;
-        let mut live = Vec::new();
-        for entry in entries {
-            let (manifest, entry) = entry.map_err(LakeError::catalog)?;
-            if *entry.status() != Status::Deleted {
-                let data = entry.data_file();
-                live.push(LiveFile { manifest, path: data.file_path().clone(), rows: *data.record_count() });
-            }
-        }
-        Ok(live)
-    }
-
     /// The ids of the runs with files in a table's current snapshot.
     pub async fn runs_in(&self, table: TableName) -> Result<Vec<String>, LakeError> {
         let table = self.load(table).await?;
         let mut runs: Vec<String> =
-            Self::live_files(&table).await?.iter().filter_map(|f| f.run().map(|(_, id)| id.to_owned())).collect();
+            live_files(&table, None).await?.iter().filter_map(|f| f.run().map(|(_, id)| id.to_owned())).collect();
         runs.sort();
         runs.dedup();
         Ok(runs)
@@ -280,7 +256,7 @@ impl Lake {
     /// accepted count).
     pub async fn files_in(&self, table: TableName) -> Result<Vec<LakeFile>, LakeError> {
         let table = self.load(table).await?;
-        let files = Self::live_files(&table).await?;
+        let files = live_files(&table, None).await?;
         Ok(files
             .iter()
             .map(|f| LakeFile { run_id: f.run().map(|(_, id)| id.to_owned()), path: f.path.clone(), rows: f.rows })
@@ -300,16 +276,17 @@ impl Lake {
         let mut published = Published::default();
         for table in TableName::ALL {
             match self.publish_to(table, request, &mut published).await? {
-                TableOutcome::Done => {}
+                TableOutcome::Done(snapshot) => {
+                    if table == TableName::Records {
+                        published.records_snapshot = snapshot;
+                    }
+                }
                 TableOutcome::Superseded(by) => {
                     published.superseded_by = Some(by);
                     return Ok(published);
                 }
             }
         }
-        let records = self.load(TableName::Records).await?;
-        published.records_snapshot =
-            records.metadata().current_snapshot(None).map_err(LakeError::catalog)?.map(|s| *s.snapshot_id());
         Ok(published)
     }
 
@@ -320,18 +297,18 @@ impl Lake {
         published: &mut Published,
     ) -> Result<TableOutcome, LakeError> {
         let month_folder = format!("month={}-01/contributor={}/", request.month, request.contributor);
+        let partition = name
+            .replaces_month()
+            .then(|| Partition { month_day: request.month.first_day(), contributor: request.contributor });
         let mut written: Option<Vec<DataFile>> = None;
         for _attempt in 0..COMMIT_ATTEMPTS {
             let mut table = self.load(name).await?;
-            let live = Self::live_files(&table).await?;
+            // A run's files are in its own partition: that partition's files answer both questions.
+            let live = live_files(&table, partition).await?;
             if live.iter().any(|f| f.run().is_some_and(|(_, id)| id == request.run_id)) {
-                return Ok(TableOutcome::Done);
+                return Ok(TableOutcome::Done(current_snapshot(&table)?));
             }
-            let month_files: Vec<&LiveFile> = if name.replaces_month() {
-                live.iter().filter(|f| f.path.contains(&month_folder)).collect()
-            } else {
-                Vec::new()
-            };
+            let month_files: Vec<&LiveFile> = if name.replaces_month() { live.iter().collect() } else { Vec::new() };
             if let Some((_, newer)) = month_files.iter().filter_map(|f| f.run()).find(|(seq, _)| *seq > request.run_seq)
             {
                 return Ok(TableOutcome::Superseded(newer.to_owned()));
@@ -346,7 +323,7 @@ impl Lake {
                 }
             };
             if files.is_empty() && month_files.is_empty() {
-                return Ok(TableOutcome::Done);
+                return Ok(TableOutcome::Done(current_snapshot(&table)?));
             }
             let replaced: Vec<String> =
                 month_files.iter().filter_map(|f| f.run().map(|(_, id)| id.to_owned())).collect();
@@ -362,19 +339,19 @@ impl Lake {
             };
             transaction.commit().await.map_err(LakeError::catalog)?;
 
-            // Taken only when seen: the run's files live, the replaced ones gone.
-            let table = self.load(name).await?;
-            let live = Self::live_files(&table).await?;
-            let ours_live = files.iter().all(|f| live.iter().any(|l| &l.path == f.file_path()));
-            let replaced_gone = month_files.iter().all(|old| !live.iter().any(|l| l.path == old.path));
-            if ours_live && replaced_gone {
+            // Taken only when seen: the snapshot this commit made is the catalog's current one or
+            // an ancestor of it (a commit that lost the race was never applied, and its snapshot is
+            // nowhere in the chain). That snapshot holds the run's files and not the replaced ones.
+            let made = current_snapshot(&table)?;
+            let seen = self.load(name).await?;
+            if made.is_some_and(|made| in_history(&seen, made)) {
                 published.committed.push(name);
                 for run in replaced {
                     if !published.replaced_runs.contains(&run) {
                         published.replaced_runs.push(run);
                     }
                 }
-                return Ok(TableOutcome::Done);
+                return Ok(TableOutcome::Done(made));
             }
         }
         Err(LakeError::CommitContention {
@@ -384,7 +361,9 @@ impl Lake {
         })
     }
 
-    /// Writes the run's data file of a table (none when the run has no rows for it).
+    /// Writes the run's data file of a table (none when the run has no rows for it): for records
+    /// and rejects, the engine's file spliced under the lake's footer (`splice.rs`), or converted
+    /// batch by batch when it cannot be; for runs, the row the request describes.
     async fn write_files(
         &self,
         name: TableName,
@@ -405,51 +384,214 @@ impl Lake {
             uuid::Uuid::new_v4()
         );
         let store = table.object_store();
+        let path = object_store::path::Path::from(strip_prefix(&location).as_str());
         let run = RunColumns {
             run_id: request.run_id.to_owned(),
             contributor: request.contributor.to_owned(),
             month_day: request.month.first_day(),
         };
-        let batches: Vec<arrow::array::RecordBatch> = match name {
+        let metadata = match name {
             TableName::Records | TableName::Rejects => {
                 let file = if name == TableName::Records { "accepted.parquet" } else { "rejects.parquet" };
-                let Some(reader) = open_output(request.output, file)? else { return Ok(Vec::new()) };
-                let mut batches = Vec::new();
-                for batch in reader {
-                    let batch = batch.map_err(|e| output_error(&request.output.join(file), e))?;
-                    if batch.num_rows() > 0 {
-                        batches.push(to_lake_batch(&batch, &arrow_schema, &run).map_err(|e| with_table(e, name))?);
+                let source = request.output.join(file);
+                if !source.is_file() {
+                    return Ok(Vec::new());
+                }
+                match self.splice_into(&source, &arrow_schema, &run, &store, &location).await? {
+                    Spliced::Written(metadata) => metadata,
+                    Spliced::Empty => return Ok(Vec::new()),
+                    Spliced::Unsuitable => {
+                        let Some(metadata) = convert_into(&source, &arrow_schema, &run, &store, &path, name).await?
+                        else {
+                            return Ok(Vec::new());
+                        };
+                        metadata
                     }
                 }
-                batches
             }
-            TableName::Runs => vec![runs_row(&arrow_schema, run_values(request, replaced))?],
+            TableName::Runs => {
+                let row = runs_row(&arrow_schema, run_values(request, replaced))?;
+                let mut writer = parquet_writer(&store, &path, &arrow_schema)?;
+                writer.write(&row).await.map_err(LakeError::storage)?;
+                writer.close().await.map_err(LakeError::storage)?
+            }
         };
-        if batches.is_empty() {
-            return Ok(Vec::new());
-        }
-        let path = object_store::path::Path::from(strip_prefix(&location).as_str());
-        let writer = ParquetObjectWriter::new(store.clone(), path.clone());
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).map_err(LakeError::storage)?))
-            .build();
-        let mut writer =
-            AsyncArrowWriter::try_new(writer, arrow_schema.clone(), Some(properties)).map_err(LakeError::storage)?;
-        for batch in &batches {
-            writer.write(batch).await.map_err(LakeError::storage)?;
-        }
-        let metadata = writer.close().await.map_err(LakeError::storage)?;
         let size = store.head(&path).await.map_err(LakeError::storage)?.size;
         let partition_fields = table.metadata().current_partition_fields(None).map_err(LakeError::catalog)?;
         let file = parquet_to_datafile(&location, size, &metadata, schema, &partition_fields, None)
             .map_err(LakeError::catalog)?;
         Ok(vec![file])
     }
+
+    /// Splices the engine's file `source` into the lake's file at `path`: written in place for a
+    /// local warehouse (under a temporary name, renamed when whole), staged beside the source and
+    /// uploaded for a bucket.
+    async fn splice_into(
+        &self,
+        source: &Path,
+        target: &SchemaRef,
+        run: &RunColumns,
+        store: &Arc<dyn object_store::ObjectStore>,
+        location: &str,
+    ) -> Result<Spliced, LakeError> {
+        let path = object_store::path::Path::from(strip_prefix(location).as_str());
+        // A local warehouse's locations are absolute paths (`Warehouse::root`).
+        let local = match &self.warehouse {
+            Warehouse::Local(_) => Some(std::path::PathBuf::from(location)),
+            Warehouse::S3(_) => None,
+        };
+        let staged = match &local {
+            Some(final_path) => {
+                let parent = final_path.parent().ok_or_else(|| LakeError::Storage(format!("no folder for {path}")))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| LakeError::Storage(format!("create {}: {e}", parent.display())))?;
+                final_path.with_extension("parquet.partial")
+            }
+            None => source.with_extension("lake.partial"),
+        };
+        let (source_owned, target_owned, run_owned, staged_owned) =
+            (source.to_owned(), target.clone(), run.clone(), staged.clone());
+        let spliced = tokio::task::spawn_blocking(move || {
+            splice::splice(&source_owned, &target_owned, &run_owned, &staged_owned)
+        })
+        .await
+        .map_err(|e| LakeError::Storage(format!("the splicing thread: {e}")))?;
+        let metadata = match spliced {
+            Ok(Some(metadata)) => metadata,
+            Ok(None) => {
+                let _ = std::fs::remove_file(&staged);
+                return Ok(Spliced::Unsuitable);
+            }
+            Err(error) => {
+                let _ = std::fs::remove_file(&staged);
+                return Err(error);
+            }
+        };
+        if metadata.file_metadata().num_rows() == 0 {
+            let _ = std::fs::remove_file(&staged);
+            return Ok(Spliced::Empty);
+        }
+        match local {
+            Some(final_path) => std::fs::rename(&staged, &final_path).map_err(|e| {
+                LakeError::Storage(format!("rename {} to {}: {e}", staged.display(), final_path.display()))
+            })?,
+            None => {
+                let uploaded = upload(store, &path, &staged).await;
+                let _ = std::fs::remove_file(&staged);
+                uploaded?;
+            }
+        }
+        Ok(Spliced::Written(metadata))
+    }
+}
+
+/// What splicing made of an engine file.
+enum Spliced {
+    Written(parquet::file::metadata::ParquetMetaData),
+    /// The engine's file has no rows: the table gets no file.
+    Empty,
+    /// The engine's file cannot be copied as it is (see `splice.rs`): convert it.
+    Unsuitable,
+}
+
+/// The parts of an upload: large enough for S3's minimum part (5 MiB), small enough to keep memory flat.
+const UPLOAD_PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// Uploads a local file to `path` in parts, reading it a part at a time.
+async fn upload(
+    store: &Arc<dyn object_store::ObjectStore>,
+    path: &object_store::path::Path,
+    file: &Path,
+) -> Result<(), LakeError> {
+    use tokio::io::AsyncReadExt;
+    let mut reader =
+        tokio::fs::File::open(file).await.map_err(|e| LakeError::Storage(format!("open {}: {e}", file.display())))?;
+    let upload = store.put_multipart(path).await.map_err(LakeError::storage)?;
+    let mut parts = object_store::WriteMultipart::new_with_chunk_size(upload, UPLOAD_PART_BYTES);
+    let mut buffer = vec![0u8; UPLOAD_PART_BYTES];
+    loop {
+        let read =
+            reader.read(&mut buffer).await.map_err(|e| LakeError::Storage(format!("read {}: {e}", file.display())))?;
+        if read == 0 {
+            break;
+        }
+        parts.wait_for_capacity(4).await.map_err(LakeError::storage)?;
+        parts.write(&buffer[..read]);
+    }
+    parts.finish().await.map_err(LakeError::storage)?;
+    Ok(())
+}
+
+/// A Parquet writer of the lake's files written by conversion (zstd level 1, like the engine's).
+fn parquet_writer(
+    store: &Arc<dyn object_store::ObjectStore>,
+    path: &object_store::path::Path,
+    schema: &SchemaRef,
+) -> Result<AsyncArrowWriter<ParquetObjectWriter>, LakeError> {
+    let writer = ParquetObjectWriter::new(store.clone(), path.clone());
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).map_err(LakeError::storage)?))
+        .build();
+    AsyncArrowWriter::try_new(writer, schema.clone(), Some(properties)).map_err(LakeError::storage)
+}
+
+/// Converts the engine's file `source` batch by batch into the lake's file at `path` (the path for
+/// files splicing cannot copy); `None` when it has no rows.
+async fn convert_into(
+    source: &Path,
+    target: &SchemaRef,
+    run: &RunColumns,
+    store: &Arc<dyn object_store::ObjectStore>,
+    path: &object_store::path::Path,
+    name: TableName,
+) -> Result<Option<parquet::file::metadata::ParquetMetaData>, LakeError> {
+    let dir = source.parent().unwrap_or(Path::new("."));
+    let file = source.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+    let Some(reader) = open_output(dir, file)? else { return Ok(None) };
+    let mut writer: Option<AsyncArrowWriter<ParquetObjectWriter>> = None;
+    for batch in reader {
+        let batch = batch.map_err(|e| output_error(source, e))?;
+        if batch.num_rows() == 0 {
+            continue;
+        }
+        let converted = to_lake_batch(&batch, target, run).map_err(|e| with_table(e, name))?;
+        if writer.is_none() {
+            writer = Some(parquet_writer(store, path, target)?);
+        }
+        if let Some(writer) = writer.as_mut() {
+            writer.write(&converted).await.map_err(LakeError::storage)?;
+        }
+    }
+    match writer {
+        Some(writer) => Ok(Some(writer.close().await.map_err(LakeError::storage)?)),
+        None => Ok(None),
+    }
 }
 
 enum TableOutcome {
-    Done,
+    /// The run is in the table, as of this snapshot of it.
+    Done(Option<i64>),
     Superseded(String),
+}
+
+/// The id of a table's current snapshot (`None` for a table without one).
+fn current_snapshot(table: &Table) -> Result<Option<i64>, LakeError> {
+    Ok(table.metadata().current_snapshot(None).map_err(LakeError::catalog)?.map(|s| *s.snapshot_id()))
+}
+
+/// Whether `snapshot` is `table`'s current snapshot or one of its ancestors.
+fn in_history(table: &Table, snapshot: i64) -> bool {
+    let metadata = table.metadata();
+    let mut at = metadata.current_snapshot(None).ok().flatten().map(|s| *s.snapshot_id());
+    // Bounded by the number of snapshots, against a malformed chain that loops.
+    for _ in 0..=metadata.snapshots.len() {
+        match at {
+            Some(id) if id == snapshot => return true,
+            Some(id) => at = metadata.snapshots.get(&id).and_then(|s| *s.parent_snapshot_id()),
+            None => return false,
+        }
+    }
+    false
 }
 
 fn with_table(error: LakeError, table: TableName) -> LakeError {
@@ -495,18 +637,5 @@ mod tests {
         assert_eq!(Month { year: 1970, month: 1 }.first_day(), 0);
         assert_eq!(Month { year: 2000, month: 3 }.first_day(), 11_017);
         assert_eq!(Month { year: 1969, month: 12 }.first_day(), -31);
-    }
-
-    #[test]
-    fn a_file_name_tells_its_run() {
-        let file = LiveFile {
-            manifest: String::new(),
-            rows: 0,
-            path: "/w/etr/records/data/month=2025-06-01/contributor=JCL/00000000000000000042-run-42-8f14e45f-ceea-467f-a8b9-1d2c3e4f5a6b.parquet"
-                .into(),
-        };
-        assert_eq!(file.run(), Some((42, "run-42")));
-        let foreign = LiveFile { manifest: String::new(), path: "/w/x/data/part-0.parquet".into(), rows: 0 };
-        assert_eq!(foreign.run(), None);
     }
 }
