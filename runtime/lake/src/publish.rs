@@ -51,6 +51,10 @@ use crate::tables::{
     RecordField, TableName, evolved_records_schema, partition_spec, records_schema, rejects_schema, runs_schema,
 };
 
+/// What iceberg-sql-catalog answers a commit whose condition (the branch at the snapshot the
+/// commit started from) no longer holds.
+const LOST_RACE: &str = "Table requirements not valid";
+
 /// How many times a commit lost to other writers is tried again before giving up.
 const COMMIT_ATTEMPTS: u32 = 8;
 
@@ -146,6 +150,12 @@ pub struct Lake {
     /// record (every run of a worker), it has nothing to do. Tables are never dropped, and a field
     /// another process adds stays, so what was ensured holds.
     ensured: std::sync::Mutex<Option<Vec<RecordField>>>,
+    /// Held while [`Lake::ensure_tables`] works, so that two workers of this process do not both
+    /// create a table.
+    ensuring: tokio::sync::Mutex<()>,
+    /// One per table, held from loading a table to seeing a commit to it: this process's commits
+    /// to a table one at a time (see `publish_to`).
+    committing: [tokio::sync::Mutex<()>; 3],
 }
 
 /// A data file in a table's current snapshot, as [`Lake::files_in`] lists it: which run wrote it
@@ -164,7 +174,15 @@ impl Lake {
         let root = config.warehouse.root()?;
         let catalog = open_catalog(config).await?;
         let namespace = vec![config.namespace.clone()];
-        Ok(Lake { catalog, namespace, root, warehouse: config.warehouse.clone(), ensured: std::sync::Mutex::new(None) })
+        Ok(Lake {
+            catalog,
+            namespace,
+            root,
+            warehouse: config.warehouse.clone(),
+            ensured: std::sync::Mutex::new(None),
+            ensuring: tokio::sync::Mutex::new(()),
+            committing: Default::default(),
+        })
     }
 
     fn identifier(&self, table: TableName) -> Identifier {
@@ -182,12 +200,19 @@ impl Lake {
         if self.ensured.lock().is_ok_and(|ensured| ensured.as_deref() == Some(record)) {
             return Ok(());
         }
+        let _one_at_a_time = self.ensuring.lock().await;
         let namespace = Namespace::try_new(&self.namespace).map_err(LakeError::catalog)?;
         // `list_namespaces`, not `namespace_exists`: the SQL catalog leaves the latter unimplemented
         // (a panic), see docs/notes/0025.
         let namespaces = self.catalog.list_namespaces(None).await.map_err(LakeError::catalog)?;
         if !namespaces.iter().any(|n| n.to_string() == namespace.to_string()) {
-            self.catalog.create_namespace(&namespace, None).await.map_err(LakeError::catalog)?;
+            // Another process may create it first: then its creation is as good as ours.
+            if let Err(error) = self.catalog.create_namespace(&namespace, None).await {
+                let namespaces = self.catalog.list_namespaces(None).await.map_err(LakeError::catalog)?;
+                if !namespaces.iter().any(|n| n.to_string() == namespace.to_string()) {
+                    return Err(LakeError::catalog(error));
+                }
+            }
         }
         for table in TableName::ALL {
             let identifier = self.identifier(table);
@@ -209,7 +234,13 @@ impl Lake {
                 .with_schema(schema)
                 .with_partition_spec(partition_spec(table)?)
                 .with_property(("write.format.default".to_owned(), "parquet".to_owned()));
-            builder.build(&self.namespace, self.catalog.clone()).await.map_err(LakeError::catalog)?;
+            if let Err(error) = builder.build(&self.namespace, self.catalog.clone()).await {
+                // Two workers meeting a new lake both create its tables: one wins, and the other
+                // finds the table there (it is the same table: the schema comes from the record).
+                if !self.catalog.tabular_exists(&identifier).await.map_err(LakeError::catalog)? {
+                    return Err(LakeError::catalog(error));
+                }
+            }
         }
         if let Ok(mut ensured) = self.ensured.lock() {
             *ensured = Some(record.to_vec());
@@ -301,30 +332,48 @@ impl Lake {
             .replaces_month()
             .then(|| Partition { month_day: request.month.first_day(), contributor: request.contributor });
         let mut written: Option<Vec<DataFile>> = None;
-        for _attempt in 0..COMMIT_ATTEMPTS {
+        let mut attempts = 0;
+        while attempts < COMMIT_ATTEMPTS {
+            // The SQL catalog applies a commit to the metadata this process last saw of the table,
+            // whoever in the process saw it, and checks the commit's condition against that;
+            // iceberg-rust sets no condition on the first commit to an empty table. Two workers of
+            // one process committing at once could then both be applied, the second dropping the
+            // first's files, and both would see their snapshot in the history. One at a time, each
+            // commit starts from what the catalog has; between processes, the catalog's
+            // compare-and-swap on the metadata location refuses the stale one, which is seen and
+            // retried. The data file is written before the lock is taken.
+            let _one_at_a_time = match written {
+                Some(_) => Some(self.committing[name as usize].lock().await),
+                None => None,
+            };
             let mut table = self.load(name).await?;
             // A run's files are in its own partition: that partition's files answer both questions.
             let live = live_files(&table, partition).await?;
-            if live.iter().any(|f| f.run().is_some_and(|(_, id)| id == request.run_id)) {
+            let ours: Vec<String> = live
+                .iter()
+                .filter(|f| f.run().is_some_and(|(_, id)| id == request.run_id))
+                .map(|f| f.path.clone())
+                .collect();
+            if !ours.is_empty() {
+                self.remove_leftovers(&table, name, request, &month_folder, &ours).await?;
                 return Ok(TableOutcome::Done(current_snapshot(&table)?));
             }
             let month_files: Vec<&LiveFile> = if name.replaces_month() { live.iter().collect() } else { Vec::new() };
             if let Some((_, newer)) = month_files.iter().filter_map(|f| f.run()).find(|(seq, _)| *seq > request.run_seq)
             {
+                self.remove_leftovers(&table, name, request, &month_folder, &[]).await?;
                 return Ok(TableOutcome::Superseded(newer.to_owned()));
             }
-            let files = match &written {
-                Some(files) => files.clone(),
-                None => {
-                    let replaced = published.replaced_runs.first().map(String::as_str);
-                    let files = self.write_files(name, &table, request, &month_folder, replaced).await?;
-                    written = Some(files.clone());
-                    files
-                }
+            let Some(files) = written.clone() else {
+                let replaced = published.replaced_runs.first().map(String::as_str);
+                written = Some(self.write_files(name, &table, request, &month_folder, replaced).await?);
+                // Again from the start, holding the lock: the table may have moved meanwhile.
+                continue;
             };
             if files.is_empty() && month_files.is_empty() {
                 return Ok(TableOutcome::Done(current_snapshot(&table)?));
             }
+            attempts += 1;
             let replaced: Vec<String> =
                 month_files.iter().filter_map(|f| f.run().map(|(_, id)| id.to_owned())).collect();
             let transaction = table.new_transaction(None);
@@ -337,7 +386,14 @@ impl Lake {
                 }
                 transaction.overwrite(files.clone(), by_manifest)
             };
-            transaction.commit().await.map_err(LakeError::catalog)?;
+            match transaction.commit().await {
+                Ok(()) => {}
+                // Another worker of this process committed since this attempt loaded the table
+                // (the catalog checks the commit's condition against what it last saw): a lost
+                // race, seen before the commit was made. Start again from the table as it is now.
+                Err(error) if error.to_string().contains(LOST_RACE) => continue,
+                Err(error) => return Err(LakeError::catalog(error)),
+            }
 
             // Taken only when seen: the snapshot this commit made is the catalog's current one or
             // an ancestor of it (a commit that lost the race was never applied, and its snapshot is
@@ -345,6 +401,8 @@ impl Lake {
             let made = current_snapshot(&table)?;
             let seen = self.load(name).await?;
             if made.is_some_and(|made| in_history(&seen, made)) {
+                let keep: Vec<String> = files.iter().map(|f| f.file_path().clone()).collect();
+                self.remove_leftovers(&seen, name, request, &month_folder, &keep).await?;
                 published.committed.push(name);
                 for run in replaced {
                     if !published.replaced_runs.contains(&run) {
@@ -359,6 +417,53 @@ impl Lake {
             run_id: request.run_id.into(),
             attempts: COMMIT_ATTEMPTS,
         })
+    }
+
+    /// Removes the files of this run in its folder of `table` other than `keep`: what earlier
+    /// attempts left (a worker killed after writing its file and before committing it, or while
+    /// splicing one). Called once the run's fate in the table is settled (committed, found there,
+    /// or superseded), so no attempt of this run can still commit such a file: one that loaded the
+    /// table before that moment loses the catalog's compare-and-swap, one that loads it after finds
+    /// the run there or a newer one.
+    async fn remove_leftovers(
+        &self,
+        table: &Table,
+        name: TableName,
+        request: &PublishRequest<'_>,
+        month_folder: &str,
+        keep: &[String],
+    ) -> Result<(), LakeError> {
+        let folder = if name.replaces_month() { format!("data/{month_folder}") } else { "data/".to_owned() };
+        let prefix = format!("{}/{folder}", table.metadata().location);
+        let run_prefix = format!("{:020}-{}-", request.run_seq, request.run_id);
+        let store = table.object_store();
+        let listing = object_store::path::Path::from(strip_prefix(&prefix).as_str());
+        let mut objects = store.list(Some(&listing));
+        let mut leftovers = Vec::new();
+        while let Some(object) = futures::StreamExt::next(&mut objects).await {
+            let object = match object {
+                Ok(object) => object,
+                // A folder not made yet has nothing to remove.
+                Err(object_store::Error::NotFound { .. }) => break,
+                Err(error) => return Err(LakeError::storage(error)),
+            };
+            let Some(file) = object.location.filename() else { continue };
+            if !file.starts_with(&run_prefix) {
+                continue;
+            }
+            let kept = keep.iter().any(|k| object_store::path::Path::from(strip_prefix(k).as_str()) == object.location);
+            if !kept {
+                leftovers.push(object.location.clone());
+            }
+        }
+        drop(objects);
+        for leftover in leftovers {
+            match store.delete(&leftover).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(error) => return Err(LakeError::storage(error)),
+            }
+        }
+        Ok(())
     }
 
     /// Writes the run's data file of a table (none when the run has no rows for it): for records

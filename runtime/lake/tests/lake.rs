@@ -58,9 +58,19 @@ async fn a_month_is_in_the_lake_once_and_a_newer_file_replaces_it_in_one_commit(
     assert_eq!(again.records_snapshot, published.records_snapshot);
 
     // A newer file of the same month replaces the first in records and rejects; runs keeps both.
+    // An earlier attempt at it was killed after writing its records file and while splicing the
+    // next: both are removed once the run is in; run-1's file is not touched.
+    let folder = lake_dir.join("warehouse/etr/records/data/month=2025-06-01/contributor=JCL");
+    let run_1_file = std::fs::read_dir(&folder).unwrap().next().unwrap().unwrap().path();
+    let leftover = folder.join("00000000000000000002-run-2-8f14e45f-ceea-467f-a8b9-1d2c3e4f5a6b.parquet");
+    let partial = folder.join("00000000000000000002-run-2-1d2c3e4f-ceea-467f-a8b9-8f14e45f5a6b.parquet.partial");
+    std::fs::write(&leftover, b"PAR1 killed before its commit").unwrap();
+    std::fs::write(&partial, b"PAR1 killed while spliced").unwrap();
     let (second_out, second) = engine_output(dir.path(), "second", usize::MAX);
     let replaced = lake.publish(&request("run-2", 2, &second_out, &second)).await.unwrap();
     assert_eq!(replaced.replaced_runs, vec!["run-1"]);
+    assert!(!leftover.exists() && !partial.exists(), "the killed attempt's files are removed");
+    assert!(run_1_file.is_file(), "a replaced run's file stays: older snapshots still read it");
     assert_eq!(lake.runs_in(TableName::Records).await.unwrap(), vec!["run-2"]);
     assert_eq!(lake.runs_in(TableName::Rejects).await.unwrap(), vec!["run-2"]);
     assert_eq!(lake.runs_in(TableName::Runs).await.unwrap(), vec!["run-1", "run-2"]);

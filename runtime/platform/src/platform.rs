@@ -147,6 +147,19 @@ impl Platform {
     /// Receives a file from disk: archived, then recorded as a run. The file itself is left as it is.
     pub async fn receive_path(&self, contributor: &str, path: &Path, source: Source) -> Result<Run, IntakeError> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        self.receive_named(contributor, path, &name, source).await
+    }
+
+    /// Receives the file at `path` as the file `name` (the watcher reads a file it has set aside
+    /// under a name of its own).
+    pub async fn receive_named(
+        &self,
+        contributor: &str,
+        path: &Path,
+        name: &str,
+        source: Source,
+    ) -> Result<Run, IntakeError> {
+        let name = name.to_owned();
         let month = self.check_name(contributor, &name)?;
         let archive = self.archive.clone();
         let source_path = path.to_owned();

@@ -13,6 +13,12 @@
 //!   (and at least one poll apart when `settle_seconds` is 0): a file still being written grows
 //!   or is touched, and is looked at again later.
 //!
+//! A settled file is first set aside: renamed into the contributor's `.taking/` folder under a name
+//! of this process's own. The rename is atomic, so of several `etr serve` processes watching one
+//! folder (one ledger, several machines) exactly one takes each file; the others find it gone and
+//! pass. A file left in `.taking/` by a process that died before finishing with it is taken again
+//! by any watcher once it has lain there [`STALE_TAKING`] (its change time, which the rename set).
+//!
 //! A taken file whose name is one of the contributor's is received (archived, recorded with
 //! `Source::Folder`) and moved to `received/<run-id>-<name>`. Any other taken file (another
 //! contributor's name, an empty file) is moved to `refused/<name>` with `<name>.reason.txt` beside
@@ -36,6 +42,12 @@ pub const TEMPORARY_SUFFIXES: &[&str] = &[".part", ".partial", ".filepart", ".tm
 pub const RECEIVED: &str = "received";
 /// The subfolder of refused files and their reasons.
 pub const REFUSED: &str = "refused";
+
+/// The subfolder a watcher moves a file into while it receives it.
+pub const TAKING: &str = ".taking";
+/// How long a file may lie in `.taking/` before another watcher takes it over: far longer than
+/// archiving and recording any file takes, so only a file whose watcher died is taken twice.
+pub const STALE_TAKING: Duration = Duration::from_secs(600);
 
 /// What one poll did with a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +89,13 @@ impl Watcher {
         for contributor in contributors {
             let folder = self.platform.workspace.landing.join(&contributor);
             tokio::fs::create_dir_all(&folder).await?;
+            for (path, name) in stale_takings(&folder).await {
+                match self.take(&contributor, &folder, &path, &name).await {
+                    Ok(Some(done)) => taken.push(done),
+                    Ok(None) => {}
+                    Err(error) => eprintln!("etr serve: landing file {}: {error}", path.display()),
+                }
+            }
             let mut entries = tokio::fs::read_dir(&folder).await?;
             while let Some(entry) = entries.next_entry().await? {
                 let path = entry.path();
@@ -111,9 +130,19 @@ impl Watcher {
         Ok(taken)
     }
 
-    /// Receives or refuses one settled file.
+    /// Sets one settled file aside, then receives or refuses it; `None` when another watcher
+    /// took it first, or when the platform could not receive it now (it is put back).
     async fn take(&self, contributor: &str, folder: &Path, path: &Path, name: &str) -> std::io::Result<Option<Taken>> {
-        match self.platform.receive_path(contributor, path, Source::Folder).await {
+        let taking = folder.join(TAKING);
+        tokio::fs::create_dir_all(&taking).await?;
+        let aside = taking.join(format!("{}--{name}", claim_tag()));
+        match tokio::fs::rename(path, &aside).await {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error),
+        }
+        let path = aside.as_path();
+        match self.platform.receive_named(contributor, path, name, Source::Folder).await {
             Ok(run) => {
                 let to = folder.join(RECEIVED).join(format!("{}-{name}", run.id));
                 tokio::fs::create_dir_all(folder.join(RECEIVED)).await?;
@@ -128,12 +157,45 @@ impl Watcher {
                 Ok(Some(Taken::Refused { contributor: contributor.to_owned(), to, reason }))
             }
             Err(error) => {
-                // The platform's own trouble (disk, ledger): the file stays and is tried again.
-                eprintln!("etr serve: could not receive {}: {error}; it is tried again", path.display());
+                // The platform's own trouble (disk, ledger): the file goes back and is tried
+                // again, unless a new file of that name arrived meanwhile; then it stays aside
+                // and is taken again once stale.
+                let back = folder.join(name);
+                if !tokio::fs::try_exists(&back).await.unwrap_or(true) {
+                    tokio::fs::rename(path, &back).await?;
+                }
+                eprintln!("etr serve: could not receive {contributor}/{name}: {error}; it is tried again");
                 Ok(None)
             }
         }
     }
+}
+
+/// A name part no other watcher (in this process or another) uses at the same moment.
+fn claim_tag() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{nanos}-{n}", std::process::id())
+}
+
+/// The files of `folder/.taking/` set aside longer than [`STALE_TAKING`] ago, with the names they
+/// arrived under.
+async fn stale_takings(folder: &Path) -> Vec<(PathBuf, String)> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(mut entries) = tokio::fs::read_dir(folder.join(TAKING)).await else { return Vec::new() };
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let mut stale = Vec::new();
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some((_, name)) = file.split_once("--") else { continue };
+        let Ok(meta) = tokio::fs::symlink_metadata(entry.path()).await else { continue };
+        // The change time: set when the file was renamed in (its modification time is the sender's).
+        if meta.is_file() && now - meta.ctime() >= STALE_TAKING.as_secs() as i64 {
+            stale.push((entry.path(), name.to_owned()));
+        }
+    }
+    stale
 }
 
 /// Moves a refused file to `refused/`, under a name no earlier refused file has, with the reason
