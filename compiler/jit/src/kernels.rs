@@ -7,8 +7,8 @@
 //! ([`JitKernels::fallbacks`]) so that a run can tell its user the native code did not run there.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arrow::array::ArrayRef;
 use arrow::buffer::{BooleanBuffer, MutableBuffer};
@@ -21,10 +21,18 @@ use crate::JitProgram;
 /// Compiled parses, found by (parse, column), and lookups, by (table, column).
 #[derive(Debug)]
 pub struct JitKernels {
+    code: Arc<KernelCode>,
+    /// This run's: runs that share the code count their own.
+    fallbacks: Fallbacks,
+}
+
+/// The native code of a program and which of its bindings it serves: shared by every run of the
+/// program ([`JitKernels::for_another_run`]).
+#[derive(Debug)]
+struct KernelCode {
     program: JitProgram,
     by_parse: HashMap<(Builtin, ColumnIdx), usize>,
     by_lookup: HashMap<(TableIdx, ColumnIdx), usize>,
-    fallbacks: Fallbacks,
 }
 
 /// The kernel runs that failed and fell back to the interpreter. Touched only when one fails, so
@@ -72,16 +80,22 @@ impl JitKernels {
                 }
             }
         }
-        JitKernels { program, by_parse, by_lookup, fallbacks: Fallbacks::default() }
+        let code = Arc::new(KernelCode { program, by_parse, by_lookup });
+        JitKernels { code, fallbacks: Fallbacks::default() }
+    }
+
+    /// The same native code for another run, with a count of fallbacks of its own.
+    pub fn for_another_run(&self) -> JitKernels {
+        JitKernels { code: Arc::clone(&self.code), fallbacks: Fallbacks::default() }
     }
 
     /// How many distinct parses and lookups run natively.
     pub fn len(&self) -> usize {
-        self.by_parse.len() + self.by_lookup.len()
+        self.code.by_parse.len() + self.code.by_lookup.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_parse.is_empty() && self.by_lookup.is_empty()
+        self.code.by_parse.is_empty() && self.code.by_lookup.is_empty()
     }
 
     /// How many kernel runs failed on a batch so far, each leaving that batch to the interpreter.
@@ -102,12 +116,12 @@ impl NativeKernels for JitKernels {
         column: ColumnIdx,
         batch: &RawBatch,
     ) -> Option<(ArrayRef, BooleanBuffer)> {
-        let index = *self.by_parse.get(&(function.clone(), column))?;
+        let index = *self.code.by_parse.get(&(function.clone(), column))?;
         self.run(index, batch)
     }
 
     fn lookup_column(&self, table: TableIdx, column: ColumnIdx, batch: &RawBatch) -> Option<(ArrayRef, BooleanBuffer)> {
-        let index = *self.by_lookup.get(&(table, column))?;
+        let index = *self.code.by_lookup.get(&(table, column))?;
         self.run(index, batch)
     }
 }
@@ -119,7 +133,7 @@ impl JitKernels {
         // counted. The failed rows of every line are reported, as the interpreter's own kernel
         // reports them: it restricts them to the lines its expression is evaluated on (not only
         // well-formed lines for an aggregate's argument).
-        let output = match self.program.eval_binding_on_every_line(index, batch) {
+        let output = match self.code.program.eval_binding_on_every_line(index, batch) {
             Ok(output) => output?,
             Err(error) => {
                 self.fallbacks.record(error.to_string());

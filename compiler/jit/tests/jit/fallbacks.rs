@@ -49,3 +49,38 @@ fn a_kernel_that_fails_on_a_batch_is_counted_and_left_to_the_interpreter() {
     assert!(kernels.parse_column(&Builtin::ParseMoney(MoneyUnit::Sen), idx(0), &good).is_none());
     assert_eq!(kernels.fallbacks(), 3);
 }
+
+/// How many times the counting compiler below ran.
+static COMPILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn counting_compiler(program: &Program) -> Result<etr_jit::JitProgram, etr_jit::JitError> {
+    COMPILES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    Ok(compile(program))
+}
+
+#[test]
+fn a_back_end_compiles_a_program_once_and_counts_each_runs_fallbacks_apart() {
+    use etr_interp::NativeBackend;
+    use std::sync::atomic::Ordering;
+    let backend = etr_jit::JitBackend::with_compiler(counting_compiler);
+    let program = parse_x();
+    let first = backend.compile(&program).expect("compiles");
+    let second = backend.compile(&program).expect("compiles");
+    assert_eq!(COMPILES.load(Ordering::SeqCst), 1, "the second run reuses the first's code");
+    assert_eq!(second.native_kernel_count(), 1);
+
+    // A fallback in one run is that run's alone.
+    let mut missing = one_column(&[Some("1")]);
+    missing.columns.clear();
+    assert!(first.kernels().parse_column(&Builtin::ParseInt, idx(0), &missing).is_none());
+    assert_eq!((first.fallbacks().count, second.fallbacks().count), (1, 0));
+    let good = one_column(&[Some("7")]);
+    let (values, _) = second.kernels().parse_column(&Builtin::ParseInt, idx(0), &good).expect("the shared code runs");
+    assert_eq!(values.as_primitive::<Int64Type>().value(0), 7);
+
+    // Another program (an edited spec) is compiled afresh.
+    let mut edited = parse_x();
+    edited.record.fields.push(field_def("m", TypeKind::Int));
+    backend.compile(&edited).expect("compiles");
+    assert_eq!(COMPILES.load(Ordering::SeqCst), 2);
+}
