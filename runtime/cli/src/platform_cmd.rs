@@ -152,26 +152,50 @@ pub fn ingest(
         };
         let mut worst = 0u8;
         let mut ours = Vec::new();
-        for file in files {
-            let folder = file.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or_default();
-            let contributor = contributor.unwrap_or(folder);
-            match platform.receive_path(contributor, file, Source::Cli).await {
-                Ok(run) => {
-                    eprintln!("{}: received as {} ({} bytes)", file.display(), run.id, run.size_bytes);
-                    ours.push((file.clone(), run.id));
-                }
-                Err(error) => {
-                    let code = match error {
-                        IntakeError::Ledger(_) => EXIT_INTERNAL,
-                        IntakeError::Io(_) if file.is_file() => EXIT_INTERNAL,
-                        _ => EXIT_INPUT,
-                    };
-                    eprintln!("{}: not received: {error}", file.display());
-                    worst = worst.max(code);
+        let worker = format!("ingest-{}", std::process::id());
+        // The files are received while the worker already runs the first ones: receiving (a hash
+        // and a synced copy into the archive) and running overlap, as they do in `etr serve`.
+        let intake_done = std::cell::Cell::new(false);
+        let intake = async {
+            for file in files {
+                let folder = file.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or_default();
+                let contributor = contributor.unwrap_or(folder);
+                match platform.receive_path(contributor, file, Source::Cli).await {
+                    Ok(run) => {
+                        eprintln!("{}: received as {} ({} bytes)", file.display(), run.id, run.size_bytes);
+                        ours.push((file.clone(), run.id));
+                    }
+                    Err(error) => {
+                        let code = match error {
+                            IntakeError::Ledger(_) => EXIT_INTERNAL,
+                            IntakeError::Io(_) if file.is_file() => EXIT_INTERNAL,
+                            _ => EXIT_INPUT,
+                        };
+                        eprintln!("{}: not received: {error}", file.display());
+                        worst = worst.max(code);
+                    }
                 }
             }
+            intake_done.set(true);
+        };
+        let early = async {
+            let mut taken = Vec::new();
+            if resume {
+                return Ok(taken);
+            }
+            while !intake_done.get() {
+                match platform.work_one(&worker).await? {
+                    Some(processed) => taken.push(processed.run),
+                    None => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                }
+            }
+            Ok::<_, etr_platform::PlatformError>(taken)
+        };
+        let ((), early) = tokio::join!(intake, early);
+        if let Err(error) = early {
+            eprintln!("error: {error:#}");
+            worst = worst.max(EXIT_INTERNAL);
         }
-        let worker = format!("ingest-{}", std::process::id());
         let mine: Vec<RunId> = ours.iter().map(|(_, id)| *id).collect();
         let taken = match work_until_ended(&platform, &worker, if resume { None } else { Some(mine.as_slice()) }).await
         {

@@ -71,12 +71,20 @@ pub struct Watcher {
     settle: Duration,
     /// Each candidate file: how it looked, and when it was first seen looking so.
     seen: HashMap<PathBuf, (Look, Instant)>,
+    /// How long a file lies in `.taking/` before this watcher takes it over ([`STALE_TAKING`]).
+    stale_after: Duration,
 }
 
 impl Watcher {
     pub fn new(platform: Arc<Platform>) -> Watcher {
         let settle = Duration::from_secs(platform.workspace.worker.settle_seconds);
-        Watcher { platform, settle, seen: HashMap::new() }
+        Watcher { platform, settle, seen: HashMap::new(), stale_after: STALE_TAKING }
+    }
+
+    /// A watcher that takes over files set aside longer than `after` ago (tests use 0).
+    pub fn taking_over_after(mut self, after: Duration) -> Watcher {
+        self.stale_after = after;
+        self
     }
 
     /// Creates every contributor's landing folder (so an SFTP user finds it), and looks at every
@@ -89,7 +97,7 @@ impl Watcher {
         for contributor in contributors {
             let folder = self.platform.workspace.landing.join(&contributor);
             tokio::fs::create_dir_all(&folder).await?;
-            for (path, name) in stale_takings(&folder).await {
+            for (path, name) in stale_takings(&folder, self.stale_after).await {
                 match self.take(&contributor, &folder, &path, &name).await {
                     Ok(Some(done)) => taken.push(done),
                     Ok(None) => {}
@@ -179,9 +187,9 @@ fn claim_tag() -> String {
     format!("{}-{nanos}-{n}", std::process::id())
 }
 
-/// The files of `folder/.taking/` set aside longer than [`STALE_TAKING`] ago, with the names they
-/// arrived under.
-async fn stale_takings(folder: &Path) -> Vec<(PathBuf, String)> {
+/// The files of `folder/.taking/` set aside longer than `after` ago, with the names they arrived
+/// under.
+async fn stale_takings(folder: &Path, after: Duration) -> Vec<(PathBuf, String)> {
     use std::os::unix::fs::MetadataExt;
     let Ok(mut entries) = tokio::fs::read_dir(folder.join(TAKING)).await else { return Vec::new() };
     let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
@@ -191,7 +199,7 @@ async fn stale_takings(folder: &Path) -> Vec<(PathBuf, String)> {
         let Some((_, name)) = file.split_once("--") else { continue };
         let Ok(meta) = tokio::fs::symlink_metadata(entry.path()).await else { continue };
         // The change time: set when the file was renamed in (its modification time is the sender's).
-        if meta.is_file() && now - meta.ctime() >= STALE_TAKING.as_secs() as i64 {
+        if meta.is_file() && now - meta.ctime() >= after.as_secs() as i64 {
             stale.push((entry.path(), name.to_owned()));
         }
     }

@@ -305,8 +305,9 @@ async fn the_landing_folder_takes_settled_files_and_moves_every_file_it_takes() 
     assert!(reason.contains("does not match the pattern `JCL_{YYYY}{MM}*.psv`"), "{reason}");
     assert!(std::fs::read_to_string(jcl.join("refused/JCL_202507_empty.psv.reason.txt")).unwrap().contains("empty"));
     assert_eq!(std::fs::read(jcl.join("refused/ACME_202506.psv")).unwrap(), b"H|wrong folder\n", "nothing is lost");
-    // Hidden and temporary files are left alone, however long they stay.
-    assert_eq!(names_in(&jcl), vec![".JCL_202508.psv", "JCL_202509.psv.part", "received", "refused"]);
+    // Hidden and temporary files are left alone, however long they stay; nothing is left aside.
+    assert_eq!(names_in(&jcl), vec![".JCL_202508.psv", ".taking", "JCL_202509.psv.part", "received", "refused"]);
+    assert!(names_in(&jcl.join(".taking")).is_empty(), "every file taken ended received or refused");
 
     // The safe client pattern: `.part`, then a rename, and the file is taken.
     std::fs::rename(jcl.join("JCL_202509.psv.part"), jcl.join("JCL_202509.psv")).unwrap();
@@ -348,4 +349,29 @@ async fn a_landing_file_still_growing_is_not_taken() {
     assert!(matches!(taken.as_slice(), [Taken::Received { .. }]), "{taken:?}");
     let run = &platform.runs(Some("JCL")).await.unwrap()[0];
     assert_eq!(run.size_bytes, file.len() as u64, "the whole file, not the half first seen");
+}
+
+/// A file a watcher set aside and never finished with (its process died) is taken over by another
+/// watcher once it has lain in `.taking/` long enough, under the name it arrived with; before
+/// that, it is left to its watcher.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_left_aside_by_a_dead_watcher_is_taken_over_once_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = platform(dir.path(), 0, 1 << 30).await;
+    let jcl = dir.path().join("landing/JCL");
+    std::fs::create_dir_all(jcl.join(".taking")).unwrap();
+    let aside = jcl.join(".taking/4242-1-0--JCL_202510.psv");
+    std::fs::write(&aside, sample()).unwrap();
+
+    let mut patient = Watcher::new(platform.clone());
+    assert!(patient.poll().await.unwrap().is_empty(), "not stale yet: its watcher may still be at it");
+    assert!(aside.is_file());
+
+    let mut taking_over = Watcher::new(platform.clone()).taking_over_after(Duration::ZERO);
+    let taken = taking_over.poll().await.unwrap();
+    let [Taken::Received { run, to, .. }] = taken.as_slice() else { panic!("{taken:?}") };
+    assert_eq!(to, &jcl.join(format!("received/{run}-JCL_202510.psv")));
+    assert_eq!(std::fs::read(to).unwrap(), sample(), "the file as it arrived");
+    assert!(names_in(&jcl.join(".taking")).is_empty());
+    assert_eq!(platform.ledger.get(*run).await.unwrap().file_name, "JCL_202510.psv");
 }
