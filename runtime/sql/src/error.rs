@@ -61,7 +61,7 @@ impl SqlError {
             // A cast or an arithmetic on values is the query's; reading bytes is the lake's.
             DataFusionError::ArrowError(arrow, _) => match arrow.as_ref() {
                 ArrowError::IoError(..) | ArrowError::ExternalError(_) => {
-                    SqlError::Lake(format!("reading the lake: {}", root.message()))
+                    SqlError::Lake(format!("the query could not run: {}", root.message()))
                 }
                 _ => SqlError::Query(root.message().into_owned()),
             },
@@ -71,7 +71,8 @@ impl SqlError {
                 "the query needs more memory or spill space than it is allowed ({message}); \
                  raise the memory limit, or aggregate or filter more before sorting or joining"
             )),
-            _ => SqlError::Lake(format!("reading the lake: {}", root.message())),
+            // Reading the catalog or the files, spilling, a task that died.
+            _ => SqlError::Lake(format!("the query could not run: {}", root.message())),
         }
     }
 }

@@ -348,6 +348,38 @@ async fn errors_say_whose_they_are() {
     assert_eq!(first, "10");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_by_larger_than_its_memory_spills_to_disk() {
+    let lake = TestLake::new().await;
+    let many = rows(6, 600_000);
+    lake.publish(1, "JCL", "2025-06", &many).await;
+    let query = "SELECT count(*) FROM (SELECT account, sum(balance) FROM records GROUP BY account ORDER BY account)";
+    let tight = |spill_dir: std::path::PathBuf| SqlSettings {
+        memory_limit_bytes: 32 << 20,
+        spill_dir: Some(spill_dir),
+        target_partitions: Some(2),
+    };
+
+    // 600,000 groups do not fit in 32 MiB: with a folder to spill to, the answer is whole.
+    let spill = tempfile::tempdir().unwrap();
+    let sql = LakeSql::open(&lake.config, &tight(spill.path().to_owned())).await.unwrap();
+    let counted = query_text(&sql, query, OutputFormat::Csv).await.unwrap();
+    assert_eq!(csv_rows(&counted)[1], [many.len().to_string()], "{counted}");
+
+    // The control: where no spill file can be made (the session's spill folder removed after it
+    // opened), the same query fails, so the pool did bound it; and the failure is not the query's.
+    let gone = tempfile::tempdir().unwrap();
+    let sql = LakeSql::open(&lake.config, &tight(gone.path().to_owned())).await.unwrap();
+    for made in std::fs::read_dir(gone.path()).unwrap() {
+        std::fs::remove_dir_all(made.unwrap().path()).unwrap();
+    }
+    let failed = match sql.query(query, None).await {
+        Err(error) => error,
+        Ok(stream) => stream.collect().await.unwrap_err(),
+    };
+    assert!(matches!(failed, SqlError::Lake(_)), "{failed:?}");
+}
+
 async fn written_first_column(sql: &LakeSql, text: &str) -> Vec<String> {
     let batches = sql.query(text, None).await.unwrap().collect().await.unwrap();
     let mut values = Vec::new();
