@@ -1,8 +1,9 @@
 //! `docs/architecture.md` stays true to the build: its `crate-edges` list is exactly the normal
 //! (non-dev) dependencies between the workspace's crates, as `cargo metadata` reads them from the
 //! manifests, and its code map names every crate. And, as `cargo tree` resolves the builds: the
-//! command line without its `lsp` feature links neither tower-lsp nor tokio, and the shipped
-//! binary has no `test_support` in its interpreter.
+//! command line without its `lsp` feature links neither tower-lsp nor tokio, without its
+//! `platform` feature no DataFusion, and the shipped binary has no `test_support` in its
+//! interpreter.
 //!
 //! These run `cargo` (the one running the tests, `$CARGO`), offline: they read manifests and the
 //! lock file, and never build or fetch anything.
@@ -170,6 +171,17 @@ fn the_cli_without_its_lsp_feature_links_no_language_server() {
     assert!(lean.contains("etr-workspace") && lean.contains("etr-sema"), "{lean:?}");
     let linked: Vec<&str> = server_side.into_iter().filter(|name| lean.contains(*name)).collect();
     assert!(linked.is_empty(), "etr-cli --no-default-features still links {linked:?}");
+}
+
+#[test]
+fn the_cli_without_its_platform_feature_links_no_sql_engine() {
+    let full = cli_dependencies(&[]);
+    // The control: `etr sql` is in the default build, DataFusion with it.
+    assert!(full.contains("etr-sql") && full.contains("datafusion"), "{full:?}");
+    let without_platform = cli_dependencies(&["--no-default-features", "--features", "lsp"]);
+    assert!(without_platform.contains("etr-lsp"), "{without_platform:?}");
+    let linked: Vec<&String> = without_platform.iter().filter(|name| name.starts_with("datafusion")).collect();
+    assert!(linked.is_empty(), "etr-cli without `platform` still links {linked:?}");
 }
 
 /// The features `cargo tree` resolves for `etr-interp` in the build of `package` with `edges`.

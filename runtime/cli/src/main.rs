@@ -1,5 +1,6 @@
 //! `etr`: the command line. Checks specs, runs them on contributor files, explains what they mean,
-//! formats them, and serves editors (`etr lsp`).
+//! formats them, and serves editors (`etr lsp`); with the platform, takes files into the lake
+//! (`etr ingest`, `etr serve`) and queries it (`etr sql`).
 //!
 //! This binary is the only place besides the runtime that touches the file system and the
 //! terminal: it reads spec files, hands their text to the compiler's database, and renders what
@@ -19,6 +20,8 @@ mod run;
 mod serve;
 mod signals;
 mod specs;
+#[cfg(feature = "platform")]
+mod sql;
 
 use std::process::ExitCode;
 
@@ -31,7 +34,7 @@ struct Cli {
     command: Command,
     /// The folder whose specs a spec can `use` by their relative path (`rules/shared.etr` is
     /// `use rules.shared`), as the editor does with the folder it opened. Used by check, run and
-    /// explain; for the platform's commands (ingest, runs, replay, serve), the folder of etr.yaml.
+    /// explain; for the platform's commands (ingest, runs, replay, serve, sql), the folder of etr.yaml.
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]
     workspace: std::path::PathBuf,
 }
@@ -138,6 +141,32 @@ enum Command {
         #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
         engine: EngineArg,
     },
+    /// Run one SQL query over the lake's tables (records, rejects, runs) as they are now, and print
+    /// its result. Exit status: 0 done; 2 usage or the query (syntax, an unknown table or column, a
+    /// statement that writes); 3 no run published yet, so no lake; 5 the lake could not be read.
+    #[cfg(feature = "platform")]
+    #[command(
+        after_help = "Examples:\n  etr sql \"SELECT contributor, month, count(*) FROM records GROUP BY 1, 2 ORDER BY 2\"\n  \
+                            etr sql --format csv -f monthly.sql > monthly.csv\n  echo 'SHOW COLUMNS FROM records' | etr sql -"
+    )]
+    Sql {
+        /// The query (DataFusion's SQL, PostgreSQL-like); `-` reads it from standard input.
+        #[arg(required_unless_present = "file", conflicts_with = "file", value_name = "SQL")]
+        query: Option<String>,
+        /// Read the query from FILE (`-`: standard input).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: Option<std::path::PathBuf>,
+        /// How the result is written: an aligned table, CSV with a header, or JSON lines.
+        #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
+        format: SqlFormat,
+        /// Write at most N rows (default: 1000 for a table, every row for csv and json).
+        #[arg(long, value_name = "N")]
+        max_rows: Option<usize>,
+        /// Memory the query's joins, sorts and aggregates may hold, in MiB, before they spill to
+        /// the temporary folder (TMPDIR).
+        #[arg(long, value_name = "MIB", default_value_t = 1024)]
+        memory_mb: usize,
+    },
     /// Serve the platform of the workspace (`--workspace`, the folder of etr.yaml): the HTTP API
     /// and portal, the landing-folder watcher and the workers, until SIGINT or SIGTERM.
     #[cfg(feature = "platform")]
@@ -180,6 +209,27 @@ enum Format {
     Json,
 }
 
+/// The formats of `etr sql`'s result.
+#[cfg(feature = "platform")]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SqlFormat {
+    Table,
+    Csv,
+    /// JSON lines: one object per row.
+    Json,
+}
+
+#[cfg(feature = "platform")]
+impl SqlFormat {
+    fn output(self) -> etr_sql::OutputFormat {
+        match self {
+            SqlFormat::Table => etr_sql::OutputFormat::Table,
+            SqlFormat::Csv => etr_sql::OutputFormat::Csv,
+            SqlFormat::Json => etr_sql::OutputFormat::JsonLines,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let workspace = cli.workspace;
@@ -189,9 +239,11 @@ fn main() -> ExitCode {
         Command::Lsp => {}
         Command::Check { .. } | Command::Explain { .. } | Command::Fmt { .. } => signals::end_quietly_on_closed_pipe(),
         #[cfg(feature = "platform")]
-        Command::Init { .. } | Command::Ingest { .. } | Command::Runs { .. } | Command::Replay { .. } => {
-            signals::end_quietly_on_closed_pipe()
-        }
+        Command::Init { .. }
+        | Command::Ingest { .. }
+        | Command::Runs { .. }
+        | Command::Replay { .. }
+        | Command::Sql { .. } => signals::end_quietly_on_closed_pipe(),
         #[cfg(feature = "platform")]
         Command::Serve { .. } => {}
     }
@@ -223,6 +275,22 @@ fn main() -> ExitCode {
         Command::Runs { contributor } => platform_cmd::runs(&workspace, contributor.as_deref()),
         #[cfg(feature = "platform")]
         Command::Replay { run, engine } => platform_cmd::replay(&workspace, &run, engine.settings()),
+        #[cfg(feature = "platform")]
+        Command::Sql { query, file, format, max_rows, memory_mb } => {
+            let text = match (query, file) {
+                (_, Some(file)) => sql::QueryText::File(file),
+                (Some(query), None) => sql::QueryText::Argument(query),
+                // clap requires one of the two.
+                (None, None) => sql::QueryText::Argument(String::new()),
+            };
+            let options = sql::SqlOptions {
+                text,
+                format: format.output(),
+                max_rows,
+                memory_limit_bytes: memory_mb.saturating_mul(1 << 20),
+            };
+            sql::run(&workspace, &options)
+        }
         #[cfg(feature = "platform")]
         Command::Serve { workers, engine } => serve::run(&workspace, workers, engine.settings()),
     };

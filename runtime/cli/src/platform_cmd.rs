@@ -24,10 +24,10 @@ use etr_platform::{EngineSettings, IntakeError, Platform, Workspace};
 
 use crate::platform_compiler::CliCompiler;
 
-const EXIT_CONFIG: u8 = 2;
-const EXIT_INPUT: u8 = 3;
+pub(crate) const EXIT_CONFIG: u8 = 2;
+pub(crate) const EXIT_INPUT: u8 = 3;
 const EXIT_FATAL: u8 = 4;
-const EXIT_INTERNAL: u8 = 5;
+pub(crate) const EXIT_INTERNAL: u8 = 5;
 
 /// The JCL spec and its committed 1,000-line sample, the example `etr init --sample` writes.
 const EXAMPLE_SPEC: &str = include_str!("../../../contributors/jcl.etr");

@@ -14,26 +14,16 @@ use std::time::{Duration, Instant};
 use etr_lake::{Lake, LakeConfig, TableName, Warehouse};
 use etr_ledger::{Filter, Ledger, Run, RunState};
 
+#[path = "support/platform_cli.rs"]
+mod platform_cli;
+use platform_cli::{etr, shown, text};
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn sample() -> String {
     std::fs::read_to_string(root().join("tests/corpus/w1/jcl_1k/input.psv")).expect("the committed sample")
-}
-
-fn etr(workspace: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_etr"));
-    command.arg("--workspace").arg(workspace);
-    command
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn shown(output: &Output) -> String {
-    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", output.status, text(&output.stdout), text(&output.stderr))
 }
 
 fn ingest(workspace: &Path, files: &[PathBuf]) -> Output {

@@ -111,13 +111,19 @@ impl Warehouse {
         }
     }
 
+    /// The object store of a writer: a local warehouse folder is created when missing.
     pub(crate) fn object_store_builder(&self) -> Result<ObjectStoreBuilder, LakeError> {
+        if let Warehouse::Local(path) = self {
+            std::fs::create_dir_all(path)
+                .map_err(|e| LakeError::Storage(format!("cannot create the warehouse {}: {e}", path.display())))?;
+        }
+        Ok(self.object_store())
+    }
+
+    /// The object store, as it is: a reader creates nothing.
+    fn object_store(&self) -> ObjectStoreBuilder {
         match self {
-            Warehouse::Local(path) => {
-                std::fs::create_dir_all(path)
-                    .map_err(|e| LakeError::Storage(format!("cannot create the warehouse {}: {e}", path.display())))?;
-                Ok(ObjectStoreBuilder::Filesystem(Arc::new(LocalFileSystem::new())))
-            }
+            Warehouse::Local(_) => ObjectStoreBuilder::Filesystem(Arc::new(LocalFileSystem::new())),
             Warehouse::S3(s3) => {
                 let mut builder = AmazonS3Builder::new()
                     .with_region(&s3.region)
@@ -128,7 +134,7 @@ impl Warehouse {
                     // Path-style requests: S3-compatible servers rarely serve virtual-host buckets.
                     builder = builder.with_endpoint(endpoint).with_virtual_hosted_style_request(false);
                 }
-                Ok(ObjectStoreBuilder::S3(Box::new(builder)))
+                ObjectStoreBuilder::S3(Box::new(builder))
             }
         }
     }
@@ -164,4 +170,59 @@ async fn write_ahead_log(url: &str) -> Result<(), LakeError> {
     let connection = options.connect().await.map_err(LakeError::catalog)?;
     drop(connection);
     Ok(())
+}
+
+/// Opens the catalog of `config` for a reader that must change nothing (`etr sql`, in `etr-sql`):
+/// an embedded SQLite catalog is opened read-only and a local warehouse folder is not created, so
+/// looking into a workspace whose lake was never written leaves it as it was.
+///
+/// `None` when the catalog is an SQLite file that does not exist yet: nothing was ever published.
+/// This is the one place the lake hands out an iceberg-rust type, for the SQL engine's table
+/// provider, which reads the tables itself; writers go through [`crate::Lake`].
+pub async fn open_catalog_for_reading(config: &LakeConfig) -> Result<Option<Arc<dyn Catalog>>, LakeError> {
+    match &config.catalog {
+        CatalogConfig::Sql { url } => {
+            let url = match read_only_sqlite(url) {
+                Some((file, _)) if !file.is_file() => return Ok(None),
+                Some((_, read_only_url)) => read_only_url,
+                None => url.clone(),
+            };
+            let catalog = SqlCatalog::new(&url, &config.catalog_name, config.warehouse.object_store())
+                .await
+                .map_err(LakeError::catalog)?;
+            Ok(Some(Arc::new(catalog)))
+        }
+    }
+}
+
+/// The file of an SQLite URL (`sqlite:PATH` or `sqlite://PATH`, options after `?`) and the same
+/// URL opening it read-only (`mode=ro` in place of any `mode`); `None` for another database or an
+/// in-memory SQLite.
+fn read_only_sqlite(url: &str) -> Option<(PathBuf, String)> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    let mut options: Vec<&str> =
+        options.split('&').filter(|option| !option.is_empty() && !option.starts_with("mode=")).collect();
+    options.push("mode=ro");
+    Some((PathBuf::from(path), format!("sqlite:{path}?{}", options.join("&"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reader_opens_an_sqlite_catalog_read_only() {
+        let (file, url) = read_only_sqlite("sqlite:/w/state/catalog.db?mode=rwc").unwrap();
+        assert_eq!((file.to_str(), url.as_str()), (Some("/w/state/catalog.db"), "sqlite:/w/state/catalog.db?mode=ro"));
+        let (file, url) = read_only_sqlite("sqlite:///w/c.db?cache=shared&mode=rw").unwrap();
+        assert_eq!((file.to_str(), url.as_str()), (Some("/w/c.db"), "sqlite:/w/c.db?cache=shared&mode=ro"));
+        assert_eq!(read_only_sqlite("sqlite:c.db").map(|(_, url)| url).as_deref(), Some("sqlite:c.db?mode=ro"));
+        assert_eq!(read_only_sqlite("sqlite::memory:"), None);
+        assert_eq!(read_only_sqlite("postgres://etr@db/lake"), None);
+    }
 }

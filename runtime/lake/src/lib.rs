@@ -32,7 +32,7 @@ mod publish;
 mod splice;
 mod tables;
 
-pub use catalog::{CatalogConfig, LakeConfig, S3Config, Warehouse};
+pub use catalog::{CatalogConfig, LakeConfig, S3Config, Warehouse, open_catalog_for_reading};
 pub use error::LakeError;
 pub use publish::{Lake, LakeFile, Month, PublishRequest, Published, RunRow};
 pub use tables::{LakeType, RecordField, TableName};
