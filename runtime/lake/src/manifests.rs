@@ -48,7 +48,8 @@ impl LiveFile {
     }
 }
 
-/// One partition of `records` or `rejects`: a contributor's month.
+/// A contributor's month of `records` or `rejects` (the tables are partitioned by month; the
+/// contributor's files lie in a folder of their own).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Partition<'a> {
     /// Days since 1970-01-01 of the month's first day.
@@ -57,7 +58,7 @@ pub(crate) struct Partition<'a> {
 }
 
 /// The live data files of `table`'s current snapshot, of one partition when `partition` is given
-/// (the table must then be partitioned by month, then contributor), else all of them.
+/// (the table must then be partitioned by month first), else all of them.
 pub(crate) async fn live_files(table: &Table, partition: Option<Partition<'_>>) -> Result<Vec<LiveFile>, LakeError> {
     let manifests = table.manifests(None, None).await.map_err(LakeError::catalog)?;
     let store = table.object_store();
@@ -118,8 +119,14 @@ impl ManifestEntry {
         Some(ManifestEntry { status, path, rows, month_day, contributor })
     }
 
+    /// Whether the entry's file is of `partition`: its month partition value, and its contributor's
+    /// partition value (lakes made before the contributor left the partition spec) or folder.
     fn is_in(&self, partition: Partition<'_>) -> bool {
-        self.month_day == Some(partition.month_day) && self.contributor.as_deref() == Some(partition.contributor)
+        let contributor = self.contributor.as_deref().or_else(|| {
+            let folder = self.path.rsplit('/').nth(1)?;
+            folder.strip_prefix("contributor=")
+        });
+        self.month_day == Some(partition.month_day) && contributor == Some(partition.contributor)
     }
 }
 
@@ -138,23 +145,16 @@ fn unwrap_union(value: &Avro) -> &Avro {
 }
 
 /// Whether a manifest's partition summaries allow it to hold files of `partition` (true when a
-/// summary is missing: only a bound proves absence).
+/// summary is missing: only a bound proves absence). Only the month's bounds are trusted: the
+/// manifest lists iceberg-rust 0.10 writes keep a string partition's bounds at the first value
+/// added to the manifest (`update_partitions` widens numbers and dates only), so the contributor's
+/// bounds say nothing of the manifest's other files (docs/notes/0027).
 fn may_hold(manifest: &ManifestListEntry, partition: Partition<'_>) -> bool {
     let Some(summaries) = &manifest.partitions else { return true };
-    let month_fits = summaries.first().is_none_or(|s| match (&s.lower_bound, &s.upper_bound) {
+    summaries.first().is_none_or(|s| match (&s.lower_bound, &s.upper_bound) {
         (Some(Value::Date(low)), Some(Value::Date(high))) => (*low..=*high).contains(&partition.month_day),
         _ => true,
-    });
-    let contributor_fits = summaries.get(1).is_none_or(|s| match (&s.lower_bound, &s.upper_bound) {
-        // A string bound may be truncated: the lower one to a prefix (still below), the upper one
-        // to a prefix of the largest value (which a value starting with it may pass).
-        (Some(Value::String(low)), Some(Value::String(high))) => {
-            low.as_str() <= partition.contributor
-                && (partition.contributor <= high.as_str() || partition.contributor.starts_with(high.as_str()))
-        }
-        _ => true,
-    });
-    month_fits && contributor_fits
+    })
 }
 
 #[cfg(test)]
@@ -192,6 +192,14 @@ mod tests {
         assert!(read.is_in(Partition { month_day: 20_000, contributor: "JCL" }));
         assert!(!read.is_in(Partition { month_day: 20_000, contributor: "JC" }));
         assert!(!read.is_in(Partition { month_day: 20_031, contributor: "JCL" }));
+        // Partitioned by month only: the contributor is the file's folder.
+        let by_folder = ManifestEntry {
+            contributor: None,
+            path: "/w/etr/records/data/month=2024-10-01/contributor=JCL/f.parquet".into(),
+            ..read
+        };
+        assert!(by_folder.is_in(Partition { month_day: 20_000, contributor: "JCL" }));
+        assert!(!by_folder.is_in(Partition { month_day: 20_000, contributor: "ABC" }));
         assert!(ManifestEntry::read(&Avro::Record(vec![("status".into(), Avro::Int(1))])).is_none());
     }
 }

@@ -34,6 +34,7 @@ use iceberg_rust::catalog::namespace::Namespace;
 use iceberg_rust::catalog::tabular::Tabular;
 use iceberg_rust::file_format::parquet::parquet_to_datafile;
 use iceberg_rust::spec::manifest::DataFile;
+use iceberg_rust::spec::schema::Schema;
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
 use object_store::ObjectStoreExt;
@@ -525,7 +526,7 @@ impl Lake {
         let partition_fields = table.metadata().current_partition_fields(None).map_err(LakeError::catalog)?;
         let file = parquet_to_datafile(&location, size, &metadata, schema, &partition_fields, None)
             .map_err(LakeError::catalog)?;
-        Ok(vec![file])
+        Ok(vec![without_untrusted_bounds(file, schema, &run)?])
     }
 
     /// Splices the engine's file `source` into the lake's file at `path`: written in place for a
@@ -677,6 +678,62 @@ enum TableOutcome {
     /// The run is in the table, as of this snapshot of it.
     Done(Option<i64>),
     Superseded(String),
+}
+
+/// A data file's description without the column bounds iceberg-rust 0.10's `parquet_to_datafile`
+/// gets wrong, which readers (pyiceberg, Spark, Trino, DataFusion) would trust to skip the file or
+/// to answer `min` and `max`: a decimal's, read from Parquet's little-endian `INT64` as big-endian
+/// bytes, and a string's, taken from the first row group only (docs/notes/0027). Without a bound a
+/// reader reads the file: slower, never wrong. Row, value and null counts stay.
+fn without_untrusted_bounds(file: DataFile, schema: &Schema, run: &RunColumns) -> Result<DataFile, LakeError> {
+    use iceberg_rust::spec::types::{PrimitiveType, Type};
+    use iceberg_rust::spec::values::Value;
+    // The run's own text columns hold one value per file: their bounds are that value, exactly,
+    // which is what lets readers skip other contributors' files (`tables::partition_spec`).
+    let exact: Vec<(i32, Value)> = schema
+        .fields()
+        .iter()
+        .filter_map(|f| match f.name.as_str() {
+            "run_id" => Some((f.id, Value::String(run.run_id.clone()))),
+            "contributor" => Some((f.id, Value::String(run.contributor.clone()))),
+            _ => None,
+        })
+        .collect();
+    let untrusted: std::collections::HashSet<i32> = schema
+        .fields()
+        .iter()
+        .filter(|f| matches!(f.field_type, Type::Primitive(PrimitiveType::String | PrimitiveType::Decimal { .. })))
+        .map(|f| f.id)
+        .collect();
+    let trusted = |bounds: &Option<HashMap<i32, Value>>| {
+        let mut kept: HashMap<i32, Value> = bounds
+            .iter()
+            .flatten()
+            .filter(|(id, _)| !untrusted.contains(id))
+            .map(|(id, value)| (*id, value.clone()))
+            .collect();
+        kept.extend(exact.iter().cloned());
+        Some(kept)
+    };
+    DataFile::builder()
+        .with_content(file.content().clone())
+        .with_file_path(file.file_path().clone())
+        .with_file_format(file.file_format().clone())
+        .with_partition(file.partition().clone())
+        .with_record_count(*file.record_count())
+        .with_file_size_in_bytes(*file.file_size_in_bytes())
+        .with_column_sizes(file.column_sizes().clone())
+        .with_value_counts(file.value_counts().clone())
+        .with_null_value_counts(file.null_value_counts().clone())
+        .with_nan_value_counts(file.nan_value_counts().clone())
+        .with_lower_bounds(trusted(file.lower_bounds()))
+        .with_upper_bounds(trusted(file.upper_bounds()))
+        .with_key_metadata(file.key_metadata().clone())
+        .with_split_offsets(file.split_offsets().clone())
+        .with_equality_ids(file.equality_ids().clone())
+        .with_sort_order_id(*file.sort_order_id())
+        .build()
+        .map_err(LakeError::catalog)
 }
 
 /// The id of a table's current snapshot (`None` for a table without one).

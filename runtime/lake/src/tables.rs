@@ -197,13 +197,17 @@ pub(crate) fn runs_schema() -> Result<Schema, LakeError> {
     ])
 }
 
-/// `records` and `rejects` by month, then contributor (identity transforms: the values are read
-/// from each file's statistics, where the columns are constant); `runs` unpartitioned.
+/// `records` and `rejects` by month (identity: the value is read from each file's statistics,
+/// where the column is constant); `runs` unpartitioned. The files still lie in
+/// `month=.../contributor=.../` folders, and each file's bounds on `contributor` are exact (it is
+/// one value per file), so readers skip other contributors' files by those. The contributor is
+/// not a partition field because iceberg-rust 0.10 writes a manifest list's bounds of a string
+/// partition field as the first value added to the manifest, and readers that trust them (pyiceberg,
+/// Spark, Trino) then miss the other contributors' rows (docs/notes/0027).
 pub(crate) fn partition_spec(table: TableName) -> Result<PartitionSpec, LakeError> {
     let mut builder = PartitionSpec::builder();
     if table.replaces_month() {
         builder.with_partition_field(PartitionField::new(3, 1000, MONTH, Transform::Identity));
-        builder.with_partition_field(PartitionField::new(2, 1001, CONTRIBUTOR, Transform::Identity));
     } else {
         builder.with_fields(Vec::new());
     }

@@ -81,6 +81,13 @@ async fn a_month_is_in_the_lake_once_and_a_newer_file_replaces_it_in_one_commit(
     assert!(late.committed.is_empty());
     assert_eq!(lake.runs_in(TableName::Records).await.unwrap(), vec!["run-2"]);
 
+    // Another contributor's month beside it, in the manifests iceberg-rust merges: readers that
+    // filter on the contributor must find both (the lists' string bounds are not to be trusted).
+    let mut abc = request("run-3", 3, &second_out, &second);
+    abc.contributor = "ABC";
+    lake.publish(&abc).await.unwrap();
+    assert_eq!(lake.runs_in(TableName::Records).await.unwrap(), vec!["run-2", "run-3"]);
+
     independent_reader_agrees(&lake_dir, &second_out, second.accepted, second.rejected);
 }
 
@@ -115,17 +122,32 @@ print(json.dumps({
     "line_nullable": records.schema.field("line_no").nullable,
     "months": sorted({str(m) for m in records.column("month").to_pylist()}),
     "mismatches": mismatches,
+    "jcl": catalog.load_table("etr.records").scan(row_filter="contributor == 'JCL'").to_arrow().num_rows,
+    "abc": catalog.load_table("etr.records").scan(row_filter="contributor == 'ABC'").to_arrow().num_rows,
+    "rich": catalog.load_table("etr.records").scan(row_filter="outstanding_balance > 1000").to_arrow().num_rows,
+    "rich_counted": sum(1 for v in records.column("outstanding_balance").to_pylist() if v is not None and v > 1000),
+    # Each data file's bounds on money, as the manifests say them, against the values it holds.
+    "money_bounds_wrong": sum(
+        1 for m in catalog.load_table("etr.records").inspect.files().column("readable_metrics").to_pylist()
+        if (b := m["outstanding_balance"]) is not None and b["upper_bound"] is not None
+        and b["upper_bound"] != max(v for v in records.column("outstanding_balance").to_pylist() if v is not None)
+    ),
 }))
 "#;
     let out = Command::new(&python).arg("-c").arg(script).arg(lake_dir).arg(output).output().unwrap();
     assert!(out.status.success(), "pyiceberg failed: {}", String::from_utf8_lossy(&out.stderr));
     let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(seen["records"], accepted, "{seen}");
+    // Two contributors' months of the same file.
+    assert_eq!(seen["records"], 2 * accepted, "{seen}");
+    assert_eq!((seen["jcl"].as_u64(), seen["abc"].as_u64()), (Some(accepted), Some(accepted)), "{seen}");
+    assert_eq!(seen["rich"], seen["rich_counted"], "a filter on money skips no file it needs: {seen}");
+    assert!(seen["rich"].as_u64().unwrap() > 0, "{seen}");
+    assert_eq!(seen["money_bounds_wrong"], 0, "no file states a money bound it does not hold: {seen}");
     // A line rejected for several reasons has a row for each.
-    assert_eq!(seen["rejects"], seen["engine_rejects"], "{seen}");
+    assert_eq!(seen["rejects"], 2 * seen["engine_rejects"].as_u64().unwrap(), "{seen}");
     assert!(seen["rejects"].as_u64().unwrap() >= rejected, "{seen}");
-    assert_eq!(seen["runs"], 2, "{seen}");
-    assert_eq!(seen["replaced"], serde_json::json!([["run-1", null], ["run-2", "run-1"]]), "{seen}");
+    assert_eq!(seen["runs"], 3, "{seen}");
+    assert_eq!(seen["replaced"], serde_json::json!([["run-1", null], ["run-2", "run-1"], ["run-3", null]]), "{seen}");
     assert_eq!(seen["money_type"], "decimal128(18, 2)", "{seen}");
     assert_eq!(seen["line_type"], "int64", "{seen}");
     assert_eq!(seen["line_nullable"], false, "{seen}");
