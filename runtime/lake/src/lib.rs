@@ -3,7 +3,8 @@
 //!
 //! Three tables in one namespace:
 //! - `records`: the accepted records, the canonical record's fields after four of the lake's own
-//!   (`run_id`, `contributor`, `month`, `line_no`), partitioned by `month` and `contributor`;
+//!   (`run_id`, `contributor`, `month`, `line_no`), partitioned by `month`, each contributor's
+//!   files in a folder of their own with exact bounds on `contributor`;
 //! - `rejects`: every rejected line with its rule, field, value and message, partitioned the same way;
 //! - `runs`: one row per published run (which file, its hash, its counts, what it replaced).
 //!
