@@ -81,13 +81,8 @@ impl Month {
 
     /// Days from 1970-01-01 to the month's first day (the proleptic Gregorian calendar).
     pub fn first_day(self) -> i32 {
-        // Days from civil (Howard Hinnant's algorithm, in its public-domain description).
-        let (y, m) = if self.month <= 2 { (self.year - 1, self.month + 9) } else { (self.year, self.month - 3) };
-        let era = y.div_euclid(400);
-        let year_of_era = y - era * 400;
-        let day_of_year = (153 * m as i32 + 2) / 5;
-        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-        era * 146_097 + day_of_era - 719_468
+        // A month `parse` accepted (a four-digit year, 1 to 12) always has a first day.
+        etr_values::calendar::days_from_civil(i64::from(self.year), self.month, 1).unwrap_or(i32::MIN)
     }
 }
 
@@ -434,7 +429,7 @@ impl Lake {
         month_folder: &str,
         keep: &[String],
     ) -> Result<(), LakeError> {
-        let folder = if name.replaces_month() { format!("data/{month_folder}") } else { "data/".to_owned() };
+        let folder = data_folder(name, month_folder);
         let prefix = format!("{}/{folder}", table.metadata().location);
         let run_prefix = format!("{:020}-{}-", request.run_seq, request.run_id);
         let store = table.object_store();
@@ -481,7 +476,7 @@ impl Lake {
         let schema = table.current_schema(None).map_err(LakeError::catalog)?;
         let arrow_schema: ArrowSchema = schema.fields().try_into().map_err(LakeError::catalog)?;
         let arrow_schema: SchemaRef = Arc::new(arrow_schema);
-        let folder = if name.replaces_month() { format!("data/{month_folder}") } else { "data/".to_owned() };
+        let folder = data_folder(name, month_folder);
         let location = format!(
             "{}/{folder}{:020}-{}-{}.parquet",
             table.metadata().location,
@@ -734,6 +729,12 @@ fn without_untrusted_bounds(file: DataFile, schema: &Schema, run: &RunColumns) -
         .with_sort_order_id(*file.sort_order_id())
         .build()
         .map_err(LakeError::catalog)
+}
+
+/// Where a table's data files of a run go, under its location: the contributor-month's folder for
+/// `records` and `rejects`, `data/` for `runs`.
+fn data_folder(name: TableName, month_folder: &str) -> String {
+    if name.replaces_month() { format!("data/{month_folder}") } else { "data/".to_owned() }
 }
 
 /// The id of a table's current snapshot (`None` for a table without one).
