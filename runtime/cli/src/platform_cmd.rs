@@ -45,6 +45,12 @@ contributors:
 
 # Where files arrive (one subfolder per contributor), where they are kept, and the run ledger.
 landing: landing
+# An S3-compatible landing zone watched beside the folder (objects under <prefix>/<contributor>/):
+# landing_bucket:
+#   bucket: bureau-landing
+#   prefix: landing
+#   access_key_id: { env: ETR_S3_KEY }
+#   secret_access_key: { env: ETR_S3_SECRET }
 archive: archive
 ledger: { sqlite: state/ledger.db }
 

@@ -85,6 +85,24 @@ impl std::fmt::Debug for S3Config {
     }
 }
 
+impl S3Config {
+    /// A client of the bucket, for the platform's own uses of it (the landing bucket). Conditional
+    /// writes (If-None-Match, If-Match) are on: S3 and the servers compatible with it honour them.
+    pub fn client(&self) -> Result<object_store::aws::AmazonS3, object_store::Error> {
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&self.bucket)
+            .with_region(&self.region)
+            .with_access_key_id(&self.access_key_id)
+            .with_secret_access_key(&self.secret_access_key)
+            .with_allow_http(self.allow_http)
+            .with_conditional_put(object_store::aws::S3ConditionalPut::ETagMatch);
+        if let Some(endpoint) = &self.endpoint {
+            builder = builder.with_endpoint(endpoint).with_virtual_hosted_style_request(false);
+        }
+        builder.build()
+    }
+}
+
 impl Warehouse {
     /// The location of the warehouse's root as Iceberg metadata writes it: an absolute path for a
     /// local folder (the form the iceberg-rust object store maps onto the file system), `s3://`

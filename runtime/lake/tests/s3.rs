@@ -6,54 +6,20 @@
 //! moto and pyiceberg come from the Python that `.ci/run` installs (`target/test-python`, or
 //! `ETR_TEST_PYTHON`); without it the test is skipped with the reason, except under CI.
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 mod support;
 
 use etr_lake::{CatalogConfig, Lake, LakeConfig, RecordField, S3Config, TableName, Warehouse};
 use etr_runtime::pipeline::{RunConfig, run};
+use etr_testkit::s3::{ACCESS_KEY_ID, S3Server, SECRET_ACCESS_KEY};
 use support::request;
 
 const BUCKET: &str = "etr-lake";
-const KEY: &str = "etr-test-key";
-const SECRET: &str = "etr-test-secret";
-
-/// moto's S3 server, killed when dropped (a failing assertion included).
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start(python: &Path) -> Moto {
-        // A port the kernel just gave out and took back: free unless another process races for it.
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(python)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto's server starts");
-        let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "moto's server did not listen on {port} in 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+const KEY: &str = ACCESS_KEY_ID;
+const SECRET: &str = SECRET_ACCESS_KEY;
 
 /// Runs JCL's spec over the committed sample (with its header's creation time changed for a
 /// second file of the month) into `dir/name`.
@@ -74,14 +40,8 @@ async fn a_month_published_to_an_s3_bucket_is_read_back_by_the_lake_and_pyiceber
     else {
         return;
     };
-    let moto = Moto::start(&python);
-    let make_bucket = format!(
-        "import boto3; boto3.client('s3', endpoint_url='{}', aws_access_key_id='{KEY}', \
-         aws_secret_access_key='{SECRET}', region_name='us-east-1').create_bucket(Bucket='{BUCKET}')",
-        moto.endpoint
-    );
-    let made = Command::new(&python).args(["-c", &make_bucket]).output().unwrap();
-    assert!(made.status.success(), "creating the bucket: {}", String::from_utf8_lossy(&made.stderr));
+    let moto = S3Server::start(&python);
+    moto.create_bucket(BUCKET);
 
     let dir = tempfile::tempdir().unwrap();
     let catalog = dir.path().join("catalog.db");

@@ -53,6 +53,9 @@ pub struct Workspace {
     pub contributors: Vec<Contributor>,
     /// Files dropped here, one subfolder per contributor (the SFTP chroot's shape).
     pub landing: PathBuf,
+    /// An S3-compatible landing zone watched beside the folder (`landing_bucket:`), objects under
+    /// `<prefix>/<contributor>/`.
+    pub landing_bucket: Option<S3Config>,
     /// Every received file, kept by content hash.
     pub archive: PathBuf,
     pub ledger: LedgerLocation,
@@ -136,6 +139,8 @@ struct RawWorkspace {
     contributors: BTreeMap<NameKey, RawContributor>,
     #[serde(default)]
     landing: Option<Spanned<String>>,
+    #[serde(default)]
+    landing_bucket: Option<Spanned<RawS3>>,
     #[serde(default)]
     archive: Option<Spanned<String>>,
     #[serde(default)]
@@ -357,6 +362,21 @@ fn check(
         value.as_ref().map_or_else(|| root.join(default), |v| resolve_path(&v.value))
     };
     let landing = folder(&raw.landing, "landing");
+    let s3_config = |s3: &RawS3, place: &Spanned<()>| -> Result<S3Config, ConfigError> {
+        Ok(S3Config {
+            bucket: s3.bucket.clone(),
+            prefix: s3.prefix.clone(),
+            region: s3.region.clone(),
+            endpoint: s3.endpoint.clone(),
+            access_key_id: secret(&s3.access_key_id, place)?.expose().to_owned(),
+            secret_access_key: secret(&s3.secret_access_key, place)?.expose().to_owned(),
+            allow_http: s3.allow_http,
+        })
+    };
+    let landing_bucket = match &raw.landing_bucket {
+        Some(spanned) => Some(s3_config(&spanned.value, &Spanned::new((), spanned.referenced, spanned.defined))?),
+        None => None,
+    };
     let archive = folder(&raw.archive, "archive");
     let ledger = match &raw.ledger {
         None => LedgerLocation::Sqlite(root.join("state/ledger.db")),
@@ -394,16 +414,7 @@ fn check(
             Some(spanned) => match &spanned.value {
                 RawWarehouse::Folder(path) => Warehouse::Local(resolve_path(path)),
                 RawWarehouse::S3(s3) => {
-                    let place = Spanned::new((), spanned.referenced, spanned.defined);
-                    Warehouse::S3(S3Config {
-                        bucket: s3.bucket.clone(),
-                        prefix: s3.prefix.clone(),
-                        region: s3.region.clone(),
-                        endpoint: s3.endpoint.clone(),
-                        access_key_id: secret(&s3.access_key_id, &place)?.expose().to_owned(),
-                        secret_access_key: secret(&s3.secret_access_key, &place)?.expose().to_owned(),
-                        allow_http: s3.allow_http,
-                    })
+                    Warehouse::S3(s3_config(s3, &Spanned::new((), spanned.referenced, spanned.defined))?)
                 }
             },
         };
@@ -434,7 +445,7 @@ fn check(
             settle_seconds: raw_worker.and_then(|w| w.settle_seconds).unwrap_or(2),
         }
     };
-    Ok(Workspace { root: root.to_owned(), contributors, landing, archive, ledger, lake, http, worker })
+    Ok(Workspace { root: root.to_owned(), contributors, landing, landing_bucket, archive, ledger, lake, http, worker })
 }
 
 /// Builds errors that point into the workspace file.

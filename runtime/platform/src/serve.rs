@@ -1,4 +1,4 @@
-//! `etr serve`: the HTTP API, the landing-folder watcher and the workers, in one process, until
+//! `etr serve`: the HTTP API, the landing-folder (and bucket) watchers and the workers, in one process, until
 //! asked to stop.
 //!
 //! Stopping is graceful: the listener stops taking connections and finishes the requests it has,
@@ -50,6 +50,13 @@ pub async fn serve_with(
         std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", platform.workspace.http.listen))
     })?;
     let address: SocketAddr = listener.local_addr()?;
+    let bucket_watcher = match &platform.workspace.landing_bucket {
+        Some(bucket) => Some(
+            crate::bucket::BucketWatcher::new(platform.clone(), bucket)
+                .map_err(|e| std::io::Error::other(format!("the landing bucket {}: {e}", bucket.bucket)))?,
+        ),
+        None => None,
+    };
     eprintln!("etr serve: listening on http://{address}");
     let (stop_sender, stop) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
@@ -66,6 +73,9 @@ pub async fn serve_with(
         }
     });
     tasks.spawn(crate::watch::run(platform.clone(), options.poll_interval, stop.clone()));
+    if let Some(watcher) = bucket_watcher {
+        tasks.spawn(crate::bucket::run(watcher, options.poll_interval, stop.clone()));
+    }
     for n in 1..=options.workers.max(1) {
         let worker = format!("{}-{}-w{n}", hostname(), std::process::id());
         tasks.spawn(work(platform.clone(), worker, options.idle_wait, stop.clone()));
@@ -117,7 +127,7 @@ async fn work(
 }
 
 /// The machine's name, for worker names in the ledger (several `etr serve` may share one).
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_owned())

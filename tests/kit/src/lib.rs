@@ -7,8 +7,10 @@
 //!   directory and a loopback port, for tests that need a real one.
 //! - [`http`]: a plain HTTP/1.1 client on a TCP stream, for the tests of `etr serve`.
 //! - [`python`]: the Python of the independent checkers (pyiceberg, moto).
+//! - [`s3`]: moto's S3 server on a loopback port.
 
 pub mod ci;
 pub mod http;
 pub mod postgres;
 pub mod python;
+pub mod s3;
