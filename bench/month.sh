@@ -9,7 +9,8 @@
 # The files are generated once per (lines, files, seed) with ../shared/bench/gen_jcl.py into
 # bench/out/month-<lines>-<files>-s<seed>/files/<contributor>/; every contributor sends JCL's
 # layout (the corpus has one contributor of that size), under its own name C01..C70.
-# Each run gets a fresh workspace or peer folder. Prints the wall time, peak RSS, records in the lake
+# Each run gets a fresh workspace or peer folder, and starts after a `sync` (no writeback of an
+# earlier run's files competing with it). Prints the wall time, peak RSS, records in the lake
 # and, for etr, the engine's share and the per-file overhead (everything but the engine: archive,
 # ledger, lake write and commit), from the runs' summaries. Needs bench/.venv (bench/setup-venv.sh).
 set -euo pipefail
@@ -94,6 +95,8 @@ run_etr() {
       printf '  %s:\n    spec: %s\n    files: "%s_{YYYY}{MM}.psv"\n' "$name" "$root/contributors/jcl.etr" "$name"
     done
   } > "$ws/etr.yaml"
+  # Neither implementation starts behind the disk's writeback of what ran before it.
+  sync
   say "etr: ingest --engine $engine, one worker"
   /usr/bin/time -f "%e %M" -o "$out/etr.time" "$etr" ingest --workspace "$ws" --engine "$engine" "$data"/*/*.psv \
     > "$out/etr.log" 2> "$out/etr.err" || { tail -5 "$out/etr.err" >&2; die "etr ingest failed"; }
@@ -114,6 +117,7 @@ PY
 run_peer() {
   local work="$out/peer"
   rm -rf "$work"
+  sync
   say "peer: w1_polars.py per file + pyiceberg append"
   /usr/bin/time -f "%e %M" -o "$out/peer.time" "$py" "$here/month_peer.py" "$data" "$work" > "$out/peer.json" 2> "$out/peer.err" \
     || { tail -5 "$out/peer.err" >&2; die "the peer failed"; }

@@ -160,7 +160,8 @@ pub fn ingest(
         let mut ours = Vec::new();
         let worker = format!("ingest-{}", std::process::id());
         // The files are received while the worker already runs the first ones: receiving (a hash
-        // and a synced copy into the archive) and running overlap, as they do in `etr serve`.
+        // and a synced copy into the archive) and running overlap, as they do in `etr serve`; and
+        // the worker runs the engine on one run while the lake publishes the one before.
         let intake_done = std::cell::Cell::new(false);
         let intake = async {
             for file in files {
@@ -190,10 +191,11 @@ pub fn ingest(
                 return Ok(taken);
             }
             while !intake_done.get() {
-                match platform.work_one(&worker).await? {
-                    Some(processed) => taken.push(processed.run),
-                    None => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                let done = platform.drain_pipelined(&worker).await?;
+                if done.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 }
+                taken.extend(done.iter().map(|processed| processed.run));
             }
             Ok::<_, etr_platform::PlatformError>(taken)
         };
@@ -234,7 +236,7 @@ async fn work_until_ended(platform: &Platform, worker: &str, waited_for: Option<
     let mut taken: Vec<RunId> = Vec::new();
     let mut announced: Vec<(RunId, u32)> = Vec::new();
     loop {
-        for processed in platform.drain(worker).await? {
+        for processed in platform.drain_pipelined(worker).await? {
             if !taken.contains(&processed.run) {
                 taken.push(processed.run);
             }

@@ -32,6 +32,10 @@ pub struct RunConfig {
     /// Told, once the output is published, what the publication did besides (leftovers of killed
     /// runs removed, a previous output that could not be removed): one sentence each.
     pub notify: Option<Notify>,
+    /// Whether the output folder's files are flushed to stable storage before it is published
+    /// (the default). The platform turns it off: its run folder is a staging area that the lake
+    /// copies, and syncs, before anything refers to it, and a run lost in a crash is run again.
+    pub durable: bool,
 }
 
 /// Receives the notices of a run, one sentence each.
@@ -52,7 +56,7 @@ pub enum Engine {
 impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            threads: default_threads(),
             reader: ReaderConfig::default(),
             spec_hash: String::new(),
             progress: None,
@@ -60,8 +64,17 @@ impl Default for RunConfig {
             engine: Engine::default(),
             native_backend: None,
             notify: None,
+            durable: true,
         }
     }
+}
+
+/// One less than the cores, at least 1. Asked of the system once per process: on Linux
+/// `available_parallelism` reads the cgroup's CPU quota files at every call (a millisecond), and a
+/// platform worker makes a `RunConfig` per run.
+fn default_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)))
 }
 
 /// Progress of a run, for a progress bar.

@@ -55,7 +55,7 @@ pub fn run(program: Arc<Program>, input: &Path, out: &Path, config: &RunConfig) 
     let notices = engine.notices.clone();
     let summary = summarize(&program, config, as_of, context, written, engine, started)?;
     output.write_summary(&summary)?;
-    let published = output.commit()?;
+    let published = if config.durable { output.commit()? } else { output.commit_unsynced()? };
     if let Some(notify) = &config.notify {
         for notice in notices.iter().chain(&published.notices) {
             notify(notice);

@@ -14,6 +14,9 @@
 //! (docs/notes/0027). The fields read are the ones the Iceberg spec fixes for manifest entries
 //! (`status`, `data_file.file_path`, `data_file.record_count`, `data_file.partition`).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use apache_avro::types::Value as Avro;
 use iceberg_rust::spec::manifest_list::ManifestListEntry;
 use iceberg_rust::spec::util::strip_prefix;
@@ -57,34 +60,102 @@ pub(crate) struct Partition<'a> {
     pub contributor: &'a str,
 }
 
+/// What was read of the manifests this process has opened, by path. A manifest is written once,
+/// under a name of its own, and never changed (the Iceberg spec; iceberg-rust names each one it
+/// writes after its commit's uuid, a merged manifest included), so what was read of it stays true
+/// and each is read once. Without it every publication read every manifest of the month again,
+/// which grew with the files of the month (docs/notes/0027).
+/// Manifest lists (one per snapshot, immutable as well) are kept the same way.
+#[derive(Debug, Default)]
+pub(crate) struct ManifestCache {
+    read: std::sync::Mutex<HashMap<String, Arc<Vec<ManifestEntry>>>>,
+    lists: std::sync::Mutex<HashMap<String, Arc<Vec<ManifestListEntry>>>>,
+}
+
+/// Manifests kept before the cache starts again from empty: far more than a month of publications
+/// opens, and at a few hundred bytes per entry, a bound on the memory.
+const CACHED_MANIFESTS: usize = 4096;
+
+impl ManifestCache {
+    fn get<T>(map: &std::sync::Mutex<HashMap<String, Arc<T>>>, path: &str) -> Option<Arc<T>> {
+        map.lock().ok()?.get(path).cloned()
+    }
+
+    fn put<T>(map: &std::sync::Mutex<HashMap<String, Arc<T>>>, path: &str, value: Arc<T>) {
+        if let Ok(mut map) = map.lock() {
+            if map.len() >= CACHED_MANIFESTS {
+                map.clear();
+            }
+            map.insert(path.to_owned(), value);
+        }
+    }
+}
+
 /// The live data files of `table`'s current snapshot, of one partition when `partition` is given
 /// (the table must then be partitioned by month first), else all of them.
-pub(crate) async fn live_files(table: &Table, partition: Option<Partition<'_>>) -> Result<Vec<LiveFile>, LakeError> {
-    let manifests = table.manifests(None, None).await.map_err(LakeError::catalog)?;
-    let store = table.object_store();
+pub(crate) async fn live_files(
+    table: &Table,
+    partition: Option<Partition<'_>>,
+    cache: &ManifestCache,
+) -> Result<Vec<LiveFile>, LakeError> {
+    let Some(snapshot) = table.metadata().current_snapshot(None).map_err(LakeError::catalog)? else {
+        return Ok(Vec::new());
+    };
+    let list = snapshot.manifest_list();
+    let manifests = match ManifestCache::get(&cache.lists, list) {
+        Some(manifests) => manifests,
+        None => {
+            let manifests = Arc::new(table.manifests(None, None).await.map_err(LakeError::catalog)?);
+            ManifestCache::put(&cache.lists, list, manifests.clone());
+            manifests
+        }
+    };
     let mut live = Vec::new();
     for manifest in manifests.iter().filter(|m| partition.is_none_or(|p| may_hold(m, p))) {
-        let path = object_store::path::Path::from(strip_prefix(&manifest.manifest_path).as_str());
-        let bytes = store.get(&path).await.map_err(LakeError::storage)?.bytes().await.map_err(LakeError::storage)?;
-        let reader = apache_avro::Reader::new(&bytes[..])
-            .map_err(|e| LakeError::Storage(format!("manifest {}: {e}", manifest.manifest_path)))?;
-        for entry in reader {
-            let entry = entry.map_err(|e| LakeError::Storage(format!("manifest {}: {e}", manifest.manifest_path)))?;
-            let entry = ManifestEntry::read(&entry).ok_or_else(|| {
-                LakeError::Storage(format!("manifest {}: an entry without its fields", manifest.manifest_path))
-            })?;
+        let entries = match ManifestCache::get(&cache.read, &manifest.manifest_path) {
+            Some(entries) => entries,
+            None => {
+                let entries = Arc::new(read_manifest(table, &manifest.manifest_path).await?);
+                ManifestCache::put(&cache.read, &manifest.manifest_path, entries.clone());
+                entries
+            }
+        };
+        for entry in entries.iter() {
             // Status 2 is DELETED: the file left the table in the snapshot that wrote this manifest.
             if entry.status == 2 || partition.is_some_and(|p| !entry.is_in(p)) {
                 continue;
             }
-            live.push(LiveFile { manifest: manifest.manifest_path.clone(), path: entry.path, rows: entry.rows });
+            live.push(LiveFile {
+                manifest: manifest.manifest_path.clone(),
+                path: entry.path.clone(),
+                rows: entry.rows,
+            });
         }
     }
     Ok(live)
 }
 
+/// The entries of one manifest file.
+async fn read_manifest(table: &Table, manifest_path: &str) -> Result<Vec<ManifestEntry>, LakeError> {
+    let path = object_store::path::Path::from(strip_prefix(manifest_path).as_str());
+    let store = table.object_store();
+    let bytes = store.get(&path).await.map_err(LakeError::storage)?.bytes().await.map_err(LakeError::storage)?;
+    let reader = apache_avro::Reader::new(&bytes[..])
+        .map_err(|e| LakeError::Storage(format!("manifest {manifest_path}: {e}")))?;
+    let mut entries = Vec::new();
+    for entry in reader {
+        let entry = entry.map_err(|e| LakeError::Storage(format!("manifest {manifest_path}: {e}")))?;
+        entries.push(
+            ManifestEntry::read(&entry)
+                .ok_or_else(|| LakeError::Storage(format!("manifest {manifest_path}: an entry without its fields")))?,
+        );
+    }
+    Ok(entries)
+}
+
 /// What a publication reads of a manifest entry.
-struct ManifestEntry {
+#[derive(Debug)]
+pub(crate) struct ManifestEntry {
     status: i32,
     path: String,
     rows: i64,

@@ -46,7 +46,7 @@ use parquet::file::properties::WriterProperties;
 use crate::catalog::{LakeConfig, Warehouse, open_catalog};
 use crate::convert::{RunColumns, open_output, output_error, runs_row, to_lake_batch};
 use crate::error::LakeError;
-use crate::manifests::{LiveFile, Partition, live_files};
+use crate::manifests::{LiveFile, ManifestCache, Partition, live_files};
 use crate::splice;
 use crate::tables::{
     RecordField, TableName, evolved_records_schema, partition_spec, records_schema, rejects_schema, runs_schema,
@@ -152,6 +152,8 @@ pub struct Lake {
     /// One per table, held from loading a table to seeing a commit to it: this process's commits
     /// to a table one at a time (see `publish_to`).
     committing: [tokio::sync::Mutex<()>; 3],
+    /// The manifests read so far (immutable files, each read once).
+    manifests: ManifestCache,
 }
 
 /// A data file in a table's current snapshot, as [`Lake::files_in`] lists it: which run wrote it
@@ -178,6 +180,7 @@ impl Lake {
             ensured: std::sync::Mutex::new(None),
             ensuring: tokio::sync::Mutex::new(()),
             committing: Default::default(),
+            manifests: ManifestCache::default(),
         })
     }
 
@@ -271,8 +274,11 @@ impl Lake {
     /// The ids of the runs with files in a table's current snapshot.
     pub async fn runs_in(&self, table: TableName) -> Result<Vec<String>, LakeError> {
         let table = self.load(table).await?;
-        let mut runs: Vec<String> =
-            live_files(&table, None).await?.iter().filter_map(|f| f.run().map(|(_, id)| id.to_owned())).collect();
+        let mut runs: Vec<String> = live_files(&table, None, &self.manifests)
+            .await?
+            .iter()
+            .filter_map(|f| f.run().map(|(_, id)| id.to_owned()))
+            .collect();
         runs.sort();
         runs.dedup();
         Ok(runs)
@@ -283,7 +289,7 @@ impl Lake {
     /// accepted count).
     pub async fn files_in(&self, table: TableName) -> Result<Vec<LakeFile>, LakeError> {
         let table = self.load(table).await?;
-        let files = live_files(&table, None).await?;
+        let files = live_files(&table, None, &self.manifests).await?;
         Ok(files
             .iter()
             .map(|f| LakeFile { run_id: f.run().map(|(_, id)| id.to_owned()), path: f.path.clone(), rows: f.rows })
@@ -344,7 +350,7 @@ impl Lake {
             };
             let mut table = self.load(name).await?;
             // A run's files are in its own partition: that partition's files answer both questions.
-            let live = live_files(&table, partition).await?;
+            let live = live_files(&table, partition, &self.manifests).await?;
             let ours: Vec<String> = live
                 .iter()
                 .filter(|f| f.run().is_some_and(|(_, id)| id == request.run_id))

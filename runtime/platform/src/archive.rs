@@ -94,17 +94,29 @@ impl Archive {
     }
 
     /// Copies a file into the archive.
+    ///
+    /// The bytes are copied by the kernel (`io::copy` between two files is `copy_file_range` on
+    /// Linux: no pass through this process, and a reflink where the file system has them), then
+    /// the copy is read back to hash it. Hashing the copy, not the source, keeps the name true to
+    /// the bytes kept even when the source changes while it is copied. Writing through a buffer
+    /// cost more than the hash itself (docs/notes/0027).
     pub fn store_file(&self, source: &Path) -> io::Result<Stored> {
         let mut incoming = self.incoming()?;
         let mut reader = File::open(source)?;
-        let mut buffer = vec![0u8; 1 << 20];
-        loop {
-            let n = reader.read(&mut buffer)?;
-            if n == 0 {
-                break;
-            }
-            incoming.write_all(&buffer[..n])?;
+        let file = incoming.file.as_mut().ok_or_else(|| io::Error::other("an incoming file without its file"))?;
+        let copied = io::copy(&mut reader, file)?;
+        // The copy goes to the disk while it is hashed: `commit`'s own sync then finds little left.
+        let (synced, hashed) = std::thread::scope(|scope| {
+            let syncing = scope.spawn(|| file.sync_data());
+            let hashed = hash_file(&incoming.path, &mut incoming.hasher);
+            (syncing.join().unwrap_or_else(|_| Err(io::Error::other("the sync's thread panicked"))), hashed)
+        });
+        synced?;
+        let hashed = hashed?;
+        if hashed != copied {
+            return Err(io::Error::other(format!("copied {copied} bytes but read back {hashed}")));
         }
+        incoming.size = copied;
         self.commit(incoming)
     }
 
@@ -165,6 +177,21 @@ impl Drop for Incoming {
         if self.file.take().is_some() || !self.path.as_os_str().is_empty() {
             let _ = fs::remove_file(&self.path);
         }
+    }
+}
+
+/// Feeds the file at `path` to `hasher`; the bytes read.
+fn hash_file(path: &Path, hasher: &mut Sha256) -> io::Result<u64> {
+    let mut file = File::open(path)?;
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut read = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(read);
+        }
+        hasher.update(&buffer[..n]);
+        read += n as u64;
     }
 }
 

@@ -9,6 +9,9 @@
 //!   publication is idempotent per table);
 //! - the lake is committed before the ledger says `published`: a crash between the two leaves the
 //!   run `running`, and the next attempt finds the run in the lake and commits nothing again;
+//! - a worker may run the engine on one run while it publishes the one before
+//!   (`drain_pipelined`): each run keeps its own lease, and publications stay one at a time in
+//!   claim order;
 //! - the lake decides which of two files of one contributor-month is newer (the ledger's arrival
 //!   order, carried in the data files' names), so a late older file ends `superseded`, never
 //!   published over a newer one.
@@ -231,34 +234,90 @@ impl Platform {
     /// Claims one run and takes it to its end; `None` when nothing is claimable now.
     pub async fn work_one(&self, worker: &str) -> Result<Option<Processed>, PlatformError> {
         let Some(lease) = self.ledger.claim(worker, self.lease()).await? else { return Ok(None) };
-        let run = lease.run_id();
-        // The lease is renewed while the run is worked on: a file that takes longer than the
-        // lease would otherwise be claimed by a second worker, which would do it all again and
-        // make this worker's end fail as `LeaseLost`. A worker that dies stops renewing, and its
-        // run comes back one lease later.
+        let ran = self.renewing(&lease, self.run_engine(&lease)).await;
+        let result = match ran {
+            Ok(Ran::Ended) => Ok(()),
+            Ok(Ran::ToPublish(ran)) => self.renewing(&lease, self.publish_run(&lease, *ran)).await,
+            Err(error) => Err(error),
+        };
+        self.settle(&lease, result).await.map(Some)
+    }
+
+    /// Claims a run and runs the engine on it; what remains is its publication, unless the run
+    /// ended on the way (refused, duplicate) or failed (recorded, to be retried).
+    async fn claim_and_run(&self, worker: &str) -> Result<Option<Stage>, PlatformError> {
+        let Some(lease) = self.ledger.claim(worker, self.lease()).await? else { return Ok(None) };
+        match self.renewing(&lease, self.run_engine(&lease)).await {
+            Ok(Ran::ToPublish(ran)) => Ok(Some(Stage::ToPublish(Box::new((lease, *ran))))),
+            Ok(Ran::Ended) => Ok(Some(Stage::Ended(self.settle(&lease, Ok(())).await?))),
+            Err(error) => Ok(Some(Stage::Ended(self.settle(&lease, Err(error)).await?))),
+        }
+    }
+
+    /// Runs `work` while renewing `lease`: a file that takes longer than the lease would otherwise
+    /// be claimed by a second worker, which would do it all again and make this worker's end fail
+    /// as `LeaseLost`. A worker that dies stops renewing, and its run comes back one lease later.
+    async fn renewing<T>(&self, lease: &Lease, work: impl std::future::Future<Output = T>) -> T {
         let mut renewing = lease.clone();
         let every = self.lease() / 3;
-        let work = self.process(&lease);
         tokio::pin!(work);
-        let result = loop {
+        loop {
             tokio::select! {
-                result = &mut work => break result,
+                result = &mut work => return result,
                 () = tokio::time::sleep(every) => {
                     // A failed renewal is not the attempt's end: the fenced finish tells whether
                     // the run is still this worker's.
                     let _ = self.ledger.renew(&mut renewing, self.lease()).await;
                 }
             }
-        };
-        match result {
-            Ok(()) => {}
-            Err(error) => {
-                // The platform's own failure (a lake or disk error): the run is tried again later.
-                self.ledger.fail(&lease, &error.to_string(), &self.retry_policy()).await?;
+        }
+    }
+
+    /// Records a failed attempt (the platform's own failure: a lake or disk error, tried again
+    /// later), and reads where the run ended.
+    async fn settle(&self, lease: &Lease, result: Result<(), ProcessError>) -> Result<Processed, PlatformError> {
+        if let Err(error) = result {
+            self.ledger.fail(lease, &error.to_string(), &self.retry_policy()).await?;
+        }
+        let run = lease.run_id();
+        let after = self.ledger.get(run).await?;
+        Ok(Processed { run, state: after.state, detail: after.detail })
+    }
+
+    /// Works until no run is claimable, as [`Platform::drain`], with the engine of each run
+    /// overlapping the lake's publication of the one before: one worker, two stages. The
+    /// publications stay in claim order, one at a time, so a contributor-month's newer file is
+    /// never published before an older one it supersedes (the lake would still tell them apart).
+    /// Each run keeps its own lease, renewed while either stage holds it; a crash leaves at most
+    /// two runs `running`, each taken again when its lease expires.
+    pub async fn drain_pipelined(&self, worker: &str) -> Result<Vec<Processed>, PlatformError> {
+        let mut done = Vec::new();
+        let mut publishing: Option<Box<(Lease, EngineRun)>> = None;
+        loop {
+            let had_publication = publishing.is_some();
+            let publication = async {
+                match publishing.take() {
+                    Some(held) => {
+                        let (lease, ran) = *held;
+                        let result = self.renewing(&lease, self.publish_run(&lease, ran)).await;
+                        Some(self.settle(&lease, result).await)
+                    }
+                    None => None,
+                }
+            };
+            let (published, next) = tokio::join!(publication, self.claim_and_run(worker));
+            if let Some(published) = published {
+                done.push(published?);
+            }
+            match next? {
+                Some(Stage::ToPublish(held)) => publishing = Some(held),
+                Some(Stage::Ended(processed)) => done.push(processed),
+                // Nothing claimable, perhaps only until the publication just finished settled a
+                // run another one waited for (an earlier copy of its content): ask once more.
+                None if had_publication => {}
+                None => return Ok(done),
             }
         }
-        let after = self.ledger.get(run).await?;
-        Ok(Some(Processed { run, state: after.state, detail: after.detail }))
     }
 
     /// Works until no run is claimable; returns what was done.
@@ -291,13 +350,14 @@ impl Platform {
         Ok(compiled)
     }
 
-    /// One attempt at a claimed run. `Err` is the platform's failure (retried); a contributor's
-    /// bad file ends the run here (refused) and is `Ok`.
-    async fn process(&self, lease: &Lease) -> Result<(), ProcessError> {
+    /// The first stage of an attempt at a claimed run: the checks and the engine. `Err` is the
+    /// platform's failure (retried); a contributor's bad file ends the run here (refused) and is
+    /// `Ok(Ran::Ended)`.
+    async fn run_engine(&self, lease: &Lease) -> Result<Ran, ProcessError> {
         let run = lease.run().clone();
         let Some(contributor) = self.workspace.contributor(&run.contributor) else {
             self.ledger.refuse(lease, &format!("no contributor `{}` in the workspace", run.contributor)).await?;
-            return Ok(());
+            return Ok(Ran::Ended);
         };
         // A replay re-runs a file on purpose (a fixed spec, a lost lake): never a duplicate. Any
         // other copy of content already taken is one, even when a correction superseded it since:
@@ -308,11 +368,11 @@ impl Platform {
             && earlier.id != run.id
         {
             self.ledger.mark_duplicate(lease, earlier.id).await?;
-            return Ok(());
+            return Ok(Ran::Ended);
         }
         let Some(month) = run.reporting_month else {
             self.ledger.refuse(lease, "the file's name gives no reporting month").await?;
-            return Ok(());
+            return Ok(Ran::Ended);
         };
         let compiled = self.compiled(&contributor.spec).map_err(ProcessError::Spec)?;
         let input = self.archive.path_of(&run.archive_key);
@@ -325,6 +385,10 @@ impl Platform {
             spec_hash: compiled.spec_hash.clone(),
             engine: self.engine.engine,
             native_backend: self.engine.native_backend.clone(),
+            // The run folder is the lake's source, copied and synced there before any commit
+            // refers to it; a crash re-runs the run (its lease expires), so its own fsyncs (a
+            // dozen per run) would buy nothing.
+            durable: false,
             ..RunConfig::default()
         };
         let program = compiled.program.clone();
@@ -336,8 +400,15 @@ impl Platform {
                 .map_err(|e| ProcessError::Message(format!("the engine: {e}")))?;
         if !summary.fatal.is_empty() {
             self.ledger.refuse(lease, &fatal_reasons(&compiled.program, &summary)).await?;
-            return Ok(());
+            return Ok(Ran::Ended);
         }
+        Ok(Ran::ToPublish(Box::new(EngineRun { compiled, summary, out, month })))
+    }
+
+    /// The second stage: the run's outputs published to the lake, and its end recorded.
+    async fn publish_run(&self, lease: &Lease, ran: EngineRun) -> Result<(), ProcessError> {
+        let EngineRun { compiled, summary, out, month } = ran;
+        let run = lease.run().clone();
         let record = RecordField::of_record(&compiled.program.record);
         self.lake.ensure_tables(&record).await?;
         let warnings: u64 = summary.warnings.values().sum();
@@ -405,6 +476,31 @@ fn fatal_reasons(program: &etr_ir::Program, summary: &etr_runtime::output::Summa
         })
         .collect();
     reasons.join("; ")
+}
+
+/// Where the first stage of an attempt left a run.
+enum Ran {
+    /// It ended there (refused, duplicate): nothing to publish.
+    Ended,
+    /// The engine's outputs, to be published.
+    ToPublish(Box<EngineRun>),
+}
+
+/// A run the engine has done, waiting for its publication.
+struct EngineRun {
+    compiled: CompiledSpec,
+    summary: etr_runtime::output::Summary,
+    /// The engine's output folder.
+    out: PathBuf,
+    month: etr_ledger::Month,
+}
+
+/// What [`Platform::drain_pipelined`]'s first stage hands over.
+enum Stage {
+    /// Claimed and run by the engine: its publication is next.
+    ToPublish(Box<(Lease, EngineRun)>),
+    /// Claimed and ended without a publication (or failed, to be retried).
+    Ended(Processed),
 }
 
 /// Why an attempt failed (the run is retried).

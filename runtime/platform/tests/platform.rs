@@ -87,3 +87,59 @@ async fn files_are_received_run_published_and_superseded_once() {
     );
     assert_eq!(platform.lake.runs_in(etr_lake::TableName::Records).await.unwrap(), vec![corrected.id.to_string()]);
 }
+
+/// The pipelined worker (the engine of one run while the lake publishes the one before) ends every
+/// run as the one-at-a-time worker does: a month's newer file supersedes the older one whatever
+/// the overlap, a duplicate waits for its first copy and is marked so, a fatal file is refused, and
+/// the lake holds exactly the published runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pipelined_worker_ends_every_run_as_the_serial_one_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = EngineSettings { threads: 1, ..EngineSettings::default() };
+    let platform = Platform::open(workspace(dir.path()), Arc::new(TestCompiler), settings).await.unwrap();
+    let drop_zone = dir.path().join("incoming");
+    std::fs::create_dir_all(&drop_zone).unwrap();
+    let receive = |name: &str, text: String| {
+        let path = drop_zone.join(name);
+        std::fs::write(&path, text).unwrap();
+        let platform = &platform;
+        async move { platform.receive_path("JCL", &path, Source::Cli).await.unwrap().id }
+    };
+    let june = receive("JCL_202506.psv", sample()).await;
+    let june_again = receive("JCL_202506_resent.psv", sample()).await;
+    let june_corrected =
+        receive("JCL_202506_v2.psv", sample().replacen("SITI BINTI HASSAN", "SITI BINTI HASAN", 1)).await;
+    let july = receive("JCL_202507.psv", sample().replace("T|1000|", "T|999|")).await;
+    let august = receive("JCL_202508.psv", sample().replacen("SITI BINTI HASSAN", "SITI BINTI HASANAH", 1)).await;
+
+    let done = platform.drain_pipelined("test").await.unwrap();
+    let mut ended: Vec<_> = done.iter().map(|p| p.run).collect();
+    ended.sort();
+    assert_eq!(ended, vec![june, june_again, june_corrected, july, august], "each run ended once: {done:?}");
+    let state = |id| {
+        let platform = &platform;
+        async move { platform.ledger.get(id).await.unwrap() }
+    };
+    assert_eq!(state(june).await.state, RunState::Superseded);
+    let resent = state(june_again).await;
+    assert_eq!((resent.state, resent.duplicate_of), (RunState::Duplicate, Some(june)));
+    assert_eq!(state(june_corrected).await.state, RunState::Published);
+    assert_eq!(state(july).await.state, RunState::Refused);
+    assert_eq!(state(august).await.state, RunState::Published);
+    let mut in_lake = platform.lake.runs_in(etr_lake::TableName::Records).await.unwrap();
+    in_lake.sort();
+    let mut expected = vec![june_corrected.to_string(), august.to_string()];
+    expected.sort();
+    assert_eq!(in_lake, expected);
+    assert!(platform.drain_pipelined("test").await.unwrap().is_empty(), "nothing left to do");
+
+    // A copy that can be claimed only once its first copy has settled, and nothing else to do
+    // meanwhile: the worker asks again after the publication instead of stopping.
+    let september_text = sample().replacen("SITI BINTI HASSAN", "SITI BINTI HASSAN AL", 1);
+    let september = receive("JCL_202509.psv", september_text.clone()).await;
+    let september_again = receive("JCL_202509_resent.psv", september_text).await;
+    let done = platform.drain_pipelined("test").await.unwrap();
+    assert_eq!(done.iter().map(|p| p.run).collect::<Vec<_>>(), vec![september, september_again], "{done:?}");
+    assert_eq!(state(september).await.state, RunState::Published);
+    assert_eq!(state(september_again).await.state, RunState::Duplicate);
+}

@@ -162,7 +162,18 @@ impl OutputDir {
     /// been finished or discarded. Once the new folder is in place the commit has succeeded: a
     /// previous output that cannot be removed is reported in [`Published::notices`], not as an
     /// error (the next run removes it).
-    pub fn commit(mut self) -> Result<Published> {
+    pub fn commit(self) -> Result<Published> {
+        self.publish(true)
+    }
+
+    /// Publishes the folder as [`OutputDir::commit`] does, without flushing its files or the
+    /// rename to stable storage: for a staging output whose reader makes its own copy durable (the
+    /// platform's run folder, which the lake copies), where a crash loses nothing but a re-run.
+    pub fn commit_unsynced(self) -> Result<Published> {
+        self.publish(false)
+    }
+
+    fn publish(mut self, durable: bool) -> Result<Published> {
         let open = self.writers.open.load(Ordering::SeqCst);
         let abandoned = self.writers.abandoned.load(Ordering::SeqCst);
         if open > 0 || abandoned > 0 {
@@ -171,7 +182,9 @@ impl OutputDir {
                 self.final_path.display()
             )));
         }
-        publish::sync_folder(&self.staging)?;
+        if durable {
+            publish::sync_folder(&self.staging)?;
+        }
         let aside = self.sibling("old");
         let (_, old) = publish::swap_registered(&self.staging, &self.final_path, &aside)?;
         self.committed = true;
@@ -179,7 +192,7 @@ impl OutputDir {
         let mut notices = std::mem::take(&mut self.notices);
         // Durability of the swap itself; the new folder is already visible, so a failure here is
         // reported, not fatal.
-        if let Err(e) = publish::sync_dir(&parent) {
+        if durable && let Err(e) = publish::sync_dir(&parent) {
             notices.push(format!("the output is published, but {e}"));
         }
         if let Some(old) = old
