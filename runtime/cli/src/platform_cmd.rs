@@ -52,6 +52,11 @@ landing: landing
 #   access_key_id: { env: ETR_S3_KEY }
 #   secret_access_key: { env: ETR_S3_SECRET }
 archive: archive
+# A copy of the archive in an S3-compatible bucket (disaster recovery; workers on other machines):
+# archive_bucket:
+#   bucket: bureau-archive
+#   access_key_id: { env: ETR_S3_KEY }
+#   secret_access_key: { env: ETR_S3_SECRET }
 ledger: { sqlite: state/ledger.db }
 
 # The lake: Iceberg tables (records, rejects, runs) in a SQL catalog and a warehouse folder.

@@ -17,7 +17,10 @@
 //!   being taken is a dead watcher's; another takes it over by rewriting it `If-Match` its ETag,
 //!   which again only one passes.
 //! - `.etr/taken/<contributor>/<name>/<etag>`: written once that version is received (the body
-//!   names the run) or refused (the body gives the reason); it is never taken again.
+//!   names the run) or refused (the body gives the reason); it is never taken again. The claim
+//!   stays beside it (removed, it would let a watcher that listed the claims after the removal and
+//!   the markers before, take the version again); a claim is removed only when its watcher could
+//!   not receive the version (the platform's own trouble), so that the next poll tries again.
 //!
 //! The object is read `If-Match` the ETag it was listed with, so the bytes received are the
 //! version claimed; one overwritten meanwhile is taken at a later poll under its new ETag. A crash
@@ -136,7 +139,10 @@ impl BucketWatcher {
                     None => self.claim(&claim, PutMode::Create).await?,
                     Some(meta) if self.is_stale(meta) => {
                         let held = UpdateVersion { e_tag: meta.e_tag.clone(), version: meta.version.clone() };
+                        // Taken over, unless its watcher was slow rather than dead and has marked
+                        // the version taken since this poll listed the markers.
                         self.claim(&claim, PutMode::Update(held)).await?
+                            && !self.exists(&self.key(&format!(".etr/taken/{contributor}/{version}"))).await?
                     }
                     Some(_) => false,
                 };
@@ -188,6 +194,14 @@ impl BucketWatcher {
         }
     }
 
+    async fn exists(&self, key: &Key) -> Result<bool, object_store::Error> {
+        match self.store.head(key).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
     async fn forget(&self, claim: &Key) {
         if let Err(error) = self.store.delete(claim).await {
             eprintln!("etr serve: could not release the claim {claim}: {error}");
@@ -224,8 +238,9 @@ impl BucketWatcher {
             let at = self.key(&format!("{contributor}/refused/{name}.{tag}.reason.txt"));
             self.store.put(&at, PutPayload::from(format!("{reason}\n"))).await?;
         }
+        // The claim stays: removed, it would let a watcher that listed the claims after the removal
+        // and the markers before this one take the version again.
         self.store.put(&self.key(&format!(".etr/taken/{version}")), PutPayload::from(body)).await?;
-        self.forget(&self.key(&format!(".etr/taking/{version}"))).await;
         Ok(outcome)
     }
 

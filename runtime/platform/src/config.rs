@@ -58,6 +58,9 @@ pub struct Workspace {
     pub landing_bucket: Option<S3Config>,
     /// Every received file, kept by content hash.
     pub archive: PathBuf,
+    /// A bucket holding a copy of the archive (`archive_bucket:`), put before the ledger hears of
+    /// a file, and read by workers that do not have a file in their archive folder.
+    pub archive_bucket: Option<S3Config>,
     pub ledger: LedgerLocation,
     pub lake: LakeConfig,
     pub http: HttpSettings,
@@ -143,6 +146,8 @@ struct RawWorkspace {
     landing_bucket: Option<Spanned<RawS3>>,
     #[serde(default)]
     archive: Option<Spanned<String>>,
+    #[serde(default)]
+    archive_bucket: Option<Spanned<RawS3>>,
     #[serde(default)]
     ledger: Option<Spanned<RawLedger>>,
     #[serde(default)]
@@ -377,6 +382,10 @@ fn check(
         Some(spanned) => Some(s3_config(&spanned.value, &Spanned::new((), spanned.referenced, spanned.defined))?),
         None => None,
     };
+    let archive_bucket = match &raw.archive_bucket {
+        Some(spanned) => Some(s3_config(&spanned.value, &Spanned::new((), spanned.referenced, spanned.defined))?),
+        None => None,
+    };
     let archive = folder(&raw.archive, "archive");
     let ledger = match &raw.ledger {
         None => LedgerLocation::Sqlite(root.join("state/ledger.db")),
@@ -445,7 +454,18 @@ fn check(
             settle_seconds: raw_worker.and_then(|w| w.settle_seconds).unwrap_or(2),
         }
     };
-    Ok(Workspace { root: root.to_owned(), contributors, landing, landing_bucket, archive, ledger, lake, http, worker })
+    Ok(Workspace {
+        root: root.to_owned(),
+        contributors,
+        landing,
+        landing_bucket,
+        archive,
+        archive_bucket,
+        ledger,
+        lake,
+        http,
+        worker,
+    })
 }
 
 /// Builds errors that point into the workspace file.

@@ -3,11 +3,12 @@
 //! the path of each file from landing to the lake, tracked by the run ledger.
 //!
 //! This crate holds the parts that are not the engine, the ledger or the lake: reading the workspace
-//! (`config`), naming a file's reporting month (`pattern`), keeping received files (`archive`), and
+//! (`config`), naming a file's reporting month (`pattern`), keeping received files (`archive`, with its copy in a bucket: `archive_bucket`), and
 //! taking each run from arrival to its end (`platform`), and `etr serve`: the HTTP API and portal
 //! (`http`), the landing-folder watcher (`watch`), the landing-bucket watcher (`bucket`), and the loop that runs them with the workers (`serve`). docs/architecture.md has the map.
 
 pub mod archive;
+pub mod archive_bucket;
 pub mod bucket;
 pub mod config;
 pub mod http;

@@ -27,6 +27,7 @@ use etr_runtime::NativeBackend;
 use etr_runtime::pipeline::{Engine, RunConfig};
 
 use crate::archive::{Archive, Stored};
+use crate::archive_bucket::ArchiveBucket;
 use crate::config::Workspace;
 
 /// Compiles a contributor's spec. The CLI supplies it (it owns the compiler's database), so the
@@ -89,6 +90,8 @@ pub struct Platform {
     pub ledger: Ledger,
     pub lake: Lake,
     pub archive: Archive,
+    /// The archive's copy in a bucket, when the workspace names one.
+    pub archive_bucket: Option<ArchiveBucket>,
     compiler: Arc<dyn SpecCompiler>,
     engine: EngineSettings,
     /// Compiled specs by path, with the modification time they were compiled at: a spec edited
@@ -120,7 +123,23 @@ impl Platform {
         let ledger = Ledger::open(&workspace.ledger.url()).await?;
         let lake = Lake::open(&workspace.lake).await?;
         let archive = Archive::open(&workspace.archive)?;
-        Ok(Platform { workspace, ledger, lake, archive, compiler, engine, specs: Mutex::new(HashMap::new()) })
+        let archive_bucket = match &workspace.archive_bucket {
+            Some(bucket) => Some(
+                ArchiveBucket::new(bucket)
+                    .map_err(|e| std::io::Error::other(format!("the archive bucket {}: {e}", bucket.bucket)))?,
+            ),
+            None => None,
+        };
+        Ok(Platform {
+            workspace,
+            ledger,
+            lake,
+            archive,
+            archive_bucket,
+            compiler,
+            engine,
+            specs: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The reporting month a contributor's file name gives, or why the name is refused: not one
@@ -176,7 +195,7 @@ impl Platform {
     /// spec of today and, when published, replaces the month in the lake like any newer file.
     pub async fn replay(&self, run: RunId) -> Result<Run, IntakeError> {
         let original = self.ledger.get(run).await?;
-        if !self.archive.path_of(&original.archive_key).is_file() {
+        if !self.in_local_archive(&original.archive_key).await? {
             return Err(IntakeError::Io(std::io::Error::other(format!(
                 "{run}'s file is not in the archive ({})",
                 original.archive_key
@@ -206,6 +225,10 @@ impl Platform {
         if stored.size == 0 {
             return Err(IntakeError::Empty);
         }
+        // In the bucket before the ledger hears of it: a worker elsewhere can then run it.
+        if let Some(bucket) = &self.archive_bucket {
+            bucket.put(&stored, &self.archive.path_of(&stored.key)).await?;
+        }
         let content_hash = stored.hash.parse::<ContentHash>().map_err(|e| std::io::Error::other(e.to_string()))?;
         let file = NewFile {
             contributor: contributor.to_owned(),
@@ -217,6 +240,18 @@ impl Platform {
             reporting_month: Some(month),
         };
         Ok(self.ledger.receive(&file).await?)
+    }
+
+    /// Whether the file of `archive_key` is in the archive folder, fetching it from the archive's
+    /// bucket when it is not (a file received on another machine).
+    async fn in_local_archive(&self, archive_key: &str) -> std::io::Result<bool> {
+        if self.archive.path_of(archive_key).is_file() {
+            return Ok(true);
+        }
+        match &self.archive_bucket {
+            Some(bucket) => bucket.fetch(archive_key, &self.archive).await,
+            None => Ok(false),
+        }
     }
 
     fn retry_policy(&self) -> RetryPolicy {
@@ -376,8 +411,14 @@ impl Platform {
         };
         let compiled = self.compiled(&contributor.spec).map_err(ProcessError::Spec)?;
         let input = self.archive.path_of(&run.archive_key);
-        if !input.is_file() {
-            return Err(ProcessError::Message(format!("the archived file {} is missing", input.display())));
+        let present =
+            self.in_local_archive(&run.archive_key).await.map_err(|e| ProcessError::Message(e.to_string()))?;
+        if !present {
+            let elsewhere = match &self.archive_bucket {
+                Some(bucket) => format!(" and from {}", bucket.location(&run.archive_key)),
+                None => String::new(),
+            };
+            return Err(ProcessError::Message(format!("the archived file {} is missing{elsewhere}", input.display())));
         }
         let out = self.workspace.root.join("state/runs").join(run.id.to_string());
         let config = RunConfig {

@@ -24,11 +24,12 @@ use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
 
 const BUCKET: &str = "etr-landing";
 
-fn workspace(dir: &Path, endpoint: &str) -> etr_platform::Workspace {
+/// A workspace whose `bucket_key` (`landing_bucket` or `archive_bucket`) is BUCKET under `prefix`.
+fn workspace(dir: &Path, endpoint: &str, bucket_key: &str, prefix: &str) -> etr_platform::Workspace {
     let spec = etr_tests::workspace_root().join("contributors/jcl.etr");
     let text = format!(
         "contributors:\n  JCL:\n    spec: {}\n    files: \"JCL_{{YYYY}}{{MM}}*.psv\"\n\
-         landing_bucket:\n  bucket: {BUCKET}\n  prefix: landing\n  region: {REGION}\n  endpoint: {endpoint}\n  \
+         {bucket_key}:\n  bucket: {BUCKET}\n  prefix: {prefix}\n  region: {REGION}\n  endpoint: {endpoint}\n  \
          allow_http: true\n  access_key_id: {{ env: TEST_KEY }}\n  secret_access_key: {{ env: TEST_SECRET }}\n",
         spec.display()
     );
@@ -74,7 +75,7 @@ async fn objects_put_in_the_landing_bucket_are_received_once_and_never_deleted()
     let server = S3Server::start(&python);
     server.create_bucket(BUCKET);
     let dir = tempfile::tempdir().unwrap();
-    let workspace = workspace(dir.path(), &server.endpoint);
+    let workspace = workspace(dir.path(), &server.endpoint, "landing_bucket", "landing");
     let bucket = workspace.landing_bucket.clone().expect("the workspace names a landing bucket");
     let store = bucket.client().unwrap();
     let put = |name: &str, text: String| {
@@ -162,5 +163,52 @@ async fn objects_put_in_the_landing_bucket_are_received_once_and_never_deleted()
     }
     let runs = platform.runs(None).await.unwrap();
     assert!(runs.iter().all(|r| r.file_name != "JCL_202509.psv" && r.file_name != "JCL_202508.psv.part"), "{runs:?}");
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archive_is_copied_to_its_bucket_and_a_worker_without_the_file_fetches_and_checks_it() {
+    let Some(python) = etr_testkit::ci::require(etr_testkit::python::with_modules("moto.server, boto3")) else {
+        return;
+    };
+    let server = S3Server::start(&python);
+    server.create_bucket(BUCKET);
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = workspace(dir.path(), &server.endpoint, "archive_bucket", "archive");
+    let store = workspace.archive_bucket.clone().expect("the workspace names an archive bucket").client().unwrap();
+    let settings = EngineSettings { threads: 1, ..EngineSettings::default() };
+    let platform = Platform::open(workspace, Arc::new(TestCompiler), settings).await.unwrap();
+    let incoming = dir.path().join("incoming");
+    std::fs::create_dir_all(&incoming).unwrap();
+    let receive = |name: &str, text: String| {
+        let path = incoming.join(name);
+        std::fs::write(&path, text).unwrap();
+        let platform = &platform;
+        async move { platform.receive_path("JCL", &path, Source::Cli).await.unwrap() }
+    };
+
+    // Received: in the bucket, under the archive's key, before anything runs.
+    let june = receive("JCL_202506.psv", sample()).await;
+    let copy = store.get(&Key::from(format!("archive/{}", june.archive_key))).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&copy[..], sample().as_bytes());
+
+    // The worker's machine has no copy of its own (another server received the file): it fetches
+    // the file from the bucket and runs it.
+    std::fs::remove_file(platform.archive.path_of(&june.archive_key)).unwrap();
+    platform.drain("test").await.unwrap();
+    let run = platform.ledger.get(june.id).await.unwrap();
+    assert_eq!(run.state, RunState::Published, "{:?}", run.detail);
+    assert!(platform.archive.path_of(&june.archive_key).is_file(), "fetched into the archive folder");
+
+    // Bytes in the bucket that are not what their name hashes to are never run.
+    let july = receive("JCL_202507.psv", sample().replacen("SITI BINTI HASSAN", "SITI BINTI HASAN", 1)).await;
+    store.put(&Key::from(format!("archive/{}", july.archive_key)), PutPayload::from(sample())).await.unwrap();
+    std::fs::remove_file(platform.archive.path_of(&july.archive_key)).unwrap();
+    platform.drain("test").await.unwrap();
+    let run = platform.ledger.get(july.id).await.unwrap();
+    assert_eq!(run.state, RunState::Failed, "{run:?}");
+    let detail = run.detail.unwrap_or_default();
+    assert!(detail.contains("holds other bytes than its name says"), "{detail}");
+    assert_eq!(platform.lake.runs_in(etr_lake::TableName::Records).await.unwrap(), vec![june.id.to_string()]);
     drop(server);
 }
