@@ -238,7 +238,7 @@ enum RawCatalog {
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 enum RawWarehouse {
     Folder(String),
-    S3(RawS3),
+    S3(Box<RawS3>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,8 +253,8 @@ struct RawS3 {
     endpoint: Option<String>,
     #[serde(default)]
     allow_http: bool,
-    access_key_id: RawSecret,
-    secret_access_key: RawSecret,
+    access_key_id: Spanned<RawSecret>,
+    secret_access_key: Spanned<RawSecret>,
 }
 
 fn default_region() -> String {
@@ -367,23 +367,25 @@ fn check(
         value.as_ref().map_or_else(|| root.join(default), |v| resolve_path(&v.value))
     };
     let landing = folder(&raw.landing, "landing");
-    let s3_config = |s3: &RawS3, place: &Spanned<()>| -> Result<S3Config, ConfigError> {
+    // Each key's secret is reported at its own line.
+    let spanned_secret = |raw: &Spanned<RawSecret>| secret(&raw.value, &Spanned::new((), raw.referenced, raw.defined));
+    let s3_config = |s3: &RawS3| -> Result<S3Config, ConfigError> {
         Ok(S3Config {
             bucket: s3.bucket.clone(),
             prefix: s3.prefix.clone(),
             region: s3.region.clone(),
             endpoint: s3.endpoint.clone(),
-            access_key_id: secret(&s3.access_key_id, place)?.expose().to_owned(),
-            secret_access_key: secret(&s3.secret_access_key, place)?.expose().to_owned(),
+            access_key_id: spanned_secret(&s3.access_key_id)?.expose().to_owned(),
+            secret_access_key: spanned_secret(&s3.secret_access_key)?.expose().to_owned(),
             allow_http: s3.allow_http,
         })
     };
     let landing_bucket = match &raw.landing_bucket {
-        Some(spanned) => Some(s3_config(&spanned.value, &Spanned::new((), spanned.referenced, spanned.defined))?),
+        Some(spanned) => Some(s3_config(&spanned.value)?),
         None => None,
     };
     let archive_bucket = match &raw.archive_bucket {
-        Some(spanned) => Some(s3_config(&spanned.value, &Spanned::new((), spanned.referenced, spanned.defined))?),
+        Some(spanned) => Some(s3_config(&spanned.value)?),
         None => None,
     };
     let archive = folder(&raw.archive, "archive");
@@ -422,9 +424,7 @@ fn check(
             None => Warehouse::Local(root.join("warehouse")),
             Some(spanned) => match &spanned.value {
                 RawWarehouse::Folder(path) => Warehouse::Local(resolve_path(path)),
-                RawWarehouse::S3(s3) => {
-                    Warehouse::S3(s3_config(s3, &Spanned::new((), spanned.referenced, spanned.defined))?)
-                }
+                RawWarehouse::S3(s3) => Warehouse::S3(s3_config(s3)?),
             },
         };
         let namespace = raw_lake.and_then(|l| l.namespace.clone()).unwrap_or_else(|| "etr".to_owned());

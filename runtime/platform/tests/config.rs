@@ -85,3 +85,34 @@ fn each_mistake_is_refused_at_its_line() {
     assert!(!message.is_empty());
     assert!(line >= 2, "{line}");
 }
+
+#[test]
+fn the_buckets_are_read_with_their_secrets_and_their_mistakes_refused_at_their_line() {
+    let base = "contributors:\n  JCL:\n    spec: specs/jcl.etr\n    files: \"JCL_{YYYY}{MM}.psv\"\n";
+    let dir = workspace_dir();
+    let text = format!(
+        "{base}landing_bucket:\n  bucket: bureau-landing\n  prefix: landing\n  access_key_id: {{ env: ETR_TOKEN_JCL }}\n  \
+         secret_access_key: {{ file: jcl.token }}\narchive_bucket:\n  bucket: bureau-archive\n  region: ap-southeast-1\n  \
+         access_key_id: {{ env: ETR_TOKEN_JCL }}\n  secret_access_key: {{ env: ETR_TOKEN_JCL }}\n"
+    );
+    let ws = check(&text, dir.path()).unwrap();
+    let landing = ws.landing_bucket.as_ref().unwrap();
+    assert_eq!((landing.bucket.as_str(), landing.prefix.as_str()), ("bureau-landing", "landing"));
+    assert_eq!(landing.secret_access_key, "s3cr3t-token");
+    let archive = ws.archive_bucket.as_ref().unwrap();
+    assert_eq!((archive.bucket.as_str(), archive.region.as_str()), ("bureau-archive", "ap-southeast-1"));
+    assert!(!format!("{ws:?}").contains("s3cr3t-token"), "the secret key stays out of debug output");
+
+    let (message, line) = refused(&format!(
+        "{base}landing_bucket:\n  bucket: b\n  access_key_id: AKIAEXAMPLE\n  secret_access_key: {{ env: ETR_TOKEN_JCL }}\n"
+    ));
+    assert!(message.contains("secret is written"), "{message}");
+    assert_eq!(line, 7, "the line of the key that holds it");
+
+    let (message, line) = refused(&format!(
+        "{base}archive_bucket:\n  bucket: b\n  versioned: true\n  access_key_id: {{ env: ETR_TOKEN_JCL }}\n  \
+         secret_access_key: {{ env: ETR_TOKEN_JCL }}\n"
+    ));
+    assert!(message.contains("versioned"), "{message}");
+    assert_eq!(line, 7);
+}
