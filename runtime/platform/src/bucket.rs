@@ -130,11 +130,13 @@ impl BucketWatcher {
             let done = self.versions_under(&format!(".etr/taken/{contributor}")).await?;
             let claims = self.versions_under(&format!(".etr/taking/{contributor}")).await?;
             for (name, tag, object) in candidates {
-                let version = format!("{name}/{tag}");
+                let claim = self.key(&format!(".etr/taking/{contributor}/{name}/{tag}"));
+                // As the listings spell it: a key part escapes what object_store does not take
+                // as is (`%`, `#`, ...), and the listings return the parts of the keys as written.
+                let version = last_two_parts(&claim);
                 if done.contains_key(&version) {
                     continue;
                 }
-                let claim = self.key(&format!(".etr/taking/{contributor}/{version}"));
                 let ours = match claims.get(&version) {
                     None => self.claim(&claim, PutMode::Create).await?,
                     Some(meta) if self.is_stale(meta) => {
@@ -142,7 +144,7 @@ impl BucketWatcher {
                         // Taken over, unless its watcher was slow rather than dead and has marked
                         // the version taken since this poll listed the markers.
                         self.claim(&claim, PutMode::Update(held)).await?
-                            && !self.exists(&self.key(&format!(".etr/taken/{contributor}/{version}"))).await?
+                            && !self.exists(&self.key(&format!(".etr/taken/{contributor}/{name}/{tag}"))).await?
                     }
                     Some(_) => false,
                 };
@@ -306,6 +308,15 @@ impl BucketWatcher {
     }
 }
 
+/// `<name>/<etag>`, the last two parts of a claim's or a marker's key, as a listing returns them.
+fn last_two_parts(key: &Key) -> String {
+    let parts: Vec<String> = key.parts().map(|p| p.as_ref().to_owned()).collect();
+    match parts.as_slice() {
+        [.., name, tag] => format!("{name}/{tag}"),
+        _ => String::new(),
+    }
+}
+
 /// An ETag as a key part: S3's are hex digits, with `-<parts>` after a multipart upload, in quotes.
 fn version_tag(e_tag: &str) -> Option<String> {
     let tag = e_tag.trim_matches('"');
@@ -332,6 +343,14 @@ pub async fn run(watcher: BucketWatcher, interval: Duration, mut stop: tokio::sy
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_is_spelled_as_the_listings_spell_it() {
+        let claim = Key::from(format!(".etr/taking/JCL/{}/{}", "JCL 202506 #2%.psv", "abc-2"));
+        let listed = Key::parse(claim.as_ref()).unwrap();
+        assert_eq!(last_two_parts(&claim), last_two_parts(&listed));
+        assert_eq!(last_two_parts(&claim), "JCL 202506 %232%25.psv/abc-2");
+    }
 
     #[test]
     fn an_etag_becomes_a_key_part_only_when_it_is_plain() {
