@@ -142,6 +142,56 @@ impl Archive {
     }
 }
 
+/// How many chunks may wait for the disk: enough to keep the writer busy, few enough that a slow
+/// disk slows the sender (an HTTP client, a bucket's download) instead of filling memory.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// An [`Incoming`] file fed from async code (an HTTP body, an object in a bucket): the chunks go
+/// by a channel to a blocking thread that writes and hashes them, so the async threads never wait
+/// on the disk. [`StreamedIncoming::finish`] hands the file back to be committed; dropped or
+/// abandoned on the way (a stream cut off), the file is removed with nothing recorded.
+pub struct StreamedIncoming {
+    sender: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    writer: tokio::task::JoinHandle<io::Result<Incoming>>,
+}
+
+impl StreamedIncoming {
+    /// A new temporary file of `archive`, and its writer's thread.
+    pub fn start(archive: &Archive) -> io::Result<StreamedIncoming> {
+        let mut incoming = archive.incoming()?;
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(CHUNKS_IN_FLIGHT);
+        let writer = tokio::task::spawn_blocking(move || {
+            while let Some(chunk) = receiver.blocking_recv() {
+                incoming.write_all(&chunk)?;
+            }
+            Ok(incoming)
+        });
+        Ok(StreamedIncoming { sender, writer })
+    }
+
+    /// Hands a chunk to the writer; `false` when the writer has stopped (its error is
+    /// [`StreamedIncoming::finish`]'s).
+    pub async fn write(&self, chunk: bytes::Bytes) -> bool {
+        self.sender.send(chunk).await.is_ok()
+    }
+
+    /// Waits for the writer to write every chunk handed over, and returns the file.
+    pub async fn finish(self) -> io::Result<Incoming> {
+        drop(self.sender);
+        self.writer.await.map_err(|e| io::Error::other(format!("the archive's writer: {e}")))?
+    }
+}
+
+impl Archive {
+    /// [`Archive::commit`] on a blocking thread, for async callers: the commit syncs the file.
+    pub async fn commit_async(&self, incoming: Incoming) -> io::Result<Stored> {
+        let archive = self.clone();
+        tokio::task::spawn_blocking(move || archive.commit(incoming))
+            .await
+            .map_err(|e| io::Error::other(format!("the archive's commit: {e}")))?
+    }
+}
+
 /// A file being received. Dropped without [`Archive::commit`] (an upload cut off), its temporary
 /// file is removed: nothing of it is recorded.
 pub struct Incoming {

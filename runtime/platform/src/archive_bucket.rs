@@ -10,7 +10,6 @@
 //! the bucket; keeping and expiring is the bucket's lifecycle policy (S3 Object Lock for
 //! immutability, when the bureau's audit asks for it).
 
-use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -20,7 +19,7 @@ use object_store::path::Path as Key;
 use object_store::{ObjectStore, ObjectStoreExt as _};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::archive::{Archive, Stored};
+use crate::archive::{Archive, Stored, StreamedIncoming};
 
 /// The bucket holding the archive's copy.
 #[derive(Clone)]
@@ -83,16 +82,14 @@ impl ArchiveBucket {
             Err(object_store::Error::NotFound { .. }) => return Ok(false),
             Err(error) => return Err(bucket_error(&location, error)),
         };
-        let mut incoming = archive.incoming()?;
+        let incoming = StreamedIncoming::start(archive)?;
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| bucket_error(&location, e))?;
-            // Writes of a few megabytes to the local disk: short enough for the async thread.
-            incoming.write_all(&chunk)?;
+            // A read cut off drops the file: nothing of it is kept.
+            if !incoming.write(chunk.map_err(|e| bucket_error(&location, e))?).await {
+                break;
+            }
         }
-        let archive = archive.clone();
-        let stored = tokio::task::spawn_blocking(move || archive.commit(incoming))
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))??;
+        let stored = archive.commit_async(incoming.finish().await?).await?;
         if stored.key != archive_key {
             return Err(std::io::Error::other(format!(
                 "{location} holds other bytes than its name says (their hash is {})",

@@ -32,11 +32,9 @@
 //! received). The bucket's lifecycle rules expire the landing objects; the archive holds the bytes.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use axum::body::Bytes;
 use etr_lake::S3Config;
 use etr_ledger::{RunId, Source};
 use futures::StreamExt as _;
@@ -45,6 +43,7 @@ use object_store::{
     GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt as _, PutMode, PutOptions, PutPayload, UpdateVersion,
 };
 
+use crate::archive::StreamedIncoming;
 use crate::platform::{IntakeError, Platform};
 use crate::watch::TEMPORARY_SUFFIXES;
 
@@ -260,50 +259,20 @@ impl BucketWatcher {
             }
             Err(error) => return Err(error.into()),
         };
-        // The archive writes (and syncs) on a blocking thread; the chunks reach it by a channel,
-        // and only an explicit end lets it file the copy: a stream cut off leaves nothing.
-        let (chunks, mut receiving) = tokio::sync::mpsc::channel::<Option<Bytes>>(8);
-        let archive = self.platform.archive.clone();
-        let writer = tokio::task::spawn_blocking(move || -> std::io::Result<Option<crate::Stored>> {
-            let mut incoming = archive.incoming()?;
-            while let Some(chunk) = receiving.blocking_recv() {
-                match chunk {
-                    Some(bytes) => incoming.write_all(&bytes)?,
-                    None => return archive.commit(incoming).map(Some),
-                }
-            }
-            Ok(None)
-        });
-        let mut read = Ok(());
+        let incoming = StreamedIncoming::start(&self.platform.archive).map_err(IntakeError::Io)?;
         while let Some(chunk) = body.next().await {
-            match chunk {
-                Ok(bytes) => {
-                    if chunks.send(Some(bytes)).await.is_err() {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    read = Err(error);
-                    break;
-                }
+            // A read cut off drops the file: nothing of it is recorded.
+            if !incoming.write(chunk?).await {
+                break;
             }
         }
-        if read.is_ok() {
-            let _ = chunks.send(None).await;
+        let incoming = incoming.finish().await.map_err(IntakeError::Io)?;
+        // Checked before the copy is filed: a short read never gets a name in the archive.
+        if incoming.size() != object.size {
+            let read = format!("read {} bytes of an object of {}", incoming.size(), object.size);
+            return Err(IntakeError::Io(std::io::Error::other(read)).into());
         }
-        drop(chunks);
-        let stored = writer.await.map_err(|e| std::io::Error::other(e.to_string())).map_err(IntakeError::Io)?;
-        read?;
-        let stored = stored.map_err(IntakeError::Io)?.ok_or_else(|| {
-            IntakeError::Io(std::io::Error::other("the archive stopped before the end of the object"))
-        })?;
-        if stored.size != object.size {
-            return Err(IntakeError::Io(std::io::Error::other(format!(
-                "read {} bytes of an object of {}",
-                stored.size, object.size
-            )))
-            .into());
-        }
+        let stored = self.platform.archive.commit_async(incoming).await.map_err(IntakeError::Io)?;
         Ok(self.platform.record(contributor, name, month, stored, Source::Bucket).await?)
     }
 }
@@ -333,9 +302,8 @@ pub async fn run(watcher: BucketWatcher, interval: Duration, mut stop: tokio::sy
         if let Err(error) = watcher.poll().await {
             eprintln!("etr serve: the landing bucket: {error}");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            changed = stop.changed() => if changed.is_err() { break },
+        if !crate::serve::pause(interval, &mut stop).await {
+            break;
         }
     }
 }

@@ -143,11 +143,11 @@ struct RawWorkspace {
     #[serde(default)]
     landing: Option<Spanned<String>>,
     #[serde(default)]
-    landing_bucket: Option<Spanned<RawS3>>,
+    landing_bucket: Option<RawS3>,
     #[serde(default)]
     archive: Option<Spanned<String>>,
     #[serde(default)]
-    archive_bucket: Option<Spanned<RawS3>>,
+    archive_bucket: Option<RawS3>,
     #[serde(default)]
     ledger: Option<Spanned<RawLedger>>,
     #[serde(default)]
@@ -380,14 +380,8 @@ fn check(
             allow_http: s3.allow_http,
         })
     };
-    let landing_bucket = match &raw.landing_bucket {
-        Some(spanned) => Some(s3_config(&spanned.value)?),
-        None => None,
-    };
-    let archive_bucket = match &raw.archive_bucket {
-        Some(spanned) => Some(s3_config(&spanned.value)?),
-        None => None,
-    };
+    let landing_bucket = raw.landing_bucket.as_ref().map(s3_config).transpose()?;
+    let archive_bucket = raw.archive_bucket.as_ref().map(s3_config).transpose()?;
     let archive = folder(&raw.archive, "archive");
     let ledger = match &raw.ledger {
         None => LedgerLocation::Sqlite(root.join("state/ledger.db")),

@@ -13,11 +13,10 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -28,7 +27,7 @@ use futures::StreamExt as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::archive::Incoming;
+use crate::archive::StreamedIncoming;
 use crate::platform::{IntakeError, Platform};
 
 /// The routes over a platform.
@@ -135,10 +134,6 @@ fn path_error(rejection: PathRejection) -> ApiError {
 
 // ---- uploads ----
 
-/// How many body chunks may wait for the disk: enough to keep the writer busy, few enough that a
-/// slow disk slows the client instead of filling memory.
-const CHUNKS_IN_FLIGHT: usize = 8;
-
 async fn upload(
     State(platform): State<Arc<Platform>>,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -170,17 +165,8 @@ async fn upload(
         return Err(too_large());
     }
 
-    let incoming = platform.archive.incoming().map_err(|e| ApiError::internal("the archive", e))?;
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(CHUNKS_IN_FLIGHT);
-    // The writer owns the temporary file; it hands it back when the channel closes. If this
-    // handler is dropped (the client went away), the writer's result is dropped with the file.
-    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<Incoming> {
-        let mut incoming = incoming;
-        while let Some(chunk) = receiver.blocking_recv() {
-            incoming.write_all(&chunk)?;
-        }
-        Ok(incoming)
-    });
+    // If this handler is dropped (the client went away), the file is dropped with it.
+    let incoming = StreamedIncoming::start(&platform.archive).map_err(|e| ApiError::internal("the archive", e))?;
     let mut stream = body.into_data_stream();
     let mut received: u64 = 0;
     let mut cut_off = None;
@@ -192,7 +178,7 @@ async fn upload(
                     cut_off = Some(too_large());
                     break;
                 }
-                if sender.send(chunk).await.is_err() {
+                if !incoming.write(chunk).await {
                     // The writer stopped: its error is reported below.
                     break;
                 }
@@ -207,11 +193,7 @@ async fn upload(
             }
         }
     }
-    drop(sender);
-    let incoming = writer
-        .await
-        .map_err(|e| ApiError::internal("writing the upload", e))?
-        .map_err(|e| ApiError::internal("writing the upload", e))?;
+    let incoming = incoming.finish().await.map_err(|e| ApiError::internal("writing the upload", e))?;
     if let Some(error) = cut_off {
         // `incoming` is dropped here: its temporary file with it.
         return Err(error);
@@ -226,11 +208,8 @@ async fn upload(
     if incoming.size() == 0 {
         return Err(intake_error(IntakeError::Empty));
     }
-    let archive = platform.archive.clone();
-    let stored = tokio::task::spawn_blocking(move || archive.commit(incoming))
-        .await
-        .map_err(|e| ApiError::internal("archiving the upload", e))?
-        .map_err(|e| ApiError::internal("archiving the upload", e))?;
+    let stored =
+        platform.archive.commit_async(incoming).await.map_err(|e| ApiError::internal("archiving the upload", e))?;
     let (sha256, size) = (stored.hash.clone(), stored.size);
     let run = platform.record(&contributor, &name, month, stored, Source::Api).await.map_err(intake_error)?;
     eprintln!("etr serve: received {} {} {} ({} bytes, api)", run.id, run.contributor, run.file_name, size);

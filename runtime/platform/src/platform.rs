@@ -195,7 +195,7 @@ impl Platform {
     /// spec of today and, when published, replaces the month in the lake like any newer file.
     pub async fn replay(&self, run: RunId) -> Result<Run, IntakeError> {
         let original = self.ledger.get(run).await?;
-        if !self.in_local_archive(&original.archive_key).await? {
+        if !self.ensure_in_archive_folder(&original.archive_key).await? {
             return Err(IntakeError::Io(std::io::Error::other(format!(
                 "{run}'s file is not in the archive ({})",
                 original.archive_key
@@ -244,7 +244,7 @@ impl Platform {
 
     /// Whether the file of `archive_key` is in the archive folder, fetching it from the archive's
     /// bucket when it is not (a file received on another machine).
-    async fn in_local_archive(&self, archive_key: &str) -> std::io::Result<bool> {
+    async fn ensure_in_archive_folder(&self, archive_key: &str) -> std::io::Result<bool> {
         if self.archive.path_of(archive_key).is_file() {
             return Ok(true);
         }
@@ -268,14 +268,11 @@ impl Platform {
 
     /// Claims one run and takes it to its end; `None` when nothing is claimable now.
     pub async fn work_one(&self, worker: &str) -> Result<Option<Processed>, PlatformError> {
-        let Some(lease) = self.ledger.claim(worker, self.lease()).await? else { return Ok(None) };
-        let ran = self.renewing(&lease, self.run_engine(&lease)).await;
-        let result = match ran {
-            Ok(Ran::Ended) => Ok(()),
-            Ok(Ran::ToPublish(ran)) => self.renewing(&lease, self.publish_run(&lease, *ran)).await,
-            Err(error) => Err(error),
-        };
-        self.settle(&lease, result).await.map(Some)
+        match self.claim_and_run(worker).await? {
+            None => Ok(None),
+            Some(Stage::Ended(processed)) => Ok(Some(processed)),
+            Some(Stage::ToPublish(held)) => self.publish_and_settle(*held).await.map(Some),
+        }
     }
 
     /// Claims a run and runs the engine on it; what remains is its publication, unless the run
@@ -287,6 +284,12 @@ impl Platform {
             Ok(Ran::Ended) => Ok(Some(Stage::Ended(self.settle(&lease, Ok(())).await?))),
             Err(error) => Ok(Some(Stage::Ended(self.settle(&lease, Err(error)).await?))),
         }
+    }
+
+    /// The second stage of a claimed run, under its lease, and its end recorded.
+    async fn publish_and_settle(&self, (lease, ran): (Lease, EngineRun)) -> Result<Processed, PlatformError> {
+        let result = self.renewing(&lease, self.publish_run(&lease, ran)).await;
+        self.settle(&lease, result).await
     }
 
     /// Runs `work` while renewing `lease`: a file that takes longer than the lease would otherwise
@@ -332,11 +335,7 @@ impl Platform {
             let had_publication = publishing.is_some();
             let publication = async {
                 match publishing.take() {
-                    Some(held) => {
-                        let (lease, ran) = *held;
-                        let result = self.renewing(&lease, self.publish_run(&lease, ran)).await;
-                        Some(self.settle(&lease, result).await)
-                    }
+                    Some(held) => Some(self.publish_and_settle(*held).await),
                     None => None,
                 }
             };
@@ -412,7 +411,7 @@ impl Platform {
         let compiled = self.compiled(&contributor.spec).map_err(ProcessError::Spec)?;
         let input = self.archive.path_of(&run.archive_key);
         let present =
-            self.in_local_archive(&run.archive_key).await.map_err(|e| ProcessError::Message(e.to_string()))?;
+            self.ensure_in_archive_folder(&run.archive_key).await.map_err(|e| ProcessError::Message(e.to_string()))?;
         if !present {
             let elsewhere = match &self.archive_bucket {
                 Some(bucket) => format!(" and from {}", bucket.location(&run.archive_key)),

@@ -119,10 +119,18 @@ async fn work(
                 idle_wait * 10
             }
         };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            changed = stop.changed() => if changed.is_err() { break },
+        if !pause(wait, &mut stop).await {
+            break;
         }
+    }
+}
+
+/// Waits `wait`, or less when `stop` changes; `false` when its sender is gone, which stops a loop
+/// as a `true` would.
+pub(crate) async fn pause(wait: Duration, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => true,
+        changed = stop.changed() => changed.is_ok(),
     }
 }
 

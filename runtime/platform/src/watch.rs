@@ -231,10 +231,8 @@ pub async fn run(platform: Arc<Platform>, interval: Duration, mut stop: tokio::s
         if let Err(error) = watcher.poll().await {
             eprintln!("etr serve: the landing folder: {error}");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            // A dropped sender stops the watcher as a `true` would.
-            changed = stop.changed() => if changed.is_err() { break },
+        if !crate::serve::pause(interval, &mut stop).await {
+            break;
         }
     }
 }
